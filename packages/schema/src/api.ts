@@ -1,0 +1,121 @@
+/**
+ * HTTP response shapes. These TypeBox schemas are the single source for the
+ * server's route validation and serialisation, the OpenAPI document and the
+ * dashboard's TypeScript types.
+ */
+import { Type, type Static } from 'typebox';
+
+export const PopStatus = Type.Union([
+  Type.Literal('healthy'),
+  Type.Literal('warning'),
+  Type.Literal('critical'),
+  Type.Literal('no_data'),
+]);
+export type PopStatus = Static<typeof PopStatus>;
+
+const Ms = Type.Union([Type.Number(), Type.Null()], { description: 'milliseconds; null when there are no samples' });
+
+export const ErrorBody = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  requestId: Type.Optional(Type.String()),
+  line: Type.Optional(Type.Integer({ description: 'for ingest errors: 1-based number of the first bad line' })),
+  text: Type.Optional(Type.String({ description: 'for ingest errors: the first bad line (truncated)' })),
+});
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const Overview = Type.Object({
+  totalPops: Type.Integer({ description: 'known POPs: the catalog plus any POP seen in the data' }),
+  healthyPops: Type.Integer(),
+  warningPops: Type.Integer(),
+  criticalPops: Type.Integer(),
+  noDataPops: Type.Integer(),
+  averageColdStart: Ms,
+  p50: Ms,
+  p95: Ms,
+  p99: Ms,
+  samples: Type.Integer(),
+  regressions: Type.Integer({ description: 'open regression alerts' }),
+  window: Type.String(),
+  thresholds: Type.Object({ warnMs: Type.Number(), critMs: Type.Number() }),
+  latestSampleAt: Type.Union([Type.String(), Type.Null()], { description: 'RFC 3339 time of the newest sample' }),
+  updatedAt: Type.String({ description: 'RFC 3339 time this answer was computed' }),
+});
+export type Overview = Static<typeof Overview>;
+
+export const HeatmapEntry = Type.Object({
+  popCode: Type.String(),
+  city: Type.String(),
+  country: Type.String(),
+  tier: Type.String(),
+  lat: Type.Number(),
+  lon: Type.Number(),
+  coldStartTime: Ms,
+  p95: Ms,
+  samples: Type.Integer(),
+  status: PopStatus,
+});
+export type HeatmapEntry = Static<typeof HeatmapEntry>;
+
+export const Pop = Type.Object({
+  code: Type.String(),
+  city: Type.String(),
+  country: Type.String(),
+  tier: Type.String(),
+  lat: Type.Number(),
+  lon: Type.Number(),
+  source: Type.Union([Type.Literal('catalog'), Type.Literal('data')], {
+    description: 'catalog: a built-in POP; data: first seen in ingested data',
+  }),
+});
+export type Pop = Static<typeof Pop>;
+
+export const FunctionStats = Type.Object({
+  functionName: Type.String(),
+  coldStartTime: Ms,
+  p50: Ms,
+  p95: Ms,
+  p99: Ms,
+  samples: Type.Integer(),
+  status: PopStatus,
+});
+export type FunctionStats = Static<typeof FunctionStats>;
+
+export const PopDetail = Type.Object({
+  pop: Pop,
+  window: Type.String(),
+  status: PopStatus,
+  coldStartTime: Ms,
+  p50: Ms,
+  p95: Ms,
+  p99: Ms,
+  samples: Type.Integer(),
+  functions: Type.Array(FunctionStats),
+});
+export type PopDetail = Static<typeof PopDetail>;
+
+export const TimeseriesPoint = Type.Object({
+  t: Type.Number({ description: 'bucket start, epoch milliseconds' }),
+  mean: Ms,
+  p50: Ms,
+  p95: Ms,
+  p99: Ms,
+  samples: Type.Integer(),
+});
+export type TimeseriesPoint = Static<typeof TimeseriesPoint>;
+
+export const Timeseries = Type.Object({
+  popCode: Type.String(),
+  functionName: Type.Union([Type.String(), Type.Null()]),
+  from: Type.String(),
+  to: Type.String(),
+  stepMs: Type.Integer(),
+  points: Type.Array(TimeseriesPoint, { description: 'one per step, empty buckets included with samples 0' }),
+});
+export type Timeseries = Static<typeof Timeseries>;
+
+export const FunctionInfo = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+});
+export type FunctionInfo = Static<typeof FunctionInfo>;

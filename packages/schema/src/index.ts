@@ -1,0 +1,3 @@
+export * from './measurement.ts';
+export * from './api.ts';
+export * from './ws.ts';
