@@ -11,8 +11,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const kind = process.argv[2] && !process.argv[2].startsWith('-') ? process.argv[2] : 'unit';
-const extra = process.argv.slice(kind === 'unit' && !process.argv[2]?.match(/^unit$/) ? 2 : 3);
+const KINDS = ['unit', 'services', 'e2e'];
+const named = KINDS.includes(process.argv[2]);
+const kind = named ? process.argv[2] : 'unit';
+const extra = process.argv.slice(named ? 3 : 2);
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
