@@ -1,0 +1,79 @@
+/**
+ * The all-in-one product: the server plus the built-in generator feeding it
+ * in-process, through the same buffered writer the standalone generator uses
+ * (so a store hiccup is buffered and replayed, not lost). `npm start` runs this.
+ */
+import { FUNCTIONS, POPS } from '@edgeworker/pops';
+import { createBufferedWriter, createGenerator, createLatencyModel } from '@edgeworker/generator';
+import type { Config } from './config.ts';
+import { buildApp, type App } from './app.ts';
+
+export interface RunningProduct {
+  app: App;
+  url: string;
+  /** Stops generating, flushes buffered samples (bounded), closes the server. */
+  stop(): Promise<void>;
+}
+
+const FLUSH_ON_STOP_MS = 10_000;
+
+export async function startAllInOne(config: Config): Promise<RunningProduct> {
+  const app = await buildApp(config);
+  const log = app.log.child({ module: 'all-in-one' });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let stopGenerator = async () => undefined as void;
+  if (config.generator.enabled) {
+    const genLog = app.log.child({ module: 'generator' });
+    const seed = config.generator.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const writer = createBufferedWriter({
+      send: (samples) => app.services.ingest.writeSamples(samples),
+      maxBufferedPoints: config.generator.maxBufferedPoints,
+      log: genLog,
+    });
+    const generator = createGenerator({
+      pops: POPS,
+      functions: FUNCTIONS,
+      intervalMs: config.generator.intervalMs,
+      model: createLatencyModel({ seed }),
+      onBatch: (batch) => writer.enqueue(batch),
+      log: genLog,
+    });
+    app.services.health.register({
+      name: 'generator',
+      required: false,
+      check: () => {
+        const s = writer.stats();
+        return { status: s.consecutiveFailures > 0 ? 'degraded' : 'ok', intervalMs: config.generator.intervalMs, seed, ...s };
+      },
+    });
+    generator.tick();
+    generator.start();
+    genLog.info({ pops: POPS.length, functions: FUNCTIONS.length, intervalMs: config.generator.intervalMs, seed }, 'built-in generator started');
+    stopGenerator = async () => {
+      generator.stop();
+      const flushed = await writer.flush(FLUSH_ON_STOP_MS);
+      if (!flushed) log.warn({ buffered: writer.stats().bufferedPoints }, 'stopping with generator samples still buffered; they are lost');
+      await writer.close();
+    };
+  } else {
+    app.services.health.register({ name: 'generator', required: false, check: () => ({ status: 'off' }) });
+  }
+
+  log.info({ url, dataDir: config.dataDir }, `EdgeWorker Monitor is up: open ${url}`);
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        await stopGenerator();
+        await app.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The Bus port: how parts of the server learn that something happened (new data
+ * landed) without knowing each other. In-process here; a Redis adapter can carry
+ * the same events across replicas.
+ */
+export type BusEvent = { type: 'data_landed'; points: number; latestMs: number };
+
+export interface Bus {
+  publish(event: BusEvent): void;
+  subscribe(listener: (event: BusEvent) => void): () => void;
+}
+
+export function createLocalBus(onListenerError?: (err: unknown) => void): Bus {
+  const listeners = new Set<(event: BusEvent) => void>();
+  return {
+    publish(event) {
+      for (const l of listeners) {
+        try {
+          l(event);
+        } catch (err) {
+          // One broken subscriber must not stop the others (or the write that published).
+          onListenerError?.(err);
+        }
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

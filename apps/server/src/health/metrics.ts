@@ -1,0 +1,34 @@
+/**
+ * Prometheus metrics of one server instance. A registry per app (not prom-client's
+ * global one), so several apps in one process — as in the tests — never collide.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type ServerMetrics = ReturnType<typeof createServerMetrics>;
+
+export function createServerMetrics(sources: { liveClients: () => number }) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'edgeworker_process_' });
+  return {
+    registry,
+    ingestedPoints: new Counter({ name: 'edgeworker_ingested_points_total', help: 'Samples stored', registers: [registry] }),
+    ingestRejected: new Counter({ name: 'edgeworker_ingest_rejected_total', help: 'Write requests refused, by error code', labelNames: ['code'], registers: [registry] }),
+    wsClients: new Gauge({
+      name: 'edgeworker_ws_clients',
+      help: 'Connected WebSocket clients',
+      registers: [registry],
+      collect() {
+        this.set(sources.liveClients());
+      },
+    }),
+    wsMessages: new Counter({ name: 'edgeworker_ws_messages_total', help: 'WebSocket messages sent, by type', labelNames: ['type'], registers: [registry] }),
+    wsDropped: new Counter({ name: 'edgeworker_ws_clients_dropped_total', help: 'WebSocket clients dropped, by reason (slow, dead)', labelNames: ['reason'], registers: [registry] }),
+    httpDuration: new Histogram({
+      name: 'edgeworker_http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}

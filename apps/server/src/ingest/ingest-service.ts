@@ -1,0 +1,82 @@
+/**
+ * Ingest: validate a whole line-protocol body, store it in one transaction, then
+ * announce it. Semantics are all-or-nothing: the first bad line fails the request
+ * with 400 and nothing of that body is stored, so a client can fix and resend the
+ * batch without creating duplicates or gaps.
+ */
+import { LineProtocolError, parseLineProtocol, type Precision } from '@edgeworker/line-protocol';
+import type { ColdStartSample } from '@edgeworker/schema';
+import type { Logger } from 'pino';
+import type { Bus } from '../events.ts';
+import { AppError } from '../http/errors.ts';
+import type { MetricsStore } from '../stores/metrics-store.ts';
+import { toSample, type KnownPop } from './to-sample.ts';
+
+export interface IngestDeps {
+  store: MetricsStore;
+  bus: Bus;
+  lookupPop: (code: string) => KnownPop | undefined;
+  maxLines: number;
+  now: () => number;
+  log: Logger;
+  onStored?: (points: number) => void;
+}
+
+export interface IngestService {
+  /** Parses, validates and stores a body; returns the number of points stored. */
+  ingestLineProtocol(body: string, precision: Precision): Promise<number>;
+  /** Stores samples produced in-process (the built-in generator). */
+  writeSamples(samples: ColdStartSample[]): Promise<void>;
+}
+
+const MAX_LINE_ECHO = 200;
+
+export function createIngestService(deps: IngestDeps): IngestService {
+  async function store(samples: ColdStartSample[]) {
+    if (samples.length === 0) return;
+    try {
+      await deps.store.write(samples);
+    } catch (err) {
+      deps.log.error({ err, points: samples.length }, 'metrics store refused a write');
+      throw new AppError(
+        'store_unavailable',
+        'the metrics store could not save this batch; nothing of it was stored, retry later',
+        503,
+      );
+    }
+    let latestNs = samples[0]!.timeNs;
+    for (const s of samples) if (s.timeNs > latestNs) latestNs = s.timeNs;
+    deps.onStored?.(samples.length);
+    deps.bus.publish({ type: 'data_landed', points: samples.length, latestMs: Number(latestNs / 1_000_000n) });
+  }
+
+  return {
+    async ingestLineProtocol(body, precision) {
+      let points;
+      try {
+        points = parseLineProtocol(body, {
+          precision,
+          defaultTimeNs: BigInt(deps.now()) * 1_000_000n,
+          maxLines: deps.maxLines,
+        });
+      } catch (err) {
+        if (err instanceof LineProtocolError) {
+          throw new AppError('invalid_line_protocol', err.message, 400, { line: err.line, text: err.text });
+        }
+        throw err;
+      }
+      const samples: ColdStartSample[] = [];
+      for (const p of points) {
+        const r = toSample(p, deps.lookupPop);
+        if ('error' in r) {
+          const text = body.split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
+          throw new AppError(r.code, `line ${p.line}: ${r.error}`, 400, { line: p.line, text });
+        }
+        samples.push(r.sample);
+      }
+      await store(samples);
+      return samples.length;
+    },
+    writeSamples: store,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The WebSocket hub. New data (a `data_landed` event) schedules one
+ * `metrics_update`; updates are coalesced to at most one per `coalesceMs`, so a
+ * burst of writes costs one overview query and one message per client. There is
+ * no blind timer: with no new data nothing is sent.
+ *
+ * Each message is serialised once and handed to every socket without waiting,
+ * so a client that stops reading never delays the others; its unsent bytes pile
+ * up in its own buffer, and once that passes `maxBufferedBytes` it is dropped
+ * (it reconnects and starts from a fresh `hello`). Clients that stop answering
+ * pings are dropped too.
+ */
+import type { Logger } from 'pino';
+import type WebSocket from 'ws';
+import type { Overview, ServerMessage } from '@edgeworker/schema';
+
+export interface HubOptions {
+  computeOverview: () => Promise<Overview>;
+  coalesceMs: number;
+  pingIntervalMs: number;
+  maxBufferedBytes: number;
+  log: Logger;
+  now?: () => number;
+  onDrop?: (reason: 'slow' | 'dead') => void;
+  onSent?: (type: string, clients: number) => void;
+}
+
+export type LiveHub = ReturnType<typeof createLiveHub>;
+
+interface Client {
+  socket: WebSocket;
+  alive: boolean;
+}
+
+export function createLiveHub(opts: HubOptions) {
+  const now = opts.now ?? Date.now;
+  const clients = new Set<Client>();
+  let pending: NodeJS.Timeout | undefined;
+  let lastSentAt = -Infinity;
+  let closed = false;
+
+  function drop(c: Client, reason: 'slow' | 'dead') {
+    clients.delete(c);
+    opts.onDrop?.(reason);
+    opts.log.info({ reason, clients: clients.size }, 'dropping websocket client');
+    c.socket.terminate();
+  }
+
+  /** Sends a message to every client; never awaits a socket. */
+  function broadcast(message: ServerMessage) {
+    const text = JSON.stringify(message);
+    let sent = 0;
+    for (const c of clients) {
+      if (c.socket.readyState !== c.socket.OPEN) continue;
+      if (c.socket.bufferedAmount > opts.maxBufferedBytes) {
+        drop(c, 'slow');
+        continue;
+      }
+      c.socket.send(text, (err) => {
+        if (err) opts.log.debug({ err }, 'websocket send failed; the close handler removes the client');
+      });
+      sent++;
+    }
+    opts.onSent?.(message.type, sent);
+  }
+
+  async function sendUpdate() {
+    pending = undefined;
+    if (closed) return;
+    lastSentAt = now();
+    try {
+      const overview = await opts.computeOverview();
+      if (!closed) broadcast({ type: 'metrics_update', data: overview });
+    } catch (err) {
+      // The next landed data tries again; clients keep their last numbers meanwhile.
+      opts.log.warn({ err }, 'could not compute the overview for metrics_update');
+    }
+  }
+
+  /** Called when new data has landed. */
+  function dataLanded() {
+    if (closed || pending) return;
+    const wait = Math.max(0, lastSentAt + opts.coalesceMs - now());
+    pending = setTimeout(sendUpdate, wait);
+  }
+
+  const pinger = setInterval(() => {
+    for (const c of clients) {
+      if (!c.alive) {
+        drop(c, 'dead');
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }, opts.pingIntervalMs);
+  pinger.unref();
+
+  async function addClient(socket: WebSocket) {
+    const c: Client = { socket, alive: true };
+    clients.add(c);
+    socket.on('pong', () => {
+      c.alive = true;
+    });
+    socket.on('close', () => clients.delete(c));
+    socket.on('error', (err) => {
+      opts.log.debug({ err }, 'websocket error');
+      clients.delete(c);
+    });
+    // Clients only listen; anything they send is ignored.
+    try {
+      const overview = await opts.computeOverview();
+      if (socket.readyState === socket.OPEN) {
+        socket.send(JSON.stringify({ type: 'hello', data: { serverTime: new Date(now()).toISOString(), overview } } satisfies ServerMessage));
+      }
+    } catch (err) {
+      opts.log.warn({ err }, 'could not compute the overview for a new client; it gets the next metrics_update');
+    }
+  }
+
+  return {
+    addClient,
+    dataLanded,
+    broadcast,
+    clientCount: () => clients.size,
+    close() {
+      closed = true;
+      clearInterval(pinger);
+      if (pending) clearTimeout(pending);
+      for (const c of clients) c.socket.close(1001, 'server shutting down');
+      clients.clear();
+    },
+  };
+}

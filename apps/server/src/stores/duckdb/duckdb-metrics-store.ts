@@ -1,0 +1,221 @@
+/**
+ * Embedded metrics store on DuckDB: one file in DATA_DIR that survives restarts.
+ * Samples go in through DuckDB's appender inside a transaction (all or nothing);
+ * reads and writes use separate connections so a large ingest does not hold up
+ * the dashboard, and each connection runs one statement at a time.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { ColdStartSample } from '@edgeworker/schema';
+import type { Logger } from 'pino';
+import type {
+  Bucket,
+  FunctionAggregate,
+  MetricsStore,
+  SeenPop,
+  SeriesFilter,
+  Summary,
+  TimeRange,
+} from '../metrics-store.ts';
+import { CREATE_TABLES, INSERT_FUNCTION, UPSERT_POP } from './schema.ts';
+import { createSerialQueue } from './serial.ts';
+import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
+
+export interface DuckDbStoreOptions {
+  /** Database file, or ':memory:'. */
+  path: string;
+  /** Samples older than this are deleted hourly; 0 keeps everything. */
+  retentionMs?: number;
+  log?: Logger;
+  now?: () => number;
+}
+
+const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+
+export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<MetricsStore> {
+  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(opts.path);
+  } catch (err) {
+    throw new Error(
+      `cannot open the embedded metrics store at ${opts.path}: ${(err as Error).message}` +
+        ' (is another EdgeWorker Monitor using this DATA_DIR?)',
+      { cause: err },
+    );
+  }
+  const writer = await instance.connect();
+  const reader = await instance.connect();
+  const writeQueue = createSerialQueue();
+  const readQueue = createSerialQueue();
+  for (const ddl of CREATE_TABLES) await writer.run(ddl);
+
+  const read = (sql: string, params?: Record<string, string | number | bigint>) =>
+    readQueue(async () => (await reader.runAndReadAll(sql, params)).getRowObjectsJS() as Row[]);
+
+  // In-memory mirrors of the small side tables: the hot paths never query them.
+  const pops = new Map<string, SeenPop>();
+  for (const r of await read('SELECT * FROM pops_seen')) {
+    const p = toSeenPop(r);
+    pops.set(p.popCode, p);
+  }
+  const functions = new Set<string>((await read('SELECT function_name FROM functions_seen')).map((r) => String(r.function_name)));
+  const maxRow = (await read('SELECT max(time_ns) AS t FROM cold_start_metrics'))[0];
+  let latestNs: bigint | null = typeof maxRow?.t === 'bigint' ? maxRow.t : null;
+
+  const retention = opts.retentionMs && opts.retentionMs > 0 ? opts.retentionMs : 0;
+  const now = opts.now ?? Date.now;
+  const sweep = retention
+    ? setInterval(() => {
+        const cutNs = BigInt(now() - retention) * 1_000_000n;
+        writeQueue(() => writer.run('DELETE FROM cold_start_metrics WHERE time_ns < $cut', { cut: cutNs })).catch((err) =>
+          opts.log?.warn({ err }, 'retention sweep failed; old samples stay until the next sweep'),
+        );
+      }, RETENTION_SWEEP_MS)
+    : undefined;
+  sweep?.unref();
+
+  async function write(samples: readonly ColdStartSample[]): Promise<void> {
+    if (samples.length === 0) return;
+    const changedPops = new Map<string, SeenPop>();
+    const newFunctions = new Set<string>();
+    let batchLatest = latestNs;
+    for (const s of samples) {
+      const known = pops.get(s.popCode);
+      if (!known || known.city !== s.city || known.country !== s.country || known.tier !== s.tier ||
+          known.lat !== s.latitude || known.lon !== s.longitude) {
+        const prev = changedPops.get(s.popCode);
+        if (!prev || prev.lastSeenNs <= s.timeNs) changedPops.set(s.popCode, fromSample(s));
+      }
+      if (!functions.has(s.functionName)) newFunctions.add(s.functionName);
+      if (batchLatest === null || s.timeNs > batchLatest) batchLatest = s.timeNs;
+    }
+    await writeQueue(async () => {
+      await writer.run('BEGIN TRANSACTION');
+      try {
+        await appendSamples(writer, samples);
+        for (const p of changedPops.values()) {
+          await writer.run(UPSERT_POP, {
+            code: p.popCode, city: p.city, country: p.country, tier: p.tier, lat: p.lat, lon: p.lon, seen: p.lastSeenNs,
+          });
+        }
+        for (const name of newFunctions) await writer.run(INSERT_FUNCTION, { name });
+        await writer.run('COMMIT');
+      } catch (err) {
+        await writer.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    for (const p of changedPops.values()) pops.set(p.popCode, p);
+    for (const f of newFunctions) functions.add(f);
+    latestNs = batchLatest;
+  }
+
+  function where(range: TimeRange, filter: SeriesFilter | undefined, extra = '') {
+    const params: Record<string, string | bigint | number> = { from: range.fromNs, to: range.toNs };
+    let sql = 'time_ns >= $from AND time_ns < $to';
+    if (filter?.functionName) {
+      sql += ' AND function_name = $fn';
+      params.fn = filter.functionName;
+    }
+    if (filter?.popCode) {
+      sql += ' AND pop_code = $popFilter';
+      params.popFilter = filter.popCode;
+    }
+    return { sql: sql + extra, params };
+  }
+
+  return {
+    kind: 'duckdb',
+    write,
+    async summarize(range, filter): Promise<Summary> {
+      const w = where(range, filter);
+      const rows = await read(
+        `SELECT pop_code, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
+         GROUP BY GROUPING SETS ((pop_code), ())`,
+        w.params,
+      );
+      const overallRow = rows.find((r) => r.pop_code === null);
+      return {
+        overall: overallRow ? toStats(overallRow) : toStats({ n: 0 }),
+        byPop: rows.filter((r) => r.pop_code !== null).map((r) => ({ popCode: String(r.pop_code), ...toStats(r) })),
+      };
+    },
+    async byFunction(popCode, range): Promise<FunctionAggregate[]> {
+      const w = where(range, undefined, ' AND pop_code = $pop');
+      const rows = await read(
+        `SELECT function_name, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
+         GROUP BY function_name ORDER BY function_name`,
+        { ...w.params, pop: popCode },
+      );
+      return rows.map((r) => ({ functionName: String(r.function_name), ...toStats(r) }));
+    },
+    async timeseries(popCode, range, stepMs, filter): Promise<Bucket[]> {
+      const w = where(range, filter, ' AND pop_code = $pop');
+      const rows = await read(
+        `SELECT (time_ns // $step) * $step AS bucket, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
+         GROUP BY bucket ORDER BY bucket`,
+        { ...w.params, pop: popCode, step: BigInt(stepMs) * 1_000_000n },
+      );
+      return rows.map((r) => ({ startMs: Number((r.bucket as bigint) / 1_000_000n), ...toStats(r) }));
+    },
+    async seenPops() {
+      return [...pops.values()];
+    },
+    async seenFunctions() {
+      return [...functions].sort();
+    },
+    async latestSampleNs() {
+      return latestNs;
+    },
+    async ping() {
+      await read('SELECT 1 AS ok');
+    },
+    async close() {
+      if (sweep) clearInterval(sweep);
+      await writeQueue(() => writer.run('CHECKPOINT')).catch((err) => opts.log?.warn({ err }, 'checkpoint on close failed; the WAL replays at next start'));
+      await readQueue(async () => undefined);
+      writer.closeSync();
+      reader.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+async function appendSamples(conn: DuckDBConnection, samples: readonly ColdStartSample[]) {
+  const appender = await conn.createAppender('cold_start_metrics');
+  try {
+    for (const s of samples) {
+      appender.appendBigInt(s.timeNs);
+      appender.appendVarchar(s.popCode);
+      appender.appendVarchar(s.city);
+      appender.appendVarchar(s.country);
+      appender.appendVarchar(s.tier);
+      appender.appendVarchar(s.functionName);
+      appender.appendDouble(s.coldStartTimeMs);
+      appender.appendDouble(s.latitude);
+      appender.appendDouble(s.longitude);
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+function fromSample(s: ColdStartSample): SeenPop {
+  return { popCode: s.popCode, city: s.city, country: s.country, tier: s.tier, lat: s.latitude, lon: s.longitude, lastSeenNs: s.timeNs };
+}
+
+function toSeenPop(r: Row): SeenPop {
+  return {
+    popCode: String(r.pop_code),
+    city: String(r.city),
+    country: String(r.country),
+    tier: String(r.tier),
+    lat: num(r.latitude) ?? 0,
+    lon: num(r.longitude) ?? 0,
+    lastSeenNs: typeof r.last_seen_ns === 'bigint' ? r.last_seen_ns : 0n,
+  };
+}

@@ -1,0 +1,31 @@
+/** DDL of the embedded store. Column names follow the seed's line-protocol names. */
+export const CREATE_TABLES = [
+  `CREATE TABLE IF NOT EXISTS cold_start_metrics (
+     time_ns BIGINT NOT NULL,
+     pop_code VARCHAR NOT NULL,
+     city VARCHAR NOT NULL,
+     country VARCHAR NOT NULL,
+     tier VARCHAR NOT NULL,
+     function_name VARCHAR NOT NULL,
+     cold_start_time_ms DOUBLE NOT NULL,
+     latitude DOUBLE NOT NULL,
+     longitude DOUBLE NOT NULL
+   )`,
+  // Small side tables so "which POPs/functions exist" never scans the samples.
+  `CREATE TABLE IF NOT EXISTS pops_seen (
+     pop_code VARCHAR PRIMARY KEY,
+     city VARCHAR NOT NULL,
+     country VARCHAR NOT NULL,
+     tier VARCHAR NOT NULL,
+     latitude DOUBLE NOT NULL,
+     longitude DOUBLE NOT NULL,
+     last_seen_ns BIGINT NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS functions_seen (function_name VARCHAR PRIMARY KEY)`,
+];
+
+export const UPSERT_POP = `INSERT INTO pops_seen VALUES ($code, $city, $country, $tier, $lat, $lon, $seen)
+  ON CONFLICT (pop_code) DO UPDATE SET city = excluded.city, country = excluded.country, tier = excluded.tier,
+    latitude = excluded.latitude, longitude = excluded.longitude, last_seen_ns = excluded.last_seen_ns`;
+
+export const INSERT_FUNCTION = `INSERT INTO functions_seen VALUES ($name) ON CONFLICT DO NOTHING`;

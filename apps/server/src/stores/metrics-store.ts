@@ -1,0 +1,79 @@
+/**
+ * The metrics-store port: everything the server needs from a time-series backend.
+ * Adapters (embedded DuckDB now, InfluxDB next) implement it; one contract suite
+ * (metrics-store.contract.ts) runs against each of them.
+ *
+ * Ranges are half-open [fromNs, toNs). Percentiles are continuous (linear
+ * interpolation between ranks) unless an adapter documents otherwise.
+ */
+import type { ColdStartSample } from '@edgeworker/schema';
+
+export interface TimeRange {
+  fromNs: bigint;
+  toNs: bigint;
+}
+
+export interface SeriesFilter {
+  /** Only samples of this function; all functions when absent. */
+  functionName?: string | undefined;
+  /** Only samples of this POP; all POPs when absent. */
+  popCode?: string | undefined;
+}
+
+export interface AggregateStats {
+  samples: number;
+  mean: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface PopAggregate extends AggregateStats {
+  popCode: string;
+}
+
+export interface FunctionAggregate extends AggregateStats {
+  functionName: string;
+}
+
+export interface Bucket extends AggregateStats {
+  /** Bucket start in epoch ms; buckets are aligned to multiples of the step since the epoch. */
+  startMs: number;
+}
+
+/** What the data says about a POP (its newest tags and coordinates). */
+export interface SeenPop {
+  popCode: string;
+  city: string;
+  country: string;
+  tier: string;
+  lat: number;
+  lon: number;
+  lastSeenNs: bigint;
+}
+
+export interface Summary {
+  overall: AggregateStats;
+  byPop: PopAggregate[];
+}
+
+export interface MetricsStore {
+  readonly kind: string;
+  /** Stores every sample or none (one transaction); resolves once durable. */
+  write(samples: readonly ColdStartSample[]): Promise<void>;
+  /** Overall and per-POP statistics over a range, in one pass. */
+  summarize(range: TimeRange, filter?: SeriesFilter): Promise<Summary>;
+  /** Per-function statistics of one POP over a range. */
+  byFunction(popCode: string, range: TimeRange): Promise<FunctionAggregate[]>;
+  /** Non-empty buckets only, ascending; callers fill gaps. */
+  timeseries(popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter): Promise<Bucket[]>;
+  /** Every POP the data has mentioned, with its newest metadata. */
+  seenPops(): Promise<SeenPop[]>;
+  /** Every function name the data has mentioned. */
+  seenFunctions(): Promise<string[]>;
+  /** Timestamp of the newest sample, or null when empty. */
+  latestSampleNs(): Promise<bigint | null>;
+  /** Cheap round trip that fails when the store cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
