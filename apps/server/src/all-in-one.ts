@@ -19,7 +19,7 @@ const FLUSH_ON_STOP_MS = 10_000;
 
 export async function startAllInOne(config: Config): Promise<RunningProduct> {
   const app = await buildApp(config);
-  const log = app.log.child({ module: 'all-in-one' });
+  const log = app.services.log.child({ module: 'all-in-one' });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -27,7 +27,7 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
 
   let stopGenerator = async () => undefined as void;
   if (config.generator.enabled) {
-    const genLog = app.log.child({ module: 'generator' });
+    const genLog = app.services.log.child({ module: 'generator' });
     const seed = config.generator.seed ?? Math.floor(Math.random() * 2 ** 31);
     const writer = createBufferedWriter({
       send: (samples) => app.services.ingest.writeSamples(samples),
@@ -72,6 +72,7 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
       stopping ??= (async () => {
         await stopGenerator();
         await app.close();
+        log.info('shutdown complete');
       })();
       return stopping;
     },

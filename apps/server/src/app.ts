@@ -3,12 +3,12 @@
  * the adapters, wires the services to each other and registers the HTTP plugins
  * in an explicit order. Tests start the real app through it.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { FUNCTIONS, POPS, findPop } from '@edgeworker/pops';
 import type { Config } from './config.ts';
 import { createLocalBus, type Bus } from './events.ts';
@@ -40,6 +40,7 @@ export interface AppOverrides {
 }
 
 export interface Services {
+  log: Logger;
   store: MetricsStore;
   bus: Bus;
   ingest: IngestService;
@@ -59,6 +60,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // Fastify types its logger loosely; the services keep pino's own type.
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    // The dashboard polls; one info line per request would drown the log. Requests are logged at debug below.
+    logController: new LogController({ disableRequestLogging: true }),
     // Load balancers and proxies set request ids; keep theirs when present.
     requestIdHeader: 'x-request-id',
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -131,11 +134,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   health.register({ name: 'detector', required: false, check: () => ({ status: 'not_configured' }) });
   health.register({ name: 'cache', required: false, check: () => ({ status: 'ok', kind: 'memory' }) });
 
-  const services: Services = { store, bus, ingest, query, hub, health, metrics };
+  const services: Services = { log, store, bus, ingest, query, hub, health, metrics };
 
   // HTTP, in order: errors, docs, transport plugins, routes, then the dashboard.
   registerErrorHandler(app);
   app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
     metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,

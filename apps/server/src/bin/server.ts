@@ -6,7 +6,10 @@ const config = configOrExit();
 try {
   const app = await buildApp(config);
   await app.listen({ host: config.host, port: config.port });
-  stopOnSignals(() => app.close(), app.log);
+  stopOnSignals(async () => {
+    await app.close();
+    app.log.info('shutdown complete');
+  }, app.log);
 } catch (err) {
   process.stderr.write(`edgeworker: cannot start: ${(err as Error).message}\n`);
   process.exit(1);

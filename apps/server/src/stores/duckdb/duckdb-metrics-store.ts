@@ -51,8 +51,16 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   const readQueue = createSerialQueue();
   for (const ddl of CREATE_TABLES) await writer.run(ddl);
 
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const assertOpen = () => {
+    if (closed) throw new Error('the embedded metrics store is closed');
+  };
   const read = (sql: string, params?: Record<string, string | number | bigint>) =>
-    readQueue(async () => (await reader.runAndReadAll(sql, params)).getRowObjectsJS() as Row[]);
+    readQueue(async () => {
+      assertOpen();
+      return (await reader.runAndReadAll(sql, params)).getRowObjectsJS() as Row[];
+    });
 
   // In-memory mirrors of the small side tables: the hot paths never query them.
   const pops = new Map<string, SeenPop>();
@@ -92,6 +100,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       if (batchLatest === null || s.timeNs > batchLatest) batchLatest = s.timeNs;
     }
     await writeQueue(async () => {
+      assertOpen();
       await writer.run('BEGIN TRANSACTION');
       try {
         await appendSamples(writer, samples);
@@ -167,18 +176,25 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return [...functions].sort();
     },
     async latestSampleNs() {
+      assertOpen();
       return latestNs;
     },
     async ping() {
       await read('SELECT 1 AS ok');
     },
-    async close() {
-      if (sweep) clearInterval(sweep);
-      await writeQueue(() => writer.run('CHECKPOINT')).catch((err) => opts.log?.warn({ err }, 'checkpoint on close failed; the WAL replays at next start'));
-      await readQueue(async () => undefined);
-      writer.closeSync();
-      reader.closeSync();
-      instance.closeSync();
+    close() {
+      closing ??= (async () => {
+        if (sweep) clearInterval(sweep);
+        await writeQueue(() => writer.run('CHECKPOINT')).catch((err) =>
+          opts.log?.warn({ err }, 'checkpoint on close failed; the WAL replays at next start'),
+        );
+        await readQueue(async () => undefined);
+        closed = true;
+        writer.closeSync();
+        reader.closeSync();
+        instance.closeSync();
+      })();
+      return closing;
     },
   };
 }

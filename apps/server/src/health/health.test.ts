@@ -1,0 +1,43 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHealthRegistry } from './health.ts';
+import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
+
+describe('health', () => {
+  it('reports each component and 503 when a required one is down', async () => {
+    const h = createHealthRegistry();
+    h.register({ name: 'store', required: true, check: () => ({ status: 'ok' }) });
+    h.register({ name: 'cache', required: false, check: () => { throw new Error('redis refused'); } });
+    let r = await h.report();
+    assert.equal(r.status, 'degraded');
+    assert.deepEqual(r.components.cache, { status: 'down', error: 'redis refused', required: false });
+    h.register({ name: 'store', required: true, check: async () => ({ status: 'down', error: 'disk full' }) });
+    r = await h.report();
+    assert.equal(r.status, 'down');
+  });
+
+  it('serves /health and Prometheus /metrics from the real app', async (t) => {
+    const { url } = await startTestApp(t);
+    await write(url, line({ pop: 'FRA', ms: 10, t: Date.now() }));
+    const health = await getJson(`${url}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(health.body.status, 'ok');
+    assert.equal(health.body.components.metricsStore.status, 'ok');
+    assert.equal(health.body.components.metricsStore.kind, 'duckdb');
+    assert.equal(health.body.components.metricsStore.required, true);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    assert.match(text, /^edgeworker_ingested_points_total 1$/m);
+    assert.match(text, /^edgeworker_ws_clients 0$/m);
+    assert.match(text, /edgeworker_http_request_duration_seconds_bucket\{.*route="\/write"/);
+  });
+
+  it('answers 503 when the metrics store cannot answer', async (t) => {
+    const { url, app } = await startTestApp(t);
+    // A really closed store, not a stub: every query on it now fails.
+    await app.services.store.close();
+    const health = await getJson(`${url}/health`);
+    assert.equal(health.status, 503);
+    assert.equal(health.body.components.metricsStore.status, 'down');
+    assert.match(health.body.components.metricsStore.error, /closed/);
+  });
+});

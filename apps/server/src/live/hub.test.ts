@@ -1,0 +1,128 @@
+import { describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { WebSocket, WebSocketServer } from 'ws';
+import { pino } from 'pino';
+import type { Overview } from '@edgeworker/schema';
+import { createLiveHub, type HubOptions } from './hub.ts';
+
+const log = pino({ level: 'silent' });
+const overview = (samples: number): Overview => ({
+  totalPops: 1, healthyPops: 1, warningPops: 0, criticalPops: 0, noDataPops: 0, averageColdStart: 1, p50: 1, p95: 1, p99: 1,
+  samples, regressions: 0, window: '5m', thresholds: { warnMs: 200, critMs: 400 }, latestSampleAt: null, updatedAt: new Date().toISOString(),
+});
+
+/** A real ws server on a free loopback port whose connections all join the hub. */
+async function hubServer(t: TestContext, over: Partial<HubOptions> = {}) {
+  let computed = 0;
+  const hub = createLiveHub({
+    computeOverview: async () => overview(++computed),
+    coalesceMs: 200,
+    pingIntervalMs: 60_000,
+    maxBufferedBytes: 1024 * 1024,
+    log,
+    ...over,
+  });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('connection', (s) => void hub.addClient(s));
+  await once(wss, 'listening');
+  t.after(async () => {
+    hub.close();
+    for (const c of wss.clients) c.terminate();
+    await new Promise((r) => wss.close(r));
+  });
+  const { port } = wss.address() as { port: number };
+  return { hub, url: `ws://127.0.0.1:${port}`, computedCount: () => computed };
+}
+
+/** A client that records every message; resolves once it has had its hello. */
+async function client(t: TestContext, url: string, opts: ConstructorParameters<typeof WebSocket>[2] = {}) {
+  const ws = new WebSocket(url, opts);
+  const messages: any[] = [];
+  const hello = new Promise<void>((resolve) => {
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data));
+      messages.push(m);
+      if (m.type === 'hello') resolve();
+    });
+  });
+  t.after(() => ws.terminate());
+  await hello;
+  return { ws, messages, of: (type: string) => messages.filter((m) => m.type === type) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, what: string, timeoutMs = 5000) {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('live hub', () => {
+  it('greets each client, then sends one coalesced update per burst of data', async (t) => {
+    const { hub, url } = await hubServer(t);
+    const a = await client(t, url);
+    const b = await client(t, url);
+    assert.equal(a.of('hello').length, 1);
+    assert.equal(a.of('hello')[0].data.overview.totalPops, 1);
+
+    for (let i = 0; i < 50; i++) hub.dataLanded();
+    await until(() => a.of('metrics_update').length === 1 && b.of('metrics_update').length === 1, 'first update');
+    const firstAt = Date.now();
+    // Data landing right after an update waits out the coalescing period (200 ms).
+    hub.dataLanded();
+    hub.dataLanded();
+    await until(() => a.of('metrics_update').length === 2, 'second update');
+    assert.ok(Date.now() - firstAt >= 150, `second update after ${Date.now() - firstAt} ms`);
+    await sleep(500); // more than two periods: nothing more without new data
+    assert.equal(a.of('metrics_update').length, 2);
+    assert.equal(b.of('metrics_update').length, 2);
+    // Overviews 1 and 2 were the two hellos; each update is one fresh computation.
+    assert.deepEqual(a.of('metrics_update').map((m) => m.data.samples), [3, 4]);
+  });
+
+  it('sends nothing on a timer when no data lands', async (t) => {
+    const { url, computedCount } = await hubServer(t, { coalesceMs: 50 });
+    const a = await client(t, url);
+    await sleep(500);
+    assert.equal(a.of('metrics_update').length, 0);
+    assert.equal(computedCount(), 1); // the hello only
+  });
+
+  it('keeps a fast client fed while a stalled client fills its buffer and is dropped', async (t) => {
+    const drops: string[] = [];
+    const { hub, url } = await hubServer(t, { maxBufferedBytes: 256 * 1024, onDrop: (r) => drops.push(r) });
+    const fast = await client(t, url);
+    const stalled = await client(t, url);
+    // Stop reading on the stalled client: the kernel buffers fill, then the server's.
+    (stalled.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+
+    const big = 'x'.repeat(64 * 1024);
+    const rounds = 400; // 25 MB in all: far more than loopback socket buffers hold
+    const started = Date.now();
+    for (let i = 0; i < rounds; i++) {
+      hub.broadcast({ type: 'metrics_update', data: { ...overview(i), window: big } });
+      if (i % 20 === 0) await sleep(1); // let sockets drain as a real event loop would
+    }
+    await until(() => fast.of('metrics_update').length === rounds, 'fast client to receive everything', 20_000);
+    assert.deepEqual(fast.of('metrics_update').map((m) => m.data.samples), Array.from({ length: rounds }, (_, i) => i));
+    assert.deepEqual(drops, ['slow']);
+    assert.equal(hub.clientCount(), 1);
+    assert.ok(Date.now() - started < 20_000);
+  });
+
+  it('drops clients that stop answering pings', async (t) => {
+    const drops: string[] = [];
+    const { hub, url } = await hubServer(t, { pingIntervalMs: 100, onDrop: (r) => drops.push(r) });
+    const healthy = await client(t, url);
+    const deaf = await client(t, url, { autoPong: false });
+    const closed = once(deaf.ws, 'close');
+    await closed;
+    assert.deepEqual(drops, ['dead']);
+    assert.equal(hub.clientCount(), 1);
+    assert.equal(healthy.ws.readyState, WebSocket.OPEN);
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { POPS } from '@edgeworker/pops';
+import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
+
+describe('query API over HTTP', () => {
+  it('computes overview and heatmap statuses from the thresholds', async (t) => {
+    const { url } = await startTestApp(t, { STATUS_WARN_MS: '200', STATUS_CRIT_MS: '400' });
+    const now = Date.now();
+    const lines = [
+      ...[90, 110].map((ms, i) => line({ pop: 'FRA', ms, t: now - i * 1000 })),
+      ...[250, 350].map((ms, i) => line({ pop: 'AMS', ms, t: now - i * 1000 })),
+      ...[500, 700].map((ms, i) => line({ pop: 'LHR', ms, t: now - i * 1000 })),
+      // Outside a 5 minute window: must not count.
+      line({ pop: 'CDG', ms: 50, t: now - 10 * 60_000 }),
+    ];
+    assert.equal((await write(url, lines.join('\n'))).status, 204);
+
+    const { status, body: o } = await getJson(`${url}/api/dashboard/overview?window=5m`);
+    assert.equal(status, 200);
+    assert.equal(o.totalPops, POPS.length);
+    assert.equal(o.healthyPops, 1);
+    assert.equal(o.warningPops, 1);
+    assert.equal(o.criticalPops, 1);
+    assert.equal(o.noDataPops, POPS.length - 3);
+    assert.equal(o.samples, 6);
+    assert.equal(o.averageColdStart, (90 + 110 + 250 + 350 + 500 + 700) / 6);
+    assert.equal(o.p50, 300);
+    assert.equal(o.regressions, 0);
+    assert.equal(o.window, '5m');
+    assert.deepEqual(o.thresholds, { warnMs: 200, critMs: 400 });
+    assert.ok(Math.abs(Date.parse(o.latestSampleAt) - now) < 1000);
+
+    const heat = (await getJson<any[]>(`${url}/api/heatmap?window=5m`)).body;
+    assert.equal(heat.length, POPS.length);
+    const byCode = new Map(heat.map((e) => [e.popCode, e]));
+    assert.deepEqual(
+      ['FRA', 'AMS', 'LHR', 'CDG'].map((c) => [c, byCode.get(c).status, byCode.get(c).samples, byCode.get(c).coldStartTime]),
+      [['FRA', 'healthy', 2, 100], ['AMS', 'warning', 2, 300], ['LHR', 'critical', 2, 600], ['CDG', 'no_data', 0, null]],
+    );
+    assert.equal(byCode.get('FRA').city, 'Frankfurt');
+    assert.equal(typeof byCode.get('FRA').lat, 'number');
+
+    const wide = (await getJson(`${url}/api/dashboard/overview?window=1h`)).body;
+    assert.equal(wide.samples, 7);
+  });
+
+  it('filters by function everywhere', async (t) => {
+    const { url } = await startTestApp(t);
+    const now = Date.now();
+    await write(url, [
+      line({ pop: 'FRA', fn: 'auth-check', ms: 20, t: now }),
+      line({ pop: 'FRA', fn: 'ssr-render', ms: 300, t: now }),
+    ].join('\n'));
+    const o = (await getJson(`${url}/api/dashboard/overview?function=auth-check`)).body;
+    assert.equal(o.samples, 1);
+    assert.equal(o.averageColdStart, 20);
+    const heat = (await getJson<any[]>(`${url}/api/heatmap?function=ssr-render`)).body;
+    assert.equal(heat.find((e) => e.popCode === 'FRA').coldStartTime, 300);
+    const detail = (await getJson(`${url}/api/pops/fra`)).body;
+    assert.equal(detail.pop.code, 'FRA');
+    assert.equal(detail.samples, 2);
+    assert.deepEqual(detail.functions.map((f: any) => [f.functionName, f.coldStartTime, f.status]), [
+      ['auth-check', 20, 'healthy'],
+      ['ssr-render', 300, 'warning'],
+    ]);
+  });
+
+  it('returns a gap-filled time series with percentiles per step', async (t) => {
+    const { url } = await startTestApp(t);
+    const step = 60_000;
+    const base = Math.floor(Date.now() / step) * step - 10 * step;
+    await write(url, [
+      ...[10, 20, 30, 40].map((ms, i) => line({ pop: 'SIN', ms, t: base + i })),
+      line({ pop: 'SIN', ms: 99, t: base + 3 * step + 5 }),
+    ].join('\n'));
+    const r = await getJson(`${url}/api/pops/SIN/timeseries?from=${new Date(base).toISOString()}&to=${base + 5 * step}&step=1m`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.stepMs, step);
+    assert.deepEqual(r.body.points.map((p: any) => [p.t - base, p.samples, p.mean]), [
+      [0, 4, 25], [step, 0, null], [2 * step, 0, null], [3 * step, 1, 99], [4 * step, 0, null],
+    ]);
+    assert.equal(r.body.points[0].p50, 25);
+    assert.ok(Math.abs(r.body.points[0].p99 - 39.7) < 1e-9);
+    const auto = await getJson(`${url}/api/pops/SIN/timeseries`);
+    assert.equal(auto.status, 200);
+    assert.ok(auto.body.points.length > 100 && auto.body.points.length <= 400, `auto step gave ${auto.body.points.length} points`);
+  });
+
+  it('refuses bad parameters with a clear 400 and unknown POPs with 404', async (t) => {
+    const { url } = await startTestApp(t, { QUERY_MAX_POINTS: '100' });
+    const cases: Array<[string, number, string]> = [
+      ['/api/dashboard/overview?window=5x', 400, 'invalid_window'],
+      ['/api/heatmap?window=1s', 400, 'invalid_window'],
+      ['/api/pops/FRA/timeseries?from=0&to=86400000&step=1s', 400, 'too_many_points'],
+      ['/api/pops/FRA/timeseries?from=yesterday', 400, 'invalid_time'],
+      ['/api/pops/FRA/timeseries?from=2000&to=1000&step=1s', 400, 'invalid_range'],
+      ['/api/pops/FRA/timeseries?step=0s', 400, 'invalid_step'],
+      ['/api/pops/NOPE', 404, 'pop_not_found'],
+      ['/api/nothing-here', 404, 'not_found'],
+    ];
+    for (const [path, status, code] of cases) {
+      const r = await getJson(`${url}${path}`);
+      assert.equal(r.status, status, path);
+      assert.equal(r.body.code, code, path);
+      assert.equal(typeof r.body.message, 'string');
+      assert.equal(typeof r.body.requestId, 'string');
+    }
+  });
+
+  it('lists functions from the catalog plus those seen in the data', async (t) => {
+    const { url } = await startTestApp(t);
+    await write(url, line({ pop: 'FRA', fn: 'brand-new-fn', ms: 5, t: Date.now() }));
+    const names = (await getJson<any[]>(`${url}/api/functions`)).body.map((f) => f.name);
+    assert.deepEqual(names, ['auth-check', 'geo-router', 'api-gateway', 'image-resize', 'ssr-render', 'brand-new-fn']);
+  });
+
+  it('publishes an OpenAPI document generated from the route schemas', async (t) => {
+    const { url } = await startTestApp(t);
+    const doc = (await getJson(`${url}/api/openapi.json`)).body;
+    for (const path of ['/write', '/api/v2/write', '/api/dashboard/overview', '/api/heatmap', '/api/pops/{code}/timeseries', '/health']) {
+      assert.ok(doc.paths[path], `${path} missing from OpenAPI`);
+    }
+  });
+});
