@@ -1,0 +1,249 @@
+/**
+ * Strict line-protocol parser: one forward scan per line over the original body string
+ * (charCodeAt, no split, no regex), slicing only the tokens it keeps. The first bad line
+ * throws, because callers reject the whole body rather than write part of it.
+ */
+import type { FieldValue, ParsedPoint, Precision } from './types.ts';
+import { LineProtocolError, RESERVED_KEYS } from './types.ts';
+import { isPrecision } from './precision.ts';
+import { parseScalar, parseTimestamp, quote } from './values.ts';
+import { detach, intern } from './strings.ts';
+
+export interface ParseOptions {
+  /** Unit of the timestamps in the body; default 'ns'. */
+  precision?: Precision;
+  /** Time given to lines without a timestamp. */
+  defaultTimeNs: bigint;
+  /** Most point lines accepted; blank and comment lines do not count. */
+  maxLines?: number;
+}
+
+const TAB = 9;
+const CR = 13;
+const SPACE = 32;
+const QUOTE = 34;
+const HASH = 35;
+const COMMA = 44;
+const EQ = 61;
+const BACKSLASH = 92;
+const DEL = 127;
+
+/** Plain assignment of "__proto__" would set the prototype and silently drop the key. */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+function describeChar(c: number): string {
+  return c < SPACE || c === DEL ? `U+${c.toString(16).toUpperCase().padStart(4, '0')}` : quote(String.fromCharCode(c));
+}
+
+/**
+ * What the scanner throws; parseLineProtocol turns it into the LineProtocolError. An Error
+ * created inside a scanner method would record the scanner as a stack frame's receiver,
+ * and through it keep the whole body alive for as long as the error is kept.
+ */
+const SCAN_FAILED = Symbol('line-protocol scan failed');
+
+class LineScanner {
+  /** Cursor and exclusive end of the current line's content (trailing blanks and CR removed). */
+  private i = 0;
+  private end = 0;
+  /** Reason for the last SCAN_FAILED. */
+  failure = '';
+
+  constructor(
+    private readonly s: string,
+    private readonly precision: Precision,
+    private readonly defaultTimeNs: bigint,
+  ) {}
+
+  fail(reason: string): never {
+    this.failure = reason;
+    throw SCAN_FAILED;
+  }
+
+  /** Code unit at the cursor, or -1 at end of line. */
+  private peek(): number {
+    return this.i < this.end ? this.s.charCodeAt(this.i) : -1;
+  }
+
+  /**
+   * Reads a measurement (stopAtEq false: `,` and space end it and are its only escapes)
+   * or a key / tag value (`,` `=` space). A backslash before any other character is a
+   * literal backslash and does not consume that character, as in InfluxDB.
+   */
+  private readName(stopAtEq: boolean, what: string): string {
+    const s = this.s;
+    const end = this.end;
+    let i = this.i;
+    let from = i;
+    let out = '';
+    for (; i < end; i++) {
+      const c = s.charCodeAt(i);
+      if (c === BACKSLASH) {
+        if (i + 1 < end) {
+          const n = s.charCodeAt(i + 1);
+          if (n === COMMA || n === SPACE || (stopAtEq && n === EQ)) {
+            out += s.slice(from, i);
+            from = i + 1; // the escaped character starts the next kept run
+            i++;
+          }
+        }
+        continue;
+      }
+      if (c === COMMA || c === SPACE || (stopAtEq && c === EQ)) break;
+      if (c < SPACE || c === DEL) this.fail(`invalid control character ${describeChar(c)} in ${what}`);
+    }
+    this.i = i;
+    return intern(out + s.slice(from, i));
+  }
+
+  /** Cursor on the opening quote. `\"` and `\\` are the only escapes. */
+  private readString(key: string): string {
+    const s = this.s;
+    const end = this.end;
+    let from = this.i + 1;
+    let out = '';
+    for (let j = from; j < end; j++) {
+      const c = s.charCodeAt(j);
+      if (c === BACKSLASH) {
+        if (j + 1 < end) {
+          const n = s.charCodeAt(j + 1);
+          if (n === QUOTE || n === BACKSLASH) {
+            out += s.slice(from, j);
+            from = j + 1;
+            j++;
+          }
+        }
+      } else if (c === QUOTE) {
+        this.i = j + 1;
+        return detach(out + s.slice(from, j));
+      }
+    }
+    return this.fail(
+      `unterminated string value for key ${quote(key)} (missing closing quote; a string cannot span lines)`,
+    );
+  }
+
+  private checkKey(key: string, what: 'tag' | 'field'): void {
+    // Every reserved key starts with 't' or '_'; the prefilter keeps the Set lookup off the hot path.
+    const c = key.charCodeAt(0);
+    if ((c === 116 || c === 95) && RESERVED_KEYS.has(key)) this.fail(`${quote(key)} is reserved and cannot be a ${what} key`);
+  }
+
+  parse(start: number, end: number, lineNo: number): ParsedPoint {
+    this.i = start;
+    this.end = end;
+
+    const measurement = this.readName(false, 'measurement');
+    if (measurement === '') this.fail('missing measurement');
+
+    const tags: Record<string, string> = {};
+    while (this.peek() === COMMA) {
+      this.i++;
+      const key = this.readName(true, 'tag key');
+      if (key === '') this.fail('empty tag key');
+      if (this.peek() !== EQ) this.fail(`missing "=" after tag key ${quote(key)}`);
+      this.i++;
+      const value = this.readName(true, 'tag value');
+      if (this.peek() === EQ) this.fail(`unescaped "=" in tag value for key ${quote(key)}`);
+      if (value === '') this.fail(`empty tag value for key ${quote(key)}`);
+      this.checkKey(key, 'tag');
+      if (Object.hasOwn(tags, key)) this.fail(`duplicate tag key ${quote(key)}`);
+      setOwn(tags, key, value);
+    }
+
+    if (this.peek() !== SPACE) this.fail('missing fields (a point needs at least one field)');
+    this.i++;
+    if (this.peek() === SPACE) this.fail('more than one space before the field set');
+
+    const fields: Record<string, FieldValue> = {};
+    for (;;) {
+      const key = this.readName(true, 'field key');
+      if (key === '') this.fail(this.i >= this.end ? 'missing field after ","' : 'empty field key');
+      if (this.peek() !== EQ) this.fail(`missing "=" after field key ${quote(key)}`);
+      this.i++;
+      const c = this.peek();
+      if (c === -1 || c === COMMA || c === SPACE) this.fail(`missing value for field key ${quote(key)}`);
+      let value: FieldValue;
+      if (c === QUOTE) {
+        value = { type: 'string', value: this.readString(key) };
+        const next = this.peek();
+        if (next !== -1 && next !== COMMA && next !== SPACE) {
+          this.fail(`unexpected character ${describeChar(next)} after string value for key ${quote(key)}`);
+        }
+      } else {
+        let j = this.i;
+        while (j < this.end) {
+          const d = this.s.charCodeAt(j);
+          if (d === COMMA || d === SPACE) break;
+          j++;
+        }
+        const r = parseScalar(this.s, this.i, j, key);
+        if (typeof r === 'string') this.fail(r);
+        value = r;
+        this.i = j;
+      }
+      this.checkKey(key, 'field');
+      setOwn(fields, key, value); // a repeated key keeps its last value, as InfluxDB does
+      if (this.peek() !== COMMA) break;
+      this.i++;
+    }
+
+    let timeNs = this.defaultTimeNs;
+    if (this.i < this.end) {
+      this.i++; // the single space after the field set
+      if (this.peek() === SPACE) this.fail('more than one space before the timestamp');
+      const t = parseTimestamp(this.s, this.i, this.end, this.precision);
+      if (typeof t === 'string') this.fail(t);
+      timeNs = t;
+    }
+    return { measurement, tags, fields, timeNs, line: lineNo };
+  }
+}
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB;
+}
+
+export function parseLineProtocol(body: string, opts: ParseOptions): ParsedPoint[] {
+  const precision = opts.precision ?? 'ns';
+  if (!isPrecision(precision)) throw new TypeError(`invalid precision ${String(precision)}`);
+  if (typeof opts.defaultTimeNs !== 'bigint') throw new TypeError('defaultTimeNs must be a bigint');
+  const maxLines = opts.maxLines ?? Number.POSITIVE_INFINITY;
+  if (!(maxLines >= 0)) throw new TypeError('maxLines must be a non-negative number');
+
+  const scanner = new LineScanner(body, precision, opts.defaultTimeNs);
+  const out: ParsedPoint[] = [];
+  const len = body.length;
+  // A UTF-8 BOM (files saved by some Windows tools) would otherwise become part of the first measurement name.
+  let pos = body.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let lineNo = 0;
+  while (pos < len) {
+    lineNo++;
+    let nl = body.indexOf('\n', pos);
+    if (nl === -1) nl = len;
+    const lineStart = pos;
+    pos = nl + 1;
+    const textEnd = nl > lineStart && body.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+    let end = textEnd;
+    while (end > lineStart && isBlank(body.charCodeAt(end - 1))) end--;
+    let start = lineStart;
+    while (start < end && isBlank(body.charCodeAt(start))) start++;
+    if (start === end || body.charCodeAt(start) === HASH) continue;
+    if (out.length >= maxLines) {
+      throw new LineProtocolError(lineNo, body.slice(lineStart, Math.min(textEnd, lineStart + 200)), `too many lines (limit ${maxLines})`);
+    }
+    let point: ParsedPoint;
+    try {
+      point = scanner.parse(start, end, lineNo);
+    } catch (err) {
+      if (err !== SCAN_FAILED) throw err;
+      throw new LineProtocolError(lineNo, body.slice(lineStart, Math.min(textEnd, lineStart + 200)), scanner.failure);
+    }
+    out.push(point);
+  }
+  return out;
+}
+
