@@ -24,6 +24,10 @@ export async function registerWeb(app: FastifyInstance, distDir: string) {
     if (API_PREFIXES.some((p) => path.startsWith(p))) {
       return reply.status(404).send({ code: 'not_found', message: `no route GET ${path}`, requestId: String(req.id) });
     }
+    // A file path (say an asset of a dashboard rebuilt while the server runs) is
+    // served from disk or is a 404; answering index.html there would hand the
+    // browser HTML where it expects a script.
+    if (/\.[A-Za-z0-9]+$/.test(path)) return reply.sendFile(decodeURIComponent(path.slice(1)));
     return reply.sendFile('index.html');
   });
 }

@@ -1,0 +1,76 @@
+import { useMemo, useRef } from 'react';
+import type { HeatmapEntry } from '@edgeworker/schema';
+import { useElementWidth } from '../hooks/useElementWidth';
+import { STATUS_ORDER, safeStatus } from '../lib/status';
+import { BASE_PATHS, MAP_VIEWBOX, project } from '../lib/worldGeometry';
+import { PopMarker } from './PopMarker';
+
+interface Props {
+  entries: readonly HeatmapEntry[];
+  critMs: number | null;
+  selected: string | null;
+  onSelect: (code: string) => void;
+}
+
+/** Marker radius in screen pixels: 3 px for fast POPs up to 6 px at 1.5 × the critical threshold. */
+function markerPx(mean: number | null, critMs: number | null): number {
+  if (mean === null || !Number.isFinite(mean)) return 3.5;
+  const ref = critMs && critMs > 0 ? critMs : 1000;
+  const k = Math.min(1, Math.max(0, mean / (ref * 1.5)));
+  return 3 + 3 * k;
+}
+
+/**
+ * The world (bundled topology, Natural Earth projection) with one marker per POP. Scales with
+ * its container through the viewBox; markers are sized in screen pixels so they stay usable
+ * on a phone.
+ */
+export function WorldMap({ entries, critMs, selected, onSelect }: Props) {
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const width = useElementWidth(wrapRef);
+  // map units per screen pixel
+  const unit = width > 0 ? MAP_VIEWBOX.width / width : 1;
+
+  const markers = useMemo(() => {
+    const rank = (e: HeatmapEntry) => STATUS_ORDER.indexOf(safeStatus(e.status));
+    return entries
+      .map((e) => ({ e, p: project(e.lon, e.lat) }))
+      .filter((m): m is { e: HeatmapEntry; p: [number, number] } => m.p !== null)
+      .sort((a, b) => rank(a.e) - rank(b.e) || (a.e.coldStartTime ?? 0) - (b.e.coldStartTime ?? 0));
+  }, [entries]);
+
+  const { x, y, width: w, height: h } = MAP_VIEWBOX;
+  return (
+    <div className="map-wrap" ref={wrapRef}>
+      <svg
+        className="world-map"
+        viewBox={`${x} ${y} ${w} ${h}`}
+        preserveAspectRatio="xMidYMid meet"
+        role="group"
+        aria-label={`World map of ${markers.length} POPs by cold-start status`}
+      >
+        <path className="map-sphere" d={BASE_PATHS.sphere} />
+        <path className="map-graticule" d={BASE_PATHS.graticule} />
+        <path className="map-land" d={BASE_PATHS.land} />
+        <path className="map-borders" d={BASE_PATHS.borders} />
+        <g className="markers">
+          {markers.map(({ e, p }) => {
+            const r = markerPx(e.coldStartTime, critMs) * unit;
+            return (
+              <PopMarker
+                key={e.popCode}
+                entry={e}
+                x={p[0]}
+                y={p[1]}
+                r={r}
+                hitR={Math.max(r * 1.4, 7 * unit)}
+                selected={e.popCode === selected}
+                onSelect={onSelect}
+              />
+            );
+          })}
+        </g>
+      </svg>
+    </div>
+  );
+}
