@@ -9,14 +9,8 @@
 import type { FieldInput, FieldValue, PointInput, Precision } from './types.ts';
 import { INT64_MAX, INT64_MIN, RESERVED_KEYS, UINT64_MAX } from './types.ts';
 import { fromNanoseconds, isPrecision, MAX_TIME_NS, MIN_TIME_NS, toNanoseconds } from './precision.ts';
+import { SPACE, QUOTE, HASH, COMMA, EQ, BACKSLASH, DEL } from './chars.ts';
 
-const SPACE = 32;
-const QUOTE = 34;
-const HASH = 35;
-const COMMA = 44;
-const EQ = 61;
-const BACKSLASH = 92;
-const DEL = 127;
 
 /**
  * Escapes `,` and space (and `=` when escapeEq). Backslashes are never escaped: line

@@ -8,6 +8,7 @@ import { LineProtocolError, RESERVED_KEYS } from './types.ts';
 import { isPrecision } from './precision.ts';
 import { parseScalar, parseTimestamp, quote } from './values.ts';
 import { detach, intern } from './strings.ts';
+import { TAB, CR, SPACE, QUOTE, HASH, COMMA, EQ, BACKSLASH, DEL } from './chars.ts';
 
 export interface ParseOptions {
   /** Unit of the timestamps in the body; default 'ns'. */
@@ -18,15 +19,6 @@ export interface ParseOptions {
   maxLines?: number;
 }
 
-const TAB = 9;
-const CR = 13;
-const SPACE = 32;
-const QUOTE = 34;
-const HASH = 35;
-const COMMA = 44;
-const EQ = 61;
-const BACKSLASH = 92;
-const DEL = 127;
 
 /** Plain assignment of "__proto__" would set the prototype and silently drop the key. */
 function setOwn<T>(o: Record<string, T>, k: string, v: T): void {

@@ -1,11 +1,11 @@
 // POP catalog: typed view over the raw tuples in catalog-data.ts.
 // Place facts (IATA codes, coordinates) follow public airport data (OpenFlights / IATA).
 
+import { TIERS, type Tier } from '@edgeworker/schema';
 import { POP_ROWS } from './catalog-data.ts';
 
-export type Tier = 'tier1' | 'tier2' | 'tier3';
-
-export const TIERS: readonly Tier[] = ['tier1', 'tier2', 'tier3'];
+// The tier names belong to the data model; the catalog re-exports them for convenience.
+export { TIERS, type Tier };
 
 export interface PopInfo {
   /** IATA code of the city's main airport, uppercase, unique in the catalog. */
