@@ -19,9 +19,6 @@ const BAD: Array<[string, number, string]> = [
   ['m,t=a', 1, 'missing fields'],
   [String.raw`m\ v=1`, 1, 'missing fields'],
   [',t=a v=1', 1, 'missing measurement'],
-  ['m  v=1', 1, 'more than one space before the field set'],
-  ['m,t=a  v=1', 1, 'more than one space before the field set'],
-  ['m v=1  123', 1, 'more than one space before the timestamp'],
   // tags
   ['m, v=1', 1, 'empty tag key'],
   ['m,=a v=1', 1, 'empty tag key'],

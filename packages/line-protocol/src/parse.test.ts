@@ -179,6 +179,14 @@ test('a leading UTF-8 byte order mark is skipped', () => {
   assert.equal(one('\uFEFFcpu v=1').measurement, 'cpu');
 });
 
+test('runs of spaces between sections are accepted, as InfluxDB does', () => {
+  const p = one('m,t=a   v=1,w=2i    123');
+  assert.deepEqual(p.tags, { t: 'a' });
+  assert.deepEqual(p.fields, { v: f(1), w: i(2n) });
+  assert.equal(p.timeNs, 123n);
+  assert.deepEqual(one('m  v="a  b"').fields, { v: s('a  b') });
+});
+
 test('duplicate field key: last value wins', () => {
   assert.deepEqual(one('m v=1,w=2i,v="x"').fields, { v: s('x'), w: i(2n) });
 });

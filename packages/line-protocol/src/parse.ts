@@ -147,8 +147,8 @@ class LineScanner {
     }
 
     if (this.peek() !== SPACE) this.fail('missing fields (a point needs at least one field)');
-    this.i++;
-    if (this.peek() === SPACE) this.fail('more than one space before the field set');
+    // InfluxDB skips any run of spaces between sections; so do we, for compatibility.
+    while (this.peek() === SPACE) this.i++;
 
     const fields: Record<string, FieldValue> = {};
     for (;;) {
@@ -185,8 +185,7 @@ class LineScanner {
 
     let timeNs = this.defaultTimeNs;
     if (this.i < this.end) {
-      this.i++; // the single space after the field set
-      if (this.peek() === SPACE) this.fail('more than one space before the timestamp');
+      while (this.peek() === SPACE) this.i++;
       const t = parseTimestamp(this.s, this.i, this.end, this.precision);
       if (typeof t === 'string') this.fail(t);
       timeNs = t;
