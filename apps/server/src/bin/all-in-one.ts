@@ -1,12 +1,11 @@
 /** `npm start`: server, built-in generator and dashboard in one process. */
 import { startAllInOne } from '../all-in-one.ts';
-import { configOrExit, stopOnSignals } from './run.ts';
+import { configOrExit, startFailure, stopOnSignals } from './run.ts';
 
 const config = configOrExit();
 try {
   const product = await startAllInOne(config);
   stopOnSignals(product.stop, product.app.log);
 } catch (err) {
-  process.stderr.write(`edgeworker: cannot start: ${(err as Error).message}\n`);
-  process.exit(1);
+  startFailure(err);
 }

@@ -33,3 +33,13 @@ export function stopOnSignals(stop: () => Promise<void>, log: { info: (o: object
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 }
+
+/** One line for a start-up failure, with what to do for the usual causes. */
+export function startFailure(err: unknown): never {
+  const e = err as NodeJS.ErrnoException;
+  let hint = '';
+  if (e.code === 'EADDRINUSE') hint = ' (another process uses this port: stop it or set PORT to a free one)';
+  if (e.code === 'EACCES') hint = ' (no permission for this port: use a PORT above 1024)';
+  process.stderr.write(`edgeworker: cannot start: ${e.message}${hint}\n`);
+  process.exit(1);
+}

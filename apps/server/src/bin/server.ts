@@ -1,6 +1,6 @@
 /** The server alone (no built-in generator), for deployments fed by real agents. */
 import { buildApp } from '../app.ts';
-import { configOrExit, stopOnSignals } from './run.ts';
+import { configOrExit, startFailure, stopOnSignals } from './run.ts';
 
 const config = configOrExit();
 try {
@@ -11,6 +11,5 @@ try {
     app.log.info('shutdown complete');
   }, app.log);
 } catch (err) {
-  process.stderr.write(`edgeworker: cannot start: ${(err as Error).message}\n`);
-  process.exit(1);
+  startFailure(err);
 }

@@ -84,6 +84,25 @@ describe('live hub', () => {
     assert.deepEqual(a.of('metrics_update').map((m) => m.data.samples), [3, 4]);
   });
 
+  it('lets clients that connect together share one overview query for their hello', async (t) => {
+    let queries = 0;
+    const { hub, url } = await hubServer(t, {
+      computeOverview: async () => {
+        queries++;
+        await sleep(200);
+        return overview(queries);
+      },
+    });
+    const clients = await Promise.all(Array.from({ length: 10 }, () => client(t, url)));
+    assert.ok(clients.every((c) => c.of('hello').length === 1));
+    assert.ok(queries < 10, `${queries} queries for 10 hellos`);
+    // An update never reuses a query that started before its data landed.
+    const before = queries;
+    hub.dataLanded();
+    await until(() => clients.every((c) => c.of('metrics_update').length === 1), 'update');
+    assert.equal(queries, before + 1);
+  });
+
   it('sends nothing on a timer when no data lands', async (t) => {
     const { url, computedCount } = await hubServer(t, { coalesceMs: 50 });
     const a = await client(t, url);

@@ -34,6 +34,20 @@ interface Client {
 
 export function createLiveHub(opts: HubOptions) {
   const now = opts.now ?? Date.now;
+  // Many clients connecting at once (say, after a deploy) share one overview query
+  // for their hello. An update always starts a fresh query: one already running may
+  // have begun before the data it announces landed.
+  let running: Promise<Overview> | undefined;
+  const freshOverview = () => {
+    const p = opts.computeOverview();
+    running = p;
+    p.then(
+      () => (running === p ? (running = undefined) : undefined),
+      () => (running === p ? (running = undefined) : undefined),
+    );
+    return p;
+  };
+  const sharedOverview = () => running ?? freshOverview();
   const clients = new Set<Client>();
   let pending: NodeJS.Timeout | undefined;
   let lastSentAt = -Infinity;
@@ -69,8 +83,8 @@ export function createLiveHub(opts: HubOptions) {
     if (closed) return;
     lastSentAt = now();
     try {
-      const overview = await opts.computeOverview();
-      if (!closed) broadcast({ type: 'metrics_update', data: overview });
+      const data = await freshOverview();
+      if (!closed) broadcast({ type: 'metrics_update', data });
     } catch (err) {
       // The next landed data tries again; clients keep their last numbers meanwhile.
       opts.log.warn({ err }, 'could not compute the overview for metrics_update');
@@ -109,9 +123,9 @@ export function createLiveHub(opts: HubOptions) {
     });
     // Clients only listen; anything they send is ignored.
     try {
-      const overview = await opts.computeOverview();
+      const data = await sharedOverview();
       if (socket.readyState === socket.OPEN) {
-        socket.send(JSON.stringify({ type: 'hello', data: { serverTime: new Date(now()).toISOString(), overview } } satisfies ServerMessage));
+        socket.send(JSON.stringify({ type: 'hello', data: { serverTime: new Date(now()).toISOString(), overview: data } } satisfies ServerMessage));
       }
     } catch (err) {
       opts.log.warn({ err }, 'could not compute the overview for a new client; it gets the next metrics_update');
