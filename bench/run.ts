@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeBatch, parseLineProtocol } from '@edgeworker/line-protocol';
 import { FUNCTIONS, POPS } from '@edgeworker/pops';
-import { FIELD, MEASUREMENT, TAG, type ColdStartSample } from '@edgeworker/schema';
-import { createGenerator, createLatencyModel } from '@edgeworker/generator';
+import type { ColdStartSample } from '@edgeworker/schema';
+import { createGenerator, createLatencyModel, sampleToPoint } from '@edgeworker/generator';
 import { buildApp } from '../apps/server/src/app.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 
@@ -33,13 +33,7 @@ function batches(count: number, startMs: number, intervalMs: number): ColdStartS
   return out;
 }
 
-const toLines = (samples: ColdStartSample[]) =>
-  encodeBatch(samples.map((s) => ({
-    measurement: MEASUREMENT,
-    tags: { [TAG.popCode]: s.popCode, [TAG.city]: s.city, [TAG.country]: s.country, [TAG.tier]: s.tier, [TAG.functionName]: s.functionName },
-    fields: { [FIELD.coldStartTimeMs]: s.coldStartTimeMs, [FIELD.latitude]: s.latitude, [FIELD.longitude]: s.longitude },
-    timeNs: s.timeNs,
-  })));
+const toLines = (samples: ColdStartSample[]) => encodeBatch(samples.map(sampleToPoint));
 
 // 1. Line protocol codec.
 {

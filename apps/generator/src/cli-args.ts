@@ -7,19 +7,15 @@ import { parseArgs } from 'node:util';
 import { FUNCTIONS, POPS, findPop, type PopInfo } from '@edgeworker/pops';
 import { parseInjection, type Injection } from './inject.ts';
 import { resolveWriteTarget } from './write-url.ts';
+import type { InfluxHttpSinkOptions } from './http-sink.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export interface CliConfig {
+/** The connection flags are the HTTP sink's own options, passed through as given. */
+export interface CliConfig extends Pick<InfluxHttpSinkOptions, 'db' | 'bucket' | 'org' | 'token' | 'username' | 'password'> {
   target: string;
-  db?: string;
-  bucket?: string;
-  org?: string;
-  token?: string;
-  username?: string;
-  password?: string;
   intervalMs: number;
   /** null: pick a random one (and log it). */
   seed: number | null;

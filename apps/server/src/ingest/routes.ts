@@ -42,12 +42,10 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
     req.log.debug({ points }, 'ingested');
   };
 
-  app.post('/write', {
-    onRequest: opts.guard,
-    bodyLimit: opts.maxBodyBytes,
-    schema: {
+  const routes = [
+    {
+      url: '/write',
       summary: 'Write line protocol (InfluxDB 1.x API)',
-      tags: ['ingest'],
       querystring: Type.Object({
         db: Type.Optional(Type.String()),
         rp: Type.Optional(Type.String()),
@@ -55,29 +53,26 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
         u: Type.Optional(Type.String()),
         p: Type.Optional(Type.String()),
       }),
-      response: responses,
     },
-  }, async (req, reply) => {
-    await handle(req, req.query.precision);
-    return reply.status(204).send(null);
-  });
-
-  app.post('/api/v2/write', {
-    onRequest: opts.guard,
-    bodyLimit: opts.maxBodyBytes,
-    schema: {
+    {
+      url: '/api/v2/write',
       summary: 'Write line protocol (InfluxDB 2.x API)',
-      tags: ['ingest'],
       querystring: Type.Object({
         bucket: Type.Optional(Type.String()),
         org: Type.Optional(Type.String()),
         orgID: Type.Optional(Type.String()),
         precision: Type.Optional(Type.String()),
       }),
-      response: responses,
     },
-  }, async (req, reply) => {
-    await handle(req, req.query.precision);
-    return reply.status(204).send(null);
-  });
+  ];
+  for (const route of routes) {
+    app.post(route.url, {
+      onRequest: opts.guard,
+      bodyLimit: opts.maxBodyBytes,
+      schema: { summary: route.summary, tags: ['ingest'], querystring: route.querystring, response: responses },
+    }, async (req, reply) => {
+      await handle(req, (req.query as { precision?: string }).precision);
+      return reply.status(204).send(null);
+    });
+  }
 };
