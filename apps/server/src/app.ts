@@ -66,6 +66,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     requestIdHeader: 'x-request-id',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (config.notYetSupported.length > 0) {
+    log.warn({ variables: config.notYetSupported }, 'these variables are set but this version does not use them yet; they have no effect');
+  }
+
   // Adapters
   const store = await createDuckDbMetricsStore({
     path: join(config.dataDir, 'metrics.duckdb'),

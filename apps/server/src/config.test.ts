@@ -52,6 +52,11 @@ describe('config', () => {
     }
   });
 
+  it('names SPEC variables that are set but not acted on yet', () => {
+    assert.deepEqual(loadConfig({}).notYetSupported, []);
+    assert.deepEqual(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SMTP_URL: ' ' }).notYetSupported, ['REDIS_URL']);
+  });
+
   it('parses durations', () => {
     assert.equal(parseDuration('500ms'), 500);
     assert.equal(parseDuration('10s'), 10_000);
