@@ -66,8 +66,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     requestIdHeader: 'x-request-id',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  if (config.notYetSupported.length > 0) {
-    log.warn({ variables: config.notYetSupported }, 'these variables are set but this version does not use them yet; they have no effect');
+  if (config.ignoredVariables.length > 0) {
+    log.warn({ variables: config.ignoredVariables }, 'these variables are set but have no effect with the chosen stores and channels');
   }
 
   // Adapters

@@ -42,7 +42,17 @@ describe('config', () => {
       [{ GENERATOR: 'yes' }, /^GENERATOR=yes is invalid: expected one of on, off$/],
       [{ GENERATOR_INTERVAL_MS: '10' }, /^GENERATOR_INTERVAL_MS=10 is invalid: expected an integer >= 100$/],
       [{ METRICS_STORE: 'sqlite' }, /^METRICS_STORE=sqlite is invalid: expected one of embedded, influxdb$/],
-      [{ METRICS_STORE: 'influxdb' }, /not available in this version yet/],
+      [{ METRICS_STORE: 'influxdb' }, /^INFLUX_URL is required when METRICS_STORE=influxdb: expected a URL starting with http: or https:\/\/$/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'localhost:8086' }, /^INFLUX_URL=localhost:8086 is invalid: expected a URL/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_TOKEN: 't', INFLUX_USERNAME: 'u', INFLUX_PASSWORD: 'p' }, /not both$/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_USERNAME: 'u' }, /set both or neither$/],
+      [{ ALERT_STORE: 'mongodb' }, /^MONGODB_URL is required when ALERT_STORE=mongodb/],
+      [{ REDIS_URL: 'http://h:6379' }, /^REDIS_URL=http:\/\/h:6379 is invalid: expected a URL starting with redis: or rediss:/],
+      [{ DETECTOR_SCHEDULE: '61 * * * *' }, /^DETECTOR_SCHEDULE=61 \* \* \* \* is invalid: .*minute.*expected a cron expression/],
+      [{ DETECTOR_SCHEDULE: 'every minute' }, /^DETECTOR_SCHEDULE=every minute is invalid/],
+      [{ SMTP_URL: 'smtp://127.0.0.1:25' }, /^ALERT_EMAIL_TO is required when SMTP_URL is set/],
+      [{ SMTP_URL: 'smtp://127.0.0.1:25', ALERT_EMAIL_TO: 'ops@example.com, nobody' }, /^ALERT_EMAIL_TO contains nobody/],
+      [{ SMTP_URL: 'smtp://u:secret@127.0.0.1:25x', ALERT_EMAIL_TO: 'a@b.c' }, /^SMTP_URL=smtp:\/\/u:\*\*\*@127/],
       [{ STATUS_WARN_MS: '500', STATUS_CRIT_MS: '400' }, /STATUS_CRIT_MS must be greater than STATUS_WARN_MS/],
       [{ RETENTION: 'forever' }, /^RETENTION=forever is invalid: expected a duration/],
       [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL=loud is invalid/],
@@ -52,9 +62,27 @@ describe('config', () => {
     }
   });
 
-  it('names SPEC variables that are set but not acted on yet', () => {
-    assert.deepEqual(loadConfig({}).notYetSupported, []);
-    assert.deepEqual(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SMTP_URL: ' ' }).notYetSupported, ['REDIS_URL']);
+  it('reads the store, detector and notification settings', () => {
+    const c = loadConfig({
+      METRICS_STORE: 'influxdb', INFLUX_URL: 'http://127.0.0.1:8086/', INFLUX_DB: 'edge', INFLUX_TOKEN: 'tok', INFLUX_TIMEOUT_MS: '2500',
+      ALERT_STORE: 'mongodb', MONGODB_URL: 'mongodb://127.0.0.1:27017/ewm', REDIS_URL: 'redis://127.0.0.1:6379',
+      DETECTOR_SCHEDULE: '*/30 * * * * *', SMTP_URL: 'smtp://127.0.0.1:2525', ALERT_EMAIL_TO: 'ops@example.com, sre@example.com',
+      ALERT_EMAIL_FROM: 'Monitor <monitor@example.com>', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/x', ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
+    });
+    assert.equal(c.metricsStore, 'influxdb');
+    assert.deepEqual(c.influx, { url: 'http://127.0.0.1:8086', db: 'edge', token: 'tok', username: undefined, password: undefined, timeoutMs: 2500, pollIntervalMs: 1000 });
+    assert.equal(c.alertStore, 'mongodb');
+    assert.equal(c.mongodbUrl, 'mongodb://127.0.0.1:27017/ewm');
+    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(c.detector.schedule, '*/30 * * * * *');
+    assert.deepEqual(c.notify.emailTo, ['ops@example.com', 'sre@example.com']);
+    assert.equal(c.notify.slackWebhookUrl, 'https://hooks.slack.com/services/x');
+    assert.deepEqual(c.ignoredVariables, []);
+  });
+
+  it('names variables that are set but have no effect with the chosen stores', () => {
+    assert.deepEqual(loadConfig({}).ignoredVariables, []);
+    assert.deepEqual(loadConfig({ INFLUX_URL: 'http://127.0.0.1:8086', MONGODB_URL: 'mongodb://x', ALERT_EMAIL_TO: 'a@b.c', SMTP_URL: ' ' }).ignoredVariables, ['INFLUX_URL', 'MONGODB_URL', 'ALERT_EMAIL_TO']);
   });
 
   it('parses durations', () => {

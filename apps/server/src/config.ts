@@ -5,12 +5,22 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Cron } from 'croner';
 
 export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  metricsStore: 'embedded';
+  metricsStore: 'embedded' | 'influxdb';
+  /** Present when metricsStore is 'influxdb'. */
+  influx: InfluxConfig | undefined;
+  alertStore: 'embedded' | 'mongodb';
+  /** Present when alertStore is 'mongodb'. */
+  mongodbUrl: string | undefined;
+  /** When set: shared cache, cross-replica fan-out and the detector leader lock. */
+  redisUrl: string | undefined;
+  detector: DetectorConfig;
+  notify: NotifyConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   apiToken: string | undefined;
   status: { warnMs: number; critMs: number };
@@ -20,16 +30,47 @@ export interface Config {
   live: { coalesceMs: number; pingIntervalMs: number; maxBufferedBytes: number };
   generator: { enabled: boolean; intervalMs: number; seed: number | undefined; maxBufferedPoints: number };
   webDistDir: string;
-  /** SPEC variables that are set but that this version does not act on yet (warned about at start). */
-  notYetSupported: string[];
+  /** Variables that are set but have no effect with the chosen stores (warned about at start). */
+  ignoredVariables: string[];
 }
 
-// In the SPEC, arriving with later work: setting one must not look like it took effect.
-const PLANNED_VARIABLES = [
-  'INFLUX_URL', 'INFLUX_DB', 'INFLUX_TOKEN', 'INFLUX_USERNAME', 'INFLUX_PASSWORD', 'INFLUX_TIMEOUT_MS',
-  'MONGODB_URL', 'REDIS_URL', 'DETECTOR_SCHEDULE', 'SLACK_WEBHOOK_URL', 'ALERT_WEBHOOK_URL',
-  'SMTP_URL', 'ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO',
-];
+export interface InfluxConfig {
+  /** Base URL, e.g. http://127.0.0.1:8086 (no path). */
+  url: string;
+  /** Database (1.x) or bucket through its DBRP mapping (2.x/3.x). */
+  db: string;
+  token: string | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  /** Per-query timeout; the request is aborted when it passes. */
+  timeoutMs: number;
+  /** How often the newest-sample watermark is polled to notice data written by others. */
+  pollIntervalMs: number;
+}
+
+export interface DetectorConfig {
+  enabled: boolean;
+  /** Cron expression (croner syntax, 5 or 6 fields), validated here. */
+  schedule: string;
+  /** The recent window compared against the baseline. */
+  recentMs: number;
+  /** The baseline window, just before the recent one. */
+  baselineMs: number;
+  /** Smallest relative change of the median that can open an alert (0.2 = +20 %). */
+  minChange: number;
+  /** An alert resolves once its series has been back at baseline this long. */
+  resolveAfterMs: number;
+}
+
+export interface NotifyConfig {
+  slackWebhookUrl: string | undefined;
+  webhookUrl: string | undefined;
+  smtpUrl: string | undefined;
+  emailFrom: string | undefined;
+  emailTo: string[];
+  /** Base URL of the dashboard used in links inside notifications. */
+  publicUrl: string | undefined;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -48,19 +89,53 @@ export function loadConfig(env: Env = {}): Config {
     throw new ConfigError(`STATUS_CRIT_MS must be greater than STATUS_WARN_MS (got ${critMs} <= ${warnMs})`);
   }
   const metricsStore = r.oneOf('METRICS_STORE', ['embedded', 'influxdb'] as const, 'embedded');
-  if (metricsStore === 'influxdb') {
-    throw new ConfigError('METRICS_STORE=influxdb is not available in this version yet; use METRICS_STORE=embedded');
-  }
+  const influx = metricsStore === 'influxdb' ? readInflux(r) : undefined;
   const alertStore = r.oneOf('ALERT_STORE', ['embedded', 'mongodb'] as const, 'embedded');
-  if (alertStore === 'mongodb') {
-    throw new ConfigError('ALERT_STORE=mongodb is not available in this version yet; use ALERT_STORE=embedded');
+  const mongodbUrl = alertStore === 'mongodb' ? r.url('MONGODB_URL', ['mongodb:', 'mongodb+srv:'], { required: 'ALERT_STORE=mongodb' }) : undefined;
+  const redisUrl = r.url('REDIS_URL', ['redis:', 'rediss:']);
+  const smtpUrl = r.url('SMTP_URL', ['smtp:', 'smtps:']);
+  const emailTo = (r.raw('ALERT_EMAIL_TO') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  if (smtpUrl && emailTo.length === 0) throw new ConfigError('ALERT_EMAIL_TO is required when SMTP_URL is set: expected a comma-separated list of addresses');
+  for (const a of emailTo) if (!EMAIL.test(a)) throw new ConfigError(`ALERT_EMAIL_TO contains ${a}, which is not an e-mail address`);
+  const emailFrom = r.raw('ALERT_EMAIL_FROM');
+  if (emailFrom !== undefined && !EMAIL.test(emailFrom.replace(/^.*<(.+)>$/, '$1'))) {
+    throw new ConfigError(`ALERT_EMAIL_FROM=${emailFrom} is invalid: expected an address like monitor@example.com or "Monitor <monitor@example.com>"`);
   }
+  const schedule = r.string('DETECTOR_SCHEDULE', '* * * * *');
+  const scheduleError = cronError(schedule);
+  if (scheduleError) throw new ConfigError(`DETECTOR_SCHEDULE=${schedule} is invalid: ${scheduleError}; expected a cron expression like "* * * * *" (every minute)`);
   const token = env.API_TOKEN?.trim();
+  const set = (name: string) => r.raw(name) !== undefined;
+  const ignoredVariables = [
+    ...(metricsStore === 'influxdb' ? [] : INFLUX_VARIABLES.filter(set)),
+    ...(alertStore === 'mongodb' ? [] : ['MONGODB_URL'].filter(set)),
+    ...(smtpUrl ? [] : ['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO'].filter(set)),
+  ];
   return {
     host: r.string('HOST', '127.0.0.1'),
     port: r.int('PORT', 8080, { min: 0, max: 65535 }),
     dataDir: r.path('DATA_DIR', './data'),
     metricsStore,
+    influx,
+    alertStore,
+    mongodbUrl,
+    redisUrl,
+    detector: {
+      enabled: r.oneOf('DETECTOR', ['on', 'off'] as const, 'on') === 'on',
+      schedule,
+      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '10m'),
+      baselineMs: r.duration('DETECTOR_BASELINE_WINDOW', '1h'),
+      minChange: r.number('DETECTOR_MIN_CHANGE', 0.2, { min: 0.01, max: 10 }),
+      resolveAfterMs: r.duration('DETECTOR_RESOLVE_AFTER', '10m'),
+    },
+    notify: {
+      slackWebhookUrl: r.url('SLACK_WEBHOOK_URL', ['http:', 'https:']),
+      webhookUrl: r.url('ALERT_WEBHOOK_URL', ['http:', 'https:']),
+      smtpUrl,
+      emailFrom,
+      emailTo,
+      publicUrl: r.url('PUBLIC_URL', ['http:', 'https:']),
+    },
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     apiToken: token ? token : undefined,
     status: { warnMs, critMs },
@@ -82,8 +157,43 @@ export function loadConfig(env: Env = {}): Config {
       maxBufferedPoints: r.int('GENERATOR_MAX_BUFFER', 1_000_000, { min: 1 }),
     },
     webDistDir: r.path('WEB_DIST_DIR', resolve(REPO_ROOT, 'apps/web/dist')),
-    notYetSupported: PLANNED_VARIABLES.filter((name) => env[name] !== undefined && env[name]!.trim() !== ''),
+    ignoredVariables,
   };
+}
+
+const INFLUX_VARIABLES = ['INFLUX_URL', 'INFLUX_DB', 'INFLUX_TOKEN', 'INFLUX_USERNAME', 'INFLUX_PASSWORD', 'INFLUX_TIMEOUT_MS'];
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
+
+function readInflux(r: Reader): InfluxConfig {
+  const url = r.url('INFLUX_URL', ['http:', 'https:'], { required: 'METRICS_STORE=influxdb' })!;
+  const token = r.raw('INFLUX_TOKEN');
+  const username = r.raw('INFLUX_USERNAME');
+  const password = r.raw('INFLUX_PASSWORD');
+  if (token && (username || password)) {
+    throw new ConfigError('INFLUX_TOKEN and INFLUX_USERNAME/INFLUX_PASSWORD are both set: use a token (2.x/3.x) or basic auth (1.x), not both');
+  }
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigError('INFLUX_USERNAME and INFLUX_PASSWORD go together: set both or neither');
+  }
+  return {
+    url: url.replace(/\/+$/, ''),
+    db: r.string('INFLUX_DB', 'edgeworker'),
+    token,
+    username,
+    password,
+    timeoutMs: r.int('INFLUX_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
+    pollIntervalMs: r.int('INFLUX_POLL_INTERVAL_MS', 1000, { min: 100 }),
+  };
+}
+
+/** croner throws on a bad pattern; the message says what is wrong. */
+function cronError(expr: string): string | undefined {
+  try {
+    new Cron(expr, { paused: true }).stop();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.replace(/^CronPattern: /, '');
+  }
 }
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
@@ -99,7 +209,7 @@ export function parseDuration(text: string): number | null {
 class Reader {
   constructor(private readonly env: Env) {}
 
-  private raw(name: string): string | undefined {
+  raw(name: string): string | undefined {
     const v = this.env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   }
@@ -133,6 +243,22 @@ class Reader {
     return n;
   }
 
+  url(name: string, protocols: string[], opts: { required?: string } = {}): string | undefined {
+    const v = this.raw(name);
+    if (v === undefined) {
+      if (opts.required) throw new ConfigError(`${name} is required when ${opts.required}: expected a URL starting with ${protocols.join(' or ')}//`);
+      return undefined;
+    }
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new ConfigError(`${name}=${redact(v)} is invalid: expected a URL starting with ${protocols.join(' or ')}//`);
+    }
+    if (!protocols.includes(u.protocol)) throw new ConfigError(`${name}=${redact(v)} is invalid: expected a URL starting with ${protocols.join(' or ')}//`);
+    return v;
+  }
+
   oneOf<T extends string>(name: string, allowed: readonly T[], def: T): T {
     const v = this.raw(name);
     if (v === undefined) return def;
@@ -148,6 +274,11 @@ class Reader {
     if (ms === null) throw new ConfigError(`${name}=${v} is invalid: expected a duration like 30s, 15m, 12h or 7d (0d keeps everything)`);
     return ms;
   }
+}
+
+/** Keeps passwords in URLs out of error messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }
 
 function describeRange(r: { min?: number; max?: number }): string {

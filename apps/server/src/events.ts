@@ -3,7 +3,12 @@
  * landed) without knowing each other. In-process here; a Redis adapter can carry
  * the same events across replicas.
  */
-export type BusEvent = { type: 'data_landed'; points: number; latestMs: number };
+import type { Alert } from '@edgeworker/schema';
+
+export type BusEvent =
+  | { type: 'data_landed'; points: number; latestMs: number }
+  /** An alert was created or changed state; every replica's WebSocket clients get it. */
+  | { type: 'alert'; alert: Alert };
 
 export interface Bus {
   publish(event: BusEvent): void;

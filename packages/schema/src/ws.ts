@@ -1,5 +1,6 @@
 /** WebSocket messages (server -> client) on /ws, shared by server and dashboard. */
 import type { Overview } from './api.ts';
+import type { Alert } from './alert.ts';
 
 /** Sent once right after a client connects, so it can render without waiting for new data. */
 export interface HelloMessage {
@@ -13,4 +14,10 @@ export interface MetricsUpdateMessage {
   data: Overview;
 }
 
-export type ServerMessage = HelloMessage | MetricsUpdateMessage;
+/** Sent when an alert is created or changes state (acknowledged, resolved, severity or value update). */
+export interface AlertMessage {
+  type: 'alert';
+  data: Alert;
+}
+
+export type ServerMessage = HelloMessage | MetricsUpdateMessage | AlertMessage;

@@ -134,6 +134,28 @@ export function metricsStoreContract(name: string, open: () => Promise<MetricsSt
       assert.deepEqual(await store.timeseries('NOPE', { fromNs: ns(T0), toNs: ns(T0 + 40_000) }, step), []);
     });
 
+    it('buckets every (POP, function) series in one call, for the detector', async (t) => {
+      const store = await open();
+      t.after(() => store.close());
+      const step = MIN;
+      const fraSsr = [100, 110, 300, 120, 130];
+      await store.write(fraSsr.map((v, i) => sample({ t: T0 + i * 5000, v })));
+      await store.write([sample({ t: T0 + MIN + 1000, v: 500 }), sample({ t: T0 + MIN + 2000, v: 700 })]);
+      await store.write([sample({ t: T0 + 3000, v: 40, functionName: 'auth-check' })]);
+      await store.write([sample({ t: T0 + 4000, v: 90, popCode: 'AMS', city: 'Amsterdam', country: 'NL' })]);
+      await store.write([sample({ t: T0 + 2 * MIN, v: 9999 })]); // outside [T0, T0 + 2 min)
+      const got = (await store.seriesBuckets({ fromNs: ns(T0), toNs: ns(T0 + 2 * MIN) }, step))
+        .map((b) => `${b.popCode}/${b.functionName}@${b.startMs - T0}:${b.samples}`)
+        .sort();
+      assert.deepEqual(got, ['AMS/ssr-render@0:1', 'FRA/auth-check@0:1', 'FRA/ssr-render@0:5', 'FRA/ssr-render@60000:2']);
+      const all = await store.seriesBuckets({ fromNs: ns(T0), toNs: ns(T0 + 2 * MIN) }, step);
+      const first = all.find((b) => b.popCode === 'FRA' && b.functionName === 'ssr-render' && b.startMs === T0)!;
+      near(first.mean, mean(fraSsr), 'bucket mean');
+      near(first.p50, exactQuantile(fraSsr, 0.5), 'bucket median');
+      const second = all.find((b) => b.popCode === 'FRA' && b.functionName === 'ssr-render' && b.startMs === T0 + MIN)!;
+      near(second.p50, 600, 'median of two');
+    });
+
     it('remembers the POPs and functions it has seen, newest metadata winning', async (t) => {
       const store = await open();
       t.after(() => store.close());

@@ -57,6 +57,18 @@ export interface Summary {
   byPop: PopAggregate[];
 }
 
+/** One time bucket of one (POP, function) series; what the regression detector reads. */
+export interface SeriesBucket {
+  popCode: string;
+  functionName: string;
+  /** Bucket start in epoch ms, aligned to multiples of the step since the epoch. */
+  startMs: number;
+  samples: number;
+  mean: number;
+  /** Median of the bucket's samples. */
+  p50: number;
+}
+
 export interface MetricsStore {
   readonly kind: string;
   /** Stores every sample or none (one transaction); resolves once durable. */
@@ -67,6 +79,8 @@ export interface MetricsStore {
   byFunction(popCode: string, range: TimeRange): Promise<FunctionAggregate[]>;
   /** Non-empty buckets only, ascending; callers fill gaps. */
   timeseries(popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter): Promise<Bucket[]>;
+  /** Every (POP, function) series bucketed by step over a range, in one query; non-empty buckets only, any order. */
+  seriesBuckets(range: TimeRange, stepMs: number): Promise<SeriesBucket[]>;
   /** Every POP the data has mentioned, with its newest metadata. */
   seenPops(): Promise<SeenPop[]>;
   /** Every function name the data has mentioned. */

@@ -14,6 +14,7 @@ import type {
   FunctionAggregate,
   MetricsStore,
   SeenPop,
+  SeriesBucket,
   SeriesFilter,
   Summary,
   TimeRange,
@@ -168,6 +169,23 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
         { ...w.params, pop: popCode, step: BigInt(stepMs) * 1_000_000n },
       );
       return rows.map((r) => ({ startMs: Number((r.bucket as bigint) / 1_000_000n), ...toStats(r) }));
+    },
+    async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
+      const w = where(range, undefined);
+      const rows = await read(
+        `SELECT pop_code, function_name, (time_ns // $step) * $step AS bucket, count(*) AS n,
+           avg(cold_start_time_ms) AS mean, quantile_cont(cold_start_time_ms, 0.5) AS p50
+         FROM cold_start_metrics WHERE ${w.sql} GROUP BY ALL`,
+        { ...w.params, step: BigInt(stepMs) * 1_000_000n },
+      );
+      return rows.map((r) => ({
+        popCode: String(r.pop_code),
+        functionName: String(r.function_name),
+        startMs: Number((r.bucket as bigint) / 1_000_000n),
+        samples: num(r.n) ?? 0,
+        mean: num(r.mean) ?? 0,
+        p50: num(r.p50) ?? 0,
+      }));
     },
     async seenPops() {
       return [...pops.values()];

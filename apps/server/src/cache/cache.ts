@@ -1,0 +1,24 @@
+/**
+ * The cache port: query results shared by every replica (Redis) or kept in this
+ * process (memory). Entries carry the data version they were computed at, so a
+ * cached answer is never older than the data it claims to describe, and the time
+ * they were computed, so a last-good answer served during an outage can say its age.
+ */
+export interface CacheEntry<T> {
+  value: T;
+  /** The data version (see `dataVersion`) the value was computed at. */
+  version: number;
+  /** Epoch ms when the value was computed. */
+  computedAt: number;
+}
+
+export interface Cache {
+  readonly kind: 'memory' | 'redis';
+  get<T>(key: string): Promise<CacheEntry<T> | undefined>;
+  /** Keeps the entry for at least `ttlMs` (the last-good fallback needs it to outlive the data version). */
+  set<T>(key: string, entry: CacheEntry<T>, ttlMs: number): Promise<void>;
+  /** Current data version: bumped every time new data lands anywhere. */
+  dataVersion(): Promise<number>;
+  bumpDataVersion(): Promise<number>;
+  close(): Promise<void>;
+}
