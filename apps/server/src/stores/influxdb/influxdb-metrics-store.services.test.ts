@@ -1,0 +1,43 @@
+/**
+ * The shared MetricsStore contract on a real InfluxDB (influxd spawned on a free
+ * port). Each contract case gets a fresh database.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { metricsStoreContract, sample } from '../metrics-store.contract.ts';
+import { startInfluxd, type Influxd } from '../../testing/influxd.ts';
+import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
+import { InfluxError } from './influx-client.ts';
+
+/**
+ * PERCENTILE() is nearest-rank: p95/p99 may be one neighbouring sample away from
+ * the continuous value. On the contract's data that is within 5 %.
+ */
+export const INFLUX_PERCENTILE_TOLERANCE = 0.05;
+
+let influx: Influxd;
+let n = 0;
+before(async () => {
+  influx = await startInfluxd({ after });
+});
+
+metricsStoreContract(
+  'influxdb',
+  async () => createInfluxDbMetricsStore({ url: influx.url, db: `contract_${++n}`, timeoutMs: 5000 }),
+  { percentileTolerance: INFLUX_PERCENTILE_TOLERANCE },
+);
+
+describe('InfluxDB store failures', () => {
+  it('says what failed when InfluxDB cannot be reached, and starts anyway', async () => {
+    const store = await createInfluxDbMetricsStore({ url: 'http://127.0.0.1:1', db: 'x', timeoutMs: 1000 });
+    await assert.rejects(store.ping(), (err: Error) => err instanceof InfluxError && err.kind === 'unreachable' && /cannot reach InfluxDB at http:\/\/127.0.0.1:1/.test(err.message));
+    await assert.rejects(store.write([sample({ t: Date.now(), v: 1 })]), /cannot reach InfluxDB/);
+  });
+
+  it('names a bad query instead of hiding it', async () => {
+    const store = await createInfluxDbMetricsStore({ url: influx.url, db: 'bad_query', timeoutMs: 5000 });
+    await store.write([sample({ t: Date.now(), v: 1 })]);
+    // A step of 0 ms is invalid InfluxQL.
+    await assert.rejects(store.timeseries('FRA', { fromNs: 0n, toNs: 10n ** 19n }, 0), (err: Error) => err instanceof InfluxError && err.kind === 'query');
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * MetricsStore on InfluxDB through the v1 HTTP API: line protocol on /write (the
+ * generator's sink, the same code path the standalone generator uses) and InfluxQL on
+ * /query. Works on InfluxDB 1.x, on 2.x through a DBRP mapping, and on 3.x Core.
+ *
+ * InfluxDB keeps one point per (series, timestamp): writing the same sample twice
+ * overwrites it, which is what makes replays after an outage exactly-once.
+ */
+import { createInfluxHttpSink } from '@edgeworker/generator';
+import type { ColdStartSample } from '@edgeworker/schema';
+import type { Logger } from 'pino';
+import type { AggregateStats, Bucket, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, Summary } from '../metrics-store.ts';
+import { createInfluxClient, InfluxError, type InfluxSeries } from './influx-client.ts';
+import { q } from './influxql.ts';
+
+export interface InfluxStoreOptions {
+  url: string;
+  db: string;
+  token?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  timeoutMs: number;
+  log?: Logger;
+  now?: () => number;
+  /** How long the POP / function lists are reused before asking InfluxDB again. */
+  metadataTtlMs?: number;
+}
+
+const EMPTY: AggregateStats = { samples: 0, mean: null, p50: null, p95: null, p99: null };
+/** The watermark first looks this far back, so the common case scans recent shards only. */
+const RECENT_NS = 3_600_000_000_000n;
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Maps one row of `STATS` columns to the port's stats. */
+function stats(series: InfluxSeries, row: unknown[]): AggregateStats {
+  const col = (name: string) => row[series.columns.indexOf(name)];
+  const samples = num(col('n')) ?? 0;
+  if (samples === 0) return EMPTY;
+  return { samples, mean: num(col('mean')), p50: num(col('p50')), p95: num(col('p95')), p99: num(col('p99')) };
+}
+
+export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Promise<MetricsStore> {
+  const now = opts.now ?? Date.now;
+  const ttl = opts.metadataTtlMs ?? 5000;
+  const client = createInfluxClient(opts);
+  const sink = createInfluxHttpSink({
+    url: opts.url,
+    db: opts.db,
+    token: opts.token,
+    username: opts.username,
+    password: opts.password,
+    precision: 'ns',
+    gzip: true,
+    timeoutMs: opts.timeoutMs,
+  });
+  let closed = false;
+  const assertOpen = () => {
+    if (closed) throw new Error('the InfluxDB metrics store is closed');
+  };
+
+  // Start-up must not depend on InfluxDB being up: the server starts degraded and
+  // the resilient wrapper reconnects. Creating the database is retried on first write.
+  let dbReady: Promise<void> | undefined;
+  const ensureDb = () => {
+    dbReady ??= client.createDatabase().catch((err) => {
+      dbReady = undefined;
+      throw err;
+    });
+    return dbReady;
+  };
+  await ensureDb().catch((err) => opts.log?.warn({ err: (err as Error).message }, 'InfluxDB not ready at start; will retry'));
+
+  // POP and function lists change rarely and are asked for on every overview; keep them briefly.
+  let popsCache: { at: number; value: SeenPop[] } | undefined;
+  let fnCache: { at: number; value: string[] } | undefined;
+  const invalidate = () => {
+    popsCache = undefined;
+    fnCache = undefined;
+  };
+
+  async function write(samples: readonly ColdStartSample[]) {
+    assertOpen();
+    if (samples.length === 0) return;
+    await ensureDb();
+    try {
+      await sink([...samples]);
+    } catch (err) {
+      throw new InfluxError('server', `writing ${samples.length} samples to InfluxDB failed: ${(err as Error).message}`, { cause: err });
+    }
+    // A new POP or function must show at once, not after the metadata TTL.
+    invalidate();
+  }
+
+  const store: MetricsStore = {
+    kind: 'influxdb',
+    write,
+    async summarize(range, filter): Promise<Summary> {
+      assertOpen();
+      const [overall, byPop] = await client.query([q.overall(range, filter), q.byPop(range, filter)]);
+      const o = overall?.[0];
+      return {
+        overall: o?.values[0] ? stats(o, o.values[0]) : EMPTY,
+        byPop: (byPop ?? [])
+          .filter((s) => s.values[0])
+          .map((s) => ({ popCode: s.tags?.pop_code ?? '', ...stats(s, s.values[0]!) }))
+          .filter((p) => p.samples > 0),
+      };
+    },
+    async byFunction(popCode, range): Promise<FunctionAggregate[]> {
+      assertOpen();
+      const [res] = await client.query([q.byFunction(popCode, range)]);
+      return (res ?? [])
+        .filter((s) => s.values[0])
+        .map((s) => ({ functionName: s.tags?.function_name ?? '', ...stats(s, s.values[0]!) }))
+        .filter((f) => f.samples > 0)
+        .sort((a, b) => a.functionName.localeCompare(b.functionName));
+    },
+    async timeseries(popCode, range, stepMs, filter): Promise<Bucket[]> {
+      assertOpen();
+      const [res] = await client.query([q.timeseries(popCode, range, stepMs, filter)]);
+      const s = res?.[0];
+      if (!s) return [];
+      return s.values.map((row) => ({ startMs: Number(row[0]), ...stats(s, row) })).filter((b) => b.samples > 0);
+    },
+    async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
+      assertOpen();
+      const [res] = await client.query([q.seriesBuckets(range, stepMs)]);
+      const out: SeriesBucket[] = [];
+      for (const s of res ?? []) {
+        const [iN, iMean, iP50] = ['n', 'mean', 'p50'].map((c) => s.columns.indexOf(c)) as [number, number, number];
+        for (const row of s.values) {
+          const samples = num(row[iN]) ?? 0;
+          if (samples === 0) continue;
+          out.push({
+            popCode: s.tags?.pop_code ?? '',
+            functionName: s.tags?.function_name ?? '',
+            startMs: Number(row[0]),
+            samples,
+            mean: num(row[iMean]) ?? 0,
+            p50: num(row[iP50]) ?? 0,
+          });
+        }
+      }
+      return out;
+    },
+    async seenPops(): Promise<SeenPop[]> {
+      assertOpen();
+      if (popsCache && now() - popsCache.at < ttl) return popsCache.value;
+      const [lat, lon] = await client.query([q.seenLat(), q.seenLon()]);
+      const lonOf = new Map((lon ?? []).map((s) => [JSON.stringify(s.tags), num(s.values[0]?.[1])]));
+      // Several tag sets per POP when its city or tier changed: the newest wins.
+      const newest = new Map<string, SeenPop>();
+      for (const s of lat ?? []) {
+        const row = s.values[0];
+        const tags = s.tags ?? {};
+        const code = tags.pop_code;
+        const la = num(row?.[1]);
+        const lo = lonOf.get(JSON.stringify(s.tags));
+        if (!code || la === null || lo === null || lo === undefined) continue;
+        const lastSeenNs = BigInt(Math.round(Number(row?.[0] ?? 0))) * 1_000_000n;
+        const prev = newest.get(code);
+        if (prev && prev.lastSeenNs >= lastSeenNs) continue;
+        newest.set(code, { popCode: code, city: tags.city ?? '', country: tags.country ?? '', tier: tags.tier ?? '', lat: la, lon: lo, lastSeenNs });
+      }
+      const value = [...newest.values()].sort((a, b) => a.popCode.localeCompare(b.popCode));
+      popsCache = { at: now(), value };
+      return value;
+    },
+    async seenFunctions(): Promise<string[]> {
+      assertOpen();
+      if (fnCache && now() - fnCache.at < ttl) return fnCache.value;
+      const [res] = await client.query([q.functions()]);
+      const names = new Set<string>();
+      for (const s of res ?? []) for (const row of s.values) if (typeof row[1] === 'string') names.add(row[1]);
+      const value = [...names].sort();
+      fnCache = { at: now(), value };
+      return value;
+    },
+    async latestSampleNs(): Promise<bigint | null> {
+      assertOpen();
+      const recent = BigInt(now()) * 1_000_000n - RECENT_NS;
+      let [res] = await client.query([q.latest(recent)]);
+      if (!res?.[0]?.values[0]) [res] = await client.query([q.latest()]);
+      const t = res?.[0]?.values[0]?.[0];
+      return typeof t === 'number' ? BigInt(t) * 1_000_000n : null;
+    },
+    async ping() {
+      assertOpen();
+      await client.ping();
+    },
+    async close() {
+      closed = true;
+    },
+  };
+  return store;
+}

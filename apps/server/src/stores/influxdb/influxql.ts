@@ -1,0 +1,45 @@
+/**
+ * The InfluxQL statements the InfluxDB store runs. Every statement names its
+ * measurement, field and an explicit half-open time range, so each API call is one
+ * bounded query (the seed's "simplify queries" promise).
+ *
+ * Percentiles: MEDIAN() is exact (the mean of the two middle values, as DuckDB's
+ * quantile_cont at 0.5); PERCENTILE(f, N) is nearest-rank, so p95 and p99 can differ
+ * from the continuous definition by up to the gap between two neighbouring samples.
+ */
+import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
+import type { SeriesFilter, TimeRange } from '../metrics-store.ts';
+import { quoteIdent, quoteString } from './influx-client.ts';
+
+const M = quoteIdent(MEASUREMENT);
+const V = quoteIdent(FIELD.coldStartTimeMs);
+export const STATS = `count(${V}) AS n, mean(${V}) AS mean, median(${V}) AS p50, percentile(${V}, 95) AS p95, percentile(${V}, 99) AS p99`;
+
+export function whereClause(range: TimeRange, filter?: SeriesFilter): string {
+  const parts = [`time >= ${range.fromNs}`, `time < ${range.toNs}`];
+  if (filter?.functionName) parts.push(`${quoteIdent(TAG.functionName)} = ${quoteString(filter.functionName)}`);
+  if (filter?.popCode) parts.push(`${quoteIdent(TAG.popCode)} = ${quoteString(filter.popCode)}`);
+  return parts.join(' AND ');
+}
+
+export const q = {
+  overall: (range: TimeRange, filter?: SeriesFilter) => `SELECT ${STATS} FROM ${M} WHERE ${whereClause(range, filter)}`,
+  byPop: (range: TimeRange, filter?: SeriesFilter) =>
+    `SELECT ${STATS} FROM ${M} WHERE ${whereClause(range, filter)} GROUP BY ${quoteIdent(TAG.popCode)}`,
+  byFunction: (popCode: string, range: TimeRange) =>
+    `SELECT ${STATS} FROM ${M} WHERE ${whereClause(range, { popCode })} GROUP BY ${quoteIdent(TAG.functionName)}`,
+  // GROUP BY time() buckets are aligned to the epoch, like the port asks.
+  timeseries: (popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter) =>
+    `SELECT ${STATS} FROM ${M} WHERE ${whereClause(range, { ...filter, popCode })} GROUP BY time(${stepMs}ms) fill(none)`,
+  seriesBuckets: (range: TimeRange, stepMs: number) =>
+    `SELECT count(${V}) AS n, mean(${V}) AS mean, median(${V}) AS p50 FROM ${M} WHERE ${whereClause(range)} ` +
+    `GROUP BY time(${stepMs}ms), ${quoteIdent(TAG.popCode)}, ${quoteIdent(TAG.functionName)} fill(none)`,
+  // One selector per statement, so the answer's time is the newest point's time.
+  seenLat: () =>
+    `SELECT last(${quoteIdent(FIELD.latitude)}) AS v FROM ${M} GROUP BY ${[TAG.popCode, TAG.city, TAG.country, TAG.tier].map(quoteIdent).join(', ')}`,
+  seenLon: () =>
+    `SELECT last(${quoteIdent(FIELD.longitude)}) AS v FROM ${M} GROUP BY ${[TAG.popCode, TAG.city, TAG.country, TAG.tier].map(quoteIdent).join(', ')}`,
+  functions: () => `SHOW TAG VALUES FROM ${M} WITH KEY = ${quoteIdent(TAG.functionName)}`,
+  /** The newest sample; `sinceNs` bounds the scan to recent shards when set. */
+  latest: (sinceNs?: bigint) => `SELECT last(${V}) FROM ${M}${sinceNs === undefined ? '' : ` WHERE time >= ${sinceNs}`}`,
+};
