@@ -1,0 +1,95 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FUNCTIONS, POPS } from '@edgeworker/pops';
+import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
+import { sample } from '../stores/metrics-store.contract.ts';
+import { createQueryService } from '../query/query-service.ts';
+import { switchable } from '../testing/switchable-store.ts';
+import { AppError } from '../http/errors.ts';
+import { createMemoryCache } from './memory-cache.ts';
+import { createCachedQueries } from './cached-queries.ts';
+
+const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+
+async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+  let clock = T0;
+  const now = () => clock;
+  const store = switchable(await createDuckDbMetricsStore({ path: ':memory:', now }));
+  t.after(() => store.close());
+  const query = createQueryService({ store, catalog: POPS, functions: FUNCTIONS, thresholds: { warnMs: 200, critMs: 400 }, maxPoints: 1000, now, openRegressions: async () => 0 });
+  const cache = createMemoryCache({ now });
+  const outcomes: string[] = [];
+  const cached = createCachedQueries({ query, cache, now, freshMs: 2000, revalidateMs: 10_000, onOutcome: (o) => outcomes.push(o) });
+  return { store, cache, cached, outcomes, advance: (ms: number) => (clock += ms) };
+}
+
+describe('cached queries', () => {
+  it('reuses an answer only while no new data landed and it is fresh', async (t) => {
+    const { store, cache, cached, outcomes, advance } = await setup(t);
+    await store.write([sample({ t: T0 - 1000, v: 100, popCode: 'FRA' })]);
+    const a = await cached.overview(300_000, '5m');
+    assert.equal(a.value.samples, 1);
+    const callsAfterFirst = store.calls;
+    assert.equal((await cached.overview(300_000, '5m')).value.samples, 1);
+    assert.equal(store.calls, callsAfterFirst, 'second answer came from the cache');
+    // New data: the version moves and the next answer includes it.
+    await store.write([sample({ t: T0 - 500, v: 300, popCode: 'FRA' })]);
+    await cache.bumpDataVersion();
+    assert.equal((await cached.overview(300_000, '5m')).value.samples, 2);
+    advance(100);
+    assert.deepEqual(outcomes, ['miss', 'hit', 'miss']);
+  });
+
+  it('answers a slightly old entry at once and refreshes it in the background', async (t) => {
+    const { store, cached, outcomes, advance } = await setup(t);
+    await store.write([sample({ t: T0 - 1000, v: 100 })]);
+    await cached.heatmap(300_000);
+    advance(5000); // older than freshMs, younger than revalidateMs
+    const calls = store.calls;
+    const b = await cached.heatmap(300_000);
+    assert.equal(b.staleAgeMs, undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(store.calls > calls, 'recomputed in the background');
+    assert.deepEqual(outcomes, ['miss', 'revalidate']);
+  });
+
+  it('answers the last good result marked stale with its age while the store is down', async (t) => {
+    const { store, cache, cached, advance } = await setup(t);
+    await store.write([sample({ t: T0 - 1000, v: 100 })]);
+    const good = await cached.popDetail('FRA', 300_000, '5m');
+    await cache.bumpDataVersion();
+    advance(42_000);
+    store.down = true;
+    const stale = await cached.popDetail('fra', 300_000, '5m');
+    assert.equal(stale.staleAgeMs, 42_000);
+    assert.deepEqual(stale.value, good.value);
+    // A time series asked for a later range still finds the last good one of the same span.
+    store.down = false;
+    await cached.timeseries('FRA', T0 - 3_600_000, T0, 60_000);
+    store.down = true;
+    advance(5000);
+    const ts = await cached.timeseries('FRA', T0 - 3_600_000 + 47_000, T0 + 47_000, 60_000);
+    assert.equal(ts.staleAgeMs, 5000);
+  });
+
+  it('says the store is unavailable when there is nothing to fall back on', async (t) => {
+    const { store, cached } = await setup(t);
+    store.down = true;
+    await assert.rejects(cached.heatmap(300_000, 'auth-check'), (err: Error) => err instanceof AppError && err.statusCode === 503 && err.code === 'store_unavailable' && /ECONNREFUSED.*retry once the store is back/.test(err.message));
+  });
+
+  it('never hides a client error behind a stale answer', async (t) => {
+    const { store, cached } = await setup(t);
+    await store.write([sample({ t: T0 - 1000, v: 100 })]);
+    await assert.rejects(cached.popDetail('NOPE', 300_000, '5m'), (err: Error) => err instanceof AppError && err.statusCode === 404);
+  });
+
+  it('shares one computation between identical concurrent questions', async (t) => {
+    const { store, cached } = await setup(t);
+    await store.write([sample({ t: T0 - 1000, v: 100 })]);
+    const calls = store.calls;
+    await Promise.all(Array.from({ length: 20 }, () => cached.overview(300_000, '5m')));
+    // One overview reads the store four times (pops, summary, latest, ...): not twenty times that.
+    assert.ok(store.calls - calls <= 4, `${store.calls - calls} store calls`);
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * The read side as the routes and the live hub see it: the query service's answers
+ * through the cache, with three promises.
+ * - Never older than the data: an entry is reused only while the data version it was
+ *   computed at is current (every `data_landed` bumps it) and it is younger than
+ *   `freshMs` (windows like "the last 5 minutes" slide even without new data).
+ * - Stale-while-revalidate: an entry of the current version that is older than
+ *   `freshMs` but younger than `revalidateMs` is answered at once and recomputed
+ *   in the background.
+ * - Last good: when computing fails because the store is down, the newest entry for
+ *   the same question (any version, kept for `lastGoodMs`) is answered, marked stale
+ *   with its age; with none, a 503 that says what to do.
+ * Concurrent identical questions share one computation (single flight).
+ */
+import type { FunctionInfo, HeatmapEntry, Overview, Pop, PopDetail, Timeseries } from '@edgeworker/schema';
+import type { Logger } from 'pino';
+import { AppError } from '../http/errors.ts';
+import type { QueryService } from '../query/query-service.ts';
+import type { Cache, CacheEntry } from './cache.ts';
+
+export interface Answer<T> {
+  value: T;
+  /** Set when the value is a last-good answer served because the store failed. */
+  staleAgeMs?: number;
+}
+
+export interface CachedQueriesOptions {
+  query: QueryService;
+  cache: Cache;
+  now?: () => number;
+  log?: Logger;
+  freshMs?: number;
+  revalidateMs?: number;
+  lastGoodMs?: number;
+  /** Counts answers by outcome (hit, miss, revalidate, stale, error) for /metrics. */
+  onOutcome?: (outcome: 'hit' | 'miss' | 'revalidate' | 'stale' | 'error') => void;
+}
+
+export type CachedQueries = ReturnType<typeof createCachedQueries>;
+
+/** Client errors (unknown POP, bad range) are answers, not outages: they are never replaced by a stale value. */
+function isClientError(err: unknown): boolean {
+  return err instanceof AppError && err.statusCode < 500;
+}
+
+export function createCachedQueries(opts: CachedQueriesOptions) {
+  const now = opts.now ?? Date.now;
+  const freshMs = opts.freshMs ?? 2000;
+  const revalidateMs = opts.revalidateMs ?? 10_000;
+  const lastGoodMs = opts.lastGoodMs ?? 24 * 3_600_000;
+  const inFlight = new Map<string, Promise<unknown>>();
+  const outcome = (o: Parameters<NonNullable<CachedQueriesOptions['onOutcome']>>[0]) => opts.onOutcome?.(o);
+
+  // The cache is an optimisation: when it fails, answer from the store directly.
+  async function safe<T>(fn: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      opts.log?.debug({ err: (err as Error).message }, 'cache unavailable; computing directly');
+      return fallback;
+    }
+  }
+
+  function computeOnce<T>(key: string, lastGoodKey: string, compute: () => Promise<T>): Promise<CacheEntry<T>> {
+    const running = inFlight.get(key);
+    if (running) return running as Promise<CacheEntry<T>>;
+    const p = (async () => {
+      // Read the version before computing: data landing meanwhile makes this entry old at once.
+      const version = await safe(() => opts.cache.dataVersion(), -1);
+      const value = await compute();
+      const entry: CacheEntry<T> = { value, version, computedAt: now() };
+      await safe(async () => {
+        // A one-off key (an exact time range) only needs to live through revalidation.
+        await opts.cache.set(key, entry, lastGoodKey === key ? lastGoodMs : revalidateMs * 2);
+        if (lastGoodKey !== key) await opts.cache.set(lastGoodKey, entry, lastGoodMs);
+      }, undefined);
+      return entry;
+    })().finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+    return p;
+  }
+
+  async function answer<T>(key: string, compute: () => Promise<T>, lastGoodKey = key): Promise<Answer<T>> {
+    const [version, cached] = await Promise.all([
+      safe(() => opts.cache.dataVersion(), -1),
+      safe(() => opts.cache.get<T>(key), undefined),
+    ]);
+    if (cached && version >= 0 && cached.version === version) {
+      const age = now() - cached.computedAt;
+      if (age < freshMs) {
+        outcome('hit');
+        return { value: cached.value };
+      }
+      if (age < revalidateMs) {
+        outcome('revalidate');
+        computeOnce(key, lastGoodKey, compute).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
+        return { value: cached.value };
+      }
+    }
+    try {
+      const entry = await computeOnce(key, lastGoodKey, compute);
+      outcome('miss');
+      return { value: entry.value };
+    } catch (err) {
+      if (isClientError(err)) throw err;
+      const last = cached ?? (await safe(() => opts.cache.get<T>(lastGoodKey), undefined));
+      if (last) {
+        outcome('stale');
+        opts.log?.warn({ err: (err as Error).message, key, ageMs: now() - last.computedAt }, 'store failed; answering the last good result, marked stale');
+        return { value: last.value, staleAgeMs: Math.max(0, now() - last.computedAt) };
+      }
+      outcome('error');
+      throw new AppError(
+        'store_unavailable',
+        `the metrics store cannot answer and there is no earlier result to fall back on (${(err as Error).message}); see /health, and retry once the store is back`,
+        503,
+      );
+    }
+  }
+
+  const q = opts.query;
+  return {
+    overview: (windowMs: number, label: string, fn?: string): Promise<Answer<Overview>> =>
+      answer(`overview:${windowMs}:${fn ?? ''}`, () => q.overview(windowMs, label, fn)),
+    heatmap: (windowMs: number, fn?: string): Promise<Answer<HeatmapEntry[]>> =>
+      answer(`heatmap:${windowMs}:${fn ?? ''}`, () => q.heatmap(windowMs, fn)),
+    pops: (): Promise<Answer<Pop[]>> => answer('pops', () => q.knownPops()),
+    popDetail: (code: string, windowMs: number, label: string): Promise<Answer<PopDetail>> =>
+      answer(`pop:${code.toUpperCase()}:${windowMs}`, () => q.popDetail(code, windowMs, label)),
+    // Ranges ending "now" differ on every call: the exact range is the cache key, and
+    // the last good answer is kept per (POP, function, step, span) for outages.
+    timeseries: (code: string, fromMs: number, toMs: number, stepMs: number, fn?: string): Promise<Answer<Timeseries>> =>
+      answer(
+        `ts:${code.toUpperCase()}:${fn ?? ''}:${stepMs}:${fromMs}:${toMs}`,
+        () => q.timeseries(code, fromMs, toMs, stepMs, fn),
+        `ts-last:${code.toUpperCase()}:${fn ?? ''}:${stepMs}:${toMs - fromMs}`,
+      ),
+    functions: (): Promise<Answer<FunctionInfo[]>> => answer('functions', () => q.functions()),
+  };
+}
