@@ -45,6 +45,8 @@ export interface AlertStore {
   /**
    * Replaces the stored alert with the same id when its current updatedAt equals
    * `expectedUpdatedAt` (optimistic concurrency); returns false when it changed meanwhile.
+   * Keeps the stored `notifications` (they belong to addNotifications, which does not
+   * change updatedAt), so an update from an older copy never drops an outcome.
    */
   update(alert: Alert, expectedUpdatedAt: string): Promise<boolean>;
   /** Appends notification outcomes without touching anything else. */
