@@ -1,0 +1,94 @@
+import { describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { startRedisServer, waitFor } from '../testing/redis-server.ts';
+import type { Cache, CacheEntry } from './cache.ts';
+import { createRedisCache, DEGRADED_VERSION_BASE, type RedisCache } from './redis-cache.ts';
+import { createMemoryCache } from './memory-cache.ts';
+
+const log = pino({ level: 'silent' });
+
+async function redisCache(t: TestContext, url: string, namespace = 'influx|shared'): Promise<{ cache: RedisCache; fallback: Cache }> {
+  const fallback = createMemoryCache();
+  const cache = createRedisCache({ url, namespace, fallback, log, maxReconnectDelayMs: 200 });
+  t.after(() => cache.close());
+  await waitFor(() => cache.health().status === 'ok', 5000, 'the cache to reach Redis');
+  return { cache, fallback };
+}
+
+const entry = <T>(value: T, version: number): CacheEntry<T> => ({ value, version, computedAt: 1_700_000_000_000 });
+
+describe('Redis cache against a real redis-server', () => {
+  it('stores entries with version and computedAt, and expires them after their TTL', async (t) => {
+    const redis = await startRedisServer(t);
+    const { cache } = await redisCache(t, redis.url);
+    assert.equal(cache.kind, 'redis');
+    assert.equal(await cache.get('overview:5m'), undefined);
+    await cache.set('overview:5m', entry({ totalPops: 423, averageColdStart: 181.5 }, 7), 60_000);
+    assert.deepEqual(await cache.get('overview:5m'), entry({ totalPops: 423, averageColdStart: 181.5 }, 7));
+    await cache.set('short', entry([1, 2], 7), 150);
+    assert.deepEqual((await cache.get('short'))?.value, [1, 2]);
+    await waitFor(async () => (await cache.get('short')) === undefined, 2000, 'the short entry to expire');
+  });
+
+  it('shares entries and one data version between replicas of the same data, not across namespaces', async (t) => {
+    const redis = await startRedisServer(t);
+    const { cache: a } = await redisCache(t, redis.url);
+    const { cache: b } = await redisCache(t, redis.url);
+    const { cache: other } = await redisCache(t, redis.url, 'embedded|host|/data/b');
+    const v0 = await a.dataVersion();
+    assert.equal(await b.dataVersion(), v0);
+    const v1 = await a.bumpDataVersion();
+    assert.equal(v1, v0 + 1);
+    assert.equal(await b.dataVersion(), v1, 'b sees a’s bump: b never serves an entry older than the data');
+    await a.set('heatmap:5m:', entry(['FRA'], v1), 60_000);
+    assert.deepEqual(await b.get('heatmap:5m:'), entry(['FRA'], v1));
+    assert.equal(await other.get('heatmap:5m:'), undefined, 'another store’s data is another namespace');
+    const otherVersion = await other.dataVersion();
+    await a.bumpDataVersion();
+    assert.equal(await other.dataVersion(), otherVersion);
+  });
+
+  it('serves from memory while Redis is down, never passing an old entry as fresh, and rejoins by itself', async (t) => {
+    const redis = await startRedisServer(t);
+    const { cache } = await redisCache(t, redis.url);
+    const v = await cache.bumpDataVersion();
+    await cache.set('overview:5m', entry({ n: 1 }, v), 60_000);
+
+    await redis.stop({ crash: true });
+    await waitFor(() => cache.health().status === 'degraded', 3000, 'the cache to report degraded');
+    assert.match(cache.health().reason ?? '', /redis/);
+    const t0 = Date.now();
+    const lastGood = await cache.get<{ n: number }>('overview:5m');
+    assert.ok(Date.now() - t0 < 500, 'a call during the outage does not wait for Redis');
+    assert.deepEqual(lastGood, entry({ n: 1 }, v), 'the last good answer was kept in memory');
+    const degradedVersion = await cache.dataVersion();
+    assert.ok(degradedVersion >= DEGRADED_VERSION_BASE, 'versions while degraded cannot match a Redis one');
+    assert.notEqual(degradedVersion, lastGood?.version, 'so the kept entry is stale, not fresh');
+
+    // Work goes on in memory while degraded.
+    const dv = await cache.bumpDataVersion();
+    assert.equal(dv, degradedVersion + 1);
+    await cache.set('overview:5m', entry({ n: 2 }, dv), 60_000);
+    assert.deepEqual(await cache.get('overview:5m'), entry({ n: 2 }, dv));
+    assert.equal(await cache.dataVersion(), dv);
+
+    await redis.start();
+    await waitFor(() => cache.health().status === 'ok', 5000, 'the cache to rejoin Redis');
+    // This Redis lost everything; the recovery bump made the version non-zero.
+    assert.ok((await cache.dataVersion()) >= 1);
+    assert.equal(await cache.get('overview:5m'), undefined, 'entries written while degraded stay local');
+  });
+
+  it('bumps the shared version when it reconnects, since data may have landed while it could not', async (t) => {
+    const redis = await startRedisServer(t);
+    const { cache } = await redisCache(t, redis.url);
+    const before = await cache.dataVersion();
+    const raw = new Redis(redis.url);
+    t.after(() => raw.disconnect());
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await waitFor(async () => cache.health().status === 'ok' && (await cache.dataVersion()) > before, 5000, 'a bumped version after the reconnection');
+    assert.equal(await cache.dataVersion(), before + 1);
+  });
+});

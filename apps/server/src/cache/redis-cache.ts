@@ -1,0 +1,160 @@
+/**
+ * The Cache port on Redis, shared by every replica that reads the same data.
+ *
+ * - Entries are JSON `{value, version, computedAt}` under `<prefix><namespace>:e:<key>`
+ *   with a TTL; the data version is a Redis counter (INCR) under
+ *   `<prefix><namespace>:version`, so every replica compares against the same number.
+ *   The counter has no TTL: with a `volatile-*` or `noeviction` policy Redis never
+ *   evicts it (an `allkeys-*` policy could, and versions would then repeat).
+ * - `namespace` says whose data the entries describe: replicas on one shared
+ *   InfluxDB share it; replicas on their own embedded stores each get their own,
+ *   because the same question has a different answer on each.
+ * - Redis down: every call goes to the in-process `fallback` cache at once and the
+ *   cache reports `degraded` with the reason. Every entry is also written through
+ *   to the fallback while Redis is up, so the last good answers are still there
+ *   when Redis goes away. While degraded, versions are the fallback's counter plus
+ *   2^48 (Redis counters never get near it): an entry from one source can never
+ *   pass for fresh under the other's counter.
+ * - Redis back: the version is bumped once (data may have landed while this replica
+ *   could not bump it) before Redis entries are trusted again.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Cache, CacheEntry } from './cache.ts';
+import { closeRedisConnection, createRedisConnection } from '../cluster/redis-connection.ts';
+
+export interface RedisCacheOptions {
+  url: string;
+  /** Identifies the data behind the entries (see above). */
+  namespace: string;
+  /** In-process cache used while Redis is unreachable. */
+  fallback: Cache;
+  log: Logger;
+  keyPrefix?: string;
+  maxReconnectDelayMs?: number;
+  commandTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface RedisCacheHealth {
+  status: 'ok' | 'degraded';
+  kind: 'redis';
+  /** Why the cache is degraded (the last Redis error), when it is. */
+  reason?: string;
+  /** Epoch ms since when it has been degraded. */
+  degradedSince?: number;
+}
+
+export type RedisCache = Cache & { kind: 'redis'; health(): RedisCacheHealth };
+
+/** Fallback versions are moved above anything a Redis counter reaches (and back is never needed). */
+export const DEGRADED_VERSION_BASE = 2 ** 48;
+const asDegradedVersion = (v: number) => DEGRADED_VERSION_BASE + v;
+
+export function createRedisCache(opts: RedisCacheOptions): RedisCache {
+  const now = opts.now ?? Date.now;
+  const log = opts.log;
+  const base = `${opts.keyPrefix ?? 'ewm:'}cache:${opts.namespace}:`;
+  const versionKey = `${base}version`;
+  const entryKey = (key: string) => `${base}e:${key}`;
+  const fallback = opts.fallback;
+  const redis: Redis = createRedisConnection({
+    url: opts.url,
+    name: 'cache',
+    log,
+    maxReconnectDelayMs: opts.maxReconnectDelayMs,
+    commandTimeoutMs: opts.commandTimeoutMs,
+  });
+
+  // `usable` turns true only after the recovery bump; until then everything goes to the fallback.
+  let usable = false;
+  let reason: string | undefined = 'connecting to redis';
+  let degradedSince: number | undefined = now();
+  let closed = false;
+  let everUsable = false;
+
+  function degrade(why: string) {
+    if (usable) log.warn({ reason: why }, 'redis cache degraded: serving from this replica’s memory');
+    usable = false;
+    reason = why;
+    degradedSince ??= now();
+  }
+
+  redis.on('ready', () => {
+    redis.incr(versionKey).then(
+      () => {
+        if (closed || redis.status !== 'ready') return;
+        if (everUsable && degradedSince !== undefined) log.info({ degradedMs: now() - degradedSince }, 'redis cache back');
+        else log.info('redis cache connected');
+        usable = true;
+        everUsable = true;
+        reason = undefined;
+        degradedSince = undefined;
+      },
+      (err: Error) => degrade(`redis: ${err.message}`),
+    );
+  });
+  redis.on('error', (err: Error) => degrade(`redis: ${err.message}`));
+  redis.on('close', () => degrade('redis connection closed'));
+
+  /** Runs `op` on Redis when usable; otherwise, or when it fails, `viaFallback`. */
+  async function withRedis<T>(op: () => Promise<T>, viaFallback: () => Promise<T>): Promise<T> {
+    if (usable && !closed) {
+      try {
+        return await op();
+      } catch (err) {
+        degrade(`redis: ${(err as Error).message}`);
+      }
+    }
+    return viaFallback();
+  }
+
+  return {
+    kind: 'redis',
+    async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
+      return withRedis(
+        async () => {
+          const text = await redis.get(entryKey(key));
+          return text === null ? undefined : (JSON.parse(text) as CacheEntry<T>);
+        },
+        () => fallback.get<T>(key),
+      );
+    },
+    async set<T>(key: string, entry: CacheEntry<T>, ttlMs: number): Promise<void> {
+      // Write-through: the fallback holds the last good answers for an outage.
+      await fallback.set(key, entry, ttlMs);
+      // Computed while degraded (or without any version): meaningless to other replicas.
+      if (entry.version < 0 || entry.version >= DEGRADED_VERSION_BASE) return;
+      await withRedis(
+        async () => {
+          await redis.set(entryKey(key), JSON.stringify(entry), 'PX', Math.max(1, Math.round(ttlMs)));
+        },
+        async () => {},
+      );
+    },
+    async dataVersion(): Promise<number> {
+      return withRedis(
+        async () => Number((await redis.get(versionKey)) ?? 0),
+        async () => asDegradedVersion(await fallback.dataVersion()),
+      );
+    },
+    async bumpDataVersion(): Promise<number> {
+      // The fallback is bumped too, so its own entries go stale while Redis is away.
+      const local = await fallback.bumpDataVersion();
+      return withRedis(
+        async () => redis.incr(versionKey),
+        async () => asDegradedVersion(local),
+      );
+    },
+    health(): RedisCacheHealth {
+      if (usable) return { status: 'ok', kind: 'redis' };
+      return { status: 'degraded', kind: 'redis', reason: reason ?? 'redis unavailable', degradedSince };
+    },
+    async close() {
+      closed = true;
+      usable = false;
+      await closeRedisConnection(redis);
+      await fallback.close();
+    },
+  };
+}
