@@ -1,0 +1,135 @@
+/**
+ * The detector's thin shell around the pure evaluate(): one pass reads every
+ * (POP, function) series in one store query, evaluates, and applies the outcome
+ * through the AlertService (which stores, notifies and publishes to the dashboards).
+ * The pass runs inside leadership, so with several replicas only the leader writes,
+ * and it checks it still leads before committing anything.
+ *
+ * Passes are serialised: a pass asked for (HTTP) while another runs (schedule) waits
+ * for it and then runs on the data present by then.
+ */
+import type { Alert } from '@edgeworker/schema';
+import type { Logger } from 'pino';
+import type { AlertService } from '../alerts/types.ts';
+import type { Leadership } from '../cluster/leadership.ts';
+import type { MetricsStore } from '../stores/metrics-store.ts';
+import { evaluate, evaluationRange, type DetectorSettings } from './evaluate.ts';
+
+export interface PassResult {
+  /** Series with enough data in both windows to be judged. */
+  evaluated: number;
+  created: Alert[];
+  resolved: Alert[];
+  /** Unresolved alerts whose current value/severity was refreshed. */
+  refreshed: number;
+  /** Why nothing was applied, when nothing was: another replica leads, or leadership was lost mid-pass. */
+  skipped?: 'not_leader' | 'lost_leadership';
+  durationMs: number;
+}
+
+export interface LastRun {
+  at: string;
+  durationMs: number;
+  ok: boolean;
+  evaluated?: number;
+  created?: number;
+  resolved?: number;
+  skipped?: string;
+  error?: string;
+}
+
+export interface DetectorService {
+  runPass(): Promise<PassResult>;
+  lastRun(): LastRun | null;
+  /** Resolves once the passes started so far have finished (close waits for it before closing stores). */
+  idle(): Promise<void>;
+  readonly settings: DetectorSettings;
+}
+
+export interface DetectorServiceDeps {
+  store: MetricsStore;
+  alerts: AlertService;
+  leadership: Leadership;
+  settings: DetectorSettings;
+  now: () => number;
+  log: Logger;
+  /** Called after every pass (metrics). */
+  onPass?: (result: PassResult | null, error: unknown) => void;
+}
+
+export function createDetectorService(deps: DetectorServiceDeps): DetectorService {
+  const { store, alerts, leadership, settings, now, log } = deps;
+  let last: LastRun | null = null;
+  let tail: Promise<unknown> = Promise.resolve();
+
+  async function pass(): Promise<PassResult> {
+    const started = now();
+    // Whole buckets only: the one still filling is judged at the next pass.
+    const endMs = Math.floor(started / settings.stepMs) * settings.stepMs;
+    const range = evaluationRange(settings, endMs);
+    const outcome = await leadership.runAsLeader(async (fence) => {
+      const buckets = await store.seriesBuckets(
+        { fromNs: BigInt(range.fromMs) * 1_000_000n, toNs: BigInt(range.toMs) * 1_000_000n },
+        settings.stepMs,
+      );
+      const unresolved = await alerts.listUnresolved();
+      const ev = evaluate({ buckets, unresolved, settings, endMs });
+      const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0 };
+      if (!(await leadership.stillLeader(fence))) {
+        log.warn({ fence }, 'lost detector leadership during the pass; its findings are left to the new leader');
+        return { ...result, skipped: 'lost_leadership' as const };
+      }
+      for (const finding of ev.raise) {
+        const { alert, created } = await alerts.raise(finding);
+        if (created) {
+          result.created.push(alert);
+          log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
+        } else result.refreshed++;
+      }
+      for (const id of ev.resolve) {
+        try {
+          const alert = await alerts.resolve(id, 'detector');
+          result.resolved.push(alert);
+          log.info({ alert: id, pop: alert.popCode, fn: alert.functionName }, 'regression alert resolved: back at baseline');
+        } catch (err) {
+          // An operator may have resolved it between our read and now; the others still apply.
+          log.warn({ err, alert: id }, 'could not resolve alert; skipping it this pass');
+        }
+      }
+      return result;
+    });
+    const durationMs = now() - started;
+    if (!outcome.ran) {
+      log.debug({ holder: outcome.holder }, 'not the detector leader; pass skipped');
+      return { evaluated: 0, created: [], resolved: [], refreshed: 0, skipped: 'not_leader', durationMs };
+    }
+    return { ...outcome.value, durationMs };
+  }
+
+  async function runRecorded(): Promise<PassResult> {
+    const at = new Date(now()).toISOString();
+    const t = now();
+    try {
+      const r = await pass();
+      last = { at, durationMs: r.durationMs, ok: true, evaluated: r.evaluated, created: r.created.length, resolved: r.resolved.length, ...(r.skipped ? { skipped: r.skipped } : {}) };
+      log.debug({ ...last }, 'detector pass done');
+      deps.onPass?.(r, null);
+      return r;
+    } catch (err) {
+      last = { at, durationMs: now() - t, ok: false, error: (err as Error).message };
+      deps.onPass?.(null, err);
+      throw err;
+    }
+  }
+
+  return {
+    settings,
+    runPass() {
+      const p = tail.then(runRecorded, runRecorded);
+      tail = p.catch(() => undefined);
+      return p;
+    },
+    lastRun: () => last,
+    idle: () => tail.then(() => undefined),
+  };
+}

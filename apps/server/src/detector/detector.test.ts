@@ -1,0 +1,160 @@
+/**
+ * The detector end to end in the real app: data written through /write (made by the
+ * generator's model with an --inject style injection), passes run through
+ * POST /api/detector/run on a pinned clock, alerts read through /api/alerts and the
+ * WebSocket.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { encodeBatch } from '@edgeworker/line-protocol';
+import { FUNCTIONS, findPop } from '@edgeworker/pops';
+import { createGenerator, createLatencyModel, parseInjection, sampleToPoint } from '@edgeworker/generator';
+import type { Alert } from '@edgeworker/schema';
+import { buildApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { getJson, line, write } from '../testing/start-app.ts';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a whole minute: the first pass ends here
+const POPS = ['FRA', 'AMS', 'LHR'].map((c) => findPop(c)!);
+
+interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number }
+
+async function start(t: import('node:test').TestContext, env: Record<string, string> = {}) {
+  const clock = { now: T0 };
+  const dataDir = mkdtempSync(join(tmpdir(), 'ewm-detector-'));
+  // A schedule that never fires during the test: the passes are the ones the test asks for.
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', WEB_DIST_DIR: join(dataDir, 'no-web'), DETECTOR_SCHEDULE: '0 0 1 1 *', ...env });
+  const app = await buildApp(config, { now: () => clock.now });
+  t.after(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  const url = `http://127.0.0.1:${address.port}`;
+
+  // 3 POPs x 5 functions, one sample each per 10 s; FRA/ssr-render x2 from 8 min before T0 for 9 min.
+  const injection = parseInjection(`pops=FRA;functions=ssr-render;factor=2;start=${T0 - 8 * MIN};duration=9m`, T0);
+  let genNow = T0 - 70 * MIN;
+  const generator = createGenerator({
+    pops: POPS,
+    functions: FUNCTIONS,
+    intervalMs: 10_000,
+    model: createLatencyModel({ seed: 42, injections: [injection], spikeProbability: 0 }),
+    now: () => genNow,
+    onBatch: () => {},
+  });
+  /** Writes samples up to (not including) `untilMs` through /write and moves the clock there. */
+  async function writeUntil(untilMs: number, extraLines: string[] = []) {
+    const samples = [];
+    while (genNow < untilMs) {
+      samples.push(...generator.tick());
+      genNow += 10_000;
+    }
+    const body = [encodeBatch(samples.map(sampleToPoint)), ...extraLines].join('\n');
+    const res = await write(url, body, { precision: 'ns' });
+    assert.equal(res.status, 204, JSON.stringify(res.json));
+    clock.now = untilMs;
+  }
+  async function run(): Promise<RunResult> {
+    const res = await fetch(`${url}/api/detector/run`, { method: 'POST', headers: config.apiToken ? { authorization: `Bearer ${config.apiToken}` } : {} });
+    assert.equal(res.status, 200);
+    return (await res.json()) as RunResult;
+  }
+  return { url, app, writeUntil, run, clock };
+}
+
+test('a sustained shift on one (POP, function) is one alert within two passes, on the WebSocket too; spikes and other series make none; it resolves itself', async (t) => {
+  const { url, writeUntil, run } = await start(t);
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+  const alertMessages: Alert[] = [];
+  ws.on('message', (raw) => {
+    const msg = JSON.parse(String(raw)) as { type: string; data: Alert };
+    if (msg.type === 'alert') alertMessages.push(msg.data);
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  t.after(() => ws.close());
+
+  // A single huge spike on LHR/ssr-render inside the recent window (ns precision, as the generator writes).
+  const spike = `${line({ pop: 'LHR', fn: 'ssr-render', ms: 5000, t: T0 - 3 * MIN + 5000 })}`.replace(/ (\d+)$/, (_m, t) => ` ${BigInt(t) * 1_000_000n}`);
+  await writeUntil(T0, [spike]);
+
+  const first = await run();
+  assert.equal(first.evaluated, 15, 'every series has enough data');
+  await writeUntil(T0 + MIN);
+  const second = await run();
+  const created = [...first.created, ...second.created];
+  assert.equal(created.length, 1, `one alert within two passes, got ${JSON.stringify(created)}`);
+  const alert = created[0]!;
+  assert.equal(alert.popCode, 'FRA');
+  assert.equal(alert.functionName, 'ssr-render');
+  assert.equal(alert.status, 'open');
+  assert.ok(alert.changePct > 50, `change ${alert.changePct} %`);
+
+  const open = await getJson<{ alerts: Alert[]; total: number }>(`${url}/api/alerts?status=open`);
+  assert.equal(open.body.total, 1);
+  // The dashboard hears about it at once.
+  for (let i = 0; i < 50 && !alertMessages.some((a) => a.id === alert.id); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(alertMessages.some((a) => a.id === alert.id && a.status === 'open'), 'alert arrived on the WebSocket');
+
+  // The injection ended at T0 + 1 min. Not resolved at once (hysteresis), but by itself once back for resolveAfter (10 min).
+  let resolvedAt: number | null = null;
+  for (let minute = 2; minute <= 14 && resolvedAt === null; minute++) {
+    await writeUntil(T0 + minute * MIN);
+    const r = await run();
+    assert.deepEqual(r.created, [], `no new alert at minute ${minute}`);
+    if (r.resolved.length > 0) {
+      assert.equal(r.resolved[0]!.id, alert.id);
+      assert.equal(r.resolved[0]!.resolvedBy, 'detector');
+      resolvedAt = minute;
+    }
+  }
+  assert.ok(resolvedAt !== null, 'resolved within 13 minutes of the injection ending');
+  assert.ok(resolvedAt >= 1 + 5, `not before the series was back for a while (resolved at minute ${resolvedAt})`);
+  const all = await getJson<{ alerts: Alert[]; total: number }>(`${url}/api/alerts`);
+  assert.equal(all.body.total, 1, 'no other series ever alerted');
+  assert.equal(all.body.alerts[0]!.status, 'resolved');
+  for (let i = 0; i < 50 && !alertMessages.some((a) => a.status === 'resolved'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(alertMessages.some((a) => a.id === alert.id && a.status === 'resolved'), 'resolution arrived on the WebSocket');
+});
+
+test('POST /api/detector/run needs the API token when one is set; /health shows the detector', async (t) => {
+  const { url, run } = await start(t, { API_TOKEN: 'secret' });
+  const denied = await fetch(`${url}/api/detector/run`, { method: 'POST' });
+  assert.equal(denied.status, 401);
+  assert.equal(((await denied.json()) as { code: string }).code, 'unauthorized');
+  const empty = await run();
+  assert.equal(empty.evaluated, 0);
+  assert.deepEqual(empty.created, []);
+  const health = await getJson<{ components: Record<string, Record<string, unknown>> }>(`${url}/health`);
+  const d = health.body.components.detector!;
+  assert.equal(d.status, 'ok');
+  assert.equal(d.schedule, '0 0 1 1 *');
+  assert.equal(typeof d.nextRunAt, 'string');
+  assert.equal(d.leader, true);
+  assert.equal((d.lastRun as { ok: boolean; evaluated: number }).ok, true);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.match(metrics, /edgeworker_detector_passes_total\{result="ok"\} 1/);
+});
+
+test('DETECTOR=off: no route, health says off', async (t) => {
+  const { url } = await start(t, { DETECTOR: 'off' });
+  assert.equal((await fetch(`${url}/api/detector/run`, { method: 'POST' })).status, 404);
+  const health = await getJson<{ components: Record<string, { status: string }> }>(`${url}/health`);
+  assert.equal(health.body.components.detector!.status, 'off');
+});
+
+test('a schedule that parses but never fires (30 February) stops start-up instead of never running', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ewm-detector-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', WEB_DIST_DIR: join(dataDir, 'no-web'), DETECTOR_SCHEDULE: '0 0 30 2 *' });
+  const app = await buildApp(config);
+  t.after(() => app.close());
+  await assert.rejects(app.listen({ host: '127.0.0.1', port: 0 }), /DETECTOR_SCHEDULE=0 0 30 2 \* never fires/);
+});

@@ -1,0 +1,48 @@
+/**
+ * `POST /api/detector/run`: one detection pass now (waiting for a running one first),
+ * answering what it created and resolved. A mutation, so behind the API token guard.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { Alert, ErrorBody } from '@edgeworker/schema';
+import { AppError } from '../http/errors.ts';
+import type { DetectorService } from './detector-service.ts';
+
+export const DetectorRunResult = Type.Object({
+  evaluated: Type.Integer({ description: 'series with enough data in both windows to be judged' }),
+  created: Type.Array(Alert),
+  resolved: Type.Array(Alert),
+  refreshed: Type.Integer({ description: 'unresolved alerts whose current value or severity was updated' }),
+  skipped: Type.Optional(Type.Union([Type.Literal('not_leader'), Type.Literal('lost_leadership')], {
+    description: 'set when another replica leads the detector and nothing was applied',
+  })),
+  durationMs: Type.Number(),
+});
+
+export interface DetectorRoutesOptions {
+  detector: DetectorService;
+  guard: (req: FastifyRequest) => Promise<void>;
+}
+
+export const detectorRoutes: FastifyPluginAsyncTypebox<DetectorRoutesOptions> = async (app, opts) => {
+  app.post('/api/detector/run', {
+    onRequest: opts.guard,
+    schema: {
+      summary: 'Run one regression-detection pass now',
+      tags: ['alerts'],
+      response: { 200: DetectorRunResult, 401: ErrorBody, 503: ErrorBody },
+    },
+  }, async (req) => {
+    try {
+      return await opts.detector.runPass();
+    } catch (err) {
+      req.log.error({ err }, 'detector pass failed');
+      throw new AppError(
+        'detector_failed',
+        `the detection pass failed: ${(err as Error).message}; check /health (metricsStore, alertStore) and retry`,
+        503,
+      );
+    }
+  });
+};

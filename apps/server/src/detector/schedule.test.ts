@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { startDetectorSchedule } from './schedule.ts';
+
+function capturingLog() {
+  const lines: { level: number; msg: string }[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { log: pino({ level: 'debug' }, stream), lines };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('every second: a slow pass never overlaps the next, and a failing pass is logged, not thrown', async (t) => {
+  const { log, lines } = capturingLog();
+  let active = 0;
+  let maxActive = 0;
+  let runs = 0;
+  const schedule = startDetectorSchedule({
+    expression: '* * * * * *',
+    log,
+    run: async () => {
+      runs++;
+      active++;
+      maxActive = Math.max(maxActive, active);
+      try {
+        await sleep(1300); // longer than the period
+        if (runs === 1) throw new Error('store unreachable');
+      } finally {
+        active--;
+      }
+    },
+  });
+  t.after(() => schedule.stop());
+  assert.ok(schedule.nextRun() instanceof Date);
+  // Bounded: about three periods.
+  await sleep(3600);
+  schedule.stop();
+  assert.equal(schedule.nextRun(), null, 'stopped');
+  assert.ok(runs >= 2, `kept running after a failure (runs=${runs})`);
+  assert.equal(maxActive, 1, 'never two passes at once');
+  assert.ok(lines.some((l) => l.msg.includes('still running; skipping')), 'the skipped tick is logged');
+  assert.ok(lines.some((l) => l.level === 50 && l.msg.includes('detector pass failed')), 'the failure is logged at error');
+});
+
+test('an expression that never fires (30 February) stops start-up with a message naming the variable', () => {
+  const { log } = capturingLog();
+  assert.throws(
+    () => startDetectorSchedule({ expression: '0 0 30 2 *', log, run: async () => undefined }),
+    /DETECTOR_SCHEDULE=0 0 30 2 \* never fires/,
+  );
+});
+
+test('an invalid expression throws at once (croner validates the pattern)', () => {
+  const { log } = capturingLog();
+  assert.throws(() => startDetectorSchedule({ expression: '61 * * * *', log, run: async () => undefined }));
+});
