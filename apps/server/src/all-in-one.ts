@@ -4,7 +4,7 @@
  * (so a store hiccup is buffered and replayed, not lost). `npm start` runs this.
  */
 import { FUNCTIONS, POPS } from '@edgeworker/pops';
-import { createBufferedWriter, createGenerator, createLatencyModel } from '@edgeworker/generator';
+import { createBufferedWriter, createGenerator, createLatencyModel, parseInjection } from '@edgeworker/generator';
 import type { Config } from './config.ts';
 import { buildApp, type App } from './app.ts';
 
@@ -29,6 +29,8 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
   if (config.generator.enabled) {
     const genLog = app.services.log.child({ module: 'generator' });
     const seed = config.generator.seed ?? Math.floor(Math.random() * 2 ** 31);
+    // GENERATOR_INJECT (validated in config): relative starts like +1m count from now.
+    const injections = config.generator.inject.map((spec) => parseInjection(spec, Date.now()));
     const writer = createBufferedWriter({
       send: (samples) => app.services.ingest.writeSamples(samples),
       maxBufferedPoints: config.generator.maxBufferedPoints,
@@ -38,7 +40,7 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
       pops: POPS,
       functions: FUNCTIONS,
       intervalMs: config.generator.intervalMs,
-      model: createLatencyModel({ seed }),
+      model: createLatencyModel({ seed, injections }),
       onBatch: (batch) => writer.enqueue(batch),
       log: genLog,
     });
@@ -53,6 +55,7 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
     generator.tick();
     generator.start();
     genLog.info({ pops: POPS.length, functions: FUNCTIONS.length, intervalMs: config.generator.intervalMs, seed }, 'built-in generator started');
+    for (const inj of injections) genLog.info({ ...inj, start: new Date(inj.startMs).toISOString() }, 'latency injection armed (GENERATOR_INJECT)');
     stopGenerator = async () => {
       generator.stop();
       const flushed = await writer.flush(FLUSH_ON_STOP_MS);

@@ -10,8 +10,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { FUNCTIONS, POPS, findPop } from '@edgeworker/pops';
-import type { Config } from './config.ts';
-import { createLocalBus, type Bus } from './events.ts';
+import { redact, type Config } from './config.ts';
+import type { Bus } from './events.ts';
+import { createCluster, type Cluster } from './cluster/cluster.ts';
 import { registerErrorHandler } from './http/errors.ts';
 import { createTokenGuard } from './http/auth.ts';
 import { registerWeb } from './http/web.ts';
@@ -30,7 +31,27 @@ import { createHealthRegistry, type HealthRegistry } from './health/health.ts';
 import { healthRoutes } from './health/routes.ts';
 import { createServerMetrics, type ServerMetrics } from './health/metrics.ts';
 import { createDuckDbMetricsStore } from './stores/duckdb/duckdb-metrics-store.ts';
+import { createInfluxDbMetricsStore } from './stores/influxdb/influxdb-metrics-store.ts';
 import type { MetricsStore } from './stores/metrics-store.ts';
+import { createResilientMetricsStore, type ResilientMetricsStore } from './stores/resilient-metrics-store.ts';
+import { createMemoryCache } from './cache/memory-cache.ts';
+import { createCachedQueries, type CachedQueries } from './cache/cached-queries.ts';
+import { withStale } from './query/routes/common.ts';
+import { startWatermarkPoller } from './live/watermark-poller.ts';
+import { createNotifier, type ChannelNotifier } from './notify/create-notifier.ts';
+import { ownBaseUrl } from './notify/format.ts';
+import { notifierHealth } from './notify/health.ts';
+import { createAlertService, type RunningAlertService } from './alerts/alert-service.ts';
+import { alertRoutes } from './alerts/routes.ts';
+import { createDetectorService, type DetectorService } from './detector/detector-service.ts';
+import { detectorSettings } from './detector/evaluate.ts';
+import { startDetectorSchedule, type DetectorSchedule } from './detector/schedule.ts';
+import { detectorRoutes } from './detector/routes.ts';
+import { detectorHealth } from './detector/health.ts';
+import { createDetectorMetrics } from './detector/metrics.ts';
+import type { AlertStore } from './stores/alert-store.ts';
+import { createEmbeddedAlertStore } from './stores/embedded/embedded-alert-store.ts';
+import { createMongoAlertStore } from './stores/mongodb/mongodb-alert-store.ts';
 
 export const VERSION = '0.1.0';
 
@@ -41,13 +62,23 @@ export interface AppOverrides {
 
 export interface Services {
   log: Logger;
-  store: MetricsStore;
+  store: ResilientMetricsStore;
   bus: Bus;
+  cluster: Cluster;
   ingest: IngestService;
   query: QueryService;
+  /** The query service through the cache: what the routes and the hub answer from. */
+  cached: CachedQueries;
   hub: LiveHub;
   health: HealthRegistry;
   metrics: ServerMetrics;
+  /** Slack, e-mail and webhook notifications of opened and resolved alerts. */
+  notifier: ChannelNotifier;
+  alertStore: AlertStore;
+  /** Raise, resolve, acknowledge and list regression alerts (the detector's way in). */
+  alerts: RunningAlertService;
+  /** The regression detector; absent with DETECTOR=off. */
+  detector: DetectorService | undefined;
 }
 
 export type App = FastifyInstance & { services: Services };
@@ -71,17 +102,28 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
 
   // Adapters
-  const store = await createDuckDbMetricsStore({
-    path: join(config.dataDir, 'metrics.duckdb'),
-    retentionMs: config.retentionMs,
-    log: log.child({ module: 'duckdb' }),
-    now,
+  // Behind a circuit breaker: an unreachable store fails fast and recovers by itself.
+  const store = createResilientMetricsStore(await openMetricsStore(config, log, now), { log: log.child({ module: 'breaker' }) });
+  const alertStore = await openAlertStore(config, log).catch(async (err) => {
+    await store.close();
+    throw err;
   });
   let liveClients = () => 0;
   const metrics = createServerMetrics({ liveClients: () => liveClients() });
-  const bus = createLocalBus((err) => log.error({ err }, 'bus listener failed'));
+  // Local bus and leadership, or Redis-backed ones shared with other replicas when REDIS_URL is set.
+  const cluster = createCluster(config, log);
+  const bus = cluster.bus;
+  // Query results: in memory, or shared in Redis; also the last-good answers while the store is down.
+  const cache = cluster.cache(createMemoryCache({ now }));
+  // Links in notifications go to PUBLIC_URL, else to this server's own address (known once it listens).
+  const notifier = createNotifier(config.notify, {
+    log: log.child({ module: 'notify' }),
+    baseUrl: () => config.notify.publicUrl ?? ownBaseUrl(app.server.address(), config.host, config.port),
+  });
 
   // Services
+  const alerts = createAlertService({ store: alertStore, bus, notifier, now, log: log.child({ module: 'alerts' }) });
+  let lastRegressions = 0;
   const ingest = createIngestService({
     store,
     bus,
@@ -98,12 +140,26 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     thresholds: config.status,
     maxPoints: config.query.maxPoints,
     now,
-    // Regression alerts arrive with the detector; until then there are none to count.
-    openRegressions: async () => 0,
+    // An alert store outage must not take the overview down: show the last count we had.
+    openRegressions: () =>
+      alerts.countUnresolved().then(
+        (n) => (lastRegressions = n),
+        (err) => {
+          log.warn({ err }, 'cannot count open alerts; the overview shows the last known count');
+          return lastRegressions;
+        },
+      ),
+  });
+  const cached = createCachedQueries({
+    query,
+    cache,
+    now,
+    log: log.child({ module: 'cache' }),
+    onOutcome: (outcome) => metrics.cacheAnswers.inc({ outcome }),
   });
   const defaultWindowMs = parseWindow(config.query.defaultWindow);
   const hub = createLiveHub({
-    computeOverview: () => query.overview(defaultWindowMs, config.query.defaultWindow),
+    computeOverview: () => cached.overview(defaultWindowMs, config.query.defaultWindow).then(withStale),
     coalesceMs: config.live.coalesceMs,
     pingIntervalMs: config.live.pingIntervalMs,
     maxBufferedBytes: config.live.maxBufferedBytes,
@@ -113,9 +169,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onSent: (type, n) => metrics.wsMessages.inc({ type }, n),
   });
   bus.subscribe((e) => {
-    if (e.type === 'data_landed') hub.dataLanded();
+    // The new version first, so the update the hub computes cannot come from an older cache entry.
+    if (e.type === 'data_landed') {
+      cache.bumpDataVersion().catch((err) => log.warn({ err }, 'cannot bump the cache data version')).finally(() => hub.dataLanded());
+    }
+    // Every alert change goes to every client at once: never coalesced.
+    else if (e.type === 'alert') {
+      hub.broadcast({ type: 'alert', data: e.alert });
+      // The overview's `regressions` may have changed: no cached overview may hide it, and
+      // clients get a (coalesced) metrics_update with the new count.
+      cache.bumpDataVersion().catch((err) => log.warn({ err }, 'cannot bump the cache data version')).finally(() => hub.dataLanded());
+    }
   });
   liveClients = hub.clientCount;
+  // Data written straight into InfluxDB by anyone else reaches the dashboard through this.
+  const poller = config.influx ? startWatermarkPoller({ store, bus, intervalMs: config.influx.pollIntervalMs, log: log.child({ module: 'watermark' }) }) : undefined;
 
   const health = createHealthRegistry();
   health.register({
@@ -123,22 +191,54 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     required: true,
     async check() {
       const t = now();
-      await store.ping();
+      try {
+        await store.ping();
+      } catch (err) {
+        return { status: 'down', kind: store.kind, error: (err as Error).message, circuit: store.breaker() };
+      }
       const latest = await store.latestSampleNs();
       return {
         status: 'ok',
         kind: store.kind,
+        circuit: store.breaker().state,
         latencyMs: now() - t,
         latestSampleAt: latest === null ? null : new Date(Number(latest / 1_000_000n)).toISOString(),
       };
     },
   });
   health.register({ name: 'websocket', required: false, check: () => ({ status: 'ok', clients: hub.clientCount() }) });
-  health.register({ name: 'alertStore', required: false, check: () => ({ status: 'not_configured' }) });
-  health.register({ name: 'detector', required: false, check: () => ({ status: 'not_configured' }) });
+  health.register({
+    name: 'alertStore',
+    required: false,
+    async check() {
+      const t = now();
+      await alertStore.ping();
+      return { status: 'ok', kind: alertStore.kind, latencyMs: now() - t };
+    },
+  });
+  // The detector: passes on DETECTOR_SCHEDULE (started once the app is ready) and on POST /api/detector/run.
+  const detector = config.detector.enabled
+    ? createDetectorService({
+        store,
+        alerts,
+        leadership: cluster.leadership,
+        settings: detectorSettings(config.detector),
+        now,
+        log: log.child({ module: 'detector' }),
+        onPass: createDetectorMetrics(metrics.registry),
+      })
+    : undefined;
+  let detectorSchedule: DetectorSchedule | null = null;
+  health.register({
+    name: 'detector',
+    required: false,
+    check: () => (detector ? detectorHealth(detector, detectorSchedule, cluster.leadership) : { status: 'off' }),
+  });
   health.register({ name: 'cache', required: false, check: () => ({ status: 'ok', kind: 'memory' }) });
+  cluster.registerHealth(health); // with Redis: replaces `cache`, adds `cluster`
+  health.register({ name: 'notify', required: false, check: () => notifierHealth(notifier) });
 
-  const services: Services = { log, store, bus, ingest, query, hub, health, metrics };
+  const services: Services = { log, store, bus, cluster, ingest, query, cached, hub, health, metrics, notifier, alertStore, alerts, detector };
 
   // HTTP, in order: errors, docs, transport plugins, routes, then the dashboard.
   registerErrorHandler(app);
@@ -162,21 +262,55 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const guard = createTokenGuard(config.apiToken);
   const defaultWindow = config.query.defaultWindow;
   await app.register(ingestRoutes, { ingest, maxBodyBytes: config.ingest.maxBodyBytes, guard });
-  await app.register(overviewRoute, { query, defaultWindow });
-  await app.register(heatmapRoute, { query, defaultWindow });
-  await app.register(popsRoutes, { query, defaultWindow });
-  await app.register(timeseriesRoute, { query, now, maxPoints: config.query.maxPoints });
-  await app.register(functionsRoute, { query });
+  await app.register(overviewRoute, { query: cached, defaultWindow });
+  await app.register(heatmapRoute, { query: cached, defaultWindow });
+  await app.register(popsRoutes, { query: cached, defaultWindow });
+  await app.register(timeseriesRoute, { query: cached, now, maxPoints: config.query.maxPoints });
+  await app.register(functionsRoute, { query: cached });
   await app.register(liveRoutes, { hub });
+  await app.register(alertRoutes, { alerts, guard });
+  if (detector) await app.register(detectorRoutes, { detector, guard });
   await app.register(healthRoutes, { health, metrics: metrics.registry, version: VERSION, startedAt, now });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWeb(app, config.webDistDir);
 
+  if (detector) {
+    // Built here so a bad schedule fails start-up; croner's `protect` keeps passes from overlapping.
+    app.addHook('onReady', async () => {
+      detectorSchedule = startDetectorSchedule({ expression: config.detector.schedule, run: () => detector.runPass(), log: log.child({ module: 'detector' }) });
+    });
+  }
+
   // Close order: stop pushing to clients, then close the store last.
   app.addHook('onClose', async () => {
+    detectorSchedule?.stop();
+    poller?.stop();
+    await detector?.idle(); // a pass in flight finishes before the stores close
     hub.close();
+    await notifier.close(); // cuts pending retries short
+    await alerts.close(2000); // records the outcomes of notifications still in flight
+    await cluster.close();
+    await alertStore.close();
     await store.close();
   });
 
   return Object.assign(app, { services }) as unknown as App;
+}
+
+/** METRICS_STORE picks the adapter: a DuckDB file in DATA_DIR, or InfluxDB at INFLUX_URL. */
+async function openMetricsStore(config: Config, log: Logger, now: () => number): Promise<MetricsStore> {
+  if (config.metricsStore === 'influxdb') {
+    const influx = config.influx!;
+    log.info({ url: redact(influx.url), db: influx.db }, 'metrics store: InfluxDB (v1 API: line protocol + InfluxQL)');
+    return createInfluxDbMetricsStore({ ...influx, log: log.child({ module: 'influxdb' }), now });
+  }
+  return createDuckDbMetricsStore({ path: join(config.dataDir, 'metrics.duckdb'), retentionMs: config.retentionMs, log: log.child({ module: 'duckdb' }), now });
+}
+
+/** ALERT_STORE picks the adapter: a DuckDB file in DATA_DIR, or MongoDB at MONGODB_URL. */
+function openAlertStore(config: Config, log: Logger): Promise<AlertStore> {
+  if (config.alertStore === 'mongodb') {
+    return createMongoAlertStore({ url: config.mongodbUrl!, log: log.child({ module: 'mongodb' }) });
+  }
+  return createEmbeddedAlertStore({ path: join(config.dataDir, 'alerts.duckdb'), log: log.child({ module: 'alerts-duckdb' }) });
 }

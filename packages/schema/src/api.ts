@@ -40,6 +40,8 @@ export const Overview = Type.Object({
   thresholds: Type.Object({ warnMs: Type.Number(), critMs: Type.Number() }),
   latestSampleAt: Type.Union([Type.String(), Type.Null()], { description: 'RFC 3339 time of the newest sample' }),
   updatedAt: Type.String({ description: 'RFC 3339 time this answer was computed' }),
+  stale: Type.Optional(Type.Literal(true, { description: 'present when the metrics store is down and this is the last good answer' })),
+  staleAgeMs: Type.Optional(Type.Integer({ description: 'with stale: how old the answer is, in ms' })),
 });
 export type Overview = Static<typeof Overview>;
 
@@ -91,6 +93,8 @@ export const PopDetail = Type.Object({
   p99: Ms,
   samples: Type.Integer(),
   functions: Type.Array(FunctionStats),
+  stale: Type.Optional(Type.Literal(true, { description: 'present when the metrics store is down and this is the last good answer' })),
+  staleAgeMs: Type.Optional(Type.Integer({ description: 'with stale: how old the answer is, in ms' })),
 });
 export type PopDetail = Static<typeof PopDetail>;
 
@@ -111,6 +115,8 @@ export const Timeseries = Type.Object({
   to: Type.String(),
   stepMs: Type.Integer(),
   points: Type.Array(TimeseriesPoint, { description: 'one per step, empty buckets included with samples 0' }),
+  stale: Type.Optional(Type.Literal(true, { description: 'present when the metrics store is down and this is the last good answer' })),
+  staleAgeMs: Type.Optional(Type.Integer({ description: 'with stale: how old the answer is, in ms' })),
 });
 export type Timeseries = Static<typeof Timeseries>;
 

@@ -22,6 +22,12 @@ export function createServerMetrics(sources: { liveClients: () => number }) {
       },
     }),
     wsMessages: new Counter({ name: 'edgeworker_ws_messages_total', help: 'WebSocket messages sent, by type', labelNames: ['type'], registers: [registry] }),
+    cacheAnswers: new Counter({
+      name: 'edgeworker_query_cache_answers_total',
+      help: 'Query answers by cache outcome: hit, miss, revalidate (served, refreshed in the background), stale (last good while the store is down), error',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     wsDropped: new Counter({ name: 'edgeworker_ws_clients_dropped_total', help: 'WebSocket clients dropped, by reason (slow, dead)', labelNames: ['reason'], registers: [registry] }),
     httpDuration: new Histogram({
       name: 'edgeworker_http_request_duration_seconds',

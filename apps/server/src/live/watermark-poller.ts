@@ -29,9 +29,8 @@ export function startWatermarkPoller(opts: { store: MetricsStore; bus: Bus; inte
     try {
       const latest = await opts.store.latestSampleNs();
       failures = 0;
-      if (latest === null) return;
-      const latestMs = Number(latest / 1_000_000n);
-      // The first answer is the starting point, not news.
+      const latestMs = latest === null ? -1 : Number(latest / 1_000_000n);
+      // The first answer is the starting point, not news (an empty store starts at -1).
       if (!primed) {
         primed = true;
         announcedMs = Math.max(announcedMs, latestMs);

@@ -1,4 +1,23 @@
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import type { Answer } from '../../cache/cached-queries.ts';
 
 export const WindowQuery = Type.Optional(Type.String({ description: 'duration like 5m, 1h (10s to 7d)', default: '5m' }));
 export const FunctionQuery = Type.Optional(Type.String({ description: 'only this function', minLength: 1 }));
+
+/** Object answers say they are stale in the body: `stale: true` and `staleAgeMs`. */
+export function withStale<T extends object>(a: Answer<T>): T & { stale?: true; staleAgeMs?: number } {
+  return a.staleAgeMs === undefined ? a.value : { ...a.value, stale: true, staleAgeMs: a.staleAgeMs };
+}
+
+/**
+ * Array answers keep the SPEC's shape; a stale one says so in headers:
+ * `X-Data-Stale: true` and the standard `Age` (seconds).
+ */
+export function arrayAnswer<T>(reply: FastifyReply, a: Answer<T[]>): T[] {
+  if (a.staleAgeMs !== undefined) {
+    reply.header('x-data-stale', 'true');
+    reply.header('age', String(Math.floor(a.staleAgeMs / 1000)));
+  }
+  return a.value;
+}

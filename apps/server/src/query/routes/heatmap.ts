@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorBody, HeatmapEntry } from '@edgeworker/schema';
-import type { QueryService } from '../query-service.ts';
+import type { CachedQueries } from '../../cache/cached-queries.ts';
 import { parseWindow } from '../params.ts';
-import { FunctionQuery, WindowQuery } from './common.ts';
+import { arrayAnswer, FunctionQuery, WindowQuery } from './common.ts';
 
-export const heatmapRoute: FastifyPluginAsyncTypebox<{ query: QueryService; defaultWindow: string }> = async (app, opts) => {
+export const heatmapRoute: FastifyPluginAsyncTypebox<{ query: CachedQueries; defaultWindow: string }> = async (app, opts) => {
   app.get('/api/heatmap', {
     schema: {
       summary: 'Every known POP with its mean cold start and status over a window',
       tags: ['query'],
       querystring: Type.Object({ window: WindowQuery, function: FunctionQuery }),
-      response: { 200: Type.Array(HeatmapEntry), 400: ErrorBody },
+      response: { 200: Type.Array(HeatmapEntry), 400: ErrorBody, 503: ErrorBody },
     },
-  }, async (req) => opts.query.heatmap(parseWindow(req.query.window ?? opts.defaultWindow), req.query.function));
+  }, async (req, reply) => arrayAnswer(reply, await opts.query.heatmap(parseWindow(req.query.window ?? opts.defaultWindow), req.query.function)));
 };

@@ -1,20 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorBody, Overview } from '@edgeworker/schema';
-import type { QueryService } from '../query-service.ts';
+import type { CachedQueries } from '../../cache/cached-queries.ts';
 import { parseWindow } from '../params.ts';
-import { FunctionQuery, WindowQuery } from './common.ts';
+import { FunctionQuery, WindowQuery, withStale } from './common.ts';
 
-export const overviewRoute: FastifyPluginAsyncTypebox<{ query: QueryService; defaultWindow: string }> = async (app, opts) => {
+export const overviewRoute: FastifyPluginAsyncTypebox<{ query: CachedQueries; defaultWindow: string }> = async (app, opts) => {
   app.get('/api/dashboard/overview', {
     schema: {
       summary: 'Fleet-wide numbers over a window',
       tags: ['query'],
       querystring: Type.Object({ window: WindowQuery, function: FunctionQuery }),
-      response: { 200: Overview, 400: ErrorBody },
+      response: { 200: Overview, 400: ErrorBody, 503: ErrorBody },
     },
   }, async (req) => {
     const label = req.query.window ?? opts.defaultWindow;
-    return opts.query.overview(parseWindow(label), label, req.query.function);
+    return withStale(await opts.query.overview(parseWindow(label), label, req.query.function));
   });
 };

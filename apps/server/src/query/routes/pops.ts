@@ -1,18 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorBody, Pop, PopDetail } from '@edgeworker/schema';
-import type { QueryService } from '../query-service.ts';
+import type { CachedQueries } from '../../cache/cached-queries.ts';
 import { parseWindow } from '../params.ts';
-import { WindowQuery } from './common.ts';
+import { arrayAnswer, WindowQuery, withStale } from './common.ts';
 
-export const popsRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; defaultWindow: string }> = async (app, opts) => {
+export const popsRoutes: FastifyPluginAsyncTypebox<{ query: CachedQueries; defaultWindow: string }> = async (app, opts) => {
   app.get('/api/pops', {
     schema: {
       summary: 'Every known POP: the catalog plus POPs first seen in the data',
       tags: ['query'],
-      response: { 200: Type.Array(Pop) },
+      response: { 200: Type.Array(Pop), 503: ErrorBody },
     },
-  }, async () => opts.query.knownPops());
+  }, async (_req, reply) => arrayAnswer(reply, await opts.query.pops()));
 
   app.get('/api/pops/:code', {
     schema: {
@@ -20,10 +20,10 @@ export const popsRoutes: FastifyPluginAsyncTypebox<{ query: QueryService; defaul
       tags: ['query'],
       params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) }),
       querystring: Type.Object({ window: WindowQuery }),
-      response: { 200: PopDetail, 400: ErrorBody, 404: ErrorBody },
+      response: { 200: PopDetail, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
     },
   }, async (req) => {
     const label = req.query.window ?? opts.defaultWindow;
-    return opts.query.popDetail(req.params.code, parseWindow(label), label);
+    return withStale(await opts.query.popDetail(req.params.code, parseWindow(label), label));
   });
 };

@@ -8,17 +8,18 @@ import { metricsStoreContract, sample } from '../metrics-store.contract.ts';
 import { startInfluxd, type Influxd } from '../../testing/influxd.ts';
 import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
 import { InfluxError } from './influx-client.ts';
+import { INFLUX_PERCENTILE_TOLERANCE } from './influxql.ts';
 
-/**
- * PERCENTILE() is nearest-rank: p95/p99 may be one neighbouring sample away from
- * the continuous value. On the contract's data that is within 5 %.
- */
-export const INFLUX_PERCENTILE_TOLERANCE = 0.05;
 
 let influx: Influxd;
 let n = 0;
+// One influxd for the file: started before the first test, stopped after the last.
+const cleanups: Array<() => Promise<void>> = [];
 before(async () => {
-  influx = await startInfluxd({ after });
+  influx = await startInfluxd({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
+});
+after(async () => {
+  for (const fn of cleanups) await fn();
 });
 
 metricsStoreContract(

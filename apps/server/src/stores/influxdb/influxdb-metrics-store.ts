@@ -76,6 +76,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
   // POP and function lists change rarely and are asked for on every overview; keep them briefly.
   let popsCache: { at: number; value: SeenPop[] } | undefined;
   let fnCache: { at: number; value: string[] } | undefined;
+  let watermark: bigint | null = null;
   const invalidate = () => {
     popsCache = undefined;
     fnCache = undefined;
@@ -185,7 +186,12 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       let [res] = await client.query([q.latest(recent)]);
       if (!res?.[0]?.values[0]) [res] = await client.query([q.latest()]);
       const t = res?.[0]?.values[0]?.[0];
-      return typeof t === 'number' ? BigInt(t) * 1_000_000n : null;
+      const latest = typeof t === 'number' ? BigInt(t) * 1_000_000n : null;
+      // Someone else wrote (the watermark moved without our own write): their new POP or
+      // function must show at once too.
+      if (latest !== null && (watermark === null || latest > watermark)) invalidate();
+      watermark = latest;
+      return latest;
     },
     async ping() {
       assertOpen();

@@ -11,6 +11,12 @@ import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
 import type { SeriesFilter, TimeRange } from '../metrics-store.ts';
 import { quoteIdent, quoteString } from './influx-client.ts';
 
+/**
+ * Relative tolerance of p95/p99 against the continuous definition (DuckDB's) that
+ * the contract and comparison tests allow: nearest-rank lands on a neighbouring sample.
+ */
+export const INFLUX_PERCENTILE_TOLERANCE = 0.05;
+
 const M = quoteIdent(MEASUREMENT);
 const V = quoteIdent(FIELD.coldStartTimeMs);
 export const STATS = `count(${V}) AS n, mean(${V}) AS mean, median(${V}) AS p50, percentile(${V}, 95) AS p95, percentile(${V}, 99) AS p99`;
