@@ -88,6 +88,10 @@ test('hysteresis: an open alert resolves only after the series has been back for
   const high = evaluate({ buckets: series('FRA', (i) => 100 * wobble(i) * (i >= 30 ? 2 : 1)), unresolved: [alert], settings, endMs: END });
   assert.equal(high.raise.length, 1);
   assert.deepEqual(high.resolve, []);
+  // Measured against the alert's baseline (100), not the window's (half of it already 2x).
+  assert.equal(high.raise[0]!.baselineMs, 100);
+  assert.equal(high.raise[0]!.severity, 'critical');
+  assert.ok(Math.abs(high.raise[0]!.changePct - 100) < 12, `change ${high.raise[0]!.changePct}`);
   // The baseline window has caught up with the regression (2x for the whole 70 min): no finding,
   // but the series is far above the alert's own baseline, so the alert stays open.
   const absorbed = evaluate({ buckets: series('FRA', (i) => 200 * wobble(i)), unresolved: [alert], settings, endMs: END });

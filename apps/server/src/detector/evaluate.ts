@@ -25,7 +25,8 @@
  * Severity: critical when the median ratio >= criticalRatio (2x), else warning.
  *
  * State transitions of an unresolved alert (the hysteresis):
- *   finding this pass                      -> raise (refresh current value/severity)
+ *   finding this pass                      -> raise (refresh current value and severity,
+ *                                             measured against the alert's own baseline)
  *   no finding, and the upper quartile of the bucket medians over the last
  *   resolveAfter is back within minChange of the alert's baseline (at least
  *   three quarters of that time back, not one lucky minute)   -> resolve
@@ -126,9 +127,14 @@ export function evaluate(input: EvaluateInput): Evaluation {
     if (judged) evaluated++;
     const finding = judged ? judge(recent, baseline, s) : null;
     const first = buckets[0]!;
-    if (finding) raise.push({ popCode: first.popCode, functionName: first.functionName, ...finding });
-
     const alert = unresolvedByKey.get(k);
+    if (finding) {
+      // A refresh keeps the alert's own baseline: once the baseline window has taken in part of the
+      // regression, the change against it understates what happened (and would flap the severity).
+      const f = alert ? anchorTo(finding, alert.baselineMs, s) : finding;
+      raise.push({ popCode: first.popCode, functionName: first.functionName, ...f });
+    }
+
     if (alert && !finding && isBackAtBaseline(buckets.filter((b) => b.startMs >= resolveFrom), alert.baselineMs, s)) {
       resolve.push(alert.id);
     }
@@ -136,7 +142,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
   return { evaluated, raise, resolve };
 }
 
-function judge(recent: SeriesBucket[], baseline: SeriesBucket[], s: DetectorSettings): Omit<RegressionFinding, 'popCode' | 'functionName'> | null {
+function judge(recent: SeriesBucket[], baseline: SeriesBucket[], s: DetectorSettings): Judgement | null {
   const r = recent.map((b) => b.p50);
   const b = baseline.map((x) => x.p50);
   const baselineMs = median(b);
@@ -154,6 +160,14 @@ function judge(recent: SeriesBucket[], baseline: SeriesBucket[], s: DetectorSett
     currentMs: round3(currentMs),
     changePct: Math.round((ratio - 1) * 1000) / 10,
   };
+}
+
+type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+
+function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgement {
+  if (!(baselineMs > 0)) return f;
+  const ratio = f.currentMs / baselineMs;
+  return { ...f, baselineMs, changePct: Math.round((ratio - 1) * 1000) / 10, severity: ratio >= s.criticalRatio ? 'critical' : 'warning' };
 }
 
 function hasEnoughData(recent: SeriesBucket[], baseline: SeriesBucket[], s: DetectorSettings): boolean {

@@ -99,6 +99,10 @@ export function createInfluxClient(opts: InfluxClientOptions): InfluxClient {
     try {
       json = (await res.json()) as typeof json;
     } catch (err) {
+      // The timeout also covers reading the answer: a slow body is a timeout, not bad JSON.
+      if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') {
+        throw new InfluxError('timeout', `InfluxDB did not finish answering a query within ${opts.timeoutMs} ms (INFLUX_TIMEOUT_MS); the request was cancelled`, { cause: err });
+      }
       throw new InfluxError('server', `InfluxDB sent an answer that is not JSON: ${(err as Error).message}`, { cause: err });
     }
     if (json.error) throw new InfluxError('query', `InfluxDB rejected a query: ${json.error}`);
