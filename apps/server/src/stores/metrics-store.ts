@@ -91,3 +91,22 @@ export interface MetricsStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The port's calls (all but `kind` and `close`), for adapters that wrap another store. */
+export const METRICS_STORE_CALLS = [
+  'write', 'summarize', 'byFunction', 'timeseries', 'seriesBuckets', 'seenPops', 'seenFunctions', 'latestSampleNs', 'ping',
+] as const satisfies ReadonlyArray<keyof MetricsStore>;
+
+type StoreCall = (typeof METRICS_STORE_CALLS)[number];
+
+/** A store whose every call goes through `wrap` (breakers, fault switches); `kind` and `close` pass straight through. */
+export function wrapMetricsStore(
+  inner: MetricsStore,
+  wrap: <A extends unknown[], R>(call: StoreCall, fn: (...args: A) => Promise<R>) => (...args: A) => Promise<R>,
+): MetricsStore {
+  const out = { kind: inner.kind, close: () => inner.close() } as MetricsStore;
+  for (const name of METRICS_STORE_CALLS) {
+    (out as unknown as Record<string, unknown>)[name] = wrap(name, (inner[name] as (...a: unknown[]) => Promise<unknown>).bind(inner));
+  }
+  return out;
+}

@@ -11,7 +11,7 @@
  * exponential backoff with full jitter; recovery needs no restart.
  */
 import type { Logger } from 'pino';
-import type { MetricsStore } from './metrics-store.ts';
+import { wrapMetricsStore, type MetricsStore } from './metrics-store.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -121,19 +121,8 @@ export function createResilientMetricsStore(inner: MetricsStore, opts: BreakerOp
     };
   }
 
-  return {
-    kind: inner.kind,
-    write: guard(inner.write.bind(inner)),
-    summarize: guard(inner.summarize.bind(inner)),
-    byFunction: guard(inner.byFunction.bind(inner)),
-    timeseries: guard(inner.timeseries.bind(inner)),
-    seriesBuckets: guard(inner.seriesBuckets.bind(inner)),
-    seenPops: guard(inner.seenPops.bind(inner)),
-    seenFunctions: guard(inner.seenFunctions.bind(inner)),
-    latestSampleNs: guard(inner.latestSampleNs.bind(inner)),
-    // /health pings through the breaker: it reports "down" while open and is itself a probe.
-    ping: guard(inner.ping.bind(inner)),
-    close: () => inner.close(),
-    breaker: () => ({ state, consecutiveFailures: failures, lastError, since, nextProbeAt }),
-  };
+  // /health pings through the breaker too: it reports "down" while open and is itself a probe.
+  return Object.assign(wrapMetricsStore(inner, (_name, fn) => guard(fn)), {
+    breaker: (): BreakerStatus => ({ state, consecutiveFailures: failures, lastError, since, nextProbeAt }),
+  });
 }

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { freePort } from './free-port.ts';
 
 export interface Influxd {
@@ -107,5 +107,24 @@ bind-address = "127.0.0.1:${rpcPort}"
     query,
     stop,
     start,
+  };
+}
+
+/**
+ * One influxd for a whole test file: started before its first test, stopped after
+ * its last. Returns a getter, since the server exists only once `before` has run.
+ */
+export function useInfluxdForFile(): () => Influxd {
+  let influx: Influxd | undefined;
+  const cleanups: Array<() => Promise<void>> = [];
+  before(async () => {
+    influx = await startInfluxd({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
+  });
+  after(async () => {
+    for (const fn of cleanups) await fn();
+  });
+  return () => {
+    if (!influx) throw new Error('influxd is not started yet: call the getter inside a test');
+    return influx;
   };
 }

@@ -3,7 +3,7 @@
  * unreachable backend does. Lets unit tests drive outages of the embedded store
  * (the real InfluxDB outage is tested by stopping influxd in the services tests).
  */
-import type { MetricsStore } from '../stores/metrics-store.ts';
+import { wrapMetricsStore, type MetricsStore } from '../stores/metrics-store.ts';
 
 export interface SwitchableStore extends MetricsStore {
   down: boolean;
@@ -11,25 +11,14 @@ export interface SwitchableStore extends MetricsStore {
 }
 
 export function switchable(inner: MetricsStore): SwitchableStore {
-  const s = { down: false, calls: 0 } as SwitchableStore;
-  const wrap =
-    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
-    async (...a: A): Promise<R> => {
-      s.calls++;
-      if (s.down) throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
-      return fn(...a);
-    };
-  return Object.assign(s, {
-    kind: inner.kind,
-    write: wrap(inner.write.bind(inner)),
-    summarize: wrap(inner.summarize.bind(inner)),
-    byFunction: wrap(inner.byFunction.bind(inner)),
-    timeseries: wrap(inner.timeseries.bind(inner)),
-    seriesBuckets: wrap(inner.seriesBuckets.bind(inner)),
-    seenPops: wrap(inner.seenPops.bind(inner)),
-    seenFunctions: wrap(inner.seenFunctions.bind(inner)),
-    latestSampleNs: wrap(inner.latestSampleNs.bind(inner)),
-    ping: wrap(inner.ping.bind(inner)),
-    close: () => inner.close(),
+  const state = { down: false, calls: 0 };
+  const store = wrapMetricsStore(inner, (_name, fn) => async (...args) => {
+    state.calls++;
+    if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
+    return fn(...args);
   });
+  return Object.defineProperties(store, {
+    down: { get: () => state.down, set: (v: boolean) => (state.down = v) },
+    calls: { get: () => state.calls },
+  }) as SwitchableStore;
 }

@@ -6,7 +6,7 @@
  * - influxd stopped while a generator writes and clients read: stale answers, 503 on
  *   /health, buffered samples; influxd back: every sample stored exactly once.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { FUNCTIONS, POPS } from '@edgeworker/pops';
@@ -14,7 +14,7 @@ import { createBufferedWriter, createGenerator, createInfluxHttpSink, createLate
 import { encodeBatch } from '@edgeworker/line-protocol';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { getJson, startTestApp, write } from '../../testing/start-app.ts';
-import { startInfluxd, type Influxd } from '../../testing/influxd.ts';
+import { useInfluxdForFile } from '../../testing/influxd.ts';
 import { INFLUX_PERCENTILE_TOLERANCE } from './influxql.ts';
 import { exactQuantile } from '../metrics-store.contract.ts';
 
@@ -25,19 +25,11 @@ function nearestRank(values: number[], p: number): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let influx: Influxd;
 let dbs = 0;
-// One influxd for the file: started before the first test, stopped after the last.
-const cleanups: Array<() => Promise<void>> = [];
-before(async () => {
-  influx = await startInfluxd({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
-});
-after(async () => {
-  for (const fn of cleanups) await fn();
-});
+const influxd = useInfluxdForFile();
 
 function influxEnv(db: string, extra: Record<string, string> = {}) {
-  return { METRICS_STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DB: db, INFLUX_TIMEOUT_MS: '2000', INFLUX_POLL_INTERVAL_MS: '200', DETECTOR: 'off', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...extra };
+  return { METRICS_STORE: 'influxdb', INFLUX_URL: influxd().url, INFLUX_DB: db, INFLUX_TIMEOUT_MS: '2000', INFLUX_POLL_INTERVAL_MS: '200', DETECTOR: 'off', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...extra };
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
@@ -125,7 +117,7 @@ describe('the server on InfluxDB', () => {
   it('pushes data that another client wrote straight into InfluxDB to WebSocket clients', async (t) => {
     const db = `live_${++dbs}`;
     const { url } = await startTestApp(t, influxEnv(db));
-    await influx.createDatabase(db);
+    await influxd().createDatabase(db);
     const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
     t.after(() => ws.terminate());
     const messages: any[] = [];
@@ -133,7 +125,7 @@ describe('the server on InfluxDB', () => {
     await until('hello', () => messages.some((m) => m.type === 'hello'));
     await sleep(500); // the poller has its starting point
     // "Telegraf": the generator's own sink, straight to influxd, not through the server.
-    const sink = createInfluxHttpSink({ url: influx.url, db, precision: 'ms' });
+    const sink = createInfluxHttpSink({ url: influxd().url, db, precision: 'ms' });
     await sink([{ timeNs: BigInt(Date.now()) * 1_000_000n, popCode: 'XQZ', city: 'Elsewhere', country: 'PT', tier: 'tier3', functionName: 'auth-check', coldStartTimeMs: 321, latitude: 38.7, longitude: -9.1 }]);
     const update = await until('metrics_update', () => messages.find((m) => m.type === 'metrics_update'), 5000);
     assert.equal(update.data.samples, 1);
@@ -167,7 +159,7 @@ describe('the server on InfluxDB', () => {
     const ok = await getJson(`${url}/health`);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
 
-    await influx.stop();
+    await influxd().stop();
     await ticks(5); // written while influxd is down
     const health = await until('/health 503', async () => {
       const h = await getJson(`${url}/health`);
@@ -193,14 +185,14 @@ describe('the server on InfluxDB', () => {
     assert.equal(none.status, 503);
     assert.equal(none.body.code, 'store_unavailable');
 
-    await influx.start();
+    await influxd().start();
     await ticks(5); // written after
     assert.equal(await writer.flush(30_000), true, 'the buffer drains once InfluxDB is back');
     await until('/health 200', async () => (await getJson(`${url}/health`)).status === 200);
     assert.equal(app.services.store.breaker().state, 'closed');
 
     // Exactly once: per series, the same count and the same timestamps as generated.
-    const res = await influx.query(db, 'SELECT count(cold_start_time_ms) FROM cold_start_metrics GROUP BY pop_code, function_name');
+    const res = await influxd().query(db, 'SELECT count(cold_start_time_ms) FROM cold_start_metrics GROUP BY pop_code, function_name');
     const stored = new Map<string, number>(res.results[0].series.map((s: any) => [`${s.tags.pop_code}/${s.tags.function_name}`, s.values[0][1]]));
     const expected = new Map<string, number>();
     for (const s of generated) expected.set(`${s.popCode}/${s.functionName}`, (expected.get(`${s.popCode}/${s.functionName}`) ?? 0) + 1);

@@ -2,29 +2,21 @@
  * The shared MetricsStore contract on a real InfluxDB (influxd spawned on a free
  * port). Each contract case gets a fresh database.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricsStoreContract, sample } from '../metrics-store.contract.ts';
-import { startInfluxd, type Influxd } from '../../testing/influxd.ts';
+import { useInfluxdForFile } from '../../testing/influxd.ts';
 import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
 import { InfluxError } from './influx-client.ts';
 import { INFLUX_PERCENTILE_TOLERANCE } from './influxql.ts';
 
 
-let influx: Influxd;
 let n = 0;
-// One influxd for the file: started before the first test, stopped after the last.
-const cleanups: Array<() => Promise<void>> = [];
-before(async () => {
-  influx = await startInfluxd({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
-});
-after(async () => {
-  for (const fn of cleanups) await fn();
-});
+const influxd = useInfluxdForFile();
 
 metricsStoreContract(
   'influxdb',
-  async () => createInfluxDbMetricsStore({ url: influx.url, db: `contract_${++n}`, timeoutMs: 5000 }),
+  async () => createInfluxDbMetricsStore({ url: influxd().url, db: `contract_${++n}`, timeoutMs: 5000 }),
   { percentileTolerance: INFLUX_PERCENTILE_TOLERANCE },
 );
 
@@ -36,7 +28,7 @@ describe('InfluxDB store failures', () => {
   });
 
   it('names a bad query instead of hiding it', async () => {
-    const store = await createInfluxDbMetricsStore({ url: influx.url, db: 'bad_query', timeoutMs: 5000 });
+    const store = await createInfluxDbMetricsStore({ url: influxd().url, db: 'bad_query', timeoutMs: 5000 });
     await store.write([sample({ t: Date.now(), v: 1 })]);
     // A step of 0 ms is invalid InfluxQL.
     await assert.rejects(store.timeseries('FRA', { fromNs: 0n, toNs: 10n ** 19n }, 0), (err: Error) => err instanceof InfluxError && err.kind === 'query');
