@@ -17,6 +17,7 @@ import type { Alert } from '@edgeworker/schema';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { getJson, line, write } from '../testing/start-app.ts';
+import { startHttpReceiver, startSmtpCollector } from '../notify/test-receivers.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a whole minute: the first pass ends here
@@ -70,8 +71,14 @@ async function start(t: import('node:test').TestContext, env: Record<string, str
   return { url, app, writeUntil, run, clock };
 }
 
-test('a sustained shift on one (POP, function) is one alert within two passes, on the WebSocket too; spikes and other series make none; it resolves itself', async (t) => {
-  const { url, writeUntil, run } = await start(t);
+test('a sustained shift on one (POP, function) is one alert within two passes, on the WebSocket, by e-mail, on Slack and at the webhook; spikes and other series make none; it resolves itself', async (t) => {
+  // Real receivers: an SMTP server and HTTP endpoints standing in for Slack and a webhook consumer.
+  const smtp = await startSmtpCollector(t);
+  const webhook = await startHttpReceiver(t);
+  const slack = await startHttpReceiver(t);
+  const { url, writeUntil, run } = await start(t, {
+    SMTP_URL: smtp.url, ALERT_EMAIL_TO: 'oncall@example.com', ALERT_WEBHOOK_URL: webhook.url, SLACK_WEBHOOK_URL: slack.url, PUBLIC_URL: 'https://monitor.example.com',
+  });
   const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
   const alertMessages: Alert[] = [];
   ws.on('message', (raw) => {
@@ -103,6 +110,18 @@ test('a sustained shift on one (POP, function) is one alert within two passes, o
   for (let i = 0; i < 50 && !alertMessages.some((a) => a.id === alert.id); i++) await new Promise((r) => setTimeout(r, 20));
   assert.ok(alertMessages.some((a) => a.id === alert.id && a.status === 'open'), 'alert arrived on the WebSocket');
 
+  // Notified once on open, on every channel.
+  const [mail] = await smtp.waitFor(1);
+  assert.equal(mail!.to[0], 'oncall@example.com');
+  assert.match(mail!.subject, /Regression: ssr-render at FRA \+\d+%/);
+  assert.match(mail!.html, /https:\/\/monitor\.example\.com\/\?pop=FRA&amp;function=ssr-render/);
+  const [hook] = await webhook.waitFor(1);
+  const hookBody = JSON.parse(hook!.body) as { event: string; alert: Alert };
+  assert.equal(hookBody.event, 'opened');
+  assert.equal(hookBody.alert.id, alert.id);
+  const [slackMsg] = await slack.waitFor(1);
+  assert.ok(Array.isArray((JSON.parse(slackMsg!.body) as { blocks: unknown[] }).blocks), 'a Block Kit message');
+
   // The injection ended at T0 + 1 min. Not resolved at once (hysteresis), but by itself once back for resolveAfter (10 min).
   let resolvedAt: number | null = null;
   for (let minute = 2; minute <= 14 && resolvedAt === null; minute++) {
@@ -122,6 +141,20 @@ test('a sustained shift on one (POP, function) is one alert within two passes, o
   assert.equal(all.body.alerts[0]!.status, 'resolved');
   for (let i = 0; i < 50 && !alertMessages.some((a) => a.status === 'resolved'); i++) await new Promise((r) => setTimeout(r, 20));
   assert.ok(alertMessages.some((a) => a.id === alert.id && a.status === 'resolved'), 'resolution arrived on the WebSocket');
+  // Notified once more on resolve, not on the passes in between.
+  const mails = await smtp.waitFor(2);
+  assert.match(mails[1]!.subject, /^\[RESOLVED\]/);
+  const hooks = await webhook.waitFor(2);
+  assert.equal((JSON.parse(hooks[1]!.body) as { event: string }).event, 'resolved');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(smtp.mails.length, 2);
+  assert.equal(webhook.requests.length, 2);
+  assert.equal(slack.requests.length, 2);
+  // Each channel's outcome is recorded on the alert.
+  const stored = (await getJson<Alert>(`${url}/api/alerts/${alert.id}`)).body;
+  assert.deepEqual(stored.notifications.map((n) => `${n.channel}:${n.event}:${n.ok}`).sort(), [
+    'email:opened:true', 'email:resolved:true', 'slack:opened:true', 'slack:resolved:true', 'webhook:opened:true', 'webhook:resolved:true',
+  ]);
 });
 
 test('POST /api/detector/run needs the API token when one is set; /health shows the detector', async (t) => {
