@@ -72,6 +72,19 @@ describe('cached queries', () => {
     assert.equal(ts.staleAgeMs, 5000);
   });
 
+  it('stops serving a recent entry as current once its refresh failed', async (t) => {
+    const { store, cached, advance } = await setup(t);
+    await store.write([sample({ t: T0 - 1000, v: 100 })]);
+    await cached.heatmap(300_000);
+    advance(3000);
+    store.down = true;
+    assert.equal((await cached.heatmap(300_000)).staleAgeMs, undefined, 'served while the refresh runs');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await cached.heatmap(300_000)).staleAgeMs, 3000, 'the refresh failed: now marked stale');
+    store.down = false;
+    assert.equal((await cached.heatmap(300_000)).staleAgeMs, undefined);
+  });
+
   it('says the store is unavailable when there is nothing to fall back on', async (t) => {
     const { store, cached } = await setup(t);
     store.down = true;

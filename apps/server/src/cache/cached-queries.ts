@@ -6,7 +6,8 @@
  *   `freshMs` (windows like "the last 5 minutes" slide even without new data).
  * - Stale-while-revalidate: an entry of the current version that is older than
  *   `freshMs` but younger than `revalidateMs` is answered at once and recomputed
- *   in the background.
+ *   in the background (unless that recomputation just failed: then the caller waits
+ *   for a fresh attempt and gets the entry marked stale if it fails again).
  * - Last good: when computing fails because the store is down, the newest entry for
  *   the same question (any version, kept for `lastGoodMs`) is answered, marked stale
  *   with its age; with none, a 503 that says what to do.
@@ -49,6 +50,8 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
   const revalidateMs = opts.revalidateMs ?? 10_000;
   const lastGoodMs = opts.lastGoodMs ?? 24 * 3_600_000;
   const inFlight = new Map<string, Promise<unknown>>();
+  // Keys whose last computation failed: their old entries are no longer served as if current.
+  const failing = new Set<string>();
   const outcome = (o: Parameters<NonNullable<CachedQueriesOptions['onOutcome']>>[0]) => opts.onOutcome?.(o);
 
   // The cache is an optimisation: when it fails, answer from the store directly.
@@ -67,7 +70,14 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
     const p = (async () => {
       // Read the version before computing: data landing meanwhile makes this entry old at once.
       const version = await safe(() => opts.cache.dataVersion(), -1);
-      const value = await compute();
+      let value: T;
+      try {
+        value = await compute();
+      } catch (err) {
+        if (!isClientError(err)) failing.add(key);
+        throw err;
+      }
+      failing.delete(key);
       const entry: CacheEntry<T> = { value, version, computedAt: now() };
       await safe(async () => {
         // A one-off key (an exact time range) only needs to live through revalidation.
@@ -91,7 +101,7 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
         outcome('hit');
         return { value: cached.value };
       }
-      if (age < revalidateMs) {
+      if (age < revalidateMs && !failing.has(key)) {
         outcome('revalidate');
         computeOnce(key, lastGoodKey, compute).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
         return { value: cached.value };

@@ -176,7 +176,12 @@ describe('the server on InfluxDB', () => {
     const stale = (await getJson(`${url}/api/dashboard/overview`)).body;
     assert.equal(stale.samples, 500, 'the last good answer');
     assert.ok(stale.staleAgeMs >= 0);
-    const heat = await fetch(`${url}/api/heatmap`);
+    // The heatmap was computed seconds ago: once a refresh has failed it is marked stale.
+    const heat = await until('a stale heatmap', async () => {
+      const r = await fetch(`${url}/api/heatmap`);
+      await r.arrayBuffer();
+      return r.headers.get('x-data-stale') ? r : undefined;
+    });
     assert.equal(heat.status, 200);
     assert.equal(heat.headers.get('x-data-stale'), 'true');
     assert.match(heat.headers.get('age') ?? '', /^\d+$/);
