@@ -1,75 +1,146 @@
-import { lazy, Suspense, useCallback, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useMemo, useRef } from 'react';
+import type { AlertStatus } from '@edgeworker/schema';
 import { useFunctions } from './hooks/useFunctions';
 import { useHeatmap } from './hooks/useHeatmap';
 import { useLiveOverview } from './hooks/useLiveOverview';
+import { useOverviewTrend } from './hooks/useOverviewTrend';
+import { useTheme } from './hooks/useTheme';
+import { useUrlState } from './hooks/useUrlState';
 import { LIVE_WINDOW } from './lib/ranges';
-import { FunctionFilter } from './components/FunctionFilter';
+import { facets, filterPops, type PopSort } from './lib/popTable';
+import type { View } from './lib/urlState';
+import { AlertsView } from './components/AlertsView';
+import { Filters, type FilterValues } from './components/Filters';
 import { Header } from './components/Header';
 import { MapLegend } from './components/MapLegend';
 import { OverviewCards } from './components/OverviewCards';
+import { PopTable } from './components/PopTable';
 import { WorldMap } from './components/WorldMap';
-import { WorstPopsTable } from './components/WorstPopsTable';
 
 // The drill-down (and uPlot with it) loads on first use, keeping the first paint light.
 const PopDrilldown = lazy(() => import('./components/PopDrilldown').then((m) => ({ default: m.PopDrilldown })));
 
 export function App() {
+  const [url, setUrl] = useUrlState();
+  const theme = useTheme();
   const live = useLiveOverview(LIVE_WINDOW);
-  const [fn, setFn] = useState<string | null>(null);
-  const [selected, setSelected] = useState<string | null>(null);
-  const heatmap = useHeatmap(LIVE_WINDOW, fn, live.version);
+  const trend = useOverviewTrend(live.overview, live.version);
+  const heatmap = useHeatmap(LIVE_WINDOW, url.fn, live.version);
   const functions = useFunctions(live.version);
-  const entries = heatmap.data ?? [];
+  const all = useMemo(() => heatmap.data?.body ?? [], [heatmap.data]);
+  const { tiers, countries } = useMemo(() => facets(all), [all]);
+  const entries = useMemo(
+    () => filterPops(all, { tier: url.tier, country: url.country, status: url.status }),
+    [all, url.tier, url.country, url.status],
+  );
   const thresholds = live.overview?.thresholds ?? null;
+  // optional fields a degraded server adds (its store is behind or down)
+  const degraded = live.overview as { stale?: unknown; staleAgeMs?: unknown } | null;
+  const staleAgeMs = typeof degraded?.staleAgeMs === 'number' ? degraded.staleAgeMs : null;
+  const stale = degraded?.stale === true || heatmap.data?.stale === true;
+  const selected = url.pop;
 
   // give focus back to whatever opened the drill-down when it closes
   const opener = useRef<HTMLElement | SVGElement | null>(null);
-  const select = useCallback((code: string) => {
-    const active = document.activeElement;
-    if (active instanceof HTMLElement || active instanceof SVGElement) opener.current = active;
-    setSelected(code);
-  }, []);
+  const select = useCallback(
+    (code: string) => {
+      const active = document.activeElement;
+      if (active instanceof HTMLElement || active instanceof SVGElement) opener.current = active;
+      setUrl({ pop: code }, 'push');
+    },
+    [setUrl],
+  );
   const close = useCallback(() => {
-    setSelected(null);
+    setUrl({ pop: null }, 'push');
     const el = opener.current;
     opener.current = null;
     if (el?.isConnected) el.focus();
-  }, []);
+  }, [setUrl]);
+  const setView = useCallback((view: View) => setUrl({ view }, 'push'), [setUrl]);
+  const setFilters = useCallback((patch: Partial<FilterValues>) => setUrl(patch), [setUrl]);
+  const setSort = useCallback((sort: PopSort) => setUrl({ sort }), [setUrl]);
+  const setAlertTab = useCallback((alerts: AlertStatus) => setUrl({ alerts }), [setUrl]);
+  const openPopFromAlert = useCallback((code: string) => setUrl({ pop: code, view: 'map' }, 'push'), [setUrl]);
 
   return (
     <div className={selected ? 'app has-drilldown' : 'app'}>
-      <Header live={live} />
-      <main className="content">
-        <OverviewCards overview={live.overview} />
-        <div className="main-grid">
-          <section className="panel map-panel" aria-labelledby="map-title">
-            <div className="panel-head">
-              <h2 id="map-title">Cold start by POP</h2>
-              <span className="panel-sub">mean over the last {LIVE_WINDOW}</span>
-              <FunctionFilter functions={functions.data ?? []} value={fn} onChange={setFn} />
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header
+        live={live}
+        view={url.view}
+        onView={setView}
+        themePref={theme.pref}
+        onThemePref={theme.setPref}
+        stale={stale}
+        staleAgeMs={staleAgeMs}
+      />
+      <main className="content" id="main">
+        <OverviewCards overview={live.overview} trend={trend} />
+        {url.view === 'alerts' ? (
+          <AlertsView
+            status={url.alerts}
+            onStatus={setAlertTab}
+            lastAlert={live.lastAlert}
+            alertVersion={live.alertVersion}
+            onOpenPop={openPopFromAlert}
+          />
+        ) : (
+          <>
+            <Filters
+              values={{ fn: url.fn, tier: url.tier, country: url.country, status: url.status }}
+              functions={functions.data ?? []}
+              tiers={tiers}
+              countries={countries}
+              onChange={setFilters}
+            />
+            <div className="main-grid">
+              <section className="panel map-panel" aria-labelledby="map-title">
+                <div className="panel-head">
+                  <h2 id="map-title">Cold start by POP</h2>
+                  <span className="panel-sub">
+                    mean over the last {LIVE_WINDOW} · {url.fn ?? 'all functions'}
+                  </span>
+                </div>
+                {heatmap.error && (
+                  <p className="error" role="alert">
+                    Map data could not be loaded: {heatmap.error}
+                  </p>
+                )}
+                <div className="map-stage">
+                  <WorldMap entries={entries} critMs={thresholds?.critMs ?? null} selected={selected} onSelect={select} />
+                  {heatmap.data === null && !heatmap.error && <div className="map-overlay">Loading POPs…</div>}
+                </div>
+                <MapLegend thresholds={thresholds} entries={entries} />
+              </section>
+              <PopTable
+                entries={entries}
+                total={all.length}
+                sort={url.sort}
+                onSort={setSort}
+                selected={selected}
+                onSelect={select}
+              />
             </div>
-            {heatmap.error && (
-              <p className="error" role="alert">
-                Map data could not be loaded: {heatmap.error}
-              </p>
-            )}
-            <div className="map-stage">
-              <WorldMap entries={entries} critMs={thresholds?.critMs ?? null} selected={selected} onSelect={select} />
-              {heatmap.data === null && !heatmap.error && <div className="map-overlay">Loading POPs…</div>}
-            </div>
-            <MapLegend thresholds={thresholds} entries={entries} />
-          </section>
-          <WorstPopsTable entries={entries} selected={selected} onSelect={select} />
-        </div>
+          </>
+        )}
       </main>
       {selected && (
         <Suspense fallback={<aside className="drilldown muted">Loading…</aside>}>
           <PopDrilldown
             key={selected}
             code={selected}
-            fn={fn}
+            fn={url.fn}
+            onFn={(fn) => setUrl({ fn })}
+            functions={functions.data ?? []}
+            rangeId={url.range}
+            onRange={(range) => setUrl({ range })}
             version={live.version}
             thresholds={thresholds}
+            theme={theme.theme}
+            lastAlert={live.lastAlert}
+            alertVersion={live.alertVersion}
             onClose={close}
           />
         </Suspense>

@@ -2,7 +2,7 @@
  * The dashboard's only door to the server's REST API. Same origin; every call takes
  * an AbortSignal; failures become an ApiError carrying the server's `{code, message, requestId}`.
  */
-import type { FunctionInfo, HeatmapEntry, Overview, PopDetail, Timeseries } from '@edgeworker/schema';
+import type { Alert, AlertStatus, FunctionInfo, HeatmapEntry, Overview, PopDetail, Timeseries } from '@edgeworker/schema';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -49,19 +49,52 @@ async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(`http_${res.status}`, `${res.status} ${res.statusText || 'request failed'}`, res.status);
 }
 
-export async function apiGet<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+/** An answer together with whether the server marked it stale (`X-Data-Stale: true`). */
+export interface Fetched<T> {
+  body: T;
+  stale: boolean;
+}
+
+async function request<T>(method: 'GET' | 'POST', path: string, params: Params, signal?: AbortSignal): Promise<Fetched<T>> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  // Mutations carry the API token only when one is configured (API_TOKEN on the server).
+  const token = method === 'POST' ? storedApiToken() : null;
+  if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
-    res = await fetch(buildUrl(path, params), { signal, headers: { accept: 'application/json' } });
+    res = await fetch(buildUrl(path, params), { method, signal, headers });
   } catch (err) {
     if (signal?.aborted) throw err;
     throw new ApiError('network', 'The server cannot be reached.', null);
   }
+  if (res.status === 401 || res.status === 403) {
+    const e = await toApiError(res);
+    throw new ApiError(
+      e.code,
+      `Not allowed (${res.status}): the server requires an API token for this action (API_TOKEN is set). ${e.message}`,
+      res.status,
+      e.requestId,
+    );
+  }
   if (!res.ok) throw await toApiError(res);
   try {
-    return (await res.json()) as T;
+    const body = (await res.json()) as T;
+    return { body, stale: res.headers.get('x-data-stale') === 'true' };
   } catch {
     throw new ApiError('bad_response', `The server sent a response that is not JSON (${path}).`, res.status);
+  }
+}
+
+export async function apiGet<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+  return (await request<T>('GET', path, params, signal)).body;
+}
+
+/** The API token for mutations, if an operator stored one (`localStorage['ewm.apiToken']`). */
+function storedApiToken(): string | null {
+  try {
+    return globalThis.localStorage?.getItem('ewm.apiToken') || null;
+  } catch {
+    return null; // storage disabled: no token
   }
 }
 
@@ -80,7 +113,7 @@ export const api = {
     apiGet<Overview>('/api/dashboard/overview', { window }, signal),
 
   heatmap: (window: string, fn: string | null, signal?: AbortSignal) =>
-    apiGet<HeatmapEntry[]>('/api/heatmap', { window, function: fn }, signal),
+    request<HeatmapEntry[]>('GET', '/api/heatmap', { window, function: fn }, signal),
 
   pop: (code: string, window: string, signal?: AbortSignal) =>
     apiGet<PopDetail>(`/api/pops/${encodeURIComponent(code)}`, { window }, signal),
@@ -97,4 +130,20 @@ export const api = {
     ),
 
   functions: (signal?: AbortSignal) => apiGet<FunctionInfo[]>('/api/functions', {}, signal),
+
+  alerts: (q: { status: AlertStatus | null; pop: string | null; limit?: number }, signal?: AbortSignal) =>
+    apiGet<AlertPage>('/api/alerts', { status: q.status, pop: q.pop, limit: q.limit ?? 200 }, signal),
+
+  acknowledgeAlert: async (id: string) =>
+    (await request<Alert>('POST', `/api/alerts/${encodeURIComponent(id)}/acknowledge`, {})).body,
+
+  resolveAlert: async (id: string) =>
+    (await request<Alert>('POST', `/api/alerts/${encodeURIComponent(id)}/resolve`, {})).body,
 };
+
+/** One page of `GET /api/alerts`. */
+export interface AlertPage {
+  alerts: Alert[];
+  next: string | null;
+  total: number;
+}

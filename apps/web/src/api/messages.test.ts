@@ -28,6 +28,25 @@ test('hello and metrics_update are parsed', () => {
   assert.deepEqual(update, { type: 'metrics_update', data: overview });
 });
 
+test('alert messages are parsed when they carry an alert', () => {
+  const alert = {
+    id: 'a1',
+    type: 'regression',
+    popCode: 'FRA',
+    functionName: 'ssr-render',
+    severity: 'critical',
+    status: 'open',
+    baselineMs: 100,
+    currentMs: 300,
+    changePct: 200,
+    createdAt: '2024-01-01T00:00:00Z',
+    updatedAt: '2024-01-01T00:00:00Z',
+    notifications: [],
+  };
+  assert.deepEqual(parseServerMessage(JSON.stringify({ type: 'alert', data: alert })), { type: 'alert', data: alert });
+  assert.equal(parseServerMessage(JSON.stringify({ type: 'alert', data: { ...alert, status: 'snoozed' } })), null);
+});
+
 test('malformed and unknown messages yield null instead of throwing', () => {
   for (const raw of [
     'not json',

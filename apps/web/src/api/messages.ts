@@ -3,6 +3,7 @@
  * server (or a broken proxy) can never crash the dashboard.
  */
 import type { Overview, ServerMessage } from '@edgeworker/schema';
+import { isAlert } from '../lib/alerts.ts';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -35,6 +36,9 @@ export function parseServerMessage(raw: unknown): ServerMessage | null {
   if (msg.type === 'hello' && isRecord(msg.data) && isOverview(msg.data.overview)) {
     const serverTime = typeof msg.data.serverTime === 'string' ? msg.data.serverTime : '';
     return { type: 'hello', data: { serverTime, overview: msg.data.overview } };
+  }
+  if (msg.type === 'alert' && isAlert(msg.data)) {
+    return { type: 'alert', data: msg.data };
   }
   return null;
 }

@@ -1,16 +1,28 @@
 import { formatAgo, formatClock } from '../lib/format';
+import type { ThemePref } from '../lib/theme';
+import type { View } from '../lib/urlState';
 import { useNow } from '../hooks/useNow';
 import type { LiveOverview } from '../hooks/useLiveOverview';
 import { ConnectionBadge } from './ConnectionBadge';
+import { ThemeToggle } from './ThemeToggle';
 
 interface Props {
   live: LiveOverview;
+  view: View;
+  onView: (v: View) => void;
+  themePref: ThemePref;
+  onThemePref: (p: ThemePref) => void;
+  /** The server said some answer is stale (its store is behind or down). */
+  stale: boolean;
+  /** How old the stale answer is, when the server says. */
+  staleAgeMs: number | null;
 }
 
-/** Product name, connection state and data age. Re-renders itself every second for the ticking age. */
-export function Header({ live }: Props) {
+/** Product name, views, connection state, data age and theme. Re-renders itself every second for the ticking age. */
+export function Header({ live, view, onView, themePref, onThemePref, stale, staleAgeMs }: Props) {
   const now = useNow(1_000);
-  const stale = live.lastUpdateAt !== null && now - live.lastUpdateAt > 60_000;
+  const old = live.lastUpdateAt !== null && now - live.lastUpdateAt > 60_000;
+  const regressions = live.overview?.regressions ?? 0;
   return (
     <header className="app-header">
       <div className="brand">
@@ -21,15 +33,56 @@ export function Header({ live }: Props) {
         </svg>
         <h1>EdgeWorker Monitor</h1>
       </div>
+      <nav className="views" aria-label="Views">
+        <a
+          href="?"
+          className={view === 'map' ? 'view-tab active' : 'view-tab'}
+          aria-current={view === 'map' ? 'page' : undefined}
+          data-view="map"
+          onClick={(e) => {
+            e.preventDefault();
+            onView('map');
+          }}
+        >
+          Map
+        </a>
+        <a
+          href="?view=alerts"
+          className={view === 'alerts' ? 'view-tab active' : 'view-tab'}
+          aria-current={view === 'alerts' ? 'page' : undefined}
+          data-view="alerts"
+          onClick={(e) => {
+            e.preventDefault();
+            onView('alerts');
+          }}
+        >
+          Alerts
+          {regressions > 0 && (
+            <span className="count-pill" aria-label={`${regressions} unresolved`}>
+              {regressions}
+            </span>
+          )}
+        </a>
+      </nav>
       <div className="header-status">
         <ConnectionBadge state={live.connection} nextRetryAt={live.nextRetryAt} now={now} error={live.error} />
+        {stale && (
+          <span
+            className="stale-badge"
+            data-testid="stale-badge"
+            title="The server answered from older data: its metrics store is behind or unreachable"
+          >
+            ⚠ stale data{staleAgeMs !== null && ` (${formatAgo(now - staleAgeMs, now)})`}
+          </span>
+        )}
         <span
-          className={stale ? 'updated stale' : 'updated'}
+          className={old ? 'updated stale' : 'updated'}
           data-testid="updated-ago"
           title={`newest sample at ${formatClock(live.overview?.latestSampleAt)}`}
         >
           {live.lastUpdateAt === null ? 'waiting for data' : `updated ${formatAgo(live.lastUpdateAt, now)}`}
         </span>
+        <ThemeToggle pref={themePref} onChange={onThemePref} />
       </div>
     </header>
   );

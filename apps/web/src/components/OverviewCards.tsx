@@ -1,9 +1,12 @@
 import type { Overview } from '@edgeworker/schema';
 import { formatInt, formatMsValue } from '../lib/format';
+import { series, type TrendPoint } from '../lib/trend';
 import { StatCard } from './StatCard';
 
 interface Props {
   overview: Overview | null;
+  /** Recent overviews from the live stream, for the sparklines. */
+  trend: readonly TrendPoint[];
 }
 
 function pct(part: number | undefined, total: number | undefined): string | null {
@@ -11,9 +14,10 @@ function pct(part: number | undefined, total: number | undefined): string | null
   return `${Math.round((part / total) * 100)} % of POPs`;
 }
 
-/** The seed's four headline numbers, then percentiles and status counts. */
-export function OverviewCards({ overview: o }: Props) {
+/** The seed's four headline numbers, then percentiles and status counts, each with its recent trend. */
+export function OverviewCards({ overview: o, trend }: Props) {
   const windowHint = o ? `last ${o.window} · ${formatInt(o.samples)} samples` : 'loading…';
+  const t = (key: string) => series(trend, key);
   return (
     <section className="overview" aria-label="Overview">
       <div className="cards cards-primary">
@@ -22,6 +26,7 @@ export function OverviewCards({ overview: o }: Props) {
           label="Total POPs"
           value={formatInt(o?.totalPops)}
           hint={o ? `${formatInt(o.noDataPops)} without data` : null}
+          trend={t('totalPops')}
         />
         <StatCard
           testId="card-healthy-pops"
@@ -29,6 +34,7 @@ export function OverviewCards({ overview: o }: Props) {
           value={formatInt(o?.healthyPops)}
           hint={pct(o?.healthyPops, o?.totalPops)}
           tone="good"
+          trend={t('healthyPops')}
         />
         <StatCard
           testId="card-average-cold-start"
@@ -36,6 +42,7 @@ export function OverviewCards({ overview: o }: Props) {
           value={formatMsValue(o?.averageColdStart)}
           unit="ms"
           hint={windowHint}
+          trend={t('averageColdStart')}
         />
         <StatCard
           testId="card-regressions"
@@ -43,18 +50,20 @@ export function OverviewCards({ overview: o }: Props) {
           value={formatInt(o?.regressions)}
           hint="open alerts"
           tone={o && o.regressions > 0 ? 'critical' : 'default'}
+          trend={t('regressions')}
         />
       </div>
       <div className="cards cards-secondary">
-        <StatCard size="small" testId="card-p50" label="p50" value={formatMsValue(o?.p50)} unit="ms" />
-        <StatCard size="small" testId="card-p95" label="p95" value={formatMsValue(o?.p95)} unit="ms" />
-        <StatCard size="small" testId="card-p99" label="p99" value={formatMsValue(o?.p99)} unit="ms" />
+        <StatCard size="small" testId="card-p50" label="p50" value={formatMsValue(o?.p50)} unit="ms" trend={t('p50')} />
+        <StatCard size="small" testId="card-p95" label="p95" value={formatMsValue(o?.p95)} unit="ms" trend={t('p95')} />
+        <StatCard size="small" testId="card-p99" label="p99" value={formatMsValue(o?.p99)} unit="ms" trend={t('p99')} />
         <StatCard
           size="small"
           testId="card-warning-pops"
           label="▲ Warning POPs"
           value={formatInt(o?.warningPops)}
           tone={o && o.warningPops > 0 ? 'warning' : 'default'}
+          trend={t('warningPops')}
         />
         <StatCard
           size="small"
@@ -62,6 +71,7 @@ export function OverviewCards({ overview: o }: Props) {
           label="◆ Critical POPs"
           value={formatInt(o?.criticalPops)}
           tone={o && o.criticalPops > 0 ? 'critical' : 'default'}
+          trend={t('criticalPops')}
         />
       </div>
     </section>

@@ -5,7 +5,7 @@ interface Props {
   onChange: (id: string) => void;
 }
 
-/** 15 min / 1 h / 6 h / 24 h as a segmented control (radio semantics via aria-pressed buttons). */
+/** 15 min / 1 h / 6 h / 24 h / 7 d as a segmented control (aria-pressed buttons). */
 export function RangeSelector({ value, onChange }: Props) {
   return (
     <div className="segmented" role="group" aria-label="Chart range">

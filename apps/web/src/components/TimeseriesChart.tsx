@@ -3,7 +3,6 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Timeseries } from '@edgeworker/schema';
 import { useElementWidth } from '../hooks/useElementWidth';
-import { usePrefersLight } from '../hooks/usePrefersLight';
 
 interface Thresholds {
   warnMs: number;
@@ -13,6 +12,8 @@ interface Thresholds {
 interface Props {
   data: Timeseries | null;
   thresholds: Thresholds | null;
+  /** The applied theme: the chart is rebuilt with the theme's colours when it changes. */
+  theme: 'dark' | 'light';
   height?: number;
 }
 
@@ -33,6 +34,17 @@ function toAligned(ts: Timeseries | null): uPlot.AlignedData {
     pts.map((p) => p.p95),
     pts.map((p) => p.p99),
   ];
+}
+
+/** Indices of values whose neighbours are both empty: the only ones uPlot should draw a dot for. */
+function isolatedPoints(u: uPlot, seriesIdx: number): number[] {
+  const ys = u.data[seriesIdx] ?? [];
+  const out: number[] = [];
+  for (let i = 0; i < ys.length; i++) {
+    if (ys[i] == null) continue;
+    if (ys[i - 1] == null && ys[i + 1] == null) out.push(i);
+  }
+  return out;
 }
 
 function axisMs(v: number): string {
@@ -91,7 +103,8 @@ function makeOptions(width: number, height: number, thresholds: { current: Thres
         width: s.width,
         dash: s.dash ? [...s.dash] : undefined,
         spanGaps: false,
-        points: { show: false },
+        // a lone value between empty buckets draws no line, so it gets a dot
+        points: { show: true, size: 5, filter: isolatedPoints },
         value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : `${v.toFixed(1)} ms`),
       })),
     ],
@@ -102,11 +115,10 @@ function makeOptions(width: number, height: number, thresholds: { current: Thres
 }
 
 /** mean/p50/p95/p99 over time with uPlot; resizes with its container and follows the colour scheme. */
-export function TimeseriesChart({ data, thresholds, height = 220 }: Props) {
+export function TimeseriesChart({ data, thresholds, theme, height = 220 }: Props) {
   const hostRef = useRef<HTMLDivElement>(null);
   const plotRef = useRef<uPlot | null>(null);
   const width = useElementWidth(hostRef);
-  const light = usePrefersLight();
   const aligned = useMemo(() => toAligned(data), [data]);
   const alignedRef = useRef(aligned);
   const thresholdsRef = useRef(thresholds);
@@ -131,7 +143,7 @@ export function TimeseriesChart({ data, thresholds, height = 220 }: Props) {
       plot.destroy();
       plotRef.current = null;
     };
-  }, [ready, light, height]);
+  }, [ready, theme, height]);
 
   useEffect(() => {
     if (width > 0) plotRef.current?.setSize({ width: Math.floor(width), height });
@@ -148,7 +160,13 @@ export function TimeseriesChart({ data, thresholds, height = 220 }: Props) {
   const empty = data !== null && data.points.every((p) => p.samples === 0);
   return (
     <div className="chart">
-      <div className="chart-host" ref={hostRef} data-testid="timeseries-chart" />
+      <div
+        className="chart-host"
+        ref={hostRef}
+        data-testid="timeseries-chart"
+        data-loaded={data !== null}
+        data-points-with-samples={data?.points.filter((p) => p.samples > 0).length ?? 0}
+      />
       {empty && <div className="chart-empty">No samples in this range.</div>}
     </div>
   );

@@ -1,8 +1,9 @@
-import { useMemo, useRef } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import type { HeatmapEntry } from '@edgeworker/schema';
 import { useElementWidth } from '../hooks/useElementWidth';
 import { STATUS_ORDER, safeStatus } from '../lib/status';
 import { BASE_PATHS, MAP_VIEWBOX, project } from '../lib/worldGeometry';
+import { MapTooltip } from './MapTooltip';
 import { PopMarker } from './PopMarker';
 
 interface Props {
@@ -23,11 +24,13 @@ function markerPx(mean: number | null, critMs: number | null): number {
 /**
  * The world (bundled topology, Natural Earth projection) with one marker per POP. Scales with
  * its container through the viewBox; markers are sized in screen pixels so they stay usable
- * on a phone.
+ * on a phone. Hovering or focusing a marker shows its numbers in a tooltip.
  */
 export function WorldMap({ entries, critMs, selected, onSelect }: Props) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const width = useElementWidth(wrapRef);
+  const [hovered, setHovered] = useState<string | null>(null);
+  const onHover = useCallback((code: string | null) => setHovered(code), []);
   // map units per screen pixel
   const unit = width > 0 ? MAP_VIEWBOX.width / width : 1;
 
@@ -39,6 +42,7 @@ export function WorldMap({ entries, critMs, selected, onSelect }: Props) {
       .sort((a, b) => rank(a.e) - rank(b.e) || (a.e.coldStartTime ?? 0) - (b.e.coldStartTime ?? 0));
   }, [entries]);
 
+  const hoveredMarker = hovered ? markers.find((m) => m.e.popCode === hovered) : undefined;
   const { x, y, width: w, height: h } = MAP_VIEWBOX;
   return (
     <div className="map-wrap" ref={wrapRef}>
@@ -66,11 +70,20 @@ export function WorldMap({ entries, critMs, selected, onSelect }: Props) {
                 hitR={Math.max(r * 1.4, 7 * unit)}
                 selected={e.popCode === selected}
                 onSelect={onSelect}
+                onHover={onHover}
               />
             );
           })}
         </g>
       </svg>
+      {hoveredMarker && width > 0 && (
+        <MapTooltip
+          entry={hoveredMarker.e}
+          x={(hoveredMarker.p[0] - x) / unit}
+          y={(hoveredMarker.p[1] - y) / unit}
+          stageWidth={width}
+        />
+      )}
     </div>
   );
 }

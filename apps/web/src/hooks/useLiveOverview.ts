@@ -12,7 +12,7 @@
  * dependants (heatmap, drill-down) refetch on it.
  */
 import { useEffect, useState } from 'react';
-import type { Overview } from '@edgeworker/schema';
+import type { Alert, Overview } from '@edgeworker/schema';
 import { api, errorMessage, isAbort } from '../api/client';
 import { liveSocketUrl, parseServerMessage } from '../api/messages';
 import { backoffDelay } from '../lib/backoff';
@@ -32,6 +32,13 @@ export interface LiveOverview {
   nextRetryAt: number | null;
   /** Why polling failed, while it does. */
   error: string | null;
+  /** The newest alert change pushed over the socket. */
+  lastAlert: Alert | null;
+  /**
+   * Increments on every alert message, on every (re)connect and on every poll, so alert
+   * lists refetch whenever they may have missed a change.
+   */
+  alertVersion: number;
 }
 
 const INITIAL: LiveOverview = {
@@ -41,6 +48,8 @@ const INITIAL: LiveOverview = {
   version: 0,
   nextRetryAt: null,
   error: null,
+  lastAlert: null,
+  alertVersion: 0,
 };
 
 export function useLiveOverview(window: string): LiveOverview {
@@ -67,7 +76,7 @@ export function useLiveOverview(window: string): LiveOverview {
         const overview = await api.overview(window, ctrl.signal);
         if (disposed || socketOpen || ctrl.signal.aborted) return;
         accept(overview);
-        setState((s) => ({ ...s, connection: 'polling', error: null }));
+        setState((s) => ({ ...s, connection: 'polling', error: null, alertVersion: s.alertVersion + 1 }));
       } catch (err) {
         if (disposed || isAbort(err) || socketOpen) return;
         setState((s) => ({ ...s, connection: 'reconnecting', error: errorMessage(err) }));
@@ -115,7 +124,7 @@ export function useLiveOverview(window: string): LiveOverview {
       ws.onopen = () => {
         socketOpen = true;
         stopPolling();
-        setState((s) => ({ ...s, connection: 'live', nextRetryAt: null, error: null }));
+        setState((s) => ({ ...s, connection: 'live', nextRetryAt: null, error: null, alertVersion: s.alertVersion + 1 }));
       };
       ws.onmessage = (ev: MessageEvent) => {
         const msg = parseServerMessage(ev.data);
@@ -125,6 +134,9 @@ export function useLiveOverview(window: string): LiveOverview {
           accept(msg.data.overview);
         } else if (msg.type === 'metrics_update') {
           accept(msg.data);
+        } else if (msg.type === 'alert') {
+          const alert = msg.data;
+          setState((s) => ({ ...s, lastAlert: alert, alertVersion: s.alertVersion + 1 }));
         }
       };
       ws.onclose = () => {

@@ -1,0 +1,168 @@
+/**
+ * What the browser tests stand on: the real all-in-one (server + built-in generator +
+ * detector, embedded stores in a temp DATA_DIR, a free port), the dashboard freshly
+ * built into a temp directory (so the test never serves a stale build and never
+ * touches apps/web/dist), and Debian's Chromium driven by playwright-core.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { startAllInOne, type RunningProduct } from '../../server/src/all-in-one.ts';
+import { loadConfig } from '../../server/src/config.ts';
+
+const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const ARTIFACTS_DIR = join(WEB_DIR, 'e2e', 'artifacts');
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Builds the dashboard into `outDir` with Vite (about a second); throws with Vite's output on failure. */
+export function buildDashboard(outDir: string): void {
+  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: WEB_DIR,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`dashboard build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface Stack {
+  product: RunningProduct;
+  url: string;
+  browser: Browser;
+  /** console errors and page errors seen on any page, with the page's URL. */
+  errors: string[];
+  newPage(options?: { viewport?: { width: number; height: number }; colorScheme?: 'dark' | 'light' }): Promise<Page>;
+  /** Closes every page opened so far: open dashboards keep rendering live updates and would load the CPU. */
+  closePages(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the product with `env` (on top of test defaults) and Chromium. Everything is
+ * torn down by `stop()`: browser first (so its sockets close before the server goes),
+ * then the product, then the temp directories.
+ */
+export async function startStack(env: Record<string, string>): Promise<Stack> {
+  const tmp = mkdtempSync(join(tmpdir(), 'ewm-e2e-'));
+  const dist = join(tmp, 'web');
+  buildDashboard(dist);
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const config = loadConfig({
+    DATA_DIR: join(tmp, 'data'),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    WEB_DIST_DIR: dist,
+    GENERATOR_INTERVAL_MS: '1000',
+    ...env,
+  });
+  mkdirSync(config.dataDir, { recursive: true });
+  let product: RunningProduct;
+  try {
+    product = await startAllInOne(config);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // playwright gives every launch a fresh temporary profile (user-data-dir)
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      timeout: 60_000,
+    });
+  } catch (err) {
+    await product.stop();
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+
+  const errors: string[] = [];
+  const contexts: BrowserContext[] = [];
+  let stopping = false;
+  const watch = (page: Page) => {
+    page.on('console', (m: ConsoleMessage) => {
+      if (m.type() !== 'error' || stopping) return;
+      errors.push(`console error on ${page.url()}: ${m.text()}`);
+    });
+    page.on('pageerror', (err) => {
+      if (!stopping) errors.push(`page error on ${page.url()}: ${err.message}`);
+    });
+  };
+
+  return {
+    product,
+    url: product.url,
+    browser,
+    errors,
+    async newPage(options = {}) {
+      const context = await browser.newContext({
+        viewport: options.viewport ?? { width: 1440, height: 900 },
+        colorScheme: options.colorScheme ?? 'dark',
+        deviceScaleFactor: 1,
+      });
+      contexts.push(context);
+      context.setDefaultTimeout(20_000);
+      const page = await context.newPage();
+      watch(page);
+      return page;
+    },
+    async closePages() {
+      for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    },
+    async stop() {
+      stopping = true;
+      for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      await product.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: false });
+}
+
+/** One line of the seed's measurement, timestamp in ms, sent to /write; throws unless 204. */
+export async function writeLine(url: string, line: string): Promise<void> {
+  const res = await fetch(`${url}/write?db=edgeworker&precision=ms`, { method: 'POST', body: line });
+  if (res.status !== 204) throw new Error(`write answered ${res.status}: ${await res.text()}`);
+}
+
+export async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a value (not undefined), at most `timeoutMs`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
