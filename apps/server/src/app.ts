@@ -35,6 +35,7 @@ import { createInfluxDbMetricsStore } from './stores/influxdb/influxdb-metrics-s
 import type { MetricsStore } from './stores/metrics-store.ts';
 import { createResilientMetricsStore, type ResilientMetricsStore } from './stores/resilient-metrics-store.ts';
 import { createMemoryCache } from './cache/memory-cache.ts';
+import type { Cache } from './cache/cache.ts';
 import { createCachedQueries, type CachedQueries } from './cache/cached-queries.ts';
 import { withStale } from './query/routes/common.ts';
 import { startWatermarkPoller } from './live/watermark-poller.ts';
@@ -69,6 +70,8 @@ export interface Services {
   query: QueryService;
   /** The query service through the cache: what the routes and the hub answer from. */
   cached: CachedQueries;
+  /** The query cache (memory, or Redis when REDIS_URL is set). */
+  cache: Cache;
   hub: LiveHub;
   health: HealthRegistry;
   metrics: ServerMetrics;
@@ -238,7 +241,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   cluster.registerHealth(health); // with Redis: replaces `cache`, adds `cluster`
   health.register({ name: 'notify', required: false, check: () => notifierHealth(notifier) });
 
-  const services: Services = { log, store, bus, cluster, ingest, query, cached, hub, health, metrics, notifier, alertStore, alerts, detector };
+  const services: Services = { log, store, bus, cluster, ingest, query, cached, cache, hub, health, metrics, notifier, alertStore, alerts, detector };
 
   // HTTP, in order: errors, docs, transport plugins, routes, then the dashboard.
   registerErrorHandler(app);
