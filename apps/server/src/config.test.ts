@@ -82,7 +82,7 @@ describe('config', () => {
 
   it('names variables that are set but have no effect with the chosen stores', () => {
     assert.deepEqual(loadConfig({}).ignoredVariables, []);
-    assert.deepEqual(loadConfig({ INFLUX_URL: 'http://127.0.0.1:8086', MONGODB_URL: 'mongodb://x', ALERT_EMAIL_TO: 'a@b.c', SMTP_URL: ' ' }).ignoredVariables, ['INFLUX_URL', 'MONGODB_URL', 'ALERT_EMAIL_TO']);
+    assert.deepEqual(loadConfig({ INFLUX_URL: 'http://127.0.0.1:8086', MONGODB_URL: 'mongodb://x', ALERT_EMAIL_TO: 'a@b.c', SMTP_URL: ' ', REDIS_LOCK_TTL_MS: '5000' }).ignoredVariables, ['INFLUX_URL', 'MONGODB_URL', 'ALERT_EMAIL_TO', 'REDIS_LOCK_TTL_MS']);
   });
 
   it('parses durations', () => {

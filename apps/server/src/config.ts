@@ -121,6 +121,7 @@ export function loadConfig(env: Env = {}): Config {
     ...(metricsStore === 'influxdb' ? [] : INFLUX_VARIABLES.filter(set)),
     ...(alertStore === 'mongodb' ? [] : ['MONGODB_URL'].filter(set)),
     ...(smtpUrl ? [] : ['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO'].filter(set)),
+    ...(redisUrl ? [] : ['REDIS_LOCK_TTL_MS'].filter(set)),
   ];
   return {
     host: r.string('HOST', '127.0.0.1'),
