@@ -78,7 +78,10 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   const sweep = retention
     ? setInterval(() => {
         const cutNs = BigInt(now() - retention) * 1_000_000n;
-        writeQueue(() => writer.run('DELETE FROM cold_start_metrics WHERE time_ns < $cut', { cut: cutNs })).catch((err) =>
+        writeQueue(async () => {
+          assertOpen();
+          await writer.run('DELETE FROM cold_start_metrics WHERE time_ns < $cut', { cut: cutNs });
+        }).catch((err) =>
           opts.log?.warn({ err }, 'retention sweep failed; old samples stay until the next sweep'),
         );
       }, RETENTION_SWEEP_MS)
@@ -203,14 +206,18 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     close() {
       closing ??= (async () => {
         if (sweep) clearInterval(sweep);
-        await writeQueue(() => writer.run('CHECKPOINT')).catch((err) =>
-          opts.log?.warn({ err }, 'checkpoint on close failed; the WAL replays at next start'),
+        // Inside both queues, so no statement runs while the connections close, and every
+        // job queued after this one finds the store closed (a statement on a closed
+        // connection is a use-after-free in the native binding: SIGSEGV, not an error).
+        await writeQueue(() =>
+          readQueue(async () => {
+            await writer.run('CHECKPOINT').catch((err) => opts.log?.warn({ err }, 'checkpoint on close failed; the WAL replays at next start'));
+            closed = true;
+            writer.closeSync();
+            reader.closeSync();
+            instance.closeSync();
+          }),
         );
-        await readQueue(async () => undefined);
-        closed = true;
-        writer.closeSync();
-        reader.closeSync();
-        instance.closeSync();
       })();
       return closing;
     },

@@ -1,11 +1,12 @@
 /**
  * Embedded alert store: `alerts.duckdb` in DATA_DIR, beside the metrics file.
  *
- * Why DuckDB: it is already the embedded engine, every statement commits through
+ * Why DuckDB: it is already the embedded engine, and every statement commits through
  * its write-ahead log (a crash loses nothing acknowledged and never leaves half a
- * row), and its UNIQUE constraint lets the file itself refuse a second unresolved
- * alert per (POP, function): `unresolved_key` holds "POP, function" while the
- * alert is open or acknowledged and NULL once resolved (NULLs never collide).
+ * row). `unresolved_key` holds "POP, function" while the alert is open or
+ * acknowledged and NULL once resolved (NULLs never collide), and its UNIQUE
+ * constraint lets the file itself refuse a second unresolved alert per pair; create
+ * also checks first, inside the store's serial queue, to say so plainly.
  *
  * The whole Alert is kept as JSON in `doc`; the other columns exist to filter,
  * order and guard. Alerts are few (one per regression), so one connection with
@@ -104,6 +105,10 @@ export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions):
     kind: 'embedded',
     create(alert) {
       return exclusive(async () => {
+        const key = keyOf(alert);
+        if (key !== null && (await rows('SELECT id FROM alerts WHERE unresolved_key = $key', { key })).length > 0) {
+          throw new AlertConflictError(`${alert.popCode}/${alert.functionName} already has an unresolved alert`);
+        }
         try {
           await conn.run(
             `INSERT INTO alerts VALUES ($id, $pop, $fn, $status, $created, $updated, $key, $doc)`,
@@ -190,14 +195,17 @@ export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions):
       await exclusive(() => rows('SELECT 1 AS ok'));
     },
     close() {
-      closing ??= (async () => {
-        await queue(() => conn.run('CHECKPOINT')).catch((err) =>
+      // One job on the queue: nothing runs while the connection closes, and every job
+      // queued later finds the store closed (a statement on a closed connection is a
+      // use-after-free in the native binding: SIGSEGV, not an error).
+      closing ??= queue(async () => {
+        await conn.run('CHECKPOINT').catch((err) =>
           opts.log?.warn({ err }, 'alert store checkpoint on close failed; the WAL replays at next start'),
         );
         closed = true;
         conn.closeSync();
         instance.closeSync();
-      })();
+      });
       return closing;
     },
   };
