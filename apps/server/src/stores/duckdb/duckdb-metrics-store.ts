@@ -4,9 +4,7 @@
  * reads and writes use separate connections so a large ingest does not hold up
  * the dashboard, and each connection runs one statement at a time.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import type {
@@ -22,6 +20,7 @@ import type {
 import { CREATE_TABLES, INSERT_FUNCTION, UPSERT_POP } from './schema.ts';
 import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
+import { openDuckDbFile } from './open.ts';
 
 export interface DuckDbStoreOptions {
   /** Database file, or ':memory:'. */
@@ -35,17 +34,7 @@ export interface DuckDbStoreOptions {
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
 export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<MetricsStore> {
-  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
-  let instance: DuckDBInstance;
-  try {
-    instance = await DuckDBInstance.create(opts.path);
-  } catch (err) {
-    throw new Error(
-      `cannot open the embedded metrics store at ${opts.path}: ${(err as Error).message}` +
-        ' (is another EdgeWorker Monitor using this DATA_DIR?)',
-      { cause: err },
-    );
-  }
+  const instance = await openDuckDbFile(opts.path, 'metrics store');
   const writer = await instance.connect();
   const reader = await instance.connect();
   const writeQueue = createSerialQueue();

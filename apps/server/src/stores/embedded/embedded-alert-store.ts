@@ -13,14 +13,12 @@
  * one statement at a time is plenty, and it makes read-modify-write steps
  * (update keeping notifications, appending outcomes) atomic within the process.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { Alert, NotificationOutcome } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import { AlertConflictError, type AlertPage, type AlertQuery, type AlertStore } from '../alert-store.ts';
 import { decodeCursor, encodeCursor, pageSize, unresolvedKey } from '../alert-cursor.ts';
 import { createSerialQueue } from '../duckdb/serial.ts';
+import { openDuckDbFile } from '../duckdb/open.ts';
 
 export interface EmbeddedAlertStoreOptions {
   /** Database file (e.g. DATA_DIR/alerts.duckdb), or ':memory:'. */
@@ -42,17 +40,7 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS alerts (
 type Params = Record<string, string | number | null>;
 
 export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions): Promise<AlertStore> {
-  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
-  let instance: DuckDBInstance;
-  try {
-    instance = await DuckDBInstance.create(opts.path);
-  } catch (err) {
-    throw new Error(
-      `cannot open the embedded alert store at ${opts.path}: ${(err as Error).message}` +
-        ' (is another EdgeWorker Monitor using this DATA_DIR?)',
-      { cause: err },
-    );
-  }
+  const instance = await openDuckDbFile(opts.path, 'alert store');
   const conn = await instance.connect();
   await conn.run(CREATE_TABLE);
   const queue = createSerialQueue();
