@@ -16,7 +16,7 @@ import { createGenerator, createLatencyModel, parseInjection, sampleToPoint } fr
 import type { Alert } from '@edgeworker/schema';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
-import { getJson, line, write } from '../testing/start-app.ts';
+import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
 import { startHttpReceiver, startSmtpCollector } from '../notify/test-receivers.ts';
 
 const MIN = 60_000;
@@ -27,18 +27,8 @@ interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; re
 
 async function start(t: import('node:test').TestContext, env: Record<string, string> = {}) {
   const clock = { now: T0 };
-  const dataDir = mkdtempSync(join(tmpdir(), 'ewm-detector-'));
   // A schedule that never fires during the test: the passes are the ones the test asks for.
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', WEB_DIST_DIR: join(dataDir, 'no-web'), DETECTOR_SCHEDULE: '0 0 1 1 *', ...env });
-  const app = await buildApp(config, { now: () => clock.now });
-  t.after(async () => {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  const url = `http://127.0.0.1:${address.port}`;
+  const { app, url, config } = await startTestApp(t, { DETECTOR_SCHEDULE: '0 0 1 1 *', ...env }, { now: () => clock.now });
 
   // 3 POPs x 5 functions, one sample each per 10 s; FRA/ssr-render x2 from 8 min before T0 for 9 min.
   const injection = parseInjection(`pops=FRA;functions=ssr-render;factor=2;start=${T0 - 8 * MIN};duration=9m`, T0);

@@ -85,13 +85,4 @@ export async function startRedisServer(t: TestContext): Promise<RedisServer> {
   return { url: `redis://127.0.0.1:${port}`, port, stop, start, running: () => child !== undefined };
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then fails naming `what`). */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor } from './wait.ts';

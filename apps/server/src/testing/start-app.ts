@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { buildApp, type App } from '../app.ts';
+import { buildApp, type App, type AppOverrides } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
 
 export interface TestApp {
@@ -15,10 +15,10 @@ export interface TestApp {
   config: Config;
 }
 
-export async function startTestApp(t: TestContext, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(t: TestContext, env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ewm-app-'));
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', WEB_DIST_DIR: join(dataDir, 'no-web'), ...env });
-  const app = await buildApp(config);
+  const app = await buildApp(config, overrides);
   t.after(async () => {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });

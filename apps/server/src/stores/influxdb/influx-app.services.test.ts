@@ -15,6 +15,7 @@ import { encodeBatch } from '@edgeworker/line-protocol';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { getJson, startTestApp, write } from '../../testing/start-app.ts';
 import { useInfluxdForFile } from '../../testing/influxd.ts';
+import { waitFor } from '../../testing/wait.ts';
 import { INFLUX_PERCENTILE_TOLERANCE } from './influxql.ts';
 import { exactQuantile } from '../metrics-store.contract.ts';
 
@@ -32,15 +33,6 @@ function influxEnv(db: string, extra: Record<string, string> = {}) {
   return { METRICS_STORE: 'influxdb', INFLUX_URL: influxd().url, INFLUX_DB: db, INFLUX_TIMEOUT_MS: '2000', INFLUX_POLL_INTERVAL_MS: '200', DETECTOR: 'off', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...extra };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A seeded data set ending a little before now: 40 POPs x 5 functions x 24 ticks of 10 s. */
 function dataSet(endMs: number): ColdStartSample[] {
@@ -122,12 +114,12 @@ describe('the server on InfluxDB', () => {
     t.after(() => ws.terminate());
     const messages: any[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d))));
-    await until('hello', () => messages.some((m) => m.type === 'hello'));
+    await waitFor(() => messages.some((m) => m.type === 'hello'), 15_000, 'hello');
     await sleep(500); // the poller has its starting point
     // "Telegraf": the generator's own sink, straight to influxd, not through the server.
     const sink = createInfluxHttpSink({ url: influxd().url, db, precision: 'ms' });
     await sink([{ timeNs: BigInt(Date.now()) * 1_000_000n, popCode: 'XQZ', city: 'Elsewhere', country: 'PT', tier: 'tier3', functionName: 'auth-check', coldStartTimeMs: 321, latitude: 38.7, longitude: -9.1 }]);
-    const update = await until('metrics_update', () => messages.find((m) => m.type === 'metrics_update'), 5000);
+    const update = await waitFor(() => messages.find((m) => m.type === 'metrics_update'), 5000, 'metrics_update');
     assert.equal(update.data.samples, 1);
     assert.equal(update.data.averageColdStart, 321);
     const heat = (await getJson<any[]>(`${url}/api/heatmap`)).body;
@@ -161,27 +153,27 @@ describe('the server on InfluxDB', () => {
 
     await influxd().stop();
     await ticks(5); // written while influxd is down
-    const health = await until('/health 503', async () => {
+    const health = await waitFor(async () => {
       const h = await getJson(`${url}/health`);
       return h.status === 503 ? h.body : undefined;
-    });
+    }, 15_000, '/health 503');
     assert.equal(health.components.metricsStore.status, 'down');
     assert.match(health.components.metricsStore.error, /InfluxDB|unreachable/);
     assert.ok(writer.stats().bufferedPoints > 0, 'the generator buffers while the store is down');
     assert.equal(writer.stats().droppedPoints, 0);
-    await until('stale answers', async () => {
+    await waitFor(async () => {
       const cacheBump = await getJson(`${url}/api/dashboard/overview`);
       return cacheBump.status === 200 && cacheBump.body.stale === true ? cacheBump.body : undefined;
-    });
+    }, 15_000, 'stale answers');
     const stale = (await getJson(`${url}/api/dashboard/overview`)).body;
     assert.equal(stale.samples, 500, 'the last good answer');
     assert.ok(stale.staleAgeMs >= 0);
     // The heatmap was computed seconds ago: once a refresh has failed it is marked stale.
-    const heat = await until('a stale heatmap', async () => {
+    const heat = await waitFor(async () => {
       const r = await fetch(`${url}/api/heatmap`);
       await r.arrayBuffer();
       return r.headers.get('x-data-stale') ? r : undefined;
-    });
+    }, 15_000, 'a stale heatmap');
     assert.equal(heat.status, 200);
     assert.equal(heat.headers.get('x-data-stale'), 'true');
     assert.match(heat.headers.get('age') ?? '', /^\d+$/);
@@ -193,7 +185,7 @@ describe('the server on InfluxDB', () => {
     await influxd().start();
     await ticks(5); // written after
     assert.equal(await writer.flush(30_000), true, 'the buffer drains once InfluxDB is back');
-    await until('/health 200', async () => (await getJson(`${url}/health`)).status === 200);
+    await waitFor(async () => (await getJson(`${url}/health`)).status === 200, 15_000, '/health 200');
     assert.equal(app.services.store.breaker().state, 'closed');
 
     // Exactly once: per series, the same count and the same timestamps as generated.
@@ -203,10 +195,10 @@ describe('the server on InfluxDB', () => {
     for (const s of generated) expected.set(`${s.popCode}/${s.functionName}`, (expected.get(`${s.popCode}/${s.functionName}`) ?? 0) + 1);
     assert.equal(generated.length, 1500);
     assert.deepEqual(stored, expected);
-    const fresh = await until('a fresh overview', async () => {
+    const fresh = await waitFor(async () => {
       const o = (await getJson(`${url}/api/dashboard/overview?window=15m`)).body;
       return o.stale === undefined && o.samples === 1500 ? o : undefined;
-    });
+    }, 15_000, 'a fresh overview');
     assert.equal(fresh.samples, 1500);
   });
 });
