@@ -171,17 +171,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onDrop: (reason) => metrics.wsDropped.inc({ reason }),
     onSent: (type, n) => metrics.wsMessages.inc({ type }, n),
   });
+  // The new version first, so the update the hub computes cannot come from an older cache entry.
+  const answersChanged = () =>
+    cache.bumpDataVersion().catch((err) => log.warn({ err }, 'cannot bump the cache data version')).finally(() => hub.dataLanded());
   bus.subscribe((e) => {
-    // The new version first, so the update the hub computes cannot come from an older cache entry.
-    if (e.type === 'data_landed') {
-      cache.bumpDataVersion().catch((err) => log.warn({ err }, 'cannot bump the cache data version')).finally(() => hub.dataLanded());
-    }
-    // Every alert change goes to every client at once: never coalesced.
+    if (e.type === 'data_landed') void answersChanged();
+    // Every alert change goes to every client at once, never coalesced; the overview's
+    // `regressions` may have changed too, so clients also get a (coalesced) metrics_update.
     else if (e.type === 'alert') {
       hub.broadcast({ type: 'alert', data: e.alert });
-      // The overview's `regressions` may have changed: no cached overview may hide it, and
-      // clients get a (coalesced) metrics_update with the new count.
-      cache.bumpDataVersion().catch((err) => log.warn({ err }, 'cannot bump the cache data version')).finally(() => hub.dataLanded());
+      void answersChanged();
     }
   });
   liveClients = hub.clientCount;
