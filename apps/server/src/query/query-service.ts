@@ -134,7 +134,7 @@ export function createQueryService(deps: QueryDeps) {
       );
     }
     const pop = await findPop(code);
-    const buckets = await deps.store.timeseries(pop.code, { fromNs: msToNs(first), toNs: msToNs(toMs) }, stepMs, { functionName });
+    const { buckets } = await deps.store.timeseries(pop.code, { fromNs: msToNs(first), toNs: msToNs(toMs) }, stepMs, { functionName });
     const byStart = new Map(buckets.map((b) => [b.startMs, b]));
     const points = [];
     for (let i = 0; i < count; i++) {

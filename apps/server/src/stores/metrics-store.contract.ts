@@ -92,7 +92,7 @@ export function metricsStoreContract(name: string, open: () => Promise<MetricsSt
       assert.equal(s.overall.samples, 2);
       near(s.overall.mean, 20, 'filtered mean');
       const empty = await store.summarize({ fromNs: ns(T0 + MIN), toNs: ns(T0 + 2 * MIN) });
-      assert.deepEqual(empty, { overall: { samples: 0, mean: null, p50: null, p95: null, p99: null }, byPop: [] });
+      assert.deepEqual(empty, { overall: { samples: 0, mean: null, p50: null, p95: null, p99: null }, byPop: [], resolution: 'raw' });
     });
 
     it('breaks one POP down by function', async (t) => {
@@ -123,15 +123,15 @@ export function metricsStoreContract(name: string, open: () => Promise<MetricsSt
         sample({ t: T0 + 35_000, v: 70 }),
         sample({ t: T0 + 35_001, v: 90, functionName: 'auth-check' }),
       ]);
-      const buckets = await store.timeseries('FRA', { fromNs: ns(T0), toNs: ns(T0 + 40_000) }, step);
+      const { buckets } = await store.timeseries('FRA', { fromNs: ns(T0), toNs: ns(T0 + 40_000) }, step);
       assert.deepEqual(buckets.map((b) => [b.startMs - T0, b.samples, b.mean]), [
         [0, 2, 150],
         [10_000, 1, 50],
         [30_000, 2, 80],
       ]);
-      const onlySsr = await store.timeseries('FRA', { fromNs: ns(T0), toNs: ns(T0 + 40_000) }, step, { functionName: 'ssr-render' });
+      const onlySsr = (await store.timeseries('FRA', { fromNs: ns(T0), toNs: ns(T0 + 40_000) }, step, { functionName: 'ssr-render' })).buckets;
       assert.equal(onlySsr.at(-1)!.samples, 1);
-      assert.deepEqual(await store.timeseries('NOPE', { fromNs: ns(T0), toNs: ns(T0 + 40_000) }, step), []);
+      assert.deepEqual((await store.timeseries('NOPE', { fromNs: ns(T0), toNs: ns(T0 + 40_000) }, step)).buckets, []);
     });
 
     it('buckets every (POP, function) series in one call, for the detector', async (t) => {

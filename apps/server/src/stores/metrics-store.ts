@@ -52,9 +52,23 @@ export interface SeenPop {
   lastSeenNs: bigint;
 }
 
+/**
+ * Which data answered a question: the raw samples (exact percentiles) or a rollup
+ * (count, mean, min, max exact; percentiles from a mergeable sketch within 1 %).
+ * An answer that combines several names the coarsest it used.
+ */
+export type Resolution = 'raw' | '1m' | '1h';
+
 export interface Summary {
   overall: AggregateStats;
   byPop: PopAggregate[];
+  resolution: Resolution;
+}
+
+export interface TimeseriesAnswer {
+  /** Non-empty buckets only, ascending; callers fill gaps. */
+  buckets: Bucket[];
+  resolution: Resolution;
 }
 
 /** One time bucket of one (POP, function) series; what the regression detector reads. */
@@ -77,8 +91,7 @@ export interface MetricsStore {
   summarize(range: TimeRange, filter?: SeriesFilter): Promise<Summary>;
   /** Per-function statistics of one POP over a range. */
   byFunction(popCode: string, range: TimeRange): Promise<FunctionAggregate[]>;
-  /** Non-empty buckets only, ascending; callers fill gaps. */
-  timeseries(popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter): Promise<Bucket[]>;
+  timeseries(popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter): Promise<TimeseriesAnswer>;
   /** Every (POP, function) series bucketed by step over a range, in one query; non-empty buckets only, any order. */
   seriesBuckets(range: TimeRange, stepMs: number): Promise<SeriesBucket[]>;
   /** Every POP the data has mentioned, with its newest metadata. */

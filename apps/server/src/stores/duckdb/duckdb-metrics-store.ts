@@ -16,6 +16,7 @@ import type {
   SeriesFilter,
   Summary,
   TimeRange,
+  TimeseriesAnswer,
 } from '../metrics-store.ts';
 import { CREATE_TABLES, INSERT_FUNCTION, UPSERT_POP } from './schema.ts';
 import { createSerialQueue } from './serial.ts';
@@ -142,6 +143,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return {
         overall: overallRow ? toStats(overallRow) : toStats({ n: 0 }),
         byPop: rows.filter((r) => r.pop_code !== null).map((r) => ({ popCode: String(r.pop_code), ...toStats(r) })),
+        resolution: 'raw',
       };
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
@@ -153,14 +155,15 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       );
       return rows.map((r) => ({ functionName: String(r.function_name), ...toStats(r) }));
     },
-    async timeseries(popCode, range, stepMs, filter): Promise<Bucket[]> {
+    async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
       const w = where(range, filter, ' AND pop_code = $pop');
       const rows = await read(
         `SELECT (time_ns // $step) * $step AS bucket, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
          GROUP BY bucket ORDER BY bucket`,
         { ...w.params, pop: popCode, step: BigInt(stepMs) * 1_000_000n },
       );
-      return rows.map((r) => ({ startMs: Number((r.bucket as bigint) / 1_000_000n), ...toStats(r) }));
+      const buckets: Bucket[] = rows.map((r) => ({ startMs: Number((r.bucket as bigint) / 1_000_000n), ...toStats(r) }));
+      return { buckets, resolution: 'raw' };
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       const w = where(range, undefined);

@@ -9,7 +9,7 @@
 import { createInfluxHttpSink } from '@edgeworker/generator';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
-import type { AggregateStats, Bucket, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, Summary } from '../metrics-store.ts';
+import type { AggregateStats, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, Summary, TimeseriesAnswer } from '../metrics-store.ts';
 import { createInfluxClient, InfluxError, type InfluxSeries } from './influx-client.ts';
 import { q } from './influxql.ts';
 
@@ -108,6 +108,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
           .filter((s) => s.values[0])
           .map((s) => ({ popCode: s.tags?.pop_code ?? '', ...stats(s, s.values[0]!) }))
           .filter((p) => p.samples > 0),
+        resolution: 'raw',
       };
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
@@ -119,12 +120,12 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
         .filter((f) => f.samples > 0)
         .sort((a, b) => a.functionName.localeCompare(b.functionName));
     },
-    async timeseries(popCode, range, stepMs, filter): Promise<Bucket[]> {
+    async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
       assertOpen();
       const [res] = await client.query([q.timeseries(popCode, range, stepMs, filter)]);
       const s = res?.[0];
-      if (!s) return [];
-      return s.values.map((row) => ({ startMs: Number(row[0]), ...stats(s, row) })).filter((b) => b.samples > 0);
+      if (!s) return { buckets: [], resolution: 'raw' };
+      return { buckets: s.values.map((row) => ({ startMs: Number(row[0]), ...stats(s, row) })).filter((b) => b.samples > 0), resolution: 'raw' };
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       assertOpen();
