@@ -14,13 +14,13 @@ import { createGenerator, createLatencyModel, sampleToPoint } from '@edgeworker/
 import { buildApp } from '../apps/server/src/app.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 
-interface Row { name: string; value: number; unit: string; goal?: string; ok?: boolean }
-const rows: Row[] = [];
+import { percentile, printTable, type BenchModule, type BenchRow } from './lib.ts';
 
-function percentile(xs: number[], q: number) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
+const rows: BenchRow[] = [];
+
+// Topic modules, run after the basics below, in this order (one line each).
+const MODULES: Array<() => Promise<BenchModule>> = [
+];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {
   let t = startMs;
@@ -96,8 +96,6 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-const w = Math.max(...rows.map((r) => r.name.length));
-console.log(`${'benchmark'.padEnd(w)}  ${'value'.padStart(12)}  unit       goal        ok`);
-for (const r of rows) {
-  console.log(`${r.name.padEnd(w)}  ${String(r.value).padStart(12)}  ${r.unit.padEnd(9)}  ${(r.goal ?? '').padEnd(10)}  ${r.ok === undefined ? '' : r.ok ? 'yes' : 'NO'}`);
-}
+for (const load of MODULES) rows.push(...(await (await load()).run()));
+
+printTable(rows);
