@@ -25,7 +25,8 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  let stopGenerator = async () => undefined as void;
+  // Resolves with what the generator had written in all (acknowledged by the store).
+  let stopGenerator = async (): Promise<{ sentPoints?: number }> => ({});
   if (config.generator.enabled) {
     const genLog = app.services.log.child({ module: 'generator' });
     const seed = config.generator.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -61,6 +62,7 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
       const flushed = await writer.flush(FLUSH_ON_STOP_MS);
       if (!flushed) log.warn({ buffered: writer.stats().bufferedPoints }, 'stopping with generator samples still buffered; they are lost');
       await writer.close();
+      return { sentPoints: writer.stats().sentPoints };
     };
   } else {
     app.services.health.register({ name: 'generator', required: false, check: () => ({ status: 'off' }) });
@@ -73,9 +75,9 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
     url,
     stop() {
       stopping ??= (async () => {
-        await stopGenerator();
+        const generator = await stopGenerator();
         await app.close();
-        log.info('shutdown complete');
+        log.info({ generatorSentPoints: generator.sentPoints }, 'shutdown complete');
       })();
       return stopping;
     },

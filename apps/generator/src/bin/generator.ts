@@ -31,13 +31,16 @@ try {
     process.exit(await runOnce(config, log));
   }
   const running = await startContinuous(config, log);
-  let stopping = false;
+  // A repeat within 3 s is the same Ctrl-C arriving twice (the terminal signals the
+  // whole process group and npm forwards one more); only a later one forces the exit.
+  let stoppingAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (stoppingAt !== undefined) {
+      if (Date.now() - stoppingAt < 3_000) return;
       log.warn({ signal }, 'second signal: exiting now without waiting for the flush');
       process.exit(1);
     }
-    stopping = true;
+    stoppingAt = Date.now();
     log.info({ signal }, `stopping: writing buffered samples (up to ${FLUSH_TIMEOUT_MS} ms)`);
     running.stop().then(
       (code) => process.exit(code),

@@ -13,14 +13,31 @@ export function configOrExit(): Config {
   }
 }
 
-export function stopOnSignals(stop: () => Promise<void>, log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }) {
-  let signals = 0;
+/**
+ * A second signal within this window is the same Ctrl-C arriving twice (the terminal
+ * signals the whole process group and npm forwards one more), not a request to force.
+ */
+export const SIGNAL_GRACE_MS = 3_000;
+
+type SignalLog = { info: (o: object, m: string) => void; warn: (o: object, m: string) => void; error: (o: object, m: string) => void };
+
+/**
+ * The first SIGINT/SIGTERM starts a clean shutdown (flush, close, CHECKPOINT); repeats
+ * within `graceMs` are ignored; a deliberate second signal after that exits at once.
+ */
+export function stopOnSignals(stop: () => Promise<void>, log: SignalLog, graceMs = SIGNAL_GRACE_MS) {
+  let firstAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
+    if (firstAt !== undefined) {
+      const since = Date.now() - firstAt;
+      if (since < graceMs) {
+        log.info({ signal, sinceFirstMs: since }, 'signal repeated while shutting down: ignored (send it again to force)');
+        return;
+      }
       log.error({ signal }, 'second signal: exiting without waiting');
       process.exit(130);
     }
+    firstAt = Date.now();
     log.info({ signal }, 'shutting down: flushing pending writes');
     stop().then(
       () => process.exit(0),
