@@ -34,6 +34,12 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   // take every body as raw bytes in this plugin only.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
+  // Fastify answers 415 to a Content-Type it cannot parse (an empty `Content-Type:`, as
+  // Debian's `influx -import` sends, or `garbage`) before any parser runs. InfluxDB
+  // ignores the header on writes, so do we: drop it before Fastify looks at it.
+  app.addHook('onRequest', async (req) => {
+    delete req.headers['content-type'];
+  });
 
   const handle = async (req: import('fastify').FastifyRequest, precision: string | undefined) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
