@@ -135,6 +135,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     now,
     log: log.child({ module: 'ingest' }),
     onStored: (n) => metrics.ingestedPoints.inc(n),
+    onSkipped: (byMeasurement) => {
+      let n = 0;
+      for (const c of byMeasurement.values()) n += c;
+      metrics.ingestSkipped.inc(n);
+    },
   });
   const query = createQueryService({
     store,

@@ -12,6 +12,12 @@ export function createServerMetrics(sources: { liveClients: () => number }) {
   return {
     registry,
     ingestedPoints: new Counter({ name: 'edgeworker_ingested_points_total', help: 'Samples stored', registers: [registry] }),
+    ingestSkipped: new Counter({
+      name: 'edgeworker_ingest_skipped_points_total',
+      // No per-measurement label: names come from clients, and a label per name is unbounded.
+      help: 'Points of other measurements in accepted write bodies (agents such as Telegraf mix them), skipped, not stored',
+      registers: [registry],
+    }),
     ingestRejected: new Counter({ name: 'edgeworker_ingest_rejected_total', help: 'Write requests refused, by error code', labelNames: ['code'], registers: [registry] }),
     wsClients: new Gauge({
       name: 'edgeworker_ws_clients',

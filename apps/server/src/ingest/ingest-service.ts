@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../events.ts';
 import { AppError } from '../http/errors.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
+import { splitForeignMeasurements } from './foreign-measurements.ts';
 import { toSample, type KnownPop } from './to-sample.ts';
 
 export interface IngestDeps {
@@ -20,11 +21,19 @@ export interface IngestDeps {
   now: () => number;
   log: Logger;
   onStored?: (points: number) => void;
+  /** Points of other measurements skipped in a body, by measurement name. */
+  onSkipped?: (byMeasurement: Map<string, number>) => void;
+}
+
+export interface IngestResult {
+  stored: number;
+  /** Points of other measurements (cpu, mem, … from Telegraf) skipped, not stored. */
+  skipped: number;
 }
 
 export interface IngestService {
-  /** Parses, validates and stores a body; returns the number of points stored. */
-  ingestLineProtocol(body: string, precision: Precision): Promise<number>;
+  /** Parses, validates and stores a body; says how many points were stored and skipped. */
+  ingestLineProtocol(body: string, precision: Precision): Promise<IngestResult>;
   /** Stores samples produced in-process (the built-in generator). */
   writeSamples(samples: ColdStartSample[]): Promise<void>;
 }
@@ -65,8 +74,9 @@ export function createIngestService(deps: IngestDeps): IngestService {
         }
         throw err;
       }
+      const { ours, skipped, skippedTotal } = splitForeignMeasurements(points);
       const samples: ColdStartSample[] = [];
-      for (const p of points) {
+      for (const p of ours) {
         const r = toSample(p, deps.lookupPop);
         if ('error' in r) {
           const text = body.split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
@@ -75,7 +85,12 @@ export function createIngestService(deps: IngestDeps): IngestService {
         samples.push(r.sample);
       }
       await store(samples);
-      return samples.length;
+      // Counted once the body is accepted: a refused body skipped nothing, it stored nothing.
+      if (skippedTotal > 0) {
+        deps.onSkipped?.(skipped);
+        deps.log.debug({ skipped: Object.fromEntries([...skipped].slice(0, 20)), stored: samples.length }, 'skipped points of other measurements');
+      }
+      return { stored: samples.length, skipped: skippedTotal };
     },
     writeSamples: store,
   };

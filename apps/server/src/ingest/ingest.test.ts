@@ -61,7 +61,6 @@ describe('ingest over HTTP', () => {
     const { url } = await startTestApp(t);
     const now = Date.now();
     const cases: Array<[string, string, RegExp]> = [
-      [`cpu,host=a usage=1 ${now}`, 'unsupported_measurement', /cold_start_metrics/],
       [`cold_start_metrics,function_name=f cold_start_time_ms=1 ${now}`, 'missing_tag', /pop_code/],
       [`cold_start_metrics,pop_code=FRA cold_start_time_ms=1 ${now}`, 'missing_tag', /function_name/],
       [`cold_start_metrics,pop_code=FRA,function_name=f other=1 ${now}`, 'missing_field', /cold_start_time_ms/],

@@ -44,8 +44,9 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   const handle = async (req: import('fastify').FastifyRequest, precision: string | undefined) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const text = decodeBody(raw, req.headers['content-encoding'], opts.maxBodyBytes);
-    const points = await opts.ingest.ingestLineProtocol(text, precisionOf(precision));
-    req.log.debug({ points }, 'ingested');
+    const result = await opts.ingest.ingestLineProtocol(text, precisionOf(precision));
+    req.log.debug(result, 'ingested');
+    return result;
   };
 
   const routes = [
@@ -77,7 +78,9 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
       bodyLimit: opts.maxBodyBytes,
       schema: { summary: route.summary, tags: ['ingest'], querystring: route.querystring, response: responses },
     }, async (req, reply) => {
-      await handle(req, (req.query as { precision?: string }).precision);
+      const { skipped } = await handle(req, (req.query as { precision?: string }).precision);
+      // Points of other measurements (Telegraf's cpu, mem, …) were skipped: say how many.
+      if (skipped > 0) reply.header('x-skipped-points', String(skipped));
       return reply.status(204).send(null);
     });
   }
