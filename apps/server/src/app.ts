@@ -191,6 +191,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   liveClients = hub.clientCount;
   // Data written straight into InfluxDB by anyone else reaches the dashboard through this.
   const poller = config.influx ? startWatermarkPoller({ store, bus, intervalMs: config.influx.pollIntervalMs, log: log.child({ module: 'watermark' }) }) : undefined;
+  // Its starting point before anything is served or cached (bounded: a down store only
+  // delays start-up by this much, and then the first answer counts as news).
+  await poller?.prime(Math.min(config.influx?.timeoutMs ?? 2000, 2000));
 
   const health = createHealthRegistry();
   health.register({

@@ -18,7 +18,8 @@ describe('watermark poller', () => {
     await store.write([sample({ t: T0, v: 1 })]);
     const poller = startWatermarkPoller({ store, bus, intervalMs: 60_000 });
     t.after(() => poller.stop());
-    await poller.poll(); // the starting point is not news
+    assert.equal(await poller.prime(5000), true); // the starting point is not news
+    await poller.poll();
     assert.equal(seen.length, 0);
     await store.write([sample({ t: T0 + 1000, v: 1 })]); // "another client"
     await poller.poll();
@@ -40,11 +41,31 @@ describe('watermark poller', () => {
     const poller = startWatermarkPoller({ store, bus, intervalMs: 60_000 });
     t.after(() => poller.stop());
     await store.write([sample({ t: T0, v: 1 })]);
+    await poller.prime(5000);
     await poller.poll();
     store.down = true;
     await poller.poll();
     store.down = false;
     await store.write([sample({ t: T0 + 5000, v: 1 })]);
+    await poller.poll();
+    assert.equal(seen.length, 1);
+  });
+
+  it('without a starting point taken before serving, the first answer is news', async (t) => {
+    const store = switchable(await createDuckDbMetricsStore({ path: ':memory:' }));
+    t.after(() => store.close());
+    const bus = createLocalBus();
+    const seen: BusEvent[] = [];
+    bus.subscribe((e) => seen.push(e));
+    const poller = startWatermarkPoller({ store, bus, intervalMs: 60_000 });
+    t.after(() => poller.stop());
+    store.down = true;
+    assert.equal(await poller.prime(5000), false);
+    store.down = false;
+    // Written while the server was already answering (and caching) without a starting point.
+    await store.write([sample({ t: T0, v: 1 })]);
+    await poller.poll();
+    assert.deepEqual(seen, [{ type: 'data_landed', points: 0, latestMs: T0 }]);
     await poller.poll();
     assert.equal(seen.length, 1);
   });

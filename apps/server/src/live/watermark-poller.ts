@@ -4,12 +4,22 @@
  * replica): every interval it asks for the newest sample's time (one bounded query)
  * and announces `data_landed` when it moved past what the bus already announced, so
  * the server's own ingest does not cause a second metrics_update.
+ *
+ * The starting point is taken by `prime()` before the server answers anything. Without
+ * one (the store was down or slow at start), the first answer is news: caches may have
+ * been filled before it, and data written meanwhile must be announced, or the
+ * dashboards keep the empty answers cached before it arrived.
  */
 import type { Logger } from 'pino';
 import type { Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 
 export interface WatermarkPoller {
+  /**
+   * Takes the newest sample time as the starting point (not news). Call it before the
+   * server answers anything. Resolves false when no answer came within `timeoutMs`.
+   */
+  prime(timeoutMs: number): Promise<boolean>;
   /** Runs one poll now (tests use it); resolves when done. */
   poll(): Promise<void>;
   stop(): void;
@@ -18,7 +28,6 @@ export interface WatermarkPoller {
 export function startWatermarkPoller(opts: { store: MetricsStore; bus: Bus; intervalMs: number; log?: Logger }): WatermarkPoller {
   // Newest sample time (ms) already announced on the bus, by anyone.
   let announcedMs = -1;
-  let primed = false;
   const unsubscribe = opts.bus.subscribe((e) => {
     if (e.type === 'data_landed') announcedMs = Math.max(announcedMs, e.latestMs);
   });
@@ -30,12 +39,6 @@ export function startWatermarkPoller(opts: { store: MetricsStore; bus: Bus; inte
       const latest = await opts.store.latestSampleNs();
       failures = 0;
       const latestMs = latest === null ? -1 : Number(latest / 1_000_000n);
-      // The first answer is the starting point, not news (an empty store starts at -1).
-      if (!primed) {
-        primed = true;
-        announcedMs = Math.max(announcedMs, latestMs);
-        return;
-      }
       if (latestMs > announcedMs) {
         announcedMs = latestMs;
         opts.bus.publish({ type: 'data_landed', points: 0, latestMs });
@@ -51,7 +54,28 @@ export function startWatermarkPoller(opts: { store: MetricsStore; bus: Bus; inte
     running ??= poll().finally(() => (running = undefined));
   }, opts.intervalMs);
   timer.unref();
+  async function prime(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)));
+    try {
+      // A late answer is dropped: by then the server may have answered, so it is no baseline.
+      const latest = await Promise.race([opts.store.latestSampleNs().then((ns) => ({ ns })), late]);
+      if (!latest) {
+        opts.log?.warn({ timeoutMs }, 'no starting point for the watermark in time; the first answer will be announced');
+        return false;
+      }
+      if (latest.ns !== null) announcedMs = Math.max(announcedMs, Number(latest.ns / 1_000_000n));
+      return true;
+    } catch (err) {
+      opts.log?.warn({ err: (err as Error).message }, 'no starting point for the watermark; the first answer will be announced');
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
+    prime,
     poll: () => (running ??= poll().finally(() => (running = undefined))),
     stop() {
       clearInterval(timer);

@@ -106,22 +106,27 @@ describe('the server on InfluxDB', () => {
     }
   });
 
-  it('pushes data that another client wrote straight into InfluxDB to WebSocket clients', async (t) => {
+  it('pushes data that another client wrote straight into InfluxDB right after start to WebSocket clients and the caches', async (t) => {
     const db = `live_${++dbs}`;
-    const { url } = await startTestApp(t, influxEnv(db));
     await influxd().createDatabase(db);
+    // The poller's first tick comes 3 s after start; everything below happens before it.
+    const { url } = await startTestApp(t, influxEnv(db, { INFLUX_POLL_INTERVAL_MS: '3000' }));
+    // At once: the empty overview is cached now.
+    const empty = (await getJson(`${url}/api/dashboard/overview`)).body;
+    assert.equal(empty.samples, 0);
     const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
     t.after(() => ws.terminate());
     const messages: any[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d))));
-    await waitFor(() => messages.some((m) => m.type === 'hello'), 15_000, 'hello');
-    await sleep(500); // the poller has its starting point
     // "Telegraf": the generator's own sink, straight to influxd, not through the server.
     const sink = createInfluxHttpSink({ url: influxd().url, db, precision: 'ms' });
     await sink([{ timeNs: BigInt(Date.now()) * 1_000_000n, popCode: 'XQZ', city: 'Elsewhere', country: 'PT', tier: 'tier3', functionName: 'auth-check', coldStartTimeMs: 321, latitude: 38.7, longitude: -9.1 }]);
-    const update = await waitFor(() => messages.find((m) => m.type === 'metrics_update'), 5000, 'metrics_update');
+    const update = await waitFor(() => messages.find((m) => m.type === 'metrics_update' && m.data.samples > 0), 15_000, 'a metrics_update with the new sample');
     assert.equal(update.data.samples, 1);
     assert.equal(update.data.averageColdStart, 321);
+    // The first request after the announcement: no stale-while-revalidate of the empty overview.
+    const overview = (await getJson(`${url}/api/dashboard/overview`)).body;
+    assert.equal(overview.samples, 1);
     const heat = (await getJson<any[]>(`${url}/api/heatmap`)).body;
     assert.equal(heat.find((e) => e.popCode === 'XQZ')?.coldStartTime, 321, 'a new POP written by anyone shows on the map');
   });
