@@ -27,9 +27,11 @@ describe('ingest over HTTP', () => {
     const nowS = Math.floor(Date.now() / 1000);
     assert.equal((await write(url, `cold_start_metrics,pop_code=FRA,function_name=auth-check cold_start_time_ms=20i ${nowS}`, { precision: 's' })).status, 204);
     assert.equal((await write(url, `cold_start_metrics,pop_code=FRA,function_name=auth-check cold_start_time_ms=40 ${BigInt(nowS) * 1_000_000_000n}`, { precision: 'ns', path: '/api/v2/write' })).status, 204);
+    // The same instant in ns: the same point, so the second write replaces the first (last write wins).
+    assert.equal((await write(url, `cold_start_metrics,pop_code=FRA,function_name=auth-check cold_start_time_ms=60 ${nowS * 1000 + 1}`, { precision: 'ms' })).status, 204);
     const fra = await getJson(`${url}/api/pops/FRA?window=1h`);
     assert.equal(fra.body.samples, 2);
-    assert.equal(fra.body.coldStartTime, 30);
+    assert.equal(fra.body.coldStartTime, 50);
     assert.equal(fra.body.pop.city, 'Frankfurt');
     const series = await getJson(`${url}/api/pops/FRA/timeseries?from=${(nowS - 60) * 1000}&to=${(nowS + 60) * 1000}&step=1m`);
     assert.equal(series.body.points.reduce((n: number, p: { samples: number }) => n + p.samples, 0), 2);
