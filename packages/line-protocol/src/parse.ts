@@ -37,12 +37,33 @@ function describeChar(c: number): string {
  */
 const SCAN_FAILED = Symbol('line-protocol scan failed');
 
+/** A line's measurement and tags. The tags object is frozen: points with the same series key share it. */
+interface SeriesKey {
+  measurement: string;
+  tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Series keys already checked, by their text as written, shared across bodies (agents
+ * send the same series every interval). Bounded like the intern table, so a stream of
+ * distinct keys cannot grow it; long keys are not kept.
+ */
+const SERIES_KEYS_MAX = 20_000;
+const SERIES_KEY_MAX_LENGTH = 1024;
+const seriesKeys = new Map<string, SeriesKey>();
+const MAX_REMEMBERED_FIELDS = 16;
+
 class LineScanner {
   /** Cursor and exclusive end of the current line's content (trailing blanks and CR removed). */
   private i = 0;
   private end = 0;
   /** Reason for the last SCAN_FAILED. */
   failure = '';
+  /** Field keys by position on the lines read so far (see readFieldKey). */
+  private readonly fieldKeys: string[] = [];
+  /** The last timestamp parsed, as written and as read (a slice of this body: the scanner lives as long as it). */
+  private lastTimeText = '';
+  private lastTimeNs = 0n;
 
   constructor(
     private readonly s: string,
@@ -124,10 +145,28 @@ class LineScanner {
     if ((c === 116 || c === 95) && RESERVED_KEYS.has(key)) this.fail(`${quote(key)} is reserved and cannot be a ${what} key`);
   }
 
-  parse(start: number, end: number, lineNo: number): ParsedPoint {
-    this.i = start;
-    this.end = end;
+  /**
+   * End of the series key (measurement and tags) of the line at the cursor: its first
+   * space that is not escaped, by the same escape rule as readName (a backslash escapes
+   * only `,`, space and `=`; before anything else it is a literal character).
+   */
+  private seriesKeyEnd(): number {
+    const s = this.s;
+    const end = this.end;
+    let j = this.i;
+    for (; j < end; j++) {
+      const c = s.charCodeAt(j);
+      if (c === SPACE) break;
+      if (c === BACKSLASH && j + 1 < end) {
+        const n = s.charCodeAt(j + 1);
+        if (n === COMMA || n === SPACE || n === EQ) j++;
+      }
+    }
+    return j;
+  }
 
+  /** Measurement and tags, checked; the cursor ends on the space after them. */
+  private readSeriesKey(): SeriesKey {
     const measurement = this.readName(false, 'measurement');
     if (measurement === '') this.fail('missing measurement');
 
@@ -145,15 +184,56 @@ class LineScanner {
       if (Object.hasOwn(tags, key)) this.fail(`duplicate tag key ${quote(key)}`);
       setOwn(tags, key, value);
     }
+    return { measurement, tags: Object.freeze(tags) };
+  }
+
+  /**
+   * Field key at the cursor. Lines of one body mostly repeat the same field keys in the
+   * same order, so the key seen at this position on an earlier line is tried first: an
+   * in-place comparison instead of a slice and a lookup.
+   */
+  private readFieldKey(index: number): string {
+    const known = this.fieldKeys[index];
+    if (known !== undefined && this.s.startsWith(known, this.i) && this.s.charCodeAt(this.i + known.length) === EQ) {
+      this.i += known.length;
+      return known;
+    }
+    const from = this.i;
+    const key = this.readName(true, 'field key');
+    if (key === '') this.fail(this.i >= this.end ? 'missing field after ","' : 'empty field key');
+    this.checkKey(key, 'field');
+    // Only a key written without escapes reads back as its own text.
+    if (this.i - from === key.length && index < MAX_REMEMBERED_FIELDS) this.fieldKeys[index] = key;
+    return key;
+  }
+
+  parse(start: number, end: number, lineNo: number): ParsedPoint {
+    this.i = start;
+    this.end = end;
+
+    // A body repeats each series key on many lines (InfluxDB keeps an index of them for
+    // the same reason): a key seen before is one slice and one lookup, not a parse.
+    const keyEnd = this.seriesKeyEnd();
+    const keyText = this.s.slice(start, keyEnd);
+    let series = seriesKeys.get(keyText);
+    if (series === undefined) {
+      series = this.readSeriesKey();
+      if (this.i === keyEnd && keyText.length <= SERIES_KEY_MAX_LENGTH) {
+        if (seriesKeys.size >= SERIES_KEYS_MAX) seriesKeys.clear();
+        seriesKeys.set(detach(keyText), series);
+      }
+    } else {
+      this.i = keyEnd;
+    }
+    const { measurement, tags } = series;
 
     if (this.peek() !== SPACE) this.fail('missing fields (a point needs at least one field)');
     // InfluxDB skips any run of spaces between sections; so do we, for compatibility.
     while (this.peek() === SPACE) this.i++;
 
     const fields: Record<string, FieldValue> = {};
-    for (;;) {
-      const key = this.readName(true, 'field key');
-      if (key === '') this.fail(this.i >= this.end ? 'missing field after ","' : 'empty field key');
+    for (let index = 0; ; index++) {
+      const key = this.readFieldKey(index);
       if (this.peek() !== EQ) this.fail(`missing "=" after field key ${quote(key)}`);
       this.i++;
       const c = this.peek();
@@ -177,7 +257,6 @@ class LineScanner {
         value = r;
         this.i = j;
       }
-      this.checkKey(key, 'field');
       setOwn(fields, key, value); // a repeated key keeps its last value, as InfluxDB does
       if (this.peek() !== COMMA) break;
       this.i++;
@@ -186,9 +265,17 @@ class LineScanner {
     let timeNs = this.defaultTimeNs;
     if (this.i < this.end) {
       while (this.peek() === SPACE) this.i++;
-      const t = parseTimestamp(this.s, this.i, this.end, this.precision);
-      if (typeof t === 'string') this.fail(t);
-      timeNs = t;
+      // Points of one batch mostly share timestamps (one per gather interval): reuse the last one's.
+      const last = this.lastTimeText;
+      if (this.end - this.i === last.length && this.s.startsWith(last, this.i)) {
+        timeNs = this.lastTimeNs;
+      } else {
+        const t = parseTimestamp(this.s, this.i, this.end, this.precision);
+        if (typeof t === 'string') this.fail(t);
+        timeNs = t;
+        this.lastTimeText = this.s.slice(this.i, this.end);
+        this.lastTimeNs = t;
+      }
     }
     return { measurement, tags, fields, timeNs, line: lineNo };
   }

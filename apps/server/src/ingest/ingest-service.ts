@@ -12,12 +12,16 @@ import { AppError } from '../http/errors.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { splitForeignMeasurements } from './foreign-measurements.ts';
 import { toSample, type KnownPop } from './to-sample.ts';
+import { createCardinalityGuard } from './cardinality.ts';
 
 export interface IngestDeps {
   store: MetricsStore;
   bus: Bus;
   lookupPop: (code: string) => KnownPop | undefined;
   maxLines: number;
+  /** Most distinct POPs and functions (MAX_POPS, MAX_FUNCTIONS); new ones beyond are refused with 422. */
+  maxPops: number;
+  maxFunctions: number;
   now: () => number;
   log: Logger;
   onStored?: (points: number) => void;
@@ -41,11 +45,15 @@ export interface IngestService {
 const MAX_LINE_ECHO = 200;
 
 export function createIngestService(deps: IngestDeps): IngestService {
+  const cardinality = createCardinalityGuard(deps.store, { maxPops: deps.maxPops, maxFunctions: deps.maxFunctions }, deps);
+
   async function store(samples: ColdStartSample[]) {
     if (samples.length === 0) return;
+    const undo = await cardinality.admit(samples);
     try {
       await deps.store.write(samples);
     } catch (err) {
+      undo();
       deps.log.error({ err, points: samples.length }, 'metrics store refused a write');
       throw new AppError(
         'store_unavailable',
