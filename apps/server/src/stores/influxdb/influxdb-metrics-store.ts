@@ -9,9 +9,14 @@
 import { createInfluxHttpSink } from '@edgeworker/generator';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
-import type { AggregateStats, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, Summary, TimeseriesAnswer } from '../metrics-store.ts';
+import type { AggregateStats, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, Summary, TimeRange, TimeseriesAnswer } from '../metrics-store.ts';
 import { createInfluxClient, InfluxError, type InfluxSeries } from './influx-client.ts';
 import { q } from './influxql.ts';
+import { coarsest, plan, type RollupCoverage, type Segment } from './planner.ts';
+import { readCoverage } from './rollup-keeper.ts';
+import { readPlanned, type PlannedRead } from './rollup-reader.ts';
+import { emptyAgg, mergeAgg, statsOf } from './rollup-agg.ts';
+import { TAG } from '@edgeworker/schema';
 
 export interface InfluxStoreOptions {
   url: string;
@@ -24,6 +29,18 @@ export interface InfluxStoreOptions {
   now?: () => number;
   /** How long the POP / function lists are reused before asking InfluxDB again. */
   metadataTtlMs?: number;
+  /**
+   * Read long windows from the rollups the keeper (rollup-keeper.ts) maintains.
+   * Absent: every answer from raw samples.
+   */
+  rollups?: {
+    /** Windows up to this long read raw samples (exact percentiles). */
+    rawMaxMs: number;
+    /** Longest raw part a mixed plan may have; longer ones answer all raw. */
+    rawEdgeMaxMs?: number;
+    /** How long the keeper's coverage is reused before reading it again. */
+    coverageTtlMs?: number;
+  };
 }
 
 const EMPTY: AggregateStats = { samples: 0, mean: null, p50: null, p95: null, p99: null };
@@ -82,6 +99,23 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     fnCache = undefined;
   };
 
+  // What the keeper has made complete; read from InfluxDB, so every replica plans alike.
+  let coverageCache: { at: number; value: RollupCoverage | null } | undefined;
+  async function coverage(): Promise<RollupCoverage | null> {
+    if (!opts.rollups) return null;
+    if (coverageCache && now() - coverageCache.at < (opts.rollups.coverageTtlMs ?? 2000)) return coverageCache.value;
+    // Without it the answer is raw and exact, only slower: a failure here is no outage.
+    const value = await readCoverage(client).catch(() => null);
+    coverageCache = { at: now(), value };
+    return value;
+  }
+  async function planFor(range: TimeRange, stepMs?: number): Promise<Segment[] | null> {
+    if (!opts.rollups) return null;
+    const segs = plan(range, await coverage(), { rawMaxMs: opts.rollups.rawMaxMs, rawEdgeMaxMs: opts.rollups.rawEdgeMaxMs ?? 15 * 60_000, stepMs });
+    return segs.length === 1 && segs[0]!.resolution === 'raw' ? null : segs;
+  }
+  const planned = (segs: Segment[], read: PlannedRead) => readPlanned(client, segs, read);
+
   async function write(samples: readonly ColdStartSample[]) {
     assertOpen();
     if (samples.length === 0) return;
@@ -100,6 +134,17 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     write,
     async summarize(range, filter): Promise<Summary> {
       assertOpen();
+      const segs = await planFor(range);
+      if (segs) {
+        const cells = await planned(segs, { filter, groupBy: TAG.popCode });
+        const overall = emptyAgg();
+        for (const c of cells) mergeAgg(overall, c.agg);
+        return {
+          overall: statsOf(overall),
+          byPop: cells.filter((c) => c.agg.n > 0).map((c) => ({ popCode: c.key, ...statsOf(c.agg) })),
+          resolution: coarsest(segs),
+        };
+      }
       const [overall, byPop] = await client.query([q.overall(range, filter), q.byPop(range, filter)]);
       const o = overall?.[0];
       return {
@@ -113,6 +158,14 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
       assertOpen();
+      const segs = await planFor(range);
+      if (segs) {
+        const cells = await planned(segs, { filter: { popCode }, groupBy: TAG.functionName });
+        return cells
+          .filter((c) => c.agg.n > 0)
+          .map((c) => ({ functionName: c.key, ...statsOf(c.agg) }))
+          .sort((a, b) => a.functionName.localeCompare(b.functionName));
+      }
       const [res] = await client.query([q.byFunction(popCode, range)]);
       return (res ?? [])
         .filter((s) => s.values[0])
@@ -122,6 +175,14 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
       assertOpen();
+      const segs = await planFor(range, stepMs);
+      if (segs) {
+        const cells = await planned(segs, { filter: { ...filter, popCode }, stepMs });
+        return {
+          buckets: cells.filter((c) => c.agg.n > 0).map((c) => ({ startMs: c.startMs, ...statsOf(c.agg) })).sort((a, b) => a.startMs - b.startMs),
+          resolution: coarsest(segs),
+        };
+      }
       const [res] = await client.query([q.timeseries(popCode, range, stepMs, filter)]);
       const s = res?.[0];
       if (!s) return { buckets: [], resolution: 'raw' };
