@@ -17,6 +17,7 @@ import { readCoverage } from './rollup-keeper.ts';
 import { readPlanned, type PlannedRead } from './rollup-reader.ts';
 import { emptyAgg, mergeAgg, statsOf } from './rollup-agg.ts';
 import { TAG } from '@edgeworker/schema';
+import { createSeenPops } from './seen-pops.ts';
 
 export interface InfluxStoreOptions {
   url: string;
@@ -29,6 +30,10 @@ export interface InfluxStoreOptions {
   now?: () => number;
   /** How long the POP / function lists are reused before asking InfluxDB again. */
   metadataTtlMs?: number;
+  /** Longest a request waits for the seen-POPs catalog before it answers with what is known (seen-pops.ts). */
+  seenPopsWaitMs?: number;
+  /** A full read of the seen POPs this often, in the background. */
+  seenPopsReloadMs?: number;
   /**
    * Read long windows from the rollups the keeper (rollup-keeper.ts) maintains.
    * Absent: every answer from raw samples.
@@ -44,6 +49,8 @@ export interface InfluxStoreOptions {
 }
 
 const EMPTY: AggregateStats = { samples: 0, mean: null, p50: null, p95: null, p99: null };
+/** Background reads (the full seen-POPs read) may take longer than an API answer. */
+const SLOW_READ_TIMEOUT_MS = 120_000;
 /** The watermark first looks this far back, so the common case scans recent shards only. */
 const RECENT_NS = 3_600_000_000_000n;
 
@@ -91,11 +98,16 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
   await ensureDb().catch((err) => opts.log?.warn({ err: (err as Error).message }, 'InfluxDB not ready at start; will retry'));
 
   // POP and function lists change rarely and are asked for on every overview; keep them briefly.
-  let popsCache: { at: number; value: SeenPop[] } | undefined;
+  const seen = createSeenPops({
+    client: createInfluxClient({ ...opts, timeoutMs: Math.max(opts.timeoutMs, SLOW_READ_TIMEOUT_MS) }),
+    now,
+    waitMs: opts.seenPopsWaitMs ?? Math.min(opts.timeoutMs, 1000),
+    fullReloadMs: opts.seenPopsReloadMs ?? 10 * 60_000,
+    log: opts.log,
+  });
   let fnCache: { at: number; value: string[] } | undefined;
   let watermark: bigint | null = null;
   const invalidate = () => {
-    popsCache = undefined;
     fnCache = undefined;
   };
 
@@ -126,6 +138,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       throw new InfluxError('server', `writing ${samples.length} samples to InfluxDB failed: ${(err as Error).message}`, { cause: err });
     }
     // A new POP or function must show at once, not after the metadata TTL.
+    seen.noteWritten(samples);
     invalidate();
   }
 
@@ -211,26 +224,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async seenPops(): Promise<SeenPop[]> {
       assertOpen();
-      if (popsCache && now() - popsCache.at < ttl) return popsCache.value;
-      const [lat, lon] = await client.query([q.seenLat(), q.seenLon()]);
-      const lonOf = new Map((lon ?? []).map((s) => [JSON.stringify(s.tags), num(s.values[0]?.[1])]));
-      // Several tag sets per POP when its city or tier changed: the newest wins.
-      const newest = new Map<string, SeenPop>();
-      for (const s of lat ?? []) {
-        const row = s.values[0];
-        const tags = s.tags ?? {};
-        const code = tags.pop_code;
-        const la = num(row?.[1]);
-        const lo = lonOf.get(JSON.stringify(s.tags));
-        if (!code || la === null || lo === null || lo === undefined) continue;
-        const lastSeenNs = BigInt(Math.round(Number(row?.[0] ?? 0))) * 1_000_000n;
-        const prev = newest.get(code);
-        if (prev && prev.lastSeenNs >= lastSeenNs) continue;
-        newest.set(code, { popCode: code, city: tags.city ?? '', country: tags.country ?? '', tier: tags.tier ?? '', lat: la, lon: lo, lastSeenNs });
-      }
-      const value = [...newest.values()].sort((a, b) => a.popCode.localeCompare(b.popCode));
-      popsCache = { at: now(), value };
-      return value;
+      return seen.list();
     },
     async seenFunctions(): Promise<string[]> {
       assertOpen();
@@ -251,7 +245,10 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       const latest = typeof t === 'number' ? BigInt(t) * 1_000_000n : null;
       // Someone else wrote (the watermark moved without our own write): their new POP or
       // function must show at once too.
-      if (latest !== null && (watermark === null || latest > watermark)) invalidate();
+      if (latest !== null && (watermark === null || latest > watermark)) {
+        invalidate();
+        seen.markDirty();
+      }
       watermark = latest;
       return latest;
     },

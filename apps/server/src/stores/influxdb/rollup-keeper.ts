@@ -286,7 +286,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     return { ran: true, ...r.value };
   }
 
-  function schedule() {
+  function schedule(delayMs = opts.intervalMs) {
     if (stopped) return;
     timer = setTimeout(() => {
       running = pass()
@@ -294,8 +294,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
           if (r.minutes + r.hours > 0) opts.log?.debug({ minutes: r.minutes, hours: r.hours }, 'rollups updated');
         })
         .catch((err) => opts.log?.warn({ err: (err as Error).message }, 'rollup pass failed; the next pass retries'))
-        .finally(schedule);
-    }, opts.intervalMs);
+        .finally(() => schedule());
+    }, delayMs);
     timer.unref?.();
   }
 
@@ -303,7 +303,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     pass,
     start() {
       stopped = false;
-      schedule();
+      schedule(Math.min(1000, opts.intervalMs)); // the first pass soon after start
     },
     async stop() {
       stopped = true;
