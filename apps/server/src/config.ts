@@ -39,6 +39,8 @@ export interface Config {
     maxBufferedPoints: number;
     /** GENERATOR_INJECT: latency injections in the generator CLI's --inject syntax (validated here, resolved at generator start). */
     inject: string[];
+    /** GENERATOR_BACKFILL: history (ms) written at start, as fast as the store takes it, before live generation; 0 = none. */
+    backfillMs: number;
   };
   webDistDir: string;
   /** Variables that are set but have no effect with the chosen stores (warned about at start). */
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = {}): Config {
       seed: env.GENERATOR_SEED === undefined || env.GENERATOR_SEED === '' ? undefined : r.int('GENERATOR_SEED', 0, {}),
       maxBufferedPoints: r.int('GENERATOR_MAX_BUFFER', 1_000_000, { min: 1 }),
       inject: readInjections(r.raw('GENERATOR_INJECT')),
+      backfillMs: r.duration('GENERATOR_BACKFILL', '0s'),
     },
     webDistDir: r.path('WEB_DIST_DIR', resolve(REPO_ROOT, 'apps/web/dist')),
     ignoredVariables,
