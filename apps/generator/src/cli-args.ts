@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { FUNCTIONS, POPS, findPop, type PopInfo } from '@edgeworker/pops';
-import { parseInjection, type Injection } from './inject.ts';
+import { parseDurationMs, parseInjection, type Injection } from './inject.ts';
 import { resolveWriteTarget } from './write-url.ts';
 import type { InfluxHttpSinkOptions } from './http-sink.ts';
 
@@ -27,6 +27,8 @@ export interface CliConfig extends Pick<InfluxHttpSinkOptions, 'db' | 'bucket' |
   gzip: boolean;
   once: boolean;
   logLevel: string;
+  /** --backfill: write this much history (ms) first, as fast as the target accepts it; 0 = none. */
+  backfillMs: number;
 }
 
 export type CliParse = { help: true } | { help: false; config: CliConfig };
@@ -54,11 +56,14 @@ InfluxDB-compatible write endpoint, buffering and retrying while it is down.
   --health-host HOST  address for /health (default 127.0.0.1)
   --max-buffer N      points kept while the target is down; oldest dropped beyond (default 1000000)
   --gzip              gzip request bodies
+  --backfill DURATION first write this much history (e.g. 10m, 24h, 7d) as fast as the
+                      target accepts it, then continue live (same model and seed rules)
   --once              write one batch, flush, exit 0 (all written) or 1
   --log-level LEVEL   fatal|error|warn|info|debug|trace|silent (default info)
   --help              this text
 `;
 
+const MAX_BACKFILL_MS = 90 * 86_400_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function intFlag(name: string, text: string | undefined, min: number, max: number, fallback: number): number {
@@ -99,6 +104,7 @@ export function parseCliArgs(argv: string[], env: { INFLUX_TOKEN?: string | unde
         'max-buffer': { type: 'string' },
         gzip: { type: 'boolean' },
         once: { type: 'boolean' },
+        backfill: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -158,6 +164,15 @@ export function parseCliArgs(argv: string[], env: { INFLUX_TOKEN?: string | unde
     pops = [...new Set(codes.map((c) => findPop(c)!))];
   }
 
+  let backfillMs = 0;
+  if (values.backfill !== undefined) {
+    const d = parseDurationMs(values.backfill);
+    if (d === null || d <= 0 || d > MAX_BACKFILL_MS) {
+      throw new UsageError(`--backfill must be a duration like 10m, 24h or 7d, at most 90d (got "${values.backfill}")`);
+    }
+    backfillMs = d;
+  }
+
   const injections = (values.inject ?? []).map((spec) => parseInjectFlag(spec, nowMs));
 
   return {
@@ -179,6 +194,7 @@ export function parseCliArgs(argv: string[], env: { INFLUX_TOKEN?: string | unde
       gzip: values.gzip ?? false,
       once: values.once ?? false,
       logLevel,
+      backfillMs,
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { createBufferedWriter } from './buffered-writer.ts';
 import type { CliConfig } from './cli-args.ts';
 import { createGenerator } from './generator.ts';
+import { createBackfill } from './backfill.ts';
 import { startHealthServer, type HealthServer, type HealthStats } from './health-server.ts';
 import { createInfluxHttpSink } from './http-sink.ts';
 import { createLatencyModel } from './model.ts';
@@ -53,18 +54,37 @@ function build(config: CliConfig, log: Logger, keepAlive: boolean) {
       gzip: config.gzip,
     }),
     maxBufferedPoints: config.maxBufferedPoints,
+    // A backfill goes faster in larger requests; live batches are far smaller anyway.
+    ...(config.backfillMs > 0 ? { maxBatchPoints: 20_000 } : {}),
     log: log.child({ component: 'writer' }),
   });
+  const model = createLatencyModel({ seed, injections: config.injections });
   const generator = createGenerator({
     pops: config.pops,
     functions: FUNCTIONS,
     intervalMs: config.intervalMs,
-    model: createLatencyModel({ seed, injections: config.injections }),
+    model,
     onBatch: (samples) => writer.enqueue(samples),
     log: log.child({ component: 'generator' }),
     keepAlive,
   });
-  return { seed, target, writer, generator };
+  const abort = new AbortController();
+  // The same model object: each series' random stream continues from history into live.
+  const backfill =
+    config.backfillMs > 0
+      ? createBackfill({
+          pops: config.pops,
+          functions: FUNCTIONS,
+          intervalMs: config.intervalMs,
+          model,
+          fromMs: Date.now() - config.backfillMs,
+          writer,
+          highWaterPoints: Math.min(200_000, Math.floor(config.maxBufferedPoints / 2)),
+          signal: abort.signal,
+          log: log.child({ component: 'backfill' }),
+        })
+      : null;
+  return { seed, target, writer, generator, backfill, abort };
 }
 
 async function maybeHealth(
@@ -102,7 +122,8 @@ async function finish(
 /** --once: one batch, flush, exit code 0 when it was written, 1 otherwise. */
 export async function runOnce(config: CliConfig, log: Logger): Promise<number> {
   const parts = build(config, log, false);
-  const health = await maybeHealth(config, log, () => ({ ...parts.writer.stats(), seed: parts.seed }));
+  const health = await maybeHealth(config, log, () => ({ ...parts.writer.stats(), seed: parts.seed, ...(parts.backfill ? { backfill: parts.backfill.progress() } : {}) }));
+  if (parts.backfill) await parts.backfill.run();
   parts.generator.tick();
   const { lost } = await finish(parts, health, log);
   return lost === 0 ? 0 : 1;
@@ -117,10 +138,23 @@ export async function startContinuous(config: CliConfig, log: Logger): Promise<R
     intervalMs: config.intervalMs,
     pops: config.pops.length,
     target: redactUrl(parts.target.url),
+    ...(parts.backfill ? { backfill: parts.backfill.progress() } : {}),
   }));
-  parts.generator.start();
+  let stopped = false;
+  // History first (in the background, so signals still stop it), then live from where it ended.
+  const backfilled = parts.backfill
+    ? parts.backfill.run().then(
+        (r) => {
+          if (r.completed && !stopped) parts.generator.start();
+        },
+        (err: unknown) => log.error({ err }, 'backfill failed; live generation not started'),
+      )
+    : Promise.resolve(parts.generator.start());
   return {
     async stop() {
+      stopped = true;
+      parts.abort.abort();
+      await backfilled;
       parts.generator.stop();
       const { flushed } = await finish(parts, health, log);
       return flushed ? 0 : 1;

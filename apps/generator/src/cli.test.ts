@@ -99,3 +99,33 @@ test('continuous mode serves /health and on SIGTERM stops, flushes and exits 0',
   assert.match(run.stdout(), /stopping/);
   assert.match(run.stdout(), /every sample was written/);
 });
+
+test('--backfill 10m writes ten minutes of history first, then continues live, and stops cleanly', async (t) => {
+  // The target is slow (50 ms a request): the backfill goes at the pace it accepts.
+  const server = await startTestServer((_req, res) => void setTimeout(() => res.writeHead(204).end(), 50));
+  t.after(() => server.close());
+  const started = Date.now();
+  const run = runCli(['--target', `${server.url}/write`, '--backfill', '10m', '--interval', '1000', '--pops', 'FRA,AMS', '--seed', '3'], t);
+  const times = () => server.requests.flatMap((r) => parseLineProtocol(r.body, { defaultTimeNs: 0n }).map((p) => Number(p.timeNs / 1_000_000n)));
+  await waitFor(() => /backfill finished/.test(run.stdout()) && times().some((ms) => ms >= started + 1000), 20_000, 'the backfill and a live batch');
+  run.kill('SIGTERM');
+  assert.equal(await run.code, 0, run.stdout());
+  const all = times();
+  const history = all.filter((ms) => ms < started);
+  // About 600 ticks of 1 s before the start (less the CLI's own start-up), 10 series each.
+  assert.ok(history.length >= 585 * 10 && history.length <= 601 * 10, `history points: ${history.length}`);
+  assert.ok(Math.min(...all) >= started - 600_000 && Math.min(...all) <= started - 585_000, 'starts ten minutes back');
+  const points = server.requests.flatMap((r) => parseLineProtocol(r.body, { defaultTimeNs: 0n }));
+  const keys = points.map((p) => `${p.tags[TAG.popCode]}/${p.tags[TAG.functionName]}/${p.timeNs}`);
+  assert.equal(new Set(keys).size, keys.length, 'every (series, time) once');
+  // No gap between history and live: consecutive ticks at most one interval (plus scheduling slack) apart.
+  const ticks = [...new Set(all)].sort((a, b) => a - b);
+  for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i]! - ticks[i - 1]! <= 1500, `gap ${ticks[i - 1]} → ${ticks[i]}`);
+  assert.match(run.stdout(), /every sample was written/);
+});
+
+test('--backfill takes a duration', async (t) => {
+  const run = runCli(['--target', 'http://127.0.0.1:9/write', '--backfill', 'a week'], t);
+  assert.equal(await run.code, 2);
+  assert.match(run.stderr(), /--backfill must be a duration like 10m, 24h or 7d/);
+});

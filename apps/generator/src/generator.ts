@@ -31,6 +31,28 @@ export interface SampleGenerator {
   tick(): ColdStartSample[];
 }
 
+/** One batch: a sample per POP x function, all at tMs (the generator's tick and the backfill share it). */
+export function samplesAt(pops: readonly PopInfo[], functions: readonly FunctionSpec[], model: LatencyModel, tMs: number): ColdStartSample[] {
+  const timeNs = BigInt(tMs) * 1_000_000n;
+  const samples: ColdStartSample[] = [];
+  for (const pop of pops) {
+    for (const fn of functions) {
+      samples.push({
+        timeNs,
+        popCode: pop.code,
+        city: pop.city,
+        country: pop.country,
+        tier: pop.tier,
+        functionName: fn.name,
+        coldStartTimeMs: model.sample(pop, fn, tMs),
+        latitude: pop.lat,
+        longitude: pop.lon,
+      });
+    }
+  }
+  return samples;
+}
+
 export function createGenerator(opts: GeneratorOptions): SampleGenerator {
   const now = opts.now ?? Date.now;
   const { intervalMs, log } = opts;
@@ -49,23 +71,7 @@ export function createGenerator(opts: GeneratorOptions): SampleGenerator {
     // survives precision=ms.
     const tMs = Math.max(Math.floor(now()), lastTickMs + 1);
     lastTickMs = tMs;
-    const timeNs = BigInt(tMs) * 1_000_000n;
-    const samples: ColdStartSample[] = [];
-    for (const pop of opts.pops) {
-      for (const fn of opts.functions) {
-        samples.push({
-          timeNs,
-          popCode: pop.code,
-          city: pop.city,
-          country: pop.country,
-          tier: pop.tier,
-          functionName: fn.name,
-          coldStartTimeMs: opts.model.sample(pop, fn, tMs),
-          latitude: pop.lat,
-          longitude: pop.lon,
-        });
-      }
-    }
+    const samples = samplesAt(opts.pops, opts.functions, opts.model, tMs);
     opts.onBatch(samples);
     return samples;
   }

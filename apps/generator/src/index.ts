@@ -15,7 +15,8 @@ export {
   type LatencyModel,
   type LatencyModelOptions,
 } from './model.ts';
-export { createGenerator, type SampleGenerator, type GeneratorOptions } from './generator.ts';
+export { createGenerator, samplesAt, type SampleGenerator, type GeneratorOptions } from './generator.ts';
+export { createBackfill, type BackfillOptions, type BackfillResult, type BackfillProgress } from './backfill.ts';
 export { PermanentWriteError, RetriableWriteError } from './errors.ts';
 export {
   createBufferedWriter,

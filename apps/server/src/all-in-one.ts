@@ -4,7 +4,7 @@
  * (so a store hiccup is buffered and replayed, not lost). `npm start` runs this.
  */
 import { FUNCTIONS, POPS } from '@edgeworker/pops';
-import { createBufferedWriter, createGenerator, createLatencyModel, parseInjection } from '@edgeworker/generator';
+import { createBackfill, createBufferedWriter, createGenerator, createLatencyModel, parseInjection } from '@edgeworker/generator';
 import type { Config } from './config.ts';
 import { buildApp, type App } from './app.ts';
 
@@ -35,29 +35,58 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
     const writer = createBufferedWriter({
       send: (samples) => app.services.ingest.writeSamples(samples),
       maxBufferedPoints: config.generator.maxBufferedPoints,
+      // A backfill goes faster in larger transactions; live batches are far smaller anyway.
+      ...(config.generator.backfillMs > 0 ? { maxBatchPoints: 50_000 } : {}),
       log: genLog,
     });
+    const model = createLatencyModel({ seed, injections });
     const generator = createGenerator({
       pops: POPS,
       functions: FUNCTIONS,
       intervalMs: config.generator.intervalMs,
-      model: createLatencyModel({ seed, injections }),
+      model,
       onBatch: (batch) => writer.enqueue(batch),
       log: genLog,
     });
+    // GENERATOR_BACKFILL: history first, so 24 h and 7 d charts and the detector's baseline are there at once.
+    const abort = new AbortController();
+    const backfill =
+      config.generator.backfillMs > 0
+        ? createBackfill({
+            pops: POPS,
+            functions: FUNCTIONS,
+            intervalMs: config.generator.intervalMs,
+            model,
+            fromMs: Date.now() - config.generator.backfillMs,
+            writer,
+            highWaterPoints: Math.min(200_000, Math.floor(config.generator.maxBufferedPoints / 2)),
+            signal: abort.signal,
+            log: genLog.child({ component: 'backfill' }),
+          })
+        : null;
     app.services.health.register({
       name: 'generator',
       required: false,
       check: () => {
         const s = writer.stats();
-        return { status: s.consecutiveFailures > 0 ? 'degraded' : 'ok', intervalMs: config.generator.intervalMs, seed, ...s };
+        return { status: s.consecutiveFailures > 0 ? 'degraded' : 'ok', intervalMs: config.generator.intervalMs, seed, ...s, ...(backfill ? { backfill: backfill.progress() } : {}) };
       },
     });
-    generator.tick();
-    generator.start();
+    let stopped = false;
+    const backfilled = backfill
+      ? backfill.run().then(
+          (r) => {
+            if (r.completed && !stopped) generator.start();
+          },
+          (err: unknown) => genLog.error({ err }, 'backfill failed; live generation not started'),
+        )
+      : Promise.resolve((generator.tick(), generator.start()));
     genLog.info({ pops: POPS.length, functions: FUNCTIONS.length, intervalMs: config.generator.intervalMs, seed }, 'built-in generator started');
     for (const inj of injections) genLog.info({ ...inj, start: new Date(inj.startMs).toISOString() }, 'latency injection armed (GENERATOR_INJECT)');
     stopGenerator = async () => {
+      stopped = true;
+      abort.abort();
+      await backfilled;
       generator.stop();
       const flushed = await writer.flush(FLUSH_ON_STOP_MS);
       if (!flushed) log.warn({ buffered: writer.stats().bufferedPoints }, 'stopping with generator samples still buffered; they are lost');

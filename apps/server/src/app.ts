@@ -32,6 +32,7 @@ import { healthRoutes } from './health/routes.ts';
 import { createServerMetrics, type ServerMetrics } from './health/metrics.ts';
 import { createDuckDbMetricsStore } from './stores/duckdb/duckdb-metrics-store.ts';
 import { createInfluxDbMetricsStore } from './stores/influxdb/influxdb-metrics-store.ts';
+import { createInfluxRollupKeeper, influxRollupReads } from './stores/influxdb/rollups.ts';
 import type { MetricsStore } from './stores/metrics-store.ts';
 import { createResilientMetricsStore, type ResilientMetricsStore } from './stores/resilient-metrics-store.ts';
 import { createMemoryCache } from './cache/memory-cache.ts';
@@ -192,6 +193,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   liveClients = hub.clientCount;
   // Data written straight into InfluxDB by anyone else reaches the dashboard through this.
+  const rollupKeeper = config.influx ? createInfluxRollupKeeper(config.influx, cluster.leadership, log.child({ module: 'rollups' }), now) : undefined;
   const poller = config.influx ? startWatermarkPoller({ store, bus, intervalMs: config.influx.pollIntervalMs, log: log.child({ module: 'watermark' }) }) : undefined;
   // Its starting point before anything is served or cached (bounded: a down store only
   // delays start-up by this much, and then the first answer counts as news).
@@ -286,6 +288,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWeb(app, config.webDistDir);
 
+  if (rollupKeeper) app.addHook('onReady', async () => rollupKeeper.start());
   if (detector) {
     // Built here so a bad schedule fails start-up; croner's `protect` keeps passes from overlapping.
     app.addHook('onReady', async () => {
@@ -297,6 +300,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.addHook('onClose', async () => {
     detectorSchedule?.stop();
     poller?.stop();
+    await rollupKeeper?.stop();
     await detector?.idle(); // a pass in flight finishes before the stores close
     hub.close();
     await notifier.close(); // cuts pending retries short
@@ -314,7 +318,7 @@ async function openMetricsStore(config: Config, log: Logger, now: () => number):
   if (config.metricsStore === 'influxdb') {
     const influx = config.influx!;
     log.info({ url: redact(influx.url), db: influx.db }, 'metrics store: InfluxDB (v1 API: line protocol + InfluxQL)');
-    return createInfluxDbMetricsStore({ ...influx, log: log.child({ module: 'influxdb' }), now });
+    return createInfluxDbMetricsStore({ ...influx, rollups: influxRollupReads(influx), log: log.child({ module: 'influxdb' }), now });
   }
   return createDuckDbMetricsStore({ path: join(config.dataDir, 'metrics.duckdb'), retentionMs: config.retentionMs, log: log.child({ module: 'duckdb' }), now });
 }

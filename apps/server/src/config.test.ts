@@ -70,7 +70,14 @@ describe('config', () => {
       ALERT_EMAIL_FROM: 'Monitor <monitor@example.com>', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/x', ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
     });
     assert.equal(c.metricsStore, 'influxdb');
-    assert.deepEqual(c.influx, { url: 'http://127.0.0.1:8086', db: 'edge', token: 'tok', username: undefined, password: undefined, timeoutMs: 2500, pollIntervalMs: 1000 });
+    assert.deepEqual(c.influx, { url: 'http://127.0.0.1:8086', db: 'edge', token: 'tok', username: undefined, password: undefined, timeoutMs: 2500, pollIntervalMs: 1000,
+      rollups: { intervalMs: 10_000, lookbackMs: 7 * 86_400_000, rawMaxMs: 3_600_000 },
+    });
+    const off = loadConfig({ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUPS: 'off' });
+    assert.equal(off.influx!.rollups, undefined);
+    assert.deepEqual(loadConfig({ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_LOOKBACK: '2d', INFLUX_ROLLUP_RAW_MAX: '30m' }).influx!.rollups,
+      { intervalMs: 10_000, lookbackMs: 2 * 86_400_000, rawMaxMs: 1_800_000 });
+    assert.throws(() => loadConfig({ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_LOOKBACK: 'week' }), /INFLUX_ROLLUP_LOOKBACK=week is invalid/);
     assert.equal(c.alertStore, 'mongodb');
     assert.equal(c.mongodbUrl, 'mongodb://127.0.0.1:27017/ewm');
     assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');

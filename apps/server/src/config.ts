@@ -39,6 +39,8 @@ export interface Config {
     maxBufferedPoints: number;
     /** GENERATOR_INJECT: latency injections in the generator CLI's --inject syntax (validated here, resolved at generator start). */
     inject: string[];
+    /** GENERATOR_BACKFILL: history (ms) written at start, as fast as the store takes it, before live generation; 0 = none. */
+    backfillMs: number;
   };
   webDistDir: string;
   /** Variables that are set but have no effect with the chosen stores (warned about at start). */
@@ -57,6 +59,17 @@ export interface InfluxConfig {
   timeoutMs: number;
   /** How often the newest-sample watermark is polled to notice data written by others. */
   pollIntervalMs: number;
+  /** Rollups kept in InfluxDB by the leader (stores/influxdb/rollup-keeper.ts); absent with INFLUX_ROLLUPS=off. */
+  rollups: InfluxRollupConfig | undefined;
+}
+
+export interface InfluxRollupConfig {
+  /** Pause between keeper passes (INFLUX_ROLLUP_INTERVAL). */
+  intervalMs: number;
+  /** How far back the keeper sweeps for late data (INFLUX_ROLLUP_LOOKBACK). */
+  lookbackMs: number;
+  /** Windows up to this long are answered from raw samples, exactly (INFLUX_ROLLUP_RAW_MAX). */
+  rawMaxMs: number;
 }
 
 export interface DetectorConfig {
@@ -174,13 +187,17 @@ export function loadConfig(env: Env = {}): Config {
       seed: env.GENERATOR_SEED === undefined || env.GENERATOR_SEED === '' ? undefined : r.int('GENERATOR_SEED', 0, {}),
       maxBufferedPoints: r.int('GENERATOR_MAX_BUFFER', 1_000_000, { min: 1 }),
       inject: readInjections(r.raw('GENERATOR_INJECT')),
+      backfillMs: r.duration('GENERATOR_BACKFILL', '0s'),
     },
     webDistDir: r.path('WEB_DIST_DIR', resolve(REPO_ROOT, 'apps/web/dist')),
     ignoredVariables,
   };
 }
 
-const INFLUX_VARIABLES = ['INFLUX_URL', 'INFLUX_DB', 'INFLUX_TOKEN', 'INFLUX_USERNAME', 'INFLUX_PASSWORD', 'INFLUX_TIMEOUT_MS'];
+const INFLUX_VARIABLES = [
+  'INFLUX_URL', 'INFLUX_DB', 'INFLUX_TOKEN', 'INFLUX_USERNAME', 'INFLUX_PASSWORD', 'INFLUX_TIMEOUT_MS',
+  'INFLUX_ROLLUPS', 'INFLUX_ROLLUP_INTERVAL', 'INFLUX_ROLLUP_LOOKBACK', 'INFLUX_ROLLUP_RAW_MAX',
+];
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
 function readInflux(r: Reader): InfluxConfig {
@@ -202,6 +219,15 @@ function readInflux(r: Reader): InfluxConfig {
     password,
     timeoutMs: r.int('INFLUX_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
     pollIntervalMs: r.int('INFLUX_POLL_INTERVAL_MS', 1000, { min: 100 }),
+    // Rollups (issue 10): on by default; off answers everything from raw samples as before.
+    rollups:
+      r.oneOf('INFLUX_ROLLUPS', ['on', 'off'] as const, 'on') === 'off'
+        ? undefined
+        : {
+            intervalMs: Math.max(1000, r.duration('INFLUX_ROLLUP_INTERVAL', '10s')),
+            lookbackMs: r.duration('INFLUX_ROLLUP_LOOKBACK', '7d'),
+            rawMaxMs: r.duration('INFLUX_ROLLUP_RAW_MAX', '1h'),
+          },
   };
 }
 

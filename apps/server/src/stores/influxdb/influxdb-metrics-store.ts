@@ -9,9 +9,15 @@
 import { createInfluxHttpSink } from '@edgeworker/generator';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
-import type { AggregateStats, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, Summary, TimeseriesAnswer } from '../metrics-store.ts';
+import type { AggregateStats, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, Summary, TimeRange, TimeseriesAnswer } from '../metrics-store.ts';
 import { createInfluxClient, InfluxError, type InfluxSeries } from './influx-client.ts';
 import { q } from './influxql.ts';
+import { coarsest, plan, type RollupCoverage, type Segment } from './planner.ts';
+import { readCoverage } from './rollup-keeper.ts';
+import { readPlanned, type PlannedRead } from './rollup-reader.ts';
+import { emptyAgg, mergeAgg, statsOf } from './rollup-agg.ts';
+import { TAG } from '@edgeworker/schema';
+import { createSeenPops } from './seen-pops.ts';
 
 export interface InfluxStoreOptions {
   url: string;
@@ -24,9 +30,27 @@ export interface InfluxStoreOptions {
   now?: () => number;
   /** How long the POP / function lists are reused before asking InfluxDB again. */
   metadataTtlMs?: number;
+  /** Longest a request waits for the seen-POPs catalog before it answers with what is known (seen-pops.ts). */
+  seenPopsWaitMs?: number;
+  /** A full read of the seen POPs this often, in the background. */
+  seenPopsReloadMs?: number;
+  /**
+   * Read long windows from the rollups the keeper (rollup-keeper.ts) maintains.
+   * Absent: every answer from raw samples.
+   */
+  rollups?: {
+    /** Windows up to this long read raw samples (exact percentiles). */
+    rawMaxMs: number;
+    /** Longest raw part a mixed plan may have; longer ones answer all raw. */
+    rawEdgeMaxMs?: number;
+    /** How long the keeper's coverage is reused before reading it again. */
+    coverageTtlMs?: number;
+  };
 }
 
 const EMPTY: AggregateStats = { samples: 0, mean: null, p50: null, p95: null, p99: null };
+/** Background reads (the full seen-POPs read) may take longer than an API answer. */
+const SLOW_READ_TIMEOUT_MS = 120_000;
 /** The watermark first looks this far back, so the common case scans recent shards only. */
 const RECENT_NS = 3_600_000_000_000n;
 
@@ -74,13 +98,35 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
   await ensureDb().catch((err) => opts.log?.warn({ err: (err as Error).message }, 'InfluxDB not ready at start; will retry'));
 
   // POP and function lists change rarely and are asked for on every overview; keep them briefly.
-  let popsCache: { at: number; value: SeenPop[] } | undefined;
+  const seen = createSeenPops({
+    client: createInfluxClient({ ...opts, timeoutMs: Math.max(opts.timeoutMs, SLOW_READ_TIMEOUT_MS) }),
+    now,
+    waitMs: opts.seenPopsWaitMs ?? Math.min(opts.timeoutMs, 1000),
+    fullReloadMs: opts.seenPopsReloadMs ?? 10 * 60_000,
+    log: opts.log,
+  });
   let fnCache: { at: number; value: string[] } | undefined;
   let watermark: bigint | null = null;
   const invalidate = () => {
-    popsCache = undefined;
     fnCache = undefined;
   };
+
+  // What the keeper has made complete; read from InfluxDB, so every replica plans alike.
+  let coverageCache: { at: number; value: RollupCoverage | null } | undefined;
+  async function coverage(): Promise<RollupCoverage | null> {
+    if (!opts.rollups) return null;
+    if (coverageCache && now() - coverageCache.at < (opts.rollups.coverageTtlMs ?? 2000)) return coverageCache.value;
+    // Without it the answer is raw and exact, only slower: a failure here is no outage.
+    const value = await readCoverage(client).catch(() => null);
+    coverageCache = { at: now(), value };
+    return value;
+  }
+  async function planFor(range: TimeRange, stepMs?: number): Promise<Segment[] | null> {
+    if (!opts.rollups) return null;
+    const segs = plan(range, await coverage(), { rawMaxMs: opts.rollups.rawMaxMs, rawEdgeMaxMs: opts.rollups.rawEdgeMaxMs ?? 15 * 60_000, stepMs });
+    return segs.length === 1 && segs[0]!.resolution === 'raw' ? null : segs;
+  }
+  const planned = (segs: Segment[], read: PlannedRead) => readPlanned(client, segs, read);
 
   async function write(samples: readonly ColdStartSample[]) {
     assertOpen();
@@ -92,6 +138,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       throw new InfluxError('server', `writing ${samples.length} samples to InfluxDB failed: ${(err as Error).message}`, { cause: err });
     }
     // A new POP or function must show at once, not after the metadata TTL.
+    seen.noteWritten(samples);
     invalidate();
   }
 
@@ -100,6 +147,17 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     write,
     async summarize(range, filter): Promise<Summary> {
       assertOpen();
+      const segs = await planFor(range);
+      if (segs) {
+        const cells = await planned(segs, { filter, groupBy: TAG.popCode });
+        const overall = emptyAgg();
+        for (const c of cells) mergeAgg(overall, c.agg);
+        return {
+          overall: statsOf(overall),
+          byPop: cells.filter((c) => c.agg.n > 0).map((c) => ({ popCode: c.key, ...statsOf(c.agg) })),
+          resolution: coarsest(segs),
+        };
+      }
       const [overall, byPop] = await client.query([q.overall(range, filter), q.byPop(range, filter)]);
       const o = overall?.[0];
       return {
@@ -113,6 +171,14 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
       assertOpen();
+      const segs = await planFor(range);
+      if (segs) {
+        const cells = await planned(segs, { filter: { popCode }, groupBy: TAG.functionName });
+        return cells
+          .filter((c) => c.agg.n > 0)
+          .map((c) => ({ functionName: c.key, ...statsOf(c.agg) }))
+          .sort((a, b) => a.functionName.localeCompare(b.functionName));
+      }
       const [res] = await client.query([q.byFunction(popCode, range)]);
       return (res ?? [])
         .filter((s) => s.values[0])
@@ -122,6 +188,14 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
       assertOpen();
+      const segs = await planFor(range, stepMs);
+      if (segs) {
+        const cells = await planned(segs, { filter: { ...filter, popCode }, stepMs });
+        return {
+          buckets: cells.filter((c) => c.agg.n > 0).map((c) => ({ startMs: c.startMs, ...statsOf(c.agg) })).sort((a, b) => a.startMs - b.startMs),
+          resolution: coarsest(segs),
+        };
+      }
       const [res] = await client.query([q.timeseries(popCode, range, stepMs, filter)]);
       const s = res?.[0];
       if (!s) return { buckets: [], resolution: 'raw' };
@@ -150,26 +224,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async seenPops(): Promise<SeenPop[]> {
       assertOpen();
-      if (popsCache && now() - popsCache.at < ttl) return popsCache.value;
-      const [lat, lon] = await client.query([q.seenLat(), q.seenLon()]);
-      const lonOf = new Map((lon ?? []).map((s) => [JSON.stringify(s.tags), num(s.values[0]?.[1])]));
-      // Several tag sets per POP when its city or tier changed: the newest wins.
-      const newest = new Map<string, SeenPop>();
-      for (const s of lat ?? []) {
-        const row = s.values[0];
-        const tags = s.tags ?? {};
-        const code = tags.pop_code;
-        const la = num(row?.[1]);
-        const lo = lonOf.get(JSON.stringify(s.tags));
-        if (!code || la === null || lo === null || lo === undefined) continue;
-        const lastSeenNs = BigInt(Math.round(Number(row?.[0] ?? 0))) * 1_000_000n;
-        const prev = newest.get(code);
-        if (prev && prev.lastSeenNs >= lastSeenNs) continue;
-        newest.set(code, { popCode: code, city: tags.city ?? '', country: tags.country ?? '', tier: tags.tier ?? '', lat: la, lon: lo, lastSeenNs });
-      }
-      const value = [...newest.values()].sort((a, b) => a.popCode.localeCompare(b.popCode));
-      popsCache = { at: now(), value };
-      return value;
+      return seen.list();
     },
     async seenFunctions(): Promise<string[]> {
       assertOpen();
@@ -190,7 +245,10 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       const latest = typeof t === 'number' ? BigInt(t) * 1_000_000n : null;
       // Someone else wrote (the watermark moved without our own write): their new POP or
       // function must show at once too.
-      if (latest !== null && (watermark === null || latest > watermark)) invalidate();
+      if (latest !== null && (watermark === null || latest > watermark)) {
+        invalidate();
+        seen.markDirty();
+      }
       watermark = latest;
       return latest;
     },

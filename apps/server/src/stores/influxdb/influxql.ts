@@ -40,11 +40,6 @@ export const q = {
   seriesBuckets: (range: TimeRange, stepMs: number) =>
     `SELECT count(${V}) AS n, mean(${V}) AS mean, median(${V}) AS p50 FROM ${M} WHERE ${whereClause(range)} ` +
     `GROUP BY time(${stepMs}ms), ${quoteIdent(TAG.popCode)}, ${quoteIdent(TAG.functionName)} fill(none)`,
-  // One selector per statement, so the answer's time is the newest point's time.
-  seenLat: () =>
-    `SELECT last(${quoteIdent(FIELD.latitude)}) AS v FROM ${M} GROUP BY ${[TAG.popCode, TAG.city, TAG.country, TAG.tier].map(quoteIdent).join(', ')}`,
-  seenLon: () =>
-    `SELECT last(${quoteIdent(FIELD.longitude)}) AS v FROM ${M} GROUP BY ${[TAG.popCode, TAG.city, TAG.country, TAG.tier].map(quoteIdent).join(', ')}`,
   functions: () => `SHOW TAG VALUES FROM ${M} WITH KEY = ${quoteIdent(TAG.functionName)}`,
   /** The newest sample; `sinceNs` bounds the scan to recent shards when set. */
   latest: (sinceNs?: bigint) => `SELECT last(${V}) FROM ${M}${sinceNs === undefined ? '' : ` WHERE time >= ${sinceNs}`}`,

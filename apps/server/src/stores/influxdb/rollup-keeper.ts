@@ -1,0 +1,314 @@
+/**
+ * Keeps the InfluxDB rollups (`…_rollup_1m`, `…_rollup_1h`) current, on the leader
+ * replica only, from bounded InfluxQL over closed periods. It covers every writer
+ * (this server's /write, the standalone generator, Telegraf) because it reads what is
+ * in InfluxDB, not what passed through us.
+ *
+ * One mechanism for new, late and overwritten data: `reconcile` compares, per minute
+ * of a bounded chunk, the raw count and sum with the 1 min rollup's, recomputes the
+ * minutes that differ from their raw samples, then compares each closed hour's 1 min
+ * totals with its 1 h point and recomputes the hours that differ. Each pass
+ *  1. reconciles from the last persisted `through` (minus a recent margin, so samples
+ *     that arrive a few minutes late are caught at once) up to the newest closed
+ *     minute, then persists `through`;
+ *  2. sweeps older chunks, newest first, back to the lookback, within a time budget,
+ *     so a backfill with old timestamps reaches the rollups within one sweep cycle.
+ * State lives in InfluxDB (the rollups themselves and a `…_rollup_state` point), so
+ * a restart or a new leader in the middle of a period redoes what is missing and
+ * nothing else. Rollup writes are idempotent: two leaders overlapping for a moment
+ * write the same points.
+ *
+ * Why not continuous queries (1.x) or tasks (2.x): a CQ runs once per interval over
+ * the period just closed and never sees points written later into older periods (a
+ * backfill, a replay after an outage); InfluxQL has no function that builds our
+ * sketch bins; CQs do not exist on 2.x/3.x and tasks not on 1.x/3.x. Reading over the
+ * v1 API works on all of them.
+ */
+import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
+import type { Logger } from 'pino';
+import type { Leadership } from '../../cluster/leadership.ts';
+import type { InfluxClient, InfluxSeries } from './influx-client.ts';
+import { addValue, aggFromRow, aggLine, binOfField, emptyAgg, qi, ROLLUP_1H, ROLLUP_1M, ROLLUP_SELECT, ROLLUP_STATE, type Agg } from './rollup-agg.ts';
+import type { RollupCoverage } from './planner.ts';
+
+export interface RollupKeeperOptions {
+  client: InfluxClient;
+  leadership: Leadership;
+  now?: () => number;
+  log?: Logger | undefined;
+  /** Pause between passes. */
+  intervalMs: number;
+  /** The sweep goes this far back; older periods are left as they are. */
+  lookbackMs: number;
+  /** A minute is closed this long after its end (writers' buffering). */
+  graceMs?: number;
+  /** Re-checked on every pass, for samples that arrive a few minutes late. */
+  recentMs?: number;
+  /** Size of one reconciled chunk (bounds every query and every answer). */
+  chunkMs?: number;
+  /** Time a pass may spend sweeping older chunks. */
+  sweepBudgetMs?: number;
+}
+
+export interface PassReport {
+  ran: boolean;
+  /** Minutes and hours recomputed. */
+  minutes: number;
+  hours: number;
+  coverage: RollupCoverage | null;
+}
+
+export interface RollupKeeper {
+  /** One pass now (the schedule calls it; tests and the bench too). */
+  pass(): Promise<PassReport>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const NS_PER_MS = 1_000_000n;
+const MIN = 60_000n * NS_PER_MS;
+const HOUR = 60n * MIN;
+/** Bounds each raw read to about this many minutes (≈ 13k samples a minute at the default rate). */
+const RECOMPUTE_MINUTES = 10;
+const LINES_PER_WRITE = 5000;
+const floorTo = (t: bigint, u: bigint) => (t / u) * u;
+const ceilTo = (t: bigint, u: bigint) => ((t + u - 1n) / u) * u;
+const ns = (ms: number) => BigInt(Math.floor(ms)) * NS_PER_MS;
+
+const RAW = qi(MEASUREMENT);
+const V = qi(FIELD.coldStartTimeMs);
+const SERIES = `${qi(TAG.popCode)}, ${qi(TAG.functionName)}`;
+const range = (a: bigint, b: bigint) => `time >= ${a} AND time < ${b}`;
+
+/** Reads the persisted coverage; null when the keeper never ran on this database. */
+export async function readCoverage(client: InfluxClient): Promise<RollupCoverage | null> {
+  const [res] = await client.query([`SELECT last("through_ms") AS through, last("covered_from_ms") AS covered FROM ${qi(ROLLUP_STATE)}`]);
+  const s = res?.[0];
+  const row = s?.values[0];
+  if (!s || !row) return null;
+  const through = row[s.columns.indexOf('through')];
+  const covered = row[s.columns.indexOf('covered')];
+  if (typeof through !== 'number' || typeof covered !== 'number') return null;
+  return { throughNs: ns(through), coveredFromNs: ns(covered) };
+}
+
+type Totals = Map<number, { n: number; s: number }>;
+function totals(series: InfluxSeries[] | undefined): Totals {
+  const out: Totals = new Map();
+  const s = series?.[0];
+  if (!s) return out;
+  const [iN, iS] = [s.columns.indexOf('n'), s.columns.indexOf('s')];
+  for (const row of s.values) {
+    const n = row[iN];
+    if (typeof n === 'number' && n > 0) out.set(Number(row[0]), { n, s: Number(row[iS] ?? 0) });
+  }
+  return out;
+}
+const differs = (a: { n: number; s: number }, b: { n: number; s: number } | undefined) =>
+  !b || a.n !== b.n || Math.abs(a.s - b.s) > 1e-9 * Math.max(1, Math.abs(a.s));
+
+/** The bin fields each (series, period) point holds now, from a `SELECT *` answer. */
+function binsHeld(series: InfluxSeries[] | undefined): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const s of series ?? []) {
+    const cols = s.columns.map((c) => binOfField(c));
+    for (const row of s.values) {
+      const bins: number[] = [];
+      cols.forEach((b, i) => {
+        if (b !== null && typeof row[i] === 'number') bins.push(b);
+      });
+      out.set(`${s.tags?.[TAG.popCode] ?? ''}\u0000${s.tags?.[TAG.functionName] ?? ''}\u0000${Number(row[0])}`, bins);
+    }
+  }
+  return out;
+}
+
+export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
+  const { client } = opts;
+  const now = opts.now ?? Date.now;
+  const graceNs = ns(opts.graceMs ?? 5000);
+  const recentNs = ns(opts.recentMs ?? 10 * 60_000);
+  const chunkNs = ns(opts.chunkMs ?? 3_600_000);
+  const budgetMs = opts.sweepBudgetMs ?? 5000;
+  let coverage: RollupCoverage | null | undefined; // undefined: not read yet
+  let sweepCursor: bigint | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+
+  async function writeLines(lines: string[]) {
+    for (let i = 0; i < lines.length; i += LINES_PER_WRITE) await client.writeLines(lines.slice(i, i + LINES_PER_WRITE).join('\n'));
+  }
+
+  /** Recomputes the given minutes (epoch ms starts) of the 1 min rollup from raw samples. */
+  async function recomputeMinutes(minutes: number[]): Promise<void> {
+    // Contiguous runs, each at most RECOMPUTE_MINUTES long: one bounded read each.
+    const runs: Array<[bigint, bigint]> = [];
+    for (const m of minutes.sort((a, b) => a - b)) {
+      const t = ns(m);
+      const last = runs[runs.length - 1];
+      if (last && last[1] === t && last[1] - last[0] < BigInt(RECOMPUTE_MINUTES) * MIN) last[1] = t + MIN;
+      else runs.push([t, t + MIN]);
+    }
+    for (const [a, b] of runs) {
+      const [raw, old] = await client.query([
+        `SELECT ${V} AS v FROM ${RAW} WHERE ${range(a, b)} GROUP BY ${SERIES}`,
+        `SELECT * FROM ${qi(ROLLUP_1M)} WHERE ${range(a, b)} GROUP BY ${SERIES}`,
+      ]);
+      const cells = new Map<string, { pop: string; fn: string; t: number; agg: Agg }>();
+      for (const s of raw ?? []) {
+        const pop = s.tags?.[TAG.popCode] ?? '';
+        const fn = s.tags?.[TAG.functionName] ?? '';
+        const iv = s.columns.indexOf('v');
+        for (const row of s.values) {
+          const v = row[iv];
+          if (typeof v !== 'number') continue;
+          const t = Math.floor(Number(row[0]) / 60_000) * 60_000;
+          const key = `${pop}\u0000${fn}\u0000${t}`;
+          let c = cells.get(key);
+          if (!c) cells.set(key, (c = { pop, fn, t, agg: emptyAgg() }));
+          addValue(c.agg, v);
+        }
+      }
+      const held = binsHeld(old);
+      await writeLines([...cells].map(([key, c]) => aggLine(ROLLUP_1M, c.pop, c.fn, c.agg, ns(c.t), held.get(key))));
+    }
+  }
+
+  /** Recomputes one hour (epoch ns start) of the 1 h rollup from its 1 min points. */
+  async function recomputeHour(h: bigint): Promise<void> {
+    const [sums, old] = await client.query([
+      `SELECT ${ROLLUP_SELECT} FROM ${qi(ROLLUP_1M)} WHERE ${range(h, h + HOUR)} GROUP BY ${SERIES}`,
+      `SELECT * FROM ${qi(ROLLUP_1H)} WHERE ${range(h, h + HOUR)} GROUP BY ${SERIES}`,
+    ]);
+    const held = binsHeld(old);
+    const hMs = Number(h / NS_PER_MS);
+    const lines: string[] = [];
+    for (const s of sums ?? []) {
+      const pop = s.tags?.[TAG.popCode] ?? '';
+      const fn = s.tags?.[TAG.functionName] ?? '';
+      const a = s.values[0] ? aggFromRow(s.columns, s.values[0]) : emptyAgg();
+      if (a.n > 0) lines.push(aggLine(ROLLUP_1H, pop, fn, a, h, held.get(`${pop}\u0000${fn}\u0000${hMs}`)));
+    }
+    await writeLines(lines);
+  }
+
+  /**
+   * Makes the rollups of [a, b) (minute-aligned) match the raw samples; hours are
+   * checked only when they end by `closedNs`. Returns what it recomputed.
+   */
+  async function reconcile(a: bigint, b: bigint, closedNs: bigint): Promise<{ minutes: number; hours: number }> {
+    const [raw, m1] = await client.query([
+      `SELECT count(${V}) AS n, sum(${V}) AS s FROM ${RAW} WHERE ${range(a, b)} GROUP BY time(1m) fill(none)`,
+      `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(ROLLUP_1M)} WHERE ${range(a, b)} GROUP BY time(1m) fill(none)`,
+    ]);
+    const rolled = totals(m1);
+    const dirty = [...totals(raw)].filter(([t, r]) => differs(r, rolled.get(t))).map(([t]) => t);
+    if (dirty.length > 0) await recomputeMinutes(dirty);
+
+    const h0 = floorTo(a, HOUR);
+    const h1 = (() => {
+      const end = floorTo(closedNs, HOUR);
+      const c = ceilTo(b, HOUR);
+      return c < end ? c : end;
+    })();
+    let hours = 0;
+    if (h1 > h0) {
+      const [fromMinutes, fromHours] = await client.query([
+        `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(ROLLUP_1M)} WHERE ${range(h0, h1)} GROUP BY time(1h) fill(none)`,
+        `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(ROLLUP_1H)} WHERE ${range(h0, h1)} GROUP BY time(1h) fill(none)`,
+      ]);
+      const have = totals(fromHours);
+      for (const [t, m] of totals(fromMinutes)) {
+        if (!differs(m, have.get(t))) continue;
+        await recomputeHour(ns(t));
+        hours++;
+      }
+    }
+    return { minutes: dirty.length, hours };
+  }
+
+  async function persist(c: RollupCoverage) {
+    await client.writeLines(`${ROLLUP_STATE} through_ms=${c.throughNs / NS_PER_MS}i,covered_from_ms=${c.coveredFromNs / NS_PER_MS}i ${ns(now())}`);
+  }
+
+  async function leaderPass(): Promise<Omit<PassReport, 'ran'>> {
+    const started = now();
+    const end = floorTo(ns(now()) - graceNs, MIN);
+    if (coverage === undefined) coverage = await readCoverage(client);
+    // Catch up from where the last pass (of any replica) stopped, and re-check the recent margin.
+    const last = coverage?.throughNs ?? end;
+    let cursor = floorTo((last < end ? last : end) - recentNs, MIN);
+    let minutes = 0;
+    let hours = 0;
+    while (cursor < end) {
+      const to = cursor + chunkNs < end ? cursor + chunkNs : end;
+      const r = await reconcile(cursor, to, to);
+      minutes += r.minutes;
+      hours += r.hours;
+      const floorNs = floorTo(ns(now()) - ns(opts.lookbackMs), MIN);
+      // First run on this database: rollups are trusted only from what this keeper checked.
+      coverage = { throughNs: to, coveredFromNs: coverage && coverage.coveredFromNs < to ? coverage.coveredFromNs : floorTo(end - recentNs, MIN) };
+      if (coverage.coveredFromNs < floorNs) coverage.coveredFromNs = floorNs;
+      await persist(coverage);
+      cursor = to;
+      if (now() - started > budgetMs && cursor < end) break; // catch up over the next passes
+    }
+    // The sweep: older chunks, newest first, within the budget; wraps around at the lookback.
+    const floorNs = floorTo(ns(now()) - ns(opts.lookbackMs), HOUR);
+    while (coverage && now() - started < budgetMs) {
+      const top = ceilTo(coverage.throughNs - recentNs, HOUR);
+      if (sweepCursor === null || sweepCursor <= floorNs || sweepCursor > top) sweepCursor = top;
+      if (sweepCursor <= floorNs) break;
+      const from = sweepCursor - chunkNs > floorNs ? sweepCursor - chunkNs : floorNs;
+      const r = await reconcile(from, sweepCursor, coverage.throughNs);
+      minutes += r.minutes;
+      hours += r.hours;
+      sweepCursor = from;
+      if (from < coverage.coveredFromNs) {
+        coverage = { ...coverage, coveredFromNs: from };
+        await persist(coverage);
+      }
+      if (from <= floorNs) {
+        sweepCursor = null;
+        break; // one full cycle per pass at most
+      }
+    }
+    return { minutes, hours, coverage: coverage ?? null };
+  }
+
+  async function pass(): Promise<PassReport> {
+    const r = await opts.leadership.runAsLeader(() => leaderPass());
+    if (!r.ran) {
+      coverage = undefined; // another replica keeps it; read its state when we lead again
+      return { ran: false, minutes: 0, hours: 0, coverage: null };
+    }
+    return { ran: true, ...r.value };
+  }
+
+  function schedule(delayMs = opts.intervalMs) {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = pass()
+        .then((r) => {
+          if (r.minutes + r.hours > 0) opts.log?.debug({ minutes: r.minutes, hours: r.hours }, 'rollups updated');
+        })
+        .catch((err) => opts.log?.warn({ err: (err as Error).message }, 'rollup pass failed; the next pass retries'))
+        .finally(() => schedule());
+    }, delayMs);
+    timer.unref?.();
+  }
+
+  return {
+    pass,
+    start() {
+      stopped = false;
+      schedule(Math.min(1000, opts.intervalMs)); // the first pass soon after start
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * InfluxDB rollups on a real influxd: answers from rollups match the exact answers
+ * on the same data (count and mean to rounding, p50/p95/p99 within the sketch's
+ * bound); data written straight into InfluxDB late, overwritten points, and a keeper
+ * restarted in the middle of a period all reach the rollups.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MEASUREMENT } from '@edgeworker/schema';
+import { RELATIVE_ACCURACY } from '@edgeworker/sketch';
+import { useInfluxdForFile } from '../../testing/influxd.ts';
+import { createSingleLeadership } from '../../cluster/leadership.ts';
+import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
+import { createInfluxClient } from './influx-client.ts';
+import { createRollupKeeper } from './rollup-keeper.ts';
+import { ROLLUP_1H } from './rollup-agg.ts';
+import type { AggregateStats, MetricsStore, TimeRange } from '../metrics-store.ts';
+
+const influxd = useInfluxdForFile();
+const H = 3_600_000;
+const T0 = Date.UTC(2026, 0, 1, 3, 0, 30); // "now" at the start: 30 s into an hour
+const POPS = ['FRA', 'AMS', 'NRT'];
+const FNS = ['api', 'ssr'];
+let dbs = 0;
+
+interface Point { pop: string; fn: string; t: number; v: number }
+/** Every written point by series and time: what the exact answer is computed from (last write wins). */
+type Truth = Map<string, Point>;
+
+function rng(seed: number) {
+  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
+
+async function setup() {
+  const db = `rollups_${++dbs}`;
+  const url = influxd().url;
+  await influxd().createDatabase(db);
+  let nowMs = T0;
+  const now = () => nowMs;
+  const client = createInfluxClient({ url, db, timeoutMs: 10_000 });
+  const truth: Truth = new Map();
+  async function write(points: Point[]) {
+    const lines = points.map((p) => {
+      truth.set(`${p.pop}|${p.fn}|${p.t}`, p);
+      return `${MEASUREMENT},pop_code=${p.pop},city=X,country=DE,tier=1,function_name=${p.fn} cold_start_time_ms=${p.v},latitude=50,longitude=8 ${BigInt(p.t) * 1_000_000n}`;
+    });
+    for (let i = 0; i < lines.length; i += 5000) await client.writeLines(lines.slice(i, i + 5000).join('\n'));
+  }
+  const keeper = (ms = now) => createRollupKeeper({ client, leadership: createSingleLeadership('t'), now: ms, intervalMs: 60_000, lookbackMs: 24 * H, sweepBudgetMs: 120_000 });
+  const rolled = await createInfluxDbMetricsStore({ url, db, timeoutMs: 10_000, now, rollups: { rawMaxMs: H, coverageTtlMs: 0 } });
+  return { db, client, truth, write, keeper, rolled, setNow: (t: number) => (nowMs = t), now };
+}
+
+function series(fromMs: number, toMs: number, everyMs: number, seed: number): Point[] {
+  const r = rng(seed);
+  const out: Point[] = [];
+  for (let t = fromMs; t < toMs; t += everyMs) {
+    for (const pop of POPS) for (const fn of FNS) out.push({ pop, fn, t: t + Math.floor(r() * 1000), v: Math.round((50 + 400 * r() ** 3 + (pop === 'NRT' ? 100 : 0)) * 1000) / 1000 });
+  }
+  return out;
+}
+
+/** Exact statistics from the written points; percentiles as the bracket of samples at rank q·(n−1). */
+function exact(truth: Truth, range: TimeRange, pick: (p: Point) => boolean) {
+  const vs = [...truth.values()].filter((p) => BigInt(p.t) * 1_000_000n >= range.fromNs && BigInt(p.t) * 1_000_000n < range.toNs && pick(p)).map((p) => p.v).sort((a, b) => a - b);
+  const rank = (q: number) => [vs[Math.floor(q * (vs.length - 1))]!, vs[Math.ceil(q * (vs.length - 1))]!] as const;
+  return { n: vs.length, mean: vs.reduce((a, b) => a + b, 0) / vs.length, p50: rank(0.5), p95: rank(0.95), p99: rank(0.99) };
+}
+
+function assertClose(got: AggregateStats | undefined, want: ReturnType<typeof exact>, what: string) {
+  assert.ok(got, `${what}: no answer`);
+  assert.equal(got.samples, want.n, `${what}: count`);
+  assert.ok(Math.abs(got.mean! - want.mean) <= 1e-9 * want.mean, `${what}: mean ${got.mean} vs ${want.mean}`);
+  for (const k of ['p50', 'p95', 'p99'] as const) {
+    const [lo, hi] = want[k];
+    const v = got[k]!;
+    assert.ok(v >= lo * (1 - RELATIVE_ACCURACY) - 1e-9 && v <= hi * (1 + RELATIVE_ACCURACY) + 1e-9, `${what}: ${k} ${v} not within 1 % of [${lo}, ${hi}]`);
+  }
+}
+
+const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+
+async function checkAll(store: MetricsStore, truth: Truth, range: TimeRange, wantResolution: string) {
+  const s = await store.summarize(range);
+  assert.equal(s.resolution, wantResolution);
+  assertClose(s.overall, exact(truth, range, () => true), 'overall');
+  for (const pop of POPS) assertClose(s.byPop.find((p) => p.popCode === pop), exact(truth, range, (p) => p.pop === pop), `POP ${pop}`);
+  const f = await store.summarize(range, { functionName: 'ssr' });
+  assertClose(f.overall, exact(truth, range, (p) => p.fn === 'ssr'), 'function filter');
+  const fns = await store.byFunction('NRT', range);
+  for (const fn of FNS) assertClose(fns.find((x) => x.functionName === fn), exact(truth, range, (p) => p.pop === 'NRT' && p.fn === fn), `NRT ${fn}`);
+  return s;
+}
+
+describe('InfluxDB rollups', () => {
+  it('answer long windows from rollups within the sketch bound of the exact answer', async () => {
+    const x = await setup();
+    await x.write(series(T0 - 3 * H, T0, 10_000, 1));
+    const r = await x.keeper().pass();
+    assert.ok(r.ran && r.minutes > 0 && r.hours > 0, `the pass rolled up nothing: ${JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+    // A window that is not aligned to minutes or hours: raw edges, 1 min, 1 h.
+    const range = { fromNs: ns(T0 - 2.5 * H + 17_123), toNs: ns(T0 + 1) };
+    await checkAll(x.rolled, x.truth, range, '1h');
+    // Short windows stay raw and exact.
+    assert.equal((await x.rolled.summarize({ fromNs: ns(T0 - 30 * 60_000), toNs: ns(T0) })).resolution, 'raw');
+    // Time series: hourly buckets from 1 h, 5 min buckets from 1 min.
+    for (const [step, res] of [[H, '1h'], [5 * 60_000, '1m']] as const) {
+      const from = Math.floor((T0 - 2.5 * H) / step) * step;
+      const ts = await x.rolled.timeseries('AMS', { fromNs: ns(from), toNs: ns(T0) }, step);
+      assert.equal(ts.resolution, res);
+      for (const b of ts.buckets) assertClose(b, exact(x.truth, { fromNs: ns(b.startMs), toNs: ns(Math.min(b.startMs + step, T0)) }, (p) => p.pop === 'AMS'), `bucket ${b.startMs}`);
+      assert.equal(ts.buckets.reduce((a, b) => a + b.samples, 0), exact(x.truth, { fromNs: ns(from), toNs: ns(T0) }, (p) => p.pop === 'AMS').n);
+    }
+  });
+
+  it('late data written straight into InfluxDB, and overwritten points, reach the rollups', async () => {
+    const x = await setup();
+    await x.write(series(T0 - 3 * H, T0, 10_000, 2));
+    const keeper = x.keeper();
+    await keeper.pass();
+    const range = { fromNs: ns(T0 - 3 * H), toNs: ns(T0) };
+    // A backfill two hours old, and every point of one minute overwritten with another value.
+    await x.write(series(T0 - 2 * H - 20 * 60_000, T0 - 2 * H, 3_000, 3));
+    const minute = T0 - 150 * 60_000 - (T0 % 60_000);
+    await x.write([...x.truth.values()].filter((p) => p.t >= minute && p.t < minute + 60_000).map((p) => ({ ...p, v: p.v * 7 })));
+    x.setNow(T0 + 60_000);
+    await keeper.pass();
+    await checkAll(x.rolled, x.truth, range, '1h');
+    // Minute by minute, so a bin the overwritten minute no longer has would show.
+    const ts = await x.rolled.timeseries('FRA', range, 60_000);
+    assert.equal(ts.resolution, '1m');
+    assert.ok(ts.buckets.some((b) => b.startMs === minute));
+    for (const b of ts.buckets) assertClose(b, exact(x.truth, { fromNs: ns(b.startMs), toNs: ns(b.startMs + 60_000) }, (p) => p.pop === 'FRA'), `minute ${b.startMs}`);
+  });
+
+  it('a keeper restarted in the middle of a period, or killed between its minute and hour writes, loses nothing', async () => {
+    const x = await setup();
+    await x.write(series(T0 - 2 * H, T0, 10_000, 4));
+    await x.keeper().pass(); // the first keeper, in the middle of an hour; then it is gone
+    // More data for the rest of the hour and the next, some of it late into the past hour.
+    await x.write(series(T0, T0 + 70 * 60_000, 10_000, 5));
+    await x.write(series(T0 - 40 * 60_000, T0 - 30 * 60_000, 4_000, 6));
+    const T1 = T0 + 70 * 60_000;
+    x.setNow(T1);
+    // As if the previous keeper died after writing minutes but before their hours.
+    await x.client.query([`DROP MEASUREMENT "${ROLLUP_1H}"`]);
+    const r = await x.keeper().pass(); // a new keeper: it knows only what is in InfluxDB
+    assert.ok(r.hours >= 2, `expected the hours to be rebuilt, got ${r.hours}`);
+    await checkAll(x.rolled, x.truth, { fromNs: ns(T0 - 2 * H), toNs: ns(T1) }, '1h');
+  });
+});
