@@ -160,9 +160,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     log: log.child({ module: 'cache' }),
     onOutcome: (outcome) => metrics.cacheAnswers.inc({ outcome }),
   });
-  const defaultWindowMs = parseWindow(config.query.defaultWindow);
+  const defaultWindow = parseWindow(config.query.defaultWindow);
   const hub = createLiveHub({
-    computeOverview: () => cached.overview(defaultWindowMs, config.query.defaultWindow).then(withStale),
+    computeOverview: () => cached.overview(defaultWindow.ms, defaultWindow.label).then(withStale),
     coalesceMs: config.live.coalesceMs,
     pingIntervalMs: config.live.pingIntervalMs,
     maxBufferedBytes: config.live.maxBufferedBytes,
@@ -262,11 +262,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   const guard = createTokenGuard(config.apiToken);
-  const defaultWindow = config.query.defaultWindow;
   await app.register(ingestRoutes, { ingest, maxBodyBytes: config.ingest.maxBodyBytes, guard });
-  await app.register(overviewRoute, { query: cached, defaultWindow });
-  await app.register(heatmapRoute, { query: cached, defaultWindow });
-  await app.register(popsRoutes, { query: cached, defaultWindow });
+  await app.register(overviewRoute, { query: cached, defaultWindow: config.query.defaultWindow });
+  await app.register(heatmapRoute, { query: cached, defaultWindow: config.query.defaultWindow });
+  await app.register(popsRoutes, { query: cached, defaultWindow: config.query.defaultWindow });
   await app.register(timeseriesRoute, { query: cached, now, maxPoints: config.query.maxPoints });
   await app.register(functionsRoute, { query: cached });
   await app.register(liveRoutes, { hub });

@@ -181,10 +181,24 @@ const INFLUX_VARIABLES = ['INFLUX_URL', 'INFLUX_DB', 'INFLUX_TOKEN', 'INFLUX_USE
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
 function readInflux(r: Reader): InfluxConfig {
-  const url = r.url('INFLUX_URL', ['http:', 'https:'], { required: 'METRICS_STORE=influxdb' })!;
+  const given = r.url('INFLUX_URL', ['http:', 'https:'], { required: 'METRICS_STORE=influxdb' })!;
   const token = r.raw('INFLUX_TOKEN');
-  const username = r.raw('INFLUX_USERNAME');
-  const password = r.raw('INFLUX_PASSWORD');
+  let username = r.raw('INFLUX_USERNAME');
+  let password = r.raw('INFLUX_PASSWORD');
+  // Credentials in the URL (http://user:password@host) become basic auth and leave the
+  // URL, which is then safe to name in logs, errors, /health and cache key namespaces.
+  const u = new URL(given);
+  let url = given;
+  if (u.username || u.password) {
+    if (token || username !== undefined || password !== undefined) {
+      throw new ConfigError('INFLUX_URL carries user:password and INFLUX_TOKEN or INFLUX_USERNAME/INFLUX_PASSWORD is set too: give the credentials once');
+    }
+    username = decodeURIComponent(u.username);
+    password = decodeURIComponent(u.password);
+    u.username = '';
+    u.password = '';
+    url = u.toString();
+  }
   if (token && (username || password)) {
     throw new ConfigError('INFLUX_TOKEN and INFLUX_USERNAME/INFLUX_PASSWORD are both set: use a token (2.x/3.x) or basic auth (1.x), not both');
   }
@@ -333,9 +347,13 @@ class Reader {
   }
 }
 
-/** Keeps passwords in URLs out of error messages and logs. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+/**
+ * Keeps passwords in URLs out of error messages, logs and /health: every
+ * `scheme://user:secret@` (or `://:secret@`, as Redis URLs carry one) in the text
+ * becomes `scheme://user:***@`.
+ */
+export function redact(text: string): string {
+  return text.replace(/\/\/([^\s:/@]*):[^\s@/]*@/g, '//$1:***@');
 }
 
 function describeRange(r: { min?: number; max?: number }): string {

@@ -44,6 +44,16 @@ function isClientError(err: unknown): boolean {
   return err instanceof AppError && err.statusCode < 500;
 }
 
+/**
+ * One cache key from its parts, each percent-encoded so a part cannot carry the
+ * separator: POP `FRA:Y` with function `ssr` and POP `FRA` with function `Y:ssr`
+ * were the same key once. An absent part (no function filter) is empty, which no
+ * real value is (names have at least one character).
+ */
+export function cacheKey(...parts: Array<string | number | undefined>): string {
+  return parts.map((p) => (p === undefined ? '' : encodeURIComponent(String(p)))).join(':');
+}
+
 export function createCachedQueries(opts: CachedQueriesOptions) {
   const now = opts.now ?? Date.now;
   const freshMs = opts.freshMs ?? 2000;
@@ -120,10 +130,14 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
         return { value: last.value, staleAgeMs: Math.max(0, now() - last.computedAt) };
       }
       outcome('error');
+      // The store's own error stays out of the body (it can name hosts and internals);
+      // the error handler logs it as the cause under the request id.
       throw new AppError(
         'store_unavailable',
-        `the metrics store cannot answer and there is no earlier result to fall back on (${(err as Error).message}); see /health, and retry once the store is back`,
+        'the metrics store cannot answer and there is no earlier result to fall back on; see /health, and retry once the store is back',
         503,
+        {},
+        { cause: err },
       );
     }
   }
@@ -131,19 +145,19 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
   const q = opts.query;
   return {
     overview: (windowMs: number, label: string, fn?: string): Promise<Answer<Overview>> =>
-      answer(`overview:${windowMs}:${fn ?? ''}`, () => q.overview(windowMs, label, fn)),
+      answer(cacheKey('overview', windowMs, fn), () => q.overview(windowMs, label, fn)),
     heatmap: (windowMs: number, fn?: string): Promise<Answer<HeatmapEntry[]>> =>
-      answer(`heatmap:${windowMs}:${fn ?? ''}`, () => q.heatmap(windowMs, fn)),
+      answer(cacheKey('heatmap', windowMs, fn), () => q.heatmap(windowMs, fn)),
     pops: (): Promise<Answer<Pop[]>> => answer('pops', () => q.knownPops()),
     popDetail: (code: string, windowMs: number, label: string): Promise<Answer<PopDetail>> =>
-      answer(`pop:${code.toUpperCase()}:${windowMs}`, () => q.popDetail(code, windowMs, label)),
+      answer(cacheKey('pop', code.toUpperCase(), windowMs), () => q.popDetail(code, windowMs, label)),
     // Ranges ending "now" differ on every call: the exact range is the cache key, and
     // the last good answer is kept per (POP, function, step, span) for outages.
     timeseries: (code: string, fromMs: number, toMs: number, stepMs: number, fn?: string): Promise<Answer<Timeseries>> =>
       answer(
-        `ts:${code.toUpperCase()}:${fn ?? ''}:${stepMs}:${fromMs}:${toMs}`,
+        cacheKey('ts', code.toUpperCase(), fn, stepMs, fromMs, toMs),
         () => q.timeseries(code, fromMs, toMs, stepMs, fn),
-        `ts-last:${code.toUpperCase()}:${fn ?? ''}:${stepMs}:${toMs - fromMs}`,
+        cacheKey('ts-last', code.toUpperCase(), fn, stepMs, toMs - fromMs),
       ),
     functions: (): Promise<Answer<FunctionInfo[]>> => answer('functions', () => q.functions()),
   };

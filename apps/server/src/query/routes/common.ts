@@ -3,7 +3,14 @@ import { Type } from 'typebox';
 import type { Answer } from '../../cache/cached-queries.ts';
 
 export const WindowQuery = Type.Optional(Type.String({ description: 'duration like 5m, 1h (10s to 7d)', default: '5m' }));
-export const FunctionQuery = Type.Optional(Type.String({ description: 'only this function', minLength: 1 }));
+/**
+ * Names (functions, POP codes) come from line-protocol tags, which cannot hold control
+ * characters: one in a query is refused with 400 before it reaches a store (a newline
+ * in an InfluxQL string made InfluxDB fail the query, which counted as an outage).
+ */
+export const NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
+export const FunctionQuery = Type.Optional(Type.String({ description: 'only this function', minLength: 1, maxLength: 128, pattern: NAME_PATTERN }));
+export const PopCodeParam = Type.Object({ code: Type.String({ minLength: 1, maxLength: 128, pattern: NAME_PATTERN }) });
 
 /** Object answers say they are stale in the body: `stale: true` and `staleAgeMs`. */
 export function withStale<T extends object>(a: Answer<T>): T & { stale?: true; staleAgeMs?: number } {
