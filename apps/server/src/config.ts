@@ -41,8 +41,23 @@ export interface Config {
     inject: string[];
   };
   webDistDir: string;
+  /** Hostile-input limits (issue 15): the query cache's size, HTTP timeouts, cross-origin access. */
+  hardening: HardeningConfig;
   /** Variables that are set but have no effect with the chosen stores (warned about at start). */
   ignoredVariables: string[];
+}
+
+export interface HardeningConfig {
+  /** Bytes the query cache keeps in memory (JSON length of the answers), CACHE_MAX_BYTES. */
+  cacheMaxBytes: number;
+  /** Largest answer the cache keeps (memory and Redis), CACHE_MAX_ENTRY_BYTES. */
+  cacheMaxEntryBytes: number;
+  /** Whole request, headers and body, must arrive within this (HTTP_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** Request headers must arrive within this (HTTP_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** Browser origins allowed to call the API cross-origin (CORS_ORIGINS); `*` any; empty: none. */
+  corsOrigins: string[] | '*';
 }
 
 export interface InfluxConfig {
@@ -173,8 +188,34 @@ export function loadConfig(env: Env = {}): Config {
       inject: readInjections(r.raw('GENERATOR_INJECT')),
     },
     webDistDir: r.path('WEB_DIST_DIR', resolve(REPO_ROOT, 'apps/web/dist')),
+    hardening: readHardening(r),
     ignoredVariables,
   };
+}
+
+function readHardening(r: Reader): HardeningConfig {
+  const cacheMaxBytes = r.int('CACHE_MAX_BYTES', 64 * 1024 * 1024, { min: 64 * 1024 });
+  const cacheMaxEntryBytes = r.int('CACHE_MAX_ENTRY_BYTES', Math.min(8 * 1024 * 1024, cacheMaxBytes), { min: 1024, max: cacheMaxBytes });
+  const requestTimeoutMs = r.int('HTTP_REQUEST_TIMEOUT_MS', 30_000, { min: 1000, max: 3_600_000 });
+  const headersTimeoutMs = r.int('HTTP_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs), { min: 500, max: requestTimeoutMs });
+  const cors = r.raw('CORS_ORIGINS');
+  let corsOrigins: string[] | '*' = [];
+  if (cors === '*') corsOrigins = '*';
+  else if (cors !== undefined) {
+    corsOrigins = cors.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const o of corsOrigins) {
+      let u: URL | undefined;
+      try {
+        u = new URL(o);
+      } catch {
+        // reported below
+      }
+      if (!u || !['http:', 'https:'].includes(u.protocol) || u.origin !== o) {
+        throw new ConfigError(`CORS_ORIGINS contains ${o}, which is not an origin: expected a comma-separated list like https://grafana.example.com,http://localhost:3000 (scheme, host, port; no path), or *`);
+      }
+    }
+  }
+  return { cacheMaxBytes, cacheMaxEntryBytes, requestTimeoutMs, headersTimeoutMs, corsOrigins };
 }
 
 const INFLUX_VARIABLES = ['INFLUX_URL', 'INFLUX_DB', 'INFLUX_TOKEN', 'INFLUX_USERNAME', 'INFLUX_PASSWORD', 'INFLUX_TIMEOUT_MS'];
