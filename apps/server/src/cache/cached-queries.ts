@@ -23,6 +23,8 @@ export interface Answer<T> {
   value: T;
   /** Set when the value is a last-good answer served because the store failed. */
   staleAgeMs?: number;
+  /** The value as UTF-8 JSON, when it is at hand: routes answering the value as it is send this. */
+  json?: Buffer;
 }
 
 export interface CachedQueriesOptions {
@@ -88,7 +90,8 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
         throw err;
       }
       failing.delete(key);
-      const entry: CacheEntry<T> = { value, version, computedAt: now() };
+      // Serialised once here: the cache sizes it by this, and every answer of it sends it as is.
+      const entry: CacheEntry<T> = { value, version, computedAt: now(), json: Buffer.from(JSON.stringify(value)) };
       await safe(async () => {
         // A one-off key (an exact time range) only needs to live through revalidation.
         await opts.cache.set(key, entry, lastGoodKey === key ? lastGoodMs : revalidateMs * 2);
@@ -109,25 +112,25 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
       const age = now() - cached.computedAt;
       if (age < freshMs) {
         outcome('hit');
-        return { value: cached.value };
+        return { value: cached.value, json: cached.json };
       }
       if (age < revalidateMs && !failing.has(key)) {
         outcome('revalidate');
         computeOnce(key, lastGoodKey, compute).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
-        return { value: cached.value };
+        return { value: cached.value, json: cached.json };
       }
     }
     try {
       const entry = await computeOnce(key, lastGoodKey, compute);
       outcome('miss');
-      return { value: entry.value };
+      return { value: entry.value, json: entry.json };
     } catch (err) {
       if (isClientError(err)) throw err;
       const last = cached ?? (await safe(() => opts.cache.get<T>(lastGoodKey), undefined));
       if (last) {
         outcome('stale');
         opts.log?.warn({ err: (err as Error).message, key, ageMs: now() - last.computedAt }, 'store failed; answering the last good result, marked stale');
-        return { value: last.value, staleAgeMs: Math.max(0, now() - last.computedAt) };
+        return { value: last.value, staleAgeMs: Math.max(0, now() - last.computedAt), json: last.json };
       }
       outcome('error');
       // The store's own error stays out of the body (it can name hosts and internals);

@@ -3,8 +3,9 @@
  * bytes, and a data-version counter. Used alone without REDIS_URL, and by the Redis
  * cache as its fallback while Redis is unreachable.
  *
- * An entry's size is the length of its JSON, what it costs in Redis and on the wire;
- * the objects themselves take a small multiple of it in the heap. An answer larger
+ * An entry's size is the bytes of its JSON, what it costs in Redis and on the wire
+ * (kept beside the value, see CacheEntry.json); the value's objects take about as
+ * much again in the heap. An answer larger
  * than `maxEntryBytes` is not kept at all (it is computed again when asked), so one
  * huge answer cannot push every other out.
  */
@@ -14,7 +15,7 @@ import type { Cache, CacheEntry } from './cache.ts';
 export interface MemoryCacheOptions {
   /** Most entries kept; the least recently used go first. */
   maxEntries?: number;
-  /** Most bytes (JSON length of the values) kept; the least recently used go first. */
+  /** Most bytes (of the values' JSON) kept; the least recently used go first. */
   maxBytes?: number;
   /** Largest single entry kept. */
   maxEntryBytes?: number;
@@ -24,16 +25,16 @@ export interface MemoryCacheOptions {
 export interface MemoryCache extends Cache {
   readonly kind: 'memory';
   size(): number;
-  /** Bytes held (JSON length of the values). */
+  /** Bytes held (of the values' JSON). */
   bytes(): number;
 }
 
 export const DEFAULT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_CACHE_MAX_ENTRY_BYTES = 8 * 1024 * 1024;
 
-/** What an entry costs: the JSON of its value (ASCII mostly, so characters ≈ bytes). */
+/** What an entry costs: the bytes of its value's JSON. */
 export function entryBytes(entry: CacheEntry<unknown>): number {
-  return (JSON.stringify(entry.value)?.length ?? 0) + 64;
+  return (entry.json ? entry.json.byteLength : Buffer.byteLength(JSON.stringify(entry.value) ?? '')) + 64;
 }
 
 export function createMemoryCache(opts: MemoryCacheOptions = {}): MemoryCache {

@@ -136,7 +136,9 @@ export function createRedisCache(opts: RedisCacheOptions): RedisCache {
       if (entry.version < 0 || entry.version >= DEGRADED_VERSION_BASE) return;
       await withRedis(
         async () => {
-          const text = JSON.stringify(entry);
+          // The value's JSON, made once when it was computed, goes in as it is.
+          const value = entry.json ? entry.json.toString('utf8') : JSON.stringify(entry.value);
+          const text = `{"version":${entry.version},"computedAt":${entry.computedAt},"value":${value}}`;
           // Too big to share: drop an older copy too, so it is not served in its place.
           if (text.length > maxEntryBytes) await redis.del(entryKey(key));
           else await redis.set(entryKey(key), text, 'PX', Math.max(1, Math.round(ttlMs)));

@@ -78,4 +78,17 @@ describe('hostile query parameters', () => {
     assert.equal(mean(fray.body), 900);
     assert.equal(fray.body.popCode, 'FRA:Y');
   });
+
+  it('answers a cached array with the body serialised when it was computed, the same as the schema would', async (t) => {
+    const { url } = await startTestApp(t);
+    await write(url, line({ pop: 'FRA', ms: 120.25, t: Date.now() - 1000 }));
+    const miss = await fetch(`${url}/api/heatmap?window=5m`);
+    const hit = await fetch(`${url}/api/heatmap?window=5m`);
+    for (const r of [miss, hit]) assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+    const [a, b] = [await miss.text(), await hit.text()];
+    assert.equal(a, b);
+    const fra = (JSON.parse(a) as any[]).find((e) => e.popCode === 'FRA');
+    assert.deepEqual(Object.keys(fra).sort(), ['city', 'coldStartTime', 'country', 'lat', 'lon', 'p95', 'popCode', 'samples', 'status', 'tier']);
+    assert.equal(fra.coldStartTime, 120.25);
+  });
 });

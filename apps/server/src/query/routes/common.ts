@@ -21,10 +21,13 @@ export function withStale<T extends object>(a: Answer<T>): T & { stale?: true; s
  * Array answers keep the SPEC's shape; a stale one says so in headers:
  * `X-Data-Stale: true` and the standard `Age` (seconds).
  */
-export function arrayAnswer<T>(reply: FastifyReply, a: Answer<T[]>): T[] {
+export function arrayAnswer<T>(reply: FastifyReply, a: Answer<T[]>): T[] | FastifyReply {
   if (a.staleAgeMs !== undefined) {
     reply.header('x-data-stale', 'true');
     reply.header('age', String(Math.floor(a.staleAgeMs / 1000)));
   }
+  // The answer as serialised when it was computed: a 10,000-POP heatmap (1.5 MB) is
+  // not serialised again for every client that asks for it.
+  if (a.json !== undefined) return reply.type('application/json; charset=utf-8').send(a.json);
   return a.value;
 }
