@@ -56,7 +56,9 @@ describe('cross-origin requests', () => {
     // InfluxDB clients and curl send no Origin; the dashboard sends its own.
     assert.equal((await post(url, '/write?precision=ms', body)).status, 204);
     assert.equal((await post(url, '/write?precision=ms', body, { origin: url, 'sec-fetch-site': 'same-origin' })).status, 204);
-    assert.equal(await samples(url), 2);
+    // Behind a proxy that rewrites Host but says what it was.
+    assert.equal((await post(url, '/write?precision=ms', body, { origin: 'https://monitor.example', 'x-forwarded-host': 'monitor.example' })).status, 204);
+    assert.equal(await samples(url), 3);
 
     // Reads stay readable by anyone (curl, Grafana's backend), but no browser page elsewhere gets CORS headers.
     const read = await fetch(`${url}/api/functions`, { headers: { origin: EVIL } });

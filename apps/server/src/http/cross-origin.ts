@@ -36,14 +36,22 @@ export async function registerCrossOrigin(app: FastifyInstance, opts: CrossOrigi
     maxAge: 600,
   });
 
-  /** Same origin: the Origin names the host the request was sent to (or PUBLIC_URL). */
+  /**
+   * Same origin: the Origin names the host the request was sent to, as the Host header
+   * or a proxy's X-Forwarded-Host says (a page elsewhere cannot add that header to a
+   * request without a CORS preflight, which is refused), or PUBLIC_URL.
+   */
   function sameOrigin(req: FastifyRequest, origin: string): boolean {
     if (own.has(origin)) return true;
+    let host: string;
     try {
-      return new URL(origin).host === req.headers.host;
+      host = new URL(origin).host;
     } catch {
       return false;
     }
+    const forwarded = req.headers['x-forwarded-host'];
+    const forwardedHost = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    return host === req.headers.host || host === forwardedHost;
   }
 
   app.addHook('onRequest', async (req) => {
