@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Answer } from '../../cache/cached-queries.ts';
 
-export const WindowQuery = Type.Optional(Type.String({ description: 'duration like 5m, 1h (10s to 7d)', default: '5m' }));
+export const WindowQuery = Type.Optional(Type.String({ description: 'duration like 5m, 1h (10s to 7d), answered as the nearest canonical window (see README)', default: '5m', maxLength: 32 }));
 /**
  * Names (functions, POP codes) come from line-protocol tags, which cannot hold control
  * characters: one in a query is refused with 400 before it reaches a store (a newline
