@@ -8,7 +8,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { FUNCTIONS, POPS, findPop } from '@edgeworker/pops';
 import { redact, type Config } from './config.ts';
 import type { Bus } from './events.ts';
@@ -16,6 +16,8 @@ import { createCluster, type Cluster } from './cluster/cluster.ts';
 import { registerErrorHandler } from './http/errors.ts';
 import { createTokenGuard } from './http/auth.ts';
 import { registerWeb } from './http/web.ts';
+import { registerCrossOrigin } from './http/cross-origin.ts';
+import { echoRequestId, redactUrl, REDACT_PATHS, requestId, serializeRequest } from './http/request-identity.ts';
 import { createIngestService, type IngestService } from './ingest/ingest-service.ts';
 import { ingestRoutes } from './ingest/routes.ts';
 import { createQueryService, type QueryService } from './query/query-service.ts';
@@ -60,6 +62,8 @@ export const VERSION = '0.1.0';
 export interface AppOverrides {
   /** Clock in epoch ms; tests pin it. */
   now?: () => number;
+  /** Where the log goes (stdout by default); tests read it. */
+  logDestination?: DestinationStream;
 }
 
 export interface Services {
@@ -90,15 +94,21 @@ export type App = FastifyInstance & { services: Services };
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const now = overrides.now ?? Date.now;
   const startedAt = now();
-  const log = pino({ level: config.logLevel });
+  // Tokens and credentials never reach the log (see http/request-identity.ts).
+  const log = pino({ level: config.logLevel, redact: REDACT_PATHS, serializers: { req: serializeRequest } }, overrides.logDestination);
+  const { requestTimeoutMs, headersTimeoutMs } = config.hardening;
   const app = Fastify({
     // Fastify types its logger loosely; the services keep pino's own type.
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     // The dashboard polls; one info line per request would drown the log. Requests are logged at debug below.
     logController: new LogController({ disableRequestLogging: true }),
-    // Load balancers and proxies set request ids; keep theirs when present.
-    requestIdHeader: 'x-request-id',
+    // Load balancers and proxies set request ids; keep theirs when they look like one.
+    requestIdHeader: false,
+    genReqId: requestId,
+    // A client that trickles its headers or body is dropped (checked every second).
+    requestTimeout: requestTimeoutMs,
+    http: { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (config.ignoredVariables.length > 0) {
@@ -118,7 +128,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const cluster = createCluster(config, log);
   const bus = cluster.bus;
   // Query results: in memory, or shared in Redis; also the last-good answers while the store is down.
-  const cache = cluster.cache(createMemoryCache({ now }));
+  const cache = cluster.cache(createMemoryCache({ now, maxBytes: config.hardening.cacheMaxBytes, maxEntryBytes: config.hardening.cacheMaxEntryBytes }));
   // Links in notifications go to PUBLIC_URL, else to this server's own address (known once it listens).
   const notifier = createNotifier(config.notify, {
     log: log.child({ module: 'notify' }),
@@ -168,9 +178,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     log: log.child({ module: 'cache' }),
     onOutcome: (outcome) => metrics.cacheAnswers.inc({ outcome }),
   });
-  const defaultWindowMs = parseWindow(config.query.defaultWindow);
+  const defaultWindow = parseWindow(config.query.defaultWindow);
   const hub = createLiveHub({
-    computeOverview: () => cached.overview(defaultWindowMs, config.query.defaultWindow).then(withStale),
+    computeOverview: () => cached.overview(defaultWindow.ms, defaultWindow.label).then(withStale),
     coalesceMs: config.live.coalesceMs,
     pingIntervalMs: config.live.pingIntervalMs,
     maxBufferedBytes: config.live.maxBufferedBytes,
@@ -208,13 +218,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       try {
         await store.ping();
       } catch (err) {
-        return { status: 'down', kind: store.kind, error: (err as Error).message, circuit: store.breaker() };
+        return { status: 'down', kind: store.kind, error: (err as Error).message, circuit: store.breaker(), writeCircuit: store.breakers().writes.state };
       }
       const latest = await store.latestSampleNs();
       return {
         status: 'ok',
         kind: store.kind,
         circuit: store.breaker().state,
+        writeCircuit: store.breakers().writes.state,
         latencyMs: now() - t,
         latestSampleAt: latest === null ? null : new Date(Number(latest / 1_000_000n)).toISOString(),
       };
@@ -257,7 +268,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // HTTP, in order: errors, docs, transport plugins, routes, then the dashboard.
   registerErrorHandler(app);
   app.addHook('onResponse', async (req, reply) => {
-    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
+    req.log.debug({ method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
     metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
@@ -272,13 +283,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     openapi: { info: { title: 'EdgeWorker Monitor API', version: VERSION } },
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  // After the WebSocket plugin: its onRequest hook must mark a handshake first, so a refused one is closed.
+  echoRequestId(app);
+  await registerCrossOrigin(app, { allowed: config.hardening.corsOrigins, ownOrigins: config.notify.publicUrl ? [new URL(config.notify.publicUrl).origin] : [] });
 
   const guard = createTokenGuard(config.apiToken);
-  const defaultWindow = config.query.defaultWindow;
   await app.register(ingestRoutes, { ingest, maxBodyBytes: config.ingest.maxBodyBytes, guard });
-  await app.register(overviewRoute, { query: cached, defaultWindow });
-  await app.register(heatmapRoute, { query: cached, defaultWindow });
-  await app.register(popsRoutes, { query: cached, defaultWindow });
+  await app.register(overviewRoute, { query: cached, defaultWindow: config.query.defaultWindow });
+  await app.register(heatmapRoute, { query: cached, defaultWindow: config.query.defaultWindow });
+  await app.register(popsRoutes, { query: cached, defaultWindow: config.query.defaultWindow });
   await app.register(timeseriesRoute, { query: cached, now, maxPoints: config.query.maxPoints });
   await app.register(functionsRoute, { query: cached });
   await app.register(liveRoutes, { hub });

@@ -43,8 +43,23 @@ export interface Config {
     backfillMs: number;
   };
   webDistDir: string;
+  /** Hostile-input limits (issue 15): the query cache's size, HTTP timeouts, cross-origin access. */
+  hardening: HardeningConfig;
   /** Variables that are set but have no effect with the chosen stores (warned about at start). */
   ignoredVariables: string[];
+}
+
+export interface HardeningConfig {
+  /** Bytes the query cache keeps in memory (JSON length of the answers), CACHE_MAX_BYTES. */
+  cacheMaxBytes: number;
+  /** Largest answer the cache keeps (memory and Redis), CACHE_MAX_ENTRY_BYTES. */
+  cacheMaxEntryBytes: number;
+  /** Whole request, headers and body, must arrive within this (HTTP_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** Request headers must arrive within this (HTTP_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** Browser origins allowed to call the API cross-origin (CORS_ORIGINS); `*` any; empty: none. */
+  corsOrigins: string[] | '*';
 }
 
 export interface InfluxConfig {
@@ -190,6 +205,7 @@ export function loadConfig(env: Env = {}): Config {
       backfillMs: r.duration('GENERATOR_BACKFILL', '0s'),
     },
     webDistDir: r.path('WEB_DIST_DIR', resolve(REPO_ROOT, 'apps/web/dist')),
+    hardening: readHardening(r),
     ignoredVariables,
   };
 }
@@ -198,13 +214,52 @@ const INFLUX_VARIABLES = [
   'INFLUX_URL', 'INFLUX_DB', 'INFLUX_TOKEN', 'INFLUX_USERNAME', 'INFLUX_PASSWORD', 'INFLUX_TIMEOUT_MS',
   'INFLUX_ROLLUPS', 'INFLUX_ROLLUP_INTERVAL', 'INFLUX_ROLLUP_LOOKBACK', 'INFLUX_ROLLUP_RAW_MAX',
 ];
+function readHardening(r: Reader): HardeningConfig {
+  const cacheMaxBytes = r.int('CACHE_MAX_BYTES', 64 * 1024 * 1024, { min: 64 * 1024 });
+  const cacheMaxEntryBytes = r.int('CACHE_MAX_ENTRY_BYTES', Math.min(8 * 1024 * 1024, cacheMaxBytes), { min: 1024, max: cacheMaxBytes });
+  const requestTimeoutMs = r.int('HTTP_REQUEST_TIMEOUT_MS', 30_000, { min: 1000, max: 3_600_000 });
+  const headersTimeoutMs = r.int('HTTP_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs), { min: 500, max: requestTimeoutMs });
+  const cors = r.raw('CORS_ORIGINS');
+  let corsOrigins: string[] | '*' = [];
+  if (cors === '*') corsOrigins = '*';
+  else if (cors !== undefined) {
+    corsOrigins = cors.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const o of corsOrigins) {
+      let u: URL | undefined;
+      try {
+        u = new URL(o);
+      } catch {
+        // reported below
+      }
+      if (!u || !['http:', 'https:'].includes(u.protocol) || u.origin !== o) {
+        throw new ConfigError(`CORS_ORIGINS contains ${o}, which is not an origin: expected a comma-separated list like https://grafana.example.com,http://localhost:3000 (scheme, host, port; no path), or *`);
+      }
+    }
+  }
+  return { cacheMaxBytes, cacheMaxEntryBytes, requestTimeoutMs, headersTimeoutMs, corsOrigins };
+}
+
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
 function readInflux(r: Reader): InfluxConfig {
-  const url = r.url('INFLUX_URL', ['http:', 'https:'], { required: 'METRICS_STORE=influxdb' })!;
+  const given = r.url('INFLUX_URL', ['http:', 'https:'], { required: 'METRICS_STORE=influxdb' })!;
   const token = r.raw('INFLUX_TOKEN');
-  const username = r.raw('INFLUX_USERNAME');
-  const password = r.raw('INFLUX_PASSWORD');
+  let username = r.raw('INFLUX_USERNAME');
+  let password = r.raw('INFLUX_PASSWORD');
+  // Credentials in the URL (http://user:password@host) become basic auth and leave the
+  // URL, which is then safe to name in logs, errors, /health and cache key namespaces.
+  const u = new URL(given);
+  let url = given;
+  if (u.username || u.password) {
+    if (token || username !== undefined || password !== undefined) {
+      throw new ConfigError('INFLUX_URL carries user:password and INFLUX_TOKEN or INFLUX_USERNAME/INFLUX_PASSWORD is set too: give the credentials once');
+    }
+    username = decodeURIComponent(u.username);
+    password = decodeURIComponent(u.password);
+    u.username = '';
+    u.password = '';
+    url = u.toString();
+  }
   if (token && (username || password)) {
     throw new ConfigError('INFLUX_TOKEN and INFLUX_USERNAME/INFLUX_PASSWORD are both set: use a token (2.x/3.x) or basic auth (1.x), not both');
   }
@@ -362,9 +417,13 @@ class Reader {
   }
 }
 
-/** Keeps passwords in URLs out of error messages and logs. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+/**
+ * Keeps passwords in URLs out of error messages, logs and /health: every
+ * `scheme://user:secret@` (or `://:secret@`, as Redis URLs carry one) in the text
+ * becomes `scheme://user:***@`.
+ */
+export function redact(text: string): string {
+  return text.replace(/\/\/([^\s:/@]*):[^\s@/]*@/g, '//$1:***@');
 }
 
 function describeRange(r: { min?: number; max?: number }): string {

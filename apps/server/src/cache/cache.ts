@@ -10,6 +10,12 @@ export interface CacheEntry<T> {
   version: number;
   /** Epoch ms when the value was computed. */
   computedAt: number;
+  /**
+   * The value as UTF-8 JSON, made once when it was computed, so answering it again
+   * costs no serialisation and sizing it in the cache is exact. Kept by the memory
+   * cache; the Redis cache stores it as the entry's value and does not hand it back.
+   */
+  json?: Buffer;
 }
 
 export interface Cache {

@@ -23,6 +23,8 @@ export interface Answer<T> {
   value: T;
   /** Set when the value is a last-good answer served because the store failed. */
   staleAgeMs?: number;
+  /** The value as UTF-8 JSON, when it is at hand: routes answering the value as it is send this. */
+  json?: Buffer;
 }
 
 export interface CachedQueriesOptions {
@@ -42,6 +44,16 @@ export type CachedQueries = ReturnType<typeof createCachedQueries>;
 /** Client errors (unknown POP, bad range) are answers, not outages: they are never replaced by a stale value. */
 function isClientError(err: unknown): boolean {
   return err instanceof AppError && err.statusCode < 500;
+}
+
+/**
+ * One cache key from its parts, each percent-encoded so a part cannot carry the
+ * separator: POP `FRA:Y` with function `ssr` and POP `FRA` with function `Y:ssr`
+ * were the same key once. An absent part (no function filter) is empty, which no
+ * real value is (names have at least one character).
+ */
+export function cacheKey(...parts: Array<string | number | undefined>): string {
+  return parts.map((p) => (p === undefined ? '' : encodeURIComponent(String(p)))).join(':');
 }
 
 export function createCachedQueries(opts: CachedQueriesOptions) {
@@ -78,7 +90,8 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
         throw err;
       }
       failing.delete(key);
-      const entry: CacheEntry<T> = { value, version, computedAt: now() };
+      // Serialised once here: the cache sizes it by this, and every answer of it sends it as is.
+      const entry: CacheEntry<T> = { value, version, computedAt: now(), json: Buffer.from(JSON.stringify(value)) };
       await safe(async () => {
         // A one-off key (an exact time range) only needs to live through revalidation.
         await opts.cache.set(key, entry, lastGoodKey === key ? lastGoodMs : revalidateMs * 2);
@@ -99,31 +112,35 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
       const age = now() - cached.computedAt;
       if (age < freshMs) {
         outcome('hit');
-        return { value: cached.value };
+        return { value: cached.value, json: cached.json };
       }
       if (age < revalidateMs && !failing.has(key)) {
         outcome('revalidate');
         computeOnce(key, lastGoodKey, compute).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
-        return { value: cached.value };
+        return { value: cached.value, json: cached.json };
       }
     }
     try {
       const entry = await computeOnce(key, lastGoodKey, compute);
       outcome('miss');
-      return { value: entry.value };
+      return { value: entry.value, json: entry.json };
     } catch (err) {
       if (isClientError(err)) throw err;
       const last = cached ?? (await safe(() => opts.cache.get<T>(lastGoodKey), undefined));
       if (last) {
         outcome('stale');
         opts.log?.warn({ err: (err as Error).message, key, ageMs: now() - last.computedAt }, 'store failed; answering the last good result, marked stale');
-        return { value: last.value, staleAgeMs: Math.max(0, now() - last.computedAt) };
+        return { value: last.value, staleAgeMs: Math.max(0, now() - last.computedAt), json: last.json };
       }
       outcome('error');
+      // The store's own error stays out of the body (it can name hosts and internals);
+      // the error handler logs it as the cause under the request id.
       throw new AppError(
         'store_unavailable',
-        `the metrics store cannot answer and there is no earlier result to fall back on (${(err as Error).message}); see /health, and retry once the store is back`,
+        'the metrics store cannot answer and there is no earlier result to fall back on; see /health, and retry once the store is back',
         503,
+        {},
+        { cause: err },
       );
     }
   }
@@ -131,19 +148,19 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
   const q = opts.query;
   return {
     overview: (windowMs: number, label: string, fn?: string): Promise<Answer<Overview>> =>
-      answer(`overview:${windowMs}:${fn ?? ''}`, () => q.overview(windowMs, label, fn)),
+      answer(cacheKey('overview', windowMs, fn), () => q.overview(windowMs, label, fn)),
     heatmap: (windowMs: number, fn?: string): Promise<Answer<HeatmapEntry[]>> =>
-      answer(`heatmap:${windowMs}:${fn ?? ''}`, () => q.heatmap(windowMs, fn)),
+      answer(cacheKey('heatmap', windowMs, fn), () => q.heatmap(windowMs, fn)),
     pops: (): Promise<Answer<Pop[]>> => answer('pops', () => q.knownPops()),
     popDetail: (code: string, windowMs: number, label: string): Promise<Answer<PopDetail>> =>
-      answer(`pop:${code.toUpperCase()}:${windowMs}`, () => q.popDetail(code, windowMs, label)),
+      answer(cacheKey('pop', code.toUpperCase(), windowMs), () => q.popDetail(code, windowMs, label)),
     // Ranges ending "now" differ on every call: the exact range is the cache key, and
     // the last good answer is kept per (POP, function, step, span) for outages.
     timeseries: (code: string, fromMs: number, toMs: number, stepMs: number, fn?: string): Promise<Answer<Timeseries>> =>
       answer(
-        `ts:${code.toUpperCase()}:${fn ?? ''}:${stepMs}:${fromMs}:${toMs}`,
+        cacheKey('ts', code.toUpperCase(), fn, stepMs, fromMs, toMs),
         () => q.timeseries(code, fromMs, toMs, stepMs, fn),
-        `ts-last:${code.toUpperCase()}:${fn ?? ''}:${stepMs}:${toMs - fromMs}`,
+        cacheKey('ts-last', code.toUpperCase(), fn, stepMs, toMs - fromMs),
       ),
     functions: (): Promise<Answer<FunctionInfo[]>> => answer('functions', () => q.functions()),
   };

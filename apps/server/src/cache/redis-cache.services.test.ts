@@ -95,4 +95,23 @@ describe('Redis cache against a real redis-server', () => {
     assert.equal(keys.length, 1);
     assert.equal(await raw.get(keys[0]!), String(before + 1), 'the counter in Redis itself');
   });
+
+  it('stores a precomputed body as the value, and no entry larger than maxEntryBytes (issue 15: H1)', async (t) => {
+    const redis = await startRedisServer(t);
+    const fallback = createMemoryCache({ maxEntryBytes: 2000 });
+    const cache = createRedisCache({ url: redis.url, namespace: 'bytes', fallback, log, maxReconnectDelayMs: 200, maxEntryBytes: 2000 });
+    t.after(() => cache.close());
+    await waitFor(() => cache.health().status === 'ok', 5000, 'the cache to reach Redis');
+    const value = [{ popCode: 'FRA', coldStartTime: 101.5 }];
+    await cache.set('heatmap', { ...entry(value, 3), json: Buffer.from(JSON.stringify(value)) }, 60_000);
+    assert.deepEqual(await cache.get('heatmap'), entry(value, 3), 'the same entry back, without the body');
+    const raw = new Redis(redis.url);
+    t.after(() => raw.disconnect());
+    const [key] = await raw.keys('*:e:heatmap');
+    assert.deepEqual(JSON.parse((await raw.get(key!))!), entry(value, 3));
+    const big = ['x'.repeat(5000)];
+    await cache.set('heatmap', entry(big, 4), 60_000);
+    assert.equal(await raw.exists(key!), 0, 'too big: not stored, and the older copy is gone');
+    assert.equal(await cache.get('heatmap'), undefined);
+  });
 });

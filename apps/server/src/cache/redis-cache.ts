@@ -17,10 +17,16 @@
  *   pass for fresh under the other's counter.
  * - Redis back: the version is bumped once (data may have landed while this replica
  *   could not bump it) before Redis entries are trusted again.
+ * - Bytes: an entry whose JSON exceeds `maxEntryBytes` is not stored (nor in the
+ *   fallback, which has its own byte bound). Every entry has a TTL, so with Redis's
+ *   `maxmemory` and a `volatile-lru` policy Redis bounds the total and never evicts
+ *   the version counter; the cache keys themselves are few (windows are snapped to
+ *   a canonical set, see query/params.ts).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Cache, CacheEntry } from './cache.ts';
+import { DEFAULT_CACHE_MAX_ENTRY_BYTES } from './memory-cache.ts';
 import { closeRedisConnection, createRedisConnection } from '../cluster/redis-connection.ts';
 
 export interface RedisCacheOptions {
@@ -31,6 +37,8 @@ export interface RedisCacheOptions {
   fallback: Cache;
   log: Logger;
   keyPrefix?: string;
+  /** Largest entry (JSON length) stored in Redis. */
+  maxEntryBytes?: number;
   maxReconnectDelayMs?: number;
   commandTimeoutMs?: number;
   now?: () => number;
@@ -58,6 +66,7 @@ export function createRedisCache(opts: RedisCacheOptions): RedisCache {
   const versionKey = `${base}version`;
   const entryKey = (key: string) => `${base}e:${key}`;
   const fallback = opts.fallback;
+  const maxEntryBytes = opts.maxEntryBytes ?? DEFAULT_CACHE_MAX_ENTRY_BYTES;
   const redis: Redis = createRedisConnection({
     url: opts.url,
     name: 'cache',
@@ -127,7 +136,12 @@ export function createRedisCache(opts: RedisCacheOptions): RedisCache {
       if (entry.version < 0 || entry.version >= DEGRADED_VERSION_BASE) return;
       await withRedis(
         async () => {
-          await redis.set(entryKey(key), JSON.stringify(entry), 'PX', Math.max(1, Math.round(ttlMs)));
+          // The value's JSON, made once when it was computed, goes in as it is.
+          const value = entry.json ? entry.json.toString('utf8') : JSON.stringify(entry.value);
+          const text = `{"version":${entry.version},"computedAt":${entry.computedAt},"value":${value}}`;
+          // Too big to share: drop an older copy too, so it is not served in its place.
+          if (text.length > maxEntryBytes) await redis.del(entryKey(key));
+          else await redis.set(entryKey(key), text, 'PX', Math.max(1, Math.round(ttlMs)));
         },
         async () => {},
       );

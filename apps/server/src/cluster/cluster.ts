@@ -76,7 +76,7 @@ export function createCluster(config: Config, log: Logger): Cluster {
     bus,
     leadership,
     cache(memory) {
-      redisCache = createRedisCache({ url, namespace: cacheNamespace(config), fallback: memory, log: clusterLog.child({ part: 'cache' }) });
+      redisCache = createRedisCache({ url, namespace: cacheNamespace(config), fallback: memory, maxEntryBytes: config.hardening.cacheMaxEntryBytes, log: clusterLog.child({ part: 'cache' }) });
       return redisCache;
     },
     registerHealth(health) {

@@ -40,7 +40,7 @@ export const detectorRoutes: FastifyPluginAsyncTypebox<DetectorRoutesOptions> = 
       req.log.error({ err }, 'detector pass failed');
       throw new AppError(
         'detector_failed',
-        `the detection pass failed: ${(err as Error).message}; check /health (metricsStore, alertStore) and retry`,
+        `the detection pass failed; check /health (metricsStore, alertStore) and retry (the server log has the error under requestId ${req.id})`,
         503,
       );
     }

@@ -2,6 +2,8 @@
  * Per-component health. Each component registers a check; /health runs them all
  * (each with a time limit) and answers 503 when a required one is down.
  */
+import { redact } from '../config.ts';
+
 export type ComponentState = 'ok' | 'degraded' | 'down' | 'off' | 'not_configured';
 
 export interface ComponentHealth {
@@ -49,7 +51,8 @@ export function createHealthRegistry() {
         if (h.status === 'down' && c.required) status = 'down';
         else if ((h.status === 'down' || h.status === 'degraded') && status === 'ok') status = 'degraded';
       }
-      return { status, components };
+      // /health needs no token: no password in a URL inside an error may reach it.
+      return JSON.parse(redact(JSON.stringify({ status, components }))) as { status: typeof status; components: typeof components };
     },
   };
 }

@@ -11,8 +11,10 @@ export class AppError extends Error {
     message: string,
     readonly statusCode = 400,
     readonly details: Record<string, unknown> = {},
+    /** `cause`: what went wrong underneath (a store error); logged, never sent. */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'AppError';
   }
 }
@@ -28,7 +30,7 @@ export function registerErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const requestId = String(request.id);
     if (error instanceof AppError) {
-      if (error.statusCode >= 500) request.log.error({ err: error }, error.message);
+      if (error.statusCode >= 500) request.log.error({ err: error, cause: error.cause }, error.message);
       return reply.status(error.statusCode).send({ code: error.code, message: error.message, requestId, ...error.details });
     }
     if ('validation' in error && error.validation) {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { createDuckDbMetricsStore } from './duckdb/duckdb-metrics-store.ts';
 import { BreakerOpenError, createResilientMetricsStore, type BreakerState } from './resilient-metrics-store.ts';
 import { sample } from './metrics-store.contract.ts';
+import { wrapMetricsStore } from './metrics-store.ts';
+import { InfluxError } from './influxdb/influx-client.ts';
 import { switchable } from '../testing/switchable-store.ts';
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }) {
@@ -53,7 +55,7 @@ describe('resilient metrics store (circuit breaker)', () => {
     await assert.rejects(store.ping(), /next reconnection attempt in 1 ms/);
     advance(1);
     inner.down = false;
-    await store.write([sample({ t: 1000, v: 5 })]);
+    await store.latestSampleNs();
     assert.equal(store.breaker().state, 'closed');
     assert.deepEqual(states, ['open', 'half_open', 'open', 'half_open', 'closed']);
     assert.equal(store.breaker().consecutiveFailures, 0);
@@ -69,5 +71,41 @@ describe('resilient metrics store (circuit breaker)', () => {
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => store.latestSampleNs()));
     assert.ok(results.every((r) => r.status === 'fulfilled'));
     assert.equal(inner.calls - before, 11, 'one ping, then the ten calls');
+  });
+
+  it('keeps failing queries from refusing writes: reads and writes have their own breaker', async (t) => {
+    // A real store whose queries time out (as a heavy InfluxDB query does) while writes still land.
+    let clock = 1_000_000;
+    const real = await createDuckDbMetricsStore({ path: ':memory:' });
+    const slowQueries = wrapMetricsStore(real, (name, fn) => async (...args) => {
+      if (name === 'summarize') throw new InfluxError('timeout', 'InfluxDB did not answer a query within 5000 ms');
+      return fn(...args);
+    });
+    const store = createResilientMetricsStore(slowQueries, { failureThreshold: 3, now: () => clock });
+    t.after(() => store.close());
+    for (let i = 0; i < 5; i++) await assert.rejects(store.summarize({ fromNs: 0n, toNs: 1n }));
+    assert.equal(store.breakers().reads.state, 'open');
+    await store.write([sample({ t: 1000, v: 5 })]);
+    assert.equal(store.breakers().writes.state, 'closed');
+    clock += 60_000;
+    assert.equal(await store.latestSampleNs(), 1000n * 1_000_000n, 'the read breaker recovers through its probe');
+  });
+
+  it('does not count a statement the store rejects as malformed: that is not an outage', async (t) => {
+    const real = await createDuckDbMetricsStore({ path: ':memory:' });
+    let calls = 0;
+    const rejecting = wrapMetricsStore(real, (name, fn) => async (...args) => {
+      if (name === 'timeseries') {
+        calls++;
+        throw new InfluxError('query', 'InfluxDB rejected a query: error parsing query: found \\n, expected identifier');
+      }
+      return fn(...args);
+    });
+    const store = createResilientMetricsStore(rejecting, { failureThreshold: 3 });
+    t.after(() => store.close());
+    for (let i = 0; i < 10; i++) await assert.rejects(store.timeseries('FRA', { fromNs: 0n, toNs: 1n }, 1000), /rejected a query/);
+    assert.equal(calls, 10, 'every call reached the store: nothing failed fast');
+    assert.equal(store.breaker().state, 'closed');
+    assert.equal(store.breaker().consecutiveFailures, 0);
   });
 });

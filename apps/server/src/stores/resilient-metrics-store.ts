@@ -1,5 +1,5 @@
 /**
- * Wraps any MetricsStore with a circuit breaker, so an unreachable store costs a
+ * Wraps any MetricsStore with circuit breakers, so an unreachable store costs a
  * fast, clear failure instead of a pile of requests each waiting for its timeout.
  *
  * closed ──(N consecutive failures)──▶ open ──(backoff elapsed)──▶ half-open
@@ -9,11 +9,18 @@
  * While open, calls fail at once with BreakerOpenError (the cached queries then answer
  * last-good results, the generator's buffered writer keeps its samples). Probes use
  * exponential backoff with full jitter; recovery needs no restart.
+ *
+ * Two breakers, one for reads and one for writes: queries anyone can send must not be
+ * able to refuse the writes of token holders (a slow or failing query opens the read
+ * breaker only; a store that is really gone fails both within a few calls). And only
+ * outages count: a statement the store rejects as malformed (InfluxDB's 4xx, DuckDB's
+ * conversion or binder errors) says nothing about the store's health.
  */
 import type { Logger } from 'pino';
 import { wrapMetricsStore, type MetricsStore } from './metrics-store.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
+export type BreakerSide = 'reads' | 'writes';
 
 export class BreakerOpenError extends Error {
   override name = 'BreakerOpenError';
@@ -27,7 +34,7 @@ export interface BreakerOptions {
   now?: () => number;
   random?: () => number;
   log?: Logger;
-  onStateChange?: (state: BreakerState) => void;
+  onStateChange?: (state: BreakerState, side: BreakerSide) => void;
 }
 
 export interface BreakerStatus {
@@ -41,10 +48,37 @@ export interface BreakerStatus {
 }
 
 export interface ResilientMetricsStore extends MetricsStore {
+  /** The read breaker (queries, pings): what /health reports as `circuit`. */
   breaker(): BreakerStatus;
+  /** Both breakers. */
+  breakers(): Record<BreakerSide, BreakerStatus>;
+}
+
+/** DuckDB's error classes that mean "this statement is wrong", not "the store is unwell". */
+const DUCKDB_STATEMENT_ERROR = /^(Conversion|Invalid Input|Out of Range|Binder|Parser|Constraint|Not implemented) Error/;
+
+/**
+ * Whether a failure says the store is unavailable. InfluxDB's client marks a rejected
+ * statement `kind: 'query'` (a 4xx or an error inside a 200 answer); DuckDB names its
+ * error classes at the start of the message.
+ */
+export function isOutage(err: unknown): boolean {
+  if ((err as { kind?: unknown } | null)?.kind === 'query') return false;
+  const message = (err as Error | null)?.message ?? '';
+  return !DUCKDB_STATEMENT_ERROR.test(message);
 }
 
 export function createResilientMetricsStore(inner: MetricsStore, opts: BreakerOptions = {}): ResilientMetricsStore {
+  const reads = createBreaker(inner, 'reads', opts);
+  const writes = createBreaker(inner, 'writes', opts);
+  // /health pings through the read breaker too: it reports "down" while open and is itself a probe.
+  return Object.assign(wrapMetricsStore(inner, (name, fn) => (name === 'write' ? writes.guard(fn) : reads.guard(fn))), {
+    breaker: () => reads.status(),
+    breakers: () => ({ reads: reads.status(), writes: writes.status() }),
+  });
+}
+
+function createBreaker(inner: MetricsStore, side: BreakerSide, opts: BreakerOptions) {
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
   const threshold = opts.failureThreshold ?? 3;
@@ -62,9 +96,12 @@ export function createResilientMetricsStore(inner: MetricsStore, opts: BreakerOp
     if (next === state) return;
     state = next;
     since = now();
-    opts.onStateChange?.(next);
-    if (next === 'open') opts.log?.error({ failures, lastError, nextProbeAt }, `metrics store (${inner.kind}) unreachable: circuit open, answering from last good results`);
-    if (next === 'closed') opts.log?.info({ kind: inner.kind }, 'metrics store reachable again: circuit closed');
+    opts.onStateChange?.(next, side);
+    if (next === 'open') {
+      const doing = side === 'reads' ? 'answering from last good results' : 'refusing writes with 503 (clients retry)';
+      opts.log?.error({ side, failures, lastError, nextProbeAt }, `metrics store (${inner.kind}) unreachable for ${side}: circuit open, ${doing}`);
+    }
+    if (next === 'closed') opts.log?.info({ side, kind: inner.kind }, `metrics store reachable again for ${side}: circuit closed`);
   }
 
   function open() {
@@ -115,14 +152,15 @@ export function createResilientMetricsStore(inner: MetricsStore, opts: BreakerOp
         if (failures > 0) succeeded();
         return r;
       } catch (err) {
-        failed(err);
+        // A rejected statement got an answer: the store is there, so it breaks no streak either way.
+        if (isOutage(err)) failed(err);
         throw err;
       }
     };
   }
 
-  // /health pings through the breaker too: it reports "down" while open and is itself a probe.
-  return Object.assign(wrapMetricsStore(inner, (_name, fn) => guard(fn)), {
-    breaker: (): BreakerStatus => ({ state, consecutiveFailures: failures, lastError, since, nextProbeAt }),
-  });
+  return {
+    guard,
+    status: (): BreakerStatus => ({ state, consecutiveFailures: failures, lastError, since, nextProbeAt }),
+  };
 }

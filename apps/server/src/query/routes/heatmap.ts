@@ -13,5 +13,10 @@ export const heatmapRoute: FastifyPluginAsyncTypebox<{ query: CachedQueries; def
       querystring: Type.Object({ window: WindowQuery, function: FunctionQuery }),
       response: { 200: Type.Array(HeatmapEntry), 400: ErrorBody, 503: ErrorBody },
     },
-  }, async (req, reply) => arrayAnswer(reply, await opts.query.heatmap(parseWindow(req.query.window ?? opts.defaultWindow), req.query.function)));
+  }, async (req, reply) => {
+    const window = parseWindow(req.query.window ?? opts.defaultWindow);
+    // The array has no field for it: the window actually answered (see CANONICAL_WINDOWS) is a header.
+    reply.header('x-window', window.label);
+    return arrayAnswer(reply, await opts.query.heatmap(window.ms, req.query.function));
+  });
 };

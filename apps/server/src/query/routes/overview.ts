@@ -14,7 +14,7 @@ export const overviewRoute: FastifyPluginAsyncTypebox<{ query: CachedQueries; de
       response: { 200: Overview, 400: ErrorBody, 503: ErrorBody },
     },
   }, async (req) => {
-    const label = req.query.window ?? opts.defaultWindow;
-    return withStale(await opts.query.overview(parseWindow(label), label, req.query.function));
+    const window = parseWindow(req.query.window ?? opts.defaultWindow);
+    return withStale(await opts.query.overview(window.ms, window.label, req.query.function));
   });
 };

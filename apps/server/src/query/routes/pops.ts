@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { ErrorBody, Pop, PopDetail } from '@edgeworker/schema';
 import type { CachedQueries } from '../../cache/cached-queries.ts';
 import { parseWindow } from '../params.ts';
-import { arrayAnswer, WindowQuery, withStale } from './common.ts';
+import { arrayAnswer, PopCodeParam, WindowQuery, withStale } from './common.ts';
 
 export const popsRoutes: FastifyPluginAsyncTypebox<{ query: CachedQueries; defaultWindow: string }> = async (app, opts) => {
   app.get('/api/pops', {
@@ -18,12 +18,12 @@ export const popsRoutes: FastifyPluginAsyncTypebox<{ query: CachedQueries; defau
     schema: {
       summary: 'One POP with its statistics over a window, overall and per function',
       tags: ['query'],
-      params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) }),
+      params: PopCodeParam,
       querystring: Type.Object({ window: WindowQuery }),
       response: { 200: PopDetail, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
     },
   }, async (req) => {
-    const label = req.query.window ?? opts.defaultWindow;
-    return withStale(await opts.query.popDetail(req.params.code, parseWindow(label), label));
+    const window = parseWindow(req.query.window ?? opts.defaultWindow);
+    return withStale(await opts.query.popDetail(req.params.code, window.ms, window.label));
   });
 };

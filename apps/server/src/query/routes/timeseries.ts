@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { ErrorBody, Timeseries } from '@edgeworker/schema';
 import type { CachedQueries } from '../../cache/cached-queries.ts';
 import { chooseStep, parseInstant, parseStep } from '../params.ts';
-import { FunctionQuery, withStale } from './common.ts';
+import { FunctionQuery, PopCodeParam, withStale } from './common.ts';
 
 const DEFAULT_RANGE_MS = 3_600_000;
 const AUTO_STEP_POINTS = 360;
@@ -14,11 +14,11 @@ export const timeseriesRoute: FastifyPluginAsyncTypebox<{ query: CachedQueries; 
       summary: 'Mean, p50, p95, p99 and sample count per step for one POP',
       description: `from/to: RFC 3339 or epoch ms (default: the last hour). step: e.g. 10s, 1m (default: about ${AUTO_STEP_POINTS} points). A range/step giving more than ${opts.maxPoints} points is refused with 400.`,
       tags: ['query'],
-      params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) }),
+      params: PopCodeParam,
       querystring: Type.Object({
-        from: Type.Optional(Type.String()),
-        to: Type.Optional(Type.String()),
-        step: Type.Optional(Type.String()),
+        from: Type.Optional(Type.String({ maxLength: 64 })),
+        to: Type.Optional(Type.String({ maxLength: 64 })),
+        step: Type.Optional(Type.String({ maxLength: 32 })),
         function: FunctionQuery,
       }),
       response: { 200: Timeseries, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },

@@ -145,12 +145,16 @@ export function createInfluxClient(opts: InfluxClientOptions): InfluxClient {
   };
 }
 
-/** InfluxQL identifier in double quotes. */
+/** InfluxQL identifier in double quotes (the same escapes as a string, see quoteString). */
 export function quoteIdent(name: string): string {
-  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** InfluxQL string literal in single quotes. */
+/**
+ * InfluxQL string literal in single quotes. InfluxQL's scanner knows four escapes
+ * (`\\`, `\'`, `\"`, `\n`) and refuses a raw newline inside a string, so a newline
+ * is written as `\n`; every other character stands for itself.
+ */
 export function quoteString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 }
