@@ -254,6 +254,14 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     await page.locator('[data-connection="polling"]').waitFor({ timeout: 20_000 });
     const polled = await page.locator('[data-testid="updated-ago"]').innerText();
     assert.match(polled, /updated/);
+    // Proof that polling brings news: a POP first written now, while the socket is down,
+    // reaches the total only through a poll.
+    const totalPops = async () => Number((await page.locator('[data-testid="card-total-pops-value"]').innerText()).replace(/\D/g, ''));
+    const before = await totalPops();
+    assert.ok(before > 0, `a total before the new POP (${before})`);
+    await writeLine(stack.url, `cold_start_metrics,pop_code=PLX,city=Polled\\ Town,country=ZZ,tier=tier3,function_name=ssr-render cold_start_time_ms=123,latitude=12.5,longitude=34.5 ${Date.now()}`);
+    await waitFor('the new POP in the polled total', async () => ((await totalPops()) === before + 1 ? true : undefined), 20_000);
+    assert.equal(await page.locator('[data-connection]').getAttribute('data-connection'), 'polling', 'it came by polling, the socket is still down');
     await screenshot(page, '11-polling-fallback');
 
     blocked = false;

@@ -17,7 +17,7 @@ import { AppError } from '../http/errors.ts';
 import type { NotificationEvent, Notifier } from '../notify/notifier.ts';
 import { AlertConflictError, type AlertStore } from '../stores/alert-store.ts';
 import { InvalidCursorError } from '../stores/alert-cursor.ts';
-import type { AlertService, RegressionFinding } from './types.ts';
+import { LeadershipLostError, type AlertService, type Fence, type RegressionFinding } from './types.ts';
 
 export interface AlertServiceDeps {
   store: AlertStore;
@@ -59,11 +59,12 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
    * Applies `change` to the current version of alert `id` until the optimistic
    * update wins. `change` returns null when there is nothing to write.
    */
-  async function transition(id: string, change: (current: Alert) => Alert | null): Promise<{ alert: Alert; changed: boolean }> {
+  async function transition(id: string, change: (current: Alert) => Alert | null, fence?: Fence): Promise<{ alert: Alert; changed: boolean }> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await mustGet(id);
       const next = change(current);
       if (!next) return { alert: current, changed: false };
+      await checkFence(fence);
       if (await store.update(next, current.updatedAt)) {
         // The store keeps notifications appended meanwhile: publish and return what it holds.
         const stored = (await store.get(id)) ?? next;
@@ -72,6 +73,11 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
       }
     }
     throw new AppError('alert_conflict', `alert ${id} kept changing while being updated; try again`, 409);
+  }
+
+  /** Last thing before a write: a deposed detector leader writes nothing more. */
+  async function checkFence(fence: Fence | undefined) {
+    if (fence && !(await fence())) throw new LeadershipLostError('this replica no longer leads the detector; the write was not made');
   }
 
   function notifyInBackground(event: NotificationEvent, alert: Alert) {
@@ -115,12 +121,12 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
     };
   }
 
-  async function raise(f: RegressionFinding): Promise<{ alert: Alert; created: boolean }> {
+  async function raise(f: RegressionFinding, fence?: Fence): Promise<{ alert: Alert; created: boolean }> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const existing = await store.findUnresolved(f.popCode, f.functionName);
       if (existing) {
         try {
-          const { alert } = await transition(existing.id, (current) => (current.status === 'resolved' ? null : refreshed(current, f)));
+          const { alert } = await transition(existing.id, (current) => (current.status === 'resolved' ? null : refreshed(current, f)), fence);
           // Resolved between our read and the update: open a new one on the next attempt.
           if (alert.status !== 'resolved') return { alert, created: false };
           continue;
@@ -144,6 +150,7 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
         updatedAt: at,
         notifications: [],
       };
+      await checkFence(fence);
       try {
         await store.create(alert);
       } catch (err) {
@@ -160,14 +167,14 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
     throw new AppError('alert_conflict', `the alert of ${f.popCode}/${f.functionName} kept changing while being raised; try again`, 409);
   }
 
-  async function resolve(id: string, by: 'detector' | 'operator'): Promise<Alert> {
+  async function resolve(id: string, by: 'detector' | 'operator', fence?: Fence): Promise<Alert> {
     const { alert } = await transition(id, (current) => {
       if (current.status === 'resolved') {
         throw new AppError('alert_already_resolved', `alert ${id} was already resolved at ${current.resolvedAt ?? current.updatedAt}`, 409);
       }
       const at = stampAfter(current.updatedAt);
       return { ...current, status: 'resolved', resolvedAt: at, resolvedBy: by, updatedAt: at };
-    });
+    }, fence);
     // Operator actions are news in the log; the detector logs its own resolutions.
     log[by === 'operator' ? 'info' : 'debug']({ alertId: id, by, pop: alert.popCode, fn: alert.functionName }, 'regression alert resolved');
     notifyInBackground('resolved', alert);

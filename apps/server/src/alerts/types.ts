@@ -19,14 +19,27 @@ export interface RegressionFinding {
   changePct: number;
 }
 
+/**
+ * Checked right before every store write of a detector change: false means this replica
+ * no longer leads (another took the lock, with a larger fencing token), so it must
+ * commit nothing more.
+ */
+export type Fence = () => Promise<boolean>;
+
+/** A write refused because the fence said this replica no longer leads. */
+export class LeadershipLostError extends Error {
+  override name = 'LeadershipLostError';
+}
+
 export interface AlertService {
   /**
    * Opens an alert for the pair, or refreshes the unresolved one (current value,
-   * severity). Notifies only when it creates one.
+   * severity). Notifies only when it creates one. With a fence, each write checks it
+   * first and a lost one throws LeadershipLostError with nothing written.
    */
-  raise(finding: RegressionFinding): Promise<{ alert: Alert; created: boolean }>;
-  /** Resolves an unresolved alert: by the detector (back at baseline) or by an operator. Notifies. */
-  resolve(id: string, by: 'detector' | 'operator'): Promise<Alert>;
+  raise(finding: RegressionFinding, fence?: Fence): Promise<{ alert: Alert; created: boolean }>;
+  /** Resolves an unresolved alert: by the detector (back at baseline) or by an operator. Notifies. Fenced like raise. */
+  resolve(id: string, by: 'detector' | 'operator', fence?: Fence): Promise<Alert>;
   /** open -> acknowledged. */
   acknowledge(id: string): Promise<Alert>;
   get(id: string): Promise<Alert>;

@@ -10,7 +10,7 @@
  */
 import type { Alert } from '@edgeworker/schema';
 import type { Logger } from 'pino';
-import type { AlertService } from '../alerts/types.ts';
+import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { evaluate, evaluationRange, type DetectorSettings } from './evaluate.ts';
@@ -75,12 +75,23 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       const unresolved = await alerts.listUnresolved();
       const ev = evaluate({ buckets, unresolved, settings, endMs });
       const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0 };
-      if (!(await leadership.stillLeader(fence))) {
-        log.warn({ fence }, 'lost detector leadership during the pass; its findings are left to the new leader');
+      // The fence goes through to every alert write: a leader deposed while it commits
+      // stops at its next write instead of finishing the pass on a lock it lost.
+      const stillLeading = () => leadership.stillLeader(fence);
+      const lost = () => {
+        log.warn({ fence }, 'lost detector leadership during the pass; its remaining findings are left to the new leader');
         return { ...result, skipped: 'lost_leadership' as const };
-      }
+      };
+      if (!(await stillLeading())) return lost();
       for (const finding of ev.raise) {
-        const { alert, created } = await alerts.raise(finding);
+        let raised;
+        try {
+          raised = await alerts.raise(finding, stillLeading);
+        } catch (err) {
+          if (err instanceof LeadershipLostError) return lost();
+          throw err;
+        }
+        const { alert, created } = raised;
         if (created) {
           result.created.push(alert);
           log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
@@ -88,10 +99,11 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       }
       for (const id of ev.resolve) {
         try {
-          const alert = await alerts.resolve(id, 'detector');
+          const alert = await alerts.resolve(id, 'detector', stillLeading);
           result.resolved.push(alert);
           log.info({ alert: id, pop: alert.popCode, fn: alert.functionName }, 'regression alert resolved: back at baseline');
         } catch (err) {
+          if (err instanceof LeadershipLostError) return lost();
           // An operator may have resolved it between our read and now; the others still apply.
           log.warn({ err, alert: id }, 'could not resolve alert; skipping it this pass');
         }

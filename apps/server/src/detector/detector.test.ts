@@ -18,6 +18,7 @@ import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
 import { startHttpReceiver, startSmtpCollector } from '../notify/test-receivers.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a whole minute: the first pass ends here
@@ -97,7 +98,7 @@ test('a sustained shift on one (POP, function) is one alert within two passes, o
   const open = await getJson<{ alerts: Alert[]; total: number }>(`${url}/api/alerts?status=open`);
   assert.equal(open.body.total, 1);
   // The dashboard hears about it at once.
-  for (let i = 0; i < 50 && !alertMessages.some((a) => a.id === alert.id); i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => alertMessages.some((a) => a.id === alert.id), 10_000, 'the alert on the WebSocket');
   assert.ok(alertMessages.some((a) => a.id === alert.id && a.status === 'open'), 'alert arrived on the WebSocket');
 
   // Notified once on open, on every channel.
@@ -129,7 +130,7 @@ test('a sustained shift on one (POP, function) is one alert within two passes, o
   const all = await getJson<{ alerts: Alert[]; total: number }>(`${url}/api/alerts`);
   assert.equal(all.body.total, 1, 'no other series ever alerted');
   assert.equal(all.body.alerts[0]!.status, 'resolved');
-  for (let i = 0; i < 50 && !alertMessages.some((a) => a.status === 'resolved'); i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => alertMessages.some((a) => a.status === 'resolved'), 10_000, 'the resolution on the WebSocket');
   assert.ok(alertMessages.some((a) => a.id === alert.id && a.status === 'resolved'), 'resolution arrived on the WebSocket');
   // Notified once more on resolve, not on the passes in between.
   const mails = await smtp.waitFor(2);

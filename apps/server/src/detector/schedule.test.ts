@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { waitFor } from '../testing/wait.ts';
 import { startDetectorSchedule } from './schedule.ts';
 
 function capturingLog() {
@@ -39,8 +40,12 @@ test('every second: a slow pass never overlaps the next, and a failing pass is l
   });
   t.after(() => schedule.stop());
   assert.ok(schedule.nextRun() instanceof Date);
-  // Bounded: about three periods.
-  await sleep(3600);
+  // Until a second run after the failure, a skipped tick and the logged failure: bounded.
+  await waitFor(
+    () => runs >= 2 && active === 0 && lines.some((l) => l.msg.includes('still running; skipping')) && lines.some((l) => l.msg.includes('detector pass failed')),
+    20_000,
+    'a second run, a skipped tick and the logged failure',
+  );
   schedule.stop();
   assert.equal(schedule.nextRun(), null, 'stopped');
   assert.ok(runs >= 2, `kept running after a failure (runs=${runs})`);

@@ -84,23 +84,28 @@ describe('live hub', () => {
     assert.deepEqual(a.of('metrics_update').map((m) => m.data.samples), [3, 4]);
   });
 
-  it('lets clients that connect together share one overview query for their hello', async (t) => {
+  it('lets clients that connect while an overview query runs share it for their hello', async (t) => {
     let queries = 0;
+    // The first query is held open until all ten clients have joined: that is "together".
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     const { hub, url } = await hubServer(t, {
       computeOverview: async () => {
         queries++;
-        await sleep(200);
+        if (queries === 1) await gate;
         return overview(queries);
       },
     });
-    const clients = await Promise.all(Array.from({ length: 10 }, () => client(t, url)));
+    const connecting = Promise.all(Array.from({ length: 10 }, () => client(t, url)));
+    await until(() => hub.clientCount() === 10, 'ten clients joined');
+    release();
+    const clients = await connecting;
     assert.ok(clients.every((c) => c.of('hello').length === 1));
-    assert.ok(queries < 10, `${queries} queries for 10 hellos`);
+    assert.equal(queries, 1, `${queries} queries for 10 hellos`);
     // An update never reuses a query that started before its data landed.
-    const before = queries;
     hub.dataLanded();
     await until(() => clients.every((c) => c.of('metrics_update').length === 1), 'update');
-    assert.equal(queries, before + 1);
+    assert.equal(queries, 2);
   });
 
   it('sends nothing on a timer when no data lands', async (t) => {

@@ -17,7 +17,8 @@ export interface Influxd {
   createDatabase(name: string): Promise<void>;
   /** Runs InfluxQL against a database; returns the parsed JSON. */
   query(db: string, q: string): Promise<any>;
-  stop(): Promise<void>;
+  /** SIGTERM (a clean stop) by default; SIGKILL for a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
 }
 
@@ -77,11 +78,11 @@ bind-address = "127.0.0.1:${rpcPort}"
     }
   }
 
-  async function stop() {
+  async function stop(signal: NodeJS.Signals = 'SIGTERM') {
     const proc = child;
     if (!proc) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
+    proc.kill(signal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
@@ -96,7 +97,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   }
 
   t.after(async () => {
-    await stop();
+    await stop('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   });
   await start();
