@@ -46,8 +46,8 @@ interface Shape {
 }
 
 const SHAPES: Shape[] = [
-  { name: '5,000-line bodies, 4 in flight', linesPerBody: 5_000, bodies: 60, inFlight: 4, gzip: false },
-  { name: '20,000-point gzip bodies', linesPerBody: 20_000, bodies: 15, inFlight: 1, gzip: true },
+  { name: '5,000-line bodies, 4 in flight', linesPerBody: 5_000, bodies: 40, inFlight: 4, gzip: false },
+  { name: '20,000-point gzip bodies', linesPerBody: 20_000, bodies: 10, inFlight: 1, gzip: true },
 ];
 
 interface Target {

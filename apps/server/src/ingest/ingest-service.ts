@@ -27,8 +27,8 @@ export interface IngestDeps {
 }
 
 export interface IngestService {
-  /** Parses, validates and stores a body; returns the number of points stored. */
-  ingestLineProtocol(body: string, precision: Precision): Promise<number>;
+  /** Parses, validates and stores a body (text, or UTF-8 bytes as received); returns the number of points stored. */
+  ingestLineProtocol(body: string | Buffer, precision: Precision): Promise<number>;
   /** Stores samples produced in-process (the built-in generator). */
   writeSamples(samples: ColdStartSample[]): Promise<void>;
 }
@@ -77,7 +77,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
       for (const p of points) {
         const r = toSample(p, deps.lookupPop);
         if ('error' in r) {
-          const text = body.split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
+          const text = String(body).split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
           throw new AppError(r.code, `line ${p.line}: ${r.error}`, 400, { line: p.line, text });
         }
         samples.push(r.sample);
