@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseLineProtocol, type FieldValue, type ParsedPoint, type Precision } from './index.ts';
+import { LineProtocolError, parseLineProtocol, type FieldValue, type ParsedPoint, type Precision } from './index.ts';
 
 const DEF = 42n;
 
@@ -242,4 +242,19 @@ test('decimal field values read exactly as Number() reads them', () => {
   }
   const pts = parseLineProtocol(tokens.map((t) => `m v=${t}`).join('\n'), { defaultTimeNs: DEF });
   pts.forEach((p, k) => assert.ok(Object.is((p.fields.v as { value: number }).value, Number(tokens[k])), tokens[k]));
+});
+
+test('a body given as UTF-8 bytes reads as its text does, errors included', () => {
+  const body = '\uFEFFm\\ é,city=São\\ Paulo,k=🍭 s="naïve \\"q\\"",v=1.5 1\nm\\ é,city=São\\ Paulo,k=🍭 s="Zürich",v=2 2\nascii,t=a v=1 3';
+  for (let round = 0; round < 2; round++) {
+    assert.deepEqual(parseLineProtocol(Buffer.from(body), { defaultTimeNs: DEF }), parseLineProtocol(body, { defaultTimeNs: DEF }));
+  }
+  const bad = 'm,city=Zürich v=1 1\nm,city=Zürich v=ü 2';
+  assert.throws(() => parseLineProtocol(Buffer.from(bad), { defaultTimeNs: DEF }), (err: LineProtocolError) => {
+    assert.equal(err.line, 2);
+    assert.equal(err.text, 'm,city=Zürich v=ü 2');
+    assert.match(err.message, /invalid field value "ü"/);
+    return true;
+  });
+  assert.throws(() => parseLineProtocol(Buffer.from([0x6d, 0x20, 0x76, 0x3d, 0xff]), { defaultTimeNs: DEF }), /not valid UTF-8/);
 });

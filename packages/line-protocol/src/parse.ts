@@ -9,6 +9,7 @@ import { isPrecision } from './precision.ts';
 import { parseScalar, parseTimestamp, quote } from './values.ts';
 import { detach, intern } from './strings.ts';
 import { TAB, CR, SPACE, QUOTE, HASH, COMMA, EQ, BACKSLASH, DEL } from './chars.ts';
+import { Buffer, isAscii, isUtf8 } from 'node:buffer';
 
 export interface ParseOptions {
   /** Unit of the timestamps in the body; default 'ns'. */
@@ -51,6 +52,8 @@ interface SeriesKey {
 const SERIES_KEYS_MAX = 20_000;
 const SERIES_KEY_MAX_LENGTH = 1024;
 const seriesKeys = new Map<string, SeriesKey>();
+/** The same for bodies read as bytes (see parseLineProtocol): the same text means other names there. */
+const byteSeriesKeys = new Map<string, SeriesKey>();
 const MAX_REMEMBERED_FIELDS = 16;
 
 class LineScanner {
@@ -65,11 +68,29 @@ class LineScanner {
   private lastTimeText = '';
   private lastTimeNs = 0n;
 
+  /** Series keys of this body's mode. */
+  private readonly seriesKeys: Map<string, SeriesKey>;
+
   constructor(
     private readonly s: string,
     private readonly precision: Precision,
     private readonly defaultTimeNs: bigint,
-  ) {}
+    /** `s` holds UTF-8 bytes one per character (a latin1 view): kept names are decoded. */
+    private readonly utf8Bytes = false,
+  ) {
+    this.seriesKeys = utf8Bytes ? byteSeriesKeys : seriesKeys;
+  }
+
+  /** A kept name or string as the text it is: in a byte view, UTF-8 sequences decoded. */
+  private text(raw: string): string {
+    if (this.utf8Bytes) {
+      for (let k = 0; k < raw.length; k++) {
+        if (raw.charCodeAt(k) > 0x7f) return Buffer.from(raw, 'latin1').toString('utf8');
+      }
+    }
+    return raw;
+  }
+
 
   fail(reason: string): never {
     this.failure = reason;
@@ -109,7 +130,7 @@ class LineScanner {
       if (c < SPACE || c === DEL) this.fail(`invalid control character ${describeChar(c)} in ${what}`);
     }
     this.i = i;
-    return intern(out + s.slice(from, i));
+    return intern(this.text(out + s.slice(from, i)));
   }
 
   /** Cursor on the opening quote. `\"` and `\\` are the only escapes. */
@@ -131,7 +152,7 @@ class LineScanner {
         }
       } else if (c === QUOTE) {
         this.i = j + 1;
-        return detach(out + s.slice(from, j));
+        return detach(this.text(out + s.slice(from, j)));
       }
     }
     return this.fail(
@@ -215,12 +236,12 @@ class LineScanner {
     // the same reason): a key seen before is one slice and one lookup, not a parse.
     const keyEnd = this.seriesKeyEnd();
     const keyText = this.s.slice(start, keyEnd);
-    let series = seriesKeys.get(keyText);
+    let series = this.seriesKeys.get(keyText);
     if (series === undefined) {
       series = this.readSeriesKey();
       if (this.i === keyEnd && keyText.length <= SERIES_KEY_MAX_LENGTH) {
-        if (seriesKeys.size >= SERIES_KEYS_MAX) seriesKeys.clear();
-        seriesKeys.set(detach(keyText), series);
+        if (this.seriesKeys.size >= SERIES_KEYS_MAX) this.seriesKeys.clear();
+        this.seriesKeys.set(detach(keyText), series);
       }
     } else {
       this.i = keyEnd;
@@ -285,14 +306,36 @@ function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
-export function parseLineProtocol(body: string, opts: ParseOptions): ParsedPoint[] {
+/**
+ * Parses a body given as text, or as UTF-8 bytes (what arrives over HTTP). Bytes are
+ * scanned as a one-byte string, which V8 builds several times faster than it decodes
+ * UTF-8 (the structure is all ASCII and a UTF-8 sequence never contains an ASCII byte);
+ * only the names and strings kept are decoded. Bytes that are not valid UTF-8 are refused.
+ */
+export function parseLineProtocol(body: string | Uint8Array, opts: ParseOptions): ParsedPoint[] {
+  if (typeof body === 'string') return parseText(body, opts, false);
+  if (!isUtf8(body)) throw new LineProtocolError(0, '', 'the body is not valid UTF-8');
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (isAscii(bytes)) return parseText(bytes.toString('latin1'), opts, false);
+  try {
+    // A UTF-8 byte order mark as bytes; parseText skips the character form.
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    return parseText(bytes.toString('latin1', bom), opts, true);
+  } catch (err) {
+    // Errors quote the line as text: the rare failing body is read again as text for them.
+    if (err instanceof LineProtocolError) return parseText(bytes.toString('utf8'), opts, false);
+    throw err;
+  }
+}
+
+function parseText(body: string, opts: ParseOptions, utf8Bytes: boolean): ParsedPoint[] {
   const precision = opts.precision ?? 'ns';
   if (!isPrecision(precision)) throw new TypeError(`invalid precision ${String(precision)}`);
   if (typeof opts.defaultTimeNs !== 'bigint') throw new TypeError('defaultTimeNs must be a bigint');
   const maxLines = opts.maxLines ?? Number.POSITIVE_INFINITY;
   if (!(maxLines >= 0)) throw new TypeError('maxLines must be a non-negative number');
 
-  const scanner = new LineScanner(body, precision, opts.defaultTimeNs);
+  const scanner = new LineScanner(body, precision, opts.defaultTimeNs, utf8Bytes);
   const out: ParsedPoint[] = [];
   const len = body.length;
   // A UTF-8 BOM (files saved by some Windows tools) would otherwise become part of the first measurement name.

@@ -36,8 +36,8 @@ export interface IngestResult {
 }
 
 export interface IngestService {
-  /** Parses, validates and stores a body; says how many points were stored and skipped. */
-  ingestLineProtocol(body: string, precision: Precision): Promise<IngestResult>;
+  /** Parses, validates and stores a body (text, or UTF-8 bytes as received); says how many points were stored and skipped. */
+  ingestLineProtocol(body: string | Buffer, precision: Precision): Promise<IngestResult>;
   /** Stores samples produced in-process (the built-in generator). */
   writeSamples(samples: ColdStartSample[]): Promise<void>;
 }
@@ -87,7 +87,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
       for (const p of ours) {
         const r = toSample(p, deps.lookupPop);
         if ('error' in r) {
-          const text = body.split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
+          const text = String(body).split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
           throw new AppError(r.code, `line ${p.line}: ${r.error}`, 400, { line: p.line, text });
         }
         samples.push(r.sample);

@@ -43,8 +43,8 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
 
   const handle = async (req: import('fastify').FastifyRequest, precision: string | undefined) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const text = decodeBody(raw, req.headers['content-encoding'], opts.maxBodyBytes);
-    const result = await opts.ingest.ingestLineProtocol(text, precisionOf(precision));
+    const bytes = decodeBody(raw, req.headers['content-encoding'], opts.maxBodyBytes);
+    const result = await opts.ingest.ingestLineProtocol(bytes, precisionOf(precision));
     req.log.debug(result, 'ingested');
     return result;
   };

@@ -20,6 +20,8 @@ export interface Influxd {
   /** SIGTERM (a clean stop) by default; SIGKILL for a crash. */
   stop(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
+  /** The running influxd's process id (the bench reads its CPU time). */
+  pid(): number | undefined;
 }
 
 const START_TIMEOUT_MS = 20_000;
@@ -108,6 +110,7 @@ bind-address = "127.0.0.1:${rpcPort}"
     query,
     stop,
     start,
+    pid: () => child?.pid,
   };
 }
 

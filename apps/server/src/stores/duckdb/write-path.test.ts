@@ -34,8 +34,8 @@ describe('DuckDB write path', () => {
     const store = await createDuckDbMetricsStore({
       path: tempPath(t),
       onBatch: async (conn, info) => {
-        // Inside the transaction: the batch's rows are readable through the relation.
-        const r = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${info.relation}`);
+        // Inside the transaction: the batch's rows are in the table, not yet committed.
+        const r = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM cold_start_metrics WHERE time_ns BETWEEN ${info.minTimeNs} AND ${info.maxTimeNs}`);
         batches.push({ ...info, seen: Number(r.getRowObjectsJS()[0]!.n) });
       },
     });
@@ -46,7 +46,8 @@ describe('DuckDB write path', () => {
     assert.equal((await store.summarize({ fromNs: ns(T0), toNs: ns(T0 + HOUR) })).overall.samples, 7);
     // The first write goes alone; the five queued behind it share the next transaction.
     assert.equal(batches.length, 2);
-    assert.deepEqual(batches.map((b) => [b.points, b.seen]), [[2, 2], [10, 10]]);
+    // Rows in range inside each transaction: 2, then 7 (the five copies of T0 are one point now).
+    assert.deepEqual(batches.map((b) => [b.points, b.timesNs.length, b.seen]), [[2, 2, 2], [10, 10, 7]]);
     assert.deepEqual([batches[1]!.minTimeNs, batches[1]!.maxTimeNs], [ns(T0), ns(T0 + 6000)]);
     assert.equal(batches[0]!.replaced, false);
     assert.equal(batches[1]!.replaced, true, 'the second transaction replaces the first one\'s point at T0');
@@ -56,8 +57,8 @@ describe('DuckDB write path', () => {
     let refuse = -1;
     const store = await createDuckDbMetricsStore({
       path: tempPath(t),
-      onBatch: async (conn, info) => {
-        const r = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${info.relation} WHERE cold_start_time_ms = $v`, { v: refuse });
+      onBatch: async (conn) => {
+        const r = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM cold_start_metrics WHERE cold_start_time_ms = $v`, { v: refuse });
         if (Number(r.getRowObjectsJS()[0]!.n) > 0) throw new Error('refused by the hook');
       },
     });

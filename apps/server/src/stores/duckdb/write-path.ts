@@ -7,24 +7,22 @@
  * - A raw row is (time, POP, function, value). A POP's city, country, tier and
  *   coordinates are its metadata (newest wins, in pops_seen), not repeated on every
  *   row: with them DuckDB's insert and commit did 2-2.5x the work.
- * - The rows are staged as numeric columns (time, series id, value) written into
- *   DuckDB data chunks from typed arrays; a series' POP and function names are written
- *   once per series into a small temporary table. One INSERT … SELECT joins them inside
- *   DuckDB, off the JavaScript thread, instead of two string calls per row through the
- *   appender on it.
  * - Fast path: when every point is newer than anything stored for its (POP, function),
- *   nothing can be replaced and the staged rows are inserted as they are. The check is
- *   exact and costs one comparison per row against an in-memory upper bound per series
- *   (loaded at start from the last hour, the start boundary for series not seen since).
- * - Otherwise the stored rows the batch replaces are deleted within the batch's
- *   [min, max] time range (zone maps keep the scan to a few row groups) before the insert.
+ *   nothing can be replaced: the rows go straight into the table as DuckDB data chunks
+ *   (numbers copied in bulk from typed arrays). The check is exact and costs one
+ *   comparison per row against an in-memory upper bound per series (loaded at start
+ *   from the last hour; the start boundary for series not seen since).
+ * - Otherwise the rows are staged as numbers (time, series id, value) beside a small
+ *   temporary table of series names; the stored rows the batch replaces are deleted
+ *   within the batch's [min, max] time range (zone maps keep the scan to a few row
+ *   groups) and the staged rows inserted, in statements DuckDB runs off the JS thread.
  * - Duplicates inside the batch (a point repeated, or sent twice by requests that share
  *   the transaction): the last one wins, by staging order.
  * - New POPs, changed POP metadata and new functions are upserted with one statement each
  *   per transaction, from temporary tables, so a body of 20,000 new POPs costs like any
  *   other 20,000 rows.
  */
-import { BIGINT, DOUBLE, DuckDBDataChunk, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
+import { BIGINT, DOUBLE, DuckDBDataChunk, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { SeenPop } from '../metrics-store.ts';
 
@@ -36,18 +34,14 @@ export interface BatchInfo {
   maxTimeNs: bigint;
   /** True when stored rows may have been replaced (the batch was not newer than everything stored for its series). */
   replaced: boolean;
-  /**
-   * A temporary view on this transaction's points, readable until COMMIT:
-   * (time_ns, pop_code, function_name, cold_start_time_ms, seq).
-   * A point repeated inside the batch appears once per copy; the highest seq is the one stored.
-   */
-  relation: string;
+  /** Every point's time, in the order written (a point repeated inside the batch appears once per copy). */
+  timesNs: BigInt64Array;
 }
 
 /**
- * Called inside the write transaction after the rows are in place and before COMMIT, on
- * the writer connection: a failure rolls the whole transaction back. E.g. record the
- * minutes this batch touched: `INSERT INTO rollup_dirty SELECT DISTINCT time_ns // 60e9 FROM ${relation}`.
+ * Called inside the write transaction after the rows are in place (readable in
+ * cold_start_metrics) and before COMMIT, on the writer connection: a failure rolls the
+ * whole transaction back. E.g. record the minutes this batch touched (from timesNs).
  */
 export type OnBatch = (conn: DuckDBConnection, batch: BatchInfo) => Promise<void>;
 
@@ -82,9 +76,10 @@ const DROPPED_COLUMNS = ['city', 'country', 'tier', 'latitude', 'longitude'];
 const COLUMNS = 'time_ns, pop_code, function_name, cold_start_time_ms';
 const INSERT_ALL = `INSERT INTO cold_start_metrics (${COLUMNS}) SELECT ${COLUMNS} FROM ${BATCH}`;
 const INSERT_LAST = `${INSERT_ALL} QUALIFY row_number() OVER (PARTITION BY time_ns, pop_code, function_name ORDER BY seq DESC) = 1`;
-const DELETE_REPLACED = `DELETE FROM cold_start_metrics m
+/** min and max are bigints formatted here (a multi-statement call takes no parameters). */
+const deleteReplaced = (min: bigint, max: bigint) => `DELETE FROM cold_start_metrics m
   USING (SELECT DISTINCT time_ns, pop_code, function_name FROM ${BATCH}) b
-  WHERE m.time_ns >= $min AND m.time_ns <= $max
+  WHERE m.time_ns >= ${min} AND m.time_ns <= ${max}
     AND m.time_ns = b.time_ns AND m.pop_code = b.pop_code AND m.function_name = b.function_name`;
 const UPSERT_POPS = `INSERT INTO pops_seen SELECT * FROM ${NEW_POPS}
   ON CONFLICT (pop_code) DO UPDATE SET city = excluded.city, country = excluded.country, tier = excluded.tier,
@@ -93,7 +88,9 @@ const INSERT_FUNCTIONS = `INSERT INTO functions_seen SELECT * FROM ${NEW_FUNCTIO
 
 /** Per (POP, function) series. */
 interface KeyState {
-  /** Its id in the series table, or -1 until written there. */
+  pop: string;
+  fn: string;
+  /** Its id in the series table, or -1 until written there (only the replace path needs it). */
   id: number;
   /** No stored point of this series is newer (an upper bound, exact once written here). */
   storedMaxNs: bigint;
@@ -130,7 +127,7 @@ export async function createWritePath(
     let byFn = keys.get(pop);
     if (!byFn) keys.set(pop, (byFn = new Map()));
     let k = byFn.get(fn);
-    if (!k) byFn.set(fn, (k = { id: -1, storedMaxNs: boundary, stamp: 0, batchMaxNs: NEVER }));
+    if (!k) byFn.set(fn, (k = { pop, fn, id: -1, storedMaxNs: boundary, stamp: 0, batchMaxNs: NEVER }));
     return k;
   };
   if (latest !== null) {
@@ -150,12 +147,11 @@ export async function createWritePath(
     if (total === 0) return;
     stamp++;
 
-    // One pass: stage columns, number new series, decide fast or slow path.
+    // One pass: columns, fast or replace path, POP and function catalog changes.
     const times = new BigInt64Array(total);
-    const ids = new Int32Array(total);
+    const series: KeyState[] = new Array(total);
     const values = new Float64Array(total);
     const touched: KeyState[] = [];
-    const newSeries: Array<{ k: KeyState; pop: string; fn: string }> = [];
     const changedPops = new Map<string, SeenPop>();
     const newFunctions = new Set<string>();
     let minNs = 0n;
@@ -167,10 +163,6 @@ export async function createWritePath(
       for (const s of batch) {
         const t = s.timeNs;
         const k = keyState(s.popCode, s.functionName);
-        if (k.id < 0) {
-          k.id = nextId++;
-          newSeries.push({ k, pop: s.popCode, fn: s.functionName });
-        }
         if (k.stamp !== stamp) {
           k.stamp = stamp;
           k.batchMaxNs = t;
@@ -184,7 +176,7 @@ export async function createWritePath(
         if (n === 0 || t < minNs) minNs = t;
         if (n === 0 || t > maxNs) maxNs = t;
         times[n] = t;
-        ids[n] = k.id;
+        series[n] = k;
         values[n] = s.coldStartTimeMs;
         n++;
 
@@ -196,29 +188,39 @@ export async function createWritePath(
         if (!catalog.functions.has(s.functionName)) newFunctions.add(s.functionName);
       }
     }
+    const slow = replaces || repeats;
 
     try {
       // A typed array would wrap a time beyond BIGINT silently.
       if (minNs < INT64_MIN || maxNs > INT64_MAX) throw new RangeError(`a timestamp is outside the BIGINT range (${minNs} .. ${maxNs})`);
       // The series table is a cache outside the transaction: it only ever gains rows the map knows.
-      if (newSeries.length > 0) {
-        await appendRows(conn, SERIES, newSeries, (a, { k, pop, fn }) => {
-          a.appendInteger(k.id);
-          a.appendVarchar(pop);
-          a.appendVarchar(fn);
-        });
-      }
+      if (slow) await addToSeriesTable(touched.filter((k) => k.id < 0));
     } catch (err) {
-      for (const { k } of newSeries) k.id = -1;
       for (const k of touched) k.stamp = 0;
       throw err;
     }
 
     await conn.run('BEGIN TRANSACTION');
     try {
-      await stageRows(conn, times, ids, values);
-      if (replaces) await conn.run(DELETE_REPLACED, { min: minNs, max: maxNs });
-      await conn.run(repeats ? INSERT_LAST : INSERT_ALL);
+      if (slow) {
+        await appendChunks(conn, STAGE, [BIGINT, INTEGER, DOUBLE, INTEGER], total, (v, i, j) => {
+          v[0]!.setItem(j, times[i]!);
+          v[1]!.setItem(j, series[i]!.id);
+          v[2]!.setItem(j, values[i]!);
+          v[3]!.setItem(j, i);
+        });
+        const replace = replaces ? `${deleteReplaced(minNs, maxNs)};\n` : '';
+        await conn.run(`${replace}${repeats ? INSERT_LAST : INSERT_ALL};\nDELETE FROM ${STAGE}`);
+      } else {
+        await appendChunks(conn, 'cold_start_metrics', [BIGINT, VARCHAR, VARCHAR, DOUBLE], total, (v, i, j) => {
+          const k = series[i]!;
+          v[0]!.setItem(j, times[i]!);
+          v[1]!.setItem(j, k.pop);
+          v[2]!.setItem(j, k.fn);
+          v[3]!.setItem(j, values[i]!);
+        });
+      }
+      const tail: string[] = [];
       if (changedPops.size > 0) {
         await appendRows(conn, NEW_POPS, [...changedPops.values()], (a, p) => {
           a.appendVarchar(p.popCode);
@@ -229,19 +231,23 @@ export async function createWritePath(
           a.appendDouble(p.lon);
           a.appendBigInt(p.lastSeenNs);
         });
-        await conn.run(UPSERT_POPS);
-        await conn.run(`DELETE FROM ${NEW_POPS}`);
+        tail.push(UPSERT_POPS, `DELETE FROM ${NEW_POPS}`);
       }
       if (newFunctions.size > 0) {
         await appendRows(conn, NEW_FUNCTIONS, [...newFunctions], (a, f) => a.appendVarchar(f));
-        await conn.run(INSERT_FUNCTIONS);
-        await conn.run(`DELETE FROM ${NEW_FUNCTIONS}`);
+        tail.push(INSERT_FUNCTIONS, `DELETE FROM ${NEW_FUNCTIONS}`);
       }
-      await opts.onBatch?.(conn, { points: total, minTimeNs: minNs, maxTimeNs: maxNs, replaced: replaces, relation: BATCH });
-      await conn.run(`DELETE FROM ${STAGE}`);
-      await conn.run('COMMIT');
+      // Each statement call is a round trip through the thread pool: the rest goes in one.
+      if (opts.onBatch) {
+        if (tail.length > 0) await conn.run(tail.join(';\n'));
+        await opts.onBatch(conn, { points: total, minTimeNs: minNs, maxTimeNs: maxNs, replaced: replaces, timesNs: times });
+        await conn.run('COMMIT');
+      } else {
+        await conn.run([...tail, 'COMMIT'].join(';\n'));
+      }
     } catch (err) {
       await conn.run('ROLLBACK').catch(() => undefined);
+      // Staged rows are inside the transaction, so the rollback emptied the stage too.
       for (const k of touched) k.stamp = 0; // the batch maxima of a rolled-back transaction mean nothing
       throw err;
     }
@@ -252,30 +258,37 @@ export async function createWritePath(
     if (latest === null || maxNs > latest) latest = maxNs;
   }
 
+  async function addToSeriesTable(fresh: KeyState[]) {
+    if (fresh.length === 0) return;
+    let id = nextId;
+    await appendRows(conn, SERIES, fresh, (a, k) => {
+      a.appendInteger(id++);
+      a.appendVarchar(k.pop);
+      a.appendVarchar(k.fn);
+    });
+    const first = nextId;
+    fresh.forEach((k, i) => (k.id = first + i));
+    nextId += fresh.length;
+  }
+
   return { write, latestNs: () => latest };
 }
 
-/** The staged columns in data chunks: numbers copied in bulk, no per-value call into DuckDB. */
-async function stageRows(conn: DuckDBConnection, times: BigInt64Array, ids: Int32Array, values: Float64Array) {
-  const appender = await conn.createAppender(STAGE);
+type Vector = ReturnType<DuckDBDataChunk['getColumnVector']>;
+
+/**
+ * Appends `rows` rows as data chunks: `put(vectors, row, rowInChunk)` sets one row.
+ * Numeric columns are copied into DuckDB in bulk; strings cost one call each.
+ */
+async function appendChunks(conn: DuckDBConnection, table: string, types: Parameters<typeof DuckDBDataChunk.create>[0], rows: number, put: (v: Vector[], i: number, j: number) => void) {
+  const appender = await conn.createAppender(table);
   try {
-    for (let from = 0; from < times.length; from += CHUNK) {
-      const size = Math.min(CHUNK, times.length - from);
-      const chunk = DuckDBDataChunk.create([BIGINT, INTEGER, DOUBLE, INTEGER], size);
-      const tv = chunk.getColumnVector(0);
-      const iv = chunk.getColumnVector(1);
-      const vv = chunk.getColumnVector(2);
-      const sv = chunk.getColumnVector(3);
-      for (let j = 0; j < size; j++) {
-        tv.setItem(j, times[from + j]!);
-        iv.setItem(j, ids[from + j]!);
-        vv.setItem(j, values[from + j]!);
-        sv.setItem(j, from + j);
-      }
-      tv.flush();
-      iv.flush();
-      vv.flush();
-      sv.flush();
+    for (let from = 0; from < rows; from += CHUNK) {
+      const size = Math.min(CHUNK, rows - from);
+      const chunk = DuckDBDataChunk.create(types, size);
+      const vectors = types.map((_, c) => chunk.getColumnVector(c));
+      for (let j = 0; j < size; j++) put(vectors, from + j, j);
+      for (const v of vectors) v.flush();
       appender.appendDataChunk(chunk);
     }
     appender.flushSync();
