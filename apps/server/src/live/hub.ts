@@ -10,6 +10,7 @@
  * (it reconnects and starts from a fresh `hello`). Clients that stop answering
  * pings are dropped too.
  */
+import { inSpan } from '../telemetry/spans.ts';
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { Overview, ServerMessage } from '@edgeworker/schema';
@@ -78,13 +79,15 @@ export function createLiveHub(opts: HubOptions) {
     opts.onSent?.(message.type, sent);
   }
 
+  // Runs in the trace context of the data_landed that scheduled it (the timer keeps it), so
+  // ingest → store → bus → broadcast is one trace; updates coalesced into it are not linked.
   async function sendUpdate() {
     pending = undefined;
     if (closed) return;
     lastSentAt = now();
     try {
       const data = await freshOverview();
-      if (!closed) broadcast({ type: 'metrics_update', data });
+      if (!closed) inSpan('ws.broadcast metrics_update', { attributes: { 'ws.clients': clients.size } }, () => broadcast({ type: 'metrics_update', data }));
     } catch (err) {
       // The next landed data tries again; clients keep their last numbers meanwhile.
       opts.log.warn({ err }, 'could not compute the overview for metrics_update');
