@@ -74,11 +74,18 @@ export function createTokenGuard(token: string | undefined): Guard {
  */
 export function registerReadGuard(app: FastifyInstance, access: Access) {
   if (!access.readsProtected) return;
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return;
     const path = req.url.split('?', 1)[0]!;
     if (path === '/api/openapi.json') return;
-    if (path.startsWith('/api/') || path === '/ws') await access.read(req);
+    if (path.startsWith('/api/')) await access.read(req);
+    // A refused upgrade: the HTTP server let go of this socket when it saw the upgrade, so nothing
+    // else would ever close it; end it once the 401 is written.
+    if (path === '/ws' && !access.canRead(req)) {
+      reply.header('connection', 'close');
+      reply.raw.once('finish', () => req.raw.socket.end());
+      await access.read(req);
+    }
   });
 }
 
