@@ -14,7 +14,7 @@ import { redact, type Config } from './config.ts';
 import type { Bus } from './events.ts';
 import { createCluster, type Cluster } from './cluster/cluster.ts';
 import { registerErrorHandler } from './http/errors.ts';
-import { createAccess, registerReadGuard } from './http/auth.ts';
+import { createAccess, registerReadGuard, sessionRoute } from './http/auth.ts';
 import { registerSecurityHeaders } from './http/security.ts';
 import { registerDocs } from './http/docs.ts';
 import { startTracing, type Tracing } from './telemetry/tracing.ts';
@@ -289,6 +289,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(functionsRoute, { query: cached });
   await app.register(liveRoutes, { hub });
   await app.register(alertRoutes, { alerts, guard });
+  await app.register(sessionRoute, { access, apiTokenSet: config.apiToken !== undefined });
   if (detector) await app.register(detectorRoutes, { detector, guard });
   await app.register(healthRoutes, {
     health,

@@ -77,6 +77,13 @@ describe('viewer access (VIEWER_TOKEN, METRICS_TOKEN)', () => {
     assert.equal((await fetch(`${url}/metrics`, { headers: bearer(METRICS) })).status, 200);
     assert.equal((await fetch(`${url}/metrics`, { headers: bearer(API) })).status, 200);
 
+    // The dashboard asks what a token allows without provoking a 401.
+    const session = async (h: Record<string, string> = {}) => (await (await fetch(`${url}/api/session`, { headers: h })).json()) as { access: string };
+    assert.equal((await session()).access, 'none');
+    assert.equal((await session(bearer('wrong'))).access, 'none');
+    assert.equal((await session(bearer(VIEWER))).access, 'read');
+    assert.equal((await session(bearer(API))).access, 'write');
+
     // The documentation holds no data: open.
     assert.equal((await fetch(`${url}/api/openapi.json`)).status, 200);
     assert.equal((await fetch(`${url}/docs`, { redirect: 'manual' })).status < 400, true);

@@ -30,6 +30,8 @@ export interface Access {
   metrics: Guard;
   /** Whether this request may see read-protected details (everyone when VIEWER_TOKEN is unset). */
   canRead(req: FastifyRequest): boolean;
+  /** Whether this request may write and mutate (everyone when API_TOKEN is unset). */
+  canWrite(req: FastifyRequest): boolean;
   /** Whether reads need a token at all. */
   readsProtected: boolean;
 }
@@ -57,7 +59,8 @@ export function createAccess(opts: AccessOptions): Access {
     if (!metricsToken || presents(req, metricsToken) || presents(req, api)) return;
     throw new AppError('unauthorized', '/metrics requires METRICS_TOKEN: configure the scraper with authorization: {credentials: <METRICS_TOKEN>}', 401);
   };
-  return { write, read, metrics, canRead, readsProtected: viewer !== undefined };
+  const canWrite = (req: FastifyRequest) => !api || presents(req, api);
+  return { write, read, metrics, canRead, canWrite, readsProtected: viewer !== undefined };
 }
 
 /** Kept for the routes that only know about API_TOKEN. */
@@ -77,7 +80,7 @@ export function registerReadGuard(app: FastifyInstance, access: Access) {
   app.addHook('onRequest', async (req, reply) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return;
     const path = req.url.split('?', 1)[0]!;
-    if (path === '/api/openapi.json') return;
+    if (path === '/api/openapi.json' || path === '/api/session') return;
     if (path.startsWith('/api/')) await access.read(req);
     // A refused upgrade: the HTTP server let go of this socket when it saw the upgrade, so nothing
     // else would ever close it; end it once the 401 is written.
@@ -120,4 +123,33 @@ function presentedTokens(req: FastifyRequest): string[] {
     }
   }
   return out;
+}
+
+/**
+ * GET /api/session: what the caller's token allows, always 200, so the dashboard can
+ * decide between its sign-in form and the app, and check a token typed into the form,
+ * without provoking a 401 (which browsers log as an error).
+ */
+export async function sessionRoute(app: FastifyInstance, opts: { access: Access; apiTokenSet: boolean }) {
+  app.get('/api/session', {
+    schema: {
+      summary: "What the caller's token allows: none, read, or write (which includes read)",
+      tags: ['ops'],
+      response: {
+        200: {
+          type: 'object',
+          required: ['access', 'readRequiresToken', 'writeRequiresToken'],
+          properties: {
+            access: { type: 'string', enum: ['none', 'read', 'write'] },
+            readRequiresToken: { type: 'boolean' },
+            writeRequiresToken: { type: 'boolean' },
+          },
+        },
+      },
+    },
+  }, async (req) => ({
+    access: opts.access.canWrite(req) ? 'write' : opts.access.canRead(req) ? 'read' : 'none',
+    readRequiresToken: opts.access.readsProtected,
+    writeRequiresToken: opts.apiTokenSet,
+  }));
 }
