@@ -35,6 +35,7 @@ import { liveRoutes } from './live/routes.ts';
 import { createHealthRegistry, type HealthRegistry } from './health/health.ts';
 import { healthRoutes } from './health/routes.ts';
 import { createServerMetrics, type ServerMetrics } from './health/metrics.ts';
+import { registerHealthMetrics } from './health/health-metrics.ts';
 import { createDuckDbMetricsStore } from './stores/duckdb/duckdb-metrics-store.ts';
 import { createInfluxDbMetricsStore } from './stores/influxdb/influxdb-metrics-store.ts';
 import type { MetricsStore } from './stores/metrics-store.ts';
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // Links in notifications go to PUBLIC_URL, else to this server's own address (known once it listens).
   const notifier = createNotifier(config.notify, {
     log: log.child({ module: 'notify' }),
+    onOutcome: (o) => metrics.notifications.inc({ channel: o.channel, result: o.ok ? 'sent' : 'failed' }),
     baseUrl: () => config.notify.publicUrl ?? ownBaseUrl(app.server.address(), config.host, config.port),
   });
 
@@ -252,6 +254,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   health.register({ name: 'cache', required: false, check: () => ({ status: 'ok', kind: 'memory' }) });
   cluster.registerHealth(health); // with Redis: replaces `cache`, adds `cluster`
   health.register({ name: 'notify', required: false, check: () => notifierHealth(notifier) });
+  registerHealthMetrics(metrics.registry, health, now);
 
   const services: Services = { log, store, bus, cluster, ingest, query, cached, cache, hub, health, metrics, notifier, alertStore, alerts, detector, tracing };
 

@@ -26,6 +26,8 @@ export interface NotifierDeps {
   random?: () => number;
   /** Channels to use instead of the configured ones (tests of the dispatcher itself). */
   channels?: NotifyChannel[];
+  /** Every delivery's outcome (after its retries), for /metrics. */
+  onOutcome?: (outcome: NotificationOutcome) => void;
 }
 
 export interface ChannelNotifier extends Notifier {
@@ -71,6 +73,7 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Channe
       ...(result.ok ? {} : { error: result.error ?? 'failed' }),
     };
     last.set(channel.name, outcome);
+    deps.onOutcome?.(outcome);
     const fields = { channel: channel.name, event, alertId: alert.id, attempts: result.attempts, ms: now() - started };
     if (result.ok) log.info(fields, 'notification sent');
     else log.warn({ ...fields, error: outcome.error }, `notification failed on ${channel.name}; the alert is unaffected, check the channel's URL or receiver`);
