@@ -277,7 +277,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     }
   });
   await app.register(fastifySwagger, {
-    openapi: { info: { title: 'EdgeWorker Monitor API', version: VERSION } },
+    openapi: {
+      info: { title: 'EdgeWorker Monitor API', version: VERSION },
+      // Optional: a server without tokens takes none. /docs gets an Authorize button for the ones that do.
+      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'API_TOKEN (writes and changes) or VIEWER_TOKEN (reads)' } } },
+      security: [{}, { token: [] }],
+    },
   });
   await registerDocs(app);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });

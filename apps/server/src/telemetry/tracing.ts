@@ -41,8 +41,9 @@ export async function startTracing(cfg: OtelConfig, version: string): Promise<Tr
   setTracingEnabled(true);
   const instrumentation = new FastifyOtelInstrumentation({
     registerOnInitialization: false,
-    // A span per health probe or scrape would drown the traces that matter.
-    ignorePaths: (o: { url: string }) => o.url === '/health' || o.url === '/metrics',
+    // A span per health probe or scrape would drown the traces that matter; a /ws request lives as
+    // long as its socket (its broadcasts have spans of their own).
+    ignorePaths: (o: { url: string }) => ['/health', '/metrics', '/ws'].includes(o.url.split('?', 1)[0]!),
     // Name request spans as backends expect them: `GET /api/heatmap`, not `request`.
     requestHook: (span: import('@opentelemetry/api').Span, request: { method: string; routeOptions: { url?: string } }) => {
       span.updateName(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`);
