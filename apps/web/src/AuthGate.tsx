@@ -9,16 +9,21 @@ import { clearToken, currentToken, onTokenRejected, storeToken } from './api/tok
 import { App } from './App';
 import { SignIn } from './components/SignIn';
 
-type Gate = { state: 'checking' } | { state: 'signin'; reason: string | null } | { state: 'app' };
+type Gate = { state: 'checking' } | { state: 'signin'; reason: string | null; optional?: boolean } | { state: 'app' };
 
 export function AuthGate() {
   const [gate, setGate] = useState<Gate>({ state: 'checking' });
   const [signedIn, setSignedIn] = useState(() => currentToken() !== null);
+  // Reads are open but changes need API_TOKEN: offer a sign-in for that.
+  const [canSignInToWrite, setCanSignInToWrite] = useState(false);
 
   useEffect(() => {
     const ctrl = new AbortController();
     api.session(currentToken(), ctrl.signal).then(
-      (s) => setGate(s.access === 'none' ? { state: 'signin', reason: currentToken() ? 'The saved token is no longer accepted.' : null } : { state: 'app' }),
+      (s) => {
+        setCanSignInToWrite(s.access === 'read' && s.writeRequiresToken);
+        setGate(s.access === 'none' ? { state: 'signin', reason: currentToken() ? 'The saved token is no longer accepted.' : null } : { state: 'app' });
+      },
       // The server is unreachable: the dashboard itself shows that and retries.
       () => {
         if (!ctrl.signal.aborted) setGate({ state: 'app' });
@@ -49,6 +54,13 @@ export function AuthGate() {
   }, []);
 
   if (gate.state === 'checking') return null;
-  if (gate.state === 'signin') return <SignIn reason={gate.reason} onSignedIn={signIn} />;
-  return <App onSignOut={signedIn ? signOut : undefined} />;
+  const toApp = () => setGate({ state: 'app' });
+  if (gate.state === 'signin') return <SignIn reason={gate.reason} onSignedIn={signIn} onCancel={gate.optional ? toApp : undefined} />;
+  const offerSignIn = !signedIn && canSignInToWrite;
+  return (
+    <App
+      onSignOut={signedIn ? signOut : undefined}
+      onSignIn={offerSignIn ? () => setGate({ state: 'signin', reason: 'Reading is open; acknowledging and resolving alerts needs the API token.', optional: true }) : undefined}
+    />
+  );
 }

@@ -5,13 +5,15 @@ interface Props {
   /** Why the form is shown again (the server stopped accepting the token), if it is. */
   reason: string | null;
   onSignedIn: (token: string, remember: boolean) => void;
+  /** Present when the dashboard can be used without signing in (reads are open). */
+  onCancel?: () => void;
 }
 
 /**
  * The sign-in form of a private server (VIEWER_TOKEN set): a token is checked with
  * GET /api/session before it is kept, so a typo is told at once, not as a broken dashboard.
  */
-export function SignIn({ reason, onSignedIn }: Props) {
+export function SignIn({ reason, onSignedIn, onCancel }: Props) {
   const [token, setToken] = useState('');
   const [remember, setRemember] = useState(true);
   const [busy, setBusy] = useState(false);
@@ -67,6 +69,11 @@ export function SignIn({ reason, onSignedIn }: Props) {
         <button type="submit" className="signin-submit" disabled={busy || token.trim() === ''}>
           {busy ? 'Checking…' : 'Sign in'}
         </button>
+        {onCancel && (
+          <button type="button" className="link" onClick={onCancel}>
+            Back to the dashboard
+          </button>
+        )}
       </form>
     </main>
   );
