@@ -76,3 +76,30 @@ describe('private dashboard: sign-in, CSP, API docs', { timeout: 240_000 }, () =
     assert.deepEqual(stack.errors, []);
   });
 });
+
+describe('open dashboard with API_TOKEN: signing in to make changes', { timeout: 240_000 }, () => {
+  let open: Stack;
+  before(async () => {
+    open = await startStack({ API_TOKEN, DETECTOR: 'off', LOG_LEVEL: 'error' });
+  });
+  after(async () => {
+    await open?.stop();
+  });
+
+  it('shows the data without a token and offers a sign-in for changes, which the API token completes', async () => {
+    const page = await open.newPage();
+    await page.goto(open.url);
+    await page.locator('[data-connection="live"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('sign-in').click();
+    await page.locator('[data-testid="signin"]').waitFor();
+    await page.getByRole('button', { name: 'Back to the dashboard' }).click();
+    await page.locator('[data-connection="live"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('sign-in').click();
+    await page.getByLabel('Access token').fill(API_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('sign-out').waitFor();
+    assert.equal(await page.getByTestId('sign-in').count(), 0);
+    await page.close();
+    assert.deepEqual(open.errors, []);
+  });
+});
