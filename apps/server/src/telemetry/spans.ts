@@ -4,7 +4,7 @@
  * tracing is off every helper calls straight through: no span objects, no context
  * switches, no closures kept.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type SpanContext } from '@opentelemetry/api';
 
 let enabled = false;
 const tracer = () => trace.getTracer('edgeworker-monitor');
@@ -20,6 +20,8 @@ export function tracingEnabled(): boolean {
 export interface SpanOptions {
   attributes?: Attributes;
   kind?: 'internal' | 'producer' | 'consumer' | 'client';
+  /** Other traces this span also belongs to (work coalesced into it). */
+  links?: SpanContext[];
 }
 
 const KINDS = { internal: SpanKind.INTERNAL, producer: SpanKind.PRODUCER, consumer: SpanKind.CONSUMER, client: SpanKind.CLIENT };
@@ -30,7 +32,8 @@ const KINDS = { internal: SpanKind.INTERNAL, producer: SpanKind.PRODUCER, consum
  */
 export function inSpan<T>(name: string, opts: SpanOptions, fn: (span?: Span) => T): T {
   if (!enabled) return fn();
-  return tracer().startActiveSpan(name, { attributes: opts.attributes, kind: KINDS[opts.kind ?? 'internal'] }, (span) => {
+  const links = opts.links?.map((c) => ({ context: c }));
+  return tracer().startActiveSpan(name, { attributes: opts.attributes, kind: KINDS[opts.kind ?? 'internal'], links }, (span) => {
     const fail = (err: unknown) => {
       span.recordException(err as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
@@ -67,6 +70,12 @@ export function traceCalls<T extends object>(target: T, prefix: string, calls: r
     (out as Record<string, unknown>)[name] = (...args: unknown[]) => inSpan(`${prefix}.${name}`, { attributes, kind: 'client' }, () => fn.apply(target, args));
   }
   return out;
+}
+
+/** The active span's context, to link to later; undefined when off or outside any span. */
+export function currentSpanContext(): SpanContext | undefined {
+  if (!enabled) return undefined;
+  return trace.getActiveSpan()?.spanContext();
 }
 
 /** The current trace context as W3C headers (`traceparent`, `tracestate`), for an event crossing replicas; undefined when off. */

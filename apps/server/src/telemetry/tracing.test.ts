@@ -73,6 +73,19 @@ describe('OpenTelemetry tracing into a real OTLP/HTTP receiver', () => {
     const notify = await otlp.waitForSpan((s) => s.name === 'notify webhook', 'the webhook notification');
     assert.equal(notify.attributes['notify.attempts'], 1);
 
+    // Two writes inside one coalescing window (right after an update, so the next may go only a second
+    // later): one broadcast, in the first write's trace, linked to the second's.
+    const sent = nextMessage(ws, 'metrics_update');
+    assert.equal((await write(url, line({ pop: 'AMS', ms: 85, t: Date.now() }))).status, 204);
+    await sent;
+    const next = nextMessage(ws, 'metrics_update');
+    assert.equal((await write(url, line({ pop: 'AMS', ms: 90, t: Date.now() }), { headers: { traceparent: `00-${'a'.repeat(32)}-00f067aa0ba902b7-01` } })).status, 204);
+    assert.equal((await write(url, line({ pop: 'AMS', ms: 95, t: Date.now() }), { headers: { traceparent: `00-${'b'.repeat(32)}-00f067aa0ba902b7-01` } })).status, 204);
+    await next;
+    await app.services.tracing.flush();
+    const coalesced = await otlp.waitForSpan((s) => s.name === 'ws.broadcast metrics_update' && s.traceId === 'a'.repeat(32), 'the broadcast of the first write');
+    assert.ok(coalesced.links.some((l) => l.traceId === 'b'.repeat(32)), 'the coalesced second write is linked');
+
     const continued = await otlp.waitForSpan((s) => s.name === 'GET /api/functions', 'the functions request');
     assert.equal(continued.traceId, callerTrace);
     // Health probes and scrapes make no spans.
