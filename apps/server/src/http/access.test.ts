@@ -130,6 +130,8 @@ describe('security headers', () => {
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
       assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN', path);
     }
+    assert.match((await fetch(`${url}/api/functions`)).headers.get('content-security-policy') ?? '', /style-src 'self'(;|$)/);
+    assert.match((await fetch(`${url}/docs/`)).headers.get('content-security-policy') ?? '', /style-src 'self' 'unsafe-inline'/);
     const docs = await fetch(`${url}/docs/`);
     assert.equal(docs.status, 200);
     assert.match(await docs.text(), /swagger-ui-bundle\.js/);
