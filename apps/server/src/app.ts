@@ -118,10 +118,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   // Adapters
   // Behind a circuit breaker: an unreachable store fails fast and recovers by itself.
-  const breaker = createResilientMetricsStore(await openMetricsStore(config, log, now), { log: log.child({ module: 'breaker' }) });
+  const inner = await openMetricsStore(config, log, now).catch(async (err) => {
+    await tracing?.shutdown();
+    throw err;
+  });
+  const breaker = createResilientMetricsStore(inner, { log: log.child({ module: 'breaker' }) });
   const store = tracing ? traceMetricsStore(breaker) : breaker;
   const alertStore = await openAlertStore(config, log).catch(async (err) => {
     await store.close();
+    await tracing?.shutdown();
     throw err;
   });
   let liveClients = () => 0;

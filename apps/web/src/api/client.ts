@@ -77,7 +77,7 @@ async function request<T>(method: 'GET' | 'POST', path: string, params: Params, 
     const e = await toApiError(res);
     throw new ApiError(
       e.code,
-      `Not allowed (${res.status}): this action needs the API token; sign out and sign in with it. ${e.message}`,
+      `Not allowed (${res.status}): this action needs the API token: sign in with it (Sign in / Sign out in the header). ${e.message}`,
       res.status,
       e.requestId,
     );
