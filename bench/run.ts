@@ -22,6 +22,7 @@ const rows: BenchRow[] = [];
 const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./ingest.ts'),
   () => import('./cardinality.ts'),
+  () => import('./tracing.ts'),
 ];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {

@@ -18,7 +18,7 @@ function newestMtime(path) {
   return newest;
 }
 
-const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => join(web, p)).filter(existsSync);
+const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json'].map((p) => join(web, p)).filter(existsSync);
 const reason = !existsSync(index)
   ? 'dashboard not built yet'
   : Math.max(...sources.map(newestMtime)) > statSync(index).mtimeMs

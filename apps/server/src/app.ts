@@ -14,7 +14,12 @@ import { redact, type Config } from './config.ts';
 import type { Bus } from './events.ts';
 import { createCluster, type Cluster } from './cluster/cluster.ts';
 import { registerErrorHandler } from './http/errors.ts';
-import { createTokenGuard } from './http/auth.ts';
+import { createAccess, registerReadGuard, sessionRoute } from './http/auth.ts';
+import { registerSecurityHeaders } from './http/security.ts';
+import { registerDocs } from './http/docs.ts';
+import { startTracing, type Tracing } from './telemetry/tracing.ts';
+import { traceCache, traceMetricsStore } from './telemetry/traced-ports.ts';
+import { inSpan } from './telemetry/spans.ts';
 import { registerWeb } from './http/web.ts';
 import { registerCrossOrigin } from './http/cross-origin.ts';
 import { echoRequestId, redactUrl, REDACT_PATHS, requestId, serializeRequest } from './http/request-identity.ts';
@@ -32,6 +37,7 @@ import { liveRoutes } from './live/routes.ts';
 import { createHealthRegistry, type HealthRegistry } from './health/health.ts';
 import { healthRoutes } from './health/routes.ts';
 import { createServerMetrics, type ServerMetrics } from './health/metrics.ts';
+import { registerHealthMetrics } from './health/health-metrics.ts';
 import { createDuckDbMetricsStore } from './stores/duckdb/duckdb-metrics-store.ts';
 import { createInfluxDbMetricsStore } from './stores/influxdb/influxdb-metrics-store.ts';
 import { createInfluxRollupKeeper, influxRollupReads } from './stores/influxdb/rollups.ts';
@@ -87,6 +93,8 @@ export interface Services {
   alerts: RunningAlertService;
   /** The regression detector; absent with DETECTOR=off. */
   detector: DetectorService | undefined;
+  /** OpenTelemetry tracing; absent unless an OTLP endpoint is configured. */
+  tracing: Tracing | undefined;
 }
 
 export type App = FastifyInstance & { services: Services };
@@ -115,11 +123,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     log.warn({ variables: config.ignoredVariables }, 'these variables are set but have no effect with the chosen stores and channels');
   }
 
+  // Tracing first, so every span below has a provider; with no OTLP endpoint nothing of it is loaded.
+  const tracing = config.otel ? await startTracing(config.otel, VERSION) : undefined;
+  if (config.otel) log.info({ url: config.otel.tracesUrl, protocol: config.otel.protocol, service: config.otel.serviceName }, 'tracing: OpenTelemetry spans are exported over OTLP/HTTP');
+
   // Adapters
   // Behind a circuit breaker: an unreachable store fails fast and recovers by itself.
-  const store = createResilientMetricsStore(await openMetricsStore(config, log, now), { log: log.child({ module: 'breaker' }) });
+  const inner = await openMetricsStore(config, log, now).catch(async (err) => {
+    await tracing?.shutdown();
+    throw err;
+  });
+  const breaker = createResilientMetricsStore(inner, { log: log.child({ module: 'breaker' }) });
+  const store = tracing ? traceMetricsStore(breaker) : breaker;
   const alertStore = await openAlertStore(config, log).catch(async (err) => {
     await store.close();
+    await tracing?.shutdown();
     throw err;
   });
   let liveClients = () => 0;
@@ -128,10 +146,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const cluster = createCluster(config, log);
   const bus = cluster.bus;
   // Query results: in memory, or shared in Redis; also the last-good answers while the store is down.
-  const cache = cluster.cache(createMemoryCache({ now, maxBytes: config.hardening.cacheMaxBytes, maxEntryBytes: config.hardening.cacheMaxEntryBytes }));
+  const sharedCache = cluster.cache(createMemoryCache({ now, maxBytes: config.hardening.cacheMaxBytes, maxEntryBytes: config.hardening.cacheMaxEntryBytes }));
+  const cache = tracing ? traceCache(sharedCache) : sharedCache;
   // Links in notifications go to PUBLIC_URL, else to this server's own address (known once it listens).
   const notifier = createNotifier(config.notify, {
     log: log.child({ module: 'notify' }),
+    onOutcome: (o) => metrics.notifications.inc({ channel: o.channel, result: o.ok ? 'sent' : 'failed' }),
     baseUrl: () => config.notify.publicUrl ?? ownBaseUrl(app.server.address(), config.host, config.port),
   });
 
@@ -197,7 +217,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // Every alert change goes to every client at once, never coalesced; the overview's
     // `regressions` may have changed too, so clients also get a (coalesced) metrics_update.
     else if (e.type === 'alert') {
-      hub.broadcast({ type: 'alert', data: e.alert });
+      inSpan('ws.broadcast alert', { attributes: { 'alert.id': e.alert.id } }, () => hub.broadcast({ type: 'alert', data: e.alert }));
       void answersChanged();
     }
   });
@@ -262,11 +282,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   health.register({ name: 'cache', required: false, check: () => ({ status: 'ok', kind: 'memory' }) });
   cluster.registerHealth(health); // with Redis: replaces `cache`, adds `cluster`
   health.register({ name: 'notify', required: false, check: () => notifierHealth(notifier) });
+  registerHealthMetrics(metrics.registry, health, now);
 
-  const services: Services = { log, store, bus, cluster, ingest, query, cached, cache, hub, health, metrics, notifier, alertStore, alerts, detector };
+  const services: Services = { log, store, bus, cluster, ingest, query, cached, cache, hub, health, metrics, notifier, alertStore, alerts, detector, tracing };
 
-  // HTTP, in order: errors, docs, transport plugins, routes, then the dashboard.
+  // HTTP, in order: tracing, errors, access and headers, docs, transport plugins, routes, then the dashboard.
+  if (tracing) await app.register(tracing.fastifyPlugin()); // before any route, to wrap them all
   registerErrorHandler(app);
+  const access = createAccess({ apiToken: config.apiToken, viewerToken: config.viewerToken, metricsToken: config.metricsToken });
+  registerReadGuard(app, access);
+  await registerSecurityHeaders(app);
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
     metrics.httpDuration.observe(
@@ -280,14 +305,20 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     }
   });
   await app.register(fastifySwagger, {
-    openapi: { info: { title: 'EdgeWorker Monitor API', version: VERSION } },
+    openapi: {
+      info: { title: 'EdgeWorker Monitor API', version: VERSION },
+      // Optional: a server without tokens takes none. /docs gets an Authorize button for the ones that do.
+      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'API_TOKEN (writes and changes) or VIEWER_TOKEN (reads)' } } },
+      security: [{}, { token: [] }],
+    },
   });
+  await registerDocs(app);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   // After the WebSocket plugin: its onRequest hook must mark a handshake first, so a refused one is closed.
   echoRequestId(app);
   await registerCrossOrigin(app, { allowed: config.hardening.corsOrigins, ownOrigins: config.notify.publicUrl ? [new URL(config.notify.publicUrl).origin] : [] });
 
-  const guard = createTokenGuard(config.apiToken);
+  const guard = access.write;
   await app.register(ingestRoutes, { ingest, maxBodyBytes: config.ingest.maxBodyBytes, guard });
   await app.register(overviewRoute, { query: cached, defaultWindow: config.query.defaultWindow });
   await app.register(heatmapRoute, { query: cached, defaultWindow: config.query.defaultWindow });
@@ -296,8 +327,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(functionsRoute, { query: cached });
   await app.register(liveRoutes, { hub });
   await app.register(alertRoutes, { alerts, guard });
+  await app.register(sessionRoute, { access, apiTokenSet: config.apiToken !== undefined });
   if (detector) await app.register(detectorRoutes, { detector, guard });
-  await app.register(healthRoutes, { health, metrics: metrics.registry, version: VERSION, startedAt, now });
+  await app.register(healthRoutes, {
+    health,
+    metrics: metrics.registry,
+    version: VERSION,
+    startedAt,
+    now,
+    canSeeDetails: access.canRead,
+    metricsGuard: access.metrics,
+  });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWeb(app, config.webDistDir);
 
@@ -321,6 +361,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await cluster.close();
     await alertStore.close();
     await store.close();
+    await tracing?.shutdown(); // last: exports the spans of the shutdown too
   });
 
   return Object.assign(app, { services }) as unknown as App;

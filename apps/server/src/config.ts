@@ -45,6 +45,13 @@ export interface Config {
   webDistDir: string;
   /** Hostile-input limits (issue 15): the query cache's size, HTTP timeouts, cross-origin access. */
   hardening: HardeningConfig;
+  // Operations (issue 14): tracing and who may read.
+  /** OpenTelemetry tracing; undefined (off, no cost) unless an OTLP endpoint is set. */
+  otel: OtelConfig | undefined;
+  /** VIEWER_TOKEN: when set, reads (API, /ws, /health details) need it or API_TOKEN; it never writes. */
+  viewerToken: string | undefined;
+  /** METRICS_TOKEN: when set, /metrics needs it (or API_TOKEN). */
+  metricsToken: string | undefined;
   /** Variables that are set but have no effect with the chosen stores (warned about at start). */
   ignoredVariables: string[];
 }
@@ -85,6 +92,17 @@ export interface InfluxRollupConfig {
   lookbackMs: number;
   /** Windows up to this long are answered from raw samples, exactly (INFLUX_ROLLUP_RAW_MAX). */
   rawMaxMs: number;
+}
+
+export interface OtelConfig {
+  /** Full URL spans are POSTed to (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces). */
+  tracesUrl: string;
+  protocol: 'http/protobuf' | 'http/json';
+  serviceName: string;
+  /** OTEL_EXPORTER_OTLP_HEADERS (or _TRACES_HEADERS): `k=v,k2=v2`, values URL-encoded. */
+  headers: Record<string, string>;
+  /** OTEL_RESOURCE_ATTRIBUTES, same syntax. */
+  resourceAttributes: Record<string, string>;
 }
 
 export interface DetectorConfig {
@@ -206,6 +224,7 @@ export function loadConfig(env: Env = {}): Config {
     },
     webDistDir: r.path('WEB_DIST_DIR', resolve(REPO_ROOT, 'apps/web/dist')),
     hardening: readHardening(r),
+    ...readOps(r, token),
     ignoredVariables,
   };
 }
@@ -237,6 +256,54 @@ function readHardening(r: Reader): HardeningConfig {
     }
   }
   return { cacheMaxBytes, cacheMaxEntryBytes, requestTimeoutMs, headersTimeoutMs, corsOrigins };
+}
+
+// Operations (issue 14): OpenTelemetry from the standard OTEL_* variables, viewer and metrics tokens.
+function readOps(r: Reader, apiToken: string | undefined): Pick<Config, 'otel' | 'viewerToken' | 'metricsToken'> {
+  const viewerToken = r.raw('VIEWER_TOKEN');
+  const metricsToken = r.raw('METRICS_TOKEN');
+  // A private dashboard with open writes would be private in name only.
+  if (viewerToken && !apiToken) throw new ConfigError('VIEWER_TOKEN needs API_TOKEN: without it anyone could write and acknowledge; set API_TOKEN too');
+  if (viewerToken && viewerToken === apiToken) throw new ConfigError('VIEWER_TOKEN must differ from API_TOKEN: the viewer token is read-only');
+  return { otel: readOtel(r), viewerToken, metricsToken };
+}
+
+function readOtel(r: Reader): OtelConfig | undefined {
+  if (r.raw('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return undefined;
+  const traces = r.url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']);
+  const base = r.url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+  if (!traces && !base) return undefined;
+  // The spec: the generic endpoint is a base to which the signal path is appended; the per-signal one is used as is.
+  const tracesUrl = traces ?? `${base!.replace(/\/+$/, '')}/v1/traces`;
+  const protocol = r.raw('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? r.raw('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new ConfigError(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported: expected http/protobuf or http/json (send grpc through a collector)`);
+  }
+  const resourceAttributes = otelPairs(r, 'OTEL_RESOURCE_ATTRIBUTES');
+  return {
+    tracesUrl,
+    protocol,
+    serviceName: r.raw('OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? 'edgeworker-monitor',
+    headers: { ...otelPairs(r, 'OTEL_EXPORTER_OTLP_HEADERS'), ...otelPairs(r, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS') },
+    resourceAttributes,
+  };
+}
+
+/** `k=v,k2=v2` with URL-encoded values, the syntax of OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES. */
+function otelPairs(r: Reader, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (r.raw(name) ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${name} is invalid at "${part}": expected key=value pairs separated by commas`);
+    let value: string;
+    try {
+      value = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      throw new ConfigError(`${name} is invalid at "${part}": the value is not URL-encoded correctly`);
+    }
+    out[part.slice(0, eq).trim()] = value;
+  }
+  return out;
 }
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;

@@ -20,7 +20,7 @@ import { WorldMap } from './components/WorldMap';
 // The drill-down (and uPlot with it) loads on first use, keeping the first paint light.
 const PopDrilldown = lazy(() => import('./components/PopDrilldown').then((m) => ({ default: m.PopDrilldown })));
 
-export function App() {
+export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?: () => void } = {}) {
   const [url, setUrl] = useUrlState();
   const theme = useTheme();
   const live = useLiveOverview(LIVE_WINDOW);
@@ -75,6 +75,8 @@ export function App() {
         onThemePref={theme.setPref}
         stale={stale}
         staleAgeMs={staleAgeMs}
+        onSignOut={onSignOut}
+        onSignIn={onSignIn}
       />
       <main className="content" id="main">
         <OverviewCards overview={live.overview} trend={trend} />

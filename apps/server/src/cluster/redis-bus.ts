@@ -9,6 +9,7 @@
  * notifications, not data: nothing is queued for later), and the subscription is
  * re-issued when Redis is back. One publisher and one subscriber connection.
  */
+import { inSpan, traceCarrier, withRemoteContext } from '../telemetry/spans.ts';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createLocalBus, type Bus, type BusEvent } from '../events.ts';
@@ -37,6 +38,8 @@ export type RedisBus = Bus & { health(): RedisBusHealth; close(): Promise<void> 
 interface Envelope {
   origin: string;
   event: BusEvent;
+  /** W3C trace context of the publisher (`traceparent`, `tracestate`), only while tracing is on. */
+  trace?: Record<string, string>;
 }
 
 const EVENT_TYPES = new Set<BusEvent['type']>(['data_landed', 'alert']);
@@ -86,7 +89,11 @@ export function createRedisBus(opts: RedisBusOptions): RedisBus {
       return;
     }
     counts.received++;
-    local.publish(envelope.event);
+    const event = envelope.event;
+    // Continues the publisher's trace here: another replica's broadcast joins its ingest trace.
+    withRemoteContext(envelope.trace, () =>
+      inSpan(`bus.receive ${event.type}`, { kind: 'consumer', attributes: { 'bus.origin': envelope.origin } }, () => local.publish(event)),
+    );
   });
 
   return {
@@ -97,7 +104,8 @@ export function createRedisBus(opts: RedisBusOptions): RedisBus {
         counts.publishFailures++;
         return;
       }
-      const envelope: Envelope = { origin: opts.replicaId, event };
+      const trace = traceCarrier();
+      const envelope: Envelope = { origin: opts.replicaId, event, ...(trace ? { trace } : {}) };
       pub.publish(channel, JSON.stringify(envelope)).then(
         () => counts.published++,
         (err: Error) => {

@@ -8,6 +8,7 @@
  * Passes are serialised: a pass asked for (HTTP) while another runs (schedule) waits
  * for it and then runs on the data present by then.
  */
+import { inSpan } from '../telemetry/spans.ts';
 import type { Alert } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
@@ -137,7 +138,12 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   return {
     settings,
     runPass() {
-      const p = tail.then(runRecorded, runRecorded);
+      const run = () => inSpan('detector.pass', {}, async (span) => {
+        const r = await runRecorded();
+        span?.setAttributes({ 'detector.evaluated': r.evaluated, 'detector.created': r.created.length, 'detector.resolved': r.resolved.length, ...(r.skipped ? { 'detector.skipped': r.skipped } : {}) });
+        return r;
+      });
+      const p = tail.then(run, run);
       tail = p.catch(() => undefined);
       return p;
     },

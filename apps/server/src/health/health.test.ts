@@ -29,6 +29,11 @@ describe('health', () => {
     assert.match(text, /^edgeworker_ingested_points_total 1$/m);
     assert.match(text, /^edgeworker_ws_clients 0$/m);
     assert.match(text, /edgeworker_http_request_duration_seconds_bucket\{.*route="\/write"/);
+    // /health as gauges, for docs/alerts.yml
+    assert.match(text, /^edgeworker_component_up\{component="metricsStore"\} 1$/m);
+    assert.match(text, /^edgeworker_component_up\{component="notify"\} 1$/m);
+    const age = Number(/^edgeworker_latest_sample_age_seconds\{store="duckdb"\} ([\d.e+-]+)$/m.exec(text)?.[1]);
+    assert.ok(age >= 0 && age < 60, `sample age ${age}`);
   });
 
   it('answers 503 when the metrics store cannot answer', async (t) => {
@@ -39,5 +44,8 @@ describe('health', () => {
     assert.equal(health.status, 503);
     assert.equal(health.body.components.metricsStore.status, 'down');
     assert.match(health.body.components.metricsStore.error, /closed/);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    assert.match(text, /^edgeworker_component_up\{component="metricsStore"\} 0$/m);
+    assert.doesNotMatch(text, /^edgeworker_latest_sample_age_seconds\{/m);
   });
 });

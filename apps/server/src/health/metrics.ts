@@ -27,6 +27,8 @@ export function createServerMetrics(sources: { liveClients: () => number }) {
         this.set(sources.liveClients());
       },
     }),
+    // Outcomes after retries; a failure here is an alert nobody was told about (docs/alerts.yml).
+    notifications: new Counter({ name: 'edgeworker_notifications_total', help: 'Alert notifications by channel and result (sent, failed), after retries', labelNames: ['channel', 'result'], registers: [registry] }),
     wsMessages: new Counter({ name: 'edgeworker_ws_messages_total', help: 'WebSocket messages sent, by type', labelNames: ['type'], registers: [registry] }),
     cacheAnswers: new Counter({
       name: 'edgeworker_query_cache_answers_total',

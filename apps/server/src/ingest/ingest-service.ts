@@ -4,6 +4,7 @@
  * with 400 and nothing of that body is stored, so a client can fix and resend the
  * batch without creating duplicates or gaps.
  */
+import { inSpan } from '../telemetry/spans.ts';
 import { LineProtocolError, parseLineProtocol, type Precision } from '@edgeworker/line-protocol';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
@@ -47,8 +48,12 @@ const MAX_LINE_ECHO = 200;
 export function createIngestService(deps: IngestDeps): IngestService {
   const cardinality = createCardinalityGuard(deps.store, { maxPops: deps.maxPops, maxFunctions: deps.maxFunctions }, deps);
 
-  async function store(samples: ColdStartSample[]) {
-    if (samples.length === 0) return;
+  function store(samples: ColdStartSample[]): Promise<void> {
+    if (samples.length === 0) return Promise.resolve();
+    return inSpan('ingest.store', { attributes: { 'ingest.points': samples.length } }, () => storeNow(samples));
+  }
+
+  async function storeNow(samples: ColdStartSample[]) {
     const undo = await cardinality.admit(samples);
     try {
       await deps.store.write(samples);
@@ -64,7 +69,9 @@ export function createIngestService(deps: IngestDeps): IngestService {
     let latestNs = samples[0]!.timeNs;
     for (const s of samples) if (s.timeNs > latestNs) latestNs = s.timeNs;
     deps.onStored?.(samples.length);
-    deps.bus.publish({ type: 'data_landed', points: samples.length, latestMs: Number(latestNs / 1_000_000n) });
+    inSpan('bus.publish data_landed', { kind: 'producer' }, () =>
+      deps.bus.publish({ type: 'data_landed', points: samples.length, latestMs: Number(latestNs / 1_000_000n) }),
+    );
   }
 
   return {

@@ -10,6 +10,8 @@
  * (it reconnects and starts from a fresh `hello`). Clients that stop answering
  * pings are dropped too.
  */
+import type { SpanContext } from '@opentelemetry/api';
+import { currentSpanContext, inSpan } from '../telemetry/spans.ts';
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { Overview, ServerMessage } from '@edgeworker/schema';
@@ -26,6 +28,8 @@ export interface HubOptions {
 }
 
 export type LiveHub = ReturnType<typeof createLiveHub>;
+
+const MAX_LINKS = 32;
 
 interface Client {
   socket: WebSocket;
@@ -50,6 +54,8 @@ export function createLiveHub(opts: HubOptions) {
   const sharedOverview = () => running ?? freshOverview();
   const clients = new Set<Client>();
   let pending: NodeJS.Timeout | undefined;
+  // Traces of the writes coalesced into the pending update (tracing on only), linked from its span.
+  let coalesced: SpanContext[] = [];
   let lastSentAt = -Infinity;
   let closed = false;
 
@@ -78,13 +84,17 @@ export function createLiveHub(opts: HubOptions) {
     opts.onSent?.(message.type, sent);
   }
 
+  // Runs in the trace context of the data_landed that scheduled it (the timer keeps it), so
+  // ingest → store → bus → broadcast is one trace; the writes coalesced into it are linked.
   async function sendUpdate() {
     pending = undefined;
+    const links = coalesced;
+    coalesced = [];
     if (closed) return;
     lastSentAt = now();
     try {
       const data = await freshOverview();
-      if (!closed) broadcast({ type: 'metrics_update', data });
+      if (!closed) inSpan('ws.broadcast metrics_update', { attributes: { 'ws.clients': clients.size }, links }, () => broadcast({ type: 'metrics_update', data }));
     } catch (err) {
       // The next landed data tries again; clients keep their last numbers meanwhile.
       opts.log.warn({ err }, 'could not compute the overview for metrics_update');
@@ -93,7 +103,12 @@ export function createLiveHub(opts: HubOptions) {
 
   /** Called when new data has landed. */
   function dataLanded() {
-    if (closed || pending) return;
+    if (closed) return;
+    if (pending) {
+      const c = currentSpanContext();
+      if (c && coalesced.length < MAX_LINKS) coalesced.push(c);
+      return;
+    }
     const wait = Math.max(0, lastSentAt + opts.coalesceMs - now());
     pending = setTimeout(sendUpdate, wait);
   }

@@ -5,6 +5,7 @@
  * that and never throws. One outcome per channel comes back to be recorded on
  * the alert; the last outcome of each channel is kept for /health.
  */
+import { inSpan } from '../telemetry/spans.ts';
 import type { Alert, NotificationOutcome } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config.ts';
@@ -25,6 +26,8 @@ export interface NotifierDeps {
   random?: () => number;
   /** Channels to use instead of the configured ones (tests of the dispatcher itself). */
   channels?: NotifyChannel[];
+  /** Every delivery's outcome (after its retries), for /metrics. */
+  onOutcome?: (outcome: NotificationOutcome) => void;
 }
 
 export interface ChannelNotifier extends Notifier {
@@ -54,6 +57,7 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Channe
   const baseUrl = typeof deps.baseUrl === 'function' ? deps.baseUrl : () => deps.baseUrl as string;
 
   async function deliver(channel: NotifyChannel, event: NotificationEvent, alert: Alert, link: string): Promise<NotificationOutcome> {
+    return inSpan(`notify ${channel.name}`, { kind: 'client', attributes: { 'notify.channel': channel.name, 'notify.event': event, 'alert.id': alert.id } }, async (span) => {
     const started = now();
     // withRetry never throws; the catch guards against a channel that throws synchronously in a surprising way.
     const result = await withRetry((signal) => channel.send({ event, alert, dashboardUrl: link }, signal), policy, {
@@ -69,10 +73,14 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Channe
       ...(result.ok ? {} : { error: result.error ?? 'failed' }),
     };
     last.set(channel.name, outcome);
+    deps.onOutcome?.(outcome);
     const fields = { channel: channel.name, event, alertId: alert.id, attempts: result.attempts, ms: now() - started };
     if (result.ok) log.info(fields, 'notification sent');
     else log.warn({ ...fields, error: outcome.error }, `notification failed on ${channel.name}; the alert is unaffected, check the channel's URL or receiver`);
+    span?.setAttribute('notify.attempts', result.attempts);
+    if (!result.ok) span?.setStatus({ code: 2, message: outcome.error });
     return outcome;
+    });
   }
 
   return {

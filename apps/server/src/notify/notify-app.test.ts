@@ -43,4 +43,8 @@ test('PUBLIC_URL sets the link base; a failing channel degrades /health without 
   assert.equal(res.status, 200, 'notifications are not a required component');
   assert.equal(res.body.components.notify?.status, 'degraded');
   assert.deepEqual(res.body.components.notify?.failing, ['webhook']);
+  // what docs/alerts.yml watches
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.match(metrics, /^edgeworker_notifications_total\{channel="webhook",result="failed"\} 1$/m);
+  assert.match(metrics, /^edgeworker_component_up\{component="notify"\} 0$/m);
 });

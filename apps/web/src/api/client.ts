@@ -2,6 +2,7 @@
  * The dashboard's only door to the server's REST API. Same origin; every call takes
  * an AbortSignal; failures become an ApiError carrying the server's `{code, message, requestId}`.
  */
+import { currentToken, tokenRejected } from './token';
 import type { Alert, AlertStatus, FunctionInfo, HeatmapEntry, Overview, PopDetail, Timeseries } from '@edgeworker/schema';
 
 export class ApiError extends Error {
@@ -57,8 +58,8 @@ export interface Fetched<T> {
 
 async function request<T>(method: 'GET' | 'POST', path: string, params: Params, signal?: AbortSignal): Promise<Fetched<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  // Mutations carry the API token only when one is configured (API_TOKEN on the server).
-  const token = method === 'POST' ? storedApiToken() : null;
+  // The signed-in token (viewer or API), when there is one; a server without tokens ignores it.
+  const token = currentToken();
   if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
@@ -67,11 +68,16 @@ async function request<T>(method: 'GET' | 'POST', path: string, params: Params, 
     if (signal?.aborted) throw err;
     throw new ApiError('network', 'The server cannot be reached.', null);
   }
+  if (res.status === 401 && method === 'GET') {
+    // A read refused: the server is private and this browser's token is missing or no longer valid.
+    tokenRejected();
+    throw await toApiError(res);
+  }
   if (res.status === 401 || res.status === 403) {
     const e = await toApiError(res);
     throw new ApiError(
       e.code,
-      `Not allowed (${res.status}): the server requires an API token for this action (API_TOKEN is set). ${e.message}`,
+      `Not allowed (${res.status}): this action needs the API token: sign in with it (Sign in / Sign out in the header). ${e.message}`,
       res.status,
       e.requestId,
     );
@@ -87,15 +93,6 @@ async function request<T>(method: 'GET' | 'POST', path: string, params: Params, 
 
 export async function apiGet<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
   return (await request<T>('GET', path, params, signal)).body;
-}
-
-/** The API token for mutations, if an operator stored one (`localStorage['ewm.apiToken']`). */
-function storedApiToken(): string | null {
-  try {
-    return globalThis.localStorage?.getItem('ewm.apiToken') || null;
-  } catch {
-    return null; // storage disabled: no token
-  }
 }
 
 export function isAbort(err: unknown): boolean {
@@ -129,6 +126,13 @@ export const api = {
       signal,
     ),
 
+  /** What a token allows (the stored one by default); never a 401. */
+  session: async (token: string | null = currentToken(), signal?: AbortSignal): Promise<Session> => {
+    const res = await fetch('/api/session', { signal, headers: token ? { accept: 'application/json', authorization: `Bearer ${token}` } : { accept: 'application/json' } });
+    if (!res.ok) throw await toApiError(res);
+    return (await res.json()) as Session;
+  },
+
   functions: (signal?: AbortSignal) => apiGet<FunctionInfo[]>('/api/functions', {}, signal),
 
   alerts: (q: { status: AlertStatus | null; pop: string | null; limit?: number }, signal?: AbortSignal) =>
@@ -146,4 +150,11 @@ export interface AlertPage {
   alerts: Alert[];
   next: string | null;
   total: number;
+}
+
+/** `GET /api/session`: what the caller's token allows. */
+export interface Session {
+  access: 'none' | 'read' | 'write';
+  readRequiresToken: boolean;
+  writeRequiresToken: boolean;
 }

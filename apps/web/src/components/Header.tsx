@@ -16,10 +16,14 @@ interface Props {
   stale: boolean;
   /** How old the stale answer is, when the server says. */
   staleAgeMs: number | null;
+  /** Present when this browser holds a token: forget it and show the sign-in form. */
+  onSignOut?: () => void;
+  /** Present when reads are open but changes need a token this browser does not hold. */
+  onSignIn?: () => void;
 }
 
 /** Product name, views, connection state, data age and theme. Re-renders itself every second for the ticking age. */
-export function Header({ live, view, onView, themePref, onThemePref, stale, staleAgeMs }: Props) {
+export function Header({ live, view, onView, themePref, onThemePref, stale, staleAgeMs, onSignOut, onSignIn }: Props) {
   const now = useNow(1_000);
   const old = live.lastUpdateAt !== null && now - live.lastUpdateAt > 60_000;
   const regressions = live.overview?.regressions ?? 0;
@@ -83,6 +87,16 @@ export function Header({ live, view, onView, themePref, onThemePref, stale, stal
           {live.lastUpdateAt === null ? 'waiting for data' : `updated ${formatAgo(live.lastUpdateAt, now)}`}
         </span>
         <ThemeToggle pref={themePref} onChange={onThemePref} />
+        {onSignOut && (
+          <button type="button" className="link sign-out" onClick={onSignOut} data-testid="sign-out">
+            Sign out
+          </button>
+        )}
+        {onSignIn && (
+          <button type="button" className="link sign-in" onClick={onSignIn} data-testid="sign-in">
+            Sign in
+          </button>
+        )}
       </div>
     </header>
   );

@@ -15,6 +15,7 @@ import { useEffect, useState } from 'react';
 import type { Alert, Overview } from '@edgeworker/schema';
 import { api, errorMessage, isAbort } from '../api/client';
 import { liveSocketUrl, parseServerMessage } from '../api/messages';
+import { socketProtocols } from '../api/token';
 import { backoffDelay } from '../lib/backoff';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'polling';
@@ -115,7 +116,7 @@ export function useLiveOverview(window: string): LiveOverview {
       if (disposed) return;
       let ws: WebSocket;
       try {
-        ws = new WebSocket(liveSocketUrl());
+        ws = new WebSocket(liveSocketUrl(), socketProtocols());
       } catch {
         scheduleReconnect();
         return;

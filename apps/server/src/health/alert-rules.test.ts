@@ -1,0 +1,16 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startTestApp } from '../testing/start-app.ts';
+
+const RULES = fileURLToPath(new URL('../../../../docs/alerts.yml', import.meta.url));
+
+it("docs/alerts.yml uses only metric names the server exports", async (t) => {
+  const { url } = await startTestApp(t);
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const exported = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+  const used = new Set([...readFileSync(RULES, 'utf8').matchAll(/\b(edgeworker_[a-z_]+)/g)].map((m) => m[1]!.replace(/_(count|bucket|sum)$/, '')));
+  assert.ok(used.size >= 7, `the rules use ${used.size} metrics`);
+  for (const name of used) assert.ok(exported.has(name), `${name} is used in docs/alerts.yml but not exported on /metrics`);
+});
