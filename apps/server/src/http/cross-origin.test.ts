@@ -54,10 +54,12 @@ describe('cross-origin requests', () => {
     assert.equal(await samples(url), 0, 'nothing of the refused writes was stored');
 
     // InfluxDB clients and curl send no Origin; the dashboard sends its own.
-    assert.equal((await post(url, '/write?precision=ms', body)).status, 204);
-    assert.equal((await post(url, '/write?precision=ms', body, { origin: url, 'sec-fetch-site': 'same-origin' })).status, 204);
+    // Three distinct points: the same point written again would replace the first (last write wins).
+    const at = (i: number) => line({ pop: 'FRA', ms: 100, t: Date.now() - 1000 + i });
+    assert.equal((await post(url, '/write?precision=ms', at(1))).status, 204);
+    assert.equal((await post(url, '/write?precision=ms', at(2), { origin: url, 'sec-fetch-site': 'same-origin' })).status, 204);
     // Behind a proxy that rewrites Host but says what it was.
-    assert.equal((await post(url, '/write?precision=ms', body, { origin: 'https://monitor.example', 'x-forwarded-host': 'monitor.example' })).status, 204);
+    assert.equal((await post(url, '/write?precision=ms', at(3), { origin: 'https://monitor.example', 'x-forwarded-host': 'monitor.example' })).status, 204);
     assert.equal(await samples(url), 3);
 
     // Reads stay readable by anyone (curl, Grafana's backend), but no browser page elsewhere gets CORS headers.
