@@ -3,7 +3,7 @@
  * resolves alerts through this service; routes list, acknowledge and resolve;
  * the service keeps the store, the bus (WebSocket fan-out) and the notifiers in step.
  */
-import type { Alert, AlertSeverity } from '@edgeworker/schema';
+import type { Alert, AlertSeverity, AlertType } from '@edgeworker/schema';
 import type { AlertPage, AlertQuery } from '../stores/alert-store.ts';
 
 /** A sustained regression of one (POP, function) series, as the detector found it. */
@@ -19,12 +19,27 @@ export interface RegressionFinding {
   changePct: number;
 }
 
+/** Something that reported steadily went silent: one series, a POP (functionName '*'), or all ingest (popCode '*'). */
+export interface NoDataFinding {
+  popCode: string;
+  functionName: string;
+  severity: AlertSeverity;
+  /** Typical cold start before the silence, ms (0 when the finding covers several series). */
+  baselineMs: number;
+  /** Epoch ms of the newest sample before the silence. */
+  lastSeenMs: number;
+  /** Series that went silent (POP and pipeline findings). */
+  silentSeries?: number;
+}
+
 export interface AlertService {
   /**
    * Opens an alert for the pair, or refreshes the unresolved one (current value,
    * severity). Notifies only when it creates one.
    */
   raise(finding: RegressionFinding): Promise<{ alert: Alert; created: boolean }>;
+  /** Opens a no_data alert for the pair unless one is unresolved (silence has nothing to refresh). Notifies when it opens. */
+  raiseNoData(finding: NoDataFinding): Promise<{ alert: Alert; created: boolean }>;
   /** Resolves an unresolved alert: by the detector (back at baseline) or by an operator. Notifies. */
   resolve(id: string, by: 'detector' | 'operator'): Promise<Alert>;
   /** open -> acknowledged. */
@@ -32,6 +47,6 @@ export interface AlertService {
   get(id: string): Promise<Alert>;
   list(query: AlertQuery): Promise<AlertPage>;
   listUnresolved(): Promise<Alert[]>;
-  /** Unresolved regression alerts (open + acknowledged): the overview's `regressions`. */
-  countUnresolved(): Promise<number>;
+  /** Unresolved alerts (open + acknowledged), of one type when given: the overview's `regressions` counts type regression. */
+  countUnresolved(type?: AlertType): Promise<number>;
 }
