@@ -154,7 +154,7 @@ export function loadConfig(env: Env = {}): Config {
       enabled: r.oneOf('DETECTOR', ['on', 'off'] as const, 'on') === 'on',
       schedule,
       // Defaults chosen with `npm run eval:detector` (README, Regression detection).
-      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '10m'),
+      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '5m'),
       baselineMs: r.duration('DETECTOR_BASELINE_WINDOW', '30m'),
       // 0.1: the floor under the CUSUM's confirmed findings; the false-alert rate is set by the CUSUM, not by it.
       minChange: r.number('DETECTOR_MIN_CHANGE', 0.1, { min: 0.01, max: 10 }),

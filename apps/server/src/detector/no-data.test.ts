@@ -69,6 +69,8 @@ test('a POP that goes silent gets one no_data alert (functionName *), is no_data
   assert.deepEqual((await run()).created, []);
   const list = await getJson<{ alerts: Alert[]; total: number }>(`${url}/api/alerts`);
   assert.deepEqual(list.body.alerts.map((a) => `${a.type}:${a.popCode}:${a.functionName}:${a.status}`), ['no_data:FRA:*:open']);
+  assert.equal((await getJson<{ total: number }>(`${url}/api/alerts?type=regression`)).body.total, 0);
+  assert.equal((await getJson<{ total: number }>(`${url}/api/alerts?type=no_data`)).body.total, 1);
   // The overview's `regressions` counts regressions only.
   const overview = await getJson<{ regressions: number }>(`${url}/api/dashboard/overview`);
   assert.equal(overview.body.regressions, 0);
