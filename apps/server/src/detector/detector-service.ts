@@ -25,6 +25,7 @@ import { evaluateNoData } from './no-data.ts';
  * already read are not seen by the running CUSUM (a new leader's replay sees them).
  */
 export const SETTLE_MS = 2000;
+const READ_SLICE_MS = 5 * 60_000;
 
 export interface PassResult {
   /** Series with enough data in both windows to be judged. */
@@ -79,10 +80,13 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     // Whole, settled buckets only: the one still filling is judged at a later pass.
     const endMs = Math.floor((started - SETTLE_MS) / settings.stepMs) * settings.stepMs;
     const outcome = await leadership.runAsLeader(async (fence) => {
-      const fromMs = engine.readFrom(endMs);
-      if (fromMs < endMs) {
-        const buckets = await store.seriesBuckets({ fromNs: BigInt(fromMs) * 1_000_000n, toNs: BigInt(endMs) * 1_000_000n }, settings.stepMs);
-        engine.ingest(buckets, endMs);
+      // A re-derive reads its span in slices of a few minutes, oldest first: the same rows, but
+      // no single query holds the store's read queue (and the dashboards behind it) for seconds.
+      for (let from = engine.readFrom(endMs); from < endMs; ) {
+        const to = Math.min(endMs, from + READ_SLICE_MS);
+        const buckets = await store.seriesBuckets({ fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(to) * 1_000_000n }, settings.stepMs);
+        engine.ingest(buckets, to);
+        from = to;
       }
       const unresolved = await alerts.listUnresolved();
       const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
