@@ -46,6 +46,7 @@ describe('config', () => {
       [{ STATUS_THRESHOLDS: 'ssr-render=800:400' }, /^STATUS_THRESHOLDS is invalid: "ssr-render=800:400": expected 0 < warn < crit/],
       [{ STATUS_THRESHOLDS: 'ssr-render:400' }, /^STATUS_THRESHOLDS is invalid: "ssr-render:400" is not function=warn:crit/],
       [{ NO_DATA_AFTER: '10s' }, /^NO_DATA_AFTER=10s is invalid: expected at least two DETECTOR_STEPs/],
+      [{ DETECTOR_BASELINE_WINDOW: '2m' }, /^DETECTOR_BASELINE_WINDOW=2m is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP \(10s\)/],
       [{ PORT: '70000' }, /^PORT=70000/],
       [{ GENERATOR: 'yes' }, /^GENERATOR=yes is invalid: expected one of on, off$/],
       [{ GENERATOR_INTERVAL_MS: '10' }, /^GENERATOR_INTERVAL_MS=10 is invalid: expected an integer >= 100$/],
