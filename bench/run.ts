@@ -23,6 +23,7 @@ const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./ingest.ts'),
   () => import('./cardinality.ts'),
   () => import('./tracing.ts'),
+  () => import('./detector.ts'),
 ];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {

@@ -4,8 +4,8 @@ import { FUNCTIONS, POPS, TIER_FACTOR, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, expectedMedianMs, localHour, popBias } from './model.ts';
 import type { FunctionSpec } from './types.ts';
 
-const FN: FunctionSpec = { name: 'image-resize', description: 'x', medianMs: 140 };
-const FN2: FunctionSpec = { name: 'auth-check', description: 'x', medianMs: 28 };
+const FN: FunctionSpec = { name: 'image-resize', description: 'x', medianMs: 140, warnMs: 300, critMs: 600 };
+const FN2: FunctionSpec = { name: 'auth-check', description: 'x', medianMs: 28, warnMs: 60, critMs: 120 };
 const FRA: PopInfo = { code: 'FRA', city: 'Frankfurt', country: 'DE', tier: 'tier1', lat: 50.03, lon: 0 };
 const AMS: PopInfo = { code: 'AMS', city: 'Amsterdam', country: 'NL', tier: 'tier2', lat: 52.31, lon: 4.76 };
 // 20:00 UTC: local evening (the diurnal peak) at longitude 0.

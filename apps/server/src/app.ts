@@ -54,7 +54,7 @@ import { notifierHealth } from './notify/health.ts';
 import { createAlertService, type RunningAlertService } from './alerts/alert-service.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { createDetectorService, type DetectorService } from './detector/detector-service.ts';
-import { detectorSettings } from './detector/evaluate.ts';
+import { detectorSettings } from './detector/engine.ts';
 import { startDetectorSchedule, type DetectorSchedule } from './detector/schedule.ts';
 import { detectorRoutes } from './detector/routes.ts';
 import { detectorHealth } from './detector/health.ts';
@@ -179,11 +179,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     catalog: POPS,
     functions: FUNCTIONS,
     thresholds: config.status,
+    noDataAfterMs: config.detector.noDataAfterMs,
     maxPoints: config.query.maxPoints,
     now,
     // An alert store outage must not take the overview down: show the last count we had.
     openRegressions: () =>
-      alerts.countUnresolved().then(
+      alerts.countUnresolved('regression').then(
         (n) => (lastRegressions = n),
         (err) => {
           log.warn({ err }, 'cannot count open alerts; the overview shows the last known count');

@@ -8,7 +8,10 @@ describe('config', () => {
     assert.equal(c.port, 8080);
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.metricsStore, 'embedded');
-    assert.deepEqual(c.status, { warnMs: 200, critMs: 400 });
+    assert.deepEqual(c.status, { warnMs: 200, critMs: 400, functions: {} });
+    assert.equal(c.detector.schedule, '*/10 * * * * *');
+    assert.equal(c.detector.stepMs, 10_000);
+    assert.equal(c.detector.noDataAfterMs, 3 * 60_000);
     assert.equal(c.generator.enabled, true);
     assert.equal(c.generator.intervalMs, 10_000);
     assert.equal(c.generator.seed, undefined);
@@ -20,7 +23,7 @@ describe('config', () => {
   it('reads every variable it documents', () => {
     const c = loadConfig({
       PORT: '9000', HOST: '0.0.0.0', DATA_DIR: '/srv/ewm', GENERATOR: 'off', GENERATOR_INTERVAL_MS: '2000', GENERATOR_SEED: '7',
-      STATUS_WARN_MS: '150', STATUS_CRIT_MS: '300', RETENTION: '12h', API_TOKEN: ' t0k ', LOG_LEVEL: 'debug', QUERY_MAX_POINTS: '500',
+      STATUS_WARN_MS: '150', STATUS_CRIT_MS: '300', STATUS_THRESHOLDS: 'ssr-render=400:800, auth-check=60:120', NO_DATA_AFTER: '5m', DETECTOR_STEP: '5s', RETENTION: '12h', API_TOKEN: ' t0k ', LOG_LEVEL: 'debug', QUERY_MAX_POINTS: '500',
     });
     assert.equal(c.port, 9000);
     assert.equal(c.host, '0.0.0.0');
@@ -28,7 +31,9 @@ describe('config', () => {
     assert.equal(c.generator.enabled, false);
     assert.equal(c.generator.intervalMs, 2000);
     assert.equal(c.generator.seed, 7);
-    assert.deepEqual(c.status, { warnMs: 150, critMs: 300 });
+    assert.deepEqual(c.status, { warnMs: 150, critMs: 300, functions: { 'ssr-render': { warnMs: 400, critMs: 800 }, 'auth-check': { warnMs: 60, critMs: 120 } } });
+    assert.equal(c.detector.noDataAfterMs, 5 * 60_000);
+    assert.equal(c.detector.stepMs, 5000);
     assert.equal(c.retentionMs, 12 * 3_600_000);
     assert.equal(c.apiToken, 't0k');
     assert.equal(c.logLevel, 'debug');
@@ -38,6 +43,10 @@ describe('config', () => {
   it('stops on a bad value with one line naming the variable and what it accepts', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: 'eighty' }, /^PORT=eighty is invalid: expected an integer from 0 to 65535$/],
+      [{ STATUS_THRESHOLDS: 'ssr-render=800:400' }, /^STATUS_THRESHOLDS is invalid: "ssr-render=800:400": expected 0 < warn < crit/],
+      [{ STATUS_THRESHOLDS: 'ssr-render:400' }, /^STATUS_THRESHOLDS is invalid: "ssr-render:400" is not function=warn:crit/],
+      [{ NO_DATA_AFTER: '10s' }, /^NO_DATA_AFTER=10s is invalid: expected at least two DETECTOR_STEPs/],
+      [{ DETECTOR_BASELINE_WINDOW: '2m' }, /^DETECTOR_BASELINE_WINDOW=2m is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP \(10s\)/],
       [{ PORT: '70000' }, /^PORT=70000/],
       [{ GENERATOR: 'yes' }, /^GENERATOR=yes is invalid: expected one of on, off$/],
       [{ GENERATOR_INTERVAL_MS: '10' }, /^GENERATOR_INTERVAL_MS=10 is invalid: expected an integer >= 100$/],

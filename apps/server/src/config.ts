@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
 import { parseInjection, type Injection } from '@edgeworker/generator';
 import { FUNCTIONS, findPop } from '@edgeworker/pops';
+import { parseStatusThresholds } from './query/status.ts';
 
 export interface Config {
   host: string;
@@ -27,7 +28,8 @@ export interface Config {
   notify: NotifyConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   apiToken: string | undefined;
-  status: { warnMs: number; critMs: number };
+  /** warnMs/critMs for functions without their own pair; functions: STATUS_THRESHOLDS (over the catalog's defaults). */
+  status: { warnMs: number; critMs: number; functions: Record<string, { warnMs: number; critMs: number }> };
   ingest: { maxBodyBytes: number; maxLines: number; maxPops: number; maxFunctions: number };
   query: { maxPoints: number; defaultWindow: string };
   retentionMs: number;
@@ -109,14 +111,18 @@ export interface DetectorConfig {
   enabled: boolean;
   /** Cron expression (croner syntax, 5 or 6 fields), validated here. */
   schedule: string;
-  /** The recent window compared against the baseline. */
+  /** The CUSUM's window: buckets younger than this are judged against the baseline before it. */
   recentMs: number;
   /** The baseline window, just before the recent one. */
   baselineMs: number;
-  /** Smallest relative change of the median that can open an alert (0.2 = +20 %). */
+  /** Smallest relative change of the median that can open an alert (0.1 = +10 %). */
   minChange: number;
   /** An alert resolves once its series has been back at baseline this long. */
   resolveAfterMs: number;
+  /** Bucket width the detector reads (one bucket per sample at the generator's 10 s). */
+  stepMs: number;
+  /** A series (or POP, or all ingest) silent this long after reporting steadily gets a no_data alert. */
+  noDataAfterMs: number;
 }
 
 export interface NotifyConfig {
@@ -145,6 +151,12 @@ export function loadConfig(env: Env = {}): Config {
   if (critMs <= warnMs) {
     throw new ConfigError(`STATUS_CRIT_MS must be greater than STATUS_WARN_MS (got ${critMs} <= ${warnMs})`);
   }
+  let statusFunctions: Record<string, { warnMs: number; critMs: number }>;
+  try {
+    statusFunctions = parseStatusThresholds(r.raw('STATUS_THRESHOLDS') ?? '');
+  } catch (err) {
+    throw new ConfigError(`STATUS_THRESHOLDS is invalid: ${(err as Error).message}; expected a list like ssr-render=400:800,auth-check=60:120`);
+  }
   const metricsStore = r.oneOf('METRICS_STORE', ['embedded', 'influxdb'] as const, 'embedded');
   const influx = metricsStore === 'influxdb' ? readInflux(r) : undefined;
   const alertStore = r.oneOf('ALERT_STORE', ['embedded', 'mongodb'] as const, 'embedded');
@@ -158,9 +170,18 @@ export function loadConfig(env: Env = {}): Config {
   if (emailFrom !== undefined && !EMAIL.test(emailFrom.replace(/^.*<(.+)>$/, '$1'))) {
     throw new ConfigError(`ALERT_EMAIL_FROM=${emailFrom} is invalid: expected an address like monitor@example.com or "Monitor <monitor@example.com>"`);
   }
-  const schedule = r.string('DETECTOR_SCHEDULE', '* * * * *');
+  const schedule = r.string('DETECTOR_SCHEDULE', '*/10 * * * * *');
   const scheduleError = cronError(schedule);
   if (scheduleError) throw new ConfigError(`DETECTOR_SCHEDULE=${schedule} is invalid: ${scheduleError}; expected a cron expression like "* * * * *" (every minute)`);
+  // The detector's bucket width and the no-data threshold (issue 13).
+  const detectorStepMs = r.duration('DETECTOR_STEP', '10s');
+  if (detectorStepMs < 1000 || detectorStepMs > 5 * 60_000) throw new ConfigError(`DETECTOR_STEP=${r.raw('DETECTOR_STEP')} is invalid: expected a duration from 1s to 5m, like 10s`);
+  const baselineWindowMs = r.duration('DETECTOR_BASELINE_WINDOW', '30m');
+  if (baselineWindowMs < 20 * detectorStepMs) {
+    throw new ConfigError(`DETECTOR_BASELINE_WINDOW=${r.raw('DETECTOR_BASELINE_WINDOW') ?? '30m'} is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP (${detectorStepMs / 1000}s), so at least ${(20 * detectorStepMs) / 1000}s; or set a smaller DETECTOR_STEP`);
+  }
+  const noDataAfterMs = r.duration('NO_DATA_AFTER', '3m');
+  if (noDataAfterMs < 2 * detectorStepMs) throw new ConfigError(`NO_DATA_AFTER=${r.raw('NO_DATA_AFTER')} is invalid: expected at least two DETECTOR_STEPs (${(2 * detectorStepMs) / 1000}s), like 3m`);
   const token = env.API_TOKEN?.trim();
   const set = (name: string) => r.raw(name) !== undefined;
   const ignoredVariables = [
@@ -182,12 +203,14 @@ export function loadConfig(env: Env = {}): Config {
     detector: {
       enabled: r.oneOf('DETECTOR', ['on', 'off'] as const, 'on') === 'on',
       schedule,
-      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '10m'),
-      baselineMs: r.duration('DETECTOR_BASELINE_WINDOW', '1h'),
-      // 0.25 rather than 0.2: `npm run eval:detector` saw ~0.2 false alerts per 1000 series-hours at 0.2 (10 a day over
-      // 2115 series) and none at 0.25, with 1.5x and larger shifts still all caught.
-      minChange: r.number('DETECTOR_MIN_CHANGE', 0.25, { min: 0.01, max: 10 }),
-      resolveAfterMs: r.duration('DETECTOR_RESOLVE_AFTER', '10m'),
+      // Defaults chosen with `npm run eval:detector` (README, Regression detection).
+      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '5m'),
+      baselineMs: baselineWindowMs,
+      // 0.1: the floor under the CUSUM's confirmed findings; the false-alert rate is set by the CUSUM, not by it.
+      minChange: r.number('DETECTOR_MIN_CHANGE', 0.1, { min: 0.01, max: 10 }),
+      resolveAfterMs: r.duration('DETECTOR_RESOLVE_AFTER', '5m'),
+      stepMs: detectorStepMs,
+      noDataAfterMs,
     },
     notify: {
       slackWebhookUrl: r.url('SLACK_WEBHOOK_URL', ['http:', 'https:']),
@@ -199,7 +222,7 @@ export function loadConfig(env: Env = {}): Config {
     },
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     apiToken: token ? token : undefined,
-    status: { warnMs, critMs },
+    status: { warnMs, critMs, functions: statusFunctions },
     ingest: {
       maxBodyBytes: r.int('INGEST_MAX_BODY_BYTES', 10 * 1024 * 1024, { min: 1024 }),
       maxLines: r.int('INGEST_MAX_LINES', 200_000, { min: 1 }),

@@ -37,6 +37,8 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
       DETECTOR_RECENT_WINDOW: '20s',
       DETECTOR_BASELINE_WINDOW: '40s',
       DETECTOR_RESOLVE_AFTER: '60s',
+      // one bucket per generator sample (1 s), so the 40 s baseline holds the 20 buckets it needs
+      DETECTOR_STEP: '1s',
       GENERATOR_INJECT: `pops=${INJECTED.pop};functions=${INJECTED.fn};factor=5;start=+45s;duration=1h`,
       // the detector's own warnings (a pass skipped while the previous one runs) are noise here
       LOG_LEVEL: 'error',

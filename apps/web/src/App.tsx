@@ -13,6 +13,7 @@ import { AlertsView } from './components/AlertsView';
 import { Filters, type FilterValues } from './components/Filters';
 import { Header } from './components/Header';
 import { MapLegend } from './components/MapLegend';
+import { pairFor } from './lib/thresholds';
 import { OverviewCards } from './components/OverviewCards';
 import { PopTable } from './components/PopTable';
 import { WorldMap } from './components/WorldMap';
@@ -111,10 +112,17 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
                   </p>
                 )}
                 <div className="map-stage">
-                  <WorldMap entries={entries} critMs={thresholds?.critMs ?? null} selected={selected} onSelect={select} />
+                  <WorldMap
+                    entries={entries}
+                    critMs={thresholds ? pairFor(thresholds, url.fn).critMs : null}
+                    thresholds={thresholds}
+                    fn={url.fn}
+                    selected={selected}
+                    onSelect={select}
+                  />
                   {heatmap.data === null && !heatmap.error && <div className="map-overlay">Loading POPs…</div>}
                 </div>
-                <MapLegend thresholds={thresholds} entries={entries} />
+                <MapLegend thresholds={thresholds} fn={url.fn} entries={entries} />
               </section>
               <PopTable
                 entries={entries}
@@ -139,7 +147,7 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
             rangeId={url.range}
             onRange={(range) => setUrl({ range })}
             version={live.version}
-            thresholds={thresholds}
+            thresholds={thresholds ? pairFor(thresholds, url.fn) : null}
             theme={theme.theme}
             lastAlert={live.lastAlert}
             alertVersion={live.alertVersion}

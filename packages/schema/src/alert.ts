@@ -1,12 +1,25 @@
 /**
- * Regression alerts: the SPEC's Alert object, shared by the server (routes,
- * stores, WebSocket) and the dashboard. Lifecycle: open -> acknowledged -> resolved
- * (open -> resolved directly too); at most one unresolved alert per (POP, function).
+ * Alerts: the SPEC's Alert object, shared by the server (routes, stores, WebSocket)
+ * and the dashboard. Lifecycle: open -> acknowledged -> resolved (open -> resolved
+ * directly too); at most one unresolved alert per (type, POP, function).
+ *
+ * Two types:
+ * - `regression`: a (POP, function) series got slower (baselineMs, currentMs, changePct);
+ * - `no_data`: something that reported steadily went silent: one series, a whole POP
+ *   (functionName '*'), or all ingest (popCode '*' and functionName '*', the pipeline).
+ *   baselineMs is the typical cold start before the silence (0 for '*'), currentMs and
+ *   changePct are 0; lastSeenAt says when the newest sample was taken.
  */
 import { Type, type Static } from 'typebox';
 
 export const AlertStatus = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
 export type AlertStatus = Static<typeof AlertStatus>;
+
+export const AlertType = Type.Union([Type.Literal('regression'), Type.Literal('no_data')]);
+export type AlertType = Static<typeof AlertType>;
+
+/** functionName (and popCode, for the pipeline) of a no_data alert that covers everything there. */
+export const ALL = '*';
 
 export const AlertSeverity = Type.Union([Type.Literal('warning'), Type.Literal('critical')]);
 export type AlertSeverity = Static<typeof AlertSeverity>;
@@ -24,7 +37,7 @@ export type NotificationOutcome = Static<typeof NotificationOutcome>;
 
 export const Alert = Type.Object({
   id: Type.String(),
-  type: Type.Literal('regression'),
+  type: AlertType,
   popCode: Type.String(),
   functionName: Type.String(),
   severity: AlertSeverity,
@@ -39,5 +52,9 @@ export const Alert = Type.Object({
   /** Who or what resolved it: the detector (back at baseline) or an operator. */
   resolvedBy: Type.Optional(Type.Union([Type.Literal('detector'), Type.Literal('operator')])),
   notifications: Type.Array(NotificationOutcome),
+  /** no_data: RFC 3339 time of the newest sample before the silence. */
+  lastSeenAt: Type.Optional(Type.String()),
+  /** no_data of a POP or the pipeline: how many series went silent. */
+  silentSeries: Type.Optional(Type.Integer()),
 });
 export type Alert = Static<typeof Alert>;

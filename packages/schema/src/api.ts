@@ -37,7 +37,13 @@ export const Overview = Type.Object({
   samples: Type.Integer(),
   regressions: Type.Integer({ description: 'open regression alerts' }),
   window: Type.String(),
-  thresholds: Type.Object({ warnMs: Type.Number(), critMs: Type.Number() }),
+  thresholds: Type.Object({
+    warnMs: Type.Number({ description: 'warning from this mean (ms), for functions without their own pair' }),
+    critMs: Type.Number({ description: 'critical from this mean (ms), for functions without their own pair' }),
+    functions: Type.Optional(Type.Record(Type.String(), Type.Object({ warnMs: Type.Number(), critMs: Type.Number() }), {
+      description: "each function's own pair (STATUS_THRESHOLDS over the function catalog's defaults); a POP's status is the worst of its functions'",
+    })),
+  }),
   latestSampleAt: Type.Union([Type.String(), Type.Null()], { description: 'RFC 3339 time of the newest sample' }),
   updatedAt: Type.String({ description: 'RFC 3339 time this answer was computed' }),
   stale: Type.Optional(Type.Literal(true, { description: 'present when the metrics store is down and this is the last good answer' })),

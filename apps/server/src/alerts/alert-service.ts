@@ -17,7 +17,7 @@ import { AppError } from '../http/errors.ts';
 import type { NotificationEvent, Notifier } from '../notify/notifier.ts';
 import { AlertConflictError, type AlertStore } from '../stores/alert-store.ts';
 import { InvalidCursorError } from '../stores/alert-cursor.ts';
-import { LeadershipLostError, type AlertService, type Fence, type RegressionFinding } from './types.ts';
+import { LeadershipLostError, type AlertService, type Fence, type NoDataFinding, type RegressionFinding } from './types.ts';
 
 export interface AlertServiceDeps {
   store: AlertStore;
@@ -167,6 +167,43 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
     throw new AppError('alert_conflict', `the alert of ${f.popCode}/${f.functionName} kept changing while being raised; try again`, 409);
   }
 
+  async function raiseNoData(f: NoDataFinding, fence?: Fence): Promise<{ alert: Alert; created: boolean }> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const existing = await store.findUnresolved(f.popCode, f.functionName, 'no_data');
+      if (existing) return { alert: existing, created: false };
+      const at = new Date(deps.now()).toISOString();
+      const alert: Alert = {
+        id: ids(),
+        type: 'no_data',
+        popCode: f.popCode,
+        functionName: f.functionName,
+        severity: f.severity,
+        status: 'open',
+        baselineMs: f.baselineMs,
+        currentMs: 0,
+        changePct: 0,
+        createdAt: at,
+        updatedAt: at,
+        notifications: [],
+        lastSeenAt: new Date(f.lastSeenMs).toISOString(),
+        ...(f.silentSeries !== undefined ? { silentSeries: f.silentSeries } : {}),
+      };
+      await checkFence(fence);
+      try {
+        await store.create(alert);
+      } catch (err) {
+        // Another writer opened it first: theirs stands.
+        if (err instanceof AlertConflictError) continue;
+        throw err;
+      }
+      log.debug({ alertId: alert.id, pop: f.popCode, fn: f.functionName }, 'no_data alert opened');
+      publish(alert);
+      notifyInBackground('opened', alert);
+      return { alert, created: true };
+    }
+    throw new AppError('alert_conflict', `the no_data alert of ${f.popCode}/${f.functionName} kept changing while being raised; try again`, 409);
+  }
+
   async function resolve(id: string, by: 'detector' | 'operator', fence?: Fence): Promise<Alert> {
     const { alert } = await transition(id, (current) => {
       if (current.status === 'resolved') {
@@ -202,6 +239,7 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
 
   return {
     raise,
+    raiseNoData,
     resolve,
     acknowledge,
     get: mustGet,
@@ -214,7 +252,7 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
       }
     },
     listUnresolved: () => store.listUnresolved(),
-    countUnresolved: () => store.countUnresolved(),
+    countUnresolved: (type) => store.countUnresolved(type),
     idle,
     async close(graceMs = 5000) {
       let timer: NodeJS.Timeout | undefined;

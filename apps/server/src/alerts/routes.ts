@@ -27,11 +27,12 @@ const AlertId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) 
 export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async (app, opts) => {
   app.get('/api/alerts', {
     schema: {
-      summary: 'Regression alerts, newest first, filtered and paged',
+      summary: 'Alerts (regression and no_data), newest first, filtered and paged',
       description: 'Wrapped for pagination: pass `next` as `cursor` to get the following page; `total` counts every match.',
       tags: ['alerts'],
       querystring: Type.Object({
         status: Type.Optional(Type.Enum(['open', 'acknowledged', 'resolved'], { description: 'only alerts in this state' })),
+        type: Type.Optional(Type.Enum(['regression', 'no_data'], { description: 'only alerts of this type' })),
         pop: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'only this POP code' })),
         function: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'only this function' })),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ALERT_PAGE, default: DEFAULT_ALERT_PAGE })),
@@ -42,6 +43,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
   }, async (req) =>
     opts.alerts.list({
       status: req.query.status as Alert['status'] | undefined,
+      type: req.query.type as Alert['type'] | undefined,
       popCode: req.query.pop,
       functionName: req.query.function,
       limit: req.query.limit,

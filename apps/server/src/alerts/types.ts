@@ -3,7 +3,7 @@
  * resolves alerts through this service; routes list, acknowledge and resolve;
  * the service keeps the store, the bus (WebSocket fan-out) and the notifiers in step.
  */
-import type { Alert, AlertSeverity } from '@edgeworker/schema';
+import type { Alert, AlertSeverity, AlertType } from '@edgeworker/schema';
 import type { AlertPage, AlertQuery } from '../stores/alert-store.ts';
 
 /** A sustained regression of one (POP, function) series, as the detector found it. */
@@ -31,6 +31,19 @@ export class LeadershipLostError extends Error {
   override name = 'LeadershipLostError';
 }
 
+/** Something that reported steadily went silent: one series, a POP (functionName '*'), or all ingest (popCode '*'). */
+export interface NoDataFinding {
+  popCode: string;
+  functionName: string;
+  severity: AlertSeverity;
+  /** Typical cold start before the silence, ms (0 when the finding covers several series). */
+  baselineMs: number;
+  /** Epoch ms of the newest sample before the silence. */
+  lastSeenMs: number;
+  /** Series that went silent (POP and pipeline findings). */
+  silentSeries?: number;
+}
+
 export interface AlertService {
   /**
    * Opens an alert for the pair, or refreshes the unresolved one (current value,
@@ -38,6 +51,8 @@ export interface AlertService {
    * first and a lost one throws LeadershipLostError with nothing written.
    */
   raise(finding: RegressionFinding, fence?: Fence): Promise<{ alert: Alert; created: boolean }>;
+  /** Opens a no_data alert for the pair unless one is unresolved (silence has nothing to refresh). Notifies when it opens. Fenced like raise. */
+  raiseNoData(finding: NoDataFinding, fence?: Fence): Promise<{ alert: Alert; created: boolean }>;
   /** Resolves an unresolved alert: by the detector (back at baseline) or by an operator. Notifies. Fenced like raise. */
   resolve(id: string, by: 'detector' | 'operator', fence?: Fence): Promise<Alert>;
   /** open -> acknowledged. */
@@ -45,6 +60,6 @@ export interface AlertService {
   get(id: string): Promise<Alert>;
   list(query: AlertQuery): Promise<AlertPage>;
   listUnresolved(): Promise<Alert[]>;
-  /** Unresolved regression alerts (open + acknowledged): the overview's `regressions`. */
-  countUnresolved(): Promise<number>;
+  /** Unresolved alerts (open + acknowledged), of one type when given: the overview's `regressions` counts type regression. */
+  countUnresolved(type?: AlertType): Promise<number>;
 }

@@ -1,9 +1,12 @@
 /**
- * The detector's thin shell around the pure evaluate(): one pass reads every
- * (POP, function) series in one store query, evaluates, and applies the outcome
- * through the AlertService (which stores, notifies and publishes to the dashboards).
- * The pass runs inside leadership, so with several replicas only the leader writes,
- * and it checks it still leads before committing anything.
+ * The detector's shell around the engine (engine.ts): one pass reads the buckets of
+ * every (POP, function) series that closed since the previous pass, in one store query
+ * (a fresh engine reads the whole history span once and replays it), evaluates, and
+ * applies the outcome through the AlertService (which stores, notifies and publishes
+ * to the dashboards). The pass runs inside leadership, so with several replicas only
+ * the leader writes, and it checks it still leads before committing anything. A
+ * replica that is not (or no longer) the leader drops its engine state: when it leads
+ * again it re-derives everything from the store instead of trusting stale state.
  *
  * Passes are serialised: a pass asked for (HTTP) while another runs (schedule) waits
  * for it and then runs on the data present by then.
@@ -14,7 +17,16 @@ import type { Logger } from 'pino';
 import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
-import { evaluate, evaluationRange, type DetectorSettings } from './evaluate.ts';
+import { createDetectorEngine, type DetectorSettings } from './engine.ts';
+import { evaluateNoData } from './no-data.ts';
+
+/**
+ * A bucket is read once it has been closed this long: samples written at their own
+ * timestamp (the generator, most agents) have landed by then. Later samples of a bucket
+ * already read are not seen by the running CUSUM (a new leader's replay sees them).
+ */
+export const SETTLE_MS = 2000;
+const READ_SLICE_MS = 5 * 60_000;
 
 export interface PassResult {
   /** Series with enough data in both windows to be judged. */
@@ -60,27 +72,33 @@ export interface DetectorServiceDeps {
 
 export function createDetectorService(deps: DetectorServiceDeps): DetectorService {
   const { store, alerts, leadership, settings, now, log } = deps;
+  const engine = createDetectorEngine(settings);
   let last: LastRun | null = null;
   let tail: Promise<unknown> = Promise.resolve();
 
   async function pass(): Promise<PassResult> {
     const started = now();
-    // Whole buckets only: the one still filling is judged at the next pass.
-    const endMs = Math.floor(started / settings.stepMs) * settings.stepMs;
-    const range = evaluationRange(settings, endMs);
+    // Whole, settled buckets only: the one still filling is judged at a later pass.
+    const endMs = Math.floor((started - SETTLE_MS) / settings.stepMs) * settings.stepMs;
     const outcome = await leadership.runAsLeader(async (fence) => {
-      const buckets = await store.seriesBuckets(
-        { fromNs: BigInt(range.fromMs) * 1_000_000n, toNs: BigInt(range.toMs) * 1_000_000n },
-        settings.stepMs,
-      );
+      // A re-derive reads its span in slices of a few minutes, oldest first: the same rows, but
+      // no single query holds the store's read queue (and the dashboards behind it) for seconds.
+      for (let from = engine.readFrom(endMs); from < endMs; ) {
+        const to = Math.min(endMs, from + READ_SLICE_MS);
+        const buckets = await store.seriesBuckets({ fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(to) * 1_000_000n }, settings.stepMs);
+        engine.ingest(buckets, to);
+        from = to;
+      }
       const unresolved = await alerts.listUnresolved();
-      const ev = evaluate({ buckets, unresolved, settings, endMs });
+      const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
+      const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
       const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0 };
       // The fence goes through to every alert write: a leader deposed while it commits
       // stops at its next write instead of finishing the pass on a lock it lost.
       const stillLeading = () => leadership.stillLeader(fence);
       const lost = () => {
         log.warn({ fence }, 'lost detector leadership during the pass; its remaining findings are left to the new leader');
+        engine.reset();
         return { ...result, skipped: 'lost_leadership' as const };
       };
       if (!(await stillLeading())) return lost();
@@ -98,11 +116,25 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
           log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
         } else result.refreshed++;
       }
-      for (const id of ev.resolve) {
+      for (const finding of silence.raise) {
+        let raised;
+        try {
+          raised = await alerts.raiseNoData(finding, stillLeading);
+        } catch (err) {
+          if (err instanceof LeadershipLostError) return lost();
+          throw err;
+        }
+        const { alert, created } = raised;
+        if (created) {
+          result.created.push(alert);
+          log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, lastSeenAt: alert.lastSeenAt }, 'no_data alert opened');
+        }
+      }
+      for (const id of [...ev.resolve, ...silence.resolve]) {
         try {
           const alert = await alerts.resolve(id, 'detector', stillLeading);
           result.resolved.push(alert);
-          log.info({ alert: id, pop: alert.popCode, fn: alert.functionName }, 'regression alert resolved: back at baseline');
+          log.info({ alert: id, type: alert.type, pop: alert.popCode, fn: alert.functionName }, alert.type === 'no_data' ? 'no_data alert resolved: data is back' : 'regression alert resolved: back at baseline');
         } catch (err) {
           if (err instanceof LeadershipLostError) return lost();
           // An operator may have resolved it between our read and now; the others still apply.
@@ -113,6 +145,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     });
     const durationMs = now() - started;
     if (!outcome.ran) {
+      // Another replica leads: our state would be stale by the time we lead again.
+      engine.reset();
       log.debug({ holder: outcome.holder }, 'not the detector leader; pass skipped');
       return { evaluated: 0, created: [], resolved: [], refreshed: 0, skipped: 'not_leader', durationMs };
     }

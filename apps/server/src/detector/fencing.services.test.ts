@@ -19,7 +19,7 @@ import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-stor
 import { wrapMetricsStore } from '../stores/metrics-store.ts';
 import { startRedisServer, waitFor } from '../testing/redis-server.ts';
 import { createDetectorService } from './detector-service.ts';
-import { detectorSettings } from './evaluate.ts';
+import { detectorSettings } from './engine.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);

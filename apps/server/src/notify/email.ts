@@ -6,7 +6,7 @@
  */
 import { createTransport } from 'nodemailer';
 import type { NotifyChannel, NotifyMessage } from './channel.ts';
-import { eventTime, formatChangeLine, formatTime, summaryLine } from './format.ts';
+import { eventTime, formatChangeLine, formatTime, silentWhat, summaryLine } from './format.ts';
 import { PermanentError } from './retry.ts';
 
 export const DEFAULT_EMAIL_FROM = 'EdgeWorker Monitor <monitor@localhost>';
@@ -34,11 +34,15 @@ export function buildEmail({ event, alert, dashboardUrl }: NotifyMessage): Email
     ['POP', alert.popCode],
     ['Function', alert.functionName],
     ['Severity', alert.severity],
-    ['Baseline → current', formatChangeLine(alert)],
+    [alert.type === 'no_data' ? 'Silent' : 'Baseline → current', formatChangeLine(alert)],
     [resolved ? 'Resolved' : 'Opened', formatTime(eventTime(event, alert))],
     ['Alert', alert.id],
   ];
-  const lead = resolved
+  const lead = alert.type === 'no_data'
+    ? resolved
+      ? `Data is arriving again from ${silentWhat(alert)}.`
+      : `No samples are arriving from ${silentWhat(alert)} (${alert.severity}).`
+    : resolved
     ? `The cold-start regression of ${alert.functionName} at ${alert.popCode} is resolved.`
     : `Cold starts of ${alert.functionName} at ${alert.popCode} regressed (${alert.severity}).`;
   const text = [lead, '', ...facts.map(([k, v]) => `${k}: ${v}`), '', `Dashboard: ${dashboardUrl}`, ''].join('\n');

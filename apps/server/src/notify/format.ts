@@ -21,18 +21,27 @@ export function formatMs(ms: number): string {
   return ms >= 100 ? String(Math.round(ms)) : String(Math.round(ms * 10) / 10);
 }
 
-/** `120 → 222 ms (+85%)` */
-export function formatChangeLine(alert: Pick<Alert, 'baselineMs' | 'currentMs' | 'changePct'>): string {
+/** `120 → 222 ms (+85%)`; for a no_data alert, since when nothing arrived. */
+export function formatChangeLine(alert: Pick<Alert, 'baselineMs' | 'currentMs' | 'changePct' | 'type' | 'lastSeenAt'>): string {
+  if (alert.type === 'no_data') return `no samples since ${alert.lastSeenAt ? formatTime(alert.lastSeenAt) : 'the alert opened'}`;
   return `${formatMs(alert.baselineMs)} → ${formatMs(alert.currentMs)} ms (${formatChange(alert.changePct)})`;
 }
 
 /** `[CRITICAL] Regression: ssr-render at FRA +85% (120 → 222 ms)`, `[RESOLVED] ...` once resolved. */
 export function summaryLine(event: NotificationEvent, alert: Alert): string {
   const tag = event === 'resolved' ? 'RESOLVED' : alert.severity.toUpperCase();
+  if (alert.type === 'no_data') return `[${tag}] No data: ${silentWhat(alert)}`;
   return (
     `[${tag}] Regression: ${alert.functionName} at ${alert.popCode} ${formatChange(alert.changePct)} ` +
     `(${formatMs(alert.baselineMs)} → ${formatMs(alert.currentMs)} ms)`
   );
+}
+
+/** `ssr-render at FRA`, `every function at FRA` (a whole POP), `all POPs (ingest stopped)` (the pipeline). */
+export function silentWhat(alert: Pick<Alert, 'popCode' | 'functionName'>): string {
+  if (alert.popCode === '*') return 'all POPs (ingest stopped)';
+  if (alert.functionName === '*') return `every function at ${alert.popCode}`;
+  return `${alert.functionName} at ${alert.popCode}`;
 }
 
 /** The moment the event is about: when the alert opened, or when it resolved. */

@@ -24,9 +24,11 @@ const HEADER_MAX = 150;
 export function buildSlackMessage({ event, alert, dashboardUrl }: NotifyMessage): SlackMessage {
   const resolved = event === 'resolved';
   const icon = resolved ? ':white_check_mark:' : alert.severity === 'critical' ? ':red_circle:' : ':large_orange_circle:';
+  const what = alert.type === 'no_data' ? 'no data' : 'regression';
+  const where = alert.popCode === '*' ? 'every POP' : alert.popCode;
   const header = resolved
-    ? `${icon} Resolved: ${alert.severity} regression at ${alert.popCode}`
-    : `${icon} ${alert.severity.toUpperCase()} regression opened at ${alert.popCode}`;
+    ? `${icon} Resolved: ${alert.severity} ${what} at ${where}`
+    : `${icon} ${alert.severity.toUpperCase()} ${what} opened at ${where}`;
   const when = formatTime(eventTime(event, alert));
   return {
     text: `${escapeMrkdwn(summaryLine(event, alert))} <${dashboardUrl}|Open dashboard>`,
@@ -37,7 +39,7 @@ export function buildSlackMessage({ event, alert, dashboardUrl }: NotifyMessage)
         fields: [
           field('POP', escapeMrkdwn(alert.popCode)),
           field('Function', escapeMrkdwn(alert.functionName)),
-          field('Baseline → current', formatChangeLine(alert)),
+          field(alert.type === 'no_data' ? 'Silent' : 'Baseline → current', formatChangeLine(alert)),
           field(resolved ? 'Resolved' : 'Opened', when),
         ],
       },

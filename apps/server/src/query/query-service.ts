@@ -3,17 +3,20 @@
  * answers. The set of known POPs is the catalog plus every POP the data has
  * mentioned, so a POP written by any client appears on the map at once.
  */
-import type { FunctionInfo, HeatmapEntry, Overview, Pop, PopDetail, Timeseries } from '@edgeworker/schema';
+import type { FunctionInfo, HeatmapEntry, Overview, Pop, PopDetail, PopStatus, Timeseries } from '@edgeworker/schema';
 import type { FunctionSpec, PopInfo } from '@edgeworker/pops';
 import type { AggregateStats, MetricsStore, TimeRange } from '../stores/metrics-store.ts';
 import { AppError } from '../http/errors.ts';
-import { statusOf, type Thresholds } from './status.ts';
+import { popStatus, statusOf, thresholdsFor, type StatusPolicy, type Thresholds } from './status.ts';
 
 export interface QueryDeps {
   store: MetricsStore;
   catalog: readonly PopInfo[];
   functions: readonly FunctionSpec[];
-  thresholds: Thresholds;
+  /** Status thresholds: a default pair and pairs per function (STATUS_THRESHOLDS over the catalog's). */
+  thresholds: StatusPolicy;
+  /** A POP whose newest sample is older than this is `no_data` on the map (default: never). */
+  noDataAfterMs?: number;
   maxPoints: number;
   now: () => number;
   /** Open regression alerts; the detector provides it. */
@@ -27,6 +30,47 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createQueryService(deps: QueryDeps) {
   const catalogByCode = new Map(deps.catalog.map((p) => [p.code.toUpperCase(), p]));
+  // The catalog's pairs underneath, configured ones on top.
+  const catalogThresholds: Record<string, Thresholds> = {};
+  for (const f of deps.functions) if (f.warnMs && f.critMs) catalogThresholds[f.name] = { warnMs: f.warnMs, critMs: f.critMs };
+  const policy: StatusPolicy = { ...deps.thresholds, functions: { ...catalogThresholds, ...deps.thresholds.functions } };
+
+  /**
+   * Status of every POP over a range: the worst of its functions' (each against its own pair),
+   * no_data for a POP silent for noDataAfterMs. One store call: the detector's per-series read,
+   * one bucket as wide as the window (at most two per series, as buckets align to the epoch).
+   */
+  async function popStatuses(range: TimeRange, windowMs: number, functionName?: string): Promise<Map<string, PopStatus>> {
+    const [buckets, recent] = await Promise.all([deps.store.seriesBuckets(range, Math.max(1000, windowMs)), recentlyReporting(windowMs)]);
+    const perPop = new Map<string, Map<string, { sum: number; samples: number }>>();
+    for (const b of buckets) {
+      if (functionName !== undefined && b.functionName !== functionName) continue;
+      let fns = perPop.get(b.popCode);
+      if (!fns) perPop.set(b.popCode, (fns = new Map()));
+      const acc = fns.get(b.functionName) ?? { sum: 0, samples: 0 };
+      acc.sum += b.mean * b.samples;
+      acc.samples += b.samples;
+      fns.set(b.functionName, acc);
+    }
+    const out = new Map<string, PopStatus>();
+    for (const [pop, fns] of perPop) {
+      out.set(pop, popStatus([...fns].map(([fn, a]) => ({ functionName: fn, mean: a.samples ? a.sum / a.samples : null, samples: a.samples })), policy));
+    }
+    if (recent) for (const pop of out.keys()) if (!recent.has(pop)) out.set(pop, 'no_data');
+    return out;
+  }
+
+  /**
+   * POPs with a sample in the last noDataAfterMs, when the window is longer than that (else the
+   * window's own samples say it): a POP with samples in the window but none of late is silent.
+   * Read from the data (one small range), so it holds for every store and after a restart.
+   */
+  async function recentlyReporting(windowMs: number): Promise<Set<string> | null> {
+    const after = deps.noDataAfterMs;
+    if (!after || windowMs <= after) return null;
+    const buckets = await deps.store.seriesBuckets(lastWindow(after), after);
+    return new Set(buckets.map((b) => b.popCode));
+  }
 
   function lastWindow(windowMs: number): TimeRange {
     const now = deps.now();
@@ -44,7 +88,8 @@ export function createQueryService(deps: QueryDeps) {
   }
 
   async function heatmap(windowMs: number, functionName?: string): Promise<HeatmapEntry[]> {
-    const [pops, summary] = await Promise.all([knownPops(), deps.store.summarize(lastWindow(windowMs), { functionName })]);
+    const range = lastWindow(windowMs);
+    const [pops, summary, statuses] = await Promise.all([knownPops(), deps.store.summarize(range, { functionName }), popStatuses(range, windowMs, functionName)]);
     const stats = new Map(summary.byPop.map((p) => [p.popCode, p]));
     return pops.map((p) => {
       const s = stats.get(p.code);
@@ -53,24 +98,22 @@ export function createQueryService(deps: QueryDeps) {
         coldStartTime: s?.mean ?? null,
         p95: s?.p95 ?? null,
         samples: s?.samples ?? 0,
-        status: statusOf(s?.mean ?? null, s?.samples ?? 0, deps.thresholds),
+        status: statuses.get(p.code) ?? 'no_data',
       };
     });
   }
 
   async function overview(windowMs: number, windowLabel: string, functionName?: string): Promise<Overview> {
-    const [pops, summary, regressions, latestNs] = await Promise.all([
+    const range = lastWindow(windowMs);
+    const [pops, summary, regressions, latestNs, statuses] = await Promise.all([
       knownPops(),
-      deps.store.summarize(lastWindow(windowMs), { functionName }),
+      deps.store.summarize(range, { functionName }),
       deps.openRegressions(),
       deps.store.latestSampleNs(),
+      popStatuses(range, windowMs, functionName),
     ]);
     const counts = { healthy: 0, warning: 0, critical: 0, no_data: 0 };
-    const stats = new Map(summary.byPop.map((p) => [p.popCode, p]));
-    for (const p of pops) {
-      const s = stats.get(p.code);
-      counts[statusOf(s?.mean ?? null, s?.samples ?? 0, deps.thresholds)]++;
-    }
+    for (const p of pops) counts[statuses.get(p.code) ?? 'no_data']++;
     return {
       totalPops: pops.length,
       healthyPops: counts.healthy,
@@ -84,7 +127,7 @@ export function createQueryService(deps: QueryDeps) {
       samples: summary.overall.samples,
       regressions,
       window: windowLabel,
-      thresholds: { ...deps.thresholds },
+      thresholds: { warnMs: policy.warnMs, critMs: policy.critMs, functions: { ...policy.functions } },
       latestSampleAt: latestNs === null ? null : iso(Number(latestNs / 1_000_000n)),
       updatedAt: iso(deps.now()),
     };
@@ -99,12 +142,12 @@ export function createQueryService(deps: QueryDeps) {
   async function popDetail(code: string, windowMs: number, windowLabel: string): Promise<PopDetail> {
     const pop = await findPop(code);
     const range = lastWindow(windowMs);
-    const [summary, fns] = await Promise.all([deps.store.summarize(range, { popCode: pop.code }), deps.store.byFunction(pop.code, range)]);
+    const [summary, fns, recent] = await Promise.all([deps.store.summarize(range, { popCode: pop.code }), deps.store.byFunction(pop.code, range), recentlyReporting(windowMs)]);
     const own: AggregateStats = summary.byPop.find((p) => p.popCode === pop.code) ?? { samples: 0, mean: null, p50: null, p95: null, p99: null };
     return {
       pop,
       window: windowLabel,
-      status: statusOf(own.mean, own.samples, deps.thresholds),
+      status: recent && !recent.has(pop.code) ? 'no_data' : popStatus(fns, policy),
       coldStartTime: own.mean,
       p50: own.p50,
       p95: own.p95,
@@ -117,7 +160,7 @@ export function createQueryService(deps: QueryDeps) {
         p95: f.p95,
         p99: f.p99,
         samples: f.samples,
-        status: statusOf(f.mean, f.samples, deps.thresholds),
+        status: statusOf(f.mean, f.samples, thresholdsFor(policy, f.functionName)),
       })),
     };
   }

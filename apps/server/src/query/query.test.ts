@@ -4,15 +4,17 @@ import { POPS } from '@edgeworker/pops';
 import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
 
 describe('query API over HTTP', () => {
-  it('computes overview and heatmap statuses from the thresholds', async (t) => {
+  it('computes overview and heatmap statuses from the thresholds (STATUS_WARN_MS/CRIT_MS for a function without its own pair)', async (t) => {
     const { url } = await startTestApp(t, { STATUS_WARN_MS: '200', STATUS_CRIT_MS: '400' });
     const now = Date.now();
+    // A function only seen in data: the default pair applies.
+    const fn = 'edge-fn';
     const lines = [
-      ...[90, 110].map((ms, i) => line({ pop: 'FRA', ms, t: now - i * 1000 })),
-      ...[250, 350].map((ms, i) => line({ pop: 'AMS', ms, t: now - i * 1000 })),
-      ...[500, 700].map((ms, i) => line({ pop: 'LHR', ms, t: now - i * 1000 })),
+      ...[90, 110].map((ms, i) => line({ pop: 'FRA', fn, ms, t: now - i * 1000 })),
+      ...[250, 350].map((ms, i) => line({ pop: 'AMS', fn, ms, t: now - i * 1000 })),
+      ...[500, 700].map((ms, i) => line({ pop: 'LHR', fn, ms, t: now - i * 1000 })),
       // Outside a 5 minute window: must not count.
-      line({ pop: 'CDG', ms: 50, t: now - 10 * 60_000 }),
+      line({ pop: 'CDG', fn, ms: 50, t: now - 10 * 60_000 }),
     ];
     assert.equal((await write(url, lines.join('\n'))).status, 204);
 
@@ -28,7 +30,9 @@ describe('query API over HTTP', () => {
     assert.equal(o.p50, 300);
     assert.equal(o.regressions, 0);
     assert.equal(o.window, '5m');
-    assert.deepEqual(o.thresholds, { warnMs: 200, critMs: 400 });
+    assert.equal(o.thresholds.warnMs, 200);
+    assert.equal(o.thresholds.critMs, 400);
+    assert.deepEqual(o.thresholds.functions['ssr-render'], { warnMs: 400, critMs: 800 }, 'the catalog default');
     assert.ok(Math.abs(Date.parse(o.latestSampleAt) - now) < 1000);
 
     const heat = (await getJson<any[]>(`${url}/api/heatmap?window=5m`)).body;
@@ -50,20 +54,50 @@ describe('query API over HTTP', () => {
     const now = Date.now();
     await write(url, [
       line({ pop: 'FRA', fn: 'auth-check', ms: 20, t: now }),
-      line({ pop: 'FRA', fn: 'ssr-render', ms: 300, t: now }),
+      line({ pop: 'FRA', fn: 'ssr-render', ms: 500, t: now }),
     ].join('\n'));
     const o = (await getJson(`${url}/api/dashboard/overview?function=auth-check`)).body;
     assert.equal(o.samples, 1);
     assert.equal(o.averageColdStart, 20);
     const heat = (await getJson<any[]>(`${url}/api/heatmap?function=ssr-render`)).body;
-    assert.equal(heat.find((e) => e.popCode === 'FRA').coldStartTime, 300);
+    assert.equal(heat.find((e) => e.popCode === 'FRA').coldStartTime, 500);
+    assert.equal(heat.find((e) => e.popCode === 'FRA').status, 'warning', 'ssr-render alone: 500 is past its 400');
+    assert.equal((await getJson<any[]>(`${url}/api/heatmap?function=auth-check`)).body.find((e) => e.popCode === 'FRA').status, 'healthy');
     const detail = (await getJson(`${url}/api/pops/fra`)).body;
     assert.equal(detail.pop.code, 'FRA');
     assert.equal(detail.samples, 2);
     assert.deepEqual(detail.functions.map((f: any) => [f.functionName, f.coldStartTime, f.status]), [
       ['auth-check', 20, 'healthy'],
-      ['ssr-render', 300, 'warning'],
+      ['ssr-render', 500, 'warning'],
     ]);
+    assert.equal(detail.status, 'warning', 'the worst of its functions');
+  });
+
+  it('status per function: each against its own pair (STATUS_THRESHOLDS over the catalog), a POP the worst of its functions, a silent POP no_data', async (t) => {
+    const { url } = await startTestApp(t, { STATUS_THRESHOLDS: 'auth-check=30:60' });
+    const now = Date.now();
+    await write(url, [
+      // FRA: ssr-render at 250 (healthy, its pair is 400:800) dominates the mean, but auth-check at 70 is past its 60.
+      ...[0, 1, 2, 3].map((i) => line({ pop: 'FRA', fn: 'ssr-render', ms: 250, t: now - i * 1000 })),
+      line({ pop: 'FRA', fn: 'auth-check', ms: 70, t: now }),
+      // AMS: both well inside their pairs.
+      line({ pop: 'AMS', fn: 'ssr-render', ms: 250, t: now }),
+      line({ pop: 'AMS', fn: 'auth-check', ms: 20, t: now }),
+      // LHR: reported 20 min ago and then stopped.
+      line({ pop: 'LHR', fn: 'ssr-render', ms: 100, t: now - 20 * 60_000 }),
+    ].join('\n'));
+    const heat = new Map((await getJson<any[]>(`${url}/api/heatmap?window=1h`)).body.map((e) => [e.popCode, e]));
+    assert.equal(heat.get('FRA').status, 'critical');
+    assert.equal(heat.get('AMS').status, 'healthy');
+    assert.equal(heat.get('LHR').status, 'no_data', 'samples in the window, none for NO_DATA_AFTER: not healthy');
+    assert.equal(heat.get('LHR').samples, 1);
+    const o = (await getJson(`${url}/api/dashboard/overview?window=1h`)).body;
+    assert.deepEqual(o.thresholds.functions['auth-check'], { warnMs: 30, critMs: 60 });
+    assert.deepEqual(o.thresholds.functions['image-resize'], { warnMs: 300, critMs: 600 });
+    assert.equal(o.criticalPops, 1);
+    assert.equal(o.healthyPops, 1);
+    assert.equal((await getJson(`${url}/api/pops/LHR?window=1h`)).body.status, 'no_data');
+    assert.equal((await getJson(`${url}/api/pops/FRA?window=1h`)).body.status, 'critical');
   });
 
   it('returns a gap-filled time series with percentiles per step', async (t) => {

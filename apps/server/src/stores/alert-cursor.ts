@@ -5,6 +5,7 @@
  * createdAt is an RFC 3339 string from toISOString(): fixed width, so string
  * order is time order in every adapter.
  */
+import type { AlertType } from '@edgeworker/schema';
 export interface CursorPosition {
   createdAt: string;
   id: string;
@@ -42,8 +43,9 @@ export function pageSize(limit: number | undefined): number {
   return Math.min(MAX_ALERT_PAGE, Math.max(1, Math.floor(limit)));
 }
 
-/** The unique key that keeps one unresolved alert per (POP, function); absent once resolved. */
-export function unresolvedKey(popCode: string, functionName: string): string {
-  // NUL cannot appear in a tag value, so the pair is unambiguous.
-  return `${popCode}\u0000${functionName}`;
+/** The unique key that keeps one unresolved alert per (type, POP, function); absent once resolved. */
+export function unresolvedKey(popCode: string, functionName: string, type: AlertType = 'regression'): string {
+  // NUL cannot appear in a tag value, so the parts are unambiguous. Regression keys keep the
+  // shape they had before no_data alerts existed, so stored unresolved alerts still match.
+  return type === 'regression' ? `${popCode}\u0000${functionName}` : `${type}\u0000\u0000${popCode}\u0000${functionName}`;
 }

@@ -82,6 +82,31 @@ export function alertStoreContract(name: string, open: () => Promise<OpenedAlert
       assert.equal(await store.countUnresolved(), 3);
     });
 
+    it('keeps one unresolved alert per type: a no_data alert beside a regression of the same pair, each found, counted and listed by type', async (t) => {
+      const { store } = await fresh(t);
+      const regression = makeAlert();
+      await store.create(regression);
+      const silent = makeAlert({ type: 'no_data', baselineMs: 0, currentMs: 0, changePct: 0, lastSeenAt: iso(10_000) });
+      await store.create(silent);
+      await assert.rejects(store.create(makeAlert({ type: 'no_data' })), AlertConflictError);
+      const pop = makeAlert({ type: 'no_data', functionName: '*', silentSeries: 5, baselineMs: 0, currentMs: 0, changePct: 0 });
+      await store.create(pop);
+      assert.deepEqual(await store.get(pop.id), pop);
+      assert.equal((await store.findUnresolved('FRA', 'ssr-render'))?.id, regression.id);
+      assert.equal((await store.findUnresolved('FRA', 'ssr-render', 'regression'))?.id, regression.id);
+      assert.deepEqual(await store.findUnresolved('FRA', 'ssr-render', 'no_data'), silent);
+      assert.equal((await store.findUnresolved('FRA', '*', 'no_data'))?.id, pop.id);
+      assert.equal(await store.countUnresolved(), 3);
+      assert.equal(await store.countUnresolved('regression'), 1);
+      assert.equal(await store.countUnresolved('no_data'), 2);
+      assert.deepEqual((await store.list({ type: 'no_data' })).alerts.map((a) => a.id).sort(), [silent.id, pop.id].sort());
+      assert.equal((await store.list({ type: 'regression' })).total, 1);
+      // Resolving the no_data alert frees its key only.
+      assert.equal(await store.update(resolved(silent, iso(500_000)), silent.updatedAt), true);
+      assert.equal(await store.findUnresolved('FRA', 'ssr-render', 'no_data'), null);
+      assert.equal((await store.findUnresolved('FRA', 'ssr-render'))?.id, regression.id);
+    });
+
     it('lets a resolved alert not block a new one for the same pair', async (t) => {
       const { store } = await fresh(t);
       const first = makeAlert();

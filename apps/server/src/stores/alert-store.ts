@@ -1,13 +1,14 @@
 /**
  * The alert-store port. Adapters: embedded (a file in DATA_DIR) and MongoDB.
  * One contract suite (alert-store.contract.ts) runs against each. The store
- * enforces "at most one unresolved alert per (POP, function)" itself, so two
+ * enforces "at most one unresolved alert per (type, POP, function)" itself, so two
  * writers racing cannot both open one.
  */
-import type { Alert, AlertStatus, NotificationOutcome } from '@edgeworker/schema';
+import type { Alert, AlertStatus, AlertType, NotificationOutcome } from '@edgeworker/schema';
 
 export interface AlertQuery {
   status?: AlertStatus | undefined;
+  type?: AlertType | undefined;
   popCode?: string | undefined;
   functionName?: string | undefined;
   /** Page size; adapters cap it. */
@@ -36,12 +37,13 @@ export interface AlertStore {
    */
   create(alert: Alert): Promise<void>;
   get(id: string): Promise<Alert | null>;
-  /** The unresolved (open or acknowledged) alert of a pair, if any. */
-  findUnresolved(popCode: string, functionName: string): Promise<Alert | null>;
+  /** The unresolved (open or acknowledged) alert of a pair and type (default regression), if any. */
+  findUnresolved(popCode: string, functionName: string, type?: AlertType): Promise<Alert | null>;
   /** Every unresolved alert (the detector's working set). */
   listUnresolved(): Promise<Alert[]>;
   list(query: AlertQuery): Promise<AlertPage>;
-  countUnresolved(): Promise<number>;
+  /** Unresolved alerts, of one type when given. */
+  countUnresolved(type?: AlertType): Promise<number>;
   /**
    * Replaces the stored alert with the same id when its current updatedAt equals
    * `expectedUpdatedAt` (optimistic concurrency); returns false when it changed meanwhile.

@@ -69,9 +69,18 @@ export function AlertsTable({ alerts, busy, onAct, onOpenPop, empty, compact = f
                     <span aria-hidden="true">{a.severity === 'critical' ? '◆' : '▲'}</span> {a.severity}
                   </span>
                 </td>
-                <td className="num">{formatMs(a.baselineMs)}</td>
-                <td className="num">{formatMs(a.currentMs)}</td>
-                <td className="num">{formatChange(a.changePct)}</td>
+                {a.type === 'no_data' ? (
+                  <td className="num" colSpan={3} data-testid="alert-no-data">
+                    no data{a.lastSeenAt ? ` since ${formatAgo(Date.parse(a.lastSeenAt), now)}` : ''}
+                    {a.silentSeries ? ` · ${a.silentSeries} series` : ''}
+                  </td>
+                ) : (
+                  <>
+                    <td className="num">{formatMs(a.baselineMs)}</td>
+                    <td className="num">{formatMs(a.currentMs)}</td>
+                    <td className="num">{formatChange(a.changePct)}</td>
+                  </>
+                )}
                 <td className="col-since" title={a.createdAt}>
                   {formatAgo(Date.parse(a.createdAt), now)}
                 </td>
@@ -121,7 +130,10 @@ function CompactAlerts({ alerts, busy, onAct, now }: Omit<Props, 'empty' | 'comp
             </span>
           </div>
           <div className="alert-card-numbers muted">
-            {formatMs(a.currentMs)} vs {formatMs(a.baselineMs)} ({formatChange(a.changePct)}) · {formatAgo(Date.parse(a.createdAt), now)}
+            {a.type === 'no_data'
+              ? `no data${a.lastSeenAt ? ` since ${formatAgo(Date.parse(a.lastSeenAt), now)}` : ''}`
+              : `${formatMs(a.currentMs)} vs ${formatMs(a.baselineMs)} (${formatChange(a.changePct)})`}{' '}
+            · {formatAgo(Date.parse(a.createdAt), now)}
           </div>
           <div className="actions">
             <AlertActions alert={a} working={busy.has(a.id)} onAct={onAct} />

@@ -1,6 +1,7 @@
 import type { HeatmapEntry } from '@edgeworker/schema';
 import { formatInt, formatMs } from '../lib/format';
 import { STATUS_GLYPH, STATUS_LABEL, safeStatus } from '../lib/status';
+import { functionPairs, pairFor, pairText, type ThresholdSet } from '../lib/thresholds';
 
 interface Props {
   entry: HeatmapEntry;
@@ -9,10 +10,13 @@ interface Props {
   y: number;
   /** Stage width, to flip the tooltip left near the right edge. */
   stageWidth: number;
+  thresholds: ThresholdSet | null;
+  /** The function filter, if any. */
+  fn: string | null;
 }
 
 /** What a hovered or focused POP marker shows: place, tier, status, mean, p95 and samples. */
-export function MapTooltip({ entry: e, x, y, stageWidth }: Props) {
+export function MapTooltip({ entry: e, x, y, stageWidth, thresholds, fn }: Props) {
   const s = safeStatus(e.status);
   const flip = x > stageWidth - 230;
   return (
@@ -36,7 +40,25 @@ export function MapTooltip({ entry: e, x, y, stageWidth }: Props) {
         <dd>{formatMs(e.p95)}</dd>
         <dt>Samples</dt>
         <dd>{formatInt(e.samples)}</dd>
+        {thresholds && fn && (
+          <>
+            <dt>Warn / crit</dt>
+            <dd data-testid="tt-thresholds">{pairText(pairFor(thresholds, fn))}</dd>
+          </>
+        )}
       </dl>
+      {thresholds && !fn && (
+        <div className="tt-thresholds muted" data-testid="tt-thresholds">
+          {s === 'no_data' && e.samples > 0 ? 'silent: no recent samples · ' : ''}worst of its functions; warn / crit:
+          <ul>
+            {functionPairs(thresholds).map(([name, p]) => (
+              <li key={name}>
+                <span className="mono">{name}</span> {pairText(p)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
     </div>
   );
 }

@@ -4,11 +4,14 @@ import { useElementWidth } from '../hooks/useElementWidth';
 import { STATUS_ORDER, safeStatus } from '../lib/status';
 import { BASE_PATHS, MAP_VIEWBOX, project } from '../lib/worldGeometry';
 import { MapTooltip } from './MapTooltip';
+import type { ThresholdSet } from '../lib/thresholds';
 import { PopMarker } from './PopMarker';
 
 interface Props {
   entries: readonly HeatmapEntry[];
   critMs: number | null;
+  thresholds: ThresholdSet | null;
+  fn: string | null;
   selected: string | null;
   onSelect: (code: string) => void;
 }
@@ -26,7 +29,7 @@ function markerPx(mean: number | null, critMs: number | null): number {
  * its container through the viewBox; markers are sized in screen pixels so they stay usable
  * on a phone. Hovering or focusing a marker shows its numbers in a tooltip.
  */
-export function WorldMap({ entries, critMs, selected, onSelect }: Props) {
+export function WorldMap({ entries, critMs, thresholds, fn, selected, onSelect }: Props) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const width = useElementWidth(wrapRef);
   const [hovered, setHovered] = useState<string | null>(null);
@@ -82,6 +85,8 @@ export function WorldMap({ entries, critMs, selected, onSelect }: Props) {
           x={(hoveredMarker.p[0] - x) / unit}
           y={(hoveredMarker.p[1] - y) / unit}
           stageWidth={width}
+          thresholds={thresholds}
+          fn={fn}
         />
       )}
     </div>

@@ -43,6 +43,8 @@ export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions):
   const instance = await openDuckDbFile(opts.path, 'alert store');
   const conn = await instance.connect();
   await conn.run(CREATE_TABLE);
+  // Files from before no_data alerts: every alert in them is a regression.
+  await conn.run(`ALTER TABLE alerts ADD COLUMN IF NOT EXISTS type VARCHAR DEFAULT 'regression'`);
   const queue = createSerialQueue();
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -64,6 +66,10 @@ export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions):
     if (q.status) {
       parts.push('status = $status');
       params.status = q.status;
+    }
+    if (q.type) {
+      parts.push('type = $type');
+      params.type = q.type;
     }
     if (q.popCode) {
       parts.push('pop_code = $pop');
@@ -99,9 +105,11 @@ export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions):
         }
         try {
           await conn.run(
-            `INSERT INTO alerts VALUES ($id, $pop, $fn, $status, $created, $updated, $key, $doc)`,
+            `INSERT INTO alerts (id, pop_code, function_name, status, created_at, updated_at, unresolved_key, doc, type)
+             VALUES ($id, $pop, $fn, $status, $created, $updated, $key, $doc, $type)`,
             {
               id: alert.id,
+              type: alert.type,
               pop: alert.popCode,
               fn: alert.functionName,
               status: alert.status,
@@ -125,8 +133,8 @@ export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions):
     get(id) {
       return exclusive(() => one('SELECT doc FROM alerts WHERE id = $id', { id }));
     },
-    findUnresolved(popCode, functionName) {
-      return exclusive(() => one('SELECT doc FROM alerts WHERE unresolved_key = $key', { key: unresolvedKey(popCode, functionName) }));
+    findUnresolved(popCode, functionName, type = 'regression') {
+      return exclusive(() => one('SELECT doc FROM alerts WHERE unresolved_key = $key', { key: unresolvedKey(popCode, functionName, type) }));
     },
     listUnresolved() {
       return exclusive(() => docs('SELECT doc FROM alerts WHERE unresolved_key IS NOT NULL ORDER BY created_at DESC, id DESC'));
@@ -151,8 +159,11 @@ export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions):
         return { alerts, total, next: found.length > limit && last ? encodeCursor(last) : null };
       });
     },
-    countUnresolved() {
-      return exclusive(async () => Number((await rows('SELECT count(*) AS n FROM alerts WHERE unresolved_key IS NOT NULL'))[0]?.n ?? 0));
+    countUnresolved(type) {
+      return exclusive(async () => {
+        const sql = `SELECT count(*) AS n FROM alerts WHERE unresolved_key IS NOT NULL${type ? ' AND type = $type' : ''}`;
+        return Number((await rows(sql, type ? { type } : {}))[0]?.n ?? 0);
+      });
     },
     update(alert, expectedUpdatedAt) {
       return exclusive(async () => {
@@ -201,5 +212,5 @@ export async function createEmbeddedAlertStore(opts: EmbeddedAlertStoreOptions):
 
 /** NULL (no constraint) once resolved. */
 function keyOf(alert: Alert): string | null {
-  return alert.status === 'resolved' ? null : unresolvedKey(alert.popCode, alert.functionName);
+  return alert.status === 'resolved' ? null : unresolvedKey(alert.popCode, alert.functionName, alert.type);
 }

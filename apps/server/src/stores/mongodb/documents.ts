@@ -10,7 +10,7 @@ import { unresolvedKey } from '../alert-cursor.ts';
 
 export interface AlertDocument {
   _id: string;
-  type: 'regression';
+  type: Alert['type'];
   popCode: string;
   functionName: string;
   severity: Alert['severity'];
@@ -24,16 +24,18 @@ export interface AlertDocument {
   resolvedAt?: string;
   resolvedBy?: Alert['resolvedBy'];
   notifications: NotificationOutcome[];
+  lastSeenAt?: string;
+  silentSeries?: number;
   unresolvedKey?: string;
 }
 
-const OPTIONAL = ['acknowledgedAt', 'resolvedAt', 'resolvedBy'] as const;
+const OPTIONAL = ['acknowledgedAt', 'resolvedAt', 'resolvedBy', 'lastSeenAt', 'silentSeries'] as const;
 
 export function toDocument(alert: Alert): AlertDocument {
   const { id, ...rest } = alert;
   const doc: AlertDocument = { _id: id, ...rest };
   for (const k of OPTIONAL) if (doc[k] === undefined) delete doc[k];
-  if (alert.status !== 'resolved') doc.unresolvedKey = unresolvedKey(alert.popCode, alert.functionName);
+  if (alert.status !== 'resolved') doc.unresolvedKey = unresolvedKey(alert.popCode, alert.functionName, alert.type);
   return doc;
 }
 
@@ -41,7 +43,8 @@ export function toDocument(alert: Alert): AlertDocument {
 export function fromDocument(doc: AlertDocument): Alert {
   const alert: Alert = {
     id: doc._id,
-    type: doc.type,
+    // Documents from before no_data alerts have no other type.
+    type: doc.type ?? 'regression',
     popCode: doc.popCode,
     functionName: doc.functionName,
     severity: doc.severity,

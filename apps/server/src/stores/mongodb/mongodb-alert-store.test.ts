@@ -38,10 +38,10 @@ describe('MongoDB alert documents', () => {
     assert.equal('notifications' in u.$set, false);
     assert.equal('_id' in u.$set, false);
     assert.equal(u.$set.status, 'resolved');
-    assert.deepEqual(u.$unset, { acknowledgedAt: '', unresolvedKey: '' });
+    assert.deepEqual(u.$unset, { acknowledgedAt: '', lastSeenAt: '', silentSeries: '', unresolvedKey: '' });
     const open = replacementUpdate(makeAlert({ popCode: 'AMS' }));
     assert.equal(open.$set.unresolvedKey, unresolvedKey('AMS', 'ssr-render'));
-    assert.deepEqual(open.$unset, { acknowledgedAt: '', resolvedAt: '', resolvedBy: '' });
+    assert.deepEqual(open.$unset, { acknowledgedAt: '', resolvedAt: '', resolvedBy: '', lastSeenAt: '', silentSeries: '' });
   });
 });
 

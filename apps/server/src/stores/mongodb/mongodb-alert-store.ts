@@ -57,6 +57,7 @@ export async function createMongoAlertStore(opts: MongoAlertStoreOptions): Promi
   const filterOf = (q: AlertQuery): Filter<AlertDocument> => {
     const f: Filter<AlertDocument> = {};
     if (q.status) f.status = q.status;
+    if (q.type) f.type = q.type;
     if (q.popCode) f.popCode = q.popCode;
     if (q.functionName) f.functionName = q.functionName;
     return f;
@@ -82,8 +83,8 @@ export async function createMongoAlertStore(opts: MongoAlertStoreOptions): Promi
       const doc = await alerts.findOne({ _id: id });
       return doc ? fromDocument(doc) : null;
     },
-    async findUnresolved(popCode, functionName) {
-      const doc = await alerts.findOne({ unresolvedKey: unresolvedKey(popCode, functionName) });
+    async findUnresolved(popCode, functionName, type = 'regression') {
+      const doc = await alerts.findOne({ unresolvedKey: unresolvedKey(popCode, functionName, type) });
       return doc ? fromDocument(doc) : null;
     },
     async listUnresolved() {
@@ -105,8 +106,8 @@ export async function createMongoAlertStore(opts: MongoAlertStoreOptions): Promi
       const last = page[page.length - 1];
       return { alerts: page, total, next: docs.length > limit && last ? encodeCursor(last) : null };
     },
-    async countUnresolved() {
-      return alerts.countDocuments({ unresolvedKey: { $exists: true } });
+    async countUnresolved(type) {
+      return alerts.countDocuments({ unresolvedKey: { $exists: true }, ...(type ? { type } : {}) });
     },
     async update(alert, expectedUpdatedAt) {
       try {

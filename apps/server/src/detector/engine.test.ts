@@ -1,0 +1,138 @@
+/**
+ * The detector engine on synthetic data from the generator's own latency model:
+ * behaviour (what it finds, what it leaves alone, what state it arrives at), not timing
+ * goals, which live in `npm run eval:detector`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FUNCTIONS, findPop } from '@edgeworker/pops';
+import { createLatencyModel, type Injection } from '@edgeworker/generator';
+import type { SeriesBucket } from '../stores/metrics-store.ts';
+import { createDetectorEngine, detectorSettings, historySpanMs, type UnresolvedAlertRef } from './engine.ts';
+
+const MIN = 60_000;
+const STEP = 10_000;
+const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+const settings = detectorSettings({ recentMs: 10 * MIN, baselineMs: 30 * MIN, minChange: 0.1, resolveAfterMs: 5 * MIN });
+const SERIES = ['FRA', 'AMS', 'LHR'].flatMap((code) => FUNCTIONS.slice(0, 3).map((fn) => ({ pop: findPop(code)!, fn })));
+
+/** One sample per series per 10 s in [fromMs, toMs): what seriesBuckets answers at a 10 s step. */
+function buckets(fromMs: number, toMs: number, injections: Injection[] = [], opts: { spikes?: number; skip?: (pop: string, t: number) => boolean } = {}): SeriesBucket[] {
+  const model = createLatencyModel({ seed: 7, injections, spikeProbability: opts.spikes ?? 0.002 });
+  const out: SeriesBucket[] = [];
+  for (let t = fromMs; t < toMs; t += STEP) {
+    for (const { pop, fn } of SERIES) {
+      const v = model.sample(pop, fn, t);
+      if (opts.skip?.(pop.code, t)) continue;
+      out.push({ popCode: pop.code, functionName: fn.name, startMs: t, samples: 1, mean: v, p50: v });
+    }
+  }
+  return out;
+}
+
+/** Feeds `all` pass by pass every 10 s from `fromMs` to `toMs`; calls onPass with each evaluation. */
+function runPasses(engine: ReturnType<typeof createDetectorEngine>, all: SeriesBucket[], fromMs: number, toMs: number, onPass: (end: number, ev: ReturnType<typeof engine.evaluate>) => void, open: UnresolvedAlertRef[] = []) {
+  for (let end = fromMs; end <= toMs; end += STEP) {
+    const from = engine.readFrom(end);
+    engine.ingest(all.filter((b) => b.startMs >= from && b.startMs < end), end);
+    onPass(end, engine.evaluate(open, end));
+  }
+}
+
+const shift = (factor: number, startMs: number, durationMs = 30 * MIN): Injection => ({ pops: ['FRA'], functions: ['ssr-render'], factor, startMs, durationMs });
+
+test('a 2x shift on one series is found within a few passes of its start, as critical, and no other series alerts', () => {
+  const engine = createDetectorEngine(settings);
+  const data = buckets(T0 - 60 * MIN, T0 + 10 * MIN, [{ ...shift(2, T0), functions: [FUNCTIONS[0]!.name] }]);
+  const raised: { end: number; pop: string; fn: string; severity: string; changePct: number }[] = [];
+  runPasses(engine, data, T0 - 20 * MIN, T0 + 10 * MIN, (end, ev) => {
+    for (const f of ev.raise) raised.push({ end, pop: f.popCode, fn: f.functionName, severity: f.severity, changePct: f.changePct });
+  });
+  assert.ok(raised.length > 0, 'found');
+  const first = raised[0]!;
+  assert.equal(first.pop, 'FRA');
+  assert.equal(first.fn, FUNCTIONS[0]!.name);
+  assert.ok(first.end > T0, 'not before the shift');
+  assert.ok(first.end - T0 <= 5 * MIN, `found ${(first.end - T0) / 1000} s after the shift began`);
+  assert.ok(raised.every((r) => r.pop === 'FRA' && r.fn === FUNCTIONS[0]!.name), `only the shifted series: ${JSON.stringify(raised.slice(0, 5))}`);
+  assert.ok(raised.some((r) => r.severity === 'critical' || r.changePct >= 50), 'sized as the shift it is');
+});
+
+test('a new leader (a fresh engine fed the whole history at once) finds what the long-running one finds', () => {
+  const data = buckets(T0 - 60 * MIN, T0 + 5 * MIN, [{ ...shift(2, T0 + MIN), functions: [FUNCTIONS[1]!.name] }]);
+  const end = T0 + 5 * MIN;
+  const running = createDetectorEngine(settings);
+  let last: ReturnType<typeof running.evaluate> | undefined;
+  runPasses(running, data, T0 - 20 * MIN, end, (_e, ev) => (last = ev));
+  const fresh = createDetectorEngine(settings);
+  assert.equal(fresh.readFrom(end), end - historySpanMs(settings), 'a fresh engine reads the whole span');
+  fresh.ingest(data.filter((b) => b.startMs >= fresh.readFrom(end) && b.startMs < end), end);
+  const replayed = fresh.evaluate([], end);
+  assert.deepEqual(replayed.raise.map((f) => [f.popCode, f.functionName]), [['FRA', FUNCTIONS[1]!.name]]);
+  assert.deepEqual(replayed.raise.map((f) => [f.popCode, f.functionName]), last!.raise.map((f) => [f.popCode, f.functionName]));
+  assert.equal(replayed.evaluated, SERIES.length);
+  // After a pass the engine only asks for what is new.
+  assert.equal(fresh.readFrom(end + STEP), end);
+});
+
+test('noise with the model’s rare spikes and its diurnal swing over two hours: no finding at all', () => {
+  const engine = createDetectorEngine(settings);
+  const data = buckets(T0 - 45 * MIN, T0 + 120 * MIN);
+  let findings = 0;
+  runPasses(engine, data, T0, T0 + 120 * MIN, (_e, ev) => (findings += ev.raise.length));
+  assert.equal(findings, 0);
+});
+
+test('single spikes (x8, two a minute apart, every ten minutes) on every series: no finding', () => {
+  const engine = createDetectorEngine(settings);
+  const data = buckets(T0 - 45 * MIN, T0 + 60 * MIN, [], { spikes: 0 }).map((b) => {
+    const inCycle = (b.startMs - T0) % (10 * MIN);
+    return inCycle === 0 || inCycle === MIN ? { ...b, p50: b.p50 * 8, mean: b.mean * 8 } : b;
+  });
+  let findings = 0;
+  runPasses(engine, data, T0, T0 + 60 * MIN, (_e, ev) => (findings += ev.raise.length));
+  assert.equal(findings, 0);
+});
+
+test('history: a new series is not judged before about 15 minutes, and is once it has them', () => {
+  const engine = createDetectorEngine(settings);
+  const data = buckets(T0, T0 + 20 * MIN);
+  const evaluatedAt = new Map<number, number>();
+  runPasses(engine, data, T0 + MIN, T0 + 20 * MIN, (end, ev) => evaluatedAt.set(end, ev.evaluated));
+  assert.equal(evaluatedAt.get(T0 + 10 * MIN), 0);
+  assert.equal(evaluatedAt.get(T0 + 17 * MIN), SERIES.length);
+});
+
+test('hysteresis: an open alert resolves once its series is back, not while it is still slow, and silence is not recovery', () => {
+  const inj = { ...shift(2, T0 - 10 * MIN, 15 * MIN), functions: [FUNCTIONS[2]!.name] };
+  const open: UnresolvedAlertRef[] = [{ id: 'a1', popCode: 'FRA', functionName: FUNCTIONS[2]!.name, baselineMs: 0 }];
+  // The alert's baseline: the series' median before the shift.
+  const before = buckets(T0 - 40 * MIN, T0 - 10 * MIN).filter((b) => b.popCode === 'FRA' && b.functionName === FUNCTIONS[2]!.name).map((b) => b.p50).sort((a, b) => a - b);
+  open[0]!.baselineMs = before[Math.floor(before.length / 2)]!;
+
+  const engine = createDetectorEngine(settings);
+  const data = buckets(T0 - 60 * MIN, T0 + 20 * MIN, [inj]);
+  const resolvedAt: number[] = [];
+  runPasses(engine, data, T0 - 5 * MIN, T0 + 20 * MIN, (end, ev) => {
+    if (ev.resolve.includes('a1')) resolvedAt.push(end);
+  }, open);
+  assert.ok(resolvedAt.length > 0, 'resolved');
+  assert.ok(resolvedAt[0]! > T0 + 5 * MIN + 2 * MIN, `not before it was back for a while (at ${(resolvedAt[0]! - T0) / MIN} min; the shift ended at 5 min)`);
+
+  // The same series going silent instead of recovering keeps its alert.
+  const silent = createDetectorEngine(settings);
+  const quietData = buckets(T0 - 60 * MIN, T0 + 20 * MIN, [inj], { skip: (pop, t) => pop === 'FRA' && t >= T0 + 5 * MIN });
+  let resolved = 0;
+  runPasses(silent, quietData, T0 - 5 * MIN, T0 + 20 * MIN, (_e, ev) => (resolved += ev.resolve.length), open);
+  assert.equal(resolved, 0);
+});
+
+test('reset drops all state: the next pass re-derives from the store', () => {
+  const engine = createDetectorEngine(settings);
+  const data = buckets(T0 - 60 * MIN, T0);
+  engine.ingest(data.filter((b) => b.startMs >= engine.readFrom(T0)), T0);
+  assert.equal(engine.size(), SERIES.length);
+  engine.reset();
+  assert.equal(engine.size(), 0);
+  assert.equal(engine.readFrom(T0 + STEP), T0 + STEP - historySpanMs(settings));
+});

@@ -1,0 +1,461 @@
+/**
+ * The regression detector's decision: Page's CUSUM on log latency against a robust
+ * baseline, with the rank test as confirmation. Pure computation with state: no I/O
+ * and no clock, so `npm run eval:detector` and the tests run exactly what production runs.
+ *
+ * Per (POP, function) series, bucket by bucket (each bucket contributes the log of its
+ * median, so a spike inside a bucket of several samples is already gone):
+ *
+ *   baseline  = the series' buckets in [t - recent - baseline, t - recent): the last half
+ *               hour before the CUSUM's own window; its median mu and scale
+ *               sigma = 1.4826 x MAD (robust: spikes and a few odd buckets move neither)
+ *   z_t       = min(zClip, (x_t - mu) / sigma)         one spike adds at most zClip
+ *   S_t       = max(0, S_{t-1} + z_t - k)              upper CUSUM: slowdowns only
+ *
+ * S stays near 0 under noise and grows by about (shift / sigma - k) per bucket after a
+ * shift, so a 2x shift at sigma = 0.25 crosses h in a handful of buckets and a 1.2x one
+ * in a few minutes. When S >= h the finding is CONFIRMED before it is raised:
+ *   - Mann-Whitney U, one-sided: the buckets since S last left 0 (the change point's
+ *     estimate) are slower than the baseline's, p < alpha;
+ *   - the Hodges-Lehmann shift of the same two samples is at least minChange.
+ * Because the baseline ends `recent` before the bucket it judges, a shift has that long to
+ * be found before it starts to become the new normal; slow drift and the diurnal swing move
+ * the baseline along with them (a few % between its middle and now).
+ *
+ * State: the buckets of the last baseline + recent span per series and S. A pass feeds the
+ * buckets that closed since the previous one (`ingest`), then asks `evaluate`. A fresh
+ * engine (a new leader, a restart) is fed the whole span once and replays the CUSUM over
+ * it, arriving where a long-running one would be: the store is the state's source of truth.
+ *
+ * History: a series is judged once it has minBaseline + minRecent of history (15 min by
+ * default); until it has the full span, the CUSUM window shrinks first. After a backfill
+ * that history is there at the first pass.
+ *
+ * Hysteresis for an unresolved alert (measured against the alert's own baseline):
+ *   confirmed finding                       -> raise (refresh current value and severity)
+ *   no finding, and over the last resolveAfter both halves' medians are back within
+ *   minChange / 2 of the alert's baseline, with at least 60 % of the buckets present
+ *                                           -> resolve (silence is not recovery)
+ *   otherwise                               -> unchanged
+ */
+import type { RegressionFinding } from '../alerts/types.ts';
+import type { SeriesBucket } from '../stores/metrics-store.ts';
+import { mannWhitneyU } from './mann-whitney.ts';
+
+export interface DetectorSettings {
+  /** Bucket width; every window is whole buckets. */
+  stepMs: number;
+  /** The CUSUM's window: buckets younger than this are judged, older ones form the baseline. */
+  recentMs: number;
+  /** Span of the baseline just before the recent window. */
+  baselineMs: number;
+  /** Shortest baseline and shortest recent window with which a young series is judged. */
+  minBaselineMs: number;
+  minRecentMs: number;
+  /** Fewest buckets a baseline needs. */
+  minBaselineBuckets: number;
+  /**
+   * The CUSUMs run side by side, each a reference value k and a decision interval h in
+   * baseline sigmas: a fast one tuned for large shifts (alarms within a handful of buckets)
+   * and a slow one for small shifts (accumulates longer, needs a lower k).
+   */
+  arms: readonly CusumArm[];
+  /** Largest contribution of one bucket, in sigmas (spikes). */
+  zClip: number;
+  /** Floor of sigma on the log scale (a perfectly steady series must not alert on 1 %). */
+  minSigma: number;
+  /** One-sided Mann-Whitney significance level of the confirmation. */
+  alpha: number;
+  /** Smallest relative slowdown that can open an alert (0.1 = +10 %). */
+  minChange: number;
+  /** Median ratio from which an alert is critical. */
+  criticalRatio: number;
+  /** An unresolved alert resolves once its series has been back this long. */
+  resolveAfterMs: number;
+  /** Silence after which a steadily reporting series gets a no_data alert (no-data.ts). */
+  noDataAfterMs: number;
+}
+
+export interface CusumArm {
+  k: number;
+  h: number;
+}
+
+/** What the engine needs to know of an unresolved regression alert. */
+export interface UnresolvedAlertRef {
+  id: string;
+  popCode: string;
+  functionName: string;
+  baselineMs: number;
+  /** The alert's stored values: a refresh is raised only when they would change visibly. */
+  currentMs?: number;
+  severity?: string;
+}
+
+export interface Evaluation {
+  /** Series with enough history to be judged. */
+  evaluated: number;
+  /** Findings to raise: new alerts, or refreshes of the pair's unresolved one. */
+  raise: RegressionFinding[];
+  /** Ids of unresolved alerts whose series is back at baseline. */
+  resolve: string[];
+}
+
+export interface DetectorConfigLike {
+  recentMs: number;
+  baselineMs: number;
+  minChange: number;
+  resolveAfterMs: number;
+  stepMs?: number;
+  noDataAfterMs?: number;
+}
+
+/** Settings from config; k, h, zClip and alpha were chosen with `npm run eval:detector`. */
+export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
+  const stepMs = cfg.stepMs ?? 10_000;
+  const whole = (ms: number) => Math.max(stepMs, Math.floor(ms / stepMs) * stepMs);
+  const recentMs = whole(cfg.recentMs);
+  const baselineMs = whole(cfg.baselineMs);
+  return {
+    stepMs,
+    recentMs,
+    baselineMs,
+    minBaselineMs: Math.min(baselineMs, whole(10 * 60_000)),
+    minRecentMs: Math.min(recentMs, whole(5 * 60_000)),
+    minBaselineBuckets: 20,
+    arms: [{ k: 0.8, h: 8 }, { k: 0.5, h: 14 }],
+    zClip: 2.75,
+    minSigma: 0.03,
+    alpha: 0.01,
+    minChange: cfg.minChange,
+    criticalRatio: 2,
+    resolveAfterMs: whole(cfg.resolveAfterMs),
+    noDataAfterMs: cfg.noDataAfterMs ?? 3 * 60_000,
+  };
+}
+
+/** How far back a fresh engine reads to be where a long-running one would be. */
+export function historySpanMs(s: DetectorSettings): number {
+  return Math.max(s.baselineMs + s.recentMs, s.resolveAfterMs);
+}
+
+interface Baseline {
+  mu: number;
+  sigma: number;
+  /** The window [fromMs, toMs) it was computed over. */
+  fromMs: number;
+  toMs: number;
+}
+
+interface SeriesState {
+  popCode: string;
+  functionName: string;
+  /** Bucket starts (ascending), log of bucket medians, sample counts. */
+  t: number[];
+  x: number[];
+  n: number[];
+  firstMs: number;
+  base: Baseline | null;
+  /** One per arm of settings.arms. */
+  runs: Run[];
+}
+
+interface Run {
+  s: number;
+  /** Start of the current run (the first bucket since S was last 0), or NaN while S = 0. */
+  startMs: number;
+  /** The baseline the current run is measured against (frozen when the run starts). */
+  base: Baseline | null;
+}
+
+export interface DetectorEngine {
+  readonly settings: DetectorSettings;
+  /**
+   * Where the next pass should start reading for a pass ending at endMs: the end of the
+   * last bucket fed, or the whole history span for a fresh engine (or one that fell behind).
+   */
+  readFrom(endMs: number): number;
+  /** Feeds the buckets of [readFrom(endMs), endMs) (any order); buckets at or after endMs wait. */
+  ingest(buckets: readonly SeriesBucket[], endMs: number): void;
+  evaluate(unresolved: readonly UnresolvedAlertRef[], endMs: number): Evaluation;
+  /** Drops all state: the next pass re-derives it from the store. */
+  reset(): void;
+  /** Series with state (for /health and tests). */
+  size(): number;
+  /** The newest bucket start seen per series (for the no-data check). */
+  lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
+}
+
+export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
+  const series = new Map<string, SeriesState>();
+  /** End of the last bucket fed (exclusive); null for a fresh engine. */
+  let fedUntil: number | null = null;
+  const span = historySpanMs(s);
+
+  function stateOf(b: SeriesBucket): SeriesState {
+    const k = key(b.popCode, b.functionName);
+    let st = series.get(k);
+    if (!st) {
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], n: [], firstMs: b.startMs, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null })) };
+      series.set(k, st);
+    }
+    return st;
+  }
+
+  /** The baseline for a bucket at tMs, recomputed when its window moved by a minute or more (cheap between). */
+  function baselineFor(st: SeriesState, tMs: number): Baseline | null {
+    const history = tMs - st.firstMs;
+    if (history < s.minBaselineMs + s.minRecentMs) return null;
+    // Young series: keep the baseline at least minBaseline long by shortening the recent window first.
+    const recent = Math.min(s.recentMs, Math.max(s.minRecentMs, history - s.baselineMs));
+    const toMs = tMs - recent;
+    const fromMs = Math.max(st.firstMs, toMs - s.baselineMs);
+    const b = st.base;
+    if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
+    const xs = valuesIn(st, fromMs, toMs);
+    if (xs.length < s.minBaselineBuckets) return (st.base = null);
+    const { mu, sigma: scale } = robustLocationScale(xs);
+    const sigma = Math.max(s.minSigma, scale);
+    return (st.base = { mu, sigma, fromMs, toMs });
+  }
+
+  function step(st: SeriesState, tMs: number, x: number) {
+    const base = baselineFor(st, tMs);
+    for (let i = 0; i < st.runs.length; i++) {
+      const run = st.runs[i]!;
+      if (!base) {
+        run.s = 0;
+        run.startMs = NaN;
+        run.base = null;
+        continue;
+      }
+      // Against the current baseline, not the one the run started on: frozen, it lets slow
+      // drift pile up inside a long run (measured: 3.5x the false alerts on fast drift).
+      const z = Math.min(s.zClip, (x - base.mu) / base.sigma);
+      const next = Math.max(0, run.s + z - s.arms[i]!.k);
+      if (next === 0) {
+        run.startMs = NaN;
+        run.base = null;
+      } else if (run.s === 0) {
+        run.startMs = tMs;
+      }
+      if (next > 0) run.base = base;
+      run.s = next;
+    }
+  }
+
+  function trim(st: SeriesState, endMs: number) {
+    const keepFrom = endMs - span;
+    let drop = 0;
+    while (drop < st.t.length && st.t[drop]! < keepFrom) drop++;
+    // Splice in chunks: amortised O(1) per bucket.
+    if (drop > 64 || (drop > 0 && drop === st.t.length)) {
+      st.t.splice(0, drop);
+      st.x.splice(0, drop);
+      st.n.splice(0, drop);
+    }
+  }
+
+  /**
+   * The first arm over its h whose run is confirmed. An excursion gets one chance: an arm
+   * whose run is not confirmed starts again from 0, so noise cannot retry the same
+   * excursion pass after pass until the confirmation gives in; a real shift builds up again
+   * within a few buckets.
+   */
+  function confirm(st: SeriesState, endMs: number): Judgement | null {
+    let found: Judgement | null = null;
+    for (let i = 0; i < st.runs.length; i++) {
+      const run = st.runs[i]!;
+      if (!(run.s >= s.arms[i]!.h) || !run.base || Number.isNaN(run.startMs)) continue;
+      const j: Judgement | null = found ?? judge(st, run.startMs, run.base, endMs);
+      if (j) found = j;
+      else {
+        run.s = 0;
+        run.startMs = NaN;
+        run.base = null;
+      }
+    }
+    return found;
+  }
+
+  function judge(st: SeriesState, fromMs: number, base: Baseline, endMs: number): Judgement | null {
+    // The newest hour of the run at most: a long run of an open alert stays cheap to re-check.
+    const run = valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs);
+    const ref = valuesIn(st, base.fromMs, base.toMs);
+    if (run.length === 0 || ref.length === 0) return null;
+    // The shift's size: the run's median against the baseline's (minChange is the floor).
+    const baselineMs = Math.exp(base.mu);
+    const currentMs = Math.exp(medianSorted(run));
+    const ratio = currentMs / baselineMs;
+    if (ratio - 1 < s.minChange) return null;
+    if (mannWhitneyU(Array.from(run), Array.from(ref), 'greater').p >= s.alpha) return null;
+    return {
+      severity: ratio >= s.criticalRatio ? 'critical' : 'warning',
+      baselineMs: round3(baselineMs),
+      currentMs: round3(currentMs),
+      changePct: Math.round((ratio - 1) * 1000) / 10,
+    };
+  }
+
+  function backAtBaseline(st: SeriesState, alertBaselineMs: number, endMs: number): boolean {
+    const from = endMs - s.resolveAfterMs;
+    const mid = endMs - s.resolveAfterMs / 2;
+    const older = valuesIn(st, from, mid);
+    const newer = valuesIn(st, mid, endMs);
+    // Mostly covered by data, at the series' own cadence: silence is not recovery.
+    const expected = s.resolveAfterMs / Math.max(s.stepMs, cadenceOf(st));
+    if (older.length + newer.length < Math.max(2, Math.ceil(expected * 0.6)) || older.length === 0 || newer.length === 0) return false;
+    const limit = Math.log(alertBaselineMs) + Math.log1p(s.minChange / 2);
+    return medianSorted(older) <= limit && medianSorted(newer) <= limit;
+  }
+
+  function reset() {
+    series.clear();
+    fedUntil = null;
+  }
+
+  return {
+    settings: s,
+    readFrom(endMs) {
+      if (fedUntil === null || fedUntil < endMs - span) {
+        reset();
+        return endMs - span;
+      }
+      return fedUntil;
+    },
+    ingest(buckets, endMs) {
+      const sorted = buckets.filter((b) => b.startMs < endMs && b.samples > 0 && b.p50 > 0).sort((a, b) => a.startMs - b.startMs);
+      for (const b of sorted) {
+        const st = stateOf(b);
+        const last = st.t.length ? st.t[st.t.length - 1]! : -Infinity;
+        // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
+        if (b.startMs <= last) continue;
+        const x = Math.log(b.p50);
+        step(st, b.startMs, x);
+        st.t.push(b.startMs);
+        st.x.push(x);
+        st.n.push(b.samples);
+      }
+      fedUntil = Math.max(fedUntil ?? endMs, endMs);
+      for (const [k, st] of series) {
+        trim(st, endMs);
+        // A series silent for the whole span has nothing left to judge: forget it (memory stays bounded).
+        if (st.t.length === 0 || st.t[st.t.length - 1]! < endMs - span) series.delete(k);
+      }
+    },
+    evaluate(unresolved, endMs) {
+      const byKey = new Map(unresolved.map((a) => [key(a.popCode, a.functionName), a]));
+      const raise: RegressionFinding[] = [];
+      const resolve: string[] = [];
+      let evaluated = 0;
+      for (const [k, st] of series) {
+        if (st.base) evaluated++;
+        const alert = byKey.get(k);
+        const found = confirm(st, endMs);
+        if (found) {
+          if (!alert) raise.push({ popCode: st.popCode, functionName: st.functionName, ...found });
+          else {
+            // A refresh keeps the alert's own baseline: once the baseline has taken in part of the
+            // regression, the change against it understates what happened (and would flap the severity).
+            const f = anchorTo(found, alert.baselineMs, s);
+            if (visiblyDifferent(f, alert)) raise.push({ popCode: st.popCode, functionName: st.functionName, ...f });
+          }
+        } else if (alert && backAtBaseline(st, alert.baselineMs, endMs)) {
+          resolve.push(alert.id);
+        }
+      }
+      return { evaluated, raise, resolve };
+    },
+    reset,
+    size: () => series.size,
+    *lastSeen() {
+      for (const st of series.values()) {
+        if (st.t.length === 0) continue;
+        yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.t[st.t.length - 1]!, cadenceMs: cadenceOf(st), buckets: st.t.length };
+      }
+    },
+  };
+}
+
+type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+
+/** A refresh is written only when it changes what a person sees: severity, or the change by 5 points. */
+function visiblyDifferent(f: Judgement, a: UnresolvedAlertRef): boolean {
+  if (a.currentMs === undefined || a.severity === undefined) return true;
+  if (a.severity !== f.severity) return true;
+  const before = a.baselineMs > 0 ? (a.currentMs / a.baselineMs - 1) * 100 : 0;
+  return Math.abs(before - f.changePct) >= 5;
+}
+
+function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgement {
+  if (!(baselineMs > 0)) return f;
+  const ratio = f.currentMs / baselineMs;
+  return { ...f, baselineMs, changePct: Math.round((ratio - 1) * 1000) / 10, severity: ratio >= s.criticalRatio ? 'critical' : 'warning' };
+}
+
+/**
+ * Location and scale of sorted log values: mean and standard deviation after winsorising
+ * at the median +- 3 MAD-sigmas. The median and MAD alone are robust but waste much of the
+ * sample (64 % and 37 % efficiency), and every error of the baseline shifts or inflates
+ * every z after it (a baseline 0.1 sigma low cuts the CUSUM's false-alarm interval about
+ * tenfold); winsorising keeps spikes out at nearly the efficiency of mean and deviation.
+ */
+function robustLocationScale(sorted: Float64Array): { mu: number; sigma: number } {
+  const med = medianSorted(sorted);
+  const dev = new Float64Array(sorted.length);
+  for (let i = 0; i < sorted.length; i++) dev[i] = Math.abs(sorted[i]! - med);
+  dev.sort();
+  const mad = 1.4826 * medianSorted(dev);
+  const lo = med - 3 * mad;
+  const hi = med + 3 * mad;
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i++) sum += Math.min(hi, Math.max(lo, sorted[i]!));
+  const mu = sum / sorted.length;
+  let sq = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const v = Math.min(hi, Math.max(lo, sorted[i]!)) - mu;
+    sq += v * v;
+  }
+  return { mu, sigma: Math.sqrt(sq / Math.max(1, sorted.length - 1)) };
+}
+
+/** Median gap between the series' buckets: its reporting cadence (at least one step). */
+function cadenceOf(st: SeriesState): number {
+  const n = st.t.length;
+  if (n < 2) return Infinity;
+  const from = Math.max(1, n - 31);
+  const gaps: number[] = [];
+  for (let i = from; i < n; i++) gaps.push(st.t[i]! - st.t[i - 1]!);
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)]!;
+}
+
+/** Sorted log values of the buckets in [fromMs, toMs). */
+function valuesIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
+  const lo = lowerBound(st.t, fromMs);
+  const hi = lowerBound(st.t, toMs);
+  const out = Float64Array.from(st.x.slice(lo, Math.max(lo, hi)));
+  out.sort();
+  return out;
+}
+
+function lowerBound(xs: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function medianSorted(xs: ArrayLike<number>): number {
+  const n = xs.length;
+  if (n === 0) return NaN;
+  const mid = (n - 1) / 2;
+  return (xs[Math.floor(mid)]! + xs[Math.ceil(mid)]!) / 2;
+}
+
+const key = (pop: string, fn: string) => `${pop}\u0000${fn}`;
+const round3 = (v: number) => Math.round(v * 1000) / 1000;

@@ -1,0 +1,144 @@
+/**
+ * No-data alerts in the real app: samples written through /write, passes run through
+ * POST /api/detector/run on a pinned clock, alerts read through /api/alerts and received
+ * by a real webhook endpoint; plus the pure scope rules of evaluateNoData.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Alert } from '@edgeworker/schema';
+import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
+import { startHttpReceiver } from '../notify/test-receivers.ts';
+import { evaluateNoData, type SeenSeries } from './no-data.ts';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+const FNS = ['ssr-render', 'auth-check'];
+
+async function start(t: import('node:test').TestContext, env: Record<string, string> = {}) {
+  const clock = { now: T0 };
+  const webhook = await startHttpReceiver(t);
+  const { url, config } = await startTestApp(
+    t,
+    { DETECTOR_SCHEDULE: '0 0 1 1 *', ALERT_WEBHOOK_URL: webhook.url, ...env },
+    { now: () => clock.now },
+  );
+  let written = T0 - 20 * MIN;
+  /** Writes one sample per 10 s for each (POP, function) of `pops` up to `untilMs`, then moves the clock there. */
+  async function writeUntil(untilMs: number, pops: string[]) {
+    const lines: string[] = [];
+    for (let ts = written; ts < untilMs; ts += 10_000) {
+      for (const pop of pops) for (const fn of FNS) lines.push(line({ pop, fn, ms: (fn === 'auth-check' ? 30 : 100) + ((ts / 10_000) % 7), t: ts }));
+    }
+    written = untilMs;
+    if (lines.length) assert.equal((await write(url, lines.join('\n'))).status, 204);
+    clock.now = untilMs;
+  }
+  async function run() {
+    const res = await fetch(`${url}/api/detector/run`, { method: 'POST', headers: config.apiToken ? { authorization: `Bearer ${config.apiToken}` } : {} });
+    assert.equal(res.status, 200);
+    return (await res.json()) as { created: Alert[]; resolved: Alert[] };
+  }
+  return { url, webhook, writeUntil, run, clock };
+}
+
+test('a POP that goes silent gets one no_data alert (functionName *), is no_data on the map, and the alert resolves and is notified when data returns', async (t) => {
+  const { url, webhook, writeUntil, run } = await start(t);
+  await writeUntil(T0, ['FRA', 'AMS', 'LHR']);
+  assert.deepEqual((await run()).created, [], 'steady data: nothing to say');
+
+  // FRA stops; AMS and LHR keep reporting. Two minutes is not yet "a while" (default 3 min).
+  await writeUntil(T0 + 2 * MIN, ['AMS', 'LHR']);
+  assert.deepEqual((await run()).created, []);
+  await writeUntil(T0 + 4 * MIN, ['AMS', 'LHR']);
+  const opened = (await run()).created;
+  assert.equal(opened.length, 1, `one alert for the whole POP, got ${JSON.stringify(opened.map((a) => [a.popCode, a.functionName]))}`);
+  const alert = opened[0]!;
+  assert.equal(alert.type, 'no_data');
+  assert.equal(alert.popCode, 'FRA');
+  assert.equal(alert.functionName, '*');
+  assert.equal(alert.silentSeries, 2);
+  assert.equal(alert.lastSeenAt, new Date(T0).toISOString());
+
+  // A silent POP is not healthy on the map, while the others are.
+  const heat = await getJson<{ popCode: string; status: string }[]>(`${url}/api/heatmap?window=5m`);
+  assert.equal(heat.body.find((p) => p.popCode === 'FRA')?.status, 'no_data');
+  assert.equal(heat.body.find((p) => p.popCode === 'AMS')?.status, 'healthy');
+
+  // Still silent: the same alert, no second one, and never a regression for the silence.
+  await writeUntil(T0 + 6 * MIN, ['AMS', 'LHR']);
+  assert.deepEqual((await run()).created, []);
+  const list = await getJson<{ alerts: Alert[]; total: number }>(`${url}/api/alerts`);
+  assert.deepEqual(list.body.alerts.map((a) => `${a.type}:${a.popCode}:${a.functionName}:${a.status}`), ['no_data:FRA:*:open']);
+  assert.equal((await getJson<{ total: number }>(`${url}/api/alerts?type=regression`)).body.total, 0);
+  assert.equal((await getJson<{ total: number }>(`${url}/api/alerts?type=no_data`)).body.total, 1);
+  // The overview's `regressions` counts regressions only.
+  const overview = await getJson<{ regressions: number }>(`${url}/api/dashboard/overview`);
+  assert.equal(overview.body.regressions, 0);
+
+  // FRA reports again: resolved by the detector, and notified on open and on resolve.
+  await writeUntil(T0 + 6 * MIN + 30_000, ['FRA', 'AMS', 'LHR']);
+  const back = await run();
+  assert.deepEqual(back.resolved.map((a) => [a.id, a.resolvedBy]), [[alert.id, 'detector']]);
+  assert.deepEqual(back.created, []);
+  const hooks = await webhook.waitFor(2);
+  assert.deepEqual(hooks.map((h) => (JSON.parse(h.body) as { event: string; alert: Alert }).event), ['opened', 'resolved']);
+  assert.equal((JSON.parse(hooks[0]!.body) as { alert: Alert }).alert.type, 'no_data');
+});
+
+test('when all ingest stops there is one pipeline alert (popCode *), not one per POP; it resolves when any data arrives', async (t) => {
+  const { writeUntil, run } = await start(t);
+  await writeUntil(T0, ['FRA', 'AMS', 'LHR']);
+  await run();
+  await writeUntil(T0 + 4 * MIN, []);
+  const opened = (await run()).created;
+  assert.deepEqual(opened.map((a) => `${a.type}:${a.popCode}:${a.functionName}:${a.severity}`), ['no_data:*:*:critical']);
+  assert.equal(opened[0]!.silentSeries, 6);
+  await writeUntil(T0 + 5 * MIN, []);
+  assert.deepEqual((await run()).created, [], 'still one alert while the silence lasts');
+  await writeUntil(T0 + 5 * MIN + 30_000, ['AMS']);
+  const back = await run();
+  assert.deepEqual(back.resolved.map((a) => a.id), [opened[0]!.id]);
+  // FRA and LHR are still silent now that AMS reports: they get their own alerts.
+  assert.deepEqual(back.created.map((a) => `${a.popCode}:${a.functionName}`).sort(), ['FRA:*', 'LHR:*']);
+});
+
+test('NO_DATA_AFTER sets how long is "a while"', async (t) => {
+  const { writeUntil, run } = await start(t, { NO_DATA_AFTER: '1m' });
+  await writeUntil(T0, ['FRA', 'AMS']);
+  await run();
+  await writeUntil(T0 + 90_000, ['AMS']);
+  assert.deepEqual((await run()).created.map((a) => `${a.popCode}:${a.functionName}`), ['FRA:*']);
+});
+
+const seen = (popCode: string, functionName: string, lastMs: number, o: Partial<SeenSeries> = {}): SeenSeries =>
+  ({ popCode, functionName, lastMs, cadenceMs: 10_000, buckets: 100, ...o });
+const S = { afterMs: 3 * MIN, stepMs: 10_000, minBuckets: 6 };
+
+test('scopes: one silent function of a POP is a series alert; a series that never reported steadily is not', () => {
+  const end = T0;
+  const ev = evaluateNoData([
+    seen('FRA', 'ssr-render', end - 5 * MIN),
+    seen('FRA', 'auth-check', end - 10_000),
+    seen('AMS', 'ssr-render', end - 10_000),
+    // Reports every 10 min: silent for 5 min is normal for it.
+    seen('AMS', 'geo-router', end - 5 * MIN, { cadenceMs: 10 * MIN }),
+    // Two samples ever: not steady.
+    seen('LHR', 'ssr-render', end - 5 * MIN, { buckets: 2 }),
+  ], [], end, S);
+  assert.deepEqual(ev.raise.map((f) => `${f.popCode}:${f.functionName}:${f.severity}`), ['FRA:ssr-render:warning']);
+  assert.deepEqual(ev.resolve, []);
+});
+
+test('scopes: an open alert is not raised again, and resolves only once data newer than its last sample arrives', () => {
+  const end = T0;
+  const open: Alert = {
+    id: 'a1', type: 'no_data', popCode: 'FRA', functionName: '*', severity: 'critical', status: 'open', baselineMs: 0, currentMs: 0, changePct: 0,
+    createdAt: new Date(end - MIN).toISOString(), updatedAt: new Date(end - MIN).toISOString(), notifications: [], lastSeenAt: new Date(end - 4 * MIN).toISOString(),
+  };
+  const silentFra = [seen('FRA', 'ssr-render', end - 4 * MIN - 10_000), seen('AMS', 'ssr-render', end - 10_000)];
+  assert.deepEqual(evaluateNoData(silentFra, [open], end, S), { raise: [], resolve: [] });
+  // The engine forgot FRA (silent longer than its history): the alert stays open.
+  assert.deepEqual(evaluateNoData([seen('AMS', 'ssr-render', end - 10_000)], [open], end, S), { raise: [], resolve: [] });
+  const back = [seen('FRA', 'ssr-render', end - 10_000), seen('AMS', 'ssr-render', end - 10_000)];
+  assert.deepEqual(evaluateNoData(back, [open], end, S).resolve, ['a1']);
+});
