@@ -1,13 +1,15 @@
 /**
- * Keeps the InfluxDB rollups (`…_rollup_1m`, `…_rollup_1h`) current, on the leader
+ * Keeps the InfluxDB rollups (`…_rollup_1m`, `…_rollup_10m`, `…_rollup_1h`, each
+ * per series and per POP: rollup-agg.ts) current, on the leader
  * replica only, from bounded InfluxQL over closed periods. It covers every writer
  * (this server's /write, the standalone generator, Telegraf) because it reads what is
  * in InfluxDB, not what passed through us.
  *
  * One mechanism for new, late and overwritten data: `reconcile` compares, per minute
  * of a bounded chunk, the raw count and sum with the 1 min rollup's, recomputes the
- * minutes that differ from their raw samples, then compares each closed hour's 1 min
- * totals with its 1 h point and recomputes the hours that differ. Each pass
+ * minutes that differ from their raw samples, then compares each closed 10 min period's
+ * 1 min totals with its 10 min points (and each closed hour's 10 min totals with its
+ * 1 h points) and recomputes the periods that differ. Each pass
  *  1. reconciles from the last persisted `through` (minus a recent margin, so samples
  *     that arrive a few minutes late are caught at once) up to the newest closed
  *     minute, then persists `through`;
@@ -144,8 +146,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   const recentNs = ns(opts.recentMs ?? 10 * 60_000);
   const chunkNs = ns(opts.chunkMs ?? 3_600_000);
   // Each sweep chunk scans an hour of raw samples (about 1 s of influxd at the default rate): a
-  // budget of 2 s a pass every 10 s keeps the steady sweep to a fifth of a core.
-  const budgetMs = opts.sweepBudgetMs ?? 2000;
+  // budget of 1 s a pass every 10 s keeps the steady sweep to about a tenth of a core.
+  const budgetMs = opts.sweepBudgetMs ?? 1000;
   let coverage: RollupCoverage | null | undefined; // undefined: not read yet
   let sweepCursor: bigint | null = null;
   let timer: NodeJS.Timeout | undefined;

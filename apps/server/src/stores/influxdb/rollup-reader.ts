@@ -1,6 +1,5 @@
 /**
- * Answers a planned range (planner.ts) in one request to InfluxDB: one statement
- * per segment, rollup rows and raw edge values merged into the same cells here
+ * Answers a planned range (planner.ts): one statement per segment, rollup rows and raw edge values merged into the same cells here
  * (see rollup-agg.ts for why the bins are not merged server-side). Cells are keyed by one tag (or none) and
  * by bucket start when a step is given.
  */
@@ -39,7 +38,9 @@ export function statementFor(seg: Segment, read: PlannedRead): string {
 }
 
 export async function readPlanned(client: InfluxClient, segs: readonly Segment[], read: PlannedRead): Promise<Cell[]> {
-  const results = await client.query(segs.map((s) => statementFor(s, read)));
+  // One request per segment, in parallel: influxd runs the statements of one request one
+  // after the other, but separate requests side by side (measured: about half the wall time).
+  const results = await Promise.all(segs.map(async (s) => (await client.query([statementFor(s, read)]))[0]));
   const cells = new Map<string, Cell>();
   const cell = (key: string, startMs: number) => {
     const id = `${key}\u0000${startMs}`;
