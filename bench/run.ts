@@ -24,6 +24,7 @@ const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./cardinality.ts'),
   () => import('./tracing.ts'),
   () => import('./detector.ts'),
+  () => import('./influx.ts'),
 ];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {

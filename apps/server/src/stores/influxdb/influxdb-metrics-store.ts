@@ -102,7 +102,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     client: createInfluxClient({ ...opts, timeoutMs: Math.max(opts.timeoutMs, SLOW_READ_TIMEOUT_MS) }),
     now,
     waitMs: opts.seenPopsWaitMs ?? Math.min(opts.timeoutMs, 1000),
-    fullReloadMs: opts.seenPopsReloadMs ?? 10 * 60_000,
+    fullReloadMs: opts.seenPopsReloadMs ?? 3_600_000,
     log: opts.log,
   });
   let fnCache: { at: number; value: string[] } | undefined;

@@ -1,13 +1,15 @@
 /**
- * Keeps the InfluxDB rollups (`…_rollup_1m`, `…_rollup_1h`) current, on the leader
+ * Keeps the InfluxDB rollups (`…_rollup_1m`, `…_rollup_10m`, `…_rollup_1h`, each
+ * per series and per POP: rollup-agg.ts) current, on the leader
  * replica only, from bounded InfluxQL over closed periods. It covers every writer
  * (this server's /write, the standalone generator, Telegraf) because it reads what is
  * in InfluxDB, not what passed through us.
  *
  * One mechanism for new, late and overwritten data: `reconcile` compares, per minute
  * of a bounded chunk, the raw count and sum with the 1 min rollup's, recomputes the
- * minutes that differ from their raw samples, then compares each closed hour's 1 min
- * totals with its 1 h point and recomputes the hours that differ. Each pass
+ * minutes that differ from their raw samples, then compares each closed 10 min period's
+ * 1 min totals with its 10 min points (and each closed hour's 10 min totals with its
+ * 1 h points) and recomputes the periods that differ. Each pass
  *  1. reconciles from the last persisted `through` (minus a recent margin, so samples
  *     that arrive a few minutes late are caught at once) up to the newest closed
  *     minute, then persists `through`;
@@ -28,7 +30,7 @@ import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import type { Leadership } from '../../cluster/leadership.ts';
 import type { InfluxClient, InfluxSeries } from './influx-client.ts';
-import { addValue, aggFromRow, aggLine, binOfField, emptyAgg, qi, ROLLUP_1H, ROLLUP_1M, ROLLUP_SELECT, ROLLUP_STATE, type Agg } from './rollup-agg.ts';
+import { addRow, addValue, aggLine, emptyAgg, mergeAgg, qi, ROLLUP_10M, ROLLUP_10M_POP, ROLLUP_1H, ROLLUP_1H_POP, ROLLUP_1M, ROLLUP_1M_POP, ROLLUP_FIELDS, ROLLUP_STATE, rollupColumns, type Agg } from './rollup-agg.ts';
 import type { RollupCoverage } from './planner.ts';
 
 export interface RollupKeeperOptions {
@@ -52,10 +54,12 @@ export interface RollupKeeperOptions {
 
 export interface PassReport {
   ran: boolean;
-  /** Minutes and hours recomputed. */
+  /** Minutes, and coarser periods (10 min and 1 h), recomputed. */
   minutes: number;
   hours: number;
   coverage: RollupCoverage | null;
+  /** Work was left for the next pass (catching up, or a sweep that is finding late data): it starts at once. */
+  more: boolean;
 }
 
 export interface RollupKeeper {
@@ -107,20 +111,32 @@ function totals(series: InfluxSeries[] | undefined): Totals {
 const differs = (a: { n: number; s: number }, b: { n: number; s: number } | undefined) =>
   !b || a.n !== b.n || Math.abs(a.s - b.s) > 1e-9 * Math.max(1, Math.abs(a.s));
 
-/** The bin fields each (series, period) point holds now, from a `SELECT *` answer. */
-function binsHeld(series: InfluxSeries[] | undefined): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const s of series ?? []) {
-    const cols = s.columns.map((c) => binOfField(c));
-    for (const row of s.values) {
-      const bins: number[] = [];
-      cols.forEach((b, i) => {
-        if (b !== null && typeof row[i] === 'number') bins.push(b);
-      });
-      out.set(`${s.tags?.[TAG.popCode] ?? ''}\u0000${s.tags?.[TAG.functionName] ?? ''}\u0000${Number(row[0])}`, bins);
-    }
+interface Cell { pop: string; fn: string; t: number; agg: Agg }
+
+/** A coarser level and the finer one it is built from, in build order. */
+interface CoarseLevel { unit: bigint; from: string; into: string; intoPop: string }
+const LEVELS: CoarseLevel[] = [
+  { unit: 10n * MIN, from: ROLLUP_1M, into: ROLLUP_10M, intoPop: ROLLUP_10M_POP },
+  { unit: HOUR, from: ROLLUP_10M, into: ROLLUP_1H, intoPop: ROLLUP_1H_POP },
+];
+
+/**
+ * Lines for the per-series measurement and, first, for the per-POP one: if the keeper
+ * dies in between, the per-series points are the ones missing, which the next
+ * comparison finds, and both are written again.
+ */
+function withPopLines(series: string, perPop: string, cells: readonly Cell[]): string[] {
+  const pops = new Map<string, Cell>();
+  for (const c of cells) {
+    const key = `${c.pop}\u0000${c.t}`;
+    let p = pops.get(key);
+    if (!p) pops.set(key, (p = { pop: c.pop, fn: '', t: c.t, agg: emptyAgg() }));
+    mergeAgg(p.agg, c.agg);
   }
-  return out;
+  return [
+    ...[...pops.values()].map((p) => aggLine(perPop, p.pop, null, p.agg, ns(p.t))),
+    ...cells.map((c) => aggLine(series, c.pop, c.fn, c.agg, ns(c.t))),
+  ];
 }
 
 export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
@@ -129,7 +145,9 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   const graceNs = ns(opts.graceMs ?? 5000);
   const recentNs = ns(opts.recentMs ?? 10 * 60_000);
   const chunkNs = ns(opts.chunkMs ?? 3_600_000);
-  const budgetMs = opts.sweepBudgetMs ?? 5000;
+  // Each sweep chunk scans an hour of raw samples (about 1 s of influxd at the default rate): a
+  // budget of 1 s a pass every 10 s keeps the steady sweep to about a tenth of a core.
+  const budgetMs = opts.sweepBudgetMs ?? 1000;
   let coverage: RollupCoverage | null | undefined; // undefined: not read yet
   let sweepCursor: bigint | null = null;
   let timer: NodeJS.Timeout | undefined;
@@ -151,11 +169,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       else runs.push([t, t + MIN]);
     }
     for (const [a, b] of runs) {
-      const [raw, old] = await client.query([
-        `SELECT ${V} AS v FROM ${RAW} WHERE ${range(a, b)} GROUP BY ${SERIES}`,
-        `SELECT * FROM ${qi(ROLLUP_1M)} WHERE ${range(a, b)} GROUP BY ${SERIES}`,
-      ]);
-      const cells = new Map<string, { pop: string; fn: string; t: number; agg: Agg }>();
+      const [raw] = await client.query([`SELECT ${V} AS v FROM ${RAW} WHERE ${range(a, b)} GROUP BY ${SERIES}`]);
+      const cells = new Map<string, Cell>();
       for (const s of raw ?? []) {
         const pop = s.tags?.[TAG.popCode] ?? '';
         const fn = s.tags?.[TAG.functionName] ?? '';
@@ -170,32 +185,50 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
           addValue(c.agg, v);
         }
       }
-      const held = binsHeld(old);
-      await writeLines([...cells].map(([key, c]) => aggLine(ROLLUP_1M, c.pop, c.fn, c.agg, ns(c.t), held.get(key))));
+      await writeLines(withPopLines(ROLLUP_1M, ROLLUP_1M_POP, [...cells.values()]));
     }
   }
 
-  /** Recomputes one hour (epoch ns start) of the 1 h rollup from its 1 min points. */
-  async function recomputeHour(h: bigint): Promise<void> {
-    const [sums, old] = await client.query([
-      `SELECT ${ROLLUP_SELECT} FROM ${qi(ROLLUP_1M)} WHERE ${range(h, h + HOUR)} GROUP BY ${SERIES}`,
-      `SELECT * FROM ${qi(ROLLUP_1H)} WHERE ${range(h, h + HOUR)} GROUP BY ${SERIES}`,
-    ]);
-    const held = binsHeld(old);
-    const hMs = Number(h / NS_PER_MS);
-    const lines: string[] = [];
-    for (const s of sums ?? []) {
-      const pop = s.tags?.[TAG.popCode] ?? '';
-      const fn = s.tags?.[TAG.functionName] ?? '';
-      const a = s.values[0] ? aggFromRow(s.columns, s.values[0]) : emptyAgg();
-      if (a.n > 0) lines.push(aggLine(ROLLUP_1H, pop, fn, a, h, held.get(`${pop}\u0000${fn}\u0000${hMs}`)));
+  /** Recomputes one period (epoch ns start) of a coarser level from the points of the finer one. */
+  async function recomputePeriod(level: CoarseLevel, start: bigint): Promise<void> {
+    const [finer] = await client.query([`SELECT ${ROLLUP_FIELDS} FROM ${qi(level.from)} WHERE ${range(start, start + level.unit)} GROUP BY ${SERIES}`]);
+    const cells: Cell[] = [];
+    const t = Number(start / NS_PER_MS);
+    for (const s of finer ?? []) {
+      const agg = emptyAgg();
+      const cols = rollupColumns(s.columns);
+      for (const row of s.values) addRow(agg, cols, row);
+      if (agg.n > 0) cells.push({ pop: s.tags?.[TAG.popCode] ?? '', fn: s.tags?.[TAG.functionName] ?? '', t, agg });
     }
-    await writeLines(lines);
+    await writeLines(withPopLines(level.into, level.intoPop, cells));
+  }
+
+  /** Compares the closed periods of a level touching [a, b) with the finer level's totals; recomputes those that differ. */
+  async function reconcileLevel(level: CoarseLevel, a: bigint, b: bigint, closedNs: bigint): Promise<number> {
+    const p0 = floorTo(a, level.unit);
+    const end = floorTo(closedNs, level.unit);
+    const c = ceilTo(b, level.unit);
+    const p1 = c < end ? c : end;
+    if (p1 <= p0) return 0;
+    const g = `GROUP BY time(${level.unit / NS_PER_MS}ms) fill(none)`;
+    const [fine, coarse] = await client.query([
+      `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(level.from)} WHERE ${range(p0, p1)} ${g}`,
+      `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(level.into)} WHERE ${range(p0, p1)} ${g}`,
+    ]);
+    const have = totals(coarse);
+    let n = 0;
+    for (const [t, f] of totals(fine)) {
+      if (!differs(f, have.get(t))) continue;
+      await recomputePeriod(level, ns(t));
+      n++;
+    }
+    return n;
   }
 
   /**
-   * Makes the rollups of [a, b) (minute-aligned) match the raw samples; hours are
-   * checked only when they end by `closedNs`. Returns what it recomputed.
+   * Makes the rollups of [a, b) (minute-aligned) match the raw samples; 10 min and
+   * 1 h periods are checked only when they end by `closedNs`. Returns how many
+   * minutes and coarser periods it recomputed.
    */
   async function reconcile(a: bigint, b: bigint, closedNs: bigint): Promise<{ minutes: number; hours: number }> {
     const [raw, m1] = await client.query([
@@ -205,26 +238,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     const rolled = totals(m1);
     const dirty = [...totals(raw)].filter(([t, r]) => differs(r, rolled.get(t))).map(([t]) => t);
     if (dirty.length > 0) await recomputeMinutes(dirty);
-
-    const h0 = floorTo(a, HOUR);
-    const h1 = (() => {
-      const end = floorTo(closedNs, HOUR);
-      const c = ceilTo(b, HOUR);
-      return c < end ? c : end;
-    })();
     let hours = 0;
-    if (h1 > h0) {
-      const [fromMinutes, fromHours] = await client.query([
-        `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(ROLLUP_1M)} WHERE ${range(h0, h1)} GROUP BY time(1h) fill(none)`,
-        `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(ROLLUP_1H)} WHERE ${range(h0, h1)} GROUP BY time(1h) fill(none)`,
-      ]);
-      const have = totals(fromHours);
-      for (const [t, m] of totals(fromMinutes)) {
-        if (!differs(m, have.get(t))) continue;
-        await recomputeHour(ns(t));
-        hours++;
-      }
-    }
+    for (const level of LEVELS) hours += await reconcileLevel(level, a, b, closedNs);
     return { minutes: dirty.length, hours };
   }
 
@@ -241,6 +256,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     let cursor = floorTo((last < end ? last : end) - recentNs, MIN);
     let minutes = 0;
     let hours = 0;
+    let more = false;
     while (cursor < end) {
       const to = cursor + chunkNs < end ? cursor + chunkNs : end;
       const r = await reconcile(cursor, to, to);
@@ -252,7 +268,10 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       if (coverage.coveredFromNs < floorNs) coverage.coveredFromNs = floorNs;
       await persist(coverage);
       cursor = to;
-      if (now() - started > budgetMs && cursor < end) break; // catch up over the next passes
+      if (now() - started > budgetMs && cursor < end) {
+        more = true; // catch up over the next passes
+        break;
+      }
     }
     // The sweep: older chunks, newest first, within the budget; wraps around at the lookback.
     const floorNs = floorTo(ns(now()) - ns(opts.lookbackMs), HOUR);
@@ -264,6 +283,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       const r = await reconcile(from, sweepCursor, coverage.throughNs);
       minutes += r.minutes;
       hours += r.hours;
+      // Late data found: keep sweeping without the pause, it is likely a backfill.
+      if (r.minutes + r.hours > 0) more = true;
       sweepCursor = from;
       if (from < coverage.coveredFromNs) {
         coverage = { ...coverage, coveredFromNs: from };
@@ -274,14 +295,14 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
         break; // one full cycle per pass at most
       }
     }
-    return { minutes, hours, coverage: coverage ?? null };
+    return { minutes, hours, coverage: coverage ?? null, more };
   }
 
   async function pass(): Promise<PassReport> {
     const r = await opts.leadership.runAsLeader(() => leaderPass());
     if (!r.ran) {
       coverage = undefined; // another replica keeps it; read its state when we lead again
-      return { ran: false, minutes: 0, hours: 0, coverage: null };
+      return { ran: false, minutes: 0, hours: 0, coverage: null, more: false };
     }
     return { ran: true, ...r.value };
   }
@@ -289,12 +310,14 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   function schedule(delayMs = opts.intervalMs) {
     if (stopped) return;
     timer = setTimeout(() => {
+      let next = opts.intervalMs;
       running = pass()
         .then((r) => {
           if (r.minutes + r.hours > 0) opts.log?.debug({ minutes: r.minutes, hours: r.hours }, 'rollups updated');
+          if (r.more) next = 0;
         })
         .catch((err) => opts.log?.warn({ err: (err as Error).message }, 'rollup pass failed; the next pass retries'))
-        .finally(() => schedule());
+        .finally(() => schedule(next));
     }, delayMs);
     timer.unref?.();
   }

@@ -1,7 +1,6 @@
 /**
- * Answers a planned range (planner.ts) in one request to InfluxDB: one statement
- * per segment, rollup segments merged server-side (`sum(/^b/)`), raw edges read as
- * values and added to the same cells here. Cells are keyed by one tag (or none) and
+ * Answers a planned range (planner.ts): one statement per segment, rollup rows and raw edge values merged into the same cells here
+ * (see rollup-agg.ts for why the bins are not merged server-side). Cells are keyed by one tag (or none) and
  * by bucket start when a step is given.
  */
 import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
@@ -9,7 +8,7 @@ import type { SeriesFilter } from '../metrics-store.ts';
 import type { InfluxClient } from './influx-client.ts';
 import { whereClause } from './influxql.ts';
 import type { Segment } from './planner.ts';
-import { addValue, aggFromRow, emptyAgg, mergeAgg, qi, ROLLUP_1H, ROLLUP_1M, ROLLUP_SELECT, type Agg } from './rollup-agg.ts';
+import { addRow, addValue, emptyAgg, qi, ROLLUP_10M, ROLLUP_10M_POP, ROLLUP_1H, ROLLUP_1H_POP, ROLLUP_1M, ROLLUP_1M_POP, ROLLUP_FIELDS, rollupColumns, type Agg } from './rollup-agg.ts';
 
 export interface Cell {
   /** The grouped tag's value ('' without grouping). */
@@ -26,19 +25,22 @@ export interface PlannedRead {
   stepMs?: number | undefined;
 }
 
-const TABLE = { '1m': ROLLUP_1M, '1h': ROLLUP_1H } as const;
+const TABLE = { '1m': ROLLUP_1M, '10m': ROLLUP_10M, '1h': ROLLUP_1H } as const;
+const POP_TABLE = { '1m': ROLLUP_1M_POP, '10m': ROLLUP_10M_POP, '1h': ROLLUP_1H_POP } as const;
 
 export function statementFor(seg: Segment, read: PlannedRead): string {
   const where = whereClause(seg, read.filter);
-  const groups = [...(read.stepMs ? [`time(${read.stepMs}ms)`] : []), ...(read.groupBy ? [qi(read.groupBy)] : [])];
-  if (seg.resolution === 'raw') {
-    return `SELECT ${qi(FIELD.coldStartTimeMs)} AS v FROM ${qi(MEASUREMENT)} WHERE ${where}${read.groupBy ? ` GROUP BY ${qi(read.groupBy)}` : ''}`;
-  }
-  return `SELECT ${ROLLUP_SELECT} FROM ${qi(TABLE[seg.resolution])} WHERE ${where}${groups.length ? ` GROUP BY ${groups.join(', ')}` : ''}${read.stepMs ? ' fill(none)' : ''}`;
+  const group = read.groupBy ? ` GROUP BY ${qi(read.groupBy)}` : '';
+  if (seg.resolution === 'raw') return `SELECT ${qi(FIELD.coldStartTimeMs)} AS v FROM ${qi(MEASUREMENT)} WHERE ${where}${group}`;
+  // No function asked for or grouped by: the per-POP points answer with a fifth of the rows.
+  const perPop = !read.filter?.functionName && read.groupBy !== TAG.functionName;
+  return `SELECT ${ROLLUP_FIELDS} FROM ${qi((perPop ? POP_TABLE : TABLE)[seg.resolution])} WHERE ${where}${group}`;
 }
 
 export async function readPlanned(client: InfluxClient, segs: readonly Segment[], read: PlannedRead): Promise<Cell[]> {
-  const results = await client.query(segs.map((s) => statementFor(s, read)));
+  // One request per segment, in parallel: influxd runs the statements of one request one
+  // after the other, but separate requests side by side (measured: about half the wall time).
+  const results = await Promise.all(segs.map(async (s) => (await client.query([statementFor(s, read)]))[0]));
   const cells = new Map<string, Cell>();
   const cell = (key: string, startMs: number) => {
     const id = `${key}\u0000${startMs}`;
@@ -50,19 +52,19 @@ export async function readPlanned(client: InfluxClient, segs: readonly Segment[]
   segs.forEach((seg, i) => {
     for (const s of results[i] ?? []) {
       const key = read.groupBy ? (s.tags?.[read.groupBy] ?? '') : '';
+      // Without a step, one cell per key: look it up once, not per row.
+      const only = step ? undefined : cell(key, 0).agg;
+      const at = (t: number) => only ?? cell(key, Math.floor(t / step!) * step!).agg;
       if (seg.resolution === 'raw') {
         const iv = s.columns.indexOf('v');
         for (const row of s.values) {
           const v = row[iv];
-          if (typeof v !== 'number') continue;
-          const t = Number(row[0]);
-          addValue(cell(key, step ? Math.floor(t / step) * step : 0).agg, v);
+          if (typeof v === 'number') addValue(at(Number(row[0])), v);
         }
       } else {
-        for (const row of s.values) {
-          const a = aggFromRow(s.columns, row);
-          if (a.n > 0) mergeAgg(cell(key, step ? Number(row[0]) : 0).agg, a);
-        }
+        const cols = rollupColumns(s.columns);
+        // A rollup period never straddles a bucket: the planner uses 1 min / 1 h only for steps that are multiples.
+        for (const row of s.values) addRow(at(Number(row[0])), cols, row);
       }
     }
   });
