@@ -20,6 +20,8 @@ const rows: BenchRow[] = [];
 
 // Topic modules, run after the basics below, in this order (one line each).
 const MODULES: Array<() => Promise<BenchModule>> = [
+  () => import('./freshness.ts'),
+  () => import('./ws-fanout.ts'),
 ];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {
