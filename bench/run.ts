@@ -22,6 +22,7 @@ const rows: BenchRow[] = [];
 const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./freshness.ts'),
   () => import('./ws-fanout.ts'),
+  () => import('./cached-overview.ts'),
 ];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {
