@@ -23,6 +23,7 @@ const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./freshness.ts'),
   () => import('./ws-fanout.ts'),
   () => import('./cached-overview.ts'),
+  () => import('./generator-cpu.ts'),
 ];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {
