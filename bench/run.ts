@@ -24,6 +24,7 @@ const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./ws-fanout.ts'),
   () => import('./cached-overview.ts'),
   () => import('./generator-cpu.ts'),
+  () => import('./scroll.ts'),
 ];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {
