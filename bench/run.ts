@@ -25,6 +25,11 @@ const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./tracing.ts'),
   () => import('./detector.ts'),
   () => import('./influx.ts'),
+  () => import('./freshness.ts'),
+  () => import('./ws-fanout.ts'),
+  () => import('./cached-overview.ts'),
+  () => import('./generator-cpu.ts'),
+  () => import('./scroll.ts'),
 ];
 
 function batches(count: number, startMs: number, intervalMs: number): ColdStartSample[][] {

@@ -12,6 +12,23 @@ export const NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
 export const FunctionQuery = Type.Optional(Type.String({ description: 'only this function', minLength: 1, maxLength: 128, pattern: NAME_PATTERN }));
 export const PopCodeParam = Type.Object({ code: Type.String({ minLength: 1, maxLength: 128, pattern: NAME_PATTERN }) });
 
+const serialized = new WeakMap<object, string>();
+
+/**
+ * A cached answer as JSON, serialised once per cache entry (the memory cache hands out
+ * the same object until it is recomputed), so a cache hit costs no serialisation. A
+ * string sent as `application/json` skips Fastify's response serialiser; the route's
+ * response schema still documents the shape, which the query service builds.
+ */
+export function sendJsonOnce(reply: FastifyReply, value: object): FastifyReply {
+  let text = serialized.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    serialized.set(value, text);
+  }
+  return reply.type('application/json; charset=utf-8').send(text);
+}
+
 /** Object answers say they are stale in the body: `stale: true` and `staleAgeMs`. */
 export function withStale<T extends object>(a: Answer<T>): T & { stale?: true; staleAgeMs?: number } {
   return a.staleAgeMs === undefined ? a.value : { ...a.value, stale: true, staleAgeMs: a.staleAgeMs };
