@@ -22,19 +22,32 @@ import { CREATE_TABLES, INSERT_FUNCTION, UPSERT_POP } from './schema.ts';
 import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
+import { createRollups, type Rollups } from './rollups.ts';
+import { filterParams, planRange, sketchQuery, sketchStats, type Grouping, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
   /** Database file, or ':memory:'. */
   path: string;
   /** Samples older than this are deleted hourly; 0 keeps everything. */
   retentionMs?: number;
+  /** rollup_1m rows older than this (and than retentionMs) are deleted hourly; 0 keeps them. Default 7 d. */
+  retention1mMs?: number;
+  /** rollup_1h rows older than this are deleted hourly; 0 keeps them. Default 90 d. */
+  retention1hMs?: number;
+  /** Debounce of the rollup step after a commit (default 1 s). */
+  rollupDelayMs?: number;
   log?: Logger;
   now?: () => number;
 }
 
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
-export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<MetricsStore> {
+export interface DuckDbMetricsStore extends MetricsStore {
+  /** The rollup machinery: `flush()` rolls up every closed dirty minute now (tests, bench). */
+  readonly rollups: Rollups;
+}
+
+export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<DuckDbMetricsStore> {
   const instance = await openDuckDbFile(opts.path, 'metrics store');
   const writer = await instance.connect();
   const reader = await instance.connect();
@@ -65,20 +78,19 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
 
   const retention = opts.retentionMs && opts.retentionMs > 0 ? opts.retentionMs : 0;
   const now = opts.now ?? Date.now;
-  const sweep = retention
-    ? setInterval(() => {
-        const cutNs = BigInt(now() - retention) * 1_000_000n;
-        writeQueue(async () => {
-          assertOpen();
-          await writer.run('DELETE FROM cold_start_metrics WHERE time_ns < $cut', { cut: cutNs });
-        }).catch((err) =>
-          opts.log?.warn({ err }, 'retention sweep failed; old samples stay until the next sweep'),
-        );
-      }, RETENTION_SWEEP_MS)
-    : undefined;
-  sweep?.unref();
+  const rollups = await createRollups({
+    conn: writer, writeQueue, isClosed: () => closed, now, log: opts.log,
+    retentionMs: retention, retention1mMs: opts.retention1mMs ?? 7 * 86_400_000, retention1hMs: opts.retention1hMs ?? 90 * 86_400_000,
+    ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
+  });
+  rollups.afterCommit(); // minutes left dirty by the last run (or a file from before rollups)
+  const sweep = setInterval(() => {
+    rollups.sweep().catch((err) => opts.log?.warn({ err }, 'retention sweep failed; old samples stay until the next sweep'));
+  }, RETENTION_SWEEP_MS);
+  sweep.unref();
 
-  async function write(samples: readonly ColdStartSample[]): Promise<void> {
+  async function write(input: readonly ColdStartSample[]): Promise<void> {
+    const samples = rollups.dropExpired(input);
     if (samples.length === 0) return;
     const changedPops = new Map<string, SeenPop>();
     const newFunctions = new Set<string>();
@@ -104,6 +116,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
           });
         }
         for (const name of newFunctions) await writer.run(INSERT_FUNCTION, { name });
+        await rollups.recordDirty(writer, samples);
         await writer.run('COMMIT');
       } catch (err) {
         await writer.run('ROLLBACK').catch(() => undefined);
@@ -113,6 +126,13 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     for (const p of changedPops.values()) pops.set(p.popCode, p);
     for (const f of newFunctions) functions.add(f);
     latestNs = batchLatest;
+    rollups.afterCommit();
+  }
+
+  /** A planned answer from rollups (plus raw edges), or null when the plan reads raw rows only. */
+  async function fromSketch(plan: Plan, grouping: Grouping, filter: SeriesFilter | undefined): Promise<Row[] | null> {
+    if (plan.resolution === 'raw') return null;
+    return read(sketchQuery(plan, grouping, filter), filterParams(filter));
   }
 
   function where(range: TimeRange, filter: SeriesFilter | undefined, extra = '') {
@@ -131,8 +151,19 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
 
   return {
     kind: 'duckdb',
+    rollups,
     write,
     async summarize(range, filter): Promise<Summary> {
+      const plan = planRange(range, rollups.dirty);
+      const planned = await fromSketch(plan, { keys: [{ name: 'pop_code', sql: 'pop_code' }], total: true }, filter);
+      if (planned) {
+        const total = planned.find((r) => r.pop_code === null);
+        return {
+          overall: total ? sketchStats(total) : sketchStats({ n: 0 }),
+          byPop: planned.filter((r) => r.pop_code !== null).map((r) => ({ popCode: String(r.pop_code), ...sketchStats(r) })),
+          resolution: plan.resolution,
+        };
+      }
       const w = where(range, filter);
       const rows = await read(
         `SELECT pop_code, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
@@ -147,6 +178,12 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       };
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
+      const planned = await fromSketch(planRange(range, rollups.dirty), { keys: [{ name: 'function_name', sql: 'function_name' }] }, { popCode });
+      if (planned) {
+        return planned
+          .map((r) => ({ functionName: String(r.function_name), ...sketchStats(r) }))
+          .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
+      }
       const w = where(range, undefined, ' AND pop_code = $pop');
       const rows = await read(
         `SELECT function_name, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
@@ -156,6 +193,15 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return rows.map((r) => ({ functionName: String(r.function_name), ...toStats(r) }));
     },
     async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
+      const plan = planRange(range, rollups.dirty, stepMs);
+      const stepNs = BigInt(stepMs) * 1_000_000n;
+      const planned = await fromSketch(plan, { keys: [{ name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` }] }, { ...filter, popCode });
+      if (planned) {
+        const buckets = planned
+          .map((r) => ({ startMs: Number((r.bucket as bigint) / 1_000_000n), ...sketchStats(r) }))
+          .sort((a, b) => a.startMs - b.startMs);
+        return { buckets, resolution: plan.resolution };
+      }
       const w = where(range, filter, ' AND pop_code = $pop');
       const rows = await read(
         `SELECT (time_ns // $step) * $step AS bucket, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
@@ -166,6 +212,19 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return { buckets, resolution: 'raw' };
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
+      const stepNs = BigInt(stepMs) * 1_000_000n;
+      const planned = await fromSketch(planRange(range, rollups.dirty, stepMs), {
+        keys: [{ name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }, { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` }],
+      }, undefined);
+      if (planned) {
+        return planned.map((r) => {
+          const s = sketchStats(r);
+          return {
+            popCode: String(r.pop_code), functionName: String(r.function_name), startMs: Number((r.bucket as bigint) / 1_000_000n),
+            samples: s.samples, mean: s.mean ?? 0, p50: s.p50 ?? 0,
+          };
+        });
+      }
       const w = where(range, undefined);
       const rows = await read(
         `SELECT pop_code, function_name, (time_ns // $step) * $step AS bucket, count(*) AS n,
@@ -197,7 +256,8 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     },
     close() {
       closing ??= (async () => {
-        if (sweep) clearInterval(sweep);
+        clearInterval(sweep);
+        rollups.stop();
         // Inside both queues, so no statement runs while the connections close, and every
         // job queued after this one finds the store closed (a statement on a closed
         // connection is a use-after-free in the native binding: SIGSEGV, not an error).
