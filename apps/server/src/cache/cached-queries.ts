@@ -17,6 +17,7 @@ import type { FunctionInfo, HeatmapEntry, Overview, Pop, PopDetail, Timeseries }
 import type { Logger } from 'pino';
 import { AppError } from '../http/errors.ts';
 import type { QueryService } from '../query/query-service.ts';
+import type { Resolution } from '../stores/metrics-store.ts';
 import type { Cache, CacheEntry } from './cache.ts';
 
 export interface Answer<T> {
@@ -132,8 +133,11 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
   return {
     overview: (windowMs: number, label: string, fn?: string): Promise<Answer<Overview>> =>
       answer(`overview:${windowMs}:${fn ?? ''}`, () => q.overview(windowMs, label, fn)),
-    heatmap: (windowMs: number, fn?: string): Promise<Answer<HeatmapEntry[]>> =>
-      answer(`heatmap:${windowMs}:${fn ?? ''}`, () => q.heatmap(windowMs, fn)),
+    // Cached with its resolution, which the route sends as X-Resolution (the array itself keeps the SPEC's shape).
+    heatmap: async (windowMs: number, fn?: string): Promise<Answer<HeatmapEntry[]> & { resolution: Resolution }> => {
+      const a = await answer(`heatmap-r:${windowMs}:${fn ?? ''}`, () => q.heatmap(windowMs, fn));
+      return { ...a, value: a.value.entries, resolution: a.value.resolution };
+    },
     pops: (): Promise<Answer<Pop[]>> => answer('pops', () => q.knownPops()),
     popDetail: (code: string, windowMs: number, label: string): Promise<Answer<PopDetail>> =>
       answer(`pop:${code.toUpperCase()}:${windowMs}`, () => q.popDetail(code, windowMs, label)),

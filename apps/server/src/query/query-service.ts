@@ -5,7 +5,7 @@
  */
 import type { FunctionInfo, HeatmapEntry, Overview, Pop, PopDetail, Timeseries } from '@edgeworker/schema';
 import type { FunctionSpec, PopInfo } from '@edgeworker/pops';
-import type { AggregateStats, MetricsStore, TimeRange } from '../stores/metrics-store.ts';
+import type { AggregateStats, MetricsStore, Resolution, TimeRange } from '../stores/metrics-store.ts';
 import { AppError } from '../http/errors.ts';
 import { statusOf, type Thresholds } from './status.ts';
 
@@ -43,10 +43,11 @@ export function createQueryService(deps: QueryDeps) {
     return pops.sort((a, b) => a.code.localeCompare(b.code));
   }
 
-  async function heatmap(windowMs: number, functionName?: string): Promise<HeatmapEntry[]> {
+  /** The heatmap and the resolution that answered it (arrays carry it in the X-Resolution header). */
+  async function heatmap(windowMs: number, functionName?: string): Promise<{ entries: HeatmapEntry[]; resolution: Resolution }> {
     const [pops, summary] = await Promise.all([knownPops(), deps.store.summarize(lastWindow(windowMs), { functionName })]);
     const stats = new Map(summary.byPop.map((p) => [p.popCode, p]));
-    return pops.map((p) => {
+    const entries = pops.map((p) => {
       const s = stats.get(p.code);
       return {
         popCode: p.code, city: p.city, country: p.country, tier: p.tier, lat: p.lat, lon: p.lon,
@@ -56,6 +57,7 @@ export function createQueryService(deps: QueryDeps) {
         status: statusOf(s?.mean ?? null, s?.samples ?? 0, deps.thresholds),
       };
     });
+    return { entries, resolution: summary.resolution };
   }
 
   async function overview(windowMs: number, windowLabel: string, functionName?: string): Promise<Overview> {
@@ -87,6 +89,7 @@ export function createQueryService(deps: QueryDeps) {
       thresholds: { ...deps.thresholds },
       latestSampleAt: latestNs === null ? null : iso(Number(latestNs / 1_000_000n)),
       updatedAt: iso(deps.now()),
+      resolution: summary.resolution,
     };
   }
 
@@ -119,6 +122,7 @@ export function createQueryService(deps: QueryDeps) {
         samples: f.samples,
         status: statusOf(f.mean, f.samples, deps.thresholds),
       })),
+      resolution: summary.resolution,
     };
   }
 
@@ -134,7 +138,7 @@ export function createQueryService(deps: QueryDeps) {
       );
     }
     const pop = await findPop(code);
-    const { buckets } = await deps.store.timeseries(pop.code, { fromNs: msToNs(first), toNs: msToNs(toMs) }, stepMs, { functionName });
+    const { buckets, resolution } = await deps.store.timeseries(pop.code, { fromNs: msToNs(first), toNs: msToNs(toMs) }, stepMs, { functionName });
     const byStart = new Map(buckets.map((b) => [b.startMs, b]));
     const points = [];
     for (let i = 0; i < count; i++) {
@@ -142,7 +146,7 @@ export function createQueryService(deps: QueryDeps) {
       const b = byStart.get(t);
       points.push({ t, mean: b?.mean ?? null, p50: b?.p50 ?? null, p95: b?.p95 ?? null, p99: b?.p99 ?? null, samples: b?.samples ?? 0 });
     }
-    return { popCode: pop.code, functionName: functionName ?? null, from: iso(fromMs), to: iso(toMs), stepMs, points };
+    return { popCode: pop.code, functionName: functionName ?? null, from: iso(fromMs), to: iso(toMs), stepMs, points, resolution };
   }
 
   async function functions(): Promise<FunctionInfo[]> {

@@ -9,9 +9,14 @@ export const heatmapRoute: FastifyPluginAsyncTypebox<{ query: CachedQueries; def
   app.get('/api/heatmap', {
     schema: {
       summary: 'Every known POP with its mean cold start and status over a window',
+      description: 'The X-Resolution header says which data answered: raw, 1m or 1h (rollups: count and mean exact, p95 within 1 %).',
       tags: ['query'],
       querystring: Type.Object({ window: WindowQuery, function: FunctionQuery }),
       response: { 200: Type.Array(HeatmapEntry), 400: ErrorBody, 503: ErrorBody },
     },
-  }, async (req, reply) => arrayAnswer(reply, await opts.query.heatmap(parseWindow(req.query.window ?? opts.defaultWindow), req.query.function)));
+  }, async (req, reply) => {
+    const a = await opts.query.heatmap(parseWindow(req.query.window ?? opts.defaultWindow), req.query.function);
+    reply.header('x-resolution', a.resolution);
+    return arrayAnswer(reply, a);
+  });
 };
