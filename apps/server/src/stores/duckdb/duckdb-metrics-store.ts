@@ -23,7 +23,7 @@ import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
-import { filterParams, planRange, sketchQuery, sketchStats, type Grouping, type Plan } from './planner.ts';
+import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
   /** Database file, or ':memory:'. */
@@ -130,9 +130,25 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   }
 
   /** A planned answer from rollups (plus raw edges), or null when the plan reads raw rows only. */
-  async function fromSketch(plan: Plan, grouping: Grouping, filter: SeriesFilter | undefined): Promise<Row[] | null> {
+  async function fromSketch(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, total = false) {
     if (plan.resolution === 'raw') return null;
-    return read(sketchQuery(plan, grouping, filter), filterParams(filter));
+    const sql = sketchStatements(plan, keys, filter);
+    const params = filterParams(filter);
+    // One read transaction: both statements see the same snapshot.
+    const [stats, bins] = await readQueue(async () => {
+      assertOpen();
+      await reader.run('BEGIN TRANSACTION');
+      try {
+        const st = (await reader.runAndReadAll(sql.stats, params)).getColumnsObjectJS();
+        const bb = (await reader.runAndReadAll(sql.bins, params)).getColumnsObjectJS();
+        await reader.run('COMMIT');
+        return [st, bb] as const;
+      } catch (err) {
+        await reader.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    return combine(stats as Record<string, unknown[]>, bins as Record<string, unknown[]>, keys.map((k) => k.name), total);
   }
 
   function where(range: TimeRange, filter: SeriesFilter | undefined, extra = '') {
@@ -155,12 +171,11 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     write,
     async summarize(range, filter): Promise<Summary> {
       const plan = planRange(range, rollups.dirty);
-      const planned = await fromSketch(plan, { keys: [{ name: 'pop_code', sql: 'pop_code' }], total: true }, filter);
+      const planned = await fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], filter, true);
       if (planned) {
-        const total = planned.find((r) => r.pop_code === null);
         return {
-          overall: total ? sketchStats(total) : sketchStats({ n: 0 }),
-          byPop: planned.filter((r) => r.pop_code !== null).map((r) => ({ popCode: String(r.pop_code), ...sketchStats(r) })),
+          overall: planned.total!,
+          byPop: planned.rows.map((r) => ({ popCode: String(r.keys[0]), ...r.stats })),
           resolution: plan.resolution,
         };
       }
@@ -178,10 +193,10 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       };
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
-      const planned = await fromSketch(planRange(range, rollups.dirty), { keys: [{ name: 'function_name', sql: 'function_name' }] }, { popCode });
+      const planned = await fromSketch(planRange(range, rollups.dirty), [{ name: 'function_name', sql: 'function_name' }], { popCode });
       if (planned) {
-        return planned
-          .map((r) => ({ functionName: String(r.function_name), ...sketchStats(r) }))
+        return planned.rows
+          .map((r) => ({ functionName: String(r.keys[0]), ...r.stats }))
           .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
       }
       const w = where(range, undefined, ' AND pop_code = $pop');
@@ -195,10 +210,10 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
       const plan = planRange(range, rollups.dirty, stepMs);
       const stepNs = BigInt(stepMs) * 1_000_000n;
-      const planned = await fromSketch(plan, { keys: [{ name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` }] }, { ...filter, popCode });
+      const planned = await fromSketch(plan, [{ name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` }], { ...filter, popCode });
       if (planned) {
-        const buckets = planned
-          .map((r) => ({ startMs: Number((r.bucket as bigint) / 1_000_000n), ...sketchStats(r) }))
+        const buckets = planned.rows
+          .map((r) => ({ startMs: Number(BigInt(r.keys[0] as bigint) / 1_000_000n), ...r.stats }))
           .sort((a, b) => a.startMs - b.startMs);
         return { buckets, resolution: plan.resolution };
       }
@@ -213,17 +228,14 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       const stepNs = BigInt(stepMs) * 1_000_000n;
-      const planned = await fromSketch(planRange(range, rollups.dirty, stepMs), {
-        keys: [{ name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }, { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` }],
-      }, undefined);
+      const planned = await fromSketch(planRange(range, rollups.dirty, stepMs), [
+        { name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }, { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` },
+      ], undefined);
       if (planned) {
-        return planned.map((r) => {
-          const s = sketchStats(r);
-          return {
-            popCode: String(r.pop_code), functionName: String(r.function_name), startMs: Number((r.bucket as bigint) / 1_000_000n),
-            samples: s.samples, mean: s.mean ?? 0, p50: s.p50 ?? 0,
-          };
-        });
+        return planned.rows.map(({ keys, stats: s }: KeyedStats) => ({
+          popCode: String(keys[0]), functionName: String(keys[1]), startMs: Number(BigInt(keys[2] as bigint) / 1_000_000n),
+          samples: s.samples, mean: s.mean ?? 0, p50: s.p50 ?? 0,
+        }));
       }
       const w = where(range, undefined);
       const rows = await read(

@@ -10,7 +10,6 @@
 import { binValue } from '@edgeworker/sketch';
 import type { AggregateStats, Resolution, SeriesFilter, TimeRange } from '../metrics-store.ts';
 import { HOUR_NS, MINUTE_NS, SAMPLE_BIN } from './rollup-sql.ts';
-import { num, type Row } from './rows.ts';
 
 export type Source = 'raw' | '1m' | '1h';
 export interface Part {
@@ -82,13 +81,8 @@ export function planRange(range: TimeRange, dirty: DirtyView, stepMs?: number): 
   return { resolution, parts };
 }
 
-/** What a sketch query groups by: SQL over the time column `t` (a bucket expression or a plain column). */
-export interface Grouping {
-  /** Output names and their SQL; `$t` stands for the part's time column. */
-  keys: Array<{ name: string; sql: string }>;
-  /** Adds the all-keys-null total row (GROUPING SETS ((keys), ())). */
-  total?: boolean;
-}
+/** What a sketch query groups by: output names and their SQL, where `$t` stands for the part's time column. */
+export type Keys = Array<{ name: string; sql: string }>;
 
 const TABLE: Record<Source, { table: string; time: string }> = {
   raw: { table: 'cold_start_metrics', time: 'time_ns' },
@@ -111,13 +105,15 @@ export function filterParams(filter: SeriesFilter | undefined): Record<string, s
 }
 
 /**
- * One statement that answers a plan with rollups: exact n/sum/min/max per key and the
- * sketch quantile bins (p50, p95, p99) per key, read in the same snapshot. Columns:
- * the keys, n, sum, mn, mx, b50, b95, b99.
+ * The two statements that answer a plan with rollups (run in one read transaction):
+ * `stats` gives exact n/sum/min/max per key; `bins` gives the merged sketch per key
+ * as (key…, b, c) rows. Quantiles are read from the bins in JS (`combine`): EXPLAIN
+ * ANALYZE showed a window function (cumulative sums per key) and GROUPING SETS for the
+ * total costing more than the unnest and the merge themselves.
  */
-export function sketchQuery(plan: Plan, grouping: Grouping, filter: SeriesFilter | undefined): string {
+export function sketchStatements(plan: Plan, keys: Keys, filter: SeriesFilter | undefined): { stats: string; bins: string } {
   const where = filterSql(filter);
-  const keySel = (time: string) => grouping.keys.map((k) => `${k.sql.replaceAll('$t', time)} AS ${k.name}`).join(', ');
+  const keySel = (time: string) => keys.map((k) => `${k.sql.replaceAll('$t', time)} AS ${k.name}`).join(', ');
   const statsParts: string[] = [];
   const binParts: string[] = [];
   for (const p of plan.parts) {
@@ -131,42 +127,88 @@ export function sketchQuery(plan: Plan, grouping: Grouping, filter: SeriesFilter
       binParts.push(`SELECT ${keySel(time)}, unnest(bins) AS b, unnest(counts) AS c FROM ${table} WHERE ${w}`);
     }
   }
-  const keys = grouping.keys.map((k) => k.name);
-  const k = keys.join(', ');
-  const sets = grouping.total ? `GROUPING SETS ((${k}), ())` : k;
-  const binSets = grouping.total ? `GROUPING SETS ((${k}, b), (b))` : `${k}, b`;
-  const join = keys.map((n) => `st.${n} IS NOT DISTINCT FROM q.${n}`).join(' AND ');
-  return `WITH st AS (
-      SELECT ${k}, sum(n)::BIGINT AS n, sum(s) AS sum, min(mn) AS mn, max(mx) AS mx
-      FROM (${statsParts.join('\n UNION ALL ')}) GROUP BY ${sets}
-    ),
-    bb AS (
-      SELECT ${k}, b, sum(c) AS c FROM (${binParts.join('\n UNION ALL ')}) GROUP BY ${binSets}
-    ),
-    cu AS (
-      SELECT ${k}, b, sum(c) OVER (PARTITION BY ${k} ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
-             sum(c) OVER (PARTITION BY ${k}) AS total
-      FROM bb
-    ),
-    q AS (
-      SELECT ${k},
-        min(b) FILTER (WHERE cum > 0.5 * (total - 1)) AS b50,
-        min(b) FILTER (WHERE cum > 0.95 * (total - 1)) AS b95,
-        min(b) FILTER (WHERE cum > 0.99 * (total - 1)) AS b99
-      FROM cu GROUP BY ${k}
-    )
-    SELECT st.*, q.b50, q.b95, q.b99 FROM st LEFT JOIN q ON ${join}`;
+  const k = keys.map((x) => x.name).join(', ');
+  return {
+    stats: `SELECT ${k}, sum(n)::DOUBLE AS n, sum(s) AS sum, min(mn) AS mn, max(mx) AS mx FROM (${statsParts.join('\n UNION ALL ')}) GROUP BY ${k}`,
+    // One row per key with its merged bins as two lists: far fewer values to hand to JS than a row per (key, bin).
+    bins: `SELECT ${k}, list(b ORDER BY b) AS bs, list(c ORDER BY b) AS cs FROM (
+        SELECT ${k}, b, sum(c)::DOUBLE AS c FROM (${binParts.join('\n UNION ALL ')}) GROUP BY ${k}, b
+      ) GROUP BY ${k}`,
+  };
 }
 
-/** A sketch row (n, sum, mn, mx, b50, b95, b99) as the port's statistics; quantiles clamped to the exact min and max. */
-export function sketchStats(r: Row): AggregateStats {
-  const samples = num(r.n) ?? 0;
-  if (samples === 0) return { samples: 0, mean: null, p50: null, p95: null, p99: null };
-  const mn = num(r.mn) ?? -Infinity;
-  const mx = num(r.mx) ?? Infinity;
-  const q = (b: unknown) => {
-    const bin = num(b);
-    return bin === null ? null : Math.min(mx, Math.max(mn, binValue(bin)));
-  };
-  return { samples, mean: (num(r.sum) ?? 0) / samples, p50: q(r.b50), p95: q(r.b95), p99: q(r.b99) };
+export interface KeyedStats {
+  keys: unknown[];
+  stats: AggregateStats;
+}
+
+/**
+ * Joins the two results by key: statistics per key, quantiles from its merged bins
+ * (the bin holding rank q·(n−1), as packages/sketch reads them) clamped to the exact
+ * min and max; with `total`, the same over every key.
+ */
+export function combine(
+  stats: Record<string, unknown[]>,
+  bins: Record<string, unknown[]>,
+  keyNames: string[],
+  total = false,
+): { rows: KeyedStats[]; total: AggregateStats | null } {
+  const keyOf = (cols: Record<string, unknown[]>, i: number) => keyNames.map((k) => String(cols[k]![i])).join('\u0000');
+  const perKey = new Map<string, number>();
+  const bs = (bins.bs ?? []) as number[][];
+  const cs = (bins.cs ?? []) as number[][];
+  // The total's bins, dense: bins run from ZERO_BIN (-1000) to 32767.
+  const all = total ? new Float64Array(33_768 + 1000) : null;
+  for (let i = 0; i < bs.length; i++) {
+    if (all) {
+      const b = bs[i]!;
+      const c = cs[i]!;
+      for (let j = 0; j < b.length; j++) all[b[j]! + 1000]! += c[j]!;
+    }
+    perKey.set(keyOf(bins, i), i);
+  }
+  const rows: KeyedStats[] = [];
+  const n = stats.n ?? [];
+  let tn = 0;
+  let tsum = 0;
+  let tmin = Infinity;
+  let tmax = -Infinity;
+  for (let i = 0; i < n.length; i++) {
+    const st = { n: Number(n[i]), sum: Number(stats.sum![i]), mn: Number(stats.mn![i]), mx: Number(stats.mx![i]) };
+    tn += st.n;
+    tsum += st.sum;
+    tmin = Math.min(tmin, st.mn);
+    tmax = Math.max(tmax, st.mx);
+    rows.push({ keys: keyNames.map((k) => stats[k]![i]), stats: quantiled(st, perKey.get(keyOf(stats, i))) });
+  }
+  function quantiled(st: { n: number; sum: number; mn: number; mx: number }, i: number | undefined) {
+    return i === undefined ? toStats(st, [], []) : toStats(st, bs[i]!, cs[i]!);
+  }
+  let totalStats: AggregateStats | null = null;
+  if (all) {
+    const b: number[] = [];
+    const c: number[] = [];
+    for (let j = 0; j < all.length; j++) if (all[j]! > 0) (b.push(j - 1000), c.push(all[j]!));
+    totalStats = toStats({ n: tn, sum: tsum, mn: tmin, mx: tmax }, b, c);
+  }
+  return { rows, total: totalStats };
+}
+
+const QS = [0.5, 0.95, 0.99] as const;
+
+/** `bins` ascending, `counts` beside them. */
+function toStats(st: { n: number; sum: number; mn: number; mx: number }, bins: readonly number[], counts: readonly number[]): AggregateStats {
+  if (!(st.n > 0)) return { samples: 0, mean: null, p50: null, p95: null, p99: null };
+  let count = 0;
+  for (const c of counts) count += c;
+  const out: (number | null)[] = [];
+  let seen = 0;
+  let j = 0;
+  for (const q of QS) {
+    const rank = q * (count - 1);
+    while (j < bins.length && seen + counts[j]! <= rank) seen += counts[j++]!;
+    const bin = bins[Math.min(j, bins.length - 1)];
+    out.push(bin === undefined ? null : Math.min(st.mx, Math.max(st.mn, binValue(bin))));
+  }
+  return { samples: st.n, mean: st.sum / st.n, p50: out[0]!, p95: out[1]!, p99: out[2]! };
 }
