@@ -63,7 +63,8 @@ export function createQueryService(deps: QueryDeps) {
   async function overview(windowMs: number, windowLabel: string, functionName?: string): Promise<Overview> {
     const [pops, summary, regressions, latestNs] = await Promise.all([
       knownPops(),
-      deps.store.summarize(lastWindow(windowMs), { functionName }),
+      // Per-POP counts and means decide the statuses; percentiles are only shown fleet-wide.
+      deps.store.summarize(lastWindow(windowMs), { functionName }, { popQuantiles: false }),
       deps.openRegressions(),
       deps.store.latestSampleNs(),
     ]);

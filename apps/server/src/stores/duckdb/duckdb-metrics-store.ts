@@ -130,9 +130,9 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   }
 
   /** A planned answer from rollups (plus raw edges), or null when the plan reads raw rows only. */
-  async function fromSketch(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, total = false) {
+  async function fromSketch(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, total = false, keyedBins = true) {
     if (plan.resolution === 'raw') return null;
-    const sql = sketchStatements(plan, keys, filter);
+    const sql = sketchStatements(plan, keys, filter, keyedBins);
     const params = filterParams(filter);
     // One read transaction: both statements see the same snapshot.
     const [stats, bins] = await readQueue(async () => {
@@ -169,9 +169,9 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     kind: 'duckdb',
     rollups,
     write,
-    async summarize(range, filter): Promise<Summary> {
+    async summarize(range, filter, options): Promise<Summary> {
       const plan = planRange(range, rollups.dirty);
-      const planned = await fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], filter, true);
+      const planned = await fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], filter, true, options?.popQuantiles !== false);
       if (planned) {
         return {
           overall: planned.total!,

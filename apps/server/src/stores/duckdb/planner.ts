@@ -111,25 +111,36 @@ export function filterParams(filter: SeriesFilter | undefined): Record<string, s
  * ANALYZE showed a window function (cumulative sums per key) and GROUPING SETS for the
  * total costing more than the unnest and the merge themselves.
  */
-export function sketchStatements(plan: Plan, keys: Keys, filter: SeriesFilter | undefined): { stats: string; bins: string } {
+export function sketchStatements(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, keyedBins = true): { stats: string; bins: string } {
   const where = filterSql(filter);
-  const keySel = (time: string) => keys.map((k) => `${k.sql.replaceAll('$t', time)} AS ${k.name}`).join(', ');
+  const keySel = (time: string) => keys.map((k) => `${k.sql.replaceAll('$t', time)} AS ${k.name}, `).join('');
   const statsParts: string[] = [];
   const binParts: string[] = [];
   for (const p of plan.parts) {
     const { table, time } = TABLE[p.source];
     const w = `${time} >= ${p.fromNs} AND ${time} < ${p.toNs}${where}`;
+    const binKeys = keyedBins ? keySel(time) : '';
     if (p.source === 'raw') {
-      statsParts.push(`SELECT ${keySel(time)}, 1::BIGINT AS n, cold_start_time_ms AS s, cold_start_time_ms AS mn, cold_start_time_ms AS mx FROM ${table} WHERE ${w}`);
-      binParts.push(`SELECT ${keySel(time)}, ${SAMPLE_BIN} AS b, 1 AS c FROM ${table} WHERE ${w}`);
+      statsParts.push(`SELECT ${keySel(time)}1::BIGINT AS n, cold_start_time_ms AS s, cold_start_time_ms AS mn, cold_start_time_ms AS mx FROM ${table} WHERE ${w}`);
+      binParts.push(`SELECT ${binKeys}${SAMPLE_BIN} AS b, 1 AS c FROM ${table} WHERE ${w}`);
     } else {
-      statsParts.push(`SELECT ${keySel(time)}, n, sum AS s, min AS mn, max AS mx FROM ${table} WHERE ${w}`);
-      binParts.push(`SELECT ${keySel(time)}, unnest(bins) AS b, unnest(counts) AS c FROM ${table} WHERE ${w}`);
+      statsParts.push(`SELECT ${keySel(time)}n, sum AS s, min AS mn, max AS mx FROM ${table} WHERE ${w}`);
+      binParts.push(`SELECT ${binKeys}unnest(bins) AS b, unnest(counts) AS c FROM ${table} WHERE ${w}`);
     }
   }
   const k = keys.map((x) => x.name).join(', ');
+  const stats = `SELECT ${k}, sum(n)::DOUBLE AS n, sum(s) AS sum, min(mn) AS mn, max(mx) AS mx FROM (${statsParts.join('\n UNION ALL ')}) GROUP BY ${k}`;
+  if (!keyedBins) {
+    // Only the total's quantiles: one small hash table keyed by the bin alone instead of one entry per (key, bin).
+    return {
+      stats,
+      bins: `SELECT list(b ORDER BY b) AS bs, list(c ORDER BY b) AS cs FROM (
+          SELECT b, sum(c)::DOUBLE AS c FROM (${binParts.join('\n UNION ALL ')}) GROUP BY b
+        )`,
+    };
+  }
   return {
-    stats: `SELECT ${k}, sum(n)::DOUBLE AS n, sum(s) AS sum, min(mn) AS mn, max(mx) AS mx FROM (${statsParts.join('\n UNION ALL ')}) GROUP BY ${k}`,
+    stats,
     // One row per key with its merged bins as two lists: far fewer values to hand to JS than a row per (key, bin).
     bins: `SELECT ${k}, list(b ORDER BY b) AS bs, list(c ORDER BY b) AS cs FROM (
         SELECT ${k}, b, sum(c)::DOUBLE AS c FROM (${binParts.join('\n UNION ALL ')}) GROUP BY ${k}, b
@@ -157,6 +168,9 @@ export function combine(
   const perKey = new Map<string, number>();
   const bs = (bins.bs ?? []) as number[][];
   const cs = (bins.cs ?? []) as number[][];
+  // Bins of the total only (sketchStatements with keyedBins false): one row, no key columns.
+  // Per-key percentiles are then null, as SummarizeOptions.popQuantiles documents.
+  const totalOnly = !(keyNames[0]! in bins);
   // The total's bins, dense: bins run from ZERO_BIN (-1000) to 32767.
   const all = total ? new Float64Array(33_768 + 1000) : null;
   for (let i = 0; i < bs.length; i++) {
@@ -165,7 +179,7 @@ export function combine(
       const c = cs[i]!;
       for (let j = 0; j < b.length; j++) all[b[j]! + 1000]! += c[j]!;
     }
-    perKey.set(keyOf(bins, i), i);
+    if (!totalOnly) perKey.set(keyOf(bins, i), i);
   }
   const rows: KeyedStats[] = [];
   const n = stats.n ?? [];

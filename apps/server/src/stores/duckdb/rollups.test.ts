@@ -87,6 +87,9 @@ describe('DuckDB rollups', () => {
     for (const pop of POPS) {
       assertStats(s.byPop.find((p) => p.popCode === pop)!, exact(all, (x) => inRange(from, to)(x) && x.popCode === pop), pop);
     }
+    const lean = await store.summarize(range, undefined, { popQuantiles: false });
+    assertStats(lean.overall, exact(all, inRange(from, to)), 'overall without per-POP percentiles');
+    assert.deepEqual(lean.byPop.map((p) => [p.popCode, p.samples, p.mean, p.p95]), s.byPop.map((p) => [p.popCode, p.samples, p.mean, null]));
     const fil = await store.summarize(range, { functionName: 'auth-check', popCode: 'AMS' });
     assertStats(fil.overall, exact(all, (x) => inRange(from, to)(x) && x.functionName === 'auth-check' && x.popCode === 'AMS'), 'AMS auth-check');
 
