@@ -41,6 +41,7 @@ export interface DuckDbStoreOptions {
 }
 
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+const SERIES_ROLLUP_MIN_STEP_MS = 10 * 60_000;
 
 export interface DuckDbMetricsStore extends MetricsStore {
   /** The rollup machinery: `flush()` rolls up every closed dirty minute now (tests, bench). */
@@ -228,7 +229,10 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       const stepNs = BigInt(stepMs) * 1_000_000n;
-      const planned = await fromSketch(planRange(range, rollups.dirty, stepMs), [
+      // Fine steps (the live detector's 1 min over 70 min) read raw rows, exact and cheaper than ~150k keyed sketches;
+      // coarse steps over long ranges (a detector looking back a week) read rollups.
+      const plan = stepMs >= SERIES_ROLLUP_MIN_STEP_MS ? planRange(range, rollups.dirty, stepMs) : planRange({ fromNs: 0n, toNs: 0n }, rollups.dirty);
+      const planned = await fromSketch(plan, [
         { name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }, { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` },
       ], undefined);
       if (planned) {

@@ -43,6 +43,12 @@ export const CREATE_ROLLUP_TABLES = [
   `CREATE TABLE IF NOT EXISTS rollup_dirty (minute BIGINT PRIMARY KEY)`,
 ];
 
+/*
+ * Rows go in time-major (ORDER BY t_ns, …) so the zone maps of t_ns prune the scans of a
+ * window's edges; bin lists are stored unordered (an ordered list aggregate sorts per
+ * group, which cost minutes over a day of 1-minute groups) and sorted where they are read.
+ */
+
 /** Minutes are epoch minutes; the literal list is built from numbers we computed, never from input. */
 const minuteList = (minutes: readonly number[]) => minutes.map((m) => String(m)).join(',');
 
@@ -61,7 +67,7 @@ export function recomputeMinutes(minutes: readonly number[]): string[] {
   return [
     `DELETE FROM rollup_1m WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${MINUTE_NS} IN (${list})`,
     `INSERT INTO rollup_1m
-     SELECT t_ns, pop_code, function_name, sum(c)::BIGINT, sum(s), min(mn), max(mx), list(b ORDER BY b), list(c ORDER BY b)
+     SELECT t_ns, pop_code, function_name, sum(c)::BIGINT, sum(s), min(mn), max(mx), list(b), list(c)
      FROM (
        SELECT (time_ns // ${MINUTE_NS}) * ${MINUTE_NS} AS t_ns, pop_code, function_name, ${SAMPLE_BIN} AS b,
               count(*)::INTEGER AS c, sum(cold_start_time_ms) AS s, min(cold_start_time_ms) AS mn, max(cold_start_time_ms) AS mx
@@ -70,7 +76,7 @@ export function recomputeMinutes(minutes: readonly number[]): string[] {
        GROUP BY ALL
      )
      GROUP BY t_ns, pop_code, function_name
-     ORDER BY pop_code, function_name, t_ns`,
+     ORDER BY t_ns, pop_code, function_name`,
   ];
 }
 
@@ -94,11 +100,11 @@ export function recomputeHours(hours: readonly number[]): string[] {
        GROUP BY ALL
      ),
      bl AS (
-       SELECT h, pop_code, function_name, list(b ORDER BY b) AS bins, list(c ORDER BY b) AS counts FROM bb GROUP BY ALL
+       SELECT h, pop_code, function_name, list(b) AS bins, list(c) AS counts FROM bb GROUP BY ALL
      )
      SELECT st.h, st.pop_code, st.function_name, st.n, st.s, st.mn, st.mx, bl.bins, bl.counts
      FROM st JOIN bl USING (h, pop_code, function_name)
-     ORDER BY st.pop_code, st.function_name, st.h`,
+     ORDER BY st.h, st.pop_code, st.function_name`,
   ];
 }
 
