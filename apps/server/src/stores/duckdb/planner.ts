@@ -114,10 +114,13 @@ export function filterParams(filter: SeriesFilter | undefined): Record<string, s
 export function sketchStatements(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, keyedBins = true): { stats: string; bins: string } {
   const where = filterSql(filter);
   const keySel = (time: string) => keys.map((k) => `${k.sql.replaceAll('$t', time)} AS ${k.name}, `).join('');
+  // Grouped by POP (or not at all) over every function: whole hours come from the per-POP table.
+  const perPop = !where && keys.every((k) => k.sql === 'pop_code');
   const statsParts: string[] = [];
   const binParts: string[] = [];
   for (const p of plan.parts) {
-    const { table, time } = TABLE[p.source];
+    const { table: perFunction, time } = TABLE[p.source];
+    const table = perPop && p.source === '1h' ? 'rollup_pop_1h' : perFunction;
     const w = `${time} >= ${p.fromNs} AND ${time} < ${p.toNs}${where}`;
     const binKeys = keyedBins ? keySel(time) : '';
     if (p.source === 'raw') {

@@ -186,7 +186,7 @@ describe('DuckDB rollups', () => {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const db = await DuckDBInstance.create(path);
     const c = await db.connect();
-    for (const tbl of ['rollup_1m', 'rollup_1h', 'rollup_dirty']) await c.run(`DROP TABLE ${tbl}`);
+    for (const tbl of ['rollup_1m', 'rollup_1h', 'rollup_pop_1h', 'rollup_dirty']) await c.run(`DROP TABLE ${tbl}`);
     c.closeSync();
     db.closeSync();
     const second = await open();

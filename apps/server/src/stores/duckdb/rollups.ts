@@ -15,7 +15,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
-import { clearDirty, CREATE_ROLLUP_TABLES, insertDirty, MINUTE_NS, recomputeHours, recomputeMinutes } from './rollup-sql.ts';
+import { clearDirty, CREATE_ROLLUP_TABLES, insertDirty, MINUTE_NS, recomputeHours, recomputeMinutes, recomputePopHours } from './rollup-sql.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -166,6 +166,7 @@ export async function createRollups(opts: RollupOptions) {
         if (live.length > 0) {
           for (const sql of recomputeMinutes(live)) await conn.run(sql);
           for (const sql of recomputeHours(hours)) await conn.run(sql);
+          for (const sql of recomputePopHours(hours)) await conn.run(sql);
         }
         await conn.run(clearDirty(minutes));
         await conn.run('COMMIT');
@@ -198,7 +199,9 @@ export async function createRollups(opts: RollupOptions) {
         await conn.run(`DELETE FROM rollup_dirty WHERE minute < ${raw / MINUTE_NS}`);
         if (opts.retention1mMs > 0) await conn.run(`DELETE FROM rollup_1m WHERE t_ns < ${cutNs(Math.max(opts.retention1mMs, opts.retentionMs))}`);
       }
-      if (opts.retention1hMs > 0) await conn.run(`DELETE FROM rollup_1h WHERE t_ns < ${cutNs(opts.retention1hMs)}`);
+      if (opts.retention1hMs > 0) {
+        for (const table of ['rollup_1h', 'rollup_pop_1h']) await conn.run(`DELETE FROM ${table} WHERE t_ns < ${cutNs(opts.retention1hMs)}`);
+      }
       await reloadDirty();
     });
   }
