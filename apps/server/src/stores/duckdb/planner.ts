@@ -216,13 +216,24 @@ export function combine(
 
 const QS = [0.5, 0.95, 0.99] as const;
 
-/** Bins ascending with their counts (the lists come unordered from SQL). */
+/** Bins ascending with their counts (the lists come unordered from SQL): a counting pass over the bins' range, no comparison sort. */
 function sortedBins(bins: number[], counts: number[]): [number[], number[]] {
+  let lo = Infinity;
+  let hi = -Infinity;
   let sorted = true;
-  for (let j = 1; j < bins.length && sorted; j++) sorted = bins[j - 1]! < bins[j]!;
+  for (let j = 0; j < bins.length; j++) {
+    const b = bins[j]!;
+    if (b < lo) lo = b;
+    if (b > hi) hi = b;
+    if (j > 0 && bins[j - 1]! >= b) sorted = false;
+  }
   if (sorted) return [bins, counts];
-  const idx = bins.map((_, j) => j).sort((x, y) => bins[x]! - bins[y]!);
-  return [idx.map((j) => bins[j]!), idx.map((j) => counts[j]!)];
+  const dense = new Float64Array(hi - lo + 1);
+  for (let j = 0; j < bins.length; j++) dense[bins[j]! - lo]! += counts[j]!;
+  const b: number[] = [];
+  const c: number[] = [];
+  for (let j = 0; j < dense.length; j++) if (dense[j]! > 0) (b.push(j + lo), c.push(dense[j]!));
+  return [b, c];
 }
 
 /** `bins` ascending, `counts` beside them. */
