@@ -132,6 +132,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bus,
     lookupPop: findPop,
     maxLines: config.ingest.maxLines,
+    maxPops: config.ingest.maxPops,
+    maxFunctions: config.ingest.maxFunctions,
     now,
     log: log.child({ module: 'ingest' }),
     onStored: (n) => metrics.ingestedPoints.inc(n),

@@ -28,7 +28,7 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   apiToken: string | undefined;
   status: { warnMs: number; critMs: number };
-  ingest: { maxBodyBytes: number; maxLines: number };
+  ingest: { maxBodyBytes: number; maxLines: number; maxPops: number; maxFunctions: number };
   query: { maxPoints: number; defaultWindow: string };
   retentionMs: number;
   /** Rollup retention per resolution (RETENTION_1M, RETENTION_1H); 0 keeps everything. */
@@ -159,6 +159,9 @@ export function loadConfig(env: Env = {}): Config {
     ingest: {
       maxBodyBytes: r.int('INGEST_MAX_BODY_BYTES', 10 * 1024 * 1024, { min: 1024 }),
       maxLines: r.int('INGEST_MAX_LINES', 200_000, { min: 1 }),
+      // Distinct POPs and functions the service keeps (new ones beyond get 422); the built-in catalog has 423 and 5.
+      maxPops: r.int('MAX_POPS', 10_000, { min: 1 }),
+      maxFunctions: r.int('MAX_FUNCTIONS', 100, { min: 1 }),
     },
     query: { maxPoints: r.int('QUERY_MAX_POINTS', 2000, { min: 10 }), defaultWindow: '5m' },
     retentionMs: r.duration('RETENTION', '7d'),

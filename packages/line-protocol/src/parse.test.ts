@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseLineProtocol, type FieldValue, type ParsedPoint, type Precision } from './index.ts';
+import { LineProtocolError, parseLineProtocol, type FieldValue, type ParsedPoint, type Precision } from './index.ts';
 
 const DEF = 42n;
 
@@ -205,4 +205,56 @@ test('maxLines counts point lines only', () => {
 
 test('rejects a bad precision option', () => {
   assert.throws(() => parseLineProtocol('m v=1', { defaultTimeNs: DEF, precision: 'h' as Precision }), TypeError);
+});
+
+test('a series key seen before reads back the same, escapes and errors included', () => {
+  const body = String.raw`m\ x,k=a\\ b,q=c\,d\=e v=1 1` + '\n' + String.raw`m\ x,k=a\\ b,q=c\,d\=e v=2 2`;
+  for (let round = 0; round < 2; round++) {
+    const [a, b] = parseLineProtocol(body, { defaultTimeNs: DEF });
+    assert.equal(a!.measurement, 'm x');
+    assert.deepEqual(a!.tags, { k: String.raw`a\ b`, q: 'c,d=e' });
+    assert.equal(a!.tags, b!.tags, 'points of one series share their tags');
+    assert.ok(Object.isFrozen(a!.tags));
+  }
+  // A cached key does not excuse the rest of the line.
+  assert.throws(() => parseLineProtocol('m,t=a v=1\nm,t=a', { defaultTimeNs: DEF }), /line 2: missing fields/);
+  assert.throws(() => parseLineProtocol('m,t=a v=1 1\nm,t=a v=1 1 2', { defaultTimeNs: DEF }), /line 2: unexpected text after timestamp/);
+  // The same text followed by more tags is a different key.
+  assert.deepEqual(parseLineProtocol('m,t=a v=1\nm,t=a,u=b v=1', { defaultTimeNs: DEF })[1]!.tags, { t: 'a', u: 'b' });
+});
+
+test('field keys and timestamps repeated from the line before read the same as new ones', () => {
+  const pts = parseLineProtocol('m a=1,b=2 5\nm a=3,bb=4 5\nm a\\ =5,b=6 55\nm ab=7 5', { defaultTimeNs: DEF });
+  assert.deepEqual(pts.map((p) => [Object.keys(p.fields), p.timeNs]), [
+    [['a', 'b'], 5n], [['a', 'bb'], 5n], [['a ', 'b'], 55n], [['ab'], 5n],
+  ]);
+  assert.throws(() => parseLineProtocol('m a=1 5\nm time=1 5', { defaultTimeNs: DEF }), /line 2: "time" is reserved/);
+});
+
+test('decimal field values read exactly as Number() reads them', () => {
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const tokens = ['0.1', '0.3', '-0.0', '123456789012345', '1234567890123456', '9007199254740993', '0.000000000000001', '99999999999999.9', '.1', '1.'];
+  for (let k = 0; k < 2000; k++) {
+    const int = String(Math.floor(rnd() * 10 ** Math.floor(rnd() * 12)));
+    const frac = String(Math.floor(rnd() * 10 ** Math.floor(rnd() * 10))).padStart(Math.floor(rnd() * 8), '0');
+    tokens.push(`${rnd() < 0.3 ? '-' : ''}${int}.${frac}`);
+  }
+  const pts = parseLineProtocol(tokens.map((t) => `m v=${t}`).join('\n'), { defaultTimeNs: DEF });
+  pts.forEach((p, k) => assert.ok(Object.is((p.fields.v as { value: number }).value, Number(tokens[k])), tokens[k]));
+});
+
+test('a body given as UTF-8 bytes reads as its text does, errors included', () => {
+  const body = '\uFEFFm\\ é,city=São\\ Paulo,k=🍭 s="naïve \\"q\\"",v=1.5 1\nm\\ é,city=São\\ Paulo,k=🍭 s="Zürich",v=2 2\nascii,t=a v=1 3';
+  for (let round = 0; round < 2; round++) {
+    assert.deepEqual(parseLineProtocol(Buffer.from(body), { defaultTimeNs: DEF }), parseLineProtocol(body, { defaultTimeNs: DEF }));
+  }
+  const bad = 'm,city=Zürich v=1 1\nm,city=Zürich v=ü 2';
+  assert.throws(() => parseLineProtocol(Buffer.from(bad), { defaultTimeNs: DEF }), (err: LineProtocolError) => {
+    assert.equal(err.line, 2);
+    assert.equal(err.text, 'm,city=Zürich v=ü 2');
+    assert.match(err.message, /invalid field value "ü"/);
+    return true;
+  });
+  assert.throws(() => parseLineProtocol(Buffer.from([0x6d, 0x20, 0x76, 0x3d, 0xff]), { defaultTimeNs: DEF }), /not valid UTF-8/);
 });

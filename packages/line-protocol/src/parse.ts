@@ -9,6 +9,7 @@ import { isPrecision } from './precision.ts';
 import { parseScalar, parseTimestamp, quote } from './values.ts';
 import { detach, intern } from './strings.ts';
 import { TAB, CR, SPACE, QUOTE, HASH, COMMA, EQ, BACKSLASH, DEL } from './chars.ts';
+import { Buffer, isAscii, isUtf8 } from 'node:buffer';
 
 export interface ParseOptions {
   /** Unit of the timestamps in the body; default 'ns'. */
@@ -37,18 +38,59 @@ function describeChar(c: number): string {
  */
 const SCAN_FAILED = Symbol('line-protocol scan failed');
 
+/** A line's measurement and tags. The tags object is frozen: points with the same series key share it. */
+interface SeriesKey {
+  measurement: string;
+  tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Series keys already checked, by their text as written, shared across bodies (agents
+ * send the same series every interval). Bounded like the intern table, so a stream of
+ * distinct keys cannot grow it; long keys are not kept.
+ */
+const SERIES_KEYS_MAX = 20_000;
+const SERIES_KEY_MAX_LENGTH = 1024;
+const seriesKeys = new Map<string, SeriesKey>();
+/** The same for bodies read as bytes (see parseLineProtocol): the same text means other names there. */
+const byteSeriesKeys = new Map<string, SeriesKey>();
+const MAX_REMEMBERED_FIELDS = 16;
+
 class LineScanner {
   /** Cursor and exclusive end of the current line's content (trailing blanks and CR removed). */
   private i = 0;
   private end = 0;
   /** Reason for the last SCAN_FAILED. */
   failure = '';
+  /** Field keys by position on the lines read so far (see readFieldKey). */
+  private readonly fieldKeys: string[] = [];
+  /** The last timestamp parsed, as written and as read (a slice of this body: the scanner lives as long as it). */
+  private lastTimeText = '';
+  private lastTimeNs = 0n;
+
+  /** Series keys of this body's mode. */
+  private readonly seriesKeys: Map<string, SeriesKey>;
 
   constructor(
     private readonly s: string,
     private readonly precision: Precision,
     private readonly defaultTimeNs: bigint,
-  ) {}
+    /** `s` holds UTF-8 bytes one per character (a latin1 view): kept names are decoded. */
+    private readonly utf8Bytes = false,
+  ) {
+    this.seriesKeys = utf8Bytes ? byteSeriesKeys : seriesKeys;
+  }
+
+  /** A kept name or string as the text it is: in a byte view, UTF-8 sequences decoded. */
+  private text(raw: string): string {
+    if (this.utf8Bytes) {
+      for (let k = 0; k < raw.length; k++) {
+        if (raw.charCodeAt(k) > 0x7f) return Buffer.from(raw, 'latin1').toString('utf8');
+      }
+    }
+    return raw;
+  }
+
 
   fail(reason: string): never {
     this.failure = reason;
@@ -88,7 +130,7 @@ class LineScanner {
       if (c < SPACE || c === DEL) this.fail(`invalid control character ${describeChar(c)} in ${what}`);
     }
     this.i = i;
-    return intern(out + s.slice(from, i));
+    return intern(this.text(out + s.slice(from, i)));
   }
 
   /** Cursor on the opening quote. `\"` and `\\` are the only escapes. */
@@ -110,7 +152,7 @@ class LineScanner {
         }
       } else if (c === QUOTE) {
         this.i = j + 1;
-        return detach(out + s.slice(from, j));
+        return detach(this.text(out + s.slice(from, j)));
       }
     }
     return this.fail(
@@ -124,10 +166,28 @@ class LineScanner {
     if ((c === 116 || c === 95) && RESERVED_KEYS.has(key)) this.fail(`${quote(key)} is reserved and cannot be a ${what} key`);
   }
 
-  parse(start: number, end: number, lineNo: number): ParsedPoint {
-    this.i = start;
-    this.end = end;
+  /**
+   * End of the series key (measurement and tags) of the line at the cursor: its first
+   * space that is not escaped, by the same escape rule as readName (a backslash escapes
+   * only `,`, space and `=`; before anything else it is a literal character).
+   */
+  private seriesKeyEnd(): number {
+    const s = this.s;
+    const end = this.end;
+    let j = this.i;
+    for (; j < end; j++) {
+      const c = s.charCodeAt(j);
+      if (c === SPACE) break;
+      if (c === BACKSLASH && j + 1 < end) {
+        const n = s.charCodeAt(j + 1);
+        if (n === COMMA || n === SPACE || n === EQ) j++;
+      }
+    }
+    return j;
+  }
 
+  /** Measurement and tags, checked; the cursor ends on the space after them. */
+  private readSeriesKey(): SeriesKey {
     const measurement = this.readName(false, 'measurement');
     if (measurement === '') this.fail('missing measurement');
 
@@ -145,15 +205,56 @@ class LineScanner {
       if (Object.hasOwn(tags, key)) this.fail(`duplicate tag key ${quote(key)}`);
       setOwn(tags, key, value);
     }
+    return { measurement, tags: Object.freeze(tags) };
+  }
+
+  /**
+   * Field key at the cursor. Lines of one body mostly repeat the same field keys in the
+   * same order, so the key seen at this position on an earlier line is tried first: an
+   * in-place comparison instead of a slice and a lookup.
+   */
+  private readFieldKey(index: number): string {
+    const known = this.fieldKeys[index];
+    if (known !== undefined && this.s.startsWith(known, this.i) && this.s.charCodeAt(this.i + known.length) === EQ) {
+      this.i += known.length;
+      return known;
+    }
+    const from = this.i;
+    const key = this.readName(true, 'field key');
+    if (key === '') this.fail(this.i >= this.end ? 'missing field after ","' : 'empty field key');
+    this.checkKey(key, 'field');
+    // Only a key written without escapes reads back as its own text.
+    if (this.i - from === key.length && index < MAX_REMEMBERED_FIELDS) this.fieldKeys[index] = key;
+    return key;
+  }
+
+  parse(start: number, end: number, lineNo: number): ParsedPoint {
+    this.i = start;
+    this.end = end;
+
+    // A body repeats each series key on many lines (InfluxDB keeps an index of them for
+    // the same reason): a key seen before is one slice and one lookup, not a parse.
+    const keyEnd = this.seriesKeyEnd();
+    const keyText = this.s.slice(start, keyEnd);
+    let series = this.seriesKeys.get(keyText);
+    if (series === undefined) {
+      series = this.readSeriesKey();
+      if (this.i === keyEnd && keyText.length <= SERIES_KEY_MAX_LENGTH) {
+        if (this.seriesKeys.size >= SERIES_KEYS_MAX) this.seriesKeys.clear();
+        this.seriesKeys.set(detach(keyText), series);
+      }
+    } else {
+      this.i = keyEnd;
+    }
+    const { measurement, tags } = series;
 
     if (this.peek() !== SPACE) this.fail('missing fields (a point needs at least one field)');
     // InfluxDB skips any run of spaces between sections; so do we, for compatibility.
     while (this.peek() === SPACE) this.i++;
 
     const fields: Record<string, FieldValue> = {};
-    for (;;) {
-      const key = this.readName(true, 'field key');
-      if (key === '') this.fail(this.i >= this.end ? 'missing field after ","' : 'empty field key');
+    for (let index = 0; ; index++) {
+      const key = this.readFieldKey(index);
       if (this.peek() !== EQ) this.fail(`missing "=" after field key ${quote(key)}`);
       this.i++;
       const c = this.peek();
@@ -177,7 +278,6 @@ class LineScanner {
         value = r;
         this.i = j;
       }
-      this.checkKey(key, 'field');
       setOwn(fields, key, value); // a repeated key keeps its last value, as InfluxDB does
       if (this.peek() !== COMMA) break;
       this.i++;
@@ -186,9 +286,17 @@ class LineScanner {
     let timeNs = this.defaultTimeNs;
     if (this.i < this.end) {
       while (this.peek() === SPACE) this.i++;
-      const t = parseTimestamp(this.s, this.i, this.end, this.precision);
-      if (typeof t === 'string') this.fail(t);
-      timeNs = t;
+      // Points of one batch mostly share timestamps (one per gather interval): reuse the last one's.
+      const last = this.lastTimeText;
+      if (this.end - this.i === last.length && this.s.startsWith(last, this.i)) {
+        timeNs = this.lastTimeNs;
+      } else {
+        const t = parseTimestamp(this.s, this.i, this.end, this.precision);
+        if (typeof t === 'string') this.fail(t);
+        timeNs = t;
+        this.lastTimeText = this.s.slice(this.i, this.end);
+        this.lastTimeNs = t;
+      }
     }
     return { measurement, tags, fields, timeNs, line: lineNo };
   }
@@ -198,14 +306,36 @@ function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
-export function parseLineProtocol(body: string, opts: ParseOptions): ParsedPoint[] {
+/**
+ * Parses a body given as text, or as UTF-8 bytes (what arrives over HTTP). Bytes are
+ * scanned as a one-byte string, which V8 builds several times faster than it decodes
+ * UTF-8 (the structure is all ASCII and a UTF-8 sequence never contains an ASCII byte);
+ * only the names and strings kept are decoded. Bytes that are not valid UTF-8 are refused.
+ */
+export function parseLineProtocol(body: string | Uint8Array, opts: ParseOptions): ParsedPoint[] {
+  if (typeof body === 'string') return parseText(body, opts, false);
+  if (!isUtf8(body)) throw new LineProtocolError(0, '', 'the body is not valid UTF-8');
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (isAscii(bytes)) return parseText(bytes.toString('latin1'), opts, false);
+  try {
+    // A UTF-8 byte order mark as bytes; parseText skips the character form.
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    return parseText(bytes.toString('latin1', bom), opts, true);
+  } catch (err) {
+    // Errors quote the line as text: the rare failing body is read again as text for them.
+    if (err instanceof LineProtocolError) return parseText(bytes.toString('utf8'), opts, false);
+    throw err;
+  }
+}
+
+function parseText(body: string, opts: ParseOptions, utf8Bytes: boolean): ParsedPoint[] {
   const precision = opts.precision ?? 'ns';
   if (!isPrecision(precision)) throw new TypeError(`invalid precision ${String(precision)}`);
   if (typeof opts.defaultTimeNs !== 'bigint') throw new TypeError('defaultTimeNs must be a bigint');
   const maxLines = opts.maxLines ?? Number.POSITIVE_INFINITY;
   if (!(maxLines >= 0)) throw new TypeError('maxLines must be a non-negative number');
 
-  const scanner = new LineScanner(body, precision, opts.defaultTimeNs);
+  const scanner = new LineScanner(body, precision, opts.defaultTimeNs, utf8Bytes);
   const out: ParsedPoint[] = [];
   const len = body.length;
   // A UTF-8 BOM (files saved by some Windows tools) would otherwise become part of the first measurement name.

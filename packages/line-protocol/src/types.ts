@@ -9,8 +9,11 @@ export type FieldValue =
 
 export interface ParsedPoint {
   measurement: string;
-  /** Keys as written, in line order (InfluxDB itself sorts them; do not rely on order). */
-  tags: Record<string, string>;
+  /**
+   * Keys as written, in line order (InfluxDB itself sorts them; do not rely on order).
+   * Frozen and shared by the points of a body (and later bodies) with the same series key.
+   */
+  tags: Readonly<Record<string, string>>;
   /** At least one. A key repeated on a line keeps its last value, as InfluxDB does. */
   fields: Record<string, FieldValue>;
   /** Nanoseconds since the epoch; `defaultTimeNs` when the line has no timestamp. */

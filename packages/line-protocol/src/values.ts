@@ -81,6 +81,39 @@ function toBigInt(s: string, a: number, b: number): bigint | undefined {
   return neg ? -v : v;
 }
 
+/** 10^0 .. 10^22: every power of ten a double holds exactly. */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * `[-]digits[.digits]` with at most 15 digits, read without a slice: the digits form an
+ * exact integer and 10^fraction is exact, so one division gives the correctly rounded
+ * double, the same value Number() gives (Clinger's fast path). Undefined for anything
+ * else (exponents, long mantissas, bad syntax), which takes the general path.
+ */
+function simpleDecimal(s: string, a: number, b: number): number | undefined {
+  let i = a;
+  const neg = s.charCodeAt(i) === MINUS;
+  if (neg) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= D0 && c <= D9) {
+      mantissa = mantissa * 10 + (c - D0);
+      digits++;
+      if (fraction >= 0) fraction++;
+    } else if (c === DOT && fraction < 0) {
+      fraction = 0;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || digits > 15) return undefined;
+  const v = fraction > 0 ? mantissa / EXACT_POWERS_OF_TEN[fraction]! : mantissa;
+  return neg ? -v : v;
+}
+
 const TRUE_WORDS: ReadonlySet<string> = new Set(['t', 'T', 'true', 'True', 'TRUE']);
 const FALSE_WORDS: ReadonlySet<string> = new Set(['f', 'F', 'false', 'False', 'FALSE']);
 
@@ -103,6 +136,8 @@ export function parseScalar(s: string, a: number, b: number, key: string): Field
     return { type: 'unsigned', value: v };
   }
   if (first === MINUS || first === DOT || isDigit(first)) {
+    const fast = simpleDecimal(s, a, b);
+    if (fast !== undefined) return { type: 'float', value: fast };
     if (isFloatSyntax(s, a, b)) {
       const v = Number(s.slice(a, b));
       if (!Number.isFinite(v)) {

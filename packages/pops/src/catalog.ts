@@ -36,5 +36,6 @@ const BY_CODE: ReadonlyMap<string, PopInfo> = new Map(POPS.map((p) => [p.code, p
 
 /** Looks a POP up by its code, case-insensitively (surrounding whitespace ignored). */
 export function findPop(code: string): PopInfo | undefined {
-  return BY_CODE.get(code.trim().toUpperCase());
+  // Exact codes first: ingest looks up every point's POP, and normalising allocates.
+  return BY_CODE.get(code) ?? BY_CODE.get(code.trim().toUpperCase());
 }

@@ -11,20 +11,24 @@ import type { Bus } from '../events.ts';
 import { AppError } from '../http/errors.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { toSample, type KnownPop } from './to-sample.ts';
+import { createCardinalityGuard } from './cardinality.ts';
 
 export interface IngestDeps {
   store: MetricsStore;
   bus: Bus;
   lookupPop: (code: string) => KnownPop | undefined;
   maxLines: number;
+  /** Most distinct POPs and functions (MAX_POPS, MAX_FUNCTIONS); new ones beyond are refused with 422. */
+  maxPops: number;
+  maxFunctions: number;
   now: () => number;
   log: Logger;
   onStored?: (points: number) => void;
 }
 
 export interface IngestService {
-  /** Parses, validates and stores a body; returns the number of points stored. */
-  ingestLineProtocol(body: string, precision: Precision): Promise<number>;
+  /** Parses, validates and stores a body (text, or UTF-8 bytes as received); returns the number of points stored. */
+  ingestLineProtocol(body: string | Buffer, precision: Precision): Promise<number>;
   /** Stores samples produced in-process (the built-in generator). */
   writeSamples(samples: ColdStartSample[]): Promise<void>;
 }
@@ -32,11 +36,15 @@ export interface IngestService {
 const MAX_LINE_ECHO = 200;
 
 export function createIngestService(deps: IngestDeps): IngestService {
+  const cardinality = createCardinalityGuard(deps.store, { maxPops: deps.maxPops, maxFunctions: deps.maxFunctions }, deps);
+
   async function store(samples: ColdStartSample[]) {
     if (samples.length === 0) return;
+    const undo = await cardinality.admit(samples);
     try {
       await deps.store.write(samples);
     } catch (err) {
+      undo();
       deps.log.error({ err, points: samples.length }, 'metrics store refused a write');
       throw new AppError(
         'store_unavailable',
@@ -69,7 +77,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
       for (const p of points) {
         const r = toSample(p, deps.lookupPop);
         if ('error' in r) {
-          const text = body.split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
+          const text = String(body).split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
           throw new AppError(r.code, `line ${p.line}: ${r.error}`, 400, { line: p.line, text });
         }
         samples.push(r.sample);

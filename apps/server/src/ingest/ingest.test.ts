@@ -27,9 +27,11 @@ describe('ingest over HTTP', () => {
     const nowS = Math.floor(Date.now() / 1000);
     assert.equal((await write(url, `cold_start_metrics,pop_code=FRA,function_name=auth-check cold_start_time_ms=20i ${nowS}`, { precision: 's' })).status, 204);
     assert.equal((await write(url, `cold_start_metrics,pop_code=FRA,function_name=auth-check cold_start_time_ms=40 ${BigInt(nowS) * 1_000_000_000n}`, { precision: 'ns', path: '/api/v2/write' })).status, 204);
+    // The same instant in ns: the same point, so the second write replaces the first (last write wins).
+    assert.equal((await write(url, `cold_start_metrics,pop_code=FRA,function_name=auth-check cold_start_time_ms=60 ${nowS * 1000 + 1}`, { precision: 'ms' })).status, 204);
     const fra = await getJson(`${url}/api/pops/FRA?window=1h`);
     assert.equal(fra.body.samples, 2);
-    assert.equal(fra.body.coldStartTime, 30);
+    assert.equal(fra.body.coldStartTime, 50);
     assert.equal(fra.body.pop.city, 'Frankfurt');
     const series = await getJson(`${url}/api/pops/FRA/timeseries?from=${(nowS - 60) * 1000}&to=${(nowS + 60) * 1000}&step=1m`);
     assert.equal(series.body.points.reduce((n: number, p: { samples: number }) => n + p.samples, 0), 2);
@@ -101,6 +103,30 @@ describe('ingest over HTTP', () => {
     assert.equal((await write(url, line({ pop: 'FRA', ms: 1, t: now }), { headers: { 'content-encoding': 'br' } })).status, 415);
     assert.equal((await write(url, Buffer.from([0xff, 0xfe, 0x00]))).json?.code, 'invalid_utf8');
     assert.equal((await samplesOf(url, 'FRA'))?.samples, 0);
+  });
+
+  it('caps distinct POPs and functions: new ones beyond MAX_POPS / MAX_FUNCTIONS get 422, known ones keep writing', async (t) => {
+    const { url } = await startTestApp(t, { MAX_POPS: '3', MAX_FUNCTIONS: '2' });
+    const now = Date.now();
+    const at = (pop: string, i: number, fn?: string) => line({ pop, fn, ms: 10 + i, t: now - i, lat: 1, lon: 2 });
+    assert.equal((await write(url, [at('AAA', 1), at('BBB', 2)].join('\n'))).status, 204);
+    // One known and two new: over the cap, so none of the body is stored.
+    const over = await write(url, [at('AAA', 3), at('CCC', 4), at('DDD', 5)].join('\n'));
+    assert.equal(over.status, 422);
+    assert.equal(over.json?.code, 'too_many_pops');
+    assert.match(String(over.json?.message), /2 new POPs \(CCC, DDD\).*2 of at most 3.*MAX_POPS/);
+    assert.equal((await samplesOf(url, 'AAA'))?.samples, 1);
+    assert.equal(await samplesOf(url, 'CCC'), undefined);
+    // Known POPs keep writing, and the cap admits exactly up to its size.
+    assert.equal((await write(url, [at('AAA', 6), at('BBB', 7), at('CCC', 8)].join('\n'))).status, 204);
+    assert.equal((await write(url, at('DDD', 9))).status, 422);
+    assert.equal((await samplesOf(url, 'AAA'))?.samples, 2);
+    // Functions likewise (ssr-render is the one used so far).
+    assert.equal((await write(url, at('AAA', 10, 'fn-b'))).status, 204);
+    const fnOver = await write(url, at('AAA', 11, 'fn-c'));
+    assert.equal(fnOver.status, 422);
+    assert.equal(fnOver.json?.code, 'too_many_functions');
+    assert.match(String(fnOver.json?.message), /MAX_FUNCTIONS/);
   });
 
   it('requires the API token for writes when API_TOKEN is set', async (t) => {

@@ -27,7 +27,7 @@ function precisionOf(value: string | undefined): Precision {
   return p;
 }
 
-const responses = { 204: Type.Null(), 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 503: ErrorBody };
+const responses = { 204: Type.Null(), 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 503: ErrorBody };
 
 export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = async (app, opts) => {
   // Line protocol arrives with any content type (text/plain, octet-stream, none):

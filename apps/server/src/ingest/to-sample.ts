@@ -17,6 +17,8 @@ export interface KnownPop {
 }
 
 const MAX_TAG_LENGTH = 128;
+/** The parser shares one frozen tags object among the points of a series: check each once. */
+const tagsWithinLimits = new WeakSet<object>();
 
 function numeric(v: FieldValue | undefined): number | undefined {
   if (!v) return undefined;
@@ -36,8 +38,11 @@ export function toSample(
   const functionName = p.tags[TAG.functionName];
   if (!popCode) return { code: 'missing_tag', error: `tag ${TAG.popCode} is required` };
   if (!functionName) return { code: 'missing_tag', error: `tag ${TAG.functionName} is required` };
-  for (const [k, v] of Object.entries(p.tags)) {
-    if (v.length > MAX_TAG_LENGTH) return { code: 'invalid_tag', error: `tag ${k} is longer than ${MAX_TAG_LENGTH} characters` };
+  if (!tagsWithinLimits.has(p.tags)) {
+    for (const [k, v] of Object.entries(p.tags)) {
+      if (v.length > MAX_TAG_LENGTH) return { code: 'invalid_tag', error: `tag ${k} is longer than ${MAX_TAG_LENGTH} characters` };
+    }
+    tagsWithinLimits.add(p.tags);
   }
 
   const raw = p.fields[FIELD.coldStartTimeMs];

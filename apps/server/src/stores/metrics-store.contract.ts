@@ -13,6 +13,8 @@ import type { MetricsStore } from './metrics-store.ts';
 export interface ContractOptions {
   /** Relative tolerance for p50/p95/p99 compared to the exact value. */
   percentileTolerance?: number;
+  /** Closes `store` and opens the same data again (durable adapters), as a restart does. */
+  reopen?: (store: MetricsStore) => Promise<MetricsStore>;
 }
 
 const MIN = 60_000;
@@ -170,6 +172,35 @@ export function metricsStoreContract(name: string, open: () => Promise<MetricsSt
       });
       assert.deepEqual(await store.seenFunctions(), ['fn-x', 'ssr-render']);
       assert.equal(await store.latestSampleNs(), ns(T0 + 1000));
+    });
+
+    it('keeps one point per series and time: the last write wins, across writes, inside one and after a restart', async (t) => {
+      let store = await open();
+      t.after(() => store.close());
+      const at = T0 + 30_000;
+      const only = async (when: number, filter?: { functionName?: string }) => {
+        const s = await store.summarize({ fromNs: ns(when), toNs: ns(when + 1) }, filter);
+        return [s.overall.samples, s.overall.mean];
+      };
+      for (const v of [10, 20, 30]) await store.write([sample({ t: at, v })]);
+      // Neighbours in time and in series are other points.
+      await store.write([sample({ t: at + 1000, v: 5 }), sample({ t: at, v: 7, functionName: 'auth-check' })]);
+      // A body that repeats a point: its last copy is the one kept.
+      await store.write([sample({ t: at + 2000, v: 1 }), sample({ t: at + 2000, v: 2 })]);
+      assert.deepEqual(await only(at, { functionName: 'ssr-render' }), [1, 30]);
+      assert.deepEqual(await only(at + 1000), [1, 5]);
+      assert.deepEqual(await only(at + 2000), [1, 2]);
+      assert.deepEqual(await only(at, { functionName: 'auth-check' }), [1, 7]);
+      assert.equal((await store.summarize({ fromNs: ns(T0), toNs: ns(T0 + MIN) })).overall.samples, 4);
+      if (!options.reopen) {
+        t.diagnostic(`${name} is not durable: nothing to check across a restart`);
+        return;
+      }
+      store = await options.reopen(store);
+      assert.deepEqual(await only(at, { functionName: 'ssr-render' }), [1, 30]);
+      await store.write([sample({ t: at, v: 40 })]);
+      assert.deepEqual(await only(at, { functionName: 'ssr-render' }), [1, 40]);
+      assert.equal((await store.summarize({ fromNs: ns(T0), toNs: ns(T0 + MIN) })).overall.samples, 4);
     });
 
     it('accepts an empty write and answers ping', async (t) => {

@@ -19,6 +19,8 @@ export interface Influxd {
   query(db: string, q: string): Promise<any>;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** The running influxd's process id (the bench reads its CPU time). */
+  pid(): number | undefined;
 }
 
 const START_TIMEOUT_MS = 20_000;
@@ -107,6 +109,7 @@ bind-address = "127.0.0.1:${rpcPort}"
     query,
     stop,
     start,
+    pid: () => child?.pid,
   };
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbMetricsStore } from './duckdb-metrics-store.ts';
 import { metricsStoreContract, sample } from '../metrics-store.contract.ts';
+import type { MetricsStore } from '../metrics-store.ts';
 
 function tempDir() {
   const dir = mkdtempSync(join(tmpdir(), 'ewm-duckdb-'));
@@ -14,10 +15,22 @@ function tempDir() {
 const dirs: Array<() => void> = [];
 process.on('exit', () => dirs.forEach((c) => c()));
 
+const pathOf = new WeakMap<MetricsStore, string>();
 metricsStoreContract('duckdb (file)', async () => {
   const { dir, cleanup } = tempDir();
   dirs.push(cleanup);
-  return createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb') });
+  const path = join(dir, 'metrics.duckdb');
+  const store = await createDuckDbMetricsStore({ path });
+  pathOf.set(store, path);
+  return store;
+}, {
+  reopen: async (store) => {
+    const path = pathOf.get(store)!;
+    await store.close();
+    const again = await createDuckDbMetricsStore({ path });
+    pathOf.set(again, path);
+    return again;
+  },
 });
 
 describe('DuckDB metrics store', () => {

@@ -1,10 +1,10 @@
 /**
  * Embedded metrics store on DuckDB: one file in DATA_DIR that survives restarts.
- * Samples go in through DuckDB's appender inside a transaction (all or nothing);
+ * Samples go in through write-path.ts, one transaction per group of concurrent
+ * writes (all or nothing per write, last write wins per point);
  * reads and writes use separate connections so a large ingest does not hold up
  * the dashboard, and each connection runs one statement at a time.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import type {
@@ -18,7 +18,9 @@ import type {
   TimeRange,
   TimeseriesAnswer,
 } from '../metrics-store.ts';
-import { CREATE_TABLES, INSERT_FUNCTION, UPSERT_POP } from './schema.ts';
+import { CREATE_TABLES } from './schema.ts';
+import { createGroupCommit } from './group-commit.ts';
+import { createWritePath, type OnBatch } from './write-path.ts';
 import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
@@ -38,10 +40,14 @@ export interface DuckDbStoreOptions {
   rollupDelayMs?: number;
   log?: Logger;
   now?: () => number;
+  /** Called inside each write transaction before COMMIT (see write-path.ts); the rollups hook in here. */
+  onBatch?: OnBatch;
 }
 
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 const SERIES_ROLLUP_MIN_STEP_MS = 10 * 60_000;
+/** A group commit stops taking more requests at this many rows (one larger request still goes alone). */
+const MAX_GROUP_ROWS = 200_000;
 
 export interface DuckDbMetricsStore extends MetricsStore {
   /** The rollup machinery: `flush()` rolls up every closed dirty minute now (tests, bench). */
@@ -74,8 +80,6 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     pops.set(p.popCode, p);
   }
   const functions = new Set<string>((await read('SELECT function_name FROM functions_seen')).map((r) => String(r.function_name)));
-  const maxRow = (await read('SELECT max(time_ns) AS t FROM cold_start_metrics'))[0];
-  let latestNs: bigint | null = typeof maxRow?.t === 'bigint' ? maxRow.t : null;
 
   const retention = opts.retentionMs && opts.retentionMs > 0 ? opts.retentionMs : 0;
   const now = opts.now ?? Date.now;
@@ -90,43 +94,26 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   }, RETENTION_SWEEP_MS);
   sweep.unref();
 
+  // Concurrent writes share one transaction (group commit); each resolves after its COMMIT.
+  // The rollups mark the minutes a transaction touched inside it, so the marks commit or roll back with the rows.
+  const onBatch: OnBatch = async (conn, batch) => {
+    await rollups.recordDirty(conn, batch);
+    if (opts.onBatch) await opts.onBatch(conn, batch);
+  };
+  const writePath = await createWritePath(writer, { pops, functions }, { onBatch });
+  const groupCommit = createGroupCommit<readonly ColdStartSample[]>(
+    (batches) =>
+      writeQueue(async () => {
+        assertOpen();
+        await writePath.write(batches);
+      }),
+    { sizeOf: (b) => b.length, maxGroupSize: MAX_GROUP_ROWS },
+  );
+
   async function write(input: readonly ColdStartSample[]): Promise<void> {
     const samples = rollups.dropExpired(input);
     if (samples.length === 0) return;
-    const changedPops = new Map<string, SeenPop>();
-    const newFunctions = new Set<string>();
-    let batchLatest = latestNs;
-    for (const s of samples) {
-      const known = pops.get(s.popCode);
-      if (!known || known.city !== s.city || known.country !== s.country || known.tier !== s.tier ||
-          known.lat !== s.latitude || known.lon !== s.longitude) {
-        const prev = changedPops.get(s.popCode);
-        if (!prev || prev.lastSeenNs <= s.timeNs) changedPops.set(s.popCode, fromSample(s));
-      }
-      if (!functions.has(s.functionName)) newFunctions.add(s.functionName);
-      if (batchLatest === null || s.timeNs > batchLatest) batchLatest = s.timeNs;
-    }
-    await writeQueue(async () => {
-      assertOpen();
-      await writer.run('BEGIN TRANSACTION');
-      try {
-        await appendSamples(writer, samples);
-        for (const p of changedPops.values()) {
-          await writer.run(UPSERT_POP, {
-            code: p.popCode, city: p.city, country: p.country, tier: p.tier, lat: p.lat, lon: p.lon, seen: p.lastSeenNs,
-          });
-        }
-        for (const name of newFunctions) await writer.run(INSERT_FUNCTION, { name });
-        await rollups.recordDirty(writer, samples);
-        await writer.run('COMMIT');
-      } catch (err) {
-        await writer.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
-    for (const p of changedPops.values()) pops.set(p.popCode, p);
-    for (const f of newFunctions) functions.add(f);
-    latestNs = batchLatest;
+    await groupCommit.submit(samples);
     rollups.afterCommit();
   }
 
@@ -265,7 +252,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     },
     async latestSampleNs() {
       assertOpen();
-      return latestNs;
+      return writePath.latestNs();
     },
     async ping() {
       await read('SELECT 1 AS ok');
@@ -290,31 +277,6 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return closing;
     },
   };
-}
-
-async function appendSamples(conn: DuckDBConnection, samples: readonly ColdStartSample[]) {
-  const appender = await conn.createAppender('cold_start_metrics');
-  try {
-    for (const s of samples) {
-      appender.appendBigInt(s.timeNs);
-      appender.appendVarchar(s.popCode);
-      appender.appendVarchar(s.city);
-      appender.appendVarchar(s.country);
-      appender.appendVarchar(s.tier);
-      appender.appendVarchar(s.functionName);
-      appender.appendDouble(s.coldStartTimeMs);
-      appender.appendDouble(s.latitude);
-      appender.appendDouble(s.longitude);
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
-}
-
-function fromSample(s: ColdStartSample): SeenPop {
-  return { popCode: s.popCode, city: s.city, country: s.country, tier: s.tier, lat: s.latitude, lon: s.longitude, lastSeenNs: s.timeNs };
 }
 
 function toSeenPop(r: Row): SeenPop {

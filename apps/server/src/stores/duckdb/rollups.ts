@@ -14,6 +14,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdStartSample } from '@edgeworker/schema';
+import type { BatchInfo } from './write-path.ts';
 import type { Logger } from 'pino';
 import { clearDirty, CREATE_ROLLUP_TABLES, insertDirty, MINUTE_NS, recomputeHours, recomputeMinutes, recomputePopHours } from './rollup-sql.ts';
 
@@ -108,12 +109,14 @@ export async function createRollups(opts: RollupOptions) {
     return keep;
   }
 
-  /** Inside the caller's write transaction: marks the minutes of the batch dirty. */
-  async function recordDirty(tx: DuckDBConnection, samples: readonly ColdStartSample[]) {
-    const minutes = new Set<number>();
-    for (const s of samples) minutes.add(Number(s.timeNs / MINUTE_NS) - (s.timeNs < 0n && s.timeNs % MINUTE_NS !== 0n ? 1 : 0));
-    if (minutes.size === 0) return;
-    const list = [...minutes];
+  /**
+   * Inside the caller's write transaction (the write path's onBatch hook): marks the minutes
+   * the batch touched dirty. A live batch spans one or two minutes; the times are mostly in
+   * order, so one BigInt division per minute change, not per point.
+   */
+  async function recordDirty(tx: DuckDBConnection, batch: Pick<BatchInfo, 'points' | 'minTimeNs' | 'maxTimeNs' | 'timesNs'>) {
+    if (batch.points === 0) return;
+    const list = minutesOf(batch);
     for (let i = 0; i < list.length; i += 5000) await tx.run(insertDirty(list.slice(i, i + 5000)));
     // Before COMMIT: a reader that plans meanwhile reads these minutes raw, which is always right.
     for (const m of list) addDirty(m);
@@ -222,6 +225,37 @@ export async function createRollups(opts: RollupOptions) {
       timer = undefined;
     },
   };
+}
+
+/** The distinct epoch minutes of a batch's points (floor division, so times before 1970 land right too). */
+export function minutesOf(batch: Pick<BatchInfo, 'minTimeNs' | 'maxTimeNs' | 'timesNs'>): number[] {
+  const floorMinute = (t: bigint) => t / MINUTE_NS - (t < 0n && t % MINUTE_NS !== 0n ? 1n : 0n);
+  const lo = floorMinute(batch.minTimeNs);
+  const hi = floorMinute(batch.maxTimeNs);
+  if (hi - lo <= 1n) {
+    // Every point is in these one or two minutes; only a two-minute batch needs to look at which.
+    if (hi === lo) return [Number(lo)];
+    const edge = hi * MINUTE_NS;
+    let below = false;
+    let above = false;
+    for (const t of batch.timesNs) {
+      if (t < edge) below = true;
+      else above = true;
+      if (below && above) break;
+    }
+    return [...(below ? [Number(lo)] : []), ...(above ? [Number(hi)] : [])];
+  }
+  const minutes = new Set<number>();
+  let curLo = 1n;
+  let curHi = 0n; // empty: the first point computes its minute
+  for (const t of batch.timesNs) {
+    if (t >= curLo && t < curHi) continue;
+    const m = floorMinute(t);
+    minutes.add(Number(m));
+    curLo = m * MINUTE_NS;
+    curHi = curLo + MINUTE_NS;
+  }
+  return [...minutes];
 }
 
 async function tableExists(conn: DuckDBConnection, name: string): Promise<boolean> {

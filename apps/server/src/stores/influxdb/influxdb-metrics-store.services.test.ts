@@ -9,16 +9,25 @@ import { useInfluxdForFile } from '../../testing/influxd.ts';
 import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
 import { InfluxError } from './influx-client.ts';
 import { INFLUX_PERCENTILE_TOLERANCE } from './influxql.ts';
+import type { MetricsStore } from '../metrics-store.ts';
 
 
 let n = 0;
 const influxd = useInfluxdForFile();
 
-metricsStoreContract(
-  'influxdb',
-  async () => createInfluxDbMetricsStore({ url: influxd().url, db: `contract_${++n}`, timeoutMs: 5000 }),
-  { percentileTolerance: INFLUX_PERCENTILE_TOLERANCE },
-);
+const dbOf = new WeakMap<MetricsStore, string>();
+const openDb = async (db: string) => {
+  const store = await createInfluxDbMetricsStore({ url: influxd().url, db, timeoutMs: 5000 });
+  dbOf.set(store, db);
+  return store;
+};
+metricsStoreContract('influxdb', () => openDb(`contract_${++n}`), {
+  percentileTolerance: INFLUX_PERCENTILE_TOLERANCE,
+  reopen: async (store) => {
+    await store.close();
+    return openDb(dbOf.get(store)!);
+  },
+});
 
 describe('InfluxDB store failures', () => {
   it('says what failed when InfluxDB cannot be reached, and starts anyway', async () => {
