@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { RELATIVE_ACCURACY } from '@edgeworker/sketch';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { createDuckDbMetricsStore, type DuckDbStoreOptions } from './duckdb-metrics-store.ts';
+import { minutesOf } from './rollups.ts';
 import { sample } from '../metrics-store.contract.ts';
 import type { AggregateStats } from '../metrics-store.ts';
 
@@ -148,6 +149,40 @@ describe('DuckDB rollups', () => {
     const ts = await store.timeseries('AMS', range, HOUR);
     assert.equal(ts.resolution, '1h');
     assert.equal(ts.buckets[1]!.samples, exact(withLate, (x) => inRange(T0 + HOUR, T0 + 2 * HOUR)(x) && x.popCode === 'AMS').n);
+  });
+
+  it('sees a replaced point once, with its last value (last write wins reaches the rollups)', async (t) => {
+    const { open } = tempStore(t);
+    const store = await open();
+    t.after(() => store.close());
+    const all = data(T0, T0 + 3 * HOUR);
+    await store.write(all);
+    await store.rollups.flush();
+    const range = { fromNs: ns(T0), toNs: ns(T0 + 3 * HOUR) };
+    // Rewrite one stored point of a rolled-up hour twice, concurrently (one group commit): the last value wins.
+    const old = all.find((s) => s.popCode === 'NRT' && s.timeNs >= ns(T0 + HOUR + 10 * MIN))!;
+    await Promise.all([store.write([{ ...old, coldStartTimeMs: 7000 }]), store.write([{ ...old, coldStartTimeMs: 9000 }])]);
+    const now = all.map((s) => (s === old ? { ...old, coldStartTimeMs: 9000 } : s));
+    assertStats((await store.summarize(range)).overall, exact(now, () => true), 'replaced, before the step');
+    await store.rollups.flush();
+    const s = await store.summarize(range);
+    assert.equal(s.resolution, '1h');
+    assertStats(s.overall, exact(now, () => true), 'replaced, after the step');
+    assertStats(s.byPop.find((p) => p.popCode === 'NRT')!, exact(now, (x) => x.popCode === 'NRT'), 'replaced, NRT');
+  });
+
+  it('finds the distinct minutes of a batch, also across minute edges and before 1970', () => {
+    const M = 60_000_000_000n;
+    const batch = (times: bigint[]) => ({
+      timesNs: BigInt64Array.from(times),
+      minTimeNs: times.reduce((a, b) => (b < a ? b : a)),
+      maxTimeNs: times.reduce((a, b) => (b > a ? b : a)),
+    });
+    assert.deepEqual(minutesOf(batch([10n * M + 5n, 10n * M + 7n])), [10]);
+    assert.deepEqual(minutesOf(batch([11n * M, 11n * M - 1n])).sort(), [10, 11]);
+    assert.deepEqual(minutesOf(batch([11n * M + 1n, 11n * M + 2n, 12n * M - 1n])), [11]);
+    assert.deepEqual(minutesOf(batch([12n * M - 1n, 10n * M, 12n * M + 3n])).sort(), [10, 11, 12]);
+    assert.deepEqual(minutesOf(batch([-1n, 0n, 5n * M])).sort((a, b) => a - b), [-1, 0, 5]);
   });
 
   it('loses nothing across a restart in the middle of a rollup period', async (t) => {
