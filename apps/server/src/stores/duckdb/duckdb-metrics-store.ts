@@ -25,6 +25,7 @@ import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
+import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from './pop-blocks.ts';
 import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
@@ -36,6 +37,8 @@ export interface DuckDbStoreOptions {
   retention1mMs?: number;
   /** rollup_1h rows older than this are deleted hourly; 0 keeps them. Default 90 d. */
   retention1hMs?: number;
+  /** Per-POP blocks in memory for the unfiltered heatmap and overview (default true; false reads every rollup part in SQL: the bench's before/after). */
+  popBlockCache?: boolean;
   /** Debounce of the rollup step after a commit (default 1 s). */
   rollupDelayMs?: number;
   log?: Logger;
@@ -52,6 +55,8 @@ const MAX_GROUP_ROWS = 200_000;
 export interface DuckDbMetricsStore extends MetricsStore {
   /** The rollup machinery: `flush()` rolls up every closed dirty minute now (tests, bench). */
   readonly rollups: Rollups;
+  /** Per-POP sketches of closed, clean blocks for the unfiltered heatmap and overview (stats for the bench). */
+  readonly popBlocks: PopBlockCache;
 }
 
 export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<DuckDbMetricsStore> {
@@ -83,8 +88,15 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
 
   const retention = opts.retentionMs && opts.retentionMs > 0 ? opts.retentionMs : 0;
   const now = opts.now ?? Date.now;
+  // Per-POP blocks read through the reader; the rollup step tells the cache what it recomputed.
+  const popBlocks = createPopBlockCache((sql) =>
+    readQueue(async () => {
+      assertOpen();
+      return (await reader.runAndReadAll(sql)).getColumnsObjectJS() as Record<string, unknown[]>;
+    }),
+  );
   const rollups = await createRollups({
-    conn: writer, writeQueue, isClosed: () => closed, now, log: opts.log,
+    conn: writer, invalidate: popBlocks.invalidate, writeQueue, isClosed: () => closed, now, log: opts.log,
     retentionMs: retention, retention1mMs: opts.retention1mMs ?? 7 * 86_400_000, retention1hMs: opts.retention1hMs ?? 90 * 86_400_000,
     ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
   });
@@ -139,6 +151,37 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     return combine(stats as Record<string, unknown[]>, bins as Record<string, unknown[]>, keys.map((k) => k.name), total);
   }
 
+  /**
+   * The unfiltered per-POP answer (heatmap, overview): rolled-up parts from the in-memory
+   * per-POP blocks, only the raw parts (partial edge minutes, dirty minutes) from SQL.
+   */
+  async function fromPopBlocks(plan: Plan, keyedBins: boolean) {
+    const refs = blocksOf(plan.parts);
+    if (!refs) return fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], undefined, true, keyedBins);
+    const blockLists = await popBlocks.get(refs);
+    const rawParts = plan.parts.filter((p) => p.source === 'raw');
+    let sqlStats: Record<string, unknown[]> | null = null;
+    let sqlBins: Record<string, unknown[]> | null = null;
+    if (rawParts.length > 0) {
+      const sql = sketchStatements({ resolution: 'raw', parts: rawParts }, [{ name: 'pop_code', sql: 'pop_code' }], undefined, keyedBins);
+      [sqlStats, sqlBins] = await readQueue(async () => {
+        assertOpen();
+        await reader.run('BEGIN TRANSACTION');
+        try {
+          const st = (await reader.runAndReadAll(sql.stats)).getColumnsObjectJS() as Record<string, unknown[]>;
+          const bb = (await reader.runAndReadAll(sql.bins)).getColumnsObjectJS() as Record<string, unknown[]>;
+          await reader.run('COMMIT');
+          return [st, bb] as const;
+        } catch (err) {
+          await reader.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
+    }
+    const merged = mergeBlocks(sqlStats, sqlBins, blockLists, keyedBins);
+    return combine(merged.stats, merged.bins, ['pop_code'], true);
+  }
+
   function where(range: TimeRange, filter: SeriesFilter | undefined, extra = '') {
     const params: Record<string, string | bigint | number> = { from: range.fromNs, to: range.toNs };
     let sql = 'time_ns >= $from AND time_ns < $to';
@@ -156,10 +199,14 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   return {
     kind: 'duckdb',
     rollups,
+    popBlocks,
     write,
     async summarize(range, filter, options): Promise<Summary> {
       const plan = planRange(range, rollups.dirty);
-      const planned = await fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], filter, true, options?.popQuantiles !== false);
+      const unfiltered = filter?.functionName === undefined && filter?.popCode === undefined;
+      const planned = plan.resolution !== 'raw' && unfiltered && opts.popBlockCache !== false
+        ? await fromPopBlocks(plan, options?.popQuantiles !== false)
+        : await fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], filter, true, options?.popQuantiles !== false);
       if (planned) {
         return {
           overall: planned.total!,

@@ -136,6 +136,7 @@ describe('DuckDB rollups', () => {
     await store.rollups.flush();
     const range = { fromNs: ns(T0), toNs: ns(T0 + 3 * HOUR) };
     // A backfilled point in the middle of a rolled-up hour, and one replacing nothing.
+    assert.equal((await store.summarize(range)).overall.samples, all.length, 'cached per-POP blocks before the late point');
     const late = [sample({ t: T0 + HOUR + 30 * MIN + 1, v: 5000, popCode: 'AMS', functionName: 'ssr-render' })];
     await store.write(late);
     const withLate = [...all, ...late];
@@ -159,6 +160,9 @@ describe('DuckDB rollups', () => {
     await store.write(all);
     await store.rollups.flush();
     const range = { fromNs: ns(T0), toNs: ns(T0 + 3 * HOUR) };
+    // Answered once before the replacement, so the per-POP blocks in memory hold the old value.
+    assertStats((await store.summarize(range)).overall, exact(all, () => true), 'before the replacement');
+    assert.ok(store.popBlocks.stats().blocks > 0, 'the unfiltered answer went through the per-POP blocks');
     // Rewrite one stored point of a rolled-up hour twice, concurrently (one group commit): the last value wins.
     const old = all.find((s) => s.popCode === 'NRT' && s.timeNs >= ns(T0 + HOUR + 10 * MIN))!;
     await Promise.all([store.write([{ ...old, coldStartTimeMs: 7000 }]), store.write([{ ...old, coldStartTimeMs: 9000 }])]);
@@ -245,5 +249,27 @@ describe('DuckDB rollups', () => {
     const s = await store.summarize({ fromNs: ns(T0), toNs: ns(NOW) });
     assert.notEqual(s.resolution, 'raw');
     assert.equal(s.overall.samples, kept.length);
+  });
+});
+
+describe('per-POP blocks (blocksOf)', () => {
+  it('covers rollup parts with whole hours, and edges with at most 9 minutes and 5 ten-minute blocks per side', async () => {
+    const { blocksOf } = await import('./pop-blocks.ts');
+    const M = 60_000_000_000n;
+    // Clean minutes 7..60 (head edge), hours 1..23, minutes 1440..1493 (tail edge).
+    const refs = blocksOf([
+      { source: 'raw', fromNs: 6n * M + 5n, toNs: 7n * M },
+      { source: '1m', fromNs: 7n * M, toNs: 60n * M },
+      { source: '1h', fromNs: 60n * M, toNs: 1440n * M },
+      { source: '1m', fromNs: 1440n * M, toNs: 1493n * M },
+    ])!;
+    const count = (level: number) => refs.filter((r) => r.level === level).length;
+    assert.equal(count(60), 23);
+    assert.equal(count(10), 5 + 5);
+    assert.equal(count(1), 3 + 3);
+    // Every covered minute exactly once.
+    const minutes = refs.flatMap((r) => Array.from({ length: r.level }, (_, i) => r.index * r.level + i)).sort((a, b) => a - b);
+    assert.deepEqual(minutes, Array.from({ length: 1493 - 7 }, (_, i) => 7 + i));
+    assert.equal(blocksOf([{ source: '1h', fromNs: 0n, toNs: 500_000n * 60n * M }]), null, 'a window from 1970 reads SQL instead');
   });
 });

@@ -40,6 +40,8 @@ export interface RollupOptions {
   /** Most minutes per step transaction, so writes never wait long behind a backfill's rollup. */
   batchMinutes?: number;
   log?: Logger;
+  /** Called synchronously after the step commits, with the epoch minutes it recomputed (null: retention deleted rows). */
+  invalidate?: (minutes: readonly number[] | null) => void;
 }
 
 export interface RollupStats {
@@ -177,6 +179,8 @@ export async function createRollups(opts: RollupOptions) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw err;
       }
+      // Before the marks clear (reloadDirty), so no reader plans these minutes clean while a cache holds their old rollups.
+      opts.invalidate?.(live);
       await reloadDirty();
       stats.steps++;
       stats.lastStepMs = performance.now() - t0;
@@ -205,6 +209,7 @@ export async function createRollups(opts: RollupOptions) {
       if (opts.retention1hMs > 0) {
         for (const table of ['rollup_1h', 'rollup_pop_1h']) await conn.run(`DELETE FROM ${table} WHERE t_ns < ${cutNs(opts.retention1hMs)}`);
       }
+      opts.invalidate?.(null);
       await reloadDirty();
     });
   }
