@@ -37,8 +37,8 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
 
   const handle = async (req: import('fastify').FastifyRequest, precision: string | undefined) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const text = decodeBody(raw, req.headers['content-encoding'], opts.maxBodyBytes);
-    const points = await opts.ingest.ingestLineProtocol(text, precisionOf(precision));
+    const bytes = decodeBody(raw, req.headers['content-encoding'], opts.maxBodyBytes);
+    const points = await opts.ingest.ingestLineProtocol(bytes, precisionOf(precision));
     req.log.debug({ points }, 'ingested');
   };
 
