@@ -92,7 +92,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   const popBlocks = createPopBlockCache((sql) =>
     readQueue(async () => {
       assertOpen();
-      return (await reader.runAndReadAll(sql)).getColumnsObjectJS() as Record<string, unknown[]>;
+      return reader.run(sql);
     }),
   );
   const rollups = await createRollups({

@@ -17,6 +17,7 @@
  * Consistency: `invalidate` runs synchronously after the rollup step's COMMIT; a load
  * that was in flight across an invalidation is used for its own answer but not cached.
  */
+import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-api';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 
 /** Block length in minutes. */
@@ -49,7 +50,7 @@ export const MAX_BLOCKS = 90 * 24 + 40;
 /** Default bound: ~8M bin entries (≈ 80 MB with their counts), a week of per-POP hours at 423 POPs plus edges. */
 const DEFAULT_MAX_ENTRIES = 8_000_000;
 
-export function createPopBlockCache(read: (sql: string) => Promise<Columns>, opts: { maxEntries?: number } = {}) {
+export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMaterializedResult>, opts: { maxEntries?: number } = {}) {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const blocks = new Map<string, PopBlock[]>();
   const sizes = new Map<string, number>();
@@ -127,20 +128,37 @@ export function createPopBlockCache(read: (sql: string) => Promise<Columns>, opt
     const startEpoch = epoch;
     for (const [level, indexes] of missing) {
       stats.loads += indexes.length;
-      const cols = await read(loadSql(level, indexes));
+      const result = await read(loadSql(level, indexes));
       const loaded = new Map<number, PopBlock[]>(indexes.map((i) => [i, []]));
-      const blk = cols.blk ?? [];
-      for (let i = 0; i < blk.length; i++) {
-        const bins = cols.bins![i] as number[];
-        loaded.get(Number(blk[i]))?.push({
-          pop: String(cols.pop_code![i]),
-          n: Number(cols.n![i]),
-          sum: Number(cols.s![i]),
-          mn: Number(cols.mn![i]),
-          mx: Number(cols.mx![i]),
-          bins: Int16Array.from(bins),
-          counts: Float64Array.from(cols.counts![i] as number[]),
-        });
+      // Straight from the data chunks: the bin lists are read from their flat child vectors
+      // into typed arrays (converting them to JS arrays first cost ~0.4 µs per bin).
+      for (let ci = 0; ci < result.chunkCount; ci++) {
+        const chunk = result.getChunk(ci);
+        const [blk, pop, n, sum, mn, mx] = [0, 1, 2, 3, 4, 5].map((c) => chunk.getColumnVector(c));
+        const binsV = chunk.getColumnVector(6) as DuckDBListVector;
+        const countsV = chunk.getColumnVector(7) as DuckDBListVector;
+        const binsChild = binsV.childVector;
+        const countsChild = countsV.childVector;
+        for (let i = 0; i < chunk.rowCount; i++) {
+          const len = binsV.getEntryLength(i);
+          const bo = binsV.getEntryOffset(i);
+          const co = countsV.getEntryOffset(i);
+          const bins = new Int16Array(len);
+          const counts = new Float64Array(len);
+          for (let j = 0; j < len; j++) {
+            bins[j] = binsChild.getItem(bo + j) as number;
+            counts[j] = Number(countsChild.getItem(co + j));
+          }
+          loaded.get(Number(blk!.getItem(i)))?.push({
+            pop: String(pop!.getItem(i)),
+            n: Number(n!.getItem(i)),
+            sum: Number(sum!.getItem(i)),
+            mn: Number(mn!.getItem(i)),
+            mx: Number(mx!.getItem(i)),
+            bins,
+            counts,
+          });
+        }
       }
       for (const [index, value] of loaded) {
         const key = keyOf({ level, index });
