@@ -65,7 +65,37 @@ export async function run(): Promise<BenchRow[]> {
     db.closeSync();
     const exact = new Map(exactRows.map((r) => [r.pop_code, r]));
 
-    // 3. The server on that file, clock pinned to the end of the data, nothing else running.
+    // 3. Store level, same file and windows: every rollup part in SQL (the previous planner) vs per-POP blocks in memory.
+    const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+    for (const cache of [false, true]) {
+      const st = await createDuckDbMetricsStore({ path, now: () => now, rollupDelayMs: 24 * HOUR, popBlockCache: cache });
+      try {
+        for (const [what, popQuantiles] of [['heatmap', true], ['overview', false]] as const) {
+          const med = async (ms: number) => {
+            const times: number[] = [];
+            for (let i = 0; i < 11; i++) {
+              const s = performance.now();
+              await st.summarize({ fromNs: ns(now - ms), toNs: ns(now + 1) }, undefined, { popQuantiles });
+              times.push(performance.now() - s);
+            }
+            return { first: times[0]!, median: percentile(times, 0.5) };
+          };
+          const short = await med(5 * 60_000);
+          const long = await med(windowMs);
+          const ratio = long.median / short.median;
+          const how = cache ? 'per-POP blocks in memory' : 'all rollup parts in SQL';
+          rows.push({
+            name: `rollups: store.summarize (${what}) ${hours}h vs 5m, ${how}`, value: Math.round(long.median * 10) / 10, unit: 'ms',
+            anchor: { name: '5m', value: Math.round(short.median * 10) / 10 }, ratio, goal: '<= 4x', ok: ratio <= 4,
+          });
+          if (cache) rows.push({ name: `rollups: store.summarize (${what}) ${hours}h, first call after start (blocks loaded)`, value: Math.round(long.first), unit: 'ms' });
+        }
+      } finally {
+        await st.close();
+      }
+    }
+
+    // 4. The server on that file, clock pinned to the end of the data, nothing else running.
     const app = await buildApp(
       loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', GENERATOR: 'off', DETECTOR: 'off', RETENTION: '0d', WEB_DIST_DIR: join(dir, 'none') }),
       { now: () => now },
@@ -75,7 +105,7 @@ export async function run(): Promise<BenchRow[]> {
       const { port } = app.server.address() as { port: number };
       const base = `http://127.0.0.1:${port}`;
       const wl = `${hours}h`;
-      async function timed(path: string, n = 15): Promise<{ ms: number; body: any; resolution: string | null }> {
+      async function timed(path: string, n = 15): Promise<{ ms: number; first: number; body: any; resolution: string | null }> {
         const times: number[] = [];
         let body: any;
         let resolution: string | null = null;
@@ -88,7 +118,7 @@ export async function run(): Promise<BenchRow[]> {
           times.push(performance.now() - s);
           resolution = r.headers.get('x-resolution') ?? body.resolution ?? null;
         }
-        return { ms: percentile(times, 0.5), body, resolution };
+        return { ms: percentile(times, 0.5), first: times[0]!, body, resolution };
       }
       for (const what of ['heatmap', 'overview'] as const) {
         const p = what === 'heatmap' ? '/api/heatmap?window=' : '/api/dashboard/overview?window=';
@@ -101,6 +131,7 @@ export async function run(): Promise<BenchRow[]> {
           value: Math.round(long.ms * 10) / 10, unit: 'ms',
           anchor: { name: `${what} 5m`, value: Math.round(short.ms * 10) / 10 }, ratio, goal: '<= 4x', ok: ratio <= 4,
         });
+        rows.push({ name: `rollups: ${what} ${wl}, first request after start (per-POP blocks loaded)`, value: Math.round(long.first), unit: 'ms' });
         // Accuracy against the raw rows.
         let countErr = 0;
         let meanErr = 0;

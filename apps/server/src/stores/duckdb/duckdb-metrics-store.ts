@@ -158,7 +158,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   async function fromPopBlocks(plan: Plan, keyedBins: boolean) {
     const refs = blocksOf(plan.parts);
     if (!refs) return fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], undefined, true, keyedBins);
-    const blockLists = await popBlocks.get(refs);
+    const blockLists = await popBlocks.getMerged(refs);
     const rawParts = plan.parts.filter((p) => p.source === 'raw');
     let sqlStats: Record<string, unknown[]> | null = null;
     let sqlBins: Record<string, unknown[]> | null = null;
