@@ -20,6 +20,8 @@ import { clearDirty, CREATE_ROLLUP_TABLES, insertDirty, MINUTE_NS, recomputeHour
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
+/** While writes keep coming, a step is followed by at least this many times its own duration without one. */
+const DUTY_GAP = 4;
 
 export interface RollupOptions {
   /** The writer connection; every statement here runs through `writeQueue`. */
@@ -126,8 +128,16 @@ export async function createRollups(opts: RollupOptions) {
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  function schedule(ms: number) {
+  // Duty cycle while writes stream in: the next step waits at least DUTY_GAP × the last
+  // step's duration, so during a burst (a backfill, a bench) the step takes at most ~1/5 of
+  // the writer and recomputes a minute once for many writes, not once per second. Measured
+  // (bench/ingest.ts, CPU per point): 6.6 µs with a step every second vs 3.3-4 µs without.
+  // Idle, it runs as before. Rollups then lag; the planner reads dirty minutes raw meanwhile.
+  let notBefore = 0;
+  let writesSinceStep = 0;
+  function schedule(wanted: number) {
     if (stopped || timer) return;
+    const ms = writesSinceStep > 0 ? Math.max(wanted, notBefore - performance.now()) : wanted;
     timer = setTimeout(() => {
       timer = undefined;
       void step().then((n) => {
@@ -148,6 +158,7 @@ export async function createRollups(opts: RollupOptions) {
 
   /** After a write committed: roll up soon. */
   function afterCommit() {
+    writesSinceStep++;
     schedule(delayMs);
   }
 
@@ -156,6 +167,7 @@ export async function createRollups(opts: RollupOptions) {
     return opts.writeQueue(async () => {
       if (opts.isClosed()) return 0;
       const t0 = performance.now();
+      writesSinceStep = 0;
       const closedBefore = Math.floor((opts.now() - graceMs) / MINUTE_MS);
       const rows = (await conn.runAndReadAll(
         `SELECT minute FROM rollup_dirty WHERE minute < ${closedBefore} ORDER BY minute LIMIT ${batchMinutes}`,
@@ -184,6 +196,7 @@ export async function createRollups(opts: RollupOptions) {
       await reloadDirty();
       stats.steps++;
       stats.lastStepMs = performance.now() - t0;
+      notBefore = performance.now() + DUTY_GAP * stats.lastStepMs;
       stats.lastError = null;
       return minutes.length;
     });
