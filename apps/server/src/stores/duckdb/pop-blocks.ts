@@ -181,32 +181,49 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
    * 23 per POP for a day.
    */
   async function getMerged(refs: readonly BlockRef[]): Promise<PopBlock[][]> {
-    const out: PopBlock[][] = [];
-    let i = 0;
-    while (i < refs.length) {
+    // Segments: a run of ≥ 2 consecutive hours (a span), or one block.
+    const segments: Array<{ span?: string; from: number; to: number }> = [];
+    for (let i = 0; i < refs.length;) {
       let j = i;
       while (refs[i]!.level === 60 && j + 1 < refs.length && refs[j + 1]!.level === 60 && refs[j + 1]!.index === refs[j]!.index + 1) j++;
-      if (j === i) {
-        out.push(...(await get([refs[i]!])));
-        i++;
+      segments.push(j > i ? { span: `span:${refs[i]!.index}:${refs[j]!.index + 1}`, from: i, to: j + 1 } : { from: i, to: i + 1 });
+      i = j + 1;
+    }
+    // Everything not already merged, in one `get` (one statement per level for the missing blocks).
+    // Hits are taken now, before any await: an invalidation meanwhile must not change what was asked for.
+    const hits = new Map<string, PopBlock[]>();
+    const needed: BlockRef[] = [];
+    for (const g of segments) {
+      const hit = g.span ? spans.get(g.span) : undefined;
+      if (hit) hits.set(g.span!, hit);
+      else needed.push(...refs.slice(g.from, g.to));
+    }
+    const startEpoch = epoch;
+    const got = await get(needed);
+    const out: PopBlock[][] = [];
+    let k = 0;
+    for (const g of segments) {
+      const hit = g.span ? hits.get(g.span) : undefined;
+      if (hit) {
+        if (spans.get(g.span!) === hit) {
+          spans.delete(g.span!); // LRU: to the end
+          spans.set(g.span!, hit);
+        }
+        out.push(hit);
         continue;
       }
-      const key = `span:${refs[i]!.index}:${refs[j]!.index + 1}`;
-      const hit = spans.get(key);
-      if (hit) {
-        spans.delete(key);
-        spans.set(key, hit);
-        out.push(hit);
-      } else {
-        const startEpoch = epoch;
-        const merged = mergePerPop(await get(refs.slice(i, j + 1)));
-        if (epoch === startEpoch) {
-          spans.set(key, merged);
-          for (const k of spans.keys()) if (spans.size > MAX_SPANS) spans.delete(k);
-        }
-        out.push(merged);
+      const lists = got.slice(k, k + (g.to - g.from));
+      k += g.to - g.from;
+      if (!g.span) {
+        out.push(lists[0]!);
+        continue;
       }
-      i = j + 1;
+      const merged = mergePerPop(lists);
+      if (epoch === startEpoch) {
+        spans.set(g.span, merged);
+        for (const key of spans.keys()) if (spans.size > MAX_SPANS) spans.delete(key);
+      }
+      out.push(merged);
     }
     return out;
   }
