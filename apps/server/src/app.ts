@@ -376,7 +376,8 @@ async function openMetricsStore(config: Config, log: Logger, now: () => number):
     log.info({ url: redact(influx.url), db: influx.db }, 'metrics store: InfluxDB (v1 API: line protocol + InfluxQL)');
     return createInfluxDbMetricsStore({ ...influx, rollups: influxRollupReads(influx), log: log.child({ module: 'influxdb' }), now });
   }
-  return createDuckDbMetricsStore({ path: join(config.dataDir, 'metrics.duckdb'), retentionMs: config.retentionMs, log: log.child({ module: 'duckdb' }), now });
+  return createDuckDbMetricsStore({ path: join(config.dataDir, 'metrics.duckdb'), retentionMs: config.retentionMs,
+    retention1mMs: config.rollups.retention1mMs, retention1hMs: config.rollups.retention1hMs, log: log.child({ module: 'duckdb' }), now });
 }
 
 /** ALERT_STORE picks the adapter: a DuckDB file in DATA_DIR, or MongoDB at MONGODB_URL. */

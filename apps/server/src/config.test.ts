@@ -16,6 +16,7 @@ describe('config', () => {
     assert.equal(c.generator.intervalMs, 10_000);
     assert.equal(c.generator.seed, undefined);
     assert.equal(c.retentionMs, 7 * 86_400_000);
+    assert.deepEqual(c.rollups, { retention1mMs: 7 * 86_400_000, retention1hMs: 90 * 86_400_000 });
     assert.equal(c.apiToken, undefined);
     assert.ok(c.dataDir.endsWith('/data'));
   });
@@ -23,7 +24,7 @@ describe('config', () => {
   it('reads every variable it documents', () => {
     const c = loadConfig({
       PORT: '9000', HOST: '0.0.0.0', DATA_DIR: '/srv/ewm', GENERATOR: 'off', GENERATOR_INTERVAL_MS: '2000', GENERATOR_SEED: '7',
-      STATUS_WARN_MS: '150', STATUS_CRIT_MS: '300', STATUS_THRESHOLDS: 'ssr-render=400:800, auth-check=60:120', NO_DATA_AFTER: '5m', DETECTOR_STEP: '5s', RETENTION: '12h', API_TOKEN: ' t0k ', LOG_LEVEL: 'debug', QUERY_MAX_POINTS: '500',
+      STATUS_WARN_MS: '150', STATUS_CRIT_MS: '300', STATUS_THRESHOLDS: 'ssr-render=400:800, auth-check=60:120', NO_DATA_AFTER: '5m', DETECTOR_STEP: '5s', RETENTION: '12h', RETENTION_1M: '2d', RETENTION_1H: '30d', API_TOKEN: ' t0k ', LOG_LEVEL: 'debug', QUERY_MAX_POINTS: '500',
     });
     assert.equal(c.port, 9000);
     assert.equal(c.host, '0.0.0.0');
@@ -35,6 +36,7 @@ describe('config', () => {
     assert.equal(c.detector.noDataAfterMs, 5 * 60_000);
     assert.equal(c.detector.stepMs, 5000);
     assert.equal(c.retentionMs, 12 * 3_600_000);
+    assert.deepEqual(c.rollups, { retention1mMs: 2 * 86_400_000, retention1hMs: 30 * 86_400_000 });
     assert.equal(c.apiToken, 't0k');
     assert.equal(c.logLevel, 'debug');
     assert.equal(c.query.maxPoints, 500);

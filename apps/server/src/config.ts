@@ -33,6 +33,8 @@ export interface Config {
   ingest: { maxBodyBytes: number; maxLines: number; maxPops: number; maxFunctions: number };
   query: { maxPoints: number; defaultWindow: string };
   retentionMs: number;
+  /** Rollup retention per resolution (RETENTION_1M, RETENTION_1H); 0 keeps everything. */
+  rollups: { retention1mMs: number; retention1hMs: number };
   live: { coalesceMs: number; pingIntervalMs: number; maxBufferedBytes: number };
   generator: {
     enabled: boolean;
@@ -232,6 +234,11 @@ export function loadConfig(env: Env = {}): Config {
     },
     query: { maxPoints: r.int('QUERY_MAX_POINTS', 2000, { min: 10 }), defaultWindow: '5m' },
     retentionMs: r.duration('RETENTION', '7d'),
+    // Rollups: 1-minute rows are kept at least as long as raw samples (a late point rebuilds its hour from them).
+    rollups: {
+      retention1mMs: r.duration('RETENTION_1M', '7d'),
+      retention1hMs: r.duration('RETENTION_1H', '90d'),
+    },
     live: {
       coalesceMs: 1000,
       pingIntervalMs: r.int('WS_PING_INTERVAL_MS', 30_000, { min: 100 }),

@@ -94,6 +94,43 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     await screenshot(page, '02-live-new-pop');
   });
 
+  it('switches the window of the map, cards and table, and keeps it in the URL', async () => {
+    // A POP whose only sample is 3 hours old: no data over 5 min, critical over 24 h.
+    const OLD_POP = 'ZZO';
+    await writeLine(
+      stack.url,
+      `cold_start_metrics,pop_code=${OLD_POP},city=Oldtown,country=GS,tier=tier3,function_name=ssr-render cold_start_time_ms=950,latitude=-58,longitude=-30 ${Date.now() - 3 * 3_600_000}`,
+    );
+    const page = await stack.newPage();
+    await page.goto(stack.url);
+    const marker = page.locator(`[data-pop="${OLD_POP}"]`);
+    await marker.waitFor({ timeout: 30_000 });
+    assert.equal(await marker.getAttribute('data-status'), 'no_data');
+    assert.equal(await page.locator('[data-window="5m"]').getAttribute('aria-pressed'), 'true');
+    const hint = page.locator('[data-testid="card-average-cold-start"]');
+    await hint.filter({ hasText: 'last 5m' }).waitFor();
+
+    await page.locator('[data-window="24h"]').click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('window') === '24h');
+    await page.locator(`[data-pop="${OLD_POP}"][data-status="critical"]`).waitFor({ timeout: 15_000 });
+    await hint.filter({ hasText: 'last 24h' }).waitFor({ timeout: 15_000 });
+    // the table follows the same window
+    await page.locator('[data-testid="status-filter"]').selectOption('critical');
+    await page.locator(`tr[data-pop-row="${OLD_POP}"]`).waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="status-filter"]').selectOption('');
+    // the server says when rollups answered (the old sample's minute is rolled up a second after it lands)
+    await page.locator('[data-testid="map-resolution"]', { hasText: '1h rollups' }).waitFor({ timeout: 30_000 });
+    await screenshot(page, '02b-window-24h');
+
+    // a reload (or a shared link) restores the window
+    await page.reload();
+    await page.locator(`[data-pop="${OLD_POP}"][data-status="critical"]`).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('[data-window="24h"]').getAttribute('aria-pressed'), 'true');
+    await page.locator('[data-window="5m"]').click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('window') === null);
+    await page.locator(`[data-pop="${OLD_POP}"][data-status="no_data"]`).waitFor({ timeout: 15_000 });
+  });
+
   it('opens the drill-down from a marker, keeps it in the URL, and restores it from a shared link', async () => {
     const page = await stack.newPage();
     await page.goto(stack.url);

@@ -5,8 +5,10 @@ import { useHeatmap } from './hooks/useHeatmap';
 import { useLiveOverview } from './hooks/useLiveOverview';
 import { useOverviewTrend } from './hooks/useOverviewTrend';
 import { useTheme } from './hooks/useTheme';
+import { useThrottled } from './hooks/useThrottled';
 import { useUrlState } from './hooks/useUrlState';
-import { LIVE_WINDOW } from './lib/ranges';
+import { useWindowOverview } from './hooks/useWindowOverview';
+import { LIVE_WINDOW, windowLabel } from './lib/ranges';
 import { facets, filterPops, type PopSort } from './lib/popTable';
 import type { View } from './lib/urlState';
 import { AlertsView } from './components/AlertsView';
@@ -16,6 +18,7 @@ import { MapLegend } from './components/MapLegend';
 import { pairFor } from './lib/thresholds';
 import { OverviewCards } from './components/OverviewCards';
 import { PopTable } from './components/PopTable';
+import { WindowSelector } from './components/WindowSelector';
 import { WorldMap } from './components/WorldMap';
 
 // The drill-down (and uPlot with it) loads on first use, keeping the first paint light.
@@ -26,7 +29,14 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
   const theme = useTheme();
   const live = useLiveOverview(LIVE_WINDOW);
   const trend = useOverviewTrend(live.overview, live.version);
-  const heatmap = useHeatmap(LIVE_WINDOW, url.fn, live.version);
+  const win = url.window;
+  const isLive = win === LIVE_WINDOW;
+  // The socket's overview covers the live window; other windows come over REST.
+  const windowed = useWindowOverview(win, live.version);
+  const overview = isLive ? live.overview : windowed.dataKey === win ? windowed.data : null;
+  // Long windows move slowly and cost the server more: refresh them at most every 10 s.
+  const heatmapVersion = useThrottled(live.version, isLive ? 0 : 10_000);
+  const heatmap = useHeatmap(win, url.fn, heatmapVersion);
   const functions = useFunctions(live.version);
   const all = useMemo(() => heatmap.data?.body ?? [], [heatmap.data]);
   const { tiers, countries } = useMemo(() => facets(all), [all]);
@@ -60,6 +70,8 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
   const setView = useCallback((view: View) => setUrl({ view }, 'push'), [setUrl]);
   const setFilters = useCallback((patch: Partial<FilterValues>) => setUrl(patch), [setUrl]);
   const setSort = useCallback((sort: PopSort) => setUrl({ sort }), [setUrl]);
+  const setWindow = useCallback((window: string) => setUrl({ window }), [setUrl]);
+  const resolution = heatmap.data?.resolution;
   const setAlertTab = useCallback((alerts: AlertStatus) => setUrl({ alerts }), [setUrl]);
   const openPopFromAlert = useCallback((code: string) => setUrl({ pop: code, view: 'map' }, 'push'), [setUrl]);
 
@@ -80,7 +92,12 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
         onSignIn={onSignIn}
       />
       <main className="content" id="main">
-        <OverviewCards overview={live.overview} trend={trend} />
+        <div className="window-bar">
+          <span className="window-bar-label">Window</span>
+          <WindowSelector value={win} onChange={setWindow} />
+        </div>
+        {/* the sparklines follow the live stream, so they only sit beside live-window numbers */}
+        <OverviewCards overview={overview} trend={isLive ? trend : []} />
         {url.view === 'alerts' ? (
           <AlertsView
             status={url.alerts}
@@ -103,7 +120,13 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
                 <div className="panel-head">
                   <h2 id="map-title">Cold start by POP</h2>
                   <span className="panel-sub">
-                    mean over the last {LIVE_WINDOW} · {url.fn ?? 'all functions'}
+                    mean over the last {windowLabel(win)} · {url.fn ?? 'all functions'}
+                    {resolution && resolution !== 'raw' && (
+                      <span data-testid="map-resolution" title="count and mean exact; p95 within 1 %">
+                        {' '}
+                        · from {resolution} rollups
+                      </span>
+                    )}
                   </span>
                 </div>
                 {heatmap.error && (
@@ -146,6 +169,7 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
             functions={functions.data ?? []}
             rangeId={url.range}
             onRange={(range) => setUrl({ range })}
+            window={win}
             version={live.version}
             thresholds={thresholds ? pairFor(thresholds, url.fn) : null}
             theme={theme.theme}

@@ -13,6 +13,11 @@ export const PopStatus = Type.Union([
 ]);
 export type PopStatus = Static<typeof PopStatus>;
 
+export const Resolution = Type.Union([Type.Literal('raw'), Type.Literal('1m'), Type.Literal('1h')], {
+  description: 'which data answered: raw samples (exact percentiles) or 1-minute / 1-hour rollups (count, mean exact; percentiles within 1 %); the coarsest one used',
+});
+export type Resolution = Static<typeof Resolution>;
+
 const Ms = Type.Union([Type.Number(), Type.Null()], { description: 'milliseconds; null when there are no samples' });
 
 export const ErrorBody = Type.Object({
@@ -46,6 +51,7 @@ export const Overview = Type.Object({
   }),
   latestSampleAt: Type.Union([Type.String(), Type.Null()], { description: 'RFC 3339 time of the newest sample' }),
   updatedAt: Type.String({ description: 'RFC 3339 time this answer was computed' }),
+  resolution: Resolution,
   stale: Type.Optional(Type.Literal(true, { description: 'present when the metrics store is down and this is the last good answer' })),
   staleAgeMs: Type.Optional(Type.Integer({ description: 'with stale: how old the answer is, in ms' })),
 });
@@ -99,6 +105,7 @@ export const PopDetail = Type.Object({
   p99: Ms,
   samples: Type.Integer(),
   functions: Type.Array(FunctionStats),
+  resolution: Resolution,
   stale: Type.Optional(Type.Literal(true, { description: 'present when the metrics store is down and this is the last good answer' })),
   staleAgeMs: Type.Optional(Type.Integer({ description: 'with stale: how old the answer is, in ms' })),
 });
@@ -121,6 +128,7 @@ export const Timeseries = Type.Object({
   to: Type.String(),
   stepMs: Type.Integer(),
   points: Type.Array(TimeseriesPoint, { description: 'one per step, empty buckets included with samples 0' }),
+  resolution: Resolution,
   stale: Type.Optional(Type.Literal(true, { description: 'present when the metrics store is down and this is the last good answer' })),
   staleAgeMs: Type.Optional(Type.Integer({ description: 'with stale: how old the answer is, in ms' })),
 });

@@ -17,6 +17,7 @@ import type { FunctionInfo, HeatmapEntry, Overview, Pop, PopDetail, Timeseries }
 import type { Logger } from 'pino';
 import { AppError } from '../http/errors.ts';
 import type { QueryService } from '../query/query-service.ts';
+import type { Resolution } from '../stores/metrics-store.ts';
 import type { Cache, CacheEntry } from './cache.ts';
 
 export interface Answer<T> {
@@ -76,7 +77,7 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
     }
   }
 
-  function computeOnce<T>(key: string, lastGoodKey: string, compute: () => Promise<T>): Promise<CacheEntry<T>> {
+  function computeOnce<T>(key: string, lastGoodKey: string, compute: () => Promise<T>, toJson?: (value: T) => unknown): Promise<CacheEntry<T>> {
     const running = inFlight.get(key);
     if (running) return running as Promise<CacheEntry<T>>;
     const p = (async () => {
@@ -91,7 +92,7 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
       }
       failing.delete(key);
       // Serialised once here: the cache sizes it by this, and every answer of it sends it as is.
-      const entry: CacheEntry<T> = { value, version, computedAt: now(), json: Buffer.from(JSON.stringify(value)) };
+      const entry: CacheEntry<T> = { value, version, computedAt: now(), json: Buffer.from(JSON.stringify(toJson ? toJson(value) : value)) };
       await safe(async () => {
         // A one-off key (an exact time range) only needs to live through revalidation.
         await opts.cache.set(key, entry, lastGoodKey === key ? lastGoodMs : revalidateMs * 2);
@@ -103,7 +104,8 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
     return p;
   }
 
-  async function answer<T>(key: string, compute: () => Promise<T>, lastGoodKey = key): Promise<Answer<T>> {
+  /** `toJson`: what a route sends of the value, when that is not the whole value (Answer.json is its JSON). */
+  async function answer<T>(key: string, compute: () => Promise<T>, lastGoodKey = key, toJson?: (value: T) => unknown): Promise<Answer<T>> {
     const [version, cached] = await Promise.all([
       safe(() => opts.cache.dataVersion(), -1),
       safe(() => opts.cache.get<T>(key), undefined),
@@ -116,12 +118,12 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
       }
       if (age < revalidateMs && !failing.has(key)) {
         outcome('revalidate');
-        computeOnce(key, lastGoodKey, compute).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
+        computeOnce(key, lastGoodKey, compute, toJson).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
         return { value: cached.value, json: cached.json };
       }
     }
     try {
-      const entry = await computeOnce(key, lastGoodKey, compute);
+      const entry = await computeOnce(key, lastGoodKey, compute, toJson);
       outcome('miss');
       return { value: entry.value, json: entry.json };
     } catch (err) {
@@ -149,8 +151,13 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
   return {
     overview: (windowMs: number, label: string, fn?: string): Promise<Answer<Overview>> =>
       answer(cacheKey('overview', windowMs, fn), () => q.overview(windowMs, label, fn)),
-    heatmap: (windowMs: number, fn?: string): Promise<Answer<HeatmapEntry[]>> =>
-      answer(cacheKey('heatmap', windowMs, fn), () => q.heatmap(windowMs, fn)),
+    // Cached with its resolution, which the route sends as X-Resolution (the array itself keeps the
+    // SPEC's shape); the JSON made once is the array's, so a hit sends it as is.
+    heatmap: async (windowMs: number, fn?: string): Promise<Answer<HeatmapEntry[]> & { resolution: Resolution }> => {
+      const key = cacheKey('heatmap-r', windowMs, fn);
+      const a = await answer(key, () => q.heatmap(windowMs, fn), key, (v) => v.entries);
+      return { ...a, value: a.value.entries, resolution: a.value.resolution };
+    },
     pops: (): Promise<Answer<Pop[]>> => answer('pops', () => q.knownPops()),
     popDetail: (code: string, windowMs: number, label: string): Promise<Answer<PopDetail>> =>
       answer(cacheKey('pop', code.toUpperCase(), windowMs), () => q.popDetail(code, windowMs, label)),

@@ -9,7 +9,7 @@ import { createLiveHub, type HubOptions } from './hub.ts';
 const log = pino({ level: 'silent' });
 const overview = (samples: number): Overview => ({
   totalPops: 1, healthyPops: 1, warningPops: 0, criticalPops: 0, noDataPops: 0, averageColdStart: 1, p50: 1, p95: 1, p99: 1,
-  samples, regressions: 0, window: '5m', thresholds: { warnMs: 200, critMs: 400 }, latestSampleAt: null, updatedAt: new Date().toISOString(),
+  samples, regressions: 0, window: '5m', thresholds: { warnMs: 200, critMs: 400 }, latestSampleAt: null, updatedAt: new Date().toISOString(), resolution: 'raw',
 });
 
 /** A real ws server on a free loopback port whose connections all join the hub. */

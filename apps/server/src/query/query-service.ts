@@ -5,7 +5,7 @@
  */
 import type { FunctionInfo, HeatmapEntry, Overview, Pop, PopDetail, PopStatus, Timeseries } from '@edgeworker/schema';
 import type { FunctionSpec, PopInfo } from '@edgeworker/pops';
-import type { AggregateStats, MetricsStore, TimeRange } from '../stores/metrics-store.ts';
+import type { AggregateStats, MetricsStore, Resolution, SeriesBucket, TimeRange } from '../stores/metrics-store.ts';
 import { AppError } from '../http/errors.ts';
 import { popStatus, statusOf, thresholdsFor, type StatusPolicy, type Thresholds } from './status.ts';
 
@@ -25,6 +25,8 @@ export interface QueryDeps {
 
 export type QueryService = ReturnType<typeof createQueryService>;
 
+/** Windows up to this long get their POP statuses from raw per-series buckets (see popStatuses). */
+const RAW_STATUS_MAX_MS = 3_600_000;
 const msToNs = (ms: number) => BigInt(Math.floor(ms)) * 1_000_000n;
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -37,11 +39,17 @@ export function createQueryService(deps: QueryDeps) {
 
   /**
    * Status of every POP over a range: the worst of its functions' (each against its own pair),
-   * no_data for a POP silent for noDataAfterMs. One store call: the detector's per-series read,
-   * one bucket as wide as the window (at most two per series, as buckets align to the epoch).
+   * no_data for a POP silent for noDataAfterMs. Up to an hour: one store call, the detector's
+   * per-series read with one bucket as wide as the window (at most two per series, as buckets
+   * align to the epoch), exact and cheap on raw rows. Longer: one count-and-mean summary per
+   * function, which both stores answer from their rollups (a raw per-series read over 24 h
+   * took seconds on DuckDB and ran into the timeout on InfluxDB).
    */
   async function popStatuses(range: TimeRange, windowMs: number, functionName?: string): Promise<Map<string, PopStatus>> {
-    const [buckets, recent] = await Promise.all([deps.store.seriesBuckets(range, Math.max(1000, windowMs)), recentlyReporting(windowMs)]);
+    const [buckets, recent] = await Promise.all([
+      windowMs <= RAW_STATUS_MAX_MS ? deps.store.seriesBuckets(range, Math.max(1000, windowMs)) : perFunctionMeans(range, functionName),
+      recentlyReporting(windowMs),
+    ]);
     const perPop = new Map<string, Map<string, { sum: number; samples: number }>>();
     for (const b of buckets) {
       if (functionName !== undefined && b.functionName !== functionName) continue;
@@ -58,6 +66,16 @@ export function createQueryService(deps: QueryDeps) {
     }
     if (recent) for (const pop of out.keys()) if (!recent.has(pop)) out.set(pop, 'no_data');
     return out;
+  }
+
+  /** Per (POP, function) count and mean over a range, as buckets, from one summary per function. */
+  async function perFunctionMeans(range: TimeRange, functionName?: string): Promise<SeriesBucket[]> {
+    const names = functionName !== undefined ? [functionName] : await deps.store.seenFunctions();
+    const summaries = await Promise.all(names.map((fn) => deps.store.summarize(range, { functionName: fn }, { popQuantiles: false })));
+    const startMs = Number(range.fromNs / 1_000_000n);
+    return summaries.flatMap((s, i) =>
+      s.byPop.map((p) => ({ popCode: p.popCode, functionName: names[i]!, startMs, samples: p.samples, mean: p.mean ?? 0, p50: 0 })),
+    );
   }
 
   /**
@@ -87,11 +105,12 @@ export function createQueryService(deps: QueryDeps) {
     return pops.sort((a, b) => a.code.localeCompare(b.code));
   }
 
-  async function heatmap(windowMs: number, functionName?: string): Promise<HeatmapEntry[]> {
+  /** The heatmap and the resolution that answered it (arrays carry it in the X-Resolution header). */
+  async function heatmap(windowMs: number, functionName?: string): Promise<{ entries: HeatmapEntry[]; resolution: Resolution }> {
     const range = lastWindow(windowMs);
     const [pops, summary, statuses] = await Promise.all([knownPops(), deps.store.summarize(range, { functionName }), popStatuses(range, windowMs, functionName)]);
     const stats = new Map(summary.byPop.map((p) => [p.popCode, p]));
-    return pops.map((p) => {
+    const entries = pops.map((p) => {
       const s = stats.get(p.code);
       return {
         popCode: p.code, city: p.city, country: p.country, tier: p.tier, lat: p.lat, lon: p.lon,
@@ -101,13 +120,15 @@ export function createQueryService(deps: QueryDeps) {
         status: statuses.get(p.code) ?? 'no_data',
       };
     });
+    return { entries, resolution: summary.resolution };
   }
 
   async function overview(windowMs: number, windowLabel: string, functionName?: string): Promise<Overview> {
     const range = lastWindow(windowMs);
     const [pops, summary, regressions, latestNs, statuses] = await Promise.all([
       knownPops(),
-      deps.store.summarize(range, { functionName }),
+      // Per-POP counts and means decide the statuses; percentiles are only shown fleet-wide.
+      deps.store.summarize(range, { functionName }, { popQuantiles: false }),
       deps.openRegressions(),
       deps.store.latestSampleNs(),
       popStatuses(range, windowMs, functionName),
@@ -130,6 +151,7 @@ export function createQueryService(deps: QueryDeps) {
       thresholds: { warnMs: policy.warnMs, critMs: policy.critMs, functions: { ...policy.functions } },
       latestSampleAt: latestNs === null ? null : iso(Number(latestNs / 1_000_000n)),
       updatedAt: iso(deps.now()),
+      resolution: summary.resolution,
     };
   }
 
@@ -162,6 +184,7 @@ export function createQueryService(deps: QueryDeps) {
         samples: f.samples,
         status: statusOf(f.mean, f.samples, thresholdsFor(policy, f.functionName)),
       })),
+      resolution: summary.resolution,
     };
   }
 
@@ -177,7 +200,7 @@ export function createQueryService(deps: QueryDeps) {
       );
     }
     const pop = await findPop(code);
-    const { buckets } = await deps.store.timeseries(pop.code, { fromNs: msToNs(first), toNs: msToNs(toMs) }, stepMs, { functionName });
+    const { buckets, resolution } = await deps.store.timeseries(pop.code, { fromNs: msToNs(first), toNs: msToNs(toMs) }, stepMs, { functionName });
     const byStart = new Map(buckets.map((b) => [b.startMs, b]));
     const points = [];
     for (let i = 0; i < count; i++) {
@@ -185,7 +208,7 @@ export function createQueryService(deps: QueryDeps) {
       const b = byStart.get(t);
       points.push({ t, mean: b?.mean ?? null, p50: b?.p50 ?? null, p95: b?.p95 ?? null, p99: b?.p99 ?? null, samples: b?.samples ?? 0 });
     }
-    return { popCode: pop.code, functionName: functionName ?? null, from: iso(fromMs), to: iso(toMs), stepMs, points };
+    return { popCode: pop.code, functionName: functionName ?? null, from: iso(fromMs), to: iso(toMs), stepMs, points, resolution };
   }
 
   async function functions(): Promise<FunctionInfo[]> {

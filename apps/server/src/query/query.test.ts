@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { POPS } from '@edgeworker/pops';
 import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
+import { waitFor } from '../testing/wait.ts';
 
 describe('query API over HTTP', () => {
   it('computes overview and heatmap statuses from the thresholds (STATUS_WARN_MS/CRIT_MS for a function without its own pair)', async (t) => {
@@ -47,6 +48,36 @@ describe('query API over HTTP', () => {
 
     const wide = (await getJson(`${url}/api/dashboard/overview?window=1h`)).body;
     assert.equal(wide.samples, 7);
+  });
+
+  it('answers long windows from rollups and says which resolution answered', async (t) => {
+    const { url } = await startTestApp(t);
+    const now = Date.now();
+    // Three hours of one sample a minute for FRA, and one sample now: the rollup step (1 s after the write) rolls up the closed minutes.
+    const lines = Array.from({ length: 180 }, (_, i) => line({ pop: 'FRA', ms: 100 + (i % 10), t: now - (i + 1) * 60_000 }));
+    lines.push(line({ pop: 'AMS', ms: 50, t: now }));
+    assert.equal((await write(url, lines.join('\n'))).status, 204);
+
+    const short = await fetch(`${url}/api/heatmap?window=5m`);
+    assert.equal(short.headers.get('x-resolution'), 'raw');
+    assert.equal((await getJson(`${url}/api/dashboard/overview?window=5m`)).body.resolution, 'raw');
+    const o = await waitFor(async () => {
+      const b = (await getJson(`${url}/api/dashboard/overview?window=24h`)).body;
+      return b.resolution === '1h' ? b : null;
+    }, 15_000, 'the 24 h overview answered from rollups');
+    assert.equal(o.samples, 181, 'rollups and raw edges together count every sample once');
+    const heat = await fetch(`${url}/api/heatmap?window=24h`);
+    assert.equal(heat.headers.get('x-resolution'), '1h');
+    const fra = ((await heat.json()) as any[]).find((e) => e.popCode === 'FRA');
+    assert.equal(fra.samples, 180);
+    assert.ok(Math.abs(fra.coldStartTime - 104.5) < 1e-9, `mean stays exact: ${fra.coldStartTime}`);
+    const detail = (await getJson(`${url}/api/pops/FRA?window=24h`)).body;
+    assert.equal(detail.resolution, '1h');
+    assert.equal(detail.functions[0].samples, 180);
+    const ts = (await getJson(`${url}/api/pops/FRA/timeseries?from=${now - 24 * 3_600_000}&to=${now}&step=1h`)).body;
+    assert.equal(ts.resolution, '1h');
+    assert.equal(ts.points.reduce((n: number, p: { samples: number }) => n + p.samples, 0), 180);
+    assert.equal((await getJson(`${url}/api/pops/FRA/timeseries?step=10s`)).body.resolution, 'raw');
   });
 
   it('filters by function everywhere', async (t) => {

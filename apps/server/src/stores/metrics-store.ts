@@ -59,6 +59,11 @@ export interface SeenPop {
  */
 export type Resolution = 'raw' | '1m' | '1h';
 
+export interface SummarizeOptions {
+  /** Per-POP percentiles wanted (default true). */
+  popQuantiles?: boolean;
+}
+
 export interface Summary {
   overall: AggregateStats;
   byPop: PopAggregate[];
@@ -87,8 +92,12 @@ export interface MetricsStore {
   readonly kind: string;
   /** Stores every sample or none (one transaction); resolves once durable. */
   write(samples: readonly ColdStartSample[]): Promise<void>;
-  /** Overall and per-POP statistics over a range, in one pass. */
-  summarize(range: TimeRange, filter?: SeriesFilter): Promise<Summary>;
+  /**
+   * Overall and per-POP statistics over a range, in one pass. With `popQuantiles: false`
+   * the caller needs only per-POP counts and means (the overview), and an adapter may
+   * answer per-POP p50/p95/p99 as null to save work.
+   */
+  summarize(range: TimeRange, filter?: SeriesFilter, options?: SummarizeOptions): Promise<Summary>;
   /** Per-function statistics of one POP over a range. */
   byFunction(popCode: string, range: TimeRange): Promise<FunctionAggregate[]>;
   timeseries(popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter): Promise<TimeseriesAnswer>;

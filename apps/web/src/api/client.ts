@@ -50,10 +50,11 @@ async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(`http_${res.status}`, `${res.status} ${res.statusText || 'request failed'}`, res.status);
 }
 
-/** An answer together with whether the server marked it stale (`X-Data-Stale: true`). */
+/** An answer together with whether the server marked it stale (`X-Data-Stale: true`) and which resolution answered it (`X-Resolution`). */
 export interface Fetched<T> {
   body: T;
   stale: boolean;
+  resolution: string | null;
 }
 
 async function request<T>(method: 'GET' | 'POST', path: string, params: Params, signal?: AbortSignal): Promise<Fetched<T>> {
@@ -85,7 +86,7 @@ async function request<T>(method: 'GET' | 'POST', path: string, params: Params, 
   if (!res.ok) throw await toApiError(res);
   try {
     const body = (await res.json()) as T;
-    return { body, stale: res.headers.get('x-data-stale') === 'true' };
+    return { body, stale: res.headers.get('x-data-stale') === 'true', resolution: res.headers.get('x-resolution') };
   } catch {
     throw new ApiError('bad_response', `The server sent a response that is not JSON (${path}).`, res.status);
   }

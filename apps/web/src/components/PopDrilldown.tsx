@@ -5,7 +5,7 @@ import { usePopDetail } from '../hooks/usePopDetail';
 import { useTimeseries } from '../hooks/useTimeseries';
 import { useEscape } from '../hooks/useEscape';
 import { formatInt, formatMs } from '../lib/format';
-import { LIVE_WINDOW, rangeById } from '../lib/ranges';
+import { rangeById } from '../lib/ranges';
 import type { Theme } from '../lib/theme';
 import { AlertsTable } from './AlertsTable';
 import { FunctionStatsTable } from './FunctionStatsTable';
@@ -20,6 +20,8 @@ interface Props {
   functions: readonly FunctionInfo[];
   rangeId: string;
   onRange: (id: string) => void;
+  /** Window of the POP's numbers and per-function table (the dashboard's window selector). */
+  window: string;
   version: number;
   thresholds: { warnMs: number; critMs: number } | null;
   theme: Theme;
@@ -36,7 +38,7 @@ interface Props {
 export function PopDrilldown(p: Props) {
   const { code, fn, version, thresholds, onClose } = p;
   const range = rangeById(p.rangeId);
-  const detail = usePopDetail(code, LIVE_WINDOW, version);
+  const detail = usePopDetail(code, p.window, version);
   const series = useTimeseries(code, fn, range, version);
   const alerts = useAlerts({ status: null, pop: code }, p.lastAlert, p.alertVersion);
   const headingRef = useRef<HTMLHeadingElement>(null);

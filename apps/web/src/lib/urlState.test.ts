@@ -9,12 +9,13 @@ test('the default view serialises to an empty query string', () => {
 });
 
 test('every field survives a round trip, in a fixed parameter order', () => {
-  const search = '?view=alerts&pop=FRA&range=7d&function=ssr-render&tier=tier1&country=DE&status=critical&sort=pop&alerts=resolved';
+  const search = '?view=alerts&pop=FRA&range=7d&window=24h&function=ssr-render&tier=tier1&country=DE&status=critical&sort=pop&alerts=resolved';
   const s = parseUrlState(search);
   assert.deepEqual(s, {
     view: 'alerts',
     pop: 'FRA',
     range: '7d',
+    window: '24h',
     fn: 'ssr-render',
     tier: 'tier1',
     country: 'DE',
@@ -35,7 +36,7 @@ test('codes are normalised to upper case', () => {
 
 test('malformed or unknown values fall back to defaults instead of breaking the page', () => {
   const s = parseUrlState(
-    '?view=nope&pop=<script>&range=2y&function=a%20b&tier=' + 'x'.repeat(80) + '&country=Germany&status=dead&sort=-bogus&alerts=all',
+    '?view=nope&pop=<script>&range=2y&window=3w&function=a%20b&tier=' + 'x'.repeat(80) + '&country=Germany&status=dead&sort=-bogus&alerts=all',
   );
   assert.deepEqual(s, DEFAULT_URL_STATE);
 });

@@ -24,12 +24,25 @@ import { createWritePath, type OnBatch } from './write-path.ts';
 import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
+import { createRollups, type Rollups } from './rollups.ts';
+import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from './pop-blocks.ts';
+import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
   /** Database file, or ':memory:'. */
   path: string;
   /** Samples older than this are deleted hourly; 0 keeps everything. */
   retentionMs?: number;
+  /** rollup_1m rows older than this (and than retentionMs) are deleted hourly; 0 keeps them. Default 7 d. */
+  retention1mMs?: number;
+  /** rollup_1h rows older than this are deleted hourly; 0 keeps them. Default 90 d. */
+  retention1hMs?: number;
+  /** Per-POP blocks in memory for the unfiltered heatmap and overview (default true; false reads every rollup part in SQL: the bench's before/after). */
+  popBlockCache?: boolean;
+  /** Hours of per-POP blocks loaded in the background at start (default 24; 0: none). */
+  warmBlocksHours?: number;
+  /** Debounce of the rollup step after a commit (default 1 s). */
+  rollupDelayMs?: number;
   log?: Logger;
   now?: () => number;
   /** Called inside each write transaction before COMMIT (see write-path.ts); the rollups hook in here. */
@@ -37,10 +50,18 @@ export interface DuckDbStoreOptions {
 }
 
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+const SERIES_ROLLUP_MIN_STEP_MS = 10 * 60_000;
 /** A group commit stops taking more requests at this many rows (one larger request still goes alone). */
 const MAX_GROUP_ROWS = 200_000;
 
-export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<MetricsStore> {
+export interface DuckDbMetricsStore extends MetricsStore {
+  /** The rollup machinery: `flush()` rolls up every closed dirty minute now (tests, bench). */
+  readonly rollups: Rollups;
+  /** Per-POP sketches of closed, clean blocks for the unfiltered heatmap and overview (stats for the bench). */
+  readonly popBlocks: PopBlockCache;
+}
+
+export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<DuckDbMetricsStore> {
   const instance = await openDuckDbFile(opts.path, 'metrics store');
   const writer = await instance.connect();
   const reader = await instance.connect();
@@ -69,21 +90,31 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
 
   const retention = opts.retentionMs && opts.retentionMs > 0 ? opts.retentionMs : 0;
   const now = opts.now ?? Date.now;
-  const sweep = retention
-    ? setInterval(() => {
-        const cutNs = BigInt(now() - retention) * 1_000_000n;
-        writeQueue(async () => {
-          assertOpen();
-          await writer.run('DELETE FROM cold_start_metrics WHERE time_ns < $cut', { cut: cutNs });
-        }).catch((err) =>
-          opts.log?.warn({ err }, 'retention sweep failed; old samples stay until the next sweep'),
-        );
-      }, RETENTION_SWEEP_MS)
-    : undefined;
-  sweep?.unref();
+  // Per-POP blocks read through the reader; the rollup step tells the cache what it recomputed.
+  const popBlocks = createPopBlockCache((sql) =>
+    readQueue(async () => {
+      assertOpen();
+      return reader.run(sql);
+    }),
+  );
+  const rollups = await createRollups({
+    conn: writer, invalidate: popBlocks.invalidate, writeQueue, isClosed: () => closed, now, log: opts.log,
+    retentionMs: retention, retention1mMs: opts.retention1mMs ?? 7 * 86_400_000, retention1hMs: opts.retention1hMs ?? 90 * 86_400_000,
+    ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
+  });
+  rollups.afterCommit(); // minutes left dirty by the last run (or a file from before rollups)
+  const sweep = setInterval(() => {
+    rollups.sweep().catch((err) => opts.log?.warn({ err }, 'retention sweep failed; old samples stay until the next sweep'));
+  }, RETENTION_SWEEP_MS);
+  sweep.unref();
 
   // Concurrent writes share one transaction (group commit); each resolves after its COMMIT.
-  const writePath = await createWritePath(writer, { pops, functions }, { onBatch: opts.onBatch });
+  // The rollups mark the minutes a transaction touched inside it, so the marks commit or roll back with the rows.
+  const onBatch: OnBatch = async (conn, batch) => {
+    await rollups.recordDirty(conn, batch);
+    if (opts.onBatch) await opts.onBatch(conn, batch);
+  };
+  const writePath = await createWritePath(writer, { pops, functions }, { onBatch });
   const groupCommit = createGroupCommit<readonly ColdStartSample[]>(
     (batches) =>
       writeQueue(async () => {
@@ -93,9 +124,78 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     { sizeOf: (b) => b.length, maxGroupSize: MAX_GROUP_ROWS },
   );
 
-  async function write(samples: readonly ColdStartSample[]): Promise<void> {
+  async function write(input: readonly ColdStartSample[]): Promise<void> {
+    const samples = rollups.dropExpired(input);
     if (samples.length === 0) return;
     await groupCommit.submit(samples);
+    rollups.afterCommit();
+  }
+
+  /** A planned answer from rollups (plus raw edges), or null when the plan reads raw rows only. */
+  async function fromSketch(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, total = false, keyedBins = true) {
+    if (plan.resolution === 'raw') return null;
+    const sql = sketchStatements(plan, keys, filter, keyedBins);
+    const params = filterParams(filter);
+    // One read transaction: both statements see the same snapshot.
+    const [stats, bins] = await readQueue(async () => {
+      assertOpen();
+      await reader.run('BEGIN TRANSACTION');
+      try {
+        const st = (await reader.runAndReadAll(sql.stats, params)).getColumnsObjectJS();
+        const bb = (await reader.runAndReadAll(sql.bins, params)).getColumnsObjectJS();
+        await reader.run('COMMIT');
+        return [st, bb] as const;
+      } catch (err) {
+        await reader.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    return combine(stats as Record<string, unknown[]>, bins as Record<string, unknown[]>, keys.map((k) => k.name), total);
+  }
+
+  /**
+   * The unfiltered per-POP answer (heatmap, overview): rolled-up parts from the in-memory
+   * per-POP blocks, only the raw parts (partial edge minutes, dirty minutes) from SQL.
+   */
+  async function fromPopBlocks(plan: Plan, keyedBins: boolean) {
+    const refs = blocksOf(plan.parts);
+    if (!refs) return fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], undefined, true, keyedBins);
+    const blockLists = await popBlocks.getMerged(refs);
+    const rawParts = plan.parts.filter((p) => p.source === 'raw');
+    let sqlStats: Record<string, unknown[]> | null = null;
+    let sqlBins: Record<string, unknown[]> | null = null;
+    if (rawParts.length > 0) {
+      const sql = sketchStatements({ resolution: 'raw', parts: rawParts }, [{ name: 'pop_code', sql: 'pop_code' }], undefined, keyedBins);
+      [sqlStats, sqlBins] = await readQueue(async () => {
+        assertOpen();
+        await reader.run('BEGIN TRANSACTION');
+        try {
+          const st = (await reader.runAndReadAll(sql.stats)).getColumnsObjectJS() as Record<string, unknown[]>;
+          const bb = (await reader.runAndReadAll(sql.bins)).getColumnsObjectJS() as Record<string, unknown[]>;
+          await reader.run('COMMIT');
+          return [st, bb] as const;
+        } catch (err) {
+          await reader.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      });
+    }
+    const merged = mergeBlocks(sqlStats, sqlBins, blockLists, keyedBins);
+    return combine(merged.stats, merged.bins, ['pop_code'], true);
+  }
+
+  // Load the last day's per-POP blocks in the background right after start, so the first
+  // 24 h heatmap does not pay for them (~0.4 s for a day at the default rate). Best effort:
+  // a failure (or a close meanwhile) only means the first request loads them itself.
+  if (opts.popBlockCache !== false && (opts.warmBlocksHours ?? 24) > 0) {
+    const warm = setTimeout(() => {
+      if (closed) return;
+      const toNs = BigInt(now()) * 1_000_000n;
+      const plan = planRange({ fromNs: toNs - BigInt(opts.warmBlocksHours ?? 24) * 3_600_000_000_000n, toNs }, rollups.dirty);
+      const refs = plan.resolution === 'raw' ? null : blocksOf(plan.parts);
+      if (refs) popBlocks.getMerged(refs).catch((err) => opts.log?.debug({ err }, 'warming the per-POP blocks failed; the first request loads them'));
+    }, 0);
+    warm.unref?.();
   }
 
   function where(range: TimeRange, filter: SeriesFilter | undefined, extra = '') {
@@ -114,8 +214,22 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
 
   return {
     kind: 'duckdb',
+    rollups,
+    popBlocks,
     write,
-    async summarize(range, filter): Promise<Summary> {
+    async summarize(range, filter, options): Promise<Summary> {
+      const plan = planRange(range, rollups.dirty);
+      const unfiltered = filter?.functionName === undefined && filter?.popCode === undefined;
+      const planned = plan.resolution !== 'raw' && unfiltered && opts.popBlockCache !== false
+        ? await fromPopBlocks(plan, options?.popQuantiles !== false)
+        : await fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], filter, true, options?.popQuantiles !== false);
+      if (planned) {
+        return {
+          overall: planned.total!,
+          byPop: planned.rows.map((r) => ({ popCode: String(r.keys[0]), ...r.stats })),
+          resolution: plan.resolution,
+        };
+      }
       const w = where(range, filter);
       const rows = await read(
         `SELECT pop_code, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
@@ -130,6 +244,12 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       };
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
+      const planned = await fromSketch(planRange(range, rollups.dirty), [{ name: 'function_name', sql: 'function_name' }], { popCode });
+      if (planned) {
+        return planned.rows
+          .map((r) => ({ functionName: String(r.keys[0]), ...r.stats }))
+          .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
+      }
       const w = where(range, undefined, ' AND pop_code = $pop');
       const rows = await read(
         `SELECT function_name, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
@@ -139,6 +259,15 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return rows.map((r) => ({ functionName: String(r.function_name), ...toStats(r) }));
     },
     async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
+      const plan = planRange(range, rollups.dirty, stepMs);
+      const stepNs = BigInt(stepMs) * 1_000_000n;
+      const planned = await fromSketch(plan, [{ name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` }], { ...filter, popCode });
+      if (planned) {
+        const buckets = planned.rows
+          .map((r) => ({ startMs: Number(BigInt(r.keys[0] as bigint) / 1_000_000n), ...r.stats }))
+          .sort((a, b) => a.startMs - b.startMs);
+        return { buckets, resolution: plan.resolution };
+      }
       const w = where(range, filter, ' AND pop_code = $pop');
       const rows = await read(
         `SELECT (time_ns // $step) * $step AS bucket, ${STATS_COLUMNS} FROM cold_start_metrics WHERE ${w.sql}
@@ -149,6 +278,19 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return { buckets, resolution: 'raw' };
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
+      const stepNs = BigInt(stepMs) * 1_000_000n;
+      // Fine steps (the live detector's 1 min over 70 min) read raw rows, exact and cheaper than ~150k keyed sketches;
+      // coarse steps over long ranges (a detector looking back a week) read rollups.
+      const plan = stepMs >= SERIES_ROLLUP_MIN_STEP_MS ? planRange(range, rollups.dirty, stepMs) : planRange({ fromNs: 0n, toNs: 0n }, rollups.dirty);
+      const planned = await fromSketch(plan, [
+        { name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }, { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` },
+      ], undefined);
+      if (planned) {
+        return planned.rows.map(({ keys, stats: s }: KeyedStats) => ({
+          popCode: String(keys[0]), functionName: String(keys[1]), startMs: Number(BigInt(keys[2] as bigint) / 1_000_000n),
+          samples: s.samples, mean: s.mean ?? 0, p50: s.p50 ?? 0,
+        }));
+      }
       const w = where(range, undefined);
       const rows = await read(
         `SELECT pop_code, function_name, (time_ns // $step) * $step AS bucket, count(*) AS n,
@@ -180,7 +322,8 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     },
     close() {
       closing ??= (async () => {
-        if (sweep) clearInterval(sweep);
+        clearInterval(sweep);
+        rollups.stop();
         // Inside both queues, so no statement runs while the connections close, and every
         // job queued after this one finds the store closed (a statement on a closed
         // connection is a use-after-free in the native binding: SIGSEGV, not an error).

@@ -1,0 +1,434 @@
+/**
+ * Per-POP sketches of closed, clean blocks of time (1 minute, 10 minutes, 1 hour), kept
+ * in memory for the unfiltered heatmap and overview.
+ *
+ * Why: EXPLAIN ANALYZE of the 24 h heatmap showed nearly all of its time in unnesting
+ * and hash-aggregating bin lists by (POP, bin): ~1.5M entries for the 23 whole hours of
+ * rollup_pop_1h and ~0.7M for the up to 60 whole minutes of rollup_1m at the two edges,
+ * against 63k raw rows for the 5 min window. Those blocks do not change once rolled up
+ * (until a late point dirties them, and then the rollup step recomputes them and tells
+ * us), so they are merged once per block in SQL and afterwards added in JS from typed
+ * arrays. A request then reads from SQL only the partial minutes at its very edges and
+ * any dirty minute.
+ *
+ * Edges use 10-minute blocks where whole ones fit, so a window's edges are at most 9
+ * minute blocks + 5 ten-minute blocks per side. Memory is bounded (LRU on bin entries).
+ *
+ * Consistency: `invalidate` runs synchronously after the rollup step's COMMIT; a load
+ * that was in flight across an invalidation is used for its own answer but not cached.
+ */
+import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-api';
+import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
+
+/** Block length in minutes. */
+export type Level = 1 | 10 | 60;
+
+export interface PopBlock {
+  pop: string;
+  n: number;
+  sum: number;
+  mn: number;
+  mx: number;
+  bins: Int16Array;
+  counts: Float64Array;
+}
+
+export interface BlockRef {
+  level: Level;
+  /** Epoch minute / level. */
+  index: number;
+}
+
+type Columns = Record<string, unknown[]>;
+
+/**
+ * Most blocks one answer takes from memory (90 days of hours and the edges); a longer
+ * window (say from 1970, mostly empty hours) reads its rollups in SQL instead.
+ */
+export const MAX_BLOCKS = 90 * 24 + 40;
+
+/** Merged runs of hours kept (a few windows: 24 h, 7 d, …). */
+const MAX_SPANS = 16;
+
+/** Default bound: ~8M bin entries (≈ 80 MB with their counts), a week of per-POP hours at 423 POPs plus edges. */
+const DEFAULT_MAX_ENTRIES = 8_000_000;
+
+export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMaterializedResult>, opts: { maxEntries?: number } = {}) {
+  const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const blocks = new Map<string, PopBlock[]>();
+  /** Runs of whole hours merged per POP, keyed `span:<first hour>:<end hour>`. */
+  const spans = new Map<string, PopBlock[]>();
+  const sizes = new Map<string, number>();
+  let entries = 0;
+  let epoch = 0;
+  const stats = { hits: 0, loads: 0 };
+
+  const keyOf = (b: BlockRef) => `${b.level}:${b.index}`;
+
+  function put(key: string, value: PopBlock[]) {
+    let size = 0;
+    for (const p of value) size += p.bins.length;
+    if (blocks.has(key)) drop(key);
+    blocks.set(key, value);
+    sizes.set(key, size);
+    entries += size;
+    for (const k of blocks.keys()) {
+      if (entries <= maxEntries || k === key) break;
+      drop(k);
+    }
+  }
+  function drop(key: string) {
+    entries -= sizes.get(key) ?? 0;
+    blocks.delete(key);
+    sizes.delete(key);
+  }
+
+  /** SQL for the missing blocks of one level: one row per (block, POP). */
+  function loadSql(level: Level, indexes: number[]): string {
+    const list = indexes.join(',');
+    let first = indexes[0]!;
+    let last = first;
+    for (const i of indexes) (first = Math.min(first, i)), (last = Math.max(last, i));
+    if (level === 60) {
+      const lo = BigInt(first) * HOUR_NS;
+      const hi = (BigInt(last) + 1n) * HOUR_NS;
+      return `SELECT t_ns // ${HOUR_NS} AS blk, pop_code, n, sum AS s, min AS mn, max AS mx, bins, counts
+        FROM rollup_pop_1h WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${HOUR_NS} IN (${list})`;
+    }
+    const len = BigInt(level) * MINUTE_NS;
+    const lo = BigInt(first) * len;
+    const hi = (BigInt(last) + 1n) * len;
+    return `WITH m AS (
+        SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM rollup_1m
+        WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${list})
+      ),
+      st AS (SELECT blk, pop_code, sum(n) AS n, sum(sum) AS s, min(min) AS mn, max(max) AS mx FROM m GROUP BY ALL),
+      bb AS (
+        SELECT blk, pop_code, b, sum(c)::DOUBLE AS c
+        FROM (SELECT blk, pop_code, unnest(bins) AS b, unnest(counts) AS c FROM m) GROUP BY ALL
+      ),
+      bl AS (SELECT blk, pop_code, list(b) AS bins, list(c) AS counts FROM bb GROUP BY ALL)
+      SELECT st.blk, st.pop_code, st.n, st.s, st.mn, st.mx, bl.bins, bl.counts FROM st JOIN bl USING (blk, pop_code)`;
+  }
+
+  /** The blocks asked for, from memory or loaded (one statement per level with missing blocks). */
+  async function get(refs: readonly BlockRef[]): Promise<PopBlock[][]> {
+    const out = new Map<string, PopBlock[]>();
+    const missing = new Map<Level, number[]>();
+    for (const r of refs) {
+      const key = keyOf(r);
+      const hit = blocks.get(key);
+      if (hit) {
+        // LRU: touched blocks move to the end.
+        blocks.delete(key);
+        blocks.set(key, hit);
+        out.set(key, hit);
+        stats.hits++;
+      } else {
+        let l = missing.get(r.level);
+        if (!l) missing.set(r.level, (l = []));
+        l.push(r.index);
+      }
+    }
+    const startEpoch = epoch;
+    for (const [level, indexes] of missing) {
+      stats.loads += indexes.length;
+      const result = await read(loadSql(level, indexes));
+      const loaded = new Map<number, PopBlock[]>(indexes.map((i) => [i, []]));
+      // Straight from the data chunks: the bin lists are read from their flat child vectors
+      // into typed arrays (converting them to JS arrays first cost ~0.4 µs per bin).
+      for (let ci = 0; ci < result.chunkCount; ci++) {
+        const chunk = result.getChunk(ci);
+        const [blk, pop, n, sum, mn, mx] = [0, 1, 2, 3, 4, 5].map((c) => chunk.getColumnVector(c));
+        const binsV = chunk.getColumnVector(6) as DuckDBListVector;
+        const countsV = chunk.getColumnVector(7) as DuckDBListVector;
+        const binsChild = binsV.childVector;
+        const countsChild = countsV.childVector;
+        for (let i = 0; i < chunk.rowCount; i++) {
+          const len = binsV.getEntryLength(i);
+          const bo = binsV.getEntryOffset(i);
+          const co = countsV.getEntryOffset(i);
+          const bins = new Int16Array(len);
+          const counts = new Float64Array(len);
+          for (let j = 0; j < len; j++) {
+            bins[j] = binsChild.getItem(bo + j) as number;
+            counts[j] = Number(countsChild.getItem(co + j));
+          }
+          loaded.get(Number(blk!.getItem(i)))?.push({
+            pop: String(pop!.getItem(i)),
+            n: Number(n!.getItem(i)),
+            sum: Number(sum!.getItem(i)),
+            mn: Number(mn!.getItem(i)),
+            mx: Number(mx!.getItem(i)),
+            bins,
+            counts,
+          });
+        }
+      }
+      for (const [index, value] of loaded) {
+        const key = keyOf({ level, index });
+        out.set(key, value);
+        if (epoch === startEpoch) put(key, value);
+      }
+    }
+    return refs.map((r) => out.get(keyOf(r)) ?? []);
+  }
+
+  /**
+   * Like `get`, but every run of consecutive whole hours comes back as one block list,
+   * merged per POP once and kept: the same window asked again within the hour (the
+   * dashboard refetches every 10 s) then adds ~one list per POP for its middle instead of
+   * 23 per POP for a day.
+   */
+  async function getMerged(refs: readonly BlockRef[]): Promise<PopBlock[][]> {
+    // Segments: a run of ≥ 2 consecutive hours (a span), or one block.
+    const segments: Array<{ span?: string; from: number; to: number }> = [];
+    for (let i = 0; i < refs.length;) {
+      let j = i;
+      while (refs[i]!.level === 60 && j + 1 < refs.length && refs[j + 1]!.level === 60 && refs[j + 1]!.index === refs[j]!.index + 1) j++;
+      segments.push(j > i ? { span: `span:${refs[i]!.index}:${refs[j]!.index + 1}`, from: i, to: j + 1 } : { from: i, to: i + 1 });
+      i = j + 1;
+    }
+    // Everything not already merged, in one `get` (one statement per level for the missing blocks).
+    // Hits are taken now, before any await: an invalidation meanwhile must not change what was asked for.
+    const hits = new Map<string, PopBlock[]>();
+    const needed: BlockRef[] = [];
+    for (const g of segments) {
+      const hit = g.span ? spans.get(g.span) : undefined;
+      if (hit) hits.set(g.span!, hit);
+      else needed.push(...refs.slice(g.from, g.to));
+    }
+    const startEpoch = epoch;
+    const got = await get(needed);
+    const out: PopBlock[][] = [];
+    let k = 0;
+    for (const g of segments) {
+      const hit = g.span ? hits.get(g.span) : undefined;
+      if (hit) {
+        if (spans.get(g.span!) === hit) {
+          spans.delete(g.span!); // LRU: to the end
+          spans.set(g.span!, hit);
+        }
+        out.push(hit);
+        continue;
+      }
+      const lists = got.slice(k, k + (g.to - g.from));
+      k += g.to - g.from;
+      if (!g.span) {
+        out.push(lists[0]!);
+        continue;
+      }
+      const merged = mergePerPop(lists);
+      if (epoch === startEpoch) {
+        spans.set(g.span, merged);
+        for (const key of spans.keys()) if (spans.size > MAX_SPANS) spans.delete(key);
+      }
+      out.push(merged);
+    }
+    return out;
+  }
+
+  return {
+    get,
+    getMerged,
+    /** After the rollup step committed: forget every block holding one of these epoch minutes (null: everything). */
+    invalidate(minutes: readonly number[] | null) {
+      epoch++;
+      if (minutes === null) {
+        spans.clear();
+        blocks.clear();
+        sizes.clear();
+        entries = 0;
+        return;
+      }
+      const hours = new Set(minutes.map((m) => Math.floor(m / 60)));
+      for (const k of spans.keys()) {
+        const [, from, to] = k.split(':').map(Number) as [string, number, number];
+        for (const h of hours) if (h >= from && h < to) spans.delete(k);
+      }
+      for (const m of minutes) {
+        drop(`1:${m}`);
+        drop(`10:${Math.floor(m / 10)}`);
+        drop(`60:${Math.floor(m / 60)}`);
+      }
+    },
+    stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries }),
+  };
+}
+
+export type PopBlockCache = ReturnType<typeof createPopBlockCache>;
+
+/**
+ * Splits a plan's rollup parts into blocks: whole hours ('1h' parts) and, inside the
+ * clean-minute ('1m') parts, 10-minute blocks where whole ones fit, else minutes.
+ */
+export function blocksOf(parts: ReadonlyArray<{ source: string; fromNs: bigint; toNs: bigint }>, max = MAX_BLOCKS): BlockRef[] | null {
+  const refs: BlockRef[] = [];
+  for (const p of parts) {
+    if (p.source === '1h' && (p.toNs - p.fromNs) / HOUR_NS > BigInt(max)) return null;
+    if (p.source === '1h') {
+      for (let h = Number(p.fromNs / HOUR_NS); h < Number(p.toNs / HOUR_NS); h++) refs.push({ level: 60, index: h });
+    } else if (p.source === '1m') {
+      const end = Number(p.toNs / MINUTE_NS);
+      for (let m = Number(p.fromNs / MINUTE_NS); m < end;) {
+        if (m % 10 === 0 && m + 10 <= end) {
+          refs.push({ level: 10, index: m / 10 });
+          m += 10;
+        } else {
+          refs.push({ level: 1, index: m });
+          m++;
+        }
+      }
+    }
+  }
+  return refs.length > max ? null : refs;
+}
+
+/** Bins run from the sketch's ZERO_BIN (-1000) to 32767 (SMALLINT). */
+const BIN_OFFSET = 1000;
+const BIN_SPAN = 32_768 + BIN_OFFSET;
+
+/** One block per POP: the given blocks added (a run of hours merged once). */
+export function mergePerPop(lists: readonly PopBlock[][]): PopBlock[] {
+  const byPop = new Map<string, PopBlock[]>();
+  for (const list of lists) for (const b of list) {
+    let l = byPop.get(b.pop);
+    if (!l) byPop.set(b.pop, (l = []));
+    l.push(b);
+  }
+  const dense = new Float64Array(BIN_SPAN);
+  const out: PopBlock[] = [];
+  for (const [pop, list] of byPop) {
+    let lo = BIN_SPAN;
+    let hi = -1;
+    const m: PopBlock = { pop, n: 0, sum: 0, mn: Infinity, mx: -Infinity, bins: new Int16Array(0), counts: new Float64Array(0) };
+    for (const b of list) {
+      m.n += b.n;
+      m.sum += b.sum;
+      if (b.mn < m.mn) m.mn = b.mn;
+      if (b.mx > m.mx) m.mx = b.mx;
+      for (let j = 0; j < b.bins.length; j++) {
+        const x = b.bins[j]! + BIN_OFFSET;
+        dense[x]! += b.counts[j]!;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+    }
+    let k = 0;
+    for (let x = lo; x <= hi; x++) if (dense[x]! > 0) k++;
+    m.bins = new Int16Array(k);
+    m.counts = new Float64Array(k);
+    k = 0;
+    for (let x = lo; x <= hi; x++) {
+      if (dense[x]! > 0) {
+        m.bins[k] = x - BIN_OFFSET;
+        m.counts[k++] = dense[x]!;
+        dense[x] = 0;
+      }
+    }
+    out.push(m);
+  }
+  return out;
+}
+
+/**
+ * Adds blocks into the columns `combine` reads (stats: pop_code, n, sum, mn, mx; bins:
+ * pop_code, bs, cs per POP, or only bs/cs of the total when `keyedBins` is false),
+ * together with the SQL answer for the raw parts (same shapes; its bins total-only when
+ * `keyedBins` is false). Bins are added into one dense array (per POP, or the total),
+ * no maps and no sorting.
+ */
+export function mergeBlocks(
+  sqlStats: Columns | null,
+  sqlBins: Columns | null,
+  blockLists: readonly PopBlock[][],
+  keyedBins: boolean,
+): { stats: Columns; bins: Columns } {
+  // Typed arrays only, so the adding loop below stays monomorphic (mixing JS arrays in made it ~3x slower).
+  interface Acc { n: number; sum: number; mn: number; mx: number; parts: Array<[Int16Array, Float64Array]> }
+  const accs = new Map<string, Acc>();
+  const acc = (pop: string) => {
+    let a = accs.get(pop);
+    if (!a) accs.set(pop, (a = { n: 0, sum: 0, mn: Infinity, mx: -Infinity, parts: [] }));
+    return a;
+  };
+  for (const list of blockLists) {
+    for (const b of list) {
+      const a = acc(b.pop);
+      a.n += b.n;
+      a.sum += b.sum;
+      if (b.mn < a.mn) a.mn = b.mn;
+      if (b.mx > a.mx) a.mx = b.mx;
+      a.parts.push([b.bins, b.counts]);
+    }
+  }
+  if (sqlStats) {
+    const pops = sqlStats.pop_code ?? [];
+    for (let i = 0; i < pops.length; i++) {
+      const a = acc(String(pops[i]));
+      a.n += Number(sqlStats.n![i]);
+      a.sum += Number(sqlStats.sum![i]);
+      a.mn = Math.min(a.mn, Number(sqlStats.mn![i]));
+      a.mx = Math.max(a.mx, Number(sqlStats.mx![i]));
+    }
+  }
+  const dense = new Float64Array(BIN_SPAN);
+  const stats: Columns = { pop_code: [], n: [], sum: [], mn: [], mx: [] };
+  const bins: Columns = keyedBins ? { pop_code: [], bs: [], cs: [] } : { bs: [], cs: [] };
+  let lo = BIN_SPAN;
+  let hi = -1;
+  const add = (bs: Int16Array, cs: Float64Array) => {
+    for (let j = 0; j < bs.length; j++) {
+      const x = bs[j]! + BIN_OFFSET;
+      dense[x]! += cs[j]!;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+  };
+  /** The nonzero bins in [lo, hi], ascending, and the range cleared for the next POP. */
+  const take = (): [number[], number[]] => {
+    const b: number[] = [];
+    const c: number[] = [];
+    for (let x = lo; x <= hi; x++) {
+      if (dense[x]! > 0) {
+        b.push(x - BIN_OFFSET);
+        c.push(dense[x]!);
+        dense[x] = 0;
+      }
+    }
+    lo = BIN_SPAN;
+    hi = -1;
+    return [b, c];
+  };
+  if (sqlBins) {
+    const pops = sqlBins.pop_code;
+    const bs = sqlBins.bs ?? [];
+    for (let i = 0; i < bs.length; i++) {
+      const b = Int16Array.from(bs[i] as number[]);
+      const c = Float64Array.from(sqlBins.cs![i] as number[]);
+      if (pops) acc(String(pops[i])).parts.push([b, c]);
+      else add(b, c); // the raw parts' total bins
+    }
+  }
+  for (const [pop, a] of accs) {
+    if (a.n === 0) continue;
+    stats.pop_code!.push(pop);
+    stats.n!.push(a.n);
+    stats.sum!.push(a.sum);
+    stats.mn!.push(a.mn);
+    stats.mx!.push(a.mx);
+    for (const [bs, cs] of a.parts) add(bs, cs);
+    if (keyedBins) {
+      const [b, c] = take();
+      bins.pop_code!.push(pop);
+      bins.bs!.push(b);
+      bins.cs!.push(c);
+    }
+  }
+  if (!keyedBins) {
+    const [b, c] = take();
+    bins.bs!.push(b);
+    bins.cs!.push(c);
+  }
+  return { stats, bins };
+}
