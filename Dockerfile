@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
-# EdgeWorker Monitor: the server (apps/server/src/bin/server.ts) or, with another
+# EdgeWorker Monitor: the server (compiled from apps/server/src/bin/server.ts) or, with another
 # command, the standalone generator. Multi-stage: the dashboard is built with the full
 # toolchain, the runtime stage has production dependencies only and runs as `node`.
 #
-# The server has no compiled output yet: it runs its TypeScript through tsx (the same
-# as `npm run server`). When a build of apps/server lands, copy its output and change
-# CMD to `node <that output>/bin/server.js` (and drop tsx from the runtime stage).
+# The server runs compiled JavaScript (apps/server/dist/server.mjs, bundled by
+# scripts/build-server.mjs, as `npm run server` does). tsx stays in the runtime stage
+# only for the standalone generator's command (compose.yaml).
 #
 # Containers cannot run on the machines this repository is tested on: this file is
 # kept minimal, and test:services covers the same topology without containers
@@ -16,7 +16,7 @@ ARG NODE_VERSION=22
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY . .
-RUN npm ci --no-audit --no-fund && npm run build
+RUN npm ci --no-audit --no-fund && npm run build && node scripts/build-server.mjs
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -27,7 +27,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/apps ./apps
 COPY --from=build /app/packages ./packages
-# Production dependencies, plus tsx (a root devDependency) at the locked version to run the TypeScript.
+# Production dependencies, plus tsx (a root devDependency) at the locked version for the generator's TypeScript.
 RUN rm -rf apps/*/node_modules packages/*/node_modules apps/web/src apps/web/e2e \
  && npm ci --omit=dev --no-audit --no-fund \
  && npm install --no-save --no-audit --no-fund "tsx@$(node -p "require('./package-lock.json').packages['node_modules/tsx'].version")" \
@@ -40,4 +40,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 # node is PID 1 and handles SIGTERM itself (flushes, closes the stores).
-CMD ["node", "--import", "tsx", "apps/server/src/bin/server.ts"]
+CMD ["node", "--enable-source-maps", "apps/server/dist/server.mjs"]
