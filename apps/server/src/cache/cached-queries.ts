@@ -77,12 +77,16 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
     }
   }
 
-  function computeOnce<T>(key: string, lastGoodKey: string, compute: () => Promise<T>, toJson?: (value: T) => unknown): Promise<CacheEntry<T>> {
-    const running = inFlight.get(key);
+  /**
+   * One computation per key and data version: a request that saw a newer version never
+   * joins a computation that started before it (that one may have read the store before
+   * the change that bumped the version, e.g. an alert raised a moment ago).
+   */
+  function computeOnce<T>(key: string, lastGoodKey: string, compute: () => Promise<T>, version: number, toJson?: (value: T) => unknown): Promise<CacheEntry<T>> {
+    const flight = `${version}|${key}`;
+    const running = inFlight.get(flight);
     if (running) return running as Promise<CacheEntry<T>>;
     const p = (async () => {
-      // Read the version before computing: data landing meanwhile makes this entry old at once.
-      const version = await safe(() => opts.cache.dataVersion(), -1);
       let value: T;
       try {
         value = await compute();
@@ -99,8 +103,8 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
         if (lastGoodKey !== key) await opts.cache.set(lastGoodKey, entry, lastGoodMs);
       }, undefined);
       return entry;
-    })().finally(() => inFlight.delete(key));
-    inFlight.set(key, p);
+    })().finally(() => inFlight.delete(flight));
+    inFlight.set(flight, p);
     return p;
   }
 
@@ -118,12 +122,12 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
       }
       if (age < revalidateMs && !failing.has(key)) {
         outcome('revalidate');
-        computeOnce(key, lastGoodKey, compute, toJson).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
+        computeOnce(key, lastGoodKey, compute, version, toJson).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
         return { value: cached.value, json: cached.json };
       }
     }
     try {
-      const entry = await computeOnce(key, lastGoodKey, compute, toJson);
+      const entry = await computeOnce(key, lastGoodKey, compute, version, toJson);
       outcome('miss');
       return { value: entry.value, json: entry.json };
     } catch (err) {
