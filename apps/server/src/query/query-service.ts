@@ -5,7 +5,7 @@
  */
 import type { FunctionInfo, HeatmapEntry, Overview, Pop, PopDetail, PopStatus, Timeseries } from '@edgeworker/schema';
 import type { FunctionSpec, PopInfo } from '@edgeworker/pops';
-import type { AggregateStats, MetricsStore, Resolution, SeriesBucket, TimeRange } from '../stores/metrics-store.ts';
+import type { AggregateStats, MetricsStore, Resolution, TimeRange } from '../stores/metrics-store.ts';
 import { AppError } from '../http/errors.ts';
 import { popStatus, statusOf, thresholdsFor, type StatusPolicy, type Thresholds } from './status.ts';
 
@@ -25,8 +25,6 @@ export interface QueryDeps {
 
 export type QueryService = ReturnType<typeof createQueryService>;
 
-/** Windows up to this long get their POP statuses from raw per-series buckets (see popStatuses). */
-const RAW_STATUS_MAX_MS = 3_600_000;
 const msToNs = (ms: number) => BigInt(Math.floor(ms)) * 1_000_000n;
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -39,17 +37,11 @@ export function createQueryService(deps: QueryDeps) {
 
   /**
    * Status of every POP over a range: the worst of its functions' (each against its own pair),
-   * no_data for a POP silent for noDataAfterMs. Up to an hour: one store call, the detector's
-   * per-series read with one bucket as wide as the window (at most two per series, as buckets
-   * align to the epoch), exact and cheap on raw rows. Longer: one count-and-mean summary per
-   * function, which both stores answer from their rollups (a raw per-series read over 24 h
-   * took seconds on DuckDB and ran into the timeout on InfluxDB).
+   * no_data for a POP silent for noDataAfterMs. One store call for every series' count and
+   * mean, planned like the heatmap itself (rollups for long windows, no percentiles).
    */
   async function popStatuses(range: TimeRange, windowMs: number, functionName?: string): Promise<Map<string, PopStatus>> {
-    const [buckets, recent] = await Promise.all([
-      windowMs <= RAW_STATUS_MAX_MS ? deps.store.seriesBuckets(range, Math.max(1000, windowMs)) : perFunctionMeans(range, functionName),
-      recentlyReporting(windowMs),
-    ]);
+    const [buckets, recent] = await Promise.all([deps.store.seriesMeans(range, functionName !== undefined ? { functionName } : undefined), recentlyReporting(windowMs)]);
     const perPop = new Map<string, Map<string, { sum: number; samples: number }>>();
     for (const b of buckets) {
       if (functionName !== undefined && b.functionName !== functionName) continue;
@@ -66,16 +58,6 @@ export function createQueryService(deps: QueryDeps) {
     }
     if (recent) for (const pop of out.keys()) if (!recent.has(pop)) out.set(pop, 'no_data');
     return out;
-  }
-
-  /** Per (POP, function) count and mean over a range, as buckets, from one summary per function. */
-  async function perFunctionMeans(range: TimeRange, functionName?: string): Promise<SeriesBucket[]> {
-    const names = functionName !== undefined ? [functionName] : await deps.store.seenFunctions();
-    const summaries = await Promise.all(names.map((fn) => deps.store.summarize(range, { functionName: fn }, { popQuantiles: false })));
-    const startMs = Number(range.fromNs / 1_000_000n);
-    return summaries.flatMap((s, i) =>
-      s.byPop.map((p) => ({ popCode: p.popCode, functionName: names[i]!, startMs, samples: p.samples, mean: p.mean ?? 0, p50: 0 })),
-    );
   }
 
   /**

@@ -113,6 +113,23 @@ export function metricsStoreContract(name: string, open: () => Promise<MetricsSt
       ]);
     });
 
+    it('gives every series its count and mean, for POP statuses', async (t) => {
+      const store = await open();
+      t.after(() => store.close());
+      await store.write([
+        sample({ t: T0, v: 10, functionName: 'auth-check' }),
+        sample({ t: T0 + 1, v: 20, functionName: 'auth-check' }),
+        sample({ t: T0 + 2, v: 300, functionName: 'ssr-render' }),
+        sample({ t: T0 + 3, v: 999, functionName: 'ssr-render', popCode: 'AMS' }),
+      ]);
+      const range = { fromNs: ns(T0), toNs: ns(T0 + MIN) };
+      const key = (m: { popCode: string; functionName: string; samples: number; mean: number }) => [m.popCode, m.functionName, m.samples, Math.round(m.mean * 1e6) / 1e6];
+      const rows = (await store.seriesMeans(range)).map(key).sort((a, b) => String(a[0]) + a[1] < String(b[0]) + b[1] ? -1 : 1);
+      assert.deepEqual(rows, [['AMS', 'ssr-render', 1, 999], ['FRA', 'auth-check', 2, 15], ['FRA', 'ssr-render', 1, 300]]);
+      assert.deepEqual((await store.seriesMeans(range, { functionName: 'ssr-render' })).map(key).sort(), [['AMS', 'ssr-render', 1, 999], ['FRA', 'ssr-render', 1, 300]]);
+      assert.deepEqual(await store.seriesMeans({ fromNs: ns(T0 + MIN), toNs: ns(T0 + 2 * MIN) }), []);
+    });
+
     it('buckets a time series on step boundaries aligned to the epoch', async (t) => {
       const store = await open();
       t.after(() => store.close());

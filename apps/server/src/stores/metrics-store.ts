@@ -88,6 +88,14 @@ export interface SeriesBucket {
   p50: number;
 }
 
+/** Count and mean of one (POP, function) series over a range: what a POP's status is made of. */
+export interface SeriesMean {
+  popCode: string;
+  functionName: string;
+  samples: number;
+  mean: number;
+}
+
 export interface MetricsStore {
   readonly kind: string;
   /** Stores every sample or none (one transaction); resolves once durable. */
@@ -103,6 +111,11 @@ export interface MetricsStore {
   timeseries(popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter): Promise<TimeseriesAnswer>;
   /** Every (POP, function) series bucketed by step over a range, in one query; non-empty buckets only, any order. */
   seriesBuckets(range: TimeRange, stepMs: number): Promise<SeriesBucket[]>;
+  /**
+   * Count and mean of every (POP, function) series over a range, planned like summarize
+   * (rollups for long ranges) but with no percentiles, so it stays cheap over a week.
+   */
+  seriesMeans(range: TimeRange, filter?: SeriesFilter): Promise<SeriesMean[]>;
   /** Every POP the data has mentioned, with its newest metadata. */
   seenPops(): Promise<SeenPop[]>;
   /** Every function name the data has mentioned. */
@@ -116,7 +129,7 @@ export interface MetricsStore {
 
 /** The port's calls (all but `kind` and `close`), for adapters that wrap another store. */
 export const METRICS_STORE_CALLS = [
-  'write', 'summarize', 'byFunction', 'timeseries', 'seriesBuckets', 'seenPops', 'seenFunctions', 'latestSampleNs', 'ping',
+  'write', 'summarize', 'byFunction', 'timeseries', 'seriesBuckets', 'seriesMeans', 'seenPops', 'seenFunctions', 'latestSampleNs', 'ping',
 ] as const satisfies ReadonlyArray<keyof MetricsStore>;
 
 type StoreCall = (typeof METRICS_STORE_CALLS)[number];

@@ -14,6 +14,7 @@ import type {
   SeenPop,
   SeriesBucket,
   SeriesFilter,
+  SeriesMean,
   Summary,
   TimeRange,
   TimeseriesAnswer,
@@ -276,6 +277,24 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       );
       const buckets: Bucket[] = rows.map((r) => ({ startMs: Number((r.bucket as bigint) / 1_000_000n), ...toStats(r) }));
       return { buckets, resolution: 'raw' };
+    },
+    async seriesMeans(range, filter): Promise<SeriesMean[]> {
+      const plan = planRange(range, rollups.dirty);
+      if (plan.resolution !== 'raw') {
+        // Only the stats statement of the plan: counts and sums per series, no bins.
+        const { stats } = sketchStatements(plan, [{ name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }], filter, false);
+        const rows = await read(stats, filterParams(filter));
+        return rows.map((r) => {
+          const n = num(r.n) ?? 0;
+          return { popCode: String(r.pop_code), functionName: String(r.function_name), samples: n, mean: n > 0 ? (num(r.sum) ?? 0) / n : 0 };
+        });
+      }
+      const w = where(range, filter);
+      const rows = await read(
+        `SELECT pop_code, function_name, count(*) AS n, avg(cold_start_time_ms) AS mean FROM cold_start_metrics WHERE ${w.sql} GROUP BY ALL`,
+        w.params,
+      );
+      return rows.map((r) => ({ popCode: String(r.pop_code), functionName: String(r.function_name), samples: num(r.n) ?? 0, mean: num(r.mean) ?? 0 }));
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       const stepNs = BigInt(stepMs) * 1_000_000n;

@@ -123,6 +123,18 @@ describe('DuckDB rollups', () => {
     const median = want.vs[Math.floor(0.5 * (want.n - 1))]!;
     assert.ok(Math.abs(one.p50 - median) <= median * RELATIVE_ACCURACY * 1.0001, `series p50 ${one.p50} vs ${median}`);
 
+    // Every series' count and mean (POP statuses), from the same plan, exact.
+    const means = await store.seriesMeans(range);
+    assert.equal(means.length, POPS.length * FNS.length);
+    for (const m of means) {
+      const w = exact(all, (x) => inRange(from, to)(x) && x.popCode === m.popCode && x.functionName === m.functionName);
+      assert.equal(m.samples, w.n, `${m.popCode} ${m.functionName}: count`);
+      assert.ok(Math.abs(m.mean - w.mean) <= w.mean * 1e-9, `${m.popCode} ${m.functionName}: mean ${m.mean} vs ${w.mean}`);
+    }
+    const onlyAuth = await store.seriesMeans(range, { functionName: 'auth-check' });
+    assert.deepEqual([...new Set(onlyAuth.map((m) => m.functionName))], ['auth-check']);
+    assert.equal(onlyAuth.length, POPS.length);
+
     // Short windows still read raw rows, exactly.
     assert.equal((await store.summarize({ fromNs: ns(T0 + HOUR), toNs: ns(T0 + 2 * HOUR) })).resolution, 'raw');
   });

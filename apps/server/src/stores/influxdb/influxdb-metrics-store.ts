@@ -9,7 +9,7 @@
 import { createInfluxHttpSink } from '@edgeworker/generator';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
-import type { AggregateStats, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, Summary, TimeRange, TimeseriesAnswer } from '../metrics-store.ts';
+import type { AggregateStats, FunctionAggregate, MetricsStore, SeenPop, SeriesBucket, SeriesMean, Summary, TimeRange, TimeseriesAnswer } from '../metrics-store.ts';
 import { createInfluxClient, InfluxError, type InfluxSeries } from './influx-client.ts';
 import { q } from './influxql.ts';
 import { coarsest, plan, type RollupCoverage, type Segment } from './planner.ts';
@@ -200,6 +200,13 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       const s = res?.[0];
       if (!s) return { buckets: [], resolution: 'raw' };
       return { buckets: s.values.map((row) => ({ startMs: Number(row[0]), ...stats(s, row) })).filter((b) => b.samples > 0), resolution: 'raw' };
+    },
+    async seriesMeans(range, filter): Promise<SeriesMean[]> {
+      // One planned summary per function (rollups for long ranges): a GROUP BY pop_code,
+      // function_name over raw points would read every sample of the range.
+      const names = filter?.functionName !== undefined ? [filter.functionName] : await store.seenFunctions();
+      const summaries = await Promise.all(names.map((fn) => store.summarize(range, { ...filter, functionName: fn }, { popQuantiles: false })));
+      return summaries.flatMap((s, i) => s.byPop.map((p) => ({ popCode: p.popCode, functionName: names[i]!, samples: p.samples, mean: p.mean ?? 0 })));
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       assertOpen();
