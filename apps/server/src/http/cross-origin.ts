@@ -32,7 +32,7 @@ export async function registerCrossOrigin(app: FastifyInstance, opts: CrossOrigi
     origin: opts.allowed === '*' ? true : opts.allowed.length > 0 ? opts.allowed : false,
     methods: ['GET', 'HEAD', 'POST'],
     allowedHeaders: ['authorization', 'content-type', 'content-encoding', 'x-request-id'],
-    exposedHeaders: ['x-data-stale', 'age', 'x-window', 'x-request-id'],
+    exposedHeaders: ['x-data-stale', 'age', 'x-window', 'x-resolution', 'x-skipped-points', 'x-request-id'],
     maxAge: 600,
   });
 
