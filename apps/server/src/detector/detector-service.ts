@@ -102,14 +102,18 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         return { ...result, skipped: 'lost_leadership' as const };
       };
       if (!(await stillLeading())) return lost();
-      for (const finding of ev.raise) {
-        let raised;
+      // Each opening, fenced: null once this replica no longer leads (nothing more is written).
+      const open = async (raise: () => Promise<{ alert: Alert; created: boolean }>) => {
         try {
-          raised = await alerts.raise(finding, stillLeading);
+          return await raise();
         } catch (err) {
-          if (err instanceof LeadershipLostError) return lost();
+          if (err instanceof LeadershipLostError) return null;
           throw err;
         }
+      };
+      for (const finding of ev.raise) {
+        const raised = await open(() => alerts.raise(finding, stillLeading));
+        if (!raised) return lost();
         const { alert, created } = raised;
         if (created) {
           result.created.push(alert);
@@ -117,15 +121,10 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         } else result.refreshed++;
       }
       for (const finding of silence.raise) {
-        let raised;
-        try {
-          raised = await alerts.raiseNoData(finding, stillLeading);
-        } catch (err) {
-          if (err instanceof LeadershipLostError) return lost();
-          throw err;
-        }
-        const { alert, created } = raised;
-        if (created) {
+        const raised = await open(() => alerts.raiseNoData(finding, stillLeading));
+        if (!raised) return lost();
+        if (raised.created) {
+          const { alert } = raised;
           result.created.push(alert);
           log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, lastSeenAt: alert.lastSeenAt }, 'no_data alert opened');
         }
