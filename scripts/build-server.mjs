@@ -2,7 +2,7 @@
 // Compiles the server's entry points to plain JavaScript (apps/server/dist/*.mjs) so
 // `npm start` and `npm run server` run node itself: no TypeScript loader in between
 // (it relayed Ctrl-C as a second signal), ~0.5 s faster start, ~40 MB less memory
-// (figures in notes/fixes.md). It rebuilds only when a source or manifest is newer than
+// (figures in docs/notes/fixes.md). It rebuilds only when a source or manifest is newer than
 // the bundle (a pull, an edit), so a start after that costs a directory walk, not a build.
 // Only our workspaces (TypeScript sources) are bundled; npm dependencies stay external
 // and load from node_modules as usual.

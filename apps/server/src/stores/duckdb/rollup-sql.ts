@@ -7,7 +7,7 @@
  * `bins` (SMALLINT, the log bin) and `counts`. Lists rather than a normalised
  * (bucket, POP, function, bin) table because most reads filter rows first (one POP,
  * one function, a time range) and only then unnest: a normalised table would scan
- * ~70 bin rows per rollup row before it could drop them (see notes/rollup.md for the
+ * ~70 bin rows per rollup row before it could drop them (see docs/notes/rollup.md for the
  * EXPLAIN ANALYZE figures).
  *
  * rollup_dirty holds the minutes (epoch minutes) whose raw rows changed since they

@@ -3,7 +3,7 @@
  * "Embedded store" 1-2): one transaction per group of batches, last write wins on
  * (pop_code, function_name, time_ns) as InfluxDB keeps one point per series and time.
  *
- * Why it looks like this (each step measured, see notes/ingest.md):
+ * Why it looks like this (each step measured, see docs/notes/ingest.md):
  * - A raw row is (time, POP, function, value). A POP's city, country, tier and
  *   coordinates are its metadata (newest wins, in pops_seen), not repeated on every
  *   row: with them DuckDB's insert and commit did 2-2.5x the work.
