@@ -14,7 +14,7 @@ import { createInfluxClient, InfluxError, type InfluxSeries } from './influx-cli
 import { q } from './influxql.ts';
 import { coarsest, plan, type RollupCoverage, type Segment } from './planner.ts';
 import { readCoverage } from './rollup-keeper.ts';
-import { readPlanned, type PlannedRead } from './rollup-reader.ts';
+import { readMeans, readPlanned, type PlannedRead } from './rollup-reader.ts';
 import { emptyAgg, mergeAgg, statsOf } from './rollup-agg.ts';
 import { TAG } from '@edgeworker/schema';
 import { createSeenPops } from './seen-pops.ts';
@@ -202,11 +202,11 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       return { buckets: s.values.map((row) => ({ startMs: Number(row[0]), ...stats(s, row) })).filter((b) => b.samples > 0), resolution: 'raw' };
     },
     async seriesMeans(range, filter): Promise<SeriesMean[]> {
-      // One planned summary per function (rollups for long ranges): a GROUP BY pop_code,
-      // function_name over raw points would read every sample of the range.
-      const names = filter?.functionName !== undefined ? [filter.functionName] : await store.seenFunctions();
-      const summaries = await Promise.all(names.map((fn) => store.summarize(range, { ...filter, functionName: fn }, { popQuantiles: false })));
-      return summaries.flatMap((s, i) => s.byPop.map((p) => ({ popCode: p.popCode, functionName: names[i]!, samples: p.samples, mean: p.mean ?? 0 })));
+      assertOpen();
+      // Planned like summarize (rollups for long ranges), but InfluxDB sums counts and sums
+      // itself: no sketch and no raw point of a rolled-up period leaves the server.
+      const segs = (await planFor(range)) ?? [{ ...range, resolution: 'raw' as const }];
+      return readMeans(client, segs, filter);
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       assertOpen();

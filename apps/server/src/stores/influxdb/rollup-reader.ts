@@ -70,3 +70,34 @@ export async function readPlanned(client: InfluxClient, segs: readonly Segment[]
   });
   return [...cells.values()];
 }
+
+/** Count and sum per (POP, function) of one segment, summed by InfluxDB itself: no sketch leaves the server. */
+export function meansStatementFor(seg: Segment, filter: SeriesFilter | undefined): string {
+  const where = whereClause(seg, filter);
+  const group = ` GROUP BY ${qi(TAG.popCode)}, ${qi(TAG.functionName)}`;
+  if (seg.resolution === 'raw') {
+    return `SELECT count(${qi(FIELD.coldStartTimeMs)}) AS n, sum(${qi(FIELD.coldStartTimeMs)}) AS s FROM ${qi(MEASUREMENT)} WHERE ${where}${group}`;
+  }
+  return `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(TABLE[seg.resolution])} WHERE ${where}${group}`;
+}
+
+/** Every series' count and mean over the planned segments (POP statuses): one small row per series and segment. */
+export async function readMeans(client: InfluxClient, segs: readonly Segment[], filter: SeriesFilter | undefined) {
+  const results = await Promise.all(segs.map(async (s) => (await client.query([meansStatementFor(s, filter)]))[0]));
+  const acc = new Map<string, { popCode: string; functionName: string; n: number; sum: number }>();
+  for (const series of results) {
+    for (const s of series ?? []) {
+      const row = s.values[0];
+      const n = Number(row?.[s.columns.indexOf('n')] ?? 0);
+      if (!row || !(n > 0)) continue;
+      const popCode = s.tags?.[TAG.popCode] ?? '';
+      const functionName = s.tags?.[TAG.functionName] ?? '';
+      const id = `${popCode}\u0000${functionName}`;
+      const a = acc.get(id) ?? { popCode, functionName, n: 0, sum: 0 };
+      a.n += n;
+      a.sum += Number(row[s.columns.indexOf('s')] ?? 0);
+      acc.set(id, a);
+    }
+  }
+  return [...acc.values()].map((a) => ({ popCode: a.popCode, functionName: a.functionName, samples: a.n, mean: a.sum / a.n }));
+}

@@ -89,6 +89,14 @@ async function checkAll(store: MetricsStore, truth: Truth, range: TimeRange, wan
   assertClose(f.overall, exact(truth, range, (p) => p.fn === 'ssr'), 'function filter');
   const fns = await store.byFunction('NRT', range);
   for (const fn of FNS) assertClose(fns.find((x) => x.functionName === fn), exact(truth, range, (p) => p.pop === 'NRT' && p.fn === fn), `NRT ${fn}`);
+  // Every series' count and mean (POP statuses), from the same plan, exact.
+  const means = await store.seriesMeans(range);
+  assert.equal(means.length, POPS.length * FNS.length);
+  for (const m of means) {
+    const want = exact(truth, range, (p) => p.pop === m.popCode && p.fn === m.functionName);
+    assert.equal(m.samples, want.n, `${m.popCode} ${m.functionName}: count`);
+    assert.ok(Math.abs(m.mean - want.mean) <= 1e-9 * want.mean, `${m.popCode} ${m.functionName}: mean ${m.mean} vs ${want.mean}`);
+  }
   return s;
 }
 
