@@ -121,6 +121,23 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
     };
   }
 
+  /**
+   * Stores a new alert (fenced), then announces and notifies it; false when another writer
+   * opened an unresolved one for the same pair first (nothing of this one was written).
+   */
+  async function openNew(alert: Alert, fence: Fence | undefined): Promise<boolean> {
+    await checkFence(fence);
+    try {
+      await store.create(alert);
+    } catch (err) {
+      if (err instanceof AlertConflictError) return false;
+      throw err;
+    }
+    publish(alert);
+    notifyInBackground('opened', alert);
+    return true;
+  }
+
   async function raise(f: RegressionFinding, fence?: Fence): Promise<{ alert: Alert; created: boolean }> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const existing = await store.findUnresolved(f.popCode, f.functionName);
@@ -150,18 +167,10 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
         updatedAt: at,
         notifications: [],
       };
-      await checkFence(fence);
-      try {
-        await store.create(alert);
-      } catch (err) {
-        // Another writer (another replica's detector) opened it first: refresh theirs instead.
-        if (err instanceof AlertConflictError) continue;
-        throw err;
-      }
+      // Another writer (another replica's detector) opened it first: refresh theirs instead.
+      if (!(await openNew(alert, fence))) continue;
       // The detector logs what it opens at info; this line is for tracing the service.
       log.debug({ alertId: alert.id, pop: f.popCode, fn: f.functionName, severity: f.severity, changePct: f.changePct }, 'regression alert opened');
-      publish(alert);
-      notifyInBackground('opened', alert);
       return { alert, created: true };
     }
     throw new AppError('alert_conflict', `the alert of ${f.popCode}/${f.functionName} kept changing while being raised; try again`, 409);
@@ -188,17 +197,9 @@ export function createAlertService(deps: AlertServiceDeps): RunningAlertService 
         lastSeenAt: new Date(f.lastSeenMs).toISOString(),
         ...(f.silentSeries !== undefined ? { silentSeries: f.silentSeries } : {}),
       };
-      await checkFence(fence);
-      try {
-        await store.create(alert);
-      } catch (err) {
-        // Another writer opened it first: theirs stands.
-        if (err instanceof AlertConflictError) continue;
-        throw err;
-      }
+      // Another writer opened it first: theirs stands.
+      if (!(await openNew(alert, fence))) continue;
       log.debug({ alertId: alert.id, pop: f.popCode, fn: f.functionName }, 'no_data alert opened');
-      publish(alert);
-      notifyInBackground('opened', alert);
       return { alert, created: true };
     }
     throw new AppError('alert_conflict', `the no_data alert of ${f.popCode}/${f.functionName} kept changing while being raised; try again`, 409);
