@@ -25,10 +25,10 @@ export const SAMPLE_BIN = `LEAST(${BIN_SQL('cold_start_time_ms')}, 32767)::SMALL
 export const ROLLUP_TABLES = ['rollup_1m', 'rollup_1h'] as const;
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
-const rollupTable = (name: RollupTable) => `CREATE TABLE IF NOT EXISTS ${name} (
+/** A rollup table: one row per period and POP (and function, unless merged over all of them). */
+const rollupTable = (name: RollupTable | 'rollup_pop_1h', perFunction = true) => `CREATE TABLE IF NOT EXISTS ${name} (
      t_ns BIGINT NOT NULL,
-     pop_code VARCHAR NOT NULL,
-     function_name VARCHAR NOT NULL,
+     pop_code VARCHAR NOT NULL,${perFunction ? '\n     function_name VARCHAR NOT NULL,' : ''}
      n BIGINT NOT NULL,
      sum DOUBLE NOT NULL,
      min DOUBLE NOT NULL,
@@ -41,16 +41,7 @@ export const CREATE_ROLLUP_TABLES = [
   rollupTable('rollup_1m'),
   rollupTable('rollup_1h'),
   // Per POP, all functions merged: the unfiltered heatmap and overview read ~150 bins per POP-hour here instead of 5 × ~55.
-  `CREATE TABLE IF NOT EXISTS rollup_pop_1h (
-     t_ns BIGINT NOT NULL,
-     pop_code VARCHAR NOT NULL,
-     n BIGINT NOT NULL,
-     sum DOUBLE NOT NULL,
-     min DOUBLE NOT NULL,
-     max DOUBLE NOT NULL,
-     bins SMALLINT[] NOT NULL,
-     counts INTEGER[] NOT NULL
-   )`,
+  rollupTable('rollup_pop_1h', false),
   `CREATE TABLE IF NOT EXISTS rollup_dirty (minute BIGINT PRIMARY KEY)`,
 ];
 
