@@ -20,9 +20,3 @@ export const CREATE_TABLES = [
    )`,
   `CREATE TABLE IF NOT EXISTS functions_seen (function_name VARCHAR PRIMARY KEY)`,
 ];
-
-export const UPSERT_POP = `INSERT INTO pops_seen VALUES ($code, $city, $country, $tier, $lat, $lon, $seen)
-  ON CONFLICT (pop_code) DO UPDATE SET city = excluded.city, country = excluded.country, tier = excluded.tier,
-    latitude = excluded.latitude, longitude = excluded.longitude, last_seen_ns = excluded.last_seen_ns`;
-
-export const INSERT_FUNCTION = `INSERT INTO functions_seen VALUES ($name) ON CONFLICT DO NOTHING`;
