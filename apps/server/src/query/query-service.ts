@@ -68,8 +68,7 @@ export function createQueryService(deps: QueryDeps) {
   async function recentlyReporting(windowMs: number): Promise<Set<string> | null> {
     const after = deps.noDataAfterMs;
     if (!after || windowMs <= after) return null;
-    const buckets = await deps.store.seriesBuckets(lastWindow(after), after);
-    return new Set(buckets.map((b) => b.popCode));
+    return new Set((await deps.store.seriesMeans(lastWindow(after))).map((m) => m.popCode));
   }
 
   function lastWindow(windowMs: number): TimeRange {
