@@ -16,7 +16,8 @@ ARG NODE_VERSION=22
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY . .
-RUN npm ci --no-audit --no-fund && npm run build && node scripts/build-server.mjs
+# npm ci's `prepare` builds the dashboard and the server bundle.
+RUN npm ci --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -29,8 +30,8 @@ COPY --from=build /app/apps ./apps
 COPY --from=build /app/packages ./packages
 # Production dependencies, plus tsx (a root devDependency) at the locked version for the generator's TypeScript.
 RUN rm -rf apps/*/node_modules packages/*/node_modules apps/web/src apps/web/e2e \
- && npm ci --omit=dev --no-audit --no-fund \
- && npm install --no-save --no-audit --no-fund "tsx@$(node -p "require('./package-lock.json').packages['node_modules/tsx'].version")" \
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm install --no-save --ignore-scripts --no-audit --no-fund "tsx@$(node -p "require('./package-lock.json').packages['node_modules/tsx'].version")" \
  && npm cache clean --force \
  && mkdir -p /data && chown node:node /data
 USER node
