@@ -16,16 +16,13 @@
  * detector's engine sorts what it is fed by time, and sorting sorted input is linear.
  */
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
-import type { SeriesBucket, TimeRange } from '../metrics-store.ts';
+import type { SeriesBucket, SeriesBucketColumns, TimeRange } from '../metrics-store.ts';
 
 /** Runs one statement on the store's reader connection (inside its read queue). */
 export type RunStatement = (sql: string) => Promise<DuckDBMaterializedResult>;
 
-export interface SeriesBucketColumns {
-  /** Names per series id. */
-  pops: string[];
-  functions: string[];
-  /** Per bucket, in ascending startMs (ties in any order). */
+/** The port's columns, as typed arrays. */
+export interface TypedSeriesBucketColumns extends SeriesBucketColumns {
   series: Int32Array;
   startMs: Float64Array;
   samples: Int32Array;
@@ -46,7 +43,7 @@ const sql = (range: TimeRange, stepMs: number) => `
   SELECT s.sid, NULL, NULL, (g.b * ${stepMs})::DOUBLE, g.n, g.mean, g.p50 FROM g JOIN s USING (pop_code, function_name)`;
 
 /** Every (POP, function) series bucketed by stepMs over range, from raw rows, as columns. */
-export async function readSeriesBucketColumns(run: RunStatement, range: TimeRange, stepMs: number): Promise<SeriesBucketColumns> {
+export async function readSeriesBucketColumns(run: RunStatement, range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns> {
   if (!Number.isInteger(stepMs) || stepMs <= 0) throw new Error(`seriesBuckets: the step must be a whole number of ms > 0, got ${stepMs}`);
   const result = await run(sql(range, stepMs));
   const total = result.rowCount;
@@ -88,7 +85,7 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
       k++;
     }
   }
-  const out: SeriesBucketColumns = { pops, functions, series: new Int32Array(k), startMs: new Float64Array(k), samples: new Int32Array(k), mean: new Float64Array(k), p50: new Float64Array(k) };
+  const out: TypedSeriesBucketColumns = { pops, functions, series: new Int32Array(k), startMs: new Float64Array(k), samples: new Int32Array(k), mean: new Float64Array(k), p50: new Float64Array(k) };
   if (k === 0) return out;
   // Counting sort on the bucket index: starts are multiples of stepMs, so (t - minT) / stepMs is a small integer.
   const slots = Math.round((maxT - minT) / stepMs) + 1;
@@ -107,11 +104,33 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
 }
 
 /** The port's row shape, in the columns' (time) order. */
-export function bucketsOf(c: SeriesBucketColumns): SeriesBucket[] {
+export function bucketsOf(c: TypedSeriesBucketColumns): SeriesBucket[] {
   const out: SeriesBucket[] = new Array(c.startMs.length);
   for (let i = 0; i < c.startMs.length; i++) {
     const s = c.series[i]!;
     out[i] = { popCode: c.pops[s]!, functionName: c.functions[s]!, startMs: c.startMs[i]!, samples: c.samples[i]!, mean: c.mean[i]!, p50: c.p50[i]! };
   }
+  return out;
+}
+
+/** Columns from bucket objects (the rollup-planned answer for coarse steps), sorted by time. */
+export function columnsOf(buckets: readonly SeriesBucket[]): TypedSeriesBucketColumns {
+  const sorted = [...buckets].sort((a, b) => a.startMs - b.startMs);
+  const ids = new Map<string, number>();
+  const out: TypedSeriesBucketColumns = { pops: [], functions: [], series: new Int32Array(sorted.length), startMs: new Float64Array(sorted.length), samples: new Int32Array(sorted.length), mean: new Float64Array(sorted.length), p50: new Float64Array(sorted.length) };
+  sorted.forEach((b, i) => {
+    const key = `${b.popCode}\u0000${b.functionName}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      ids.set(key, (id = ids.size));
+      out.pops.push(b.popCode);
+      out.functions.push(b.functionName);
+    }
+    out.series[i] = id;
+    out.startMs[i] = b.startMs;
+    out.samples[i] = b.samples;
+    out.mean[i] = b.mean;
+    out.p50[i] = b.p50;
+  });
   return out;
 }
