@@ -27,7 +27,7 @@ import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
 import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from './pop-blocks.ts';
-import { bucketsOf, columnsOf, readSeriesBucketColumns } from './series-buckets.ts';
+import { bucketsOf, columnsOf, readSeriesBucketColumns, type TypedSeriesBucketColumns } from './series-buckets.ts';
 import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
@@ -61,6 +61,7 @@ export interface DuckDbMetricsStore extends MetricsStore {
   readonly rollups: Rollups;
   /** Per-POP sketches of closed, clean blocks for the unfiltered heatmap and overview (stats for the bench). */
   readonly popBlocks: PopBlockCache;
+  seriesBucketColumns(range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns>;
 }
 
 export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<DuckDbMetricsStore> {
