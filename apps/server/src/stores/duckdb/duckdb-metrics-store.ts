@@ -27,7 +27,8 @@ import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
 import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from './pop-blocks.ts';
-import { bucketsOf, columnsOf, readSeriesBucketColumns, type TypedSeriesBucketColumns } from './series-buckets.ts';
+import { readSeriesBucketColumns } from './series-buckets.ts';
+import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {

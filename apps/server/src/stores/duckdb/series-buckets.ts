@@ -16,19 +16,12 @@
  * detector's engine sorts what it is fed by time, and sorting sorted input is linear.
  */
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
-import type { SeriesBucket, SeriesBucketColumns, TimeRange } from '../metrics-store.ts';
+import type { TimeRange } from '../metrics-store.ts';
+import { timeOrdered, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 
 /** Runs one statement on the store's reader connection (inside its read queue). */
 export type RunStatement = (sql: string) => Promise<DuckDBMaterializedResult>;
 
-/** The port's columns, as typed arrays. */
-export interface TypedSeriesBucketColumns extends SeriesBucketColumns {
-  series: Int32Array;
-  startMs: Float64Array;
-  samples: Int32Array;
-  mean: Float64Array;
-  p50: Float64Array;
-}
 
 /** Literal bounds, not $parameters: measured ~2x slower with parameters (the range filter is planned without its values). */
 const sql = (range: TimeRange, stepMs: number) => `
@@ -56,8 +49,6 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
   const mean = new Float64Array(total);
   const p50 = new Float64Array(total);
   let k = 0;
-  let minT = Infinity;
-  let maxT = -Infinity;
   for (let ci = 0; ci < result.chunkCount; ci++) {
     const chunk = result.getChunk(ci);
     const cSid = chunk.getColumnVector(0);
@@ -80,57 +71,8 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
       n[k] = cN.getItem(i) as number;
       mean[k] = cMean.getItem(i) as number;
       p50[k] = cP50.getItem(i) as number;
-      if (ti < minT) minT = ti;
-      if (ti > maxT) maxT = ti;
       k++;
     }
   }
-  const out: TypedSeriesBucketColumns = { pops, functions, series: new Int32Array(k), startMs: new Float64Array(k), samples: new Int32Array(k), mean: new Float64Array(k), p50: new Float64Array(k) };
-  if (k === 0) return out;
-  // Counting sort on the bucket index: starts are multiples of stepMs, so (t - minT) / stepMs is a small integer.
-  const slots = Math.round((maxT - minT) / stepMs) + 1;
-  const at = new Int32Array(slots + 1);
-  for (let i = 0; i < k; i++) at[Math.round((t[i]! - minT) / stepMs) + 1]!++;
-  for (let j = 1; j <= slots; j++) at[j]! += at[j - 1]!;
-  for (let i = 0; i < k; i++) {
-    const j = at[Math.round((t[i]! - minT) / stepMs)]!++;
-    out.series[j] = sid[i]!;
-    out.startMs[j] = t[i]!;
-    out.samples[j] = n[i]!;
-    out.mean[j] = mean[i]!;
-    out.p50[j] = p50[i]!;
-  }
-  return out;
-}
-
-/** The port's row shape, in the columns' (time) order. */
-export function bucketsOf(c: TypedSeriesBucketColumns): SeriesBucket[] {
-  const out: SeriesBucket[] = new Array(c.startMs.length);
-  for (let i = 0; i < c.startMs.length; i++) {
-    const s = c.series[i]!;
-    out[i] = { popCode: c.pops[s]!, functionName: c.functions[s]!, startMs: c.startMs[i]!, samples: c.samples[i]!, mean: c.mean[i]!, p50: c.p50[i]! };
-  }
-  return out;
-}
-
-/** Columns from bucket objects (the rollup-planned answer for coarse steps), sorted by time. */
-export function columnsOf(buckets: readonly SeriesBucket[]): TypedSeriesBucketColumns {
-  const sorted = [...buckets].sort((a, b) => a.startMs - b.startMs);
-  const ids = new Map<string, number>();
-  const out: TypedSeriesBucketColumns = { pops: [], functions: [], series: new Int32Array(sorted.length), startMs: new Float64Array(sorted.length), samples: new Int32Array(sorted.length), mean: new Float64Array(sorted.length), p50: new Float64Array(sorted.length) };
-  sorted.forEach((b, i) => {
-    const key = `${b.popCode}\u0000${b.functionName}`;
-    let id = ids.get(key);
-    if (id === undefined) {
-      ids.set(key, (id = ids.size));
-      out.pops.push(b.popCode);
-      out.functions.push(b.functionName);
-    }
-    out.series[i] = id;
-    out.startMs[i] = b.startMs;
-    out.samples[i] = b.samples;
-    out.mean[i] = b.mean;
-    out.p50[i] = b.p50;
-  });
-  return out;
+  return timeOrdered(pops, functions, k, stepMs, sid, t, n, mean, p50);
 }
