@@ -149,7 +149,10 @@ export const METRICS_STORE_CALLS = [
   'write', 'summarize', 'byFunction', 'timeseries', 'seriesBuckets', 'seriesMeans', 'seenPops', 'seenFunctions', 'latestSampleNs', 'ping',
 ] as const satisfies ReadonlyArray<keyof MetricsStore>;
 
-type StoreCall = (typeof METRICS_STORE_CALLS)[number];
+/** Calls an adapter may have; a wrapper has them exactly when the store it wraps does. */
+export const OPTIONAL_METRICS_STORE_CALLS = ['seriesBucketColumns'] as const satisfies ReadonlyArray<keyof MetricsStore>;
+
+type StoreCall = (typeof METRICS_STORE_CALLS)[number] | (typeof OPTIONAL_METRICS_STORE_CALLS)[number];
 
 /** A store whose every call goes through `wrap` (breakers, fault switches); `kind` and `close` pass straight through. */
 export function wrapMetricsStore(
@@ -159,6 +162,10 @@ export function wrapMetricsStore(
   const out = { kind: inner.kind, close: () => inner.close() } as MetricsStore;
   for (const name of METRICS_STORE_CALLS) {
     (out as unknown as Record<string, unknown>)[name] = wrap(name, (inner[name] as (...a: unknown[]) => Promise<unknown>).bind(inner));
+  }
+  for (const name of OPTIONAL_METRICS_STORE_CALLS) {
+    const fn = inner[name] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+    if (fn) (out as unknown as Record<string, unknown>)[name] = wrap(name, fn.bind(inner));
   }
   return out;
 }
