@@ -41,6 +41,7 @@
 import type { RegressionFinding } from '../alerts/types.ts';
 import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { mannWhitneyU } from './mann-whitney.ts';
+import { medianDeviation } from './median-deviation.ts';
 
 export interface DetectorSettings {
   /** Bucket width; every window is whole buckets. */
@@ -427,10 +428,7 @@ function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgem
  */
 function robustLocationScale(sorted: Float64Array): { mu: number; sigma: number } {
   const med = medianSorted(sorted);
-  const dev = new Float64Array(sorted.length);
-  for (let i = 0; i < sorted.length; i++) dev[i] = Math.abs(sorted[i]! - med);
-  dev.sort();
-  const mad = 1.4826 * medianSorted(dev);
+  const mad = 1.4826 * medianDeviation(sorted, med); // = the median of the sorted |x - med|, without sorting them
   const lo = med - 3 * mad;
   const hi = med + 3 * mad;
   let sum = 0;
