@@ -76,7 +76,8 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
     const cN = chunk.getColumnVector(4);
     const cMean = chunk.getColumnVector(5);
     const cP50 = chunk.getColumnVector(6);
-    for (let i = 0; i < chunk.rowCount; i++) {
+    const rows = chunk.rowCount; // a native call: once per chunk, not per row (profiled: ~7 % of the read)
+    for (let i = 0; i < rows; i++) {
       const s = cSid.getItem(i) as number;
       const ti = cT.getItem(i) as number | null;
       if (ti === null) {
