@@ -5,15 +5,15 @@
  * Why: profiled on a re-derive (35 min of 10 s buckets, 2,115 series = 444k buckets) the
  * SQL itself took ~135 ms and turning its 444k rows into row objects (`getRowObjectsJS`,
  * two strings and a bigint per row) ~630 ms, plus the garbage collector behind it. Here the
- * aggregate is the same statement as before (count, avg, quantile_cont per (POP, function,
- * bucket): the answers are the same numbers), but:
+ * answers are the same numbers as that statement's (count, avg, quantile_cont per (POP,
+ * function, bucket); the median is skipped where it is trivial, see `sql`), but:
  *   - the bucket start leaves DuckDB as a DOUBLE of epoch ms, the count as an INTEGER, so no
  *     bigint is made per row;
  *   - the two strings of a series leave it once per series, not once per bucket: each series
  *     gets a small integer id, its names come as one extra row with a NULL bucket (a NULL
  *     VARCHAR costs a validity check, no decode).
- * The buckets come back in time order (a counting sort on the aligned bucket start): the
- * detector's engine sorts what it is fed by time, and sorting sorted input is linear.
+ * The buckets come back in time order (a counting sort on the aligned bucket start), which
+ * is what the detector's engine.ingestColumns takes.
  */
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { TimeRange } from '../metrics-store.ts';
