@@ -39,8 +39,9 @@
  *   otherwise                               -> unchanged
  */
 import type { RegressionFinding } from '../alerts/types.ts';
-import type { SeriesBucket } from '../stores/metrics-store.ts';
+import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { mannWhitneyU } from './mann-whitney.ts';
+import { medianDeviation } from './median-deviation.ts';
 
 export interface DetectorSettings {
   /** Bucket width; every window is whole buckets. */
@@ -177,6 +178,11 @@ export interface DetectorEngine {
   readFrom(endMs: number): number;
   /** Feeds the buckets of [readFrom(endMs), endMs) (any order); buckets at or after endMs wait. */
   ingest(buckets: readonly SeriesBucket[], endMs: number): void;
+  /**
+   * The same as ingest, from columns in ascending startMs (a re-derive's 444k buckets): one
+   * state lookup per series, not an object, a key and a sort per bucket.
+   */
+  ingestColumns(columns: SeriesBucketColumns, endMs: number): void;
   evaluate(unresolved: readonly UnresolvedAlertRef[], endMs: number): Evaluation;
   /** Drops all state: the next pass re-derives it from the store. */
   reset(): void;
@@ -192,7 +198,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   let fedUntil: number | null = null;
   const span = historySpanMs(s);
 
-  function stateOf(b: SeriesBucket): SeriesState {
+  function stateOf(b: Pick<SeriesBucket, 'popCode' | 'functionName' | 'startMs'>): SeriesState {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
@@ -309,6 +315,28 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     return medianSorted(older) <= limit && medianSorted(newer) <= limit;
   }
 
+  /** One bucket, in time order per series. */
+  function feed(st: SeriesState, startMs: number, p50: number, samples: number) {
+    const last = st.t.length ? st.t[st.t.length - 1]! : -Infinity;
+    // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
+    if (startMs <= last) return;
+    const x = Math.log(p50);
+    step(st, startMs, x);
+    st.t.push(startMs);
+    st.x.push(x);
+    st.n.push(samples);
+  }
+
+  /** After a read up to endMs: trims every series to the span and forgets the silent ones. */
+  function settle(endMs: number) {
+    fedUntil = Math.max(fedUntil ?? endMs, endMs);
+    for (const [k, st] of series) {
+      trim(st, endMs);
+      // A series silent for the whole span has nothing left to judge: forget it (memory stays bounded).
+      if (st.t.length === 0 || st.t[st.t.length - 1]! < endMs - span) series.delete(k);
+    }
+  }
+
   function reset() {
     series.clear();
     fedUntil = null;
@@ -325,23 +353,21 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     },
     ingest(buckets, endMs) {
       const sorted = buckets.filter((b) => b.startMs < endMs && b.samples > 0 && b.p50 > 0).sort((a, b) => a.startMs - b.startMs);
-      for (const b of sorted) {
-        const st = stateOf(b);
-        const last = st.t.length ? st.t[st.t.length - 1]! : -Infinity;
-        // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
-        if (b.startMs <= last) continue;
-        const x = Math.log(b.p50);
-        step(st, b.startMs, x);
-        st.t.push(b.startMs);
-        st.x.push(x);
-        st.n.push(b.samples);
+      for (const b of sorted) feed(stateOf(b), b.startMs, b.p50, b.samples);
+      settle(endMs);
+    },
+    ingestColumns(c, endMs) {
+      const states: Array<SeriesState | undefined> = [];
+      for (let i = 0; i < c.startMs.length; i++) {
+        const t = c.startMs[i]!;
+        const p50 = c.p50[i]!;
+        const n = c.samples[i]!;
+        if (!(t < endMs && n > 0 && p50 > 0)) continue;
+        const id = c.series[i]!;
+        const st = (states[id] ??= stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: t }));
+        feed(st, t, p50, n);
       }
-      fedUntil = Math.max(fedUntil ?? endMs, endMs);
-      for (const [k, st] of series) {
-        trim(st, endMs);
-        // A series silent for the whole span has nothing left to judge: forget it (memory stays bounded).
-        if (st.t.length === 0 || st.t[st.t.length - 1]! < endMs - span) series.delete(k);
-      }
+      settle(endMs);
     },
     evaluate(unresolved, endMs) {
       const byKey = new Map(unresolved.map((a) => [key(a.popCode, a.functionName), a]));
@@ -402,10 +428,7 @@ function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgem
  */
 function robustLocationScale(sorted: Float64Array): { mu: number; sigma: number } {
   const med = medianSorted(sorted);
-  const dev = new Float64Array(sorted.length);
-  for (let i = 0; i < sorted.length; i++) dev[i] = Math.abs(sorted[i]! - med);
-  dev.sort();
-  const mad = 1.4826 * medianSorted(dev);
+  const mad = 1.4826 * medianDeviation(sorted, med); // = the median of the sorted |x - med|, without sorting them
   const lo = med - 3 * mad;
   const hi = med + 3 * mad;
   let sum = 0;

@@ -67,7 +67,7 @@ async function setup(t: TestContext, hooks: { beforeRead?: () => Promise<void>; 
   await inner.write(samples());
   // The real store; the wrapper only lets the test act at the moment a pass reads.
   const store = wrapMetricsStore(inner, (name, fn) => async (...args) => {
-    if (name === 'seriesBuckets') await hooks.beforeRead?.();
+    if (name === 'seriesBuckets' || name === 'seriesBucketColumns') await hooks.beforeRead?.();
     return fn(...args);
   });
   const embedded = await createEmbeddedAlertStore({ path: ':memory:' });

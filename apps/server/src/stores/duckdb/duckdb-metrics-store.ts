@@ -27,6 +27,8 @@ import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
 import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from './pop-blocks.ts';
+import { readSeriesBucketColumns } from './series-buckets.ts';
+import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
@@ -60,6 +62,7 @@ export interface DuckDbMetricsStore extends MetricsStore {
   readonly rollups: Rollups;
   /** Per-POP sketches of closed, clean blocks for the unfiltered heatmap and overview (stats for the bench). */
   readonly popBlocks: PopBlockCache;
+  seriesBucketColumns(range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns>;
 }
 
 export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<DuckDbMetricsStore> {
@@ -213,6 +216,32 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     return { sql: sql + extra, params };
   }
 
+  /**
+   * seriesBuckets from the rollups: coarse steps over long ranges (a detector looking back a
+   * week). Fine steps (the live detector's 10 s over 35 min) read raw rows (null here), exact
+   * and cheaper than ~150k keyed sketches.
+   */
+  async function rolledUpSeriesBuckets(range: TimeRange, stepMs: number): Promise<SeriesBucket[] | null> {
+    if (stepMs < SERIES_ROLLUP_MIN_STEP_MS) return null;
+    const stepNs = BigInt(stepMs) * 1_000_000n;
+    const planned = await fromSketch(planRange(range, rollups.dirty, stepMs), [
+      { name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }, { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` },
+    ], undefined);
+    if (!planned) return null;
+    return planned.rows.map(({ keys, stats: s }: KeyedStats) => ({
+      popCode: String(keys[0]), functionName: String(keys[1]), startMs: Number(BigInt(keys[2] as bigint) / 1_000_000n),
+      samples: s.samples, mean: s.mean ?? 0, p50: s.p50 ?? 0,
+    }));
+  }
+
+  /** Raw rows, read from DuckDB's chunks into typed arrays (series-buckets.ts: row objects cost 5x the query). */
+  function rawSeriesBucketColumns(range: TimeRange, stepMs: number) {
+    return readQueue(async () => {
+      assertOpen();
+      return readSeriesBucketColumns((sql) => reader.run(sql), range, stepMs);
+    });
+  }
+
   return {
     kind: 'duckdb',
     rollups,
@@ -297,34 +326,11 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return rows.map((r) => ({ popCode: String(r.pop_code), functionName: String(r.function_name), samples: num(r.n) ?? 0, mean: num(r.mean) ?? 0 }));
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
-      const stepNs = BigInt(stepMs) * 1_000_000n;
-      // Fine steps (the live detector's 1 min over 70 min) read raw rows, exact and cheaper than ~150k keyed sketches;
-      // coarse steps over long ranges (a detector looking back a week) read rollups.
-      const plan = stepMs >= SERIES_ROLLUP_MIN_STEP_MS ? planRange(range, rollups.dirty, stepMs) : planRange({ fromNs: 0n, toNs: 0n }, rollups.dirty);
-      const planned = await fromSketch(plan, [
-        { name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }, { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` },
-      ], undefined);
-      if (planned) {
-        return planned.rows.map(({ keys, stats: s }: KeyedStats) => ({
-          popCode: String(keys[0]), functionName: String(keys[1]), startMs: Number(BigInt(keys[2] as bigint) / 1_000_000n),
-          samples: s.samples, mean: s.mean ?? 0, p50: s.p50 ?? 0,
-        }));
-      }
-      const w = where(range, undefined);
-      const rows = await read(
-        `SELECT pop_code, function_name, (time_ns // $step) * $step AS bucket, count(*) AS n,
-           avg(cold_start_time_ms) AS mean, quantile_cont(cold_start_time_ms, 0.5) AS p50
-         FROM cold_start_metrics WHERE ${w.sql} GROUP BY ALL`,
-        { ...w.params, step: BigInt(stepMs) * 1_000_000n },
-      );
-      return rows.map((r) => ({
-        popCode: String(r.pop_code),
-        functionName: String(r.function_name),
-        startMs: Number((r.bucket as bigint) / 1_000_000n),
-        samples: num(r.n) ?? 0,
-        mean: num(r.mean) ?? 0,
-        p50: num(r.p50) ?? 0,
-      }));
+      return (await rolledUpSeriesBuckets(range, stepMs)) ?? bucketsOf(await rawSeriesBucketColumns(range, stepMs));
+    },
+    async seriesBucketColumns(range, stepMs) {
+      const planned = await rolledUpSeriesBuckets(range, stepMs);
+      return planned ? columnsOf(planned) : rawSeriesBucketColumns(range, stepMs);
     },
     async seenPops() {
       return [...pops.values()];

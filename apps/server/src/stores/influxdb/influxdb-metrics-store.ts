@@ -18,6 +18,8 @@ import { readMeans, readPlanned, type PlannedRead } from './rollup-reader.ts';
 import { emptyAgg, mergeAgg, statsOf } from './rollup-agg.ts';
 import { TAG } from '@edgeworker/schema';
 import { createSeenPops } from './seen-pops.ts';
+import { RAW_SERIES_BUCKETS_MAX_MS, readRawSeriesBucketColumns } from './series-buckets.ts';
+import { bucketsOf, columnsOf } from '../series-bucket-columns.ts';
 
 export interface InfluxStoreOptions {
   url: string;
@@ -210,6 +212,8 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       assertOpen();
+      // Short ranges (the detector's): raw values bucketed here, ~4x faster than the server's windows (series-buckets.ts).
+      if (range.toNs - range.fromNs <= BigInt(RAW_SERIES_BUCKETS_MAX_MS) * 1_000_000n) return bucketsOf(await readRawSeriesBucketColumns(client, range, stepMs));
       const [res] = await client.query([q.seriesBuckets(range, stepMs)]);
       const out: SeriesBucket[] = [];
       for (const s of res ?? []) {
@@ -228,6 +232,11 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
         }
       }
       return out;
+    },
+    async seriesBucketColumns(range, stepMs) {
+      assertOpen();
+      if (range.toNs - range.fromNs <= BigInt(RAW_SERIES_BUCKETS_MAX_MS) * 1_000_000n) return readRawSeriesBucketColumns(client, range, stepMs);
+      return columnsOf(await this.seriesBuckets(range, stepMs));
     },
     async seenPops(): Promise<SeenPop[]> {
       assertOpen();

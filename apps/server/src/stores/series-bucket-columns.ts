@@ -1,0 +1,77 @@
+/**
+ * The port's SeriesBucketColumns as typed arrays, and the helpers both adapters build them
+ * with: a counting sort into time order (bucket starts are multiples of the step, so the
+ * bucket index is a small integer: linear, not n log n), and conversions to and from the
+ * port's row objects.
+ */
+import type { SeriesBucket, SeriesBucketColumns } from './metrics-store.ts';
+
+/** The port's columns, as typed arrays. */
+export interface TypedSeriesBucketColumns extends SeriesBucketColumns {
+  series: Int32Array;
+  startMs: Float64Array;
+  samples: Int32Array;
+  mean: Float64Array;
+  p50: Float64Array;
+}
+
+/** Unsorted buckets (the first k entries of each array) as columns in ascending startMs. */
+export function timeOrdered(
+  pops: string[], functions: string[], k: number, stepMs: number,
+  sid: Int32Array, t: Float64Array, n: Int32Array, mean: Float64Array, p50: Float64Array,
+): TypedSeriesBucketColumns {
+  let minT = Infinity;
+  let maxT = -Infinity;
+  for (let i = 0; i < k; i++) {
+    if (t[i]! < minT) minT = t[i]!;
+    if (t[i]! > maxT) maxT = t[i]!;
+  }
+  const out: TypedSeriesBucketColumns = { pops, functions, series: new Int32Array(k), startMs: new Float64Array(k), samples: new Int32Array(k), mean: new Float64Array(k), p50: new Float64Array(k) };
+  if (k === 0) return out;
+  // Counting sort on the bucket index: starts are multiples of stepMs, so (t - minT) / stepMs is a small integer.
+  const slots = Math.round((maxT - minT) / stepMs) + 1;
+  const at = new Int32Array(slots + 1);
+  for (let i = 0; i < k; i++) at[Math.round((t[i]! - minT) / stepMs) + 1]!++;
+  for (let j = 1; j <= slots; j++) at[j]! += at[j - 1]!;
+  for (let i = 0; i < k; i++) {
+    const j = at[Math.round((t[i]! - minT) / stepMs)]!++;
+    out.series[j] = sid[i]!;
+    out.startMs[j] = t[i]!;
+    out.samples[j] = n[i]!;
+    out.mean[j] = mean[i]!;
+    out.p50[j] = p50[i]!;
+  }
+  return out;
+}
+
+/** The port's row shape, in the columns' (time) order. */
+export function bucketsOf(c: TypedSeriesBucketColumns): SeriesBucket[] {
+  const out: SeriesBucket[] = new Array(c.startMs.length);
+  for (let i = 0; i < c.startMs.length; i++) {
+    const s = c.series[i]!;
+    out[i] = { popCode: c.pops[s]!, functionName: c.functions[s]!, startMs: c.startMs[i]!, samples: c.samples[i]!, mean: c.mean[i]!, p50: c.p50[i]! };
+  }
+  return out;
+}
+
+/** Columns from bucket objects (the rollup-planned answer for coarse steps), sorted by time. */
+export function columnsOf(buckets: readonly SeriesBucket[]): TypedSeriesBucketColumns {
+  const sorted = [...buckets].sort((a, b) => a.startMs - b.startMs);
+  const ids = new Map<string, number>();
+  const out: TypedSeriesBucketColumns = { pops: [], functions: [], series: new Int32Array(sorted.length), startMs: new Float64Array(sorted.length), samples: new Int32Array(sorted.length), mean: new Float64Array(sorted.length), p50: new Float64Array(sorted.length) };
+  sorted.forEach((b, i) => {
+    const key = `${b.popCode}\u0000${b.functionName}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      ids.set(key, (id = ids.size));
+      out.pops.push(b.popCode);
+      out.functions.push(b.functionName);
+    }
+    out.series[i] = id;
+    out.startMs[i] = b.startMs;
+    out.samples[i] = b.samples;
+    out.mean[i] = b.mean;
+    out.p50[i] = b.p50;
+  });
+  return out;
+}
