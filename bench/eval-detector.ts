@@ -34,7 +34,9 @@ import { median, quantile } from '../apps/server/src/detector/stats.ts';
 import type { SeriesBucket } from '../apps/server/src/stores/metrics-store.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 
-const SEED = Number(process.env.EVAL_SEED ?? 1);
+/** EVAL_SEEDS="1,2" pools several seeds (shifts: all series; quiet: all series-hours); EVAL_SEED=n is one. */
+const SEEDS = (process.env.EVAL_SEEDS ?? process.env.EVAL_SEED ?? '1').split(',').map(Number);
+const SEED = SEEDS[0]!;
 const SERIES = Number(process.env.EVAL_SERIES ?? 200);
 const SAMPLE_MS = 10_000;
 const MIN = 60_000;
@@ -223,18 +225,57 @@ const drifting = (perHour: number) => (m: ReturnType<typeof createLatencyModel>)
 function fmtMin(ms: number | undefined) {
   return ms === undefined || Number.isNaN(ms) ? '–' : `${(ms / MIN).toFixed(1)} min`;
 }
-const arms = (s: DetectorSettings) => s.arms.map((a) => `k ${a.k} h ${a.h}`).join(' + ');
+const arms = (s: DetectorSettings) => s.arms.map((a) => `k ${a.k} h ${a.h}${a.zClip ? ` zClip ${a.zClip}` : ''}`).join(' + ');
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
+/** One result from several seeds' runs of the same scenario (series pooled). */
+function pool(rs: ShiftResult[]): ShiftResult {
+  const hits = rs.reduce((n, r) => n + r.delays.length, 0);
+  const weight = (r: ShiftResult) => r.delays.length;
+  return {
+    factor: rs[0]!.factor,
+    recall: rs.reduce((n, r) => n + r.recall, 0) / rs.length,
+    within15: rs.reduce((n, r) => n + r.within15, 0) / rs.length,
+    delays: rs.flatMap((r) => r.delays),
+    resolvedShare: hits ? rs.reduce((n, r) => n + r.resolvedShare * weight(r), 0) / hits : 0,
+    resolveDelays: rs.flatMap((r) => r.resolveDelays),
+    extraAlerts: rs.reduce((n, r) => n + r.extraAlerts, 0),
+  };
+}
+
+/** Exact one-sided 95 % upper confidence bound of a Poisson mean after observing n events. */
+function poissonUpper95(n: number): number {
+  // Smallest mu with P(X <= n | mu) <= 0.05, by bisection on the CDF.
+  const cdf = (mu: number) => {
+    let term = Math.exp(-mu);
+    let sum = term;
+    for (let i = 1; i <= n; i++) sum += (term *= mu / i);
+    return sum;
+  };
+  let lo = 0;
+  let hi = n + 10 + 5 * Math.sqrt(n + 1);
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) > 0.05) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
 function evaluateSettings(settings: DetectorSettings, verbose: boolean, series = SERIES) {
-  const shifts = (process.env.EVAL_ONLY === 'quiet' ? [] : [1.2, 1.5, 2, 3]).map((f, i) => runShift(f, settings, SEED * 100 + i, series));
-  const quiet = [
-    runQuiet('noise only', flat, 0, settings, SEED * 100 + 10, series),
-    runQuiet('single spikes (1 % of samples x3..x8)', flat, 0.01, settings, SEED * 100 + 11, series),
-    runQuiet('diurnal (+-20 %, full model)', full, 0.002, settings, SEED * 100 + 12, series),
-    runQuiet('slow drift (+3 %/h for 8 h, +24 % in all)', drifting(0.03), 0, settings, SEED * 100 + 13, series),
-    runQuiet('fast drift (+10 %/h for 8 h, +80 % in all)', drifting(0.1), 0, settings, SEED * 100 + 14, series),
+  const factors = process.env.EVAL_ONLY === 'quiet' ? [] : [1.2, 1.5, 2, 3];
+  const shifts = factors.map((f, i) => pool(SEEDS.map((seed) => runShift(f, settings, seed * 100 + i, series))));
+  const scenarios: [string, (m: ReturnType<typeof createLatencyModel>) => Sampler, number][] = [
+    ['noise only', flat, 0],
+    ['single spikes (1 % of samples x3..x8)', flat, 0.01],
+    ['diurnal (+-20 %, full model)', full, 0.002],
+    ['slow drift (+3 %/h for 8 h, +24 % in all)', drifting(0.03), 0],
+    ['fast drift (+10 %/h for 8 h, +80 % in all)', drifting(0.1), 0],
   ];
+  const quiet = process.env.EVAL_ONLY === 'shifts' ? [] : scenarios.map(([name, sampler, spikes], i) => {
+    const rs = SEEDS.map((seed) => runQuiet(name, sampler, spikes, settings, seed * 100 + 10 + i, series));
+    return { name, alerts: rs.reduce((n, r) => n + r.alerts, 0), seriesHours: rs.reduce((n, r) => n + r.seriesHours, 0), perSeed: rs.map((r) => r.alerts) };
+  });
   const allDelays = shifts.filter((r) => r.factor >= 1.5).flatMap((r) => r.delays);
   const falseAlerts = quiet.reduce((n, q) => n + q.alerts, 0);
   const falsePer1000 = (falseAlerts / quiet.reduce((n, q) => n + q.seriesHours, 0)) * 1000;
@@ -247,13 +288,14 @@ function evaluateSettings(settings: DetectorSettings, verbose: boolean, series =
         `| ${r.factor}x | ${pct(r.recall)} | ${pct(r.within15)} | ${fmtMin(median(r.delays))} | ${fmtMin(quantile(r.delays, 0.95))} | ${(r.resolvedShare * 100).toFixed(0)} % | ${fmtMin(median(r.resolveDelays))} |`,
       );
     }
-    const young = process.env.EVAL_ONLY === 'quiet' ? score(2, [], []) : runYoung(settings, SEED * 100 + 20, series);
+    const young = process.env.EVAL_ONLY === 'quiet' ? score(2, [], []) : pool(SEEDS.map((seed) => runYoung(settings, seed * 100 + 20, series)));
     console.log(`| 2x, 15-17 min after the series' first sample (no backfill) | ${pct(young.recall)} | ${pct(young.within15)} | ${fmtMin(median(young.delays))} | ${fmtMin(quantile(young.delays, 0.95))} | ${(young.resolvedShare * 100).toFixed(0)} % | ${fmtMin(median(young.resolveDelays))} |`);
-    console.log(`\nFalse alerts (${series} series x ${QUIET_HOURS} h each)\n`);
-    console.log('| scenario | alerts | per 1000 series-hours |');
-    console.log('|---|---|---|');
-    for (const q of quiet) console.log(`| ${q.name} | ${q.alerts} | ${((q.alerts / q.seriesHours) * 1000).toFixed(2)} |`);
-    console.log(`| all five | ${falseAlerts} | ${falsePer1000.toFixed(2)} |`);
+    console.log(`\nFalse alerts (${series} series x ${QUIET_HOURS} h each, seeds ${SEEDS.join(', ')}; 95 % upper bound: Poisson, exact)\n`);
+    console.log(`| scenario | alerts (per seed) | series-hours | per 1000 series-hours | 95 % upper bound |`);
+    console.log('|---|---|---|---|---|');
+    for (const q of quiet) console.log(`| ${q.name} | ${q.alerts} (${q.perSeed.join(', ')}) | ${q.seriesHours} | ${((q.alerts / q.seriesHours) * 1000).toFixed(2)} | ${((poissonUpper95(q.alerts) / q.seriesHours) * 1000).toFixed(2)} |`);
+    const hours = quiet.reduce((n, q) => n + q.seriesHours, 0);
+    console.log(`| all five | ${falseAlerts} | ${hours} | ${falsePer1000.toFixed(2)} | ${((poissonUpper95(falseAlerts) / hours) * 1000).toFixed(2)} |`);
     console.log(`\nDetection delay over shifts >= 1.5x: median ${fmtMin(median(allDelays))}, p95 ${fmtMin(quantile(allDelays, 0.95))}`);
   }
   return { shifts, quiet, falsePer1000, allDelays };
@@ -264,14 +306,17 @@ const started = performance.now();
 const configured = loadConfig({}).detector;
 const defaults = {
   ...detectorSettings({ ...configured, minChange: Number(process.env.EVAL_MIN_CHANGE ?? configured.minChange) }),
-  // Overrides for tuning: EVAL_ARMS="0.8:7.5,0.35:15" (k:h per CUSUM), EVAL_ZCLIP=3.
-  ...(process.env.EVAL_ARMS ? { arms: process.env.EVAL_ARMS.split(',').map((a) => ({ k: Number(a.split(':')[0]), h: Number(a.split(':')[1]) })) } : {}),
+  // Overrides for tuning: EVAL_ARMS="0.8:7.5,0.35:15:2" (k:h[:zClip] per CUSUM), EVAL_ZCLIP=3, EVAL_TREND_MIN=0 (off).
+  ...(process.env.EVAL_ARMS ? { arms: process.env.EVAL_ARMS.split(',').map((a) => { const [k, h, z] = a.split(':').map(Number); return { k: k!, h: h!, ...(z ? { zClip: z } : {}) }; }) } : {}),
   ...(process.env.EVAL_ZCLIP ? { zClip: Number(process.env.EVAL_ZCLIP) } : {}),
+  ...(process.env.EVAL_TREND_MIN ? { trendMs: Number(process.env.EVAL_TREND_MIN) * MIN } : {}),
+  ...(process.env.EVAL_BASELINE_MIN ? { baselineMs: Number(process.env.EVAL_BASELINE_MIN) * MIN } : {}),
+  ...(process.env.EVAL_SMOOTH ? { smooth: Number(process.env.EVAL_SMOOTH) as 1 | 3 } : {}),
   ...(process.env.EVAL_RECENT_MIN ? { recentMs: Number(process.env.EVAL_RECENT_MIN) * MIN, minRecentMs: Math.min(5, Number(process.env.EVAL_RECENT_MIN)) * MIN } : {}),
 };
 console.log(
-  `Detector evaluation (seed ${SEED}): CUSUMs ${arms(defaults)}, zClip ${defaults.zClip} on ${defaults.stepMs / 1000} s buckets; ` +
-  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
+  `Detector evaluation (seeds ${SEEDS.join(', ')}): CUSUMs ${arms(defaults)}, zClip ${defaults.zClip} on ${defaults.stepMs / 1000} s buckets; ` +
+  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min, trend over ${defaults.trendMs / MIN} min, running median of ${defaults.smooth}; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
 );
 evaluateSettings(defaults, true);
 

@@ -60,8 +60,19 @@ export interface DetectorSettings {
    * and a slow one for small shifts (accumulates longer, needs a lower k).
    */
   arms: readonly CusumArm[];
-  /** Largest contribution of one bucket, in sigmas (spikes). */
+  /** Largest contribution of one bucket, in sigmas (spikes); an arm may set its own. */
   zClip: number;
+  /**
+   * Trend correction: the baseline's level is carried to the bucket judged along the slope
+   * between the baseline window and a window of the same length trendMs before it (0: off).
+   * Only a rising slope is used (see baselineFor).
+   */
+  trendMs: number;
+  /**
+   * The CUSUMs read the running median of this many buckets (1 or 3): with 3, a lone spike
+   * never reaches them (a shift costs one bucket of delay).
+   */
+  smooth: 1 | 3;
   /** Floor of sigma on the log scale (a perfectly steady series must not alert on 1 %). */
   minSigma: number;
   /** One-sided Mann-Whitney significance level of the confirmation. */
@@ -79,6 +90,8 @@ export interface DetectorSettings {
 export interface CusumArm {
   k: number;
   h: number;
+  /** This arm's cap on one bucket's z (default: settings.zClip). */
+  zClip?: number;
 }
 
 /** What the engine needs to know of an unresolved regression alert. */
@@ -125,6 +138,8 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     minBaselineBuckets: 20,
     arms: [{ k: 0.8, h: 8 }, { k: 0.5, h: 14 }],
     zClip: 2.75,
+    trendMs: whole(90 * 60_000),
+    smooth: 1,
     minSigma: 0.03,
     alpha: 0.01,
     minChange: cfg.minChange,
@@ -136,11 +151,14 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
 
 /** How far back a fresh engine reads to be where a long-running one would be. */
 export function historySpanMs(s: DetectorSettings): number {
-  return Math.max(s.baselineMs + s.recentMs, s.resolveAfterMs);
+  return Math.max(s.baselineMs + s.recentMs + s.trendMs, s.resolveAfterMs);
 }
 
 interface Baseline {
+  /** Level (log) at the window's centre, and its rise per ms (>= 0). */
   mu: number;
+  slope: number;
+  centreMs: number;
   sigma: number;
   /** The window [fromMs, toMs) it was computed over. */
   fromMs: number;
@@ -212,15 +230,41 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const fromMs = Math.max(st.firstMs, toMs - s.baselineMs);
     const b = st.base;
     if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
-    const xs = valuesIn(st, fromMs, toMs);
+    const xs = rawIn(st, fromMs, toMs);
     if (xs.length < s.minBaselineBuckets) return (st.base = null);
     const { mu, sigma: scale } = robustLocationScale(xs);
     const sigma = Math.max(s.minSigma, scale);
-    return (st.base = { mu, sigma, fromMs, toMs });
+    return (st.base = { mu, slope: slopeBefore(st, fromMs, toMs, mu), centreMs: (fromMs + toMs) / 2, sigma, fromMs, toMs });
   }
 
-  function step(st: SeriesState, tMs: number, x: number) {
+  /**
+   * The baseline's rise per ms: its level minus the level of the same window trendMs earlier,
+   * over trendMs. A baseline centred 20 minutes back lags a drifting series by 20 minutes of
+   * drift (+10 %/h: 0.13 sigma at sigma 0.25, a quarter of the slow arm's k); the slope of
+   * one window alone is far too noisy to carry it (a 30-minute window cannot tell 10 %/h from
+   * noise), two windows 90 minutes apart can (0.02 sigma of noise at the bucket judged). Only a
+   * rise is used: a fall would carry the baseline below the data after an incident that has
+   * left the older window, and makes the detector more sensitive, never less.
+   */
+  function slopeBefore(st: SeriesState, fromMs: number, toMs: number, mu: number): number {
+    if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return 0;
+    const older = rawIn(st, fromMs - s.trendMs, toMs - s.trendMs);
+    if (older.length < s.minBaselineBuckets) return 0;
+    return Math.max(0, (mu - robustLocationScale(older).mu) / s.trendMs);
+  }
+
+  /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
+  function smoothed(st: SeriesState, tMs: number, x: number): number {
+    const n = st.x.length;
+    if (s.smooth === 1 || n < 2 || tMs - st.t[n - 2]! > 3 * s.stepMs) return x;
+    const a = st.x[n - 1]!;
+    const b = st.x[n - 2]!;
+    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), x));
+  }
+
+  function step(st: SeriesState, tMs: number, raw: number) {
     const base = baselineFor(st, tMs);
+    const x = smoothed(st, tMs, raw);
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
       if (!base) {
@@ -231,8 +275,11 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       }
       // Against the current baseline, not the one the run started on: frozen, it lets slow
       // drift pile up inside a long run (measured: 3.5x the false alerts on fast drift).
-      const z = Math.min(s.zClip, (x - base.mu) / base.sigma);
-      const next = Math.max(0, run.s + z - s.arms[i]!.k);
+      const arm = s.arms[i]!;
+      const z = Math.min(arm.zClip ?? s.zClip, (x - levelAt(base, tMs)) / base.sigma);
+      // Capped at h: past h the finding is judged anyway, and an S grown far above h over a
+      // long regression would take as long to drain after it ended, holding the alert open.
+      const next = Math.min(arm.h, Math.max(0, run.s + z - arm.k));
       if (next === 0) {
         run.startMs = NaN;
         run.base = null;
@@ -280,13 +327,14 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
 
   function judge(st: SeriesState, fromMs: number, base: Baseline, endMs: number): Judgement | null {
     // The newest hour of the run at most: a long run of an open alert stays cheap to re-check.
-    const run = valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs);
-    const ref = valuesIn(st, base.fromMs, base.toMs);
+    // Both samples are carried to the baseline's centre along its trend, so a drift is not a shift.
+    const run = valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs, base);
+    const ref = valuesIn(st, base.fromMs, base.toMs, base);
     if (run.length === 0 || ref.length === 0) return null;
-    // The shift's size: the run's median against the baseline's (minChange is the floor).
-    const baselineMs = Math.exp(base.mu);
-    const currentMs = Math.exp(medianSorted(run));
-    const ratio = currentMs / baselineMs;
+    // The shift's size: the run's median against the baseline's level (minChange is the floor).
+    const ratio = Math.exp(medianSorted(run) - base.mu);
+    const currentMs = Math.exp(medianSorted(valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs)));
+    const baselineMs = currentMs / ratio;
     if (ratio - 1 < s.minChange) return null;
     if (mannWhitneyU(Array.from(run), Array.from(ref), 'greater').p >= s.alpha) return null;
     return {
@@ -400,23 +448,61 @@ function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgem
  * every z after it (a baseline 0.1 sigma low cuts the CUSUM's false-alarm interval about
  * tenfold); winsorising keeps spikes out at nearly the efficiency of mean and deviation.
  */
-function robustLocationScale(sorted: Float64Array): { mu: number; sigma: number } {
-  const med = medianSorted(sorted);
-  const dev = new Float64Array(sorted.length);
-  for (let i = 0; i < sorted.length; i++) dev[i] = Math.abs(sorted[i]! - med);
-  dev.sort();
-  const mad = 1.4826 * medianSorted(dev);
+function robustLocationScale(xs: Float64Array): { mu: number; sigma: number } {
+  // Selection, not sorting: linear time on a copy the caller no longer needs (it is reordered).
+  const med = medianInPlace(xs);
+  const dev = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) dev[i] = Math.abs(xs[i]! - med);
+  const mad = 1.4826 * medianInPlace(dev);
   const lo = med - 3 * mad;
   const hi = med + 3 * mad;
   let sum = 0;
-  for (let i = 0; i < sorted.length; i++) sum += Math.min(hi, Math.max(lo, sorted[i]!));
-  const mu = sum / sorted.length;
+  for (let i = 0; i < xs.length; i++) sum += Math.min(hi, Math.max(lo, xs[i]!));
+  const mu = sum / xs.length;
   let sq = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    const v = Math.min(hi, Math.max(lo, sorted[i]!)) - mu;
+  for (let i = 0; i < xs.length; i++) {
+    const v = Math.min(hi, Math.max(lo, xs[i]!)) - mu;
     sq += v * v;
   }
-  return { mu, sigma: Math.sqrt(sq / Math.max(1, sorted.length - 1)) };
+  return { mu, sigma: Math.sqrt(sq / Math.max(1, xs.length - 1)) };
+}
+
+/** Median by quickselect (Hoare); reorders xs. */
+function medianInPlace(xs: Float64Array): number {
+  const n = xs.length;
+  if (n === 0) return NaN;
+  const hiMid = select(xs, n >> 1);
+  if (n % 2 === 1) return hiMid;
+  // The lower middle is the largest value left of n/2 after selection.
+  let loMid = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (xs[i]! > loMid) loMid = xs[i]!;
+  return (loMid + hiMid) / 2;
+}
+
+/** The k-th smallest value of xs (0-based), leaving smaller values left of k and larger right. */
+function select(xs: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (hi > lo) {
+    const pivot = xs[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (xs[i]! < pivot) i++;
+      while (xs[j]! > pivot) j--;
+      if (i <= j) {
+        const tmp = xs[i]!;
+        xs[i] = xs[j]!;
+        xs[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return xs[k]!;
+  }
+  return xs[k]!;
 }
 
 /** Median gap between the series' buckets: its reporting cadence (at least one step). */
@@ -430,13 +516,27 @@ function cadenceOf(st: SeriesState): number {
   return gaps[Math.floor(gaps.length / 2)]!;
 }
 
-/** Sorted log values of the buckets in [fromMs, toMs). */
-function valuesIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
-  const lo = lowerBound(st.t, fromMs);
-  const hi = lowerBound(st.t, toMs);
-  const out = Float64Array.from(st.x.slice(lo, Math.max(lo, hi)));
+/** Sorted log values of the buckets in [fromMs, toMs), carried to base's centre along its trend when given. */
+function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline): Float64Array {
+  const out = rawIn(st, fromMs, toMs);
+  if (base && base.slope > 0) {
+    const lo = lowerBound(st.t, fromMs);
+    for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.t[lo + i]! - base.centreMs);
+  }
   out.sort();
   return out;
+}
+
+/** Log values of the buckets in [fromMs, toMs), in time order (a fresh copy). */
+function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
+  const lo = lowerBound(st.t, fromMs);
+  const hi = lowerBound(st.t, toMs);
+  return Float64Array.from(st.x.slice(lo, Math.max(lo, hi)));
+}
+
+/** The baseline's level at tMs: its centre's level carried along its trend. */
+function levelAt(b: Baseline, tMs: number): number {
+  return b.mu + b.slope * (tMs - b.centreMs);
 }
 
 function lowerBound(xs: readonly number[], v: number): number {
