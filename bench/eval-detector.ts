@@ -311,12 +311,15 @@ const defaults = {
   ...(process.env.EVAL_ZCLIP ? { zClip: Number(process.env.EVAL_ZCLIP) } : {}),
   ...(process.env.EVAL_TREND_MIN ? { trendMs: Number(process.env.EVAL_TREND_MIN) * MIN } : {}),
   ...(process.env.EVAL_BASELINE_MIN ? { baselineMs: Number(process.env.EVAL_BASELINE_MIN) * MIN } : {}),
+  ...(process.env.EVAL_JUMP_CAP ? { jumpCapZ: Number(process.env.EVAL_JUMP_CAP) } : {}),
+  ...(process.env.EVAL_JUMP_Z ? { jumpZ: Number(process.env.EVAL_JUMP_Z) } : {}),
+  ...(process.env.EVAL_POOL_SIGMA ? { poolSigma: process.env.EVAL_POOL_SIGMA === '1' } : {}),
   ...(process.env.EVAL_SMOOTH ? { smooth: Number(process.env.EVAL_SMOOTH) as 1 | 3 } : {}),
   ...(process.env.EVAL_RECENT_MIN ? { recentMs: Number(process.env.EVAL_RECENT_MIN) * MIN, minRecentMs: Math.min(5, Number(process.env.EVAL_RECENT_MIN)) * MIN } : {}),
 };
 console.log(
   `Detector evaluation (seeds ${SEEDS.join(', ')}): CUSUMs ${arms(defaults)}, zClip ${defaults.zClip} on ${defaults.stepMs / 1000} s buckets; ` +
-  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min, trend over ${defaults.trendMs / MIN} min, running median of ${defaults.smooth}; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
+  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min, trend over ${defaults.trendMs / MIN} min, running median of ${defaults.smooth}, jump cap ${defaults.jumpCapZ} above ${defaults.jumpZ} sigma, pooled sigma ${defaults.poolSigma}; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
 );
 evaluateSettings(defaults, true);
 

@@ -73,6 +73,15 @@ export interface DetectorSettings {
    * never reaches them (a shift costs one bucket of delay).
    */
   smooth: 1 | 3;
+  /**
+   * A jump: a bucket more than jumpZ sigmas above the baseline right after one that was not
+   * elevated (below 1 sigma). It counts at most jumpCapZ (Infinity: off). A lone spike is all
+   * jump; a shift loses this on its first bucket only, the buckets after it count in full.
+   */
+  jumpZ: number;
+  jumpCapZ: number;
+  /** Sigma from the baseline window and the trend's older window together. */
+  poolSigma: boolean;
   /** Floor of sigma on the log scale (a perfectly steady series must not alert on 1 %). */
   minSigma: number;
   /** One-sided Mann-Whitney significance level of the confirmation. */
@@ -136,10 +145,14 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     minBaselineMs: Math.min(baselineMs, whole(10 * 60_000)),
     minRecentMs: Math.min(recentMs, whole(5 * 60_000)),
     minBaselineBuckets: 20,
-    arms: [{ k: 0.8, h: 8 }, { k: 0.5, h: 14 }],
+    arms: [{ k: 0.8, h: 8 }, { k: 0.45, h: 14 }],
     zClip: 2.75,
-    trendMs: whole(90 * 60_000),
+    // The older window two baseline lengths back: 60 minutes of level each end, two hours apart.
+    trendMs: 2 * baselineMs,
     smooth: 1,
+    jumpZ: 4,
+    jumpCapZ: 1,
+    poolSigma: true,
     minSigma: 0.03,
     alpha: 0.01,
     minChange: cfg.minChange,
@@ -232,25 +245,28 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
     const xs = rawIn(st, fromMs, toMs);
     if (xs.length < s.minBaselineBuckets) return (st.base = null);
-    const { mu, sigma: scale } = robustLocationScale(xs);
-    const sigma = Math.max(s.minSigma, scale);
-    return (st.base = { mu, slope: slopeBefore(st, fromMs, toMs, mu), centreMs: (fromMs + toMs) / 2, sigma, fromMs, toMs });
+    const level = robustLocationScale(xs);
+    const older = olderWindow(st, fromMs, toMs);
+    // The slope between the two windows; sigma from both (a series' scale changes slowly, and
+    // twice the buckets halve the error that inflates every z).
+    const slope = older ? Math.max(0, (level.mu - older.mu) / s.trendMs) : 0;
+    const scale = older && s.poolSigma ? Math.sqrt((level.sigma ** 2 + older.sigma ** 2) / 2) : level.sigma;
+    return (st.base = { mu: level.mu, slope, centreMs: (fromMs + toMs) / 2, sigma: Math.max(s.minSigma, scale), fromMs, toMs });
   }
 
   /**
-   * The baseline's rise per ms: its level minus the level of the same window trendMs earlier,
-   * over trendMs. A baseline centred 20 minutes back lags a drifting series by 20 minutes of
-   * drift (+10 %/h: 0.13 sigma at sigma 0.25, a quarter of the slow arm's k); the slope of
-   * one window alone is far too noisy to carry it (a 30-minute window cannot tell 10 %/h from
-   * noise), two windows 90 minutes apart can (0.02 sigma of noise at the bucket judged). Only a
-   * rise is used: a fall would carry the baseline below the data after an incident that has
-   * left the older window, and makes the detector more sensitive, never less.
+   * The same window trendMs earlier, for the baseline's trend: its level minus this one's, over
+   * trendMs, is the rise per ms. A baseline centred 40 minutes back lags a drifting series by
+   * 40 minutes of drift (+10 %/h: 0.25 sigma at sigma 0.25, more than half the slow arm's k).
+   * The slope of one window alone is far too noisy to carry it (a 60-minute window cannot tell
+   * 10 %/h from noise); two windows two hours apart can (0.03 sigma of noise where it is used).
+   * Only a rise is used: a fall would carry the baseline below the data after an incident that
+   * has left the older window, and it makes the detector more sensitive, never less.
    */
-  function slopeBefore(st: SeriesState, fromMs: number, toMs: number, mu: number): number {
-    if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return 0;
+  function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
     const older = rawIn(st, fromMs - s.trendMs, toMs - s.trendMs);
-    if (older.length < s.minBaselineBuckets) return 0;
-    return Math.max(0, (mu - robustLocationScale(older).mu) / s.trendMs);
+    return older.length < s.minBaselineBuckets ? null : robustLocationScale(older);
   }
 
   /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
@@ -265,6 +281,12 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   function step(st: SeriesState, tMs: number, raw: number) {
     const base = baselineFor(st, tMs);
     const x = smoothed(st, tMs, raw);
+    let cap = Infinity;
+    if (base) {
+      const n = st.x.length;
+      const prevZ = n > 0 && tMs - st.t[n - 1]! <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, st.t[n - 1]!)) / base.sigma : 0;
+      if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < 1) cap = s.jumpCapZ;
+    }
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
       if (!base) {
@@ -276,7 +298,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       // Against the current baseline, not the one the run started on: frozen, it lets slow
       // drift pile up inside a long run (measured: 3.5x the false alerts on fast drift).
       const arm = s.arms[i]!;
-      const z = Math.min(arm.zClip ?? s.zClip, (x - levelAt(base, tMs)) / base.sigma);
+      const z = Math.min(arm.zClip ?? s.zClip, cap, (x - levelAt(base, tMs)) / base.sigma);
       // Capped at h: past h the finding is judged anyway, and an S grown far above h over a
       // long regression would take as long to drain after it ended, holding the alert open.
       const next = Math.min(arm.h, Math.max(0, run.s + z - arm.k));
