@@ -197,6 +197,8 @@ interface Run {
   startMs: number;
   /** The baseline the current run is measured against (frozen when the run starts). */
   base: Baseline | null;
+  /** The run's last confirmation, reused for a minute (a regression keeps S at h: re-testing it every pass is waste). */
+  judged: { atMs: number; j: Judgement } | null;
 }
 
 export interface DetectorEngine {
@@ -227,7 +229,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], n: [], firstMs: b.startMs, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], n: [], firstMs: b.startMs, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -293,6 +295,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
         run.s = 0;
         run.startMs = NaN;
         run.base = null;
+        run.judged = null;
         continue;
       }
       // Against the current baseline, not the one the run started on: frozen, it lets slow
@@ -305,6 +308,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       if (next === 0) {
         run.startMs = NaN;
         run.base = null;
+        run.judged = null;
       } else if (run.s === 0) {
         run.startMs = tMs;
       }
@@ -336,12 +340,15 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
       if (!(run.s >= s.arms[i]!.h) || !run.base || Number.isNaN(run.startMs)) continue;
-      const j: Judgement | null = found ?? judge(st, run.startMs, run.base, endMs);
+      const reuse = run.judged && endMs - run.judged.atMs < 60_000 ? run.judged.j : null;
+      const j: Judgement | null = found ?? reuse ?? judge(st, run.startMs, run.base, endMs);
+      if (j && !found && !reuse) run.judged = { atMs: endMs, j };
       if (j) found = j;
       else {
         run.s = 0;
         run.startMs = NaN;
         run.base = null;
+        run.judged = null;
       }
     }
     return found;
