@@ -1,31 +1,36 @@
 /**
- * The regression detector's decision: Page's CUSUM on log latency against a robust
- * baseline, with the rank test as confirmation. Pure computation with state: no I/O
- * and no clock, so `npm run eval:detector` and the tests run exactly what production runs.
+ * The regression detector's decision: Page's CUSUM on log latency against a robust,
+ * trend-corrected baseline, with the rank test as confirmation. Pure computation with state:
+ * no I/O and no clock, so `npm run eval:detector` and the tests run exactly what production runs.
  *
  * Per (POP, function) series, bucket by bucket (each bucket contributes the log of its
  * median, so a spike inside a bucket of several samples is already gone):
  *
- *   baseline  = the series' buckets in [t - recent - baseline, t - recent): the last half
- *               hour before the CUSUM's own window; its median mu and scale
- *               sigma = 1.4826 x MAD (robust: spikes and a few odd buckets move neither)
- *   z_t       = min(zClip, (x_t - mu) / sigma)         one spike adds at most zClip
- *   S_t       = max(0, S_{t-1} + z_t - k)              upper CUSUM: slowdowns only
+ *   baseline  = the series' buckets in [t - recent - baseline, t - recent) (60 minutes ending
+ *               10 minutes back): mean and deviation after winsorising at median +- 3 MAD-sigmas
+ *   trend     = (its level - the level of the same window 2 x baseline earlier) / that distance,
+ *               rises only; the level is carried along it to the bucket judged
+ *   sigma     = from both windows together
+ *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket that was
+ *               not elevated counts at most jumpCapZ (a lone spike adds little)
+ *   S_t       = min(h, max(0, S_{t-1} + z_t - k))     upper CUSUM: slowdowns only; two arms
  *
  * S stays near 0 under noise and grows by about (shift / sigma - k) per bucket after a
  * shift, so a 2x shift at sigma = 0.25 crosses h in a handful of buckets and a 1.2x one
- * in a few minutes. When S >= h the finding is CONFIRMED before it is raised:
+ * in several minutes. When S >= h the finding is CONFIRMED before it is raised:
  *   - Mann-Whitney U, one-sided: the buckets since S last left 0 (the change point's
- *     estimate) are slower than the baseline's, p < alpha;
- *   - the Hodges-Lehmann shift of the same two samples is at least minChange.
+ *     estimate) are slower than the baseline's, p < alpha (both carried along the trend);
+ *   - the run's median is at least minChange above the baseline's level.
  * Because the baseline ends `recent` before the bucket it judges, a shift has that long to
- * be found before it starts to become the new normal; slow drift and the diurnal swing move
- * the baseline along with them (a few % between its middle and now).
+ * be found before it starts to become the new normal. Why each part is there, measured:
+ * docs/notes/detector-tune.md.
  *
- * State: the buckets of the last baseline + recent span per series and S. A pass feeds the
- * buckets that closed since the previous one (`ingest`), then asks `evaluate`. A fresh
- * engine (a new leader, a restart) is fed the whole span once and replays the CUSUM over
- * it, arriving where a long-running one would be: the store is the state's source of truth.
+ * State: the buckets of the history span per series (baseline + recent + trend: 190 minutes
+ * by default) and S. A pass feeds the buckets that closed since the previous one (`ingest`),
+ * then asks `evaluate`. A fresh engine (a new leader, a restart) is fed the whole span once and
+ * replays the CUSUM over it, arriving where a long-running one would be: the store is the
+ * state's source of truth. With less history than the span the engine still judges, without
+ * the trend until the older window is there.
  *
  * History: a series is judged once it has minBaseline + minRecent of history (15 min by
  * default); until it has the full span, the CUSUM window shrinks first. After a backfill
@@ -181,10 +186,9 @@ interface Baseline {
 interface SeriesState {
   popCode: string;
   functionName: string;
-  /** Bucket starts (ascending), log of bucket medians, sample counts. */
+  /** Bucket starts (ascending) and logs of bucket medians. */
   t: number[];
   x: number[];
-  n: number[];
   firstMs: number;
   base: Baseline | null;
   /** One per arm of settings.arms. */
@@ -229,7 +233,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], n: [], firstMs: b.startMs, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -325,7 +329,6 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (drop > 64 || (drop > 0 && drop === st.t.length)) {
       st.t.splice(0, drop);
       st.x.splice(0, drop);
-      st.n.splice(0, drop);
     }
   }
 
@@ -411,7 +414,6 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
         step(st, b.startMs, x);
         st.t.push(b.startMs);
         st.x.push(x);
-        st.n.push(b.samples);
       }
       fedUntil = Math.max(fedUntil ?? endMs, endMs);
       for (const [k, st] of series) {
