@@ -22,9 +22,12 @@
  * service's settle time). The pass-interval table compares 10 s, 15 s, 60 s and "on each
  * landed batch" (a pass right after every batch of the generator, no settle).
  *
- * Seeded (EVAL_SEED, default 1) and repeatable; bounded (about a minute on 2 cores).
- * EVAL_SERIES (default 200) sets the series per scenario, EVAL_MIN_CHANGE overrides
- * DETECTOR_MIN_CHANGE's default, EVAL_SWEEP=0 skips the sweeps.
+ * Seeded and repeatable: EVAL_SEEDS="1,2" pools seeds (default 1), EVAL_SERIES (default 200)
+ * sets the series per scenario; the false-alert table prints the exact Poisson 95 % upper bound,
+ * since at 1 per 1000 series-hours 200 series x 8 h expect 1.6 alerts. EVAL_ONLY=quiet|shifts runs
+ * half; EVAL_SWEEP=0 skips the pass-timing and variant tables (which take most of the time:
+ * several minutes on 2 cores). EVAL_MIN_CHANGE overrides DETECTOR_MIN_CHANGE's default; the
+ * other EVAL_* knobs below override one engine setting each, for tuning.
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';
@@ -34,7 +37,9 @@ import { median, quantile } from '../apps/server/src/detector/stats.ts';
 import type { SeriesBucket } from '../apps/server/src/stores/metrics-store.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 
-const SEED = Number(process.env.EVAL_SEED ?? 1);
+/** EVAL_SEEDS="1,2" pools several seeds (shifts: all series; quiet: all series-hours); EVAL_SEED=n is one. */
+const SEEDS = (process.env.EVAL_SEEDS ?? process.env.EVAL_SEED ?? '1').split(',').map(Number);
+const SEED = SEEDS[0]!;
 const SERIES = Number(process.env.EVAL_SERIES ?? 200);
 const SAMPLE_MS = 10_000;
 const MIN = 60_000;
@@ -83,8 +88,13 @@ function bucketize(pair: Pair, id: number, sample: Sampler, startMs: number, dur
 
 interface SeriesTimeline { opened: number[]; resolved: number[] }
 
-/** CPU time of the engine (ingest + evaluate), to size a pass over the whole fleet. */
-const evalCost = { ms: 0, seriesPasses: 0 };
+/**
+ * CPU time of the engine (ingest + evaluate), to size a pass over the whole fleet: on the quiet
+ * scenarios (what nearly every series costs) and on the shifts (every series regressing at
+ * some point: an open alert's run is re-judged once a minute).
+ */
+const costs = { quiet: { ms: 0, seriesPasses: 0 }, shift: { ms: 0, seriesPasses: 0 } };
+let evalCost = costs.shift;
 
 /**
  * Runs the engine pass by pass from firstPassMs to endMs with the alert lifecycle; returns each
@@ -204,7 +214,9 @@ function runQuiet(name: string, sample: (model: ReturnType<typeof createLatencyM
   const model = createLatencyModel({ seed: scenarioSeed, spikeProbability });
   const s = sample(model);
   const buckets = pairs.map((pair, i) => bucketize(pair, i, s, startMs, total, settings.stepMs));
+  evalCost = costs.quiet;
   const timelines = simulate(buckets, settings, startMs + warmupMs(settings), startMs + total, DEFAULT_PLAN, scenarioSeed);
+  evalCost = costs.shift;
   const alerts = timelines.reduce((n, tl) => n + tl.opened.length, 0);
   return { name, alerts, seriesHours: pairs.length * QUIET_HOURS };
 }
@@ -223,18 +235,57 @@ const drifting = (perHour: number) => (m: ReturnType<typeof createLatencyModel>)
 function fmtMin(ms: number | undefined) {
   return ms === undefined || Number.isNaN(ms) ? '–' : `${(ms / MIN).toFixed(1)} min`;
 }
-const arms = (s: DetectorSettings) => s.arms.map((a) => `k ${a.k} h ${a.h}`).join(' + ');
+const arms = (s: DetectorSettings) => s.arms.map((a) => `k ${a.k} h ${a.h}${a.zClip ? ` zClip ${a.zClip}` : ''}`).join(' + ');
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
+/** One result from several seeds' runs of the same scenario (series pooled). */
+function pool(rs: ShiftResult[]): ShiftResult {
+  const hits = rs.reduce((n, r) => n + r.delays.length, 0);
+  const weight = (r: ShiftResult) => r.delays.length;
+  return {
+    factor: rs[0]!.factor,
+    recall: rs.reduce((n, r) => n + r.recall, 0) / rs.length,
+    within15: rs.reduce((n, r) => n + r.within15, 0) / rs.length,
+    delays: rs.flatMap((r) => r.delays),
+    resolvedShare: hits ? rs.reduce((n, r) => n + r.resolvedShare * weight(r), 0) / hits : 0,
+    resolveDelays: rs.flatMap((r) => r.resolveDelays),
+    extraAlerts: rs.reduce((n, r) => n + r.extraAlerts, 0),
+  };
+}
+
+/** Exact one-sided 95 % upper confidence bound of a Poisson mean after observing n events. */
+function poissonUpper95(n: number): number {
+  // Smallest mu with P(X <= n | mu) <= 0.05, by bisection on the CDF.
+  const cdf = (mu: number) => {
+    let term = Math.exp(-mu);
+    let sum = term;
+    for (let i = 1; i <= n; i++) sum += (term *= mu / i);
+    return sum;
+  };
+  let lo = 0;
+  let hi = n + 10 + 5 * Math.sqrt(n + 1);
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) > 0.05) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
 function evaluateSettings(settings: DetectorSettings, verbose: boolean, series = SERIES) {
-  const shifts = (process.env.EVAL_ONLY === 'quiet' ? [] : [1.2, 1.5, 2, 3]).map((f, i) => runShift(f, settings, SEED * 100 + i, series));
-  const quiet = [
-    runQuiet('noise only', flat, 0, settings, SEED * 100 + 10, series),
-    runQuiet('single spikes (1 % of samples x3..x8)', flat, 0.01, settings, SEED * 100 + 11, series),
-    runQuiet('diurnal (+-20 %, full model)', full, 0.002, settings, SEED * 100 + 12, series),
-    runQuiet('slow drift (+3 %/h for 8 h, +24 % in all)', drifting(0.03), 0, settings, SEED * 100 + 13, series),
-    runQuiet('fast drift (+10 %/h for 8 h, +80 % in all)', drifting(0.1), 0, settings, SEED * 100 + 14, series),
+  const factors = process.env.EVAL_ONLY === 'quiet' ? [] : [1.2, 1.5, 2, 3];
+  const shifts = factors.map((f, i) => pool(SEEDS.map((seed) => runShift(f, settings, seed * 100 + i, series))));
+  const scenarios: [string, (m: ReturnType<typeof createLatencyModel>) => Sampler, number][] = [
+    ['noise only', flat, 0],
+    ['single spikes (1 % of samples x3..x8)', flat, 0.01],
+    ['diurnal (+-20 %, full model)', full, 0.002],
+    ['slow drift (+3 %/h for 8 h, +24 % in all)', drifting(0.03), 0],
+    ['fast drift (+10 %/h for 8 h, +80 % in all)', drifting(0.1), 0],
   ];
+  const quiet = process.env.EVAL_ONLY === 'shifts' ? [] : scenarios.map(([name, sampler, spikes], i) => {
+    const rs = SEEDS.map((seed) => runQuiet(name, sampler, spikes, settings, seed * 100 + 10 + i, series));
+    return { name, alerts: rs.reduce((n, r) => n + r.alerts, 0), seriesHours: rs.reduce((n, r) => n + r.seriesHours, 0), perSeed: rs.map((r) => r.alerts) };
+  });
   const allDelays = shifts.filter((r) => r.factor >= 1.5).flatMap((r) => r.delays);
   const falseAlerts = quiet.reduce((n, q) => n + q.alerts, 0);
   const falsePer1000 = (falseAlerts / quiet.reduce((n, q) => n + q.seriesHours, 0)) * 1000;
@@ -247,13 +298,14 @@ function evaluateSettings(settings: DetectorSettings, verbose: boolean, series =
         `| ${r.factor}x | ${pct(r.recall)} | ${pct(r.within15)} | ${fmtMin(median(r.delays))} | ${fmtMin(quantile(r.delays, 0.95))} | ${(r.resolvedShare * 100).toFixed(0)} % | ${fmtMin(median(r.resolveDelays))} |`,
       );
     }
-    const young = process.env.EVAL_ONLY === 'quiet' ? score(2, [], []) : runYoung(settings, SEED * 100 + 20, series);
+    const young = process.env.EVAL_ONLY === 'quiet' ? score(2, [], []) : pool(SEEDS.map((seed) => runYoung(settings, seed * 100 + 20, series)));
     console.log(`| 2x, 15-17 min after the series' first sample (no backfill) | ${pct(young.recall)} | ${pct(young.within15)} | ${fmtMin(median(young.delays))} | ${fmtMin(quantile(young.delays, 0.95))} | ${(young.resolvedShare * 100).toFixed(0)} % | ${fmtMin(median(young.resolveDelays))} |`);
-    console.log(`\nFalse alerts (${series} series x ${QUIET_HOURS} h each)\n`);
-    console.log('| scenario | alerts | per 1000 series-hours |');
-    console.log('|---|---|---|');
-    for (const q of quiet) console.log(`| ${q.name} | ${q.alerts} | ${((q.alerts / q.seriesHours) * 1000).toFixed(2)} |`);
-    console.log(`| all five | ${falseAlerts} | ${falsePer1000.toFixed(2)} |`);
+    console.log(`\nFalse alerts (${series} series x ${QUIET_HOURS} h each, seeds ${SEEDS.join(', ')}; 95 % upper bound: Poisson, exact)\n`);
+    console.log(`| scenario | alerts (per seed) | series-hours | per 1000 series-hours | 95 % upper bound |`);
+    console.log('|---|---|---|---|---|');
+    for (const q of quiet) console.log(`| ${q.name} | ${q.alerts} (${q.perSeed.join(', ')}) | ${q.seriesHours} | ${((q.alerts / q.seriesHours) * 1000).toFixed(2)} | ${((poissonUpper95(q.alerts) / q.seriesHours) * 1000).toFixed(2)} |`);
+    const hours = quiet.reduce((n, q) => n + q.seriesHours, 0);
+    console.log(`| all five | ${falseAlerts} | ${hours} | ${falsePer1000.toFixed(2)} | ${((poissonUpper95(falseAlerts) / hours) * 1000).toFixed(2)} |`);
     console.log(`\nDetection delay over shifts >= 1.5x: median ${fmtMin(median(allDelays))}, p95 ${fmtMin(quantile(allDelays, 0.95))}`);
   }
   return { shifts, quiet, falsePer1000, allDelays };
@@ -264,14 +316,20 @@ const started = performance.now();
 const configured = loadConfig({}).detector;
 const defaults = {
   ...detectorSettings({ ...configured, minChange: Number(process.env.EVAL_MIN_CHANGE ?? configured.minChange) }),
-  // Overrides for tuning: EVAL_ARMS="0.8:7.5,0.35:15" (k:h per CUSUM), EVAL_ZCLIP=3.
-  ...(process.env.EVAL_ARMS ? { arms: process.env.EVAL_ARMS.split(',').map((a) => ({ k: Number(a.split(':')[0]), h: Number(a.split(':')[1]) })) } : {}),
+  // Overrides for tuning: EVAL_ARMS="0.8:7.5,0.35:15:2" (k:h[:zClip] per CUSUM), EVAL_ZCLIP=3, EVAL_TREND_MIN=0 (off).
+  ...(process.env.EVAL_ARMS ? { arms: process.env.EVAL_ARMS.split(',').map((a) => { const [k, h, z] = a.split(':').map(Number); return { k: k!, h: h!, ...(z ? { zClip: z } : {}) }; }) } : {}),
   ...(process.env.EVAL_ZCLIP ? { zClip: Number(process.env.EVAL_ZCLIP) } : {}),
+  ...(process.env.EVAL_TREND_MIN ? { trendMs: Number(process.env.EVAL_TREND_MIN) * MIN } : {}),
+  ...(process.env.EVAL_BASELINE_MIN ? { baselineMs: Number(process.env.EVAL_BASELINE_MIN) * MIN } : {}),
+  ...(process.env.EVAL_JUMP_CAP ? { jumpCapZ: Number(process.env.EVAL_JUMP_CAP) } : {}),
+  ...(process.env.EVAL_JUMP_Z ? { jumpZ: Number(process.env.EVAL_JUMP_Z) } : {}),
+  ...(process.env.EVAL_POOL_SIGMA ? { poolSigma: process.env.EVAL_POOL_SIGMA === '1' } : {}),
+  ...(process.env.EVAL_SMOOTH ? { smooth: Number(process.env.EVAL_SMOOTH) as 1 | 3 } : {}),
   ...(process.env.EVAL_RECENT_MIN ? { recentMs: Number(process.env.EVAL_RECENT_MIN) * MIN, minRecentMs: Math.min(5, Number(process.env.EVAL_RECENT_MIN)) * MIN } : {}),
 };
 console.log(
-  `Detector evaluation (seed ${SEED}): CUSUMs ${arms(defaults)}, zClip ${defaults.zClip} on ${defaults.stepMs / 1000} s buckets; ` +
-  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
+  `Detector evaluation (seeds ${SEEDS.join(', ')}): CUSUMs ${arms(defaults)}, zClip ${defaults.zClip} on ${defaults.stepMs / 1000} s buckets; ` +
+  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min, trend over ${defaults.trendMs / MIN} min, running median of ${defaults.smooth}, jump cap ${defaults.jumpCapZ} above ${defaults.jumpZ} sigma, pooled sigma ${defaults.poolSigma}; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
 );
 evaluateSettings(defaults, true);
 
@@ -292,24 +350,32 @@ if (process.env.EVAL_SWEEP !== '0') {
     console.log(`| ${plan.name} | ${fmtMin(median(r15.delays))} | ${fmtMin(quantile(r15.delays, 0.95))} | ${fmtMin(median(r2.delays))} | ${fmtMin(quantile(r2.delays, 0.95))} | ${plan.phase === 'after_batch' ? 'one per batch (per writer)' : (60_000 / plan.everyMs).toFixed(0)} |`);
   }
 
-  console.log(`\nSensitivity: the CUSUMs' k and h, and minChange (${sweepSeries} series per scenario)\n`);
-  console.log('| CUSUMs | minChange | recall 1.2x (15 min) | 1.5x median / p95 | 2x median | false alerts / 1000 series-h (all five) |');
+  console.log(`\nVariants: each lever of the defaults taken away or moved (${sweepSeries} series per scenario, seeds ${SEEDS.join(', ')})\n`);
+  console.log('| variant | recall 1.2x (15 min) | 1.5x median / p95 | 2x median | false alerts / 1000 series-h: noise, spikes, diurnal, slow drift, fast drift | all five |');
   console.log('|---|---|---|---|---|---|');
   const [fast, slow] = defaults.arms;
-  const variants: [DetectorSettings['arms'], number][] = [
-    [defaults.arms, defaults.minChange],
-    [[{ ...fast!, h: fast!.h - 1.5 }, slow!], defaults.minChange],
-    [[{ ...fast!, h: fast!.h + 1.5 }, slow!], defaults.minChange],
-    [[fast!, { ...slow!, h: slow!.h - 3 }], defaults.minChange],
-    [[fast!], defaults.minChange],
-    [defaults.arms, 0.2],
+  const variants: [string, DetectorSettings][] = [
+    ['defaults', defaults],
+    ['no trend (baseline level only)', { ...defaults, trendMs: 0 }],
+    ['no jump cap', { ...defaults, jumpCapZ: Infinity }],
+    ['sigma of the baseline window only', { ...defaults, poolSigma: false }],
+    ['running median of 3 before the CUSUMs', { ...defaults, smooth: 3 }],
+    ['recent 5 min', { ...defaults, recentMs: 5 * MIN }],
+    ['baseline 30 min (trend 60 min)', { ...defaults, baselineMs: 30 * MIN, trendMs: 60 * MIN }],
+    [`fast arm h ${fast!.h - 1}`, { ...defaults, arms: [{ ...fast!, h: fast!.h - 1 }, slow!] }],
+    [`slow arm k ${slow!.k - 0.05} h ${slow!.h + 1}`, { ...defaults, arms: [fast!, { ...slow!, k: slow!.k - 0.05, h: slow!.h + 1 }] }],
+    ['fast arm only', { ...defaults, arms: [fast!] }],
   ];
-  for (const [a, minChange] of variants) {
-    const r = evaluateSettings({ ...defaults, arms: a, minChange }, false, sweepSeries);
+  for (const [name, v] of variants) {
+    const r = evaluateSettings(v, false, sweepSeries);
     const sh = (f: number) => r.shifts.find((x) => x.factor === f)!;
-    console.log(`| ${arms({ ...defaults, arms: a })} | ${minChange} | ${pct(sh(1.2).within15)} | ${fmtMin(median(sh(1.5).delays))} / ${fmtMin(quantile(sh(1.5).delays, 0.95))} | ${fmtMin(median(sh(2).delays))} | ${r.falsePer1000.toFixed(2)} |`);
+    const per = r.quiet.map((q) => ((q.alerts / q.seriesHours) * 1000).toFixed(2)).join(', ');
+    console.log(`| ${name} | ${pct(sh(1.2).within15)} | ${fmtMin(median(sh(1.5).delays))} / ${fmtMin(quantile(sh(1.5).delays, 0.95))} | ${fmtMin(median(sh(2).delays))} | ${per} | ${r.falsePer1000.toFixed(2)} |`);
   }
 }
-const perSeriesMs = evalCost.ms / evalCost.seriesPasses;
-console.log(`\nengine cost (ingest + evaluate, CPU): ${(perSeriesMs * 1000).toFixed(1)} µs per series per pass, so ~${(perSeriesMs * POPS.length * FUNCTIONS.length).toFixed(1)} ms for all ${POPS.length * FUNCTIONS.length} series of the built-in generator (plus one store query; see npm run bench)`);
+for (const [name, c] of Object.entries(costs)) {
+  if (c.seriesPasses === 0) continue;
+  const perSeriesMs = c.ms / c.seriesPasses;
+  console.log(`\nengine cost on the ${name} scenarios (ingest + evaluate, CPU): ${(perSeriesMs * 1000).toFixed(1)} µs per series per pass, so ~${(perSeriesMs * POPS.length * FUNCTIONS.length).toFixed(1)} ms for all ${POPS.length * FUNCTIONS.length} series of the built-in generator (plus one store query; see npm run bench)`);
+}
 console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);

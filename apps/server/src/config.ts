@@ -178,9 +178,9 @@ export function loadConfig(env: Env = {}): Config {
   // The detector's bucket width and the no-data threshold (issue 13).
   const detectorStepMs = r.duration('DETECTOR_STEP', '10s');
   if (detectorStepMs < 1000 || detectorStepMs > 5 * 60_000) throw new ConfigError(`DETECTOR_STEP=${r.raw('DETECTOR_STEP')} is invalid: expected a duration from 1s to 5m, like 10s`);
-  const baselineWindowMs = r.duration('DETECTOR_BASELINE_WINDOW', '30m');
+  const baselineWindowMs = r.duration('DETECTOR_BASELINE_WINDOW', '60m');
   if (baselineWindowMs < 20 * detectorStepMs) {
-    throw new ConfigError(`DETECTOR_BASELINE_WINDOW=${r.raw('DETECTOR_BASELINE_WINDOW') ?? '30m'} is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP (${detectorStepMs / 1000}s), so at least ${(20 * detectorStepMs) / 1000}s; or set a smaller DETECTOR_STEP`);
+    throw new ConfigError(`DETECTOR_BASELINE_WINDOW=${r.raw('DETECTOR_BASELINE_WINDOW') ?? '60m'} is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP (${detectorStepMs / 1000}s), so at least ${(20 * detectorStepMs) / 1000}s; or set a smaller DETECTOR_STEP`);
   }
   const noDataAfterMs = r.duration('NO_DATA_AFTER', '3m');
   if (noDataAfterMs < 2 * detectorStepMs) throw new ConfigError(`NO_DATA_AFTER=${r.raw('NO_DATA_AFTER')} is invalid: expected at least two DETECTOR_STEPs (${(2 * detectorStepMs) / 1000}s), like 3m`);
@@ -206,7 +206,7 @@ export function loadConfig(env: Env = {}): Config {
       enabled: r.oneOf('DETECTOR', ['on', 'off'] as const, 'on') === 'on',
       schedule,
       // Defaults chosen with `npm run eval:detector` (README, Regression detection).
-      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '5m'),
+      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '10m'),
       baselineMs: baselineWindowMs,
       // 0.1: the floor under the CUSUM's confirmed findings; the false-alert rate is set by the CUSUM, not by it.
       minChange: r.number('DETECTOR_MIN_CHANGE', 0.1, { min: 0.01, max: 10 }),

@@ -136,3 +136,60 @@ test('reset drops all state: the next pass re-derives from the store', () => {
   assert.equal(engine.size(), 0);
   assert.equal(engine.readFrom(T0 + STEP), T0 + STEP - historySpanMs(settings));
 });
+
+/** One series of log-normal noise (sigma on the log scale) around 100 ms x exp(ratePerHour x hours since fromMs), with its own seeded PRNG. */
+function series(fromMs: number, toMs: number, opts: { ratePerHour?: number; sigma?: number; factor?: (t: number) => number; seed?: number } = {}): SeriesBucket[] {
+  let a = opts.seed ?? 11;
+  const unit = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out: SeriesBucket[] = [];
+  for (let t = fromMs; t < toMs; t += STEP) {
+    const z = Math.sqrt(-2 * Math.log(1 - unit())) * Math.cos(2 * Math.PI * unit());
+    const v = 100 * Math.exp(((opts.ratePerHour ?? 0) * (t - fromMs)) / (60 * MIN) + (opts.sigma ?? 0.25) * z) * (opts.factor?.(t) ?? 1);
+    out.push({ popCode: 'FRA', functionName: 'ssr-render', startMs: t, samples: 1, mean: v, p50: v });
+  }
+  return out;
+}
+
+const production = detectorSettings({ recentMs: 10 * MIN, baselineMs: 60 * MIN, minChange: 0.1, resolveAfterMs: 5 * MIN });
+
+test('a steady rise (+30 %/h) is drift, not a regression: the baseline follows its trend; without the trend it alerts', () => {
+  const data = series(T0 - historySpanMs(production), T0 + 60 * MIN, { ratePerHour: Math.log(1.3), sigma: 0.05 });
+  const count = (s: typeof production) => {
+    const engine = createDetectorEngine(s);
+    let findings = 0;
+    runPasses(engine, data, T0, T0 + 60 * MIN, (_e, ev) => (findings += ev.raise.length));
+    return findings;
+  };
+  assert.equal(count(production), 0);
+  // The same data against a baseline that does not follow the trend: 40 minutes of lag is +19 %.
+  assert.ok(count({ ...production, trendMs: 0 }) > 0, 'the untrended baseline lags the drift');
+});
+
+test('a step on top of a drift is still found', () => {
+  const stepAt = T0 + 20 * MIN;
+  const data = series(T0 - historySpanMs(production), T0 + 40 * MIN, { ratePerHour: Math.log(1.1), factor: (t) => (t >= stepAt ? 1.5 : 1) });
+  const engine = createDetectorEngine(production);
+  const found: number[] = [];
+  runPasses(engine, data, T0, T0 + 40 * MIN, (end, ev) => ev.raise.length && found.push(end));
+  assert.ok(found.length > 0 && found[0]! > stepAt, 'found after the step');
+  assert.ok(found[0]! - stepAt <= 10 * MIN, `found ${(found[0]! - stepAt) / MIN} min after the step`);
+});
+
+test('after a long regression ends, its alert resolves within minutes (the CUSUM does not drain for as long as it lasted)', () => {
+  // Half an hour at 2x: long enough to pile S up, short enough that the baseline has not taken it in.
+  const start = T0 - 30 * MIN;
+  const end = T0;
+  const data = series(start - historySpanMs(production), T0 + 20 * MIN, { factor: (t) => (t >= start && t < end ? 2 : 1), seed: 5 });
+  const open: UnresolvedAlertRef[] = [{ id: 'a1', popCode: 'FRA', functionName: 'ssr-render', baselineMs: 100 }];
+  const engine = createDetectorEngine(production);
+  const resolvedAt: number[] = [];
+  runPasses(engine, data, start - 5 * MIN, T0 + 20 * MIN, (at, ev) => ev.resolve.includes('a1') && resolvedAt.push(at), open);
+  assert.ok(resolvedAt.length > 0, 'resolved');
+  assert.ok(resolvedAt[0]! > end, 'not while the regression lasts');
+  assert.ok(resolvedAt[0]! - end <= 8 * MIN, `resolved ${(resolvedAt[0]! - end) / MIN} min after the regression ended`);
+});

@@ -1,31 +1,36 @@
 /**
- * The regression detector's decision: Page's CUSUM on log latency against a robust
- * baseline, with the rank test as confirmation. Pure computation with state: no I/O
- * and no clock, so `npm run eval:detector` and the tests run exactly what production runs.
+ * The regression detector's decision: Page's CUSUM on log latency against a robust,
+ * trend-corrected baseline, with the rank test as confirmation. Pure computation with state:
+ * no I/O and no clock, so `npm run eval:detector` and the tests run exactly what production runs.
  *
  * Per (POP, function) series, bucket by bucket (each bucket contributes the log of its
  * median, so a spike inside a bucket of several samples is already gone):
  *
- *   baseline  = the series' buckets in [t - recent - baseline, t - recent): the last half
- *               hour before the CUSUM's own window; its median mu and scale
- *               sigma = 1.4826 x MAD (robust: spikes and a few odd buckets move neither)
- *   z_t       = min(zClip, (x_t - mu) / sigma)         one spike adds at most zClip
- *   S_t       = max(0, S_{t-1} + z_t - k)              upper CUSUM: slowdowns only
+ *   baseline  = the series' buckets in [t - recent - baseline, t - recent) (60 minutes ending
+ *               10 minutes back): mean and deviation after winsorising at median +- 3 MAD-sigmas
+ *   trend     = (its level - the level of the same window 2 x baseline earlier) / that distance,
+ *               rises only; the level is carried along it to the bucket judged
+ *   sigma     = from both windows together
+ *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket that was
+ *               not elevated counts at most jumpCapZ (a lone spike adds little)
+ *   S_t       = min(h, max(0, S_{t-1} + z_t - k))     upper CUSUM: slowdowns only; two arms
  *
  * S stays near 0 under noise and grows by about (shift / sigma - k) per bucket after a
  * shift, so a 2x shift at sigma = 0.25 crosses h in a handful of buckets and a 1.2x one
- * in a few minutes. When S >= h the finding is CONFIRMED before it is raised:
+ * in several minutes. When S >= h the finding is CONFIRMED before it is raised:
  *   - Mann-Whitney U, one-sided: the buckets since S last left 0 (the change point's
- *     estimate) are slower than the baseline's, p < alpha;
- *   - the Hodges-Lehmann shift of the same two samples is at least minChange.
+ *     estimate) are slower than the baseline's, p < alpha (both carried along the trend);
+ *   - the run's median is at least minChange above the baseline's level.
  * Because the baseline ends `recent` before the bucket it judges, a shift has that long to
- * be found before it starts to become the new normal; slow drift and the diurnal swing move
- * the baseline along with them (a few % between its middle and now).
+ * be found before it starts to become the new normal. Why each part is there, measured:
+ * docs/notes/detector-tune.md.
  *
- * State: the buckets of the last baseline + recent span per series and S. A pass feeds the
- * buckets that closed since the previous one (`ingest`), then asks `evaluate`. A fresh
- * engine (a new leader, a restart) is fed the whole span once and replays the CUSUM over
- * it, arriving where a long-running one would be: the store is the state's source of truth.
+ * State: the buckets of the history span per series (baseline + recent + trend: 190 minutes
+ * by default) and S. A pass feeds the buckets that closed since the previous one (`ingest`),
+ * then asks `evaluate`. A fresh engine (a new leader, a restart) is fed the whole span once and
+ * replays the CUSUM over it, arriving where a long-running one would be: the store is the
+ * state's source of truth. With less history than the span the engine still judges, without
+ * the trend until the older window is there.
  *
  * History: a series is judged once it has minBaseline + minRecent of history (15 min by
  * default); until it has the full span, the CUSUM window shrinks first. After a backfill
@@ -41,7 +46,6 @@
 import type { RegressionFinding } from '../alerts/types.ts';
 import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { mannWhitneyU } from './mann-whitney.ts';
-import { medianDeviation } from './median-deviation.ts';
 
 export interface DetectorSettings {
   /** Bucket width; every window is whole buckets. */
@@ -61,8 +65,28 @@ export interface DetectorSettings {
    * and a slow one for small shifts (accumulates longer, needs a lower k).
    */
   arms: readonly CusumArm[];
-  /** Largest contribution of one bucket, in sigmas (spikes). */
+  /** Largest contribution of one bucket, in sigmas (spikes); an arm may set its own. */
   zClip: number;
+  /**
+   * Trend correction: the baseline's level is carried to the bucket judged along the slope
+   * between the baseline window and a window of the same length trendMs before it (0: off).
+   * Only a rising slope is used (see baselineFor).
+   */
+  trendMs: number;
+  /**
+   * The CUSUMs read the running median of this many buckets (1 or 3): with 3, a lone spike
+   * never reaches them (a shift costs one bucket of delay).
+   */
+  smooth: 1 | 3;
+  /**
+   * A jump: a bucket more than jumpZ sigmas above the baseline right after one that was not
+   * elevated (below 1 sigma). It counts at most jumpCapZ (Infinity: off). A lone spike is all
+   * jump; a shift loses this on its first bucket only, the buckets after it count in full.
+   */
+  jumpZ: number;
+  jumpCapZ: number;
+  /** Sigma from the baseline window and the trend's older window together. */
+  poolSigma: boolean;
   /** Floor of sigma on the log scale (a perfectly steady series must not alert on 1 %). */
   minSigma: number;
   /** One-sided Mann-Whitney significance level of the confirmation. */
@@ -80,6 +104,8 @@ export interface DetectorSettings {
 export interface CusumArm {
   k: number;
   h: number;
+  /** This arm's cap on one bucket's z (default: settings.zClip). */
+  zClip?: number;
 }
 
 /** What the engine needs to know of an unresolved regression alert. */
@@ -124,8 +150,14 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     minBaselineMs: Math.min(baselineMs, whole(10 * 60_000)),
     minRecentMs: Math.min(recentMs, whole(5 * 60_000)),
     minBaselineBuckets: 20,
-    arms: [{ k: 0.8, h: 8 }, { k: 0.5, h: 14 }],
+    arms: [{ k: 0.8, h: 8 }, { k: 0.45, h: 14 }],
     zClip: 2.75,
+    // The older window two baseline lengths back: 60 minutes of level each end, two hours apart.
+    trendMs: 2 * baselineMs,
+    smooth: 1,
+    jumpZ: 4,
+    jumpCapZ: 1,
+    poolSigma: true,
     minSigma: 0.03,
     alpha: 0.01,
     minChange: cfg.minChange,
@@ -137,11 +169,14 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
 
 /** How far back a fresh engine reads to be where a long-running one would be. */
 export function historySpanMs(s: DetectorSettings): number {
-  return Math.max(s.baselineMs + s.recentMs, s.resolveAfterMs);
+  return Math.max(s.baselineMs + s.recentMs + s.trendMs, s.resolveAfterMs);
 }
 
 interface Baseline {
+  /** Level (log) at the window's centre, and its rise per ms (>= 0). */
   mu: number;
+  slope: number;
+  centreMs: number;
   sigma: number;
   /** The window [fromMs, toMs) it was computed over. */
   fromMs: number;
@@ -151,10 +186,9 @@ interface Baseline {
 interface SeriesState {
   popCode: string;
   functionName: string;
-  /** Bucket starts (ascending), log of bucket medians, sample counts. */
+  /** Bucket starts (ascending) and logs of bucket medians. */
   t: number[];
   x: number[];
-  n: number[];
   firstMs: number;
   base: Baseline | null;
   /** One per arm of settings.arms. */
@@ -167,6 +201,8 @@ interface Run {
   startMs: number;
   /** The baseline the current run is measured against (frozen when the run starts). */
   base: Baseline | null;
+  /** The run's last confirmation, reused for a minute (a regression keeps S at h: re-testing it every pass is waste). */
+  judged: { atMs: number; j: Judgement } | null;
 }
 
 export interface DetectorEngine {
@@ -202,7 +238,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], n: [], firstMs: b.startMs, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -218,30 +254,70 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const fromMs = Math.max(st.firstMs, toMs - s.baselineMs);
     const b = st.base;
     if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
-    const xs = valuesIn(st, fromMs, toMs);
+    const xs = rawIn(st, fromMs, toMs);
     if (xs.length < s.minBaselineBuckets) return (st.base = null);
-    const { mu, sigma: scale } = robustLocationScale(xs);
-    const sigma = Math.max(s.minSigma, scale);
-    return (st.base = { mu, sigma, fromMs, toMs });
+    const level = robustLocationScale(xs);
+    const older = olderWindow(st, fromMs, toMs);
+    // The slope between the two windows; sigma from both (a series' scale changes slowly, and
+    // twice the buckets halve the error that inflates every z).
+    const slope = older ? Math.max(0, (level.mu - older.mu) / s.trendMs) : 0;
+    const scale = older && s.poolSigma ? Math.sqrt((level.sigma ** 2 + older.sigma ** 2) / 2) : level.sigma;
+    return (st.base = { mu: level.mu, slope, centreMs: (fromMs + toMs) / 2, sigma: Math.max(s.minSigma, scale), fromMs, toMs });
   }
 
-  function step(st: SeriesState, tMs: number, x: number) {
+  /**
+   * The same window trendMs earlier, for the baseline's trend: its level minus this one's, over
+   * trendMs, is the rise per ms. A baseline centred 40 minutes back lags a drifting series by
+   * 40 minutes of drift (+10 %/h: 0.25 sigma at sigma 0.25, more than half the slow arm's k).
+   * The slope of one window alone is far too noisy to carry it (a 60-minute window cannot tell
+   * 10 %/h from noise); two windows two hours apart can (0.03 sigma of noise where it is used).
+   * Only a rise is used: a fall would carry the baseline below the data after an incident that
+   * has left the older window, and it makes the detector more sensitive, never less.
+   */
+  function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
+    const older = rawIn(st, fromMs - s.trendMs, toMs - s.trendMs);
+    return older.length < s.minBaselineBuckets ? null : robustLocationScale(older);
+  }
+
+  /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
+  function smoothed(st: SeriesState, tMs: number, x: number): number {
+    const n = st.x.length;
+    if (s.smooth === 1 || n < 2 || tMs - st.t[n - 2]! > 3 * s.stepMs) return x;
+    const a = st.x[n - 1]!;
+    const b = st.x[n - 2]!;
+    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), x));
+  }
+
+  function step(st: SeriesState, tMs: number, raw: number) {
     const base = baselineFor(st, tMs);
+    const x = smoothed(st, tMs, raw);
+    let cap = Infinity;
+    if (base) {
+      const n = st.x.length;
+      const prevZ = n > 0 && tMs - st.t[n - 1]! <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, st.t[n - 1]!)) / base.sigma : 0;
+      if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < 1) cap = s.jumpCapZ;
+    }
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
       if (!base) {
         run.s = 0;
         run.startMs = NaN;
         run.base = null;
+        run.judged = null;
         continue;
       }
       // Against the current baseline, not the one the run started on: frozen, it lets slow
       // drift pile up inside a long run (measured: 3.5x the false alerts on fast drift).
-      const z = Math.min(s.zClip, (x - base.mu) / base.sigma);
-      const next = Math.max(0, run.s + z - s.arms[i]!.k);
+      const arm = s.arms[i]!;
+      const z = Math.min(arm.zClip ?? s.zClip, cap, (x - levelAt(base, tMs)) / base.sigma);
+      // Capped at h: past h the finding is judged anyway, and an S grown far above h over a
+      // long regression would take as long to drain after it ended, holding the alert open.
+      const next = Math.min(arm.h, Math.max(0, run.s + z - arm.k));
       if (next === 0) {
         run.startMs = NaN;
         run.base = null;
+        run.judged = null;
       } else if (run.s === 0) {
         run.startMs = tMs;
       }
@@ -258,7 +334,6 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (drop > 64 || (drop > 0 && drop === st.t.length)) {
       st.t.splice(0, drop);
       st.x.splice(0, drop);
-      st.n.splice(0, drop);
     }
   }
 
@@ -273,12 +348,15 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
       if (!(run.s >= s.arms[i]!.h) || !run.base || Number.isNaN(run.startMs)) continue;
-      const j: Judgement | null = found ?? judge(st, run.startMs, run.base, endMs);
+      const reuse = run.judged && endMs - run.judged.atMs < 60_000 ? run.judged.j : null;
+      const j: Judgement | null = found ?? reuse ?? judge(st, run.startMs, run.base, endMs);
+      if (j && !found && !reuse) run.judged = { atMs: endMs, j };
       if (j) found = j;
       else {
         run.s = 0;
         run.startMs = NaN;
         run.base = null;
+        run.judged = null;
       }
     }
     return found;
@@ -286,13 +364,14 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
 
   function judge(st: SeriesState, fromMs: number, base: Baseline, endMs: number): Judgement | null {
     // The newest hour of the run at most: a long run of an open alert stays cheap to re-check.
-    const run = valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs);
-    const ref = valuesIn(st, base.fromMs, base.toMs);
+    // Both samples are carried to the baseline's centre along its trend, so a drift is not a shift.
+    const run = valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs, base);
+    const ref = valuesIn(st, base.fromMs, base.toMs, base);
     if (run.length === 0 || ref.length === 0) return null;
-    // The shift's size: the run's median against the baseline's (minChange is the floor).
-    const baselineMs = Math.exp(base.mu);
-    const currentMs = Math.exp(medianSorted(run));
-    const ratio = currentMs / baselineMs;
+    // The shift's size: the run's median against the baseline's level (minChange is the floor).
+    const ratio = Math.exp(medianSorted(run) - base.mu);
+    const currentMs = Math.exp(medianSorted(valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs)));
+    const baselineMs = currentMs / ratio;
     if (ratio - 1 < s.minChange) return null;
     if (mannWhitneyU(Array.from(run), Array.from(ref), 'greater').p >= s.alpha) return null;
     return {
@@ -324,7 +403,6 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     step(st, startMs, x);
     st.t.push(startMs);
     st.x.push(x);
-    st.n.push(samples);
   }
 
   /** After a read up to endMs: trims every series to the span and forgets the silent ones. */
@@ -426,20 +504,61 @@ function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgem
  * every z after it (a baseline 0.1 sigma low cuts the CUSUM's false-alarm interval about
  * tenfold); winsorising keeps spikes out at nearly the efficiency of mean and deviation.
  */
-function robustLocationScale(sorted: Float64Array): { mu: number; sigma: number } {
-  const med = medianSorted(sorted);
-  const mad = 1.4826 * medianDeviation(sorted, med); // = the median of the sorted |x - med|, without sorting them
+function robustLocationScale(xs: Float64Array): { mu: number; sigma: number } {
+  // Selection, not sorting: linear time on a copy the caller no longer needs (it is reordered).
+  const med = medianInPlace(xs);
+  const dev = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) dev[i] = Math.abs(xs[i]! - med);
+  const mad = 1.4826 * medianInPlace(dev);
   const lo = med - 3 * mad;
   const hi = med + 3 * mad;
   let sum = 0;
-  for (let i = 0; i < sorted.length; i++) sum += Math.min(hi, Math.max(lo, sorted[i]!));
-  const mu = sum / sorted.length;
+  for (let i = 0; i < xs.length; i++) sum += Math.min(hi, Math.max(lo, xs[i]!));
+  const mu = sum / xs.length;
   let sq = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    const v = Math.min(hi, Math.max(lo, sorted[i]!)) - mu;
+  for (let i = 0; i < xs.length; i++) {
+    const v = Math.min(hi, Math.max(lo, xs[i]!)) - mu;
     sq += v * v;
   }
-  return { mu, sigma: Math.sqrt(sq / Math.max(1, sorted.length - 1)) };
+  return { mu, sigma: Math.sqrt(sq / Math.max(1, xs.length - 1)) };
+}
+
+/** Median by quickselect (Hoare); reorders xs. */
+function medianInPlace(xs: Float64Array): number {
+  const n = xs.length;
+  if (n === 0) return NaN;
+  const hiMid = select(xs, n >> 1);
+  if (n % 2 === 1) return hiMid;
+  // The lower middle is the largest value left of n/2 after selection.
+  let loMid = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (xs[i]! > loMid) loMid = xs[i]!;
+  return (loMid + hiMid) / 2;
+}
+
+/** The k-th smallest value of xs (0-based), leaving smaller values left of k and larger right. */
+function select(xs: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (hi > lo) {
+    const pivot = xs[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (xs[i]! < pivot) i++;
+      while (xs[j]! > pivot) j--;
+      if (i <= j) {
+        const tmp = xs[i]!;
+        xs[i] = xs[j]!;
+        xs[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return xs[k]!;
+  }
+  return xs[k]!;
 }
 
 /** Median gap between the series' buckets: its reporting cadence (at least one step). */
@@ -453,13 +572,27 @@ function cadenceOf(st: SeriesState): number {
   return gaps[Math.floor(gaps.length / 2)]!;
 }
 
-/** Sorted log values of the buckets in [fromMs, toMs). */
-function valuesIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
-  const lo = lowerBound(st.t, fromMs);
-  const hi = lowerBound(st.t, toMs);
-  const out = Float64Array.from(st.x.slice(lo, Math.max(lo, hi)));
+/** Sorted log values of the buckets in [fromMs, toMs), carried to base's centre along its trend when given. */
+function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline): Float64Array {
+  const out = rawIn(st, fromMs, toMs);
+  if (base && base.slope > 0) {
+    const lo = lowerBound(st.t, fromMs);
+    for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.t[lo + i]! - base.centreMs);
+  }
   out.sort();
   return out;
+}
+
+/** Log values of the buckets in [fromMs, toMs), in time order (a fresh copy). */
+function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
+  const lo = lowerBound(st.t, fromMs);
+  const hi = lowerBound(st.t, toMs);
+  return Float64Array.from(st.x.slice(lo, Math.max(lo, hi)));
+}
+
+/** The baseline's level at tMs: its centre's level carried along its trend. */
+function levelAt(b: Baseline, tMs: number): number {
+  return b.mu + b.slope * (tMs - b.centreMs);
 }
 
 function lowerBound(xs: readonly number[], v: number): number {
