@@ -112,6 +112,8 @@ const differs = (a: { n: number; s: number }, b: { n: number; s: number } | unde
   !b || a.n !== b.n || Math.abs(a.s - b.s) > 1e-9 * Math.max(1, Math.abs(a.s));
 
 interface Cell { pop: string; fn: string; t: number; agg: Agg }
+/** Cells of 10 min periods rebuilt during one reconcile, by period start (epoch ms). */
+interface Fresh { tens: Map<number, Cell[]> }
 
 /** A coarser level and the finer one it is built from, in build order. */
 interface CoarseLevel { unit: bigint; from: string; into: string; intoPop: string }
@@ -158,23 +160,33 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     for (let i = 0; i < lines.length; i += LINES_PER_WRITE) await client.writeLines(lines.slice(i, i + LINES_PER_WRITE).join('\n'));
   }
 
-  /** Recomputes the given minutes (epoch ms starts) of the 1 min rollup from raw samples. */
-  async function recomputeMinutes(minutes: number[]): Promise<void> {
-    // Contiguous runs, each at most RECOMPUTE_MINUTES long: one bounded read each.
+  /**
+   * Recomputes the given minutes (epoch ms starts) of the 1 min rollup from raw samples.
+   * Runs are cut at 10 min boundaries; a run that recomputed all ten minutes of a period
+   * leaves that period's cells in `fresh`, so the 10 min (and 1 h) points are built from
+   * memory instead of reading back the 1 min rows just written (that read-back was a
+   * quarter of the keeper's time after a backfill).
+   */
+  async function recomputeMinutes(minutes: number[], fresh: Fresh): Promise<number> {
     const runs: Array<[bigint, bigint]> = [];
     for (const m of minutes.sort((a, b) => a - b)) {
       const t = ns(m);
       const last = runs[runs.length - 1];
-      if (last && last[1] === t && last[1] - last[0] < BigInt(RECOMPUTE_MINUTES) * MIN) last[1] = t + MIN;
+      if (last && last[1] === t && t % (10n * MIN) !== 0n) last[1] = t + MIN;
       else runs.push([t, t + MIN]);
     }
+    let withData = 0;
     for (const [a, b] of runs) {
       const [raw] = await client.query([`SELECT ${V} AS v FROM ${RAW} WHERE ${range(a, b)} GROUP BY ${SERIES}`]);
       const cells = new Map<string, Cell>();
+      const whole = b - a === 10n * MIN ? new Map<string, Cell>() : undefined;
+      const t10 = Number(a / NS_PER_MS);
       for (const s of raw ?? []) {
         const pop = s.tags?.[TAG.popCode] ?? '';
         const fn = s.tags?.[TAG.functionName] ?? '';
         const iv = s.columns.indexOf('v');
+        let period: Cell | undefined;
+        if (whole) whole.set(`${pop}\u0000${fn}`, (period = { pop, fn, t: t10, agg: emptyAgg() }));
         for (const row of s.values) {
           const v = row[iv];
           if (typeof v !== 'number') continue;
@@ -183,28 +195,60 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
           let c = cells.get(key);
           if (!c) cells.set(key, (c = { pop, fn, t, agg: emptyAgg() }));
           addValue(c.agg, v);
+          if (period) addValue(period.agg, v);
         }
       }
+      withData += new Set([...cells.values()].map((c) => c.t)).size;
       await writeLines(withPopLines(ROLLUP_1M, ROLLUP_1M_POP, [...cells.values()]));
+      if (whole) fresh.tens.set(t10, [...whole.values()].filter((c) => c.agg.n > 0));
     }
+    return withData;
   }
 
-  /** Recomputes one period (epoch ns start) of a coarser level from the points of the finer one. */
-  async function recomputePeriod(level: CoarseLevel, start: bigint): Promise<void> {
+  /** The cells of one period (epoch ns start) of a coarser level: from `fresh` when it holds all of them, else read from the finer level. */
+  async function periodCells(level: CoarseLevel, start: bigint, fresh: Fresh): Promise<Cell[]> {
+    const t = Number(start / NS_PER_MS);
+    if (level.unit === 10n * MIN) {
+      const known = fresh.tens.get(t);
+      if (known) return known;
+    } else {
+      const parts: Cell[][] = [];
+      for (let p = t; p < t + 3_600_000; p += 600_000) {
+        const known = fresh.tens.get(p);
+        if (known) parts.push(known);
+      }
+      if (parts.length === 6) {
+        const merged = new Map<string, Cell>();
+        for (const c of parts.flat()) {
+          const key = `${c.pop}\u0000${c.fn}`;
+          let m = merged.get(key);
+          if (!m) merged.set(key, (m = { pop: c.pop, fn: c.fn, t, agg: emptyAgg() }));
+          mergeAgg(m.agg, c.agg);
+        }
+        return [...merged.values()];
+      }
+    }
     const [finer] = await client.query([`SELECT ${ROLLUP_FIELDS} FROM ${qi(level.from)} WHERE ${range(start, start + level.unit)} GROUP BY ${SERIES}`]);
     const cells: Cell[] = [];
-    const t = Number(start / NS_PER_MS);
     for (const s of finer ?? []) {
       const agg = emptyAgg();
       const cols = rollupColumns(s.columns);
       for (const row of s.values) addRow(agg, cols, row);
       if (agg.n > 0) cells.push({ pop: s.tags?.[TAG.popCode] ?? '', fn: s.tags?.[TAG.functionName] ?? '', t, agg });
     }
+    return cells;
+  }
+
+  /** Recomputes one period (epoch ns start) of a coarser level from the finer one. */
+  async function recomputePeriod(level: CoarseLevel, start: bigint, fresh: Fresh): Promise<void> {
+    const cells = await periodCells(level, start, fresh);
+    // A 10 min period rebuilt here is what its hour is made of, if the hour is rebuilt next.
+    if (level.unit === 10n * MIN) fresh.tens.set(Number(start / NS_PER_MS), cells);
     await writeLines(withPopLines(level.into, level.intoPop, cells));
   }
 
   /** Compares the closed periods of a level touching [a, b) with the finer level's totals; recomputes those that differ. */
-  async function reconcileLevel(level: CoarseLevel, a: bigint, b: bigint, closedNs: bigint): Promise<number> {
+  async function reconcileLevel(level: CoarseLevel, a: bigint, b: bigint, closedNs: bigint, fresh: Fresh): Promise<number> {
     const p0 = floorTo(a, level.unit);
     const end = floorTo(closedNs, level.unit);
     const c = ceilTo(b, level.unit);
@@ -219,7 +263,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     let n = 0;
     for (const [t, f] of totals(fine)) {
       if (!differs(f, have.get(t))) continue;
-      await recomputePeriod(level, ns(t));
+      await recomputePeriod(level, ns(t), fresh);
       n++;
     }
     return n;
@@ -231,16 +275,26 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
    * minutes and coarser periods it recomputed.
    */
   async function reconcile(a: bigint, b: bigint, closedNs: bigint): Promise<{ minutes: number; hours: number }> {
-    const [raw, m1] = await client.query([
-      `SELECT count(${V}) AS n, sum(${V}) AS s FROM ${RAW} WHERE ${range(a, b)} GROUP BY time(1m) fill(none)`,
-      `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(ROLLUP_1M)} WHERE ${range(a, b)} GROUP BY time(1m) fill(none)`,
-    ]);
+    const fresh: Fresh = { tens: new Map() };
+    const minuteTotals = `GROUP BY time(1m) fill(none)`;
+    const [m1] = await client.query([`SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(ROLLUP_1M)} WHERE ${range(a, b)} ${minuteTotals}`]);
     const rolled = totals(m1);
-    const dirty = [...totals(raw)].filter(([t, r]) => differs(r, rolled.get(t))).map(([t]) => t);
-    if (dirty.length > 0) await recomputeMinutes(dirty);
+    let dirty: number[];
+    if (rolled.size === 0) {
+      // Nothing rolled up here yet (a backfill, a first run): every minute is rebuilt from the
+      // raw values, which have to be read anyway; their counts would only say which minutes
+      // hold data, which the values say too (a third of the keeper's time after a backfill).
+      dirty = [];
+      for (let t = a; t < b; t += MIN) dirty.push(Number(t / NS_PER_MS));
+    } else {
+      const [raw] = await client.query([`SELECT count(${V}) AS n, sum(${V}) AS s FROM ${RAW} WHERE ${range(a, b)} ${minuteTotals}`]);
+      dirty = [...totals(raw)].filter(([t, r]) => differs(r, rolled.get(t))).map(([t]) => t);
+    }
+    // Minutes without raw samples are "rebuilt" to nothing: only those holding data count as work.
+    const minutes = dirty.length > 0 ? await recomputeMinutes(dirty, fresh) : 0;
     let hours = 0;
-    for (const level of LEVELS) hours += await reconcileLevel(level, a, b, closedNs);
-    return { minutes: dirty.length, hours };
+    for (const level of LEVELS) hours += await reconcileLevel(level, a, b, closedNs, fresh);
+    return { minutes, hours };
   }
 
   async function persist(c: RollupCoverage) {
@@ -275,7 +329,10 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     }
     // The sweep: older chunks, newest first, within the budget; wraps around at the lookback.
     const floorNs = floorTo(ns(now()) - ns(opts.lookbackMs), HOUR);
+    const caughtUpWork = minutes + hours;
+    let swept = false;
     while (coverage && now() - started < budgetMs) {
+      swept = true;
       const top = ceilTo(coverage.throughNs - recentNs, HOUR);
       if (sweepCursor === null || sweepCursor <= floorNs || sweepCursor > top) sweepCursor = top;
       if (sweepCursor <= floorNs) break;
@@ -295,6 +352,9 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
         break; // one full cycle per pass at most
       }
     }
+    // The catch-up found work and used the whole budget: the sweep had no turn, and after
+    // a straight write of hours of data it has the most to do. No pause before the next pass.
+    if (!swept && caughtUpWork > 0) more = true;
     return { minutes, hours, coverage: coverage ?? null, more };
   }
 
