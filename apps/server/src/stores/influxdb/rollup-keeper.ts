@@ -30,8 +30,9 @@ import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import type { Leadership } from '../../cluster/leadership.ts';
 import type { InfluxClient, InfluxSeries } from './influx-client.ts';
-import { addRow, addValue, aggLine, emptyAgg, mergeAgg, qi, ROLLUP_10M, ROLLUP_10M_POP, ROLLUP_1H, ROLLUP_1H_POP, ROLLUP_1M, ROLLUP_1M_POP, ROLLUP_FIELDS, ROLLUP_STATE, rollupColumns, type Agg } from './rollup-agg.ts';
+import { addRow, addValue, aggLine, emptyAgg, mergeAgg, qi, ROLLUP_10M, ROLLUP_10M_POP, ROLLUP_1H, ROLLUP_1H_POP, ROLLUP_1M, ROLLUP_1M_POP, ROLLUP_FIELDS, ROLLUP_STATE, rollupColumns, rollupFrom, rpOf, type Agg } from './rollup-agg.ts';
 import type { RollupCoverage } from './planner.ts';
+import { ensureRollupRetention, type RollupRetention } from './rollup-retention.ts';
 
 export interface RollupKeeperOptions {
   client: InfluxClient;
@@ -50,6 +51,9 @@ export interface RollupKeeperOptions {
   chunkMs?: number;
   /** Time a pass may spend sweeping older chunks. */
   sweepBudgetMs?: number;
+  /** The database (for its retention policies) and the rollups' retention (rollup-retention.ts), set up before the first pass. */
+  db: string;
+  retention: RollupRetention;
 }
 
 export interface PassReport {
@@ -67,6 +71,8 @@ export interface RollupKeeper {
   pass(): Promise<PassReport>;
   start(): void;
   stop(): Promise<void>;
+  /** The `rollups` component of /health: degraded while the retention policies cannot be set up or the last pass failed. */
+  health(): { status: 'ok' | 'degraded'; [detail: string]: unknown };
 }
 
 const NS_PER_MS = 1_000_000n;
@@ -86,7 +92,7 @@ const range = (a: bigint, b: bigint) => `time >= ${a} AND time < ${b}`;
 
 /** Reads the persisted coverage; null when the keeper never ran on this database. */
 export async function readCoverage(client: InfluxClient): Promise<RollupCoverage | null> {
-  const [res] = await client.query([`SELECT last("through_ms") AS through, last("covered_from_ms") AS covered FROM ${qi(ROLLUP_STATE)}`]);
+  const [res] = await client.query([`SELECT last("through_ms") AS through, last("covered_from_ms") AS covered FROM ${rollupFrom(ROLLUP_STATE)}`]);
   const s = res?.[0];
   const row = s?.values[0];
   if (!s || !row) return null;
@@ -150,14 +156,22 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   // Each sweep chunk scans an hour of raw samples (about 1 s of influxd at the default rate): a
   // budget of 1 s a pass every 10 s keeps the steady sweep to about a tenth of a core.
   const budgetMs = opts.sweepBudgetMs ?? 1000;
+  // Nothing older than a policy keeps may be written into it (InfluxDB refuses the whole
+  // write): the sweep stops 5 min inside the shorter of the two.
+  const kept = [opts.retention.retention1mMs, opts.retention.retention1hMs].filter((ms) => ms > 0);
+  const lookbackMs = Math.min(opts.lookbackMs, ...kept.map((ms) => ms - 5 * 60_000));
+  let policies: Record<string, number> | undefined;
+  let lastError: { at: string; error: string } | undefined;
+  let lastPass: { at: string; minutes: number; hours: number } | undefined;
   let coverage: RollupCoverage | null | undefined; // undefined: not read yet
   let sweepCursor: bigint | null = null;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
 
-  async function writeLines(lines: string[]) {
-    for (let i = 0; i < lines.length; i += LINES_PER_WRITE) await client.writeLines(lines.slice(i, i + LINES_PER_WRITE).join('\n'));
+  /** Lines of one level (its per-series and per-POP measurements share a retention policy). */
+  async function writeLines(measurement: string, lines: string[]) {
+    for (let i = 0; i < lines.length; i += LINES_PER_WRITE) await client.writeLines(lines.slice(i, i + LINES_PER_WRITE).join('\n'), rpOf(measurement));
   }
 
   /**
@@ -199,7 +213,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
         }
       }
       withData += new Set([...cells.values()].map((c) => c.t)).size;
-      await writeLines(withPopLines(ROLLUP_1M, ROLLUP_1M_POP, [...cells.values()]));
+      await writeLines(ROLLUP_1M, withPopLines(ROLLUP_1M, ROLLUP_1M_POP, [...cells.values()]));
       if (whole) fresh.tens.set(t10, [...whole.values()].filter((c) => c.agg.n > 0));
     }
     return withData;
@@ -228,7 +242,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
         return [...merged.values()];
       }
     }
-    const [finer] = await client.query([`SELECT ${ROLLUP_FIELDS} FROM ${qi(level.from)} WHERE ${range(start, start + level.unit)} GROUP BY ${SERIES}`]);
+    const [finer] = await client.query([`SELECT ${ROLLUP_FIELDS} FROM ${rollupFrom(level.from)} WHERE ${range(start, start + level.unit)} GROUP BY ${SERIES}`]);
     const cells: Cell[] = [];
     for (const s of finer ?? []) {
       const agg = emptyAgg();
@@ -244,7 +258,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     const cells = await periodCells(level, start, fresh);
     // A 10 min period rebuilt here is what its hour is made of, if the hour is rebuilt next.
     if (level.unit === 10n * MIN) fresh.tens.set(Number(start / NS_PER_MS), cells);
-    await writeLines(withPopLines(level.into, level.intoPop, cells));
+    await writeLines(level.into, withPopLines(level.into, level.intoPop, cells));
   }
 
   /** Compares the closed periods of a level touching [a, b) with the finer level's totals; recomputes those that differ. */
@@ -256,8 +270,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     if (p1 <= p0) return 0;
     const g = `GROUP BY time(${level.unit / NS_PER_MS}ms) fill(none)`;
     const [fine, coarse] = await client.query([
-      `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(level.from)} WHERE ${range(p0, p1)} ${g}`,
-      `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(level.into)} WHERE ${range(p0, p1)} ${g}`,
+      `SELECT sum("n") AS n, sum("sum") AS s FROM ${rollupFrom(level.from)} WHERE ${range(p0, p1)} ${g}`,
+      `SELECT sum("n") AS n, sum("sum") AS s FROM ${rollupFrom(level.into)} WHERE ${range(p0, p1)} ${g}`,
     ]);
     const have = totals(coarse);
     let n = 0;
@@ -277,7 +291,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   async function reconcile(a: bigint, b: bigint, closedNs: bigint): Promise<{ minutes: number; hours: number }> {
     const fresh: Fresh = { tens: new Map() };
     const minuteTotals = `GROUP BY time(1m) fill(none)`;
-    const [m1] = await client.query([`SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(ROLLUP_1M)} WHERE ${range(a, b)} ${minuteTotals}`]);
+    const [m1] = await client.query([`SELECT sum("n") AS n, sum("sum") AS s FROM ${rollupFrom(ROLLUP_1M)} WHERE ${range(a, b)} ${minuteTotals}`]);
     const rolled = totals(m1);
     let dirty: number[];
     if (rolled.size === 0) {
@@ -298,16 +312,22 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   }
 
   async function persist(c: RollupCoverage) {
-    await client.writeLines(`${ROLLUP_STATE} through_ms=${c.throughNs / NS_PER_MS}i,covered_from_ms=${c.coveredFromNs / NS_PER_MS}i ${ns(now())}`);
+    await client.writeLines(`${ROLLUP_STATE} through_ms=${c.throughNs / NS_PER_MS}i,covered_from_ms=${c.coveredFromNs / NS_PER_MS}i ${ns(now())}`, rpOf(ROLLUP_STATE));
   }
 
   async function leaderPass(): Promise<Omit<PassReport, 'ran'>> {
+    policies ??= await ensureRollupRetention(client, opts.db, opts.retention).catch((err: Error) => {
+      lastError = { at: new Date(now()).toISOString(), error: err.message };
+      throw err;
+    });
     const started = now();
     const end = floorTo(ns(now()) - graceNs, MIN);
     if (coverage === undefined) coverage = await readCoverage(client);
     // Catch up from where the last pass (of any replica) stopped, and re-check the recent margin.
     const last = coverage?.throughNs ?? end;
     let cursor = floorTo((last < end ? last : end) - recentNs, MIN);
+    const oldest = ceilTo(ns(now()) - ns(lookbackMs), MIN);
+    if (cursor < oldest) cursor = oldest; // a keeper back after a long outage: what is past the lookback stays as it is
     let minutes = 0;
     let hours = 0;
     let more = false;
@@ -316,7 +336,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       const r = await reconcile(cursor, to, to);
       minutes += r.minutes;
       hours += r.hours;
-      const floorNs = floorTo(ns(now()) - ns(opts.lookbackMs), MIN);
+      const floorNs = ceilTo(ns(now()) - ns(lookbackMs), MIN);
       // First run on this database: rollups are trusted only from what this keeper checked.
       coverage = { throughNs: to, coveredFromNs: coverage && coverage.coveredFromNs < to ? coverage.coveredFromNs : floorTo(end - recentNs, MIN) };
       if (coverage.coveredFromNs < floorNs) coverage.coveredFromNs = floorNs;
@@ -328,7 +348,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       }
     }
     // The sweep: older chunks, newest first, within the budget; wraps around at the lookback.
-    const floorNs = floorTo(ns(now()) - ns(opts.lookbackMs), HOUR);
+    const floorNs = ceilTo(ns(now()) - ns(lookbackMs), HOUR);
     const caughtUpWork = minutes + hours;
     let swept = false;
     while (coverage && now() - started < budgetMs) {
@@ -364,6 +384,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       coverage = undefined; // another replica keeps it; read its state when we lead again
       return { ran: false, minutes: 0, hours: 0, coverage: null, more: false };
     }
+    lastPass = { at: new Date(now()).toISOString(), minutes: r.value.minutes, hours: r.value.hours };
+    lastError = undefined;
     return { ran: true, ...r.value };
   }
 
@@ -376,7 +398,10 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
           if (r.minutes + r.hours > 0) opts.log?.debug({ minutes: r.minutes, hours: r.hours }, 'rollups updated');
           if (r.more) next = 0;
         })
-        .catch((err) => opts.log?.warn({ err: (err as Error).message }, 'rollup pass failed; the next pass retries'))
+        .catch((err) => {
+          lastError ??= { at: new Date(now()).toISOString(), error: (err as Error).message };
+          opts.log?.warn({ err: (err as Error).message }, 'rollup pass failed; the next pass retries');
+        })
         .finally(() => schedule(next));
     }, delayMs);
     timer.unref?.();
@@ -384,6 +409,18 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
 
   return {
     pass,
+    health() {
+      return {
+        status: lastError ? 'degraded' : 'ok',
+        leader: opts.leadership.state().leader,
+        retentionPolicies: policies ?? null,
+        lookbackMs,
+        throughMs: coverage ? Number(coverage.throughNs / NS_PER_MS) : null,
+        coveredFromMs: coverage ? Number(coverage.coveredFromNs / NS_PER_MS) : null,
+        lastPass: lastPass ?? null,
+        ...(lastError ? { error: lastError.error, errorAt: lastError.at } : {}),
+      };
+    },
     start() {
       stopped = false;
       schedule(Math.min(1000, opts.intervalMs)); // the first pass soon after start

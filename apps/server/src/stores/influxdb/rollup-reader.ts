@@ -8,7 +8,7 @@ import type { SeriesFilter } from '../metrics-store.ts';
 import type { InfluxClient } from './influx-client.ts';
 import { whereClause } from './influxql.ts';
 import type { Segment } from './planner.ts';
-import { addRow, addValue, emptyAgg, qi, ROLLUP_10M, ROLLUP_10M_POP, ROLLUP_1H, ROLLUP_1H_POP, ROLLUP_1M, ROLLUP_1M_POP, ROLLUP_FIELDS, rollupColumns, type Agg } from './rollup-agg.ts';
+import { addRow, addValue, emptyAgg, qi, rollupFrom, ROLLUP_10M, ROLLUP_10M_POP, ROLLUP_1H, ROLLUP_1H_POP, ROLLUP_1M, ROLLUP_1M_POP, ROLLUP_FIELDS, rollupColumns, type Agg } from './rollup-agg.ts';
 
 export interface Cell {
   /** The grouped tag's value ('' without grouping). */
@@ -34,7 +34,7 @@ export function statementFor(seg: Segment, read: PlannedRead): string {
   if (seg.resolution === 'raw') return `SELECT ${qi(FIELD.coldStartTimeMs)} AS v FROM ${qi(MEASUREMENT)} WHERE ${where}${group}`;
   // No function asked for or grouped by: the per-POP points answer with a fifth of the rows.
   const perPop = !read.filter?.functionName && read.groupBy !== TAG.functionName;
-  return `SELECT ${ROLLUP_FIELDS} FROM ${qi((perPop ? POP_TABLE : TABLE)[seg.resolution])} WHERE ${where}${group}`;
+  return `SELECT ${ROLLUP_FIELDS} FROM ${rollupFrom((perPop ? POP_TABLE : TABLE)[seg.resolution])} WHERE ${where}${group}`;
 }
 
 export async function readPlanned(client: InfluxClient, segs: readonly Segment[], read: PlannedRead): Promise<Cell[]> {
@@ -78,7 +78,7 @@ export function meansStatementFor(seg: Segment, filter: SeriesFilter | undefined
   if (seg.resolution === 'raw') {
     return `SELECT count(${qi(FIELD.coldStartTimeMs)}) AS n, sum(${qi(FIELD.coldStartTimeMs)}) AS s FROM ${qi(MEASUREMENT)} WHERE ${where}${group}`;
   }
-  return `SELECT sum("n") AS n, sum("sum") AS s FROM ${qi(TABLE[seg.resolution])} WHERE ${where}${group}`;
+  return `SELECT sum("n") AS n, sum("sum") AS s FROM ${rollupFrom(TABLE[seg.resolution])} WHERE ${where}${group}`;
 }
 
 /** Every series' count and mean over the planned segments (POP statuses): one small row per series and segment. */

@@ -46,7 +46,9 @@ async function setup() {
     });
     for (let i = 0; i < lines.length; i += 5000) await client.writeLines(lines.slice(i, i + 5000).join('\n'));
   }
-  const keeper = (ms = now) => createRollupKeeper({ client, leadership: createSingleLeadership('t'), now: ms, intervalMs: 60_000, lookbackMs: 24 * H, sweepBudgetMs: 120_000 });
+  // Rollups kept for ever: these tests run on a fixed clock in the past, which a retention policy would refuse.
+  const keeper = (ms = now) =>
+    createRollupKeeper({ client, leadership: createSingleLeadership('t'), now: ms, intervalMs: 60_000, lookbackMs: 24 * H, sweepBudgetMs: 120_000, db, retention: { retention1mMs: 0, retention1hMs: 0 } });
   const rolled = await createInfluxDbMetricsStore({ url, db, timeoutMs: 10_000, now, rollups: { rawMaxMs: H, coverageTtlMs: 0 } });
   return { db, client, truth, write, keeper, rolled, setNow: (t: number) => (nowMs = t), now };
 }
