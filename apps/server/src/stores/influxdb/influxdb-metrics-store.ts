@@ -14,7 +14,7 @@ import { createInfluxClient, InfluxError, type InfluxSeries } from './influx-cli
 import { q } from './influxql.ts';
 import { coarsest, plan, type RollupCoverage, type Segment } from './planner.ts';
 import { readCoverage } from './rollup-keeper.ts';
-import { readMeans, readPlanned, type PlannedRead } from './rollup-reader.ts';
+import { createSegmentCache, readMeans, readPlanned, type PlannedRead } from './rollup-reader.ts';
 import { emptyAgg, mergeAgg, statsOf } from './rollup-agg.ts';
 import { TAG } from '@edgeworker/schema';
 import { createSeenPops } from './seen-pops.ts';
@@ -113,12 +113,14 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
 
   // What the keeper has made complete; read from InfluxDB, so every replica plans alike.
   let coverageCache: { at: number; value: RollupCoverage | null } | undefined;
+  const segments = createSegmentCache();
   async function coverage(): Promise<RollupCoverage | null> {
     if (!opts.rollups) return null;
     if (coverageCache && now() - coverageCache.at < (opts.rollups.coverageTtlMs ?? 2000)) return coverageCache.value;
     // Without it the answer is raw and exact, only slower: a failure here is no outage.
     const value = await readCoverage(client).catch(() => null);
     coverageCache = { at: now(), value };
+    segments.sync(value?.generation ?? -1);
     return value;
   }
   async function planFor(range: TimeRange, stepMs?: number): Promise<Segment[] | null> {
@@ -126,7 +128,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     const segs = plan(range, await coverage(), { rawMaxMs: opts.rollups.rawMaxMs, rawEdgeMaxMs: opts.rollups.rawEdgeMaxMs ?? 15 * 60_000, stepMs });
     return segs.length === 1 && segs[0]!.resolution === 'raw' ? null : segs;
   }
-  const planned = (segs: Segment[], read: PlannedRead) => readPlanned(client, segs, read);
+  const planned = (segs: Segment[], read: PlannedRead) => readPlanned(client, segs, read, segments);
 
   async function write(samples: readonly ColdStartSample[]) {
     assertOpen();
@@ -206,7 +208,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       // Planned like summarize (rollups for long ranges), but InfluxDB sums counts and sums
       // itself: no sketch and no raw point of a rolled-up period leaves the server.
       const segs = (await planFor(range)) ?? [{ ...range, resolution: 'raw' as const }];
-      return readMeans(client, segs, filter);
+      return readMeans(client, segs, filter, segments);
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       assertOpen();

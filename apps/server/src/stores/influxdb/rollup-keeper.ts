@@ -92,14 +92,15 @@ const range = (a: bigint, b: bigint) => `time >= ${a} AND time < ${b}`;
 
 /** Reads the persisted coverage; null when the keeper never ran on this database. */
 export async function readCoverage(client: InfluxClient): Promise<RollupCoverage | null> {
-  const [res] = await client.query([`SELECT last("through_ms") AS through, last("covered_from_ms") AS covered FROM ${rollupFrom(ROLLUP_STATE)}`]);
+  const [res] = await client.query([`SELECT last("through_ms") AS through, last("covered_from_ms") AS covered, last("generation") AS generation FROM ${rollupFrom(ROLLUP_STATE)}`]);
   const s = res?.[0];
   const row = s?.values[0];
   if (!s || !row) return null;
   const through = row[s.columns.indexOf('through')];
   const covered = row[s.columns.indexOf('covered')];
   if (typeof through !== 'number' || typeof covered !== 'number') return null;
-  return { throughNs: ns(through), coveredFromNs: ns(covered) };
+  const generation = row[s.columns.indexOf('generation')];
+  return { throughNs: ns(through), coveredFromNs: ns(covered), generation: typeof generation === 'number' ? generation : 0 };
 }
 
 type Totals = Map<number, { n: number; s: number }>;
@@ -164,6 +165,9 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   let lastError: { at: string; error: string } | undefined;
   let lastPass: { at: string; minutes: number; hours: number } | undefined;
   let coverage: RollupCoverage | null | undefined; // undefined: not read yet
+  /** A period ending at or before this was published: rewriting it moves the generation. */
+  const published = () => coverage?.throughNs ?? 0n;
+  let changedPublished = false;
   let sweepCursor: bigint | null = null;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
@@ -213,6 +217,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
         }
       }
       withData += new Set([...cells.values()].map((c) => c.t)).size;
+      if (a < published()) changedPublished = true;
       await writeLines(ROLLUP_1M, withPopLines(ROLLUP_1M, ROLLUP_1M_POP, [...cells.values()]));
       if (whole) fresh.tens.set(t10, [...whole.values()].filter((c) => c.agg.n > 0));
     }
@@ -256,6 +261,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   /** Recomputes one period (epoch ns start) of a coarser level from the finer one. */
   async function recomputePeriod(level: CoarseLevel, start: bigint, fresh: Fresh): Promise<void> {
     const cells = await periodCells(level, start, fresh);
+    if (start + level.unit <= published()) changedPublished = true;
     // A 10 min period rebuilt here is what its hour is made of, if the hour is rebuilt next.
     if (level.unit === 10n * MIN) fresh.tens.set(Number(start / NS_PER_MS), cells);
     await writeLines(level.into, withPopLines(level.into, level.intoPop, cells));
@@ -312,7 +318,11 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   }
 
   async function persist(c: RollupCoverage) {
-    await client.writeLines(`${ROLLUP_STATE} through_ms=${c.throughNs / NS_PER_MS}i,covered_from_ms=${c.coveredFromNs / NS_PER_MS}i ${ns(now())}`, rpOf(ROLLUP_STATE));
+    if (changedPublished) {
+      c.generation = (c.generation ?? 0) + 1;
+      changedPublished = false;
+    }
+    await client.writeLines(`${ROLLUP_STATE} through_ms=${c.throughNs / NS_PER_MS}i,covered_from_ms=${c.coveredFromNs / NS_PER_MS}i,generation=${c.generation ?? 0}i ${ns(now())}`, rpOf(ROLLUP_STATE));
   }
 
   async function leaderPass(): Promise<Omit<PassReport, 'ran'>> {
@@ -338,7 +348,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       hours += r.hours;
       const floorNs = ceilTo(ns(now()) - ns(lookbackMs), MIN);
       // First run on this database: rollups are trusted only from what this keeper checked.
-      coverage = { throughNs: to, coveredFromNs: coverage && coverage.coveredFromNs < to ? coverage.coveredFromNs : floorTo(end - recentNs, MIN) };
+      coverage = { throughNs: to, coveredFromNs: coverage && coverage.coveredFromNs < to ? coverage.coveredFromNs : floorTo(end - recentNs, MIN), generation: coverage?.generation ?? 0 };
       if (coverage.coveredFromNs < floorNs) coverage.coveredFromNs = floorNs;
       await persist(coverage);
       cursor = to;
@@ -363,8 +373,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       // Late data found: keep sweeping without the pause, it is likely a backfill.
       if (r.minutes + r.hours > 0) more = true;
       sweepCursor = from;
-      if (from < coverage.coveredFromNs) {
-        coverage = { ...coverage, coveredFromNs: from };
+      if (from < coverage.coveredFromNs || changedPublished) {
+        coverage = { ...coverage, coveredFromNs: from < coverage.coveredFromNs ? from : coverage.coveredFromNs };
         await persist(coverage);
       }
       if (from <= floorNs) {

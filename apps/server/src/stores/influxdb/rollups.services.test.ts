@@ -12,8 +12,10 @@ import { useInfluxdForFile } from '../../testing/influxd.ts';
 import { createSingleLeadership } from '../../cluster/leadership.ts';
 import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
 import { createInfluxClient } from './influx-client.ts';
-import { createRollupKeeper } from './rollup-keeper.ts';
-import { ROLLUP_1H } from './rollup-agg.ts';
+import { createRollupKeeper, readCoverage } from './rollup-keeper.ts';
+import { ROLLUP_1H, statsOf } from './rollup-agg.ts';
+import { createSegmentCache, readPlanned } from './rollup-reader.ts';
+import { plan } from './planner.ts';
 import type { AggregateStats, MetricsStore, TimeRange } from '../metrics-store.ts';
 
 const influxd = useInfluxdForFile();
@@ -129,18 +131,47 @@ describe('InfluxDB rollups', () => {
     const keeper = x.keeper();
     await keeper.pass();
     const range = { fromNs: ns(T0 - 3 * H), toNs: ns(T0) };
+    // Answered once before the late data: the store keeps these rollup segments in memory,
+    // and must drop them when the keeper rewrites what it had published.
+    const before = await checkAll(x.rolled, new Map(x.truth), range, '1h');
     // A backfill two hours old, and every point of one minute overwritten with another value.
     await x.write(series(T0 - 2 * H - 20 * 60_000, T0 - 2 * H, 3_000, 3));
     const minute = T0 - 150 * 60_000 - (T0 % 60_000);
     await x.write([...x.truth.values()].filter((p) => p.t >= minute && p.t < minute + 60_000).map((p) => ({ ...p, v: p.v * 7 })));
     x.setNow(T0 + 60_000);
-    await keeper.pass();
-    await checkAll(x.rolled, x.truth, range, '1h');
+    const late = await keeper.pass();
+    assert.ok(late.coverage!.generation! > 0, 'rewriting published rollups must move the generation');
+    const after = await checkAll(x.rolled, x.truth, range, '1h');
+    assert.ok(after.overall.samples > before.overall.samples);
     // Minute by minute, so a bin the overwritten minute no longer has would show.
     const ts = await x.rolled.timeseries('FRA', range, 60_000);
     assert.equal(ts.resolution, '1m');
     assert.ok(ts.buckets.some((b) => b.startMs === minute));
     for (const b of ts.buckets) assertClose(b, exact(x.truth, { fromNs: ns(b.startMs), toNs: ns(b.startMs + 60_000) }, (p) => p.pop === 'FRA'), `minute ${b.startMs}`);
+  });
+
+  it('keeps rollup segments in memory: the same window again reads only its raw edges', async () => {
+    const x = await setup();
+    await x.write(series(T0 - 3 * H, T0, 10_000, 7));
+    await x.keeper().pass();
+    const statements: string[] = [];
+    const counting = { ...x.client, query: (st: string[]) => (statements.push(...st), x.client.query(st)) };
+    const cache = createSegmentCache();
+    cache.sync(0);
+    const range = { fromNs: ns(T0 - 2.5 * H + 17_123), toNs: ns(T0 - 7_000) };
+    const segs = plan(range, await readCoverage(x.client), { rawMaxMs: H, rawEdgeMaxMs: 15 * 60_000 });
+    const first = await readPlanned(counting, segs, { groupBy: 'pop_code' }, cache);
+    assert.equal(statements.length, segs.length);
+    statements.length = 0;
+    const again = await readPlanned(counting, segs, { groupBy: 'pop_code' }, cache);
+    assert.deepEqual(statements.map((q) => q.includes(`FROM "${MEASUREMENT}"`)), segs.filter((s) => s.resolution === 'raw').map(() => true));
+    assert.deepEqual(again.map((c) => [c.key, c.agg.n, c.agg.sum]), first.map((c) => [c.key, c.agg.n, c.agg.sum]));
+    for (const pop of POPS) assertClose(statsOf(again.find((c) => c.key === pop)!.agg), exact(x.truth, range, (p) => p.pop === pop), `cached ${pop}`);
+    // The keeper's generation moved: everything is read again.
+    cache.sync(1);
+    statements.length = 0;
+    await readPlanned(counting, segs, { groupBy: 'pop_code' }, cache);
+    assert.equal(statements.length, segs.length);
   });
 
   it('a keeper restarted in the middle of a period, or killed between its minute and hour writes, loses nothing', async () => {
