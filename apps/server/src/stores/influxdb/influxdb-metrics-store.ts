@@ -113,7 +113,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
 
   // What the keeper has made complete; read from InfluxDB, so every replica plans alike.
   let coverageCache: { at: number; value: RollupCoverage | null } | undefined;
-  const segments = createSegmentCache();
+  const segments = createSegmentCache(128, now);
   async function coverage(): Promise<RollupCoverage | null> {
     if (!opts.rollups) return null;
     if (coverageCache && now() - coverageCache.at < (opts.rollups.coverageTtlMs ?? 2000)) return coverageCache.value;
@@ -123,9 +123,9 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     segments.sync(value?.generation ?? -1);
     return value;
   }
-  async function planFor(range: TimeRange, stepMs?: number): Promise<Segment[] | null> {
+  async function planFor(range: TimeRange, stepMs?: number, rawMaxMs = opts.rollups?.rawMaxMs ?? 0): Promise<Segment[] | null> {
     if (!opts.rollups) return null;
-    const segs = plan(range, await coverage(), { rawMaxMs: opts.rollups.rawMaxMs, rawEdgeMaxMs: opts.rollups.rawEdgeMaxMs ?? 15 * 60_000, stepMs });
+    const segs = plan(range, await coverage(), { rawMaxMs, rawEdgeMaxMs: opts.rollups.rawEdgeMaxMs ?? 15 * 60_000, stepMs });
     return segs.length === 1 && segs[0]!.resolution === 'raw' ? null : segs;
   }
   const planned = (segs: Segment[], read: PlannedRead) => readPlanned(client, segs, read, segments);
@@ -205,9 +205,11 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async seriesMeans(range, filter): Promise<SeriesMean[]> {
       assertOpen();
-      // Planned like summarize (rollups for long ranges), but InfluxDB sums counts and sums
-      // itself: no sketch and no raw point of a rolled-up period leaves the server.
-      const segs = (await planFor(range)) ?? [{ ...range, resolution: 'raw' as const }];
+      // Planned like summarize, but InfluxDB sums counts and sums itself: no sketch and no raw
+      // point of a rolled-up period leaves the server. Counts and means are exact from rollups,
+      // so short windows use them too (raw windows are for exact percentiles): the POPs
+      // reporting in the last few minutes then read the same raw tail as the heatmap beside them.
+      const segs = (await planFor(range, undefined, 0)) ?? [{ ...range, resolution: 'raw' as const }];
       return readMeans(client, segs, filter, segments);
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {

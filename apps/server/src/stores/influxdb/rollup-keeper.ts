@@ -169,6 +169,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   const published = () => coverage?.throughNs ?? 0n;
   let changedPublished = false;
   let sweepCursor: bigint | null = null;
+  /** The current sweep cycle found late data: it runs to its end and the next cycle starts, without pauses. */
+  let cycleFoundWork = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
@@ -301,9 +303,12 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     const rolled = totals(m1);
     let dirty: number[];
     if (rolled.size === 0) {
-      // Nothing rolled up here yet (a backfill, a first run): every minute is rebuilt from the
-      // raw values, which have to be read anyway; their counts would only say which minutes
-      // hold data, which the values say too (a third of the keeper's time after a backfill).
+      // Nothing rolled up here yet (a backfill, a first run, or no data at all): one count says
+      // which; with data, every minute is rebuilt from the raw values, which have to be read
+      // anyway; their per-minute counts would only say which minutes hold data, which the
+      // values say too (a third of the keeper's time after a backfill).
+      const [any] = await client.query([`SELECT count(${V}) AS n FROM ${RAW} WHERE ${range(a, b)}`]);
+      if (!(Number(any?.[0]?.values[0]?.[1] ?? 0) > 0)) return { minutes: 0, hours: 0 };
       dirty = [];
       for (let t = a; t < b; t += MIN) dirty.push(Number(t / NS_PER_MS));
     } else {
@@ -370,8 +375,10 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       const r = await reconcile(from, sweepCursor, coverage.throughNs);
       minutes += r.minutes;
       hours += r.hours;
-      // Late data found: keep sweeping without the pause, it is likely a backfill.
-      if (r.minutes + r.hours > 0) more = true;
+      // Late data found: keep sweeping without the pause, it is likely a backfill still being
+      // written (oldest first, into hours this cycle already passed): after this cycle, one more.
+      if (r.minutes + r.hours > 0) cycleFoundWork = true;
+      if (cycleFoundWork) more = true;
       sweepCursor = from;
       if (from < coverage.coveredFromNs || changedPublished) {
         coverage = { ...coverage, coveredFromNs: from < coverage.coveredFromNs ? from : coverage.coveredFromNs };
@@ -379,6 +386,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       }
       if (from <= floorNs) {
         sweepCursor = null;
+        cycleFoundWork = false; // the next cycle runs without pauses only if it finds work too
         break; // one full cycle per pass at most
       }
     }

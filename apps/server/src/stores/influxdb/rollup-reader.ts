@@ -6,7 +6,7 @@
 import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
 import type { SeriesFilter } from '../metrics-store.ts';
 import type { InfluxClient, InfluxSeries } from './influx-client.ts';
-import { whereClause } from './influxql.ts';
+import { tagConditions, whereClause } from './influxql.ts';
 import type { Segment } from './planner.ts';
 import { addRow, addValue, emptyAgg, mergeAgg, qi, rollupFrom, ROLLUP_10M, ROLLUP_10M_POP, ROLLUP_1H, ROLLUP_1H_POP, ROLLUP_1M, ROLLUP_1M_POP, ROLLUP_FIELDS, rollupColumns, type Agg } from './rollup-agg.ts';
 
@@ -64,9 +64,11 @@ export interface SegmentCache {
    */
   shared<T>(key: string, compute: () => Promise<T>): Promise<T>;
   readonly size: number;
+  /** The clock (epoch ms): an open-ended tail read is only for ranges that end about now. */
+  now(): number;
 }
 
-export function createSegmentCache(maxEntries = 128): SegmentCache {
+export function createSegmentCache(maxEntries = 128, now: () => number = Date.now): SegmentCache {
   const entries = new Map<string, Promise<unknown>>();
   const inflight = new Map<string, Promise<unknown>>();
   let generation: number | undefined;
@@ -103,7 +105,44 @@ export function createSegmentCache(maxEntries = 128): SegmentCache {
     get size() {
       return entries.size;
     },
+    now,
   };
+}
+
+const MIN_NS = 60_000_000_000n;
+const MS_NS = 1_000_000n;
+
+/** The series with only the rows in [fromMs, toMs) (answers are in epoch ms; the bounds are whole ms, so this is exact). */
+function within(series: InfluxSeries[] | undefined, fromMs: number, toMs: number): InfluxSeries[] {
+  return (series ?? []).map((s) => ({ ...s, values: s.values.filter((r) => Number(r[0]) >= fromMs && Number(r[0]) < toMs) }));
+}
+
+/**
+ * A mixed plan's raw edge, values per series. Two reads serve many answers:
+ * - the head, a part of one closed minute: that whole minute is read and kept like a
+ *   rollup segment (it changes only with the keeper's generation), each answer takes its part;
+ * - the tail, from the last rolled-up minute on: read open-ended (no upper bound) once for
+ *   everyone asking at the same moment (the heatmap's summary, its per-series means, the
+ *   POPs reporting lately), each answer takes the rows before its own end.
+ * Anything else (bounds not on whole ms, a longer head) is one plain read, shared in flight.
+ */
+function rawValues(client: InfluxClient, seg: Segment, filter: SeriesFilter | undefined, cache: SegmentCache): Promise<InfluxSeries[]> {
+  const read = (statement: string) => async () => (await client.query([statement]))[0] ?? [];
+  const wholeMs = seg.fromNs % MS_NS === 0n && seg.toNs % MS_NS === 0n;
+  const [fromMs, toMs] = [Number(seg.fromNs / MS_NS), Number(seg.toNs / MS_NS)];
+  const minute = (seg.fromNs / MIN_NS) * MIN_NS;
+  if (wholeMs && seg.toNs % MIN_NS === 0n && seg.toNs - minute === MIN_NS) {
+    const statement = rawStatement({ fromNs: minute, toNs: seg.toNs, resolution: 'raw' }, filter);
+    return cache.get(statement, read(statement)).then((series) => within(series, fromMs, toMs));
+  }
+  // Only a range ending about now: an open-ended read of a window in the past would read everything since.
+  if (wholeMs && seg.fromNs % MIN_NS === 0n && toMs >= cache.now() - 60_000) {
+    const where = [`time >= ${seg.fromNs}`, ...tagConditions(filter)].join(' AND ');
+    const statement = `SELECT ${qi(FIELD.coldStartTimeMs)} AS v FROM ${qi(MEASUREMENT)} WHERE ${where} GROUP BY ${qi(TAG.popCode)}, ${qi(TAG.functionName)}`;
+    return cache.shared(statement, read(statement)).then((series) => within(series, fromMs, toMs));
+  }
+  const statement = rawStatement(seg, filter);
+  return cache.shared(statement, read(statement));
 }
 
 /** One segment's answer merged into cells (key and bucket), not yet merged with the other segments. */
@@ -142,10 +181,7 @@ export async function readPlanned(client: InfluxClient, segs: readonly Segment[]
   const perSeg = await Promise.all(
     segs.map((seg) => {
       const statement = statementFor(seg, read);
-      if (seg.resolution === 'raw') {
-        const rows = async () => (await client.query([statement]))[0];
-        return (cache ? cache.shared(statement, rows) : rows()).then((series) => segmentCells(seg, series, read));
-      }
+      if (seg.resolution === 'raw' && cache) return rawValues(client, seg, read.filter, cache).then((series) => segmentCells(seg, series, read));
       const compute = async () => segmentCells(seg, (await client.query([statement]))[0], read);
       return cache ? cache.get(`${statement}|${read.stepMs ?? 0}`, compute) : compute();
     }),
@@ -210,8 +246,7 @@ export async function readMeans(client: InfluxClient, segs: readonly Segment[], 
         // A mixed plan's raw edges (a minute or so): the values the summary of the same range
         // reads at the same moment, one read for both. A plan that is all raw (a short window)
         // has InfluxDB count and sum, which leaves it far fewer rows to send.
-        const statement = rawStatement(seg, filter);
-        return cache.shared(statement, async () => (await client.query([statement]))[0]).then(sumsOfValues);
+        return rawValues(client, seg, filter, cache).then(sumsOfValues);
       }
       const statement = meansStatementFor(seg, filter);
       const compute = async () => segmentSums((await client.query([statement]))[0]);
