@@ -169,8 +169,13 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   const published = () => coverage?.throughNs ?? 0n;
   let changedPublished = false;
   let sweepCursor: bigint | null = null;
-  /** The current sweep cycle found late data: it runs to its end and the next cycle starts, without pauses. */
+  /**
+   * The current sweep cycle found late data: it runs to its end and the whole next cycle
+   * runs too, without pauses (a backfill still being written lands in hours the cycle has
+   * already passed; the next cycle's first hours may be done while later ones are not).
+   */
   let cycleFoundWork = false;
+  let lastCycleFoundWork = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
@@ -378,7 +383,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       // Late data found: keep sweeping without the pause, it is likely a backfill still being
       // written (oldest first, into hours this cycle already passed): after this cycle, one more.
       if (r.minutes + r.hours > 0) cycleFoundWork = true;
-      if (cycleFoundWork) more = true;
+      if (cycleFoundWork || lastCycleFoundWork) more = true;
       sweepCursor = from;
       if (from < coverage.coveredFromNs || changedPublished) {
         coverage = { ...coverage, coveredFromNs: from < coverage.coveredFromNs ? from : coverage.coveredFromNs };
@@ -386,7 +391,8 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
       }
       if (from <= floorNs) {
         sweepCursor = null;
-        cycleFoundWork = false; // the next cycle runs without pauses only if it finds work too
+        lastCycleFoundWork = cycleFoundWork;
+        cycleFoundWork = false;
         break; // one full cycle per pass at most
       }
     }

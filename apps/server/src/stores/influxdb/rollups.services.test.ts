@@ -181,6 +181,25 @@ describe('InfluxDB rollups', () => {
     assert.equal(statements.length, segs.length);
   });
 
+  it('a sweep cycle that found late data asks for the next pass at once, and so does the cycle after it; a quiet one then does not', async () => {
+    const x = await setup();
+    await x.write(series(T0 - 8 * 60_000, T0, 10_000, 8)); // within the catch-up's recent margin
+    const keeper = x.keeper();
+    const first = await keeper.pass();
+    assert.equal(first.more, false, 'only recent data: the catch-up did it, the sweep found nothing more');
+    // A backfill hours back, into hours the sweep had found empty.
+    const backfill = series(T0 - 5 * H, T0 - 4 * H, 10_000, 9);
+    await x.write(backfill);
+    const found = await keeper.pass();
+    assert.equal(found.minutes, new Set(backfill.map((p) => Math.floor(p.t / 60_000))).size, 'the backfilled minutes, and no empty minute counted as work');
+    assert.equal(found.more, true);
+    const after = await keeper.pass();
+    assert.deepEqual([after.minutes, after.hours, after.more], [0, 0, true], 'the cycle after one that found work runs on');
+    const quiet = await keeper.pass();
+    assert.deepEqual([quiet.minutes, quiet.hours, quiet.more], [0, 0, false]);
+    await checkAll(x.rolled, x.truth, { fromNs: ns(T0 - 5 * H), toNs: ns(T0) }, '1h');
+  });
+
   it('a keeper restarted in the middle of a period, or killed between its minute and hour writes, loses nothing', async () => {
     const x = await setup();
     await x.write(series(T0 - 2 * H, T0, 10_000, 4));
