@@ -15,6 +15,10 @@
  *     minute, then persists `through`;
  *  2. sweeps older chunks, newest first, back to the lookback, within a time budget,
  *     so a backfill with old timestamps reaches the rollups within one sweep cycle.
+ * Before its first pass it sets up the rollups' retention policies (rollup-retention.ts);
+ * the sweep never goes further back than they keep. When it rewrites a period it had
+ * already published (late data), it moves the state's `generation`, which tells readers
+ * to drop the rollup answers they keep in memory (rollup-reader.ts).
  * State lives in InfluxDB (the rollups themselves and a `…_rollup_state` point), so
  * a restart or a new leader in the middle of a period redoes what is missing and
  * nothing else. Rollup writes are idempotent: two leaders overlapping for a moment
@@ -78,8 +82,6 @@ export interface RollupKeeper {
 const NS_PER_MS = 1_000_000n;
 const MIN = 60_000n * NS_PER_MS;
 const HOUR = 60n * MIN;
-/** Bounds each raw read to about this many minutes (≈ 13k samples a minute at the default rate). */
-const RECOMPUTE_MINUTES = 10;
 const LINES_PER_WRITE = 5000;
 const floorTo = (t: bigint, u: bigint) => (t / u) * u;
 const ceilTo = (t: bigint, u: bigint) => ((t + u - 1n) / u) * u;
@@ -197,6 +199,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     for (const m of minutes.sort((a, b) => a - b)) {
       const t = ns(m);
       const last = runs[runs.length - 1];
+      // Contiguous runs cut at 10 min boundaries: one bounded read each (≈ 127k values at the default rate).
       if (last && last[1] === t && t % (10n * MIN) !== 0n) last[1] = t + MIN;
       else runs.push([t, t + MIN]);
     }
