@@ -283,6 +283,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   health.register({ name: 'cache', required: false, check: () => ({ status: 'ok', kind: 'memory' }) });
   cluster.registerHealth(health); // with Redis: replaces `cache`, adds `cluster`
   health.register({ name: 'notify', required: false, check: () => notifierHealth(notifier) });
+  if (rollupKeeper) health.register({ name: 'rollups', required: false, check: () => rollupKeeper.health() });
   registerHealthMetrics(metrics.registry, health, now);
 
   const services: Services = { log, store, bus, cluster, ingest, query, cached, cache, hub, health, metrics, notifier, alertStore, alerts, detector, tracing };

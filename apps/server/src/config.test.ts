@@ -82,12 +82,16 @@ describe('config', () => {
     });
     assert.equal(c.metricsStore, 'influxdb');
     assert.deepEqual(c.influx, { url: 'http://127.0.0.1:8086', db: 'edge', token: 'tok', username: undefined, password: undefined, timeoutMs: 2500, pollIntervalMs: 1000,
-      rollups: { intervalMs: 10_000, lookbackMs: 7 * 86_400_000, rawMaxMs: 3_600_000 },
+      rollups: { intervalMs: 10_000, lookbackMs: 7 * 86_400_000, rawMaxMs: 3_600_000, retention1mMs: 7 * 86_400_000, retention1hMs: 90 * 86_400_000 },
     });
     const off = loadConfig({ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUPS: 'off' });
     assert.equal(off.influx!.rollups, undefined);
     assert.deepEqual(loadConfig({ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_LOOKBACK: '2d', INFLUX_ROLLUP_RAW_MAX: '30m' }).influx!.rollups,
-      { intervalMs: 10_000, lookbackMs: 2 * 86_400_000, rawMaxMs: 1_800_000 });
+      { intervalMs: 10_000, lookbackMs: 2 * 86_400_000, rawMaxMs: 1_800_000, retention1mMs: 7 * 86_400_000, retention1hMs: 90 * 86_400_000 });
+    // RETENTION_1M/RETENTION_1H are the rollups' retention policies on InfluxDB too (0 keeps everything); InfluxDB wants at least 1h.
+    assert.deepEqual(loadConfig({ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', RETENTION_1M: '2d', RETENTION_1H: '0d' }).influx!.rollups,
+      { intervalMs: 10_000, lookbackMs: 7 * 86_400_000, rawMaxMs: 3_600_000, retention1mMs: 2 * 86_400_000, retention1hMs: 0 });
+    assert.throws(() => loadConfig({ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', RETENTION_1M: '30m' }), /RETENTION_1M .*at least 1h/);
     assert.throws(() => loadConfig({ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_LOOKBACK: 'week' }), /INFLUX_ROLLUP_LOOKBACK=week is invalid/);
     assert.equal(c.alertStore, 'mongodb');
     assert.equal(c.mongodbUrl, 'mongodb://127.0.0.1:27017/ewm');

@@ -89,7 +89,18 @@ export interface InfluxConfig {
   rollups: InfluxRollupConfig | undefined;
 }
 
+/** InfluxDB refuses retention policies shorter than an hour; 0 (keep everything) is INF. */
+function influxRetention(retention: { retention1mMs: number; retention1hMs: number }) {
+  for (const [name, ms] of [['RETENTION_1M', retention.retention1mMs], ['RETENTION_1H', retention.retention1hMs]] as const) {
+    if (ms > 0 && ms < 3_600_000) throw new ConfigError(`${name} is ${ms} ms: with METRICS_STORE=influxdb it is a retention policy, which InfluxDB wants at least 1h long (0d keeps everything)`);
+  }
+  return retention;
+}
+
 export interface InfluxRollupConfig {
+  /** Retention policies of the rollup measurements (RETENTION_1M: 1 min and 10 min; RETENTION_1H: 1 h); 0 keeps everything. */
+  retention1mMs: number;
+  retention1hMs: number;
   /** Pause between keeper passes (INFLUX_ROLLUP_INTERVAL). */
   intervalMs: number;
   /** How far back the keeper sweeps for late data (INFLUX_ROLLUP_LOOKBACK). */
@@ -160,7 +171,10 @@ export function loadConfig(env: Env = {}): Config {
     throw new ConfigError(`STATUS_THRESHOLDS is invalid: ${(err as Error).message}; expected a list like ssr-render=400:800,auth-check=60:120`);
   }
   const metricsStore = r.oneOf('METRICS_STORE', ['embedded', 'influxdb'] as const, 'embedded');
-  const influx = metricsStore === 'influxdb' ? readInflux(r) : undefined;
+  // Rollups: 1-minute rows are kept at least as long as raw samples (a late point rebuilds its hour from them).
+  // On InfluxDB the same two durations are the rollup measurements' retention policies.
+  const rollupRetention = { retention1mMs: r.duration('RETENTION_1M', '7d'), retention1hMs: r.duration('RETENTION_1H', '90d') };
+  const influx = metricsStore === 'influxdb' ? readInflux(r, rollupRetention) : undefined;
   const alertStore = r.oneOf('ALERT_STORE', ['embedded', 'mongodb'] as const, 'embedded');
   const mongodbUrl = alertStore === 'mongodb' ? r.url('MONGODB_URL', ['mongodb:', 'mongodb+srv:'], { required: 'ALERT_STORE=mongodb' }) : undefined;
   const redisUrl = r.url('REDIS_URL', ['redis:', 'rediss:']);
@@ -234,11 +248,7 @@ export function loadConfig(env: Env = {}): Config {
     },
     query: { maxPoints: r.int('QUERY_MAX_POINTS', 2000, { min: 10 }), defaultWindow: '5m' },
     retentionMs: r.duration('RETENTION', '7d'),
-    // Rollups: 1-minute rows are kept at least as long as raw samples (a late point rebuilds its hour from them).
-    rollups: {
-      retention1mMs: r.duration('RETENTION_1M', '7d'),
-      retention1hMs: r.duration('RETENTION_1H', '90d'),
-    },
+    rollups: rollupRetention,
     live: {
       coalesceMs: 1000,
       pingIntervalMs: r.int('WS_PING_INTERVAL_MS', 30_000, { min: 100 }),
@@ -338,7 +348,7 @@ function otelPairs(r: Reader, name: string): Record<string, string> {
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
-function readInflux(r: Reader): InfluxConfig {
+function readInflux(r: Reader, retention: { retention1mMs: number; retention1hMs: number }): InfluxConfig {
   const given = r.url('INFLUX_URL', ['http:', 'https:'], { required: 'METRICS_STORE=influxdb' })!;
   const token = r.raw('INFLUX_TOKEN');
   let username = r.raw('INFLUX_USERNAME');
@@ -379,6 +389,7 @@ function readInflux(r: Reader): InfluxConfig {
             intervalMs: Math.max(1000, r.duration('INFLUX_ROLLUP_INTERVAL', '10s')),
             lookbackMs: r.duration('INFLUX_ROLLUP_LOOKBACK', '7d'),
             rawMaxMs: r.duration('INFLUX_ROLLUP_RAW_MAX', '1h'),
+            ...influxRetention(retention),
           },
   };
 }

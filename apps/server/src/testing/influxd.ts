@@ -27,7 +27,7 @@ export interface Influxd {
 const START_TIMEOUT_MS = 20_000;
 
 /** `t` is a test context or node:test's module-level `{ after }`; influxd stops and its files go when it ends. */
-export async function startInfluxd(t: Pick<TestContext, 'after'> | { after: (fn: () => Promise<void>) => void }): Promise<Influxd> {
+export async function startInfluxd(t: Pick<TestContext, 'after'> | { after: (fn: () => Promise<void>) => void }, opts: { authEnabled?: boolean } = {}): Promise<Influxd> {
   const dir = mkdtempSync(join(tmpdir(), 'ewm-influxd-'));
   const [httpPort, rpcPort] = [await freePort(), await freePort()];
   const conf = join(dir, 'influxdb.conf');
@@ -44,6 +44,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [http]
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
+  auth-enabled = ${opts.authEnabled === true}
 [monitor]
   store-enabled = false
 [continuous_queries]

@@ -45,8 +45,8 @@ export interface InfluxClient {
   /** Runs one or more statements in one request; results in statement order. Times in epoch ms. */
   query(statements: string[]): Promise<StatementResult[]>;
   ping(): Promise<void>;
-  /** Writes line protocol (ns precision) to the database; resolves once InfluxDB answered 204. */
-  writeLines(lines: string): Promise<void>;
+  /** Writes line protocol (ns precision) to the database (its default retention policy, or `rp`); resolves once InfluxDB answered 204. */
+  writeLines(lines: string, rp?: string): Promise<void>;
   /** CREATE DATABASE is idempotent in InfluxQL. */
   createDatabase(): Promise<void>;
 }
@@ -122,8 +122,8 @@ export function createInfluxClient(opts: InfluxClientOptions): InfluxClient {
 
   return {
     query,
-    async writeLines(lines) {
-      const res = await request(`/write?${new URLSearchParams({ db: opts.db, precision: 'ns' })}`, { method: 'POST', body: lines, headers: { 'content-type': 'text/plain' } }, 'a write');
+    async writeLines(lines, rp) {
+      const res = await request(`/write?${new URLSearchParams({ db: opts.db, precision: 'ns', ...(rp ? { rp } : {}) })}`, { method: 'POST', body: lines, headers: { 'content-type': 'text/plain' } }, 'a write');
       if (res.status !== 204) throw await failure(res, 'a write');
     },
     async ping() {

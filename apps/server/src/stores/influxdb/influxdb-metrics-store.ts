@@ -14,7 +14,7 @@ import { createInfluxClient, InfluxError, type InfluxSeries } from './influx-cli
 import { q } from './influxql.ts';
 import { coarsest, plan, type RollupCoverage, type Segment } from './planner.ts';
 import { readCoverage } from './rollup-keeper.ts';
-import { readMeans, readPlanned, type PlannedRead } from './rollup-reader.ts';
+import { createSegmentCache, readMeans, readPlanned, type PlannedRead } from './rollup-reader.ts';
 import { emptyAgg, mergeAgg, statsOf } from './rollup-agg.ts';
 import { TAG } from '@edgeworker/schema';
 import { createSeenPops } from './seen-pops.ts';
@@ -115,20 +115,22 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
 
   // What the keeper has made complete; read from InfluxDB, so every replica plans alike.
   let coverageCache: { at: number; value: RollupCoverage | null } | undefined;
+  const segments = createSegmentCache(128, now);
   async function coverage(): Promise<RollupCoverage | null> {
     if (!opts.rollups) return null;
     if (coverageCache && now() - coverageCache.at < (opts.rollups.coverageTtlMs ?? 2000)) return coverageCache.value;
     // Without it the answer is raw and exact, only slower: a failure here is no outage.
     const value = await readCoverage(client).catch(() => null);
     coverageCache = { at: now(), value };
+    segments.sync(value?.generation ?? -1);
     return value;
   }
-  async function planFor(range: TimeRange, stepMs?: number): Promise<Segment[] | null> {
+  async function planFor(range: TimeRange, stepMs?: number, rawMaxMs = opts.rollups?.rawMaxMs ?? 0): Promise<Segment[] | null> {
     if (!opts.rollups) return null;
-    const segs = plan(range, await coverage(), { rawMaxMs: opts.rollups.rawMaxMs, rawEdgeMaxMs: opts.rollups.rawEdgeMaxMs ?? 15 * 60_000, stepMs });
+    const segs = plan(range, await coverage(), { rawMaxMs, rawEdgeMaxMs: opts.rollups.rawEdgeMaxMs ?? 15 * 60_000, stepMs });
     return segs.length === 1 && segs[0]!.resolution === 'raw' ? null : segs;
   }
-  const planned = (segs: Segment[], read: PlannedRead) => readPlanned(client, segs, read);
+  const planned = (segs: Segment[], read: PlannedRead) => readPlanned(client, segs, read, segments);
 
   async function write(samples: readonly ColdStartSample[]) {
     assertOpen();
@@ -205,10 +207,12 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
     },
     async seriesMeans(range, filter): Promise<SeriesMean[]> {
       assertOpen();
-      // Planned like summarize (rollups for long ranges), but InfluxDB sums counts and sums
-      // itself: no sketch and no raw point of a rolled-up period leaves the server.
-      const segs = (await planFor(range)) ?? [{ ...range, resolution: 'raw' as const }];
-      return readMeans(client, segs, filter);
+      // Planned like summarize, but InfluxDB sums counts and sums itself: no sketch and no raw
+      // point of a rolled-up period leaves the server. Counts and means are exact from rollups,
+      // so short windows use them too (raw windows are for exact percentiles): the POPs
+      // reporting in the last few minutes then read the same raw tail as the heatmap beside them.
+      const segs = (await planFor(range, undefined, 0)) ?? [{ ...range, resolution: 'raw' as const }];
+      return readMeans(client, segs, filter, segments);
     },
     async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
       assertOpen();

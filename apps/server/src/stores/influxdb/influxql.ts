@@ -22,10 +22,15 @@ const V = quoteIdent(FIELD.coldStartTimeMs);
 export const STATS = `count(${V}) AS n, mean(${V}) AS mean, median(${V}) AS p50, percentile(${V}, 95) AS p95, percentile(${V}, 99) AS p99`;
 
 export function whereClause(range: TimeRange, filter?: SeriesFilter): string {
-  const parts = [`time >= ${range.fromNs}`, `time < ${range.toNs}`];
+  return [`time >= ${range.fromNs}`, `time < ${range.toNs}`, ...tagConditions(filter)].join(' AND ');
+}
+
+/** The filter's tag conditions, to AND with a time condition. */
+export function tagConditions(filter?: SeriesFilter): string[] {
+  const parts: string[] = [];
   if (filter?.functionName) parts.push(`${quoteIdent(TAG.functionName)} = ${quoteString(filter.functionName)}`);
   if (filter?.popCode) parts.push(`${quoteIdent(TAG.popCode)} = ${quoteString(filter.popCode)}`);
-  return parts.join(' AND ');
+  return parts;
 }
 
 export const q = {

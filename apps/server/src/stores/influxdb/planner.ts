@@ -18,6 +18,11 @@ export interface Segment extends TimeRange {
 export interface RollupCoverage {
   coveredFromNs: bigint;
   throughNs: bigint;
+  /**
+   * Counts the keeper's changes to rollups it had already published (late data, a
+   * backfill): readers that keep rollup answers in memory drop them when it moves.
+   */
+  generation?: number;
 }
 
 export interface PlanOptions {

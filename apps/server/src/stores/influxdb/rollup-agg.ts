@@ -27,6 +27,19 @@ export const ROLLUP_1H_POP = `${MEASUREMENT}_rollup_1h_pop`;
 /** One point per keeper pass: how far the rollups are complete (see rollup-keeper.ts). */
 export const ROLLUP_STATE = `${MEASUREMENT}_rollup_state`;
 
+/**
+ * The retention policies the rollups live in (rollup-retention.ts creates them with
+ * RETENTION_1M and RETENTION_1H): the 1 min and 10 min levels and the keeper's state in
+ * one, the 1 h level in the other. The state is beside the minutes, so rollups lost with
+ * their policy (dropped, or another layout before) take the keeper's progress with them
+ * and are rebuilt, never trusted.
+ */
+export const RP_1M = 'rollup_1m';
+export const RP_1H = 'rollup_1h';
+export const rpOf = (measurement: string) => (measurement === ROLLUP_1H || measurement === ROLLUP_1H_POP ? RP_1H : RP_1M);
+/** A rollup measurement as InfluxQL names it: `"policy"."measurement"`. */
+export const rollupFrom = (measurement: string) => `${quoteIdent(rpOf(measurement))}.${quoteIdent(measurement)}`;
+
 export interface Agg {
   n: number;
   sum: number;

@@ -12,8 +12,10 @@ import { useInfluxdForFile } from '../../testing/influxd.ts';
 import { createSingleLeadership } from '../../cluster/leadership.ts';
 import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
 import { createInfluxClient } from './influx-client.ts';
-import { createRollupKeeper } from './rollup-keeper.ts';
-import { ROLLUP_1H } from './rollup-agg.ts';
+import { createRollupKeeper, readCoverage } from './rollup-keeper.ts';
+import { ROLLUP_1H, statsOf } from './rollup-agg.ts';
+import { createSegmentCache, readPlanned } from './rollup-reader.ts';
+import { plan } from './planner.ts';
 import type { AggregateStats, MetricsStore, TimeRange } from '../metrics-store.ts';
 
 const influxd = useInfluxdForFile();
@@ -46,7 +48,9 @@ async function setup() {
     });
     for (let i = 0; i < lines.length; i += 5000) await client.writeLines(lines.slice(i, i + 5000).join('\n'));
   }
-  const keeper = (ms = now) => createRollupKeeper({ client, leadership: createSingleLeadership('t'), now: ms, intervalMs: 60_000, lookbackMs: 24 * H, sweepBudgetMs: 120_000 });
+  // Rollups kept for ever: these tests run on a fixed clock in the past, which a retention policy would refuse.
+  const keeper = (ms = now) =>
+    createRollupKeeper({ client, leadership: createSingleLeadership('t'), now: ms, intervalMs: 60_000, lookbackMs: 24 * H, sweepBudgetMs: 120_000, db, retention: { retention1mMs: 0, retention1hMs: 0 } });
   const rolled = await createInfluxDbMetricsStore({ url, db, timeoutMs: 10_000, now, rollups: { rawMaxMs: H, coverageTtlMs: 0 } });
   return { db, client, truth, write, keeper, rolled, setNow: (t: number) => (nowMs = t), now };
 }
@@ -127,18 +131,73 @@ describe('InfluxDB rollups', () => {
     const keeper = x.keeper();
     await keeper.pass();
     const range = { fromNs: ns(T0 - 3 * H), toNs: ns(T0) };
+    // Answered once before the late data: the store keeps these rollup segments in memory,
+    // and must drop them when the keeper rewrites what it had published.
+    const before = await checkAll(x.rolled, new Map(x.truth), range, '1h');
     // A backfill two hours old, and every point of one minute overwritten with another value.
     await x.write(series(T0 - 2 * H - 20 * 60_000, T0 - 2 * H, 3_000, 3));
     const minute = T0 - 150 * 60_000 - (T0 % 60_000);
     await x.write([...x.truth.values()].filter((p) => p.t >= minute && p.t < minute + 60_000).map((p) => ({ ...p, v: p.v * 7 })));
     x.setNow(T0 + 60_000);
-    await keeper.pass();
-    await checkAll(x.rolled, x.truth, range, '1h');
+    const late = await keeper.pass();
+    assert.ok(late.coverage!.generation! > 0, 'rewriting published rollups must move the generation');
+    const after = await checkAll(x.rolled, x.truth, range, '1h');
+    assert.ok(after.overall.samples > before.overall.samples);
     // Minute by minute, so a bin the overwritten minute no longer has would show.
     const ts = await x.rolled.timeseries('FRA', range, 60_000);
     assert.equal(ts.resolution, '1m');
     assert.ok(ts.buckets.some((b) => b.startMs === minute));
     for (const b of ts.buckets) assertClose(b, exact(x.truth, { fromNs: ns(b.startMs), toNs: ns(b.startMs + 60_000) }, (p) => p.pop === 'FRA'), `minute ${b.startMs}`);
+  });
+
+  it('keeps rollup segments and the head minute in memory: the same window again reads only its raw tail', async () => {
+    const x = await setup();
+    await x.write(series(T0 - 3 * H, T0, 10_000, 7));
+    await x.keeper().pass();
+    const statements: string[] = [];
+    const counting = { ...x.client, query: (st: string[]) => (statements.push(...st), x.client.query(st)) };
+    const cache = createSegmentCache(128, x.now);
+    cache.sync(0);
+    const range = { fromNs: ns(T0 - 2.5 * H + 17_123), toNs: ns(T0 - 7_000) };
+    const segs = plan(range, await readCoverage(x.client), { rawMaxMs: H, rawEdgeMaxMs: 15 * 60_000 });
+    assert.equal(segs.filter((s) => s.resolution === 'raw').length, 2, 'a head and a tail');
+    const first = await readPlanned(counting, segs, { groupBy: 'pop_code' }, cache);
+    assert.equal(statements.length, segs.length);
+    statements.length = 0;
+    // A sample that lands in the tail meanwhile is counted: the tail is read again every time.
+    const tailPoint = { pop: 'FRA', fn: 'api', t: T0 - 8_000, v: 123 };
+    await x.write([tailPoint]);
+    const again = await readPlanned(counting, segs, { groupBy: 'pop_code' }, cache);
+    assert.equal(statements.length, 1);
+    assert.match(statements[0]!, new RegExp(`FROM "${MEASUREMENT}" WHERE time >= \\d+ GROUP BY`), 'the tail, open-ended');
+    const n = (cells: typeof first, pop: string) => cells.find((c) => c.key === pop)!.agg.n;
+    assert.equal(n(again, 'FRA'), n(first, 'FRA') + 1);
+    assert.equal(n(again, 'AMS'), n(first, 'AMS'));
+    for (const pop of POPS) assertClose(statsOf(again.find((c) => c.key === pop)!.agg), exact(x.truth, range, (p) => p.pop === pop), `cached ${pop}`);
+    // The keeper's generation moved: everything is read again.
+    cache.sync(1);
+    statements.length = 0;
+    await readPlanned(counting, segs, { groupBy: 'pop_code' }, cache);
+    assert.equal(statements.length, segs.length);
+  });
+
+  it('a sweep cycle that found late data asks for the next pass at once, and so does the cycle after it; a quiet one then does not', async () => {
+    const x = await setup();
+    await x.write(series(T0 - 8 * 60_000, T0, 10_000, 8)); // within the catch-up's recent margin
+    const keeper = x.keeper();
+    const first = await keeper.pass();
+    assert.equal(first.more, false, 'only recent data: the catch-up did it, the sweep found nothing more');
+    // A backfill hours back, into hours the sweep had found empty.
+    const backfill = series(T0 - 5 * H, T0 - 4 * H, 10_000, 9);
+    await x.write(backfill);
+    const found = await keeper.pass();
+    assert.equal(found.minutes, new Set(backfill.map((p) => Math.floor(p.t / 60_000))).size, 'the backfilled minutes, and no empty minute counted as work');
+    assert.equal(found.more, true);
+    const after = await keeper.pass();
+    assert.deepEqual([after.minutes, after.hours, after.more], [0, 0, true], 'the cycle after one that found work runs on');
+    const quiet = await keeper.pass();
+    assert.deepEqual([quiet.minutes, quiet.hours, quiet.more], [0, 0, false]);
+    await checkAll(x.rolled, x.truth, { fromNs: ns(T0 - 5 * H), toNs: ns(T0) }, '1h');
   });
 
   it('a keeper restarted in the middle of a period, or killed between its minute and hour writes, loses nothing', async () => {

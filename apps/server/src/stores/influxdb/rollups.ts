@@ -19,5 +19,6 @@ export function influxRollupReads(influx: InfluxConfig) {
 export function createInfluxRollupKeeper(influx: InfluxConfig, leadership: Leadership, log: Logger, now?: () => number): RollupKeeper | undefined {
   if (!influx.rollups) return undefined;
   const client = createInfluxClient({ ...influx, timeoutMs: Math.max(influx.timeoutMs, KEEPER_TIMEOUT_MS) });
-  return createRollupKeeper({ client, leadership, log, now, intervalMs: influx.rollups.intervalMs, lookbackMs: influx.rollups.lookbackMs });
+  const { intervalMs, lookbackMs, retention1mMs, retention1hMs } = influx.rollups;
+  return createRollupKeeper({ client, leadership, log, now, intervalMs, lookbackMs, db: influx.db, retention: { retention1mMs, retention1hMs } });
 }
