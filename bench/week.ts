@@ -67,37 +67,19 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
   const name = (s: string) => `week ${label}: ${s}`;
   const pops = syntheticPops(POPS, c.pops);
   const functions = syntheticFunctions(FUNCTIONS, c.functions);
-  const dir = mkdtempSync(join(tmpdir(), 'ewm-bench-week-'));
+  // BENCH_WEEK_REUSE=<dir kept by BENCH_WEEK_KEEP=1>: skip the load and rollup (profiling iterations); the gap since is written through /write.
+  const reuse = process.env.BENCH_WEEK_REUSE;
+  const dir = reuse ?? mkdtempSync(join(tmpdir(), 'ewm-bench-week-'));
   const path = join(dir, 'metrics.duckdb');
   const log = (m: string) => process.stderr.write(`[week ${label}] ${m}\n`);
   let server: ChildProcess | undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
   try {
     // 1. Raw rows, hour-aligned start, up to the last whole interval before now.
-    const endMs = Math.floor(Date.now() / c.intervalMs) * c.intervalMs;
-    const startMs = Math.ceil((endMs - days * DAY) / HOUR) * HOUR;
-    let t0 = performance.now();
-    const points = await loadRaw(path, { pops, functions, intervalMs: c.intervalMs, startMs, endMs, seed: 7 }, (done) => {
-      if ((done - startMs) % DAY === 0) log(`loaded ${((done - startMs) / DAY).toFixed(0)} d in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    });
-    const loadS = (performance.now() - t0) / 1000;
-    rows.push({ name: name(`load raw rows in SQL (${(points / 1e6).toFixed(1)}M points)`), value: Math.round(points / loadS), unit: 'points/s' });
-    log(`${points} points in ${loadS.toFixed(0)} s; rolling up`);
-
-    // 2. Rollups by the store's own step (every minute is dirty in a file without rollup tables).
-    t0 = performance.now();
-    const store = await createDuckDbMetricsStore({ path, warmBlocksHours: 0, rollupDelayMs: DAY });
-    const dirty = store.rollups.stats().dirtyMinutes;
-    await store.rollups.flush();
-    const rollS = (performance.now() - t0) / 1000;
-    await store.close();
-    rows.push({ name: name(`roll up from raw by the store's step (${dirty} minutes)`), value: Math.round(points / rollS), unit: 'points/s' });
-    rows.push({ name: name('roll up, wall time'), value: Math.round(rollS), unit: 's' });
-    log(`rolled up in ${rollS.toFixed(0)} s`);
-    const sizes = await tableSizes(path);
-    for (const [table, n] of sizes) rows.push({ name: name(`rows in ${table}`), value: n, unit: 'rows' });
-    rows.push({ name: name('file size after load and rollup'), value: Math.round(dirSize(dir) / 2 ** 20), unit: 'MiB' });
-
+    let endMs = Math.floor(Date.now() / c.intervalMs) * c.intervalMs;
+    if (reuse) endMs = await lastSampleMs(path) + c.intervalMs;
+    else rows.push(...(await loadAndRollUp(path, dir, { pops, functions, intervalMs: c.intervalMs, days, endMs }, name, log)));
+    let t0: number;
     // 3. The real server on that file.
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -239,9 +221,43 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
       if (server.exitCode === null) server.kill('SIGKILL');
     }
-    if (process.env.BENCH_WEEK_KEEP === '1') log(`kept ${dir}`);
+    if (process.env.BENCH_WEEK_KEEP === '1' || reuse) log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+  return rows;
+}
+
+/** Raw rows in SQL, then the store's own rollup step over all of them; rows of what it cost. */
+async function loadAndRollUp(
+  path: string,
+  dir: string,
+  { pops, functions, intervalMs, days, endMs }: { pops: PopInfo[]; functions: FunctionSpec[]; intervalMs: number; days: number; endMs: number },
+  name: (s: string) => string,
+  log: (m: string) => void,
+): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const startMs = Math.ceil((endMs - days * DAY) / HOUR) * HOUR;
+  let t0 = performance.now();
+  const points = await loadRaw(path, { pops, functions, intervalMs, startMs, endMs, seed: 7 }, (done) => {
+    if ((done - startMs) % DAY === 0) log(`loaded ${((done - startMs) / DAY).toFixed(0)} d in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  });
+  const loadS = (performance.now() - t0) / 1000;
+  rows.push({ name: name(`load raw rows in SQL (${(points / 1e6).toFixed(1)}M points)`), value: Math.round(points / loadS), unit: 'points/s' });
+  log(`${points} points in ${loadS.toFixed(0)} s; rolling up`);
+
+  // 2. Rollups by the store's own step (every minute is dirty in a file without rollup tables).
+  t0 = performance.now();
+  const store = await createDuckDbMetricsStore({ path, warmBlocksHours: 0, rollupDelayMs: DAY });
+  const dirty = store.rollups.stats().dirtyMinutes;
+  await store.rollups.flush();
+  const rollS = (performance.now() - t0) / 1000;
+  await store.close();
+  rows.push({ name: name(`roll up from raw by the store's step (${dirty} minutes)`), value: Math.round(points / rollS), unit: 'points/s' });
+  rows.push({ name: name('roll up, wall time'), value: Math.round(rollS), unit: 's' });
+  log(`rolled up in ${rollS.toFixed(0)} s`);
+  const sizes = await tableSizes(path);
+  for (const [table, n] of sizes) rows.push({ name: name(`rows in ${table}`), value: n, unit: 'rows' });
+  rows.push({ name: name('file size after load and rollup'), value: Math.round(dirSize(dir) / 2 ** 20), unit: 'MiB' });
   return rows;
 }
 
@@ -256,6 +272,18 @@ async function tableSizes(path: string): Promise<Array<[string, number]>> {
       out.push([t, Number(n)]);
     }
     return out;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+async function lastSampleMs(path: string): Promise<number> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(path);
+  const c = await db.connect();
+  try {
+    return Number((await c.runAndReadAll('SELECT max(time_ns) // 1000000 FROM cold_start_metrics')).getRows()[0]![0]);
   } finally {
     c.closeSync();
     db.closeSync();

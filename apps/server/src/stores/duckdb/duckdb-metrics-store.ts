@@ -42,6 +42,8 @@ export interface DuckDbStoreOptions {
   popBlockCache?: boolean;
   /** Hours of per-POP blocks loaded in the background at start (default 24; 0: none). */
   warmBlocksHours?: number;
+  /** DuckDB's memory_limit in bytes (its buffer pool; past it, large operators spill to disk); undefined: DuckDB's default, 80 % of RAM. */
+  memoryLimitBytes?: number;
   /** Debounce of the rollup step after a commit (default 1 s). */
   rollupDelayMs?: number;
   log?: Logger;
@@ -63,7 +65,7 @@ export interface DuckDbMetricsStore extends MetricsStore {
 }
 
 export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<DuckDbMetricsStore> {
-  const instance = await openDuckDbFile(opts.path, 'metrics store');
+  const instance = await openDuckDbFile(opts.path, 'metrics store', duckDbSettings(opts));
   const writer = await instance.connect();
   const reader = await instance.connect();
   const writeQueue = createSerialQueue();
@@ -358,6 +360,18 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * Settings at open. DuckDB counts memory_limit in its own units; KiB keeps the configured bytes.
+ * index_scan_max_count: DuckDB reads through an index only when at most this many rows match
+ * (default 2,048); one POP has 2,160 rows in rollup_pop_1h over the default 90 days.
+ */
+export function duckDbSettings(opts: Pick<DuckDbStoreOptions, 'memoryLimitBytes'>): Record<string, string> {
+  return {
+    index_scan_max_count: '16384',
+    ...(opts.memoryLimitBytes !== undefined ? { memory_limit: `${Math.floor(opts.memoryLimitBytes / 1024)}KiB` } : {}),
   };
 }
 

@@ -20,8 +20,10 @@
 import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-api';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 
-/** Block length in minutes. */
-export type Level = 1 | 10 | 60;
+/** Block length in minutes: 1 and 10 from rollup_1m, 60 and 1440 (a UTC day) from rollup_pop_1h. */
+export type Level = 1 | 10 | 60 | 1440;
+
+const DAY_NS = 24n * HOUR_NS;
 
 export interface PopBlock {
   pop: string;
@@ -95,11 +97,13 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       return `SELECT t_ns // ${HOUR_NS} AS blk, pop_code, n, sum AS s, min AS mn, max AS mx, bins, counts
         FROM rollup_pop_1h WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${HOUR_NS} IN (${list})`;
     }
-    const len = BigInt(level) * MINUTE_NS;
+    // 10 minutes from rollup_1m, a day from rollup_pop_1h: merged per POP in SQL, so JS reads one sketch per POP and block.
+    const len = level === 1440 ? DAY_NS : BigInt(level) * MINUTE_NS;
+    const source = level === 1440 ? 'rollup_pop_1h' : 'rollup_1m';
     const lo = BigInt(first) * len;
     const hi = (BigInt(last) + 1n) * len;
     return `WITH m AS (
-        SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM rollup_1m
+        SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM ${source}
         WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${list})
       ),
       st AS (SELECT blk, pop_code, sum(n) AS n, sum(sum) AS s, min(min) AS mn, max(max) AS mx FROM m GROUP BY ALL),
@@ -250,6 +254,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         drop(`1:${m}`);
         drop(`10:${Math.floor(m / 10)}`);
         drop(`60:${Math.floor(m / 60)}`);
+        drop(`1440:${Math.floor(m / 1440)}`);
       }
     },
     stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries }),
@@ -259,7 +264,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
 export type PopBlockCache = ReturnType<typeof createPopBlockCache>;
 
 /**
- * Splits a plan's rollup parts into blocks: whole hours ('1h' parts) and, inside the
+ * Splits a plan's rollup parts into blocks: whole UTC days, else whole hours ('1h' parts) and, inside the
  * clean-minute ('1m') parts, 10-minute blocks where whole ones fit, else minutes.
  */
 export function blocksOf(parts: ReadonlyArray<{ source: string; fromNs: bigint; toNs: bigint }>, max = MAX_BLOCKS): BlockRef[] | null {
@@ -267,7 +272,14 @@ export function blocksOf(parts: ReadonlyArray<{ source: string; fromNs: bigint; 
   for (const p of parts) {
     if (p.source === '1h' && (p.toNs - p.fromNs) / HOUR_NS > BigInt(max)) return null;
     if (p.source === '1h') {
-      for (let h = Number(p.fromNs / HOUR_NS); h < Number(p.toNs / HOUR_NS); h++) refs.push({ level: 60, index: h });
+      // Whole UTC days as one block each: a week is then ~7 day blocks and ≤ 23 hours at each end, not 168 hours.
+      const end = Number(p.toNs / HOUR_NS);
+      for (let h = Number(p.fromNs / HOUR_NS); h < end;) {
+        if (h % 24 === 0 && h + 24 <= end) {
+          refs.push({ level: 1440, index: h / 24 });
+          h += 24;
+        } else refs.push({ level: 60, index: h++ });
+      }
     } else if (p.source === '1m') {
       const end = Number(p.toNs / MINUTE_NS);
       for (let m = Number(p.fromNs / MINUTE_NS); m < end;) {
