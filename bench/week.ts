@@ -15,7 +15,8 @@
  * ≤ 1 s, server RSS ≤ 1 GB; the same at 1,000 POPs × 10 functions.
  *
  * Knobs: BENCH_WEEK_DAYS (7), BENCH_WEEK_CASES (comma list of POPSxFUNCTIONS@INTERVAL,
- * default "423x5@10s,1000x10@60s"), BENCH_WEEK_KEEP=1 keeps the files (path printed).
+ * default "423x5@10s,1000x10@60s"), BENCH_WEEK_1H_DAYS (90: hour rollups extended back to RETENTION_1H's
+ * default by copying the week's hours), BENCH_WEEK_KEEP=1 keeps the files (path printed).
  * The server gets the environment of this process for its own variables (e.g. DUCKDB_MEMORY_LIMIT).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -119,7 +120,11 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
     const catchUp = async () => {
       while (next <= Date.now() - c.intervalMs) {
         const batch: ColdStartSample[] = [];
-        for (let i = 0; i < 20 && next <= Date.now() - c.intervalMs; i++, next += c.intervalMs) batch.push(...tick(next));
+        // ≤ 40,000 points a body (INGEST_MAX_BODY_BYTES is 10 MB inflated).
+        while (batch.length + pops.length * functions.length <= Math.max(40_000, pops.length * functions.length) && next <= Date.now() - c.intervalMs) {
+          batch.push(...tick(next));
+          next += c.intervalMs;
+        }
         await post(batch);
       }
     };
@@ -183,6 +188,11 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
         name: name(`one POP's ${wk} series, 1 h steps, median (${l.resolution})`), value: round1(l.median), unit: 'ms',
         anchor: { name: `5m/10s (${s.resolution})`, value: round1(s.median) }, ratio: l.median / s.median, goal: '<= 100', ok: l.median <= 100,
       });
+      const hourDays = Number(process.env.BENCH_WEEK_1H_DAYS ?? 90);
+      if (hourDays > days) {
+        const q = await series(`/api/pops/${pop.code}/timeseries?from=${now - hourDays * DAY}&to=${now}&step=1d`, 5);
+        rows.push({ name: name(`one POP's ${hourDays} d series, 1 d steps, median (${q.resolution}; first ${Math.round(q.first)} ms)`), value: round1(q.median), unit: 'ms' });
+      }
       const d = await series(`/api/pops/${pop.code}?window=${wk}`);
       const d5 = await series(`/api/pops/${pop.code}?window=5m`);
       rows.push({ name: name(`POP detail ${wk} median (${d.resolution})`), value: round1(d.median), unit: 'ms', anchor: { name: '5m', value: round1(d5.median) }, ratio: d.median / d5.median });
@@ -254,11 +264,41 @@ async function loadAndRollUp(
   await store.close();
   rows.push({ name: name(`roll up from raw by the store's step (${dirty} minutes)`), value: Math.round(points / rollS), unit: 'points/s' });
   rows.push({ name: name('roll up, wall time'), value: Math.round(rollS), unit: 's' });
+  // RETENTION_1H keeps 90 days of hours: older hours as the week's hours again, shifted back a week at a time
+  // (the server's memory and the file's size with the retention defaults full; raw and 1 min stay a week).
+  const hourDays = Number(process.env.BENCH_WEEK_1H_DAYS ?? 90);
+  if (hourDays > days) {
+    const t = performance.now();
+    await extendHours(path, startMs, days, hourDays);
+    log(`hours extended to ${hourDays} d in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  }
   log(`rolled up in ${rollS.toFixed(0)} s`);
   const sizes = await tableSizes(path);
   for (const [table, n] of sizes) rows.push({ name: name(`rows in ${table}`), value: n, unit: 'rows' });
   rows.push({ name: name('file size after load and rollup'), value: Math.round(dirSize(dir) / 2 ** 20), unit: 'MiB' });
   return rows;
+}
+
+/** Copies of the loaded days' hour rows, shifted back by whole multiples of them, until `hourDays` of hours are stored. */
+export async function extendHours(path: string, startMs: number, days: number, hourDays: number) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(path);
+  const c = await db.connect();
+  try {
+    const spanNs = BigInt(days * DAY) * 1_000_000n;
+    const startNs = BigInt(startMs) * 1_000_000n;
+    for (let k = 1n; BigInt(hourDays * DAY) * 1_000_000n > k * spanNs; k++) {
+      const floorNs = startNs + spanNs - BigInt(hourDays * DAY) * 1_000_000n; // nothing older than hourDays before the end
+      for (const t of ['rollup_1h', 'rollup_pop_1h']) {
+        await c.run(`INSERT INTO ${t} SELECT * REPLACE (t_ns - ${k * spanNs} AS t_ns) FROM ${t}
+          WHERE t_ns >= ${startNs} AND t_ns < ${startNs + spanNs} AND t_ns - ${k * spanNs} >= ${floorNs} ORDER BY t_ns`);
+      }
+    }
+    await c.run('CHECKPOINT');
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
 }
 
 async function tableSizes(path: string): Promise<Array<[string, number]>> {

@@ -363,16 +363,9 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   };
 }
 
-/**
- * Settings at open. DuckDB counts memory_limit in its own units; KiB keeps the configured bytes.
- * index_scan_max_count: DuckDB reads through an index only when at most this many rows match
- * (default 2,048); one POP has 2,160 rows in rollup_pop_1h over the default 90 days.
- */
+/** Settings at open. DuckDB counts memory_limit in its own units; KiB keeps the configured bytes. */
 export function duckDbSettings(opts: Pick<DuckDbStoreOptions, 'memoryLimitBytes'>): Record<string, string> {
-  return {
-    index_scan_max_count: '16384',
-    ...(opts.memoryLimitBytes !== undefined ? { memory_limit: `${Math.floor(opts.memoryLimitBytes / 1024)}KiB` } : {}),
-  };
+  return opts.memoryLimitBytes !== undefined ? { memory_limit: `${Math.floor(opts.memoryLimitBytes / 1024)}KiB` } : {};
 }
 
 function toSeenPop(r: Row): SeenPop {

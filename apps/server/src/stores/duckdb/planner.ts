@@ -114,8 +114,8 @@ export function filterParams(filter: SeriesFilter | undefined): Record<string, s
 export function sketchStatements(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, keyedBins = true): { stats: string; bins: string } {
   const where = filterSql(filter);
   const keySel = (time: string) => keys.map((k) => `${k.sql.replaceAll('$t', time)} AS ${k.name}, `).join('');
-  // Over every function (no function filter, no function key): whole hours come from the per-POP table,
-  // whose POP index serves one POP's series and detail (rollup-sql.ts).
+  // Over every function (no function filter, no function key): whole hours come from the per-POP table
+  // (one POP's series and detail too: half the bin-list entries of its per-function hours).
   const perPop = filter?.functionName === undefined && keys.every((k) => !k.sql.includes('function_name'));
   const statsParts: string[] = [];
   const binParts: string[] = [];

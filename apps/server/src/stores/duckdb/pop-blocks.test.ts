@@ -77,7 +77,7 @@ describe('per-POP day blocks', () => {
     assert.equal(first.resolution, '1h');
     assertExact(first.overall, all.filter(inWindow), 'overall');
     for (const pop of POPS) assertExact(first.byPop.find((p) => p.popCode === pop)!, all.filter((s) => inWindow(s) && s.popCode === pop), pop);
-    // One POP over every function (its detail, its series) reads the per-POP hours through their index.
+    // One POP over every function (its detail, its series) reads the per-POP hours.
     assertExact((await store.summarize(range, { popCode: 'AMS' })).overall, all.filter((s) => inWindow(s) && s.popCode === 'AMS'), 'AMS alone');
     const hourly = await store.timeseries('AMS', { fromNs: ns(DAY_START), toNs: ns(DAY_START + 24 * HOUR) }, HOUR);
     assert.equal(hourly.resolution, '1h');

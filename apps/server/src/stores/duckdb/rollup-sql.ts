@@ -42,12 +42,6 @@ export const CREATE_ROLLUP_TABLES = [
   rollupTable('rollup_1h'),
   // Per POP, all functions merged: the unfiltered heatmap and overview read ~150 bins per POP-hour here instead of 5 × ~55.
   rollupTable('rollup_pop_1h', false),
-  // One POP's hours (its time series, its detail) by index: a POP's rows are spread over every
-  // row group (rows go in time-major), and a scan filtered by POP still decodes every row's bin
-  // lists (a week at 423 POPs: ~11M list entries, ~100-250 ms; by the index: ~15 ms). ~2 MB of
-  // index per week at 423 POPs. Not on rollup_1h: 5-10x the rows, and its index would not fit the
-  // memory goal at 1,000 POPs × 10 functions × 90 days (docs/notes/week.md).
-  `CREATE INDEX IF NOT EXISTS rollup_pop_1h_pop ON rollup_pop_1h (pop_code)`,
   `CREATE TABLE IF NOT EXISTS rollup_dirty (minute BIGINT PRIMARY KEY)`,
 ];
 
