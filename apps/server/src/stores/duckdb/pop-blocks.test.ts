@@ -88,6 +88,22 @@ describe('per-POP day blocks', () => {
     await store.summarize(range);
     assert.equal(store.popBlocks.stats().loads, loads, 'the second answer comes from memory');
 
+    // Two readers asking for blocks not in memory at once (the start-up warming and a first request): one load.
+    const refs = blocksOf([{ source: '1h', fromNs: ns(DAY_START), toNs: ns(DAY_START + 24 * HOUR) }, { source: '1h', fromNs: ns(T0), toNs: ns(DAY_START) }])!;
+    store.popBlocks.invalidate(null);
+    const before = store.popBlocks.stats().loads;
+    const [a, b] = await Promise.all([store.popBlocks.get(refs), store.popBlocks.get(refs)]);
+    assert.equal(store.popBlocks.stats().loads - before, refs.length, 'the second reader waited for the first one\'s load');
+    assert.deepEqual(b.map((l) => l.length), a.map((l) => l.length));
+    assert.equal(a[0]!.reduce((n, x) => n + x.n, 0), all.filter((s) => s.timeNs >= ns(DAY_START) && s.timeNs < ns(DAY_START + 24 * HOUR)).length);
+    // A load that started before an invalidation is not shared with a reader that came after it.
+    store.popBlocks.invalidate(null);
+    const mid = store.popBlocks.stats().loads;
+    const stale = store.popBlocks.get(refs);
+    store.popBlocks.invalidate([Math.floor(DAY_START / MIN) + 600]);
+    await Promise.all([stale, store.popBlocks.get(refs)]);
+    assert.equal(store.popBlocks.stats().loads - mid, 2 * refs.length);
+
     // A late point at noon of the cached day: its minute is dirty (read raw) until the step, then in the day block again.
     const late = sample({ t: DAY_START + 12 * HOUR + 5_000, v: 5000, popCode: 'FRA', functionName: 'ssr-render', city: 'FRA', latitude: 1, longitude: 1 });
     await store.write([late]);
