@@ -96,13 +96,24 @@ describe('per-POP day blocks', () => {
     assert.equal(store.popBlocks.stats().loads - before, refs.length, 'the second reader waited for the first one\'s load');
     assert.deepEqual(b.map((l) => l.length), a.map((l) => l.length));
     assert.equal(a[0]!.reduce((n, x) => n + x.n, 0), all.filter((s) => s.timeNs >= ns(DAY_START) && s.timeNs < ns(DAY_START + 24 * HOUR)).length);
-    // A load that started before an invalidation is not shared with a reader that came after it.
+    // A load in flight across an invalidation of one of its blocks (the day) is neither shared with a
+    // reader that came after it nor cached; its other blocks (the two hours before the day) are both.
     store.popBlocks.invalidate(null);
     const mid = store.popBlocks.stats().loads;
     const stale = store.popBlocks.get(refs);
     store.popBlocks.invalidate([Math.floor(DAY_START / MIN) + 600]);
     await Promise.all([stale, store.popBlocks.get(refs)]);
-    assert.equal(store.popBlocks.stats().loads - mid, 2 * refs.length);
+    assert.equal(refs[0]!.level, 1440);
+    assert.equal(store.popBlocks.stats().loads - mid, refs.length + 1, 'only the touched day block loaded again');
+    // An invalidation of a minute in none of the blocks in flight (the start-up warming while the step rolls up
+    // the minute that just closed) keeps them: asked again, they all come from memory.
+    store.popBlocks.invalidate(null);
+    const warm = store.popBlocks.get(refs);
+    store.popBlocks.invalidate([Math.floor(T1 / MIN)]);
+    await warm;
+    const loaded = store.popBlocks.stats().loads;
+    await store.popBlocks.get(refs);
+    assert.equal(store.popBlocks.stats().loads, loaded, 'cached although a step committed meanwhile');
 
     // A late point at noon of the cached day: its minute is dirty (read raw) until the step, then in the day block again.
     const late = sample({ t: DAY_START + 12 * HOUR + 5_000, v: 5000, popCode: 'FRA', functionName: 'ssr-render', city: 'FRA', latitude: 1, longitude: 1 });

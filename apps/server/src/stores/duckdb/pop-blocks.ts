@@ -63,6 +63,18 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   const sizes = new Map<string, number>();
   let entries = 0;
   let epoch = 0;
+  /**
+   * Which blocks an invalidation touched, and when (epoch): a load in flight across an
+   * invalidation is still cached (and shared) when the invalidation touched none of its
+   * blocks. Live, the rollup step invalidates the minute that just closed every minute; a
+   * whole-epoch check threw away the start-up warming of a week whenever a step landed
+   * during it (the week bench's first 7 d heatmap then loaded everything again).
+   * Forgotten whenever no load is in flight.
+   */
+  const touchedAt = new Map<string, number>();
+  let allTouchedAt = 0;
+  let loadsInFlight = 0;
+  const changedSince = (key: string, since: number) => allTouchedAt > since || (touchedAt.get(key) ?? 0) > since;
   const stats = { hits: 0, loads: 0 };
 
   const keyOf = (b: BlockRef) => `${b.level}:${b.index}`;
@@ -115,15 +127,19 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       SELECT st.blk, st.pop_code, st.n, st.s, st.mn, st.mx, bl.bins, bl.counts FROM st JOIN bl USING (blk, pop_code)`;
   }
 
-  /** The blocks asked for, from memory or loaded (one statement per level with missing blocks). */
   /**
    * Loads in flight, per block key, with the epoch they started in: a request arriving while
    * the start-up warming (or another request) loads its blocks waits for that load instead of
    * running the same statement again behind it on the reader (the week bench's first 7 d
-   * heatmap paid for both). Only a load of the current epoch is shared: one that started
-   * before an invalidation may hold the old rollups.
+   * heatmap paid for both). A load is not shared once an invalidation touched its block: it
+   * may hold the old rollups.
    */
   const pending = new Map<string, { epoch: number; promise: Promise<PopBlock[]> }>();
+  const forgetTouched = () => {
+    if (loadsInFlight === 0 && pending.size === 0) touchedAt.clear();
+  };
+
+  /** The blocks asked for, from memory or loaded (one statement per level with missing blocks). */
 
   async function get(refs: readonly BlockRef[]): Promise<PopBlock[][]> {
     const out = new Map<string, PopBlock[]>();
@@ -139,7 +155,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         blocks.set(key, hit);
         out.set(key, hit);
         stats.hits++;
-      } else if (inFlight && inFlight.epoch === epoch) {
+      } else if (inFlight && !changedSince(key, inFlight.epoch)) {
         waits.push(inFlight.promise.then((v) => void out.set(key, v)));
       } else {
         let l = missing.get(r.level);
@@ -157,6 +173,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         pending.set(key, entry);
         void load.finally(() => {
           if (pending.get(key) === entry) pending.delete(key);
+          forgetTouched();
         }).catch(() => undefined);
         waits.push(entry.promise.then((v) => void out.set(key, v)));
       }
@@ -168,6 +185,16 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   /** One statement for the missing blocks of one level; cached unless an invalidation came in between. */
   async function loadLevel(level: Level, indexes: number[], startEpoch: number): Promise<Map<number, PopBlock[]>> {
     stats.loads += indexes.length;
+    loadsInFlight++;
+    try {
+      return await loadLevelNow(level, indexes, startEpoch);
+    } finally {
+      loadsInFlight--;
+      forgetTouched();
+    }
+  }
+
+  async function loadLevelNow(level: Level, indexes: number[], startEpoch: number): Promise<Map<number, PopBlock[]>> {
     const result = await read(loadSql(level, indexes));
     const loaded = new Map<number, PopBlock[]>(indexes.map((i) => [i, []]));
     // Straight from the data chunks: the bin lists are read from their flat child vectors
@@ -200,7 +227,10 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         });
       }
     }
-    if (epoch === startEpoch) for (const [index, value] of loaded) put(keyOf({ level, index }), value);
+    for (const [index, value] of loaded) {
+      const key = keyOf({ level, index });
+      if (!changedSince(key, startEpoch)) put(key, value);
+    }
     return loaded;
   }
 
@@ -229,7 +259,14 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       else needed.push(...refs.slice(g.from, g.to));
     }
     const startEpoch = epoch;
-    const got = await get(needed);
+    loadsInFlight++;
+    let got: PopBlock[][];
+    try {
+      got = await get(needed);
+    } finally {
+      loadsInFlight--;
+      forgetTouched();
+    }
     const out: PopBlock[][] = [];
     let k = 0;
     for (const g of segments) {
@@ -249,7 +286,10 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         continue;
       }
       const merged = mergePerPop(lists);
-      if (epoch === startEpoch) {
+      const [, from, to] = g.span.split(':').map(Number) as [string, number, number];
+      let changed = false;
+      for (let h = from; h < to && !changed; h++) changed = changedSince(`60:${h}`, startEpoch);
+      if (!changed) {
         spans.set(g.span, merged);
         for (const key of spans.keys()) if (spans.size > MAX_SPANS) spans.delete(key);
       }
@@ -265,6 +305,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
     invalidate(minutes: readonly number[] | null) {
       epoch++;
       if (minutes === null) {
+        allTouchedAt = epoch;
         spans.clear();
         blocks.clear();
         sizes.clear();
@@ -277,10 +318,10 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         for (const h of hours) if (h >= from && h < to) spans.delete(k);
       }
       for (const m of minutes) {
-        drop(`1:${m}`);
-        drop(`10:${Math.floor(m / 10)}`);
-        drop(`60:${Math.floor(m / 60)}`);
-        drop(`1440:${Math.floor(m / 1440)}`);
+        for (const key of [`1:${m}`, `10:${Math.floor(m / 10)}`, `60:${Math.floor(m / 60)}`, `1440:${Math.floor(m / 1440)}`]) {
+          drop(key);
+          if (loadsInFlight > 0) touchedAt.set(key, epoch);
+        }
       }
     },
     stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries }),
