@@ -115,6 +115,7 @@ describe('per-POP day blocks', () => {
     await store.popBlocks.get(refs);
     assert.equal(store.popBlocks.stats().loads, loaded, 'cached although a step committed meanwhile');
 
+    assert.equal((await store.seriesMeans(range)).find((m) => m.popCode === 'FRA')!.samples, all.filter((s) => inWindow(s) && s.popCode === 'FRA').length);
     // A late point at noon of the cached day: its minute is dirty (read raw) until the step, then in the day block again.
     const late = sample({ t: DAY_START + 12 * HOUR + 5_000, v: 5000, popCode: 'FRA', functionName: 'ssr-render', city: 'FRA', latitude: 1, longitude: 1 });
     await store.write([late]);
@@ -125,6 +126,19 @@ describe('per-POP day blocks', () => {
     assert.equal(after.resolution, '1h');
     assertExact(after.overall, withLate, 'late point, after the step');
     assert.equal(after.byPop.find((p) => p.popCode === 'FRA')!.samples, withLate.filter((s) => s.popCode === 'FRA').length);
+
+    // Every series' count and mean (POP statuses) from the per-series day and hour blocks: exact, the late point included.
+    for (let round = 0; round < 2; round++) {
+      const means = await store.seriesMeans(range);
+      assert.equal(means.length, POPS.length);
+      for (const m of means) {
+        const vs = withLate.filter((s) => s.popCode === m.popCode).map((s) => s.coldStartTimeMs);
+        assert.equal(m.samples, vs.length, `${m.popCode}: count (round ${round})`);
+        const mean = vs.reduce((a, b) => a + b, 0) / vs.length;
+        assert.ok(Math.abs(m.mean - mean) <= mean * 1e-9, `${m.popCode}: mean ${m.mean} vs ${mean}`);
+      }
+    }
+    assert.deepEqual((await store.seriesMeans(range, { functionName: 'nope' })).length, 0);
   });
 });
 
