@@ -79,7 +79,7 @@ export function createSeriesBlockCache(read: (sql: string) => Promise<DuckDBMate
    * loaded; null when those parts are too many blocks (a window from 1970): the caller
    * reads them in SQL as before.
    */
-  async function sums(parts: readonly Part[]): Promise<Map<number, { n: number; sum: number }> | null> {
+  async function sums(parts: readonly Part[]): Promise<SeriesBlock[] | null> {
     const refs = blocksOf(parts.filter((p) => p.source === '1h'));
     if (!refs) return null;
     const got: SeriesBlock[] = [];
@@ -108,16 +108,7 @@ export function createSeriesBlockCache(read: (sql: string) => Promise<DuckDBMate
         }
       }
     }
-    const acc = new Map<number, { n: number; sum: number }>();
-    for (const b of got) {
-      for (let j = 0; j < b.ids.length; j++) {
-        const id = b.ids[j]!;
-        const a = acc.get(id);
-        if (a) (a.n += b.n[j]!), (a.sum += b.sum[j]!);
-        else acc.set(id, { n: b.n[j]!, sum: b.sum[j]! });
-      }
-    }
-    return acc;
+    return got;
   }
 
   return {
@@ -126,21 +117,32 @@ export function createSeriesBlockCache(read: (sql: string) => Promise<DuckDBMate
      * plan's SQL answer without its '1h' parts: pop_code, function_name, n, sum) added.
      */
     async seriesMeans(parts: readonly Part[], filter: SeriesFilter | undefined, rest: () => Promise<Array<{ pop: string; fn: string; n: number; sum: number }>>): Promise<SeriesMean[] | null> {
-      const acc = await sums(parts);
-      if (!acc) return null;
-      for (const r of await rest()) {
+      const got = await sums(parts);
+      if (!got) return null;
+      const restRows = await rest();
+      for (const r of restRows) seriesId(r.pop, r.fn); // new series get their ids before the arrays are sized
+      // Dense by series id: typed arrays, no per-series objects until the answer.
+      const n = new Float64Array(names.length);
+      const sum = new Float64Array(names.length);
+      for (const b of got) {
+        const { ids, n: bn, sum: bs } = b;
+        for (let j = 0; j < ids.length; j++) {
+          n[ids[j]!]! += bn[j]!;
+          sum[ids[j]!]! += bs[j]!;
+        }
+      }
+      for (const r of restRows) {
         const id = seriesId(r.pop, r.fn);
-        const a = acc.get(id);
-        if (a) (a.n += r.n), (a.sum += r.sum);
-        else acc.set(id, { n: r.n, sum: r.sum });
+        n[id]! += r.n;
+        sum[id]! += r.sum;
       }
       const out: SeriesMean[] = [];
-      for (const [id, a] of acc) {
+      for (let id = 0; id < n.length; id++) {
+        if (!(n[id]! > 0)) continue;
         const { pop, fn } = names[id]!;
-        if (a.n <= 0) continue;
         if (filter?.functionName !== undefined && fn !== filter.functionName) continue;
         if (filter?.popCode !== undefined && pop !== filter.popCode) continue;
-        out.push({ popCode: pop, functionName: fn, samples: a.n, mean: a.sum / a.n });
+        out.push({ popCode: pop, functionName: fn, samples: n[id]!, mean: sum[id]! / n[id]! });
       }
       return out;
     },
