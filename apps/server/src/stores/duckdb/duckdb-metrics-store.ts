@@ -202,7 +202,8 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     const warm = setTimeout(() => {
       if (closed) return;
       const toNs = BigInt(now()) * 1_000_000n;
-      const plan = planRange({ fromNs: toNs - BigInt(opts.warmBlocksHours ?? 24) * 3_600_000_000_000n, toNs }, rollups.dirty);
+      // Whole seconds: DUCKDB_WARM_WINDOW may be any duration (90m is 1.5 hours).
+      const plan = planRange({ fromNs: toNs - BigInt(Math.round((opts.warmBlocksHours ?? 24) * 3600)) * 1_000_000_000n, toNs }, rollups.dirty);
       const refs = plan.resolution === 'raw' ? null : blocksOf(plan.parts);
       if (refs) {
         popBlocks.getMerged(refs)
