@@ -142,6 +142,25 @@ describe('per-POP day blocks', () => {
   });
 });
 
+describe('warming at start', () => {
+  it('loads the blocks of a window that is not whole hours (DUCKDB_WARM_WINDOW=90m) in the background', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ewm-warm-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'metrics.duckdb');
+    const first = await createDuckDbMetricsStore({ path, now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
+    const rows = data(T1 - 3 * HOUR, T1);
+    await first.write(rows);
+    await first.rollups.flush();
+    await first.close();
+    const store = await createDuckDbMetricsStore({ path, now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 1.5 });
+    t.after(() => store.close());
+    for (let i = 0; i < 100 && store.popBlocks.stats().blocks === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(store.popBlocks.stats().blocks > 0, 'blocks warmed');
+    const s = await store.summarize({ fromNs: ns(NOW - 90 * MIN), toNs: ns(NOW) });
+    assert.equal(s.overall.samples, rows.filter((x) => x.timeNs >= ns(NOW - 90 * MIN)).length);
+  });
+});
+
 describe('DuckDB settings at open', () => {
   it('bound the metrics store\'s DuckDB to the configured memory_limit', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ewm-memlimit-'));
