@@ -21,6 +21,7 @@ const rows: BenchRow[] = [];
 // Topic modules, run after the basics below, in this order (one line each).
 const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./rollups.ts'),
+  () => import('./week.ts'),
   () => import('./ingest.ts'),
   () => import('./cardinality.ts'),
   () => import('./tracing.ts'),

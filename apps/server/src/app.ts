@@ -378,7 +378,8 @@ async function openMetricsStore(config: Config, log: Logger, now: () => number):
     return createInfluxDbMetricsStore({ ...influx, rollups: influxRollupReads(influx), log: log.child({ module: 'influxdb' }), now });
   }
   return createDuckDbMetricsStore({ path: join(config.dataDir, 'metrics.duckdb'), retentionMs: config.retentionMs,
-    retention1mMs: config.rollups.retention1mMs, retention1hMs: config.rollups.retention1hMs, log: log.child({ module: 'duckdb' }), now });
+    retention1mMs: config.rollups.retention1mMs, retention1hMs: config.rollups.retention1hMs, log: log.child({ module: 'duckdb' }), now,
+    memoryLimitBytes: config.duckdb.memoryLimitBytes, warmBlocksHours: config.duckdb.warmBlocksMs / 3_600_000 });
 }
 
 /** ALERT_STORE picks the adapter: a DuckDB file in DATA_DIR, or MongoDB at MONGODB_URL. */

@@ -21,6 +21,16 @@ describe('config', () => {
     assert.ok(c.dataDir.endsWith('/data'));
   });
 
+  it('bounds the embedded store\'s DuckDB memory and warms a week at start by default (DUCKDB_MEMORY_LIMIT, DUCKDB_WARM_WINDOW)', () => {
+    assert.deepEqual(loadConfig({}).duckdb, { memoryLimitBytes: 384e6, warmBlocksMs: 7 * 86_400_000 });
+    assert.deepEqual(loadConfig({ DUCKDB_MEMORY_LIMIT: '1GiB', DUCKDB_WARM_WINDOW: '24h' }).duckdb, { memoryLimitBytes: 2 ** 30, warmBlocksMs: 86_400_000 });
+    assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: '512 mb' }).duckdb.memoryLimitBytes, 512e6);
+    assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: 'auto' }).duckdb.memoryLimitBytes, undefined);
+    for (const bad of ['lots', '12', '10MB', '-1GB']) {
+      assert.throws(() => loadConfig({ DUCKDB_MEMORY_LIMIT: bad }), new RegExp(`DUCKDB_MEMORY_LIMIT=${bad} is invalid: expected a size of at least 64MB`));
+    }
+  });
+
   it('reads every variable it documents', () => {
     const c = loadConfig({
       PORT: '9000', HOST: '0.0.0.0', DATA_DIR: '/srv/ewm', GENERATOR: 'off', GENERATOR_INTERVAL_MS: '2000', GENERATOR_SEED: '7',

@@ -35,6 +35,8 @@ export interface Config {
   retentionMs: number;
   /** Rollup retention per resolution (RETENTION_1M, RETENTION_1H); 0 keeps everything. */
   rollups: { retention1mMs: number; retention1hMs: number };
+  /** The embedded metrics store's DuckDB (week bench, docs/notes/week.md): buffer-pool bound and how much history is warmed at start. */
+  duckdb: { memoryLimitBytes: number | undefined; warmBlocksMs: number };
   live: { coalesceMs: number; pingIntervalMs: number; maxBufferedBytes: number };
   generator: {
     enabled: boolean;
@@ -202,6 +204,7 @@ export function loadConfig(env: Env = {}): Config {
   const set = (name: string) => r.raw(name) !== undefined;
   const ignoredVariables = [
     ...(metricsStore === 'influxdb' ? [] : INFLUX_VARIABLES.filter(set)),
+    ...(metricsStore === 'influxdb' ? ['DUCKDB_MEMORY_LIMIT', 'DUCKDB_WARM_WINDOW'].filter(set) : []),
     ...(alertStore === 'mongodb' ? [] : ['MONGODB_URL'].filter(set)),
     ...(smtpUrl ? [] : ['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO'].filter(set)),
     ...(redisUrl ? [] : ['REDIS_LOCK_TTL_MS'].filter(set)),
@@ -249,6 +252,12 @@ export function loadConfig(env: Env = {}): Config {
     query: { maxPoints: r.int('QUERY_MAX_POINTS', 2000, { min: 10 }), defaultWindow: '5m' },
     retentionMs: r.duration('RETENTION', '7d'),
     rollups: rollupRetention,
+    // The embedded metrics store's DuckDB: memory bound (DuckDB's own default is 80 % of the machine's RAM,
+    // and its buffer pool keeps what a week's queries read) and the history warmed into memory at start.
+    duckdb: {
+      memoryLimitBytes: readMemoryLimit(r, 'DUCKDB_MEMORY_LIMIT', '384MB'),
+      warmBlocksMs: r.duration('DUCKDB_WARM_WINDOW', '7d'),
+    },
     live: {
       coalesceMs: 1000,
       pingIntervalMs: r.int('WS_PING_INTERVAL_MS', 30_000, { min: 100 }),
@@ -447,6 +456,18 @@ function cronError(expr: string): string | undefined {
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+const SIZE_UNITS: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** A memory size such as `384MB` or `1GiB` in bytes, or undefined for `auto` (DuckDB's default, 80 % of RAM). */
+function readMemoryLimit(r: Reader, name: string, def: string): number | undefined {
+  const text = r.string(name, def);
+  if (text.toLowerCase() === 'auto') return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b)$/i.exec(text);
+  const bytes = m ? Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!) : NaN;
+  if (!(bytes >= 64 * 2 ** 20)) throw new ConfigError(`${name}=${text} is invalid: expected a size of at least 64MB like 384MB or 1GB, or auto (DuckDB's default: 80 % of RAM)`);
+  return bytes;
+}
 
 /** Parses `500ms`, `10s`, `5m`, `1h`, `7d`; returns null when malformed. */
 export function parseDuration(text: string): number | null {

@@ -29,6 +29,7 @@ import { createRollups, type Rollups } from './rollups.ts';
 import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from './pop-blocks.ts';
 import { readSeriesBucketColumns } from './series-buckets.ts';
 import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
+import { createSeriesBlockCache } from './series-blocks.ts';
 import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
@@ -44,6 +45,8 @@ export interface DuckDbStoreOptions {
   popBlockCache?: boolean;
   /** Hours of per-POP blocks loaded in the background at start (default 24; 0: none). */
   warmBlocksHours?: number;
+  /** DuckDB's memory_limit in bytes (its buffer pool; past it, large operators spill to disk); undefined: DuckDB's default, 80 % of RAM. */
+  memoryLimitBytes?: number;
   /** Debounce of the rollup step after a commit (default 1 s). */
   rollupDelayMs?: number;
   log?: Logger;
@@ -66,7 +69,7 @@ export interface DuckDbMetricsStore extends MetricsStore {
 }
 
 export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<DuckDbMetricsStore> {
-  const instance = await openDuckDbFile(opts.path, 'metrics store');
+  const instance = await openDuckDbFile(opts.path, 'metrics store', duckDbSettings(opts));
   const writer = await instance.connect();
   const reader = await instance.connect();
   const writeQueue = createSerialQueue();
@@ -101,8 +104,15 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return reader.run(sql);
     }),
   );
+  // Per-series counts and sums of whole days and hours (seriesMeans: POP statuses over long windows).
+  const seriesBlocks = createSeriesBlockCache((sql) =>
+    readQueue(async () => {
+      assertOpen();
+      return reader.run(sql);
+    }),
+  );
   const rollups = await createRollups({
-    conn: writer, invalidate: popBlocks.invalidate, writeQueue, isClosed: () => closed, now, log: opts.log,
+    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
     retentionMs: retention, retention1mMs: opts.retention1mMs ?? 7 * 86_400_000, retention1hMs: opts.retention1hMs ?? 90 * 86_400_000,
     ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
   });
@@ -195,9 +205,14 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     const warm = setTimeout(() => {
       if (closed) return;
       const toNs = BigInt(now()) * 1_000_000n;
-      const plan = planRange({ fromNs: toNs - BigInt(opts.warmBlocksHours ?? 24) * 3_600_000_000_000n, toNs }, rollups.dirty);
+      // Whole seconds: DUCKDB_WARM_WINDOW may be any duration (90m is 1.5 hours).
+      const plan = planRange({ fromNs: toNs - BigInt(Math.round((opts.warmBlocksHours ?? 24) * 3600)) * 1_000_000_000n, toNs }, rollups.dirty);
       const refs = plan.resolution === 'raw' ? null : blocksOf(plan.parts);
-      if (refs) popBlocks.getMerged(refs).catch((err) => opts.log?.debug({ err }, 'warming the per-POP blocks failed; the first request loads them'));
+      if (refs) {
+        popBlocks.getMerged(refs)
+          .then(() => seriesBlocks.seriesMeans(plan.parts, undefined, async () => []))
+          .catch((err) => opts.log?.debug({ err }, 'warming the per-POP blocks failed; the first request loads them'));
+      }
     }, 0);
     warm.unref?.();
   }
@@ -310,8 +325,17 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     async seriesMeans(range, filter): Promise<SeriesMean[]> {
       const plan = planRange(range, rollups.dirty);
       if (plan.resolution !== 'raw') {
+        const seriesKeys = [{ name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }];
+        // Whole hours from the per-series blocks in memory; only the other parts in SQL.
+        const fromBlocks = opts.popBlockCache === false ? null : await seriesBlocks.seriesMeans(plan.parts, filter, async () => {
+          const rest = plan.parts.filter((p) => p.source !== '1h');
+          if (rest.length === 0) return [];
+          const { stats } = sketchStatements({ resolution: plan.resolution, parts: rest }, seriesKeys, filter, false);
+          return (await read(stats, filterParams(filter))).map((r) => ({ pop: String(r.pop_code), fn: String(r.function_name), n: num(r.n) ?? 0, sum: num(r.sum) ?? 0 }));
+        });
+        if (fromBlocks) return fromBlocks;
         // Only the stats statement of the plan: counts and sums per series, no bins.
-        const { stats } = sketchStatements(plan, [{ name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }], filter, false);
+        const { stats } = sketchStatements(plan, seriesKeys, filter, false);
         const rows = await read(stats, filterParams(filter));
         return rows.map((r) => {
           const n = num(r.n) ?? 0;
@@ -365,6 +389,11 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return closing;
     },
   };
+}
+
+/** Settings at open. DuckDB counts memory_limit in its own units; KiB keeps the configured bytes. */
+export function duckDbSettings(opts: Pick<DuckDbStoreOptions, 'memoryLimitBytes'>): Record<string, string> {
+  return opts.memoryLimitBytes !== undefined ? { memory_limit: `${Math.floor(opts.memoryLimitBytes / 1024)}KiB` } : {};
 }
 
 function toSeenPop(r: Row): SeenPop {

@@ -114,8 +114,9 @@ export function filterParams(filter: SeriesFilter | undefined): Record<string, s
 export function sketchStatements(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, keyedBins = true): { stats: string; bins: string } {
   const where = filterSql(filter);
   const keySel = (time: string) => keys.map((k) => `${k.sql.replaceAll('$t', time)} AS ${k.name}, `).join('');
-  // Grouped by POP (or not at all) over every function: whole hours come from the per-POP table.
-  const perPop = !where && keys.every((k) => k.sql === 'pop_code');
+  // Over every function (no function filter, no function key): whole hours come from the per-POP table
+  // (one POP's series and detail too: half the bin-list entries of its per-function hours).
+  const perPop = filter?.functionName === undefined && keys.every((k) => !k.sql.includes('function_name'));
   const statsParts: string[] = [];
   const binParts: string[] = [];
   for (const p of plan.parts) {

@@ -20,8 +20,10 @@
 import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-api';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 
-/** Block length in minutes. */
-export type Level = 1 | 10 | 60;
+/** Block length in minutes: 1 and 10 from rollup_1m, 60 and 1440 (a UTC day) from rollup_pop_1h. */
+export type Level = 1 | 10 | 60 | 1440;
+
+const DAY_NS = 24n * HOUR_NS;
 
 export interface PopBlock {
   pop: string;
@@ -61,6 +63,18 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   const sizes = new Map<string, number>();
   let entries = 0;
   let epoch = 0;
+  /**
+   * Which blocks an invalidation touched, and when (epoch): a load in flight across an
+   * invalidation is still cached (and shared) when the invalidation touched none of its
+   * blocks. Live, the rollup step invalidates the minute that just closed every minute; a
+   * whole-epoch check threw away the start-up warming of a week whenever a step landed
+   * during it (the week bench's first 7 d heatmap then loaded everything again).
+   * Forgotten whenever no load is in flight.
+   */
+  const touchedAt = new Map<string, number>();
+  let allTouchedAt = 0;
+  let loadsInFlight = 0;
+  const changedSince = (key: string, since: number) => allTouchedAt > since || (touchedAt.get(key) ?? 0) > since;
   const stats = { hits: 0, loads: 0 };
 
   const keyOf = (b: BlockRef) => `${b.level}:${b.index}`;
@@ -95,11 +109,13 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       return `SELECT t_ns // ${HOUR_NS} AS blk, pop_code, n, sum AS s, min AS mn, max AS mx, bins, counts
         FROM rollup_pop_1h WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${HOUR_NS} IN (${list})`;
     }
-    const len = BigInt(level) * MINUTE_NS;
+    // 10 minutes from rollup_1m, a day from rollup_pop_1h: merged per POP in SQL, so JS reads one sketch per POP and block.
+    const len = level === 1440 ? DAY_NS : BigInt(level) * MINUTE_NS;
+    const source = level === 1440 ? 'rollup_pop_1h' : 'rollup_1m';
     const lo = BigInt(first) * len;
     const hi = (BigInt(last) + 1n) * len;
     return `WITH m AS (
-        SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM rollup_1m
+        SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM ${source}
         WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${list})
       ),
       st AS (SELECT blk, pop_code, sum(n) AS n, sum(sum) AS s, min(min) AS mn, max(max) AS mx FROM m GROUP BY ALL),
@@ -111,19 +127,36 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       SELECT st.blk, st.pop_code, st.n, st.s, st.mn, st.mx, bl.bins, bl.counts FROM st JOIN bl USING (blk, pop_code)`;
   }
 
+  /**
+   * Loads in flight, per block key, with the epoch they started in: a request arriving while
+   * the start-up warming (or another request) loads its blocks waits for that load instead of
+   * running the same statement again behind it on the reader (the week bench's first 7 d
+   * heatmap paid for both). A load is not shared once an invalidation touched its block: it
+   * may hold the old rollups.
+   */
+  const pending = new Map<string, { epoch: number; promise: Promise<PopBlock[]> }>();
+  const forgetTouched = () => {
+    if (loadsInFlight === 0 && pending.size === 0) touchedAt.clear();
+  };
+
   /** The blocks asked for, from memory or loaded (one statement per level with missing blocks). */
+
   async function get(refs: readonly BlockRef[]): Promise<PopBlock[][]> {
     const out = new Map<string, PopBlock[]>();
     const missing = new Map<Level, number[]>();
+    const waits: Array<Promise<void>> = [];
     for (const r of refs) {
       const key = keyOf(r);
       const hit = blocks.get(key);
+      const inFlight = pending.get(key);
       if (hit) {
         // LRU: touched blocks move to the end.
         blocks.delete(key);
         blocks.set(key, hit);
         out.set(key, hit);
         stats.hits++;
+      } else if (inFlight && !changedSince(key, inFlight.epoch)) {
+        waits.push(inFlight.promise.then((v) => void out.set(key, v)));
       } else {
         let l = missing.get(r.level);
         if (!l) missing.set(r.level, (l = []));
@@ -132,46 +165,73 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
     }
     const startEpoch = epoch;
     for (const [level, indexes] of missing) {
-      stats.loads += indexes.length;
-      const result = await read(loadSql(level, indexes));
-      const loaded = new Map<number, PopBlock[]>(indexes.map((i) => [i, []]));
-      // Straight from the data chunks: the bin lists are read from their flat child vectors
-      // into typed arrays (converting them to JS arrays first cost ~0.4 µs per bin).
-      for (let ci = 0; ci < result.chunkCount; ci++) {
-        const chunk = result.getChunk(ci);
-        const [blk, pop, n, sum, mn, mx] = [0, 1, 2, 3, 4, 5].map((c) => chunk.getColumnVector(c));
-        const binsV = chunk.getColumnVector(6) as DuckDBListVector;
-        const countsV = chunk.getColumnVector(7) as DuckDBListVector;
-        const binsChild = binsV.childVector;
-        const countsChild = countsV.childVector;
-        for (let i = 0; i < chunk.rowCount; i++) {
-          const len = binsV.getEntryLength(i);
-          const bo = binsV.getEntryOffset(i);
-          const co = countsV.getEntryOffset(i);
-          const bins = new Int16Array(len);
-          const counts = new Float64Array(len);
-          for (let j = 0; j < len; j++) {
-            bins[j] = binsChild.getItem(bo + j) as number;
-            counts[j] = Number(countsChild.getItem(co + j));
-          }
-          loaded.get(Number(blk!.getItem(i)))?.push({
-            pop: String(pop!.getItem(i)),
-            n: Number(n!.getItem(i)),
-            sum: Number(sum!.getItem(i)),
-            mn: Number(mn!.getItem(i)),
-            mx: Number(mx!.getItem(i)),
-            bins,
-            counts,
-          });
-        }
-      }
-      for (const [index, value] of loaded) {
+      const load = loadLevel(level, indexes, startEpoch);
+      for (const index of indexes) {
         const key = keyOf({ level, index });
-        out.set(key, value);
-        if (epoch === startEpoch) put(key, value);
+        const entry = { epoch: startEpoch, promise: load.then((m) => m.get(index) ?? []) };
+        entry.promise.catch(() => undefined); // the caller below sees the error; a waiter sees it through its own await
+        pending.set(key, entry);
+        void load.finally(() => {
+          if (pending.get(key) === entry) pending.delete(key);
+          forgetTouched();
+        }).catch(() => undefined);
+        waits.push(entry.promise.then((v) => void out.set(key, v)));
       }
     }
+    await Promise.all(waits);
     return refs.map((r) => out.get(keyOf(r)) ?? []);
+  }
+
+  /** One statement for the missing blocks of one level; cached unless an invalidation came in between. */
+  async function loadLevel(level: Level, indexes: number[], startEpoch: number): Promise<Map<number, PopBlock[]>> {
+    stats.loads += indexes.length;
+    loadsInFlight++;
+    try {
+      return await loadLevelNow(level, indexes, startEpoch);
+    } finally {
+      loadsInFlight--;
+      forgetTouched();
+    }
+  }
+
+  async function loadLevelNow(level: Level, indexes: number[], startEpoch: number): Promise<Map<number, PopBlock[]>> {
+    const result = await read(loadSql(level, indexes));
+    const loaded = new Map<number, PopBlock[]>(indexes.map((i) => [i, []]));
+    // Straight from the data chunks: the bin lists are read from their flat child vectors
+    // into typed arrays (converting them to JS arrays first cost ~0.4 µs per bin).
+    for (let ci = 0; ci < result.chunkCount; ci++) {
+      const chunk = result.getChunk(ci);
+      const [blk, pop, n, sum, mn, mx] = [0, 1, 2, 3, 4, 5].map((c) => chunk.getColumnVector(c));
+      const binsV = chunk.getColumnVector(6) as DuckDBListVector;
+      const countsV = chunk.getColumnVector(7) as DuckDBListVector;
+      const binsChild = binsV.childVector;
+      const countsChild = countsV.childVector;
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const len = binsV.getEntryLength(i);
+        const bo = binsV.getEntryOffset(i);
+        const co = countsV.getEntryOffset(i);
+        const bins = new Int16Array(len);
+        const counts = new Float64Array(len);
+        for (let j = 0; j < len; j++) {
+          bins[j] = binsChild.getItem(bo + j) as number;
+          counts[j] = Number(countsChild.getItem(co + j));
+        }
+        loaded.get(Number(blk!.getItem(i)))?.push({
+          pop: String(pop!.getItem(i)),
+          n: Number(n!.getItem(i)),
+          sum: Number(sum!.getItem(i)),
+          mn: Number(mn!.getItem(i)),
+          mx: Number(mx!.getItem(i)),
+          bins,
+          counts,
+        });
+      }
+    }
+    for (const [index, value] of loaded) {
+      const key = keyOf({ level, index });
+      if (!changedSince(key, startEpoch)) put(key, value);
+    }
+    return loaded;
   }
 
   /**
@@ -199,7 +259,14 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       else needed.push(...refs.slice(g.from, g.to));
     }
     const startEpoch = epoch;
-    const got = await get(needed);
+    loadsInFlight++;
+    let got: PopBlock[][];
+    try {
+      got = await get(needed);
+    } finally {
+      loadsInFlight--;
+      forgetTouched();
+    }
     const out: PopBlock[][] = [];
     let k = 0;
     for (const g of segments) {
@@ -219,7 +286,10 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         continue;
       }
       const merged = mergePerPop(lists);
-      if (epoch === startEpoch) {
+      const [, from, to] = g.span.split(':').map(Number) as [string, number, number];
+      let changed = false;
+      for (let h = from; h < to && !changed; h++) changed = changedSince(`60:${h}`, startEpoch);
+      if (!changed) {
         spans.set(g.span, merged);
         for (const key of spans.keys()) if (spans.size > MAX_SPANS) spans.delete(key);
       }
@@ -235,6 +305,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
     invalidate(minutes: readonly number[] | null) {
       epoch++;
       if (minutes === null) {
+        allTouchedAt = epoch;
         spans.clear();
         blocks.clear();
         sizes.clear();
@@ -247,9 +318,10 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         for (const h of hours) if (h >= from && h < to) spans.delete(k);
       }
       for (const m of minutes) {
-        drop(`1:${m}`);
-        drop(`10:${Math.floor(m / 10)}`);
-        drop(`60:${Math.floor(m / 60)}`);
+        for (const key of [`1:${m}`, `10:${Math.floor(m / 10)}`, `60:${Math.floor(m / 60)}`, `1440:${Math.floor(m / 1440)}`]) {
+          drop(key);
+          if (loadsInFlight > 0) touchedAt.set(key, epoch);
+        }
       }
     },
     stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries }),
@@ -259,7 +331,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
 export type PopBlockCache = ReturnType<typeof createPopBlockCache>;
 
 /**
- * Splits a plan's rollup parts into blocks: whole hours ('1h' parts) and, inside the
+ * Splits a plan's rollup parts into blocks: whole UTC days, else whole hours ('1h' parts) and, inside the
  * clean-minute ('1m') parts, 10-minute blocks where whole ones fit, else minutes.
  */
 export function blocksOf(parts: ReadonlyArray<{ source: string; fromNs: bigint; toNs: bigint }>, max = MAX_BLOCKS): BlockRef[] | null {
@@ -267,7 +339,14 @@ export function blocksOf(parts: ReadonlyArray<{ source: string; fromNs: bigint; 
   for (const p of parts) {
     if (p.source === '1h' && (p.toNs - p.fromNs) / HOUR_NS > BigInt(max)) return null;
     if (p.source === '1h') {
-      for (let h = Number(p.fromNs / HOUR_NS); h < Number(p.toNs / HOUR_NS); h++) refs.push({ level: 60, index: h });
+      // Whole UTC days as one block each: a week is then ~7 day blocks and ≤ 23 hours at each end, not 168 hours.
+      const end = Number(p.toNs / HOUR_NS);
+      for (let h = Number(p.fromNs / HOUR_NS); h < end;) {
+        if (h % 24 === 0 && h + 24 <= end) {
+          refs.push({ level: 1440, index: h / 24 });
+          h += 24;
+        } else refs.push({ level: 60, index: h++ });
+      }
     } else if (p.source === '1m') {
       const end = Number(p.toNs / MINUTE_NS);
       for (let m = Number(p.fromNs / MINUTE_NS); m < end;) {
