@@ -27,7 +27,7 @@ import { createAlertService } from '../apps/server/src/alerts/alert-service.ts';
 import { createSingleLeadership } from '../apps/server/src/cluster/leadership.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { createDetectorService } from '../apps/server/src/detector/detector-service.ts';
-import { createDetectorEngine, detectorSettings, historySpanMs, type DetectorSettings } from '../apps/server/src/detector/engine.ts';
+import { createDetectorEngine, detectorSettings, rederiveSpanMs, type DetectorSettings } from '../apps/server/src/detector/engine.ts';
 import { createLocalBus } from '../apps/server/src/events.ts';
 import { createDuckDbMetricsStore } from '../apps/server/src/stores/duckdb/duckdb-metrics-store.ts';
 import { createEmbeddedAlertStore } from '../apps/server/src/stores/embedded/embedded-alert-store.ts';
@@ -66,7 +66,7 @@ function history(seriesCount: number) {
 /** The slices a fresh engine reads for a pass ending at endMs. */
 function slices(settings: DetectorSettings, endMs: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (let from = endMs - historySpanMs(settings); from < endMs; from += SLICE) out.push([from, Math.min(endMs, from + SLICE)]);
+  for (let from = endMs - rederiveSpanMs(settings); from < endMs; from += SLICE) out.push([from, Math.min(endMs, from + SLICE)]);
   return out;
 }
 
@@ -156,7 +156,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
   const dir = mkdtempSync(join(tmpdir(), 'ewm-bench-detector-'));
   const path = join(dir, 'metrics.duckdb');
   const settings = detectorSettings(loadConfig(env).detector);
-  const span = historySpanMs(settings);
+  const span = rederiveSpanMs(settings);
   const t0 = Math.floor(Date.now() / 60_000) * 60_000;
   const clock = { now: t0 };
   const store = await createDuckDbMetricsStore({ path, now: () => clock.now });
@@ -237,7 +237,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const influxd = await startInfluxd({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
     await influxd.createDatabase('bench');
     const settings = detectorSettings(loadConfig({}).detector);
-    const span = historySpanMs(settings);
+    const span = rederiveSpanMs(settings);
     const t0 = Math.floor(Date.now() / 60_000) * 60_000;
     const store = await createInfluxDbMetricsStore({ url: influxd.url, db: 'bench', timeoutMs: 120_000, now: () => t0 });
     cleanups.unshift(() => store.close());

@@ -27,8 +27,9 @@
  *
  * State: the buckets of the history span per series (baseline + recent + trend: 190 minutes
  * by default) and S. A pass feeds the buckets that closed since the previous one (`ingest`),
- * then asks `evaluate`. A fresh engine (a new leader, a restart) is fed the whole span once and
- * replays the CUSUM over it, arriving where a long-running one would be: the store is the
+ * then asks `evaluate`. A fresh engine (a new leader, a restart) reads the span plus 30 minutes
+ * once and replays the CUSUM over those newest 30 minutes (settings.replayMs; the older buckets
+ * are history for the baselines), arriving where a long-running one would be: the store is the
  * state's source of truth. With less history than the span the engine still judges, without
  * the trend until the older window is there.
  *
@@ -87,6 +88,15 @@ export interface DetectorSettings {
   jumpCapZ: number;
   /** Sigma from the baseline window and the trend's older window together. */
   poolSigma: boolean;
+  /**
+   * A fresh engine steps the CUSUMs over only the newest replayMs of the span it reads; older
+   * buckets are kept as history (baselines, trend) without being stepped or judged. S is capped
+   * at h and an unconfirmed run starts again from 0, so what S holds now was built over the
+   * last few minutes (a 1.2x shift reaches h in about 8): stepping 190 minutes to arrive at it
+   * was 190 baseline recomputations per series (7 s at 2,115 series). Open regressions older
+   * than this already have their alerts in the store.
+   */
+  replayMs: number;
   /** Floor of sigma on the log scale (a perfectly steady series must not alert on 1 %). */
   minSigma: number;
   /** One-sided Mann-Whitney significance level of the confirmation. */
@@ -158,6 +168,7 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     jumpZ: 4,
     jumpCapZ: 1,
     poolSigma: true,
+    replayMs: whole(30 * 60_000),
     minSigma: 0.03,
     alpha: 0.01,
     minChange: cfg.minChange,
@@ -170,6 +181,11 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
 /** How far back a fresh engine reads to be where a long-running one would be. */
 export function historySpanMs(s: DetectorSettings): number {
   return Math.max(s.baselineMs + s.recentMs + s.trendMs, s.resolveAfterMs);
+}
+
+/** What a fresh engine reads: the history span before the newest replayMs, which it steps. */
+export function rederiveSpanMs(s: DetectorSettings): number {
+  return historySpanMs(s) + s.replayMs;
 }
 
 interface Baseline {
@@ -232,6 +248,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   const series = new Map<string, SeriesState>();
   /** End of the last bucket fed (exclusive); null for a fresh engine. */
   let fedUntil: number | null = null;
+  /** Buckets before this are history only (a fresh engine's re-derive; see settings.replayMs). */
+  let stepFrom = -Infinity;
   const span = historySpanMs(s);
 
   function stateOf(b: Pick<SeriesBucket, 'popCode' | 'functionName' | 'startMs'>): SeriesState {
@@ -400,7 +418,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
     if (startMs <= last) return;
     const x = Math.log(p50);
-    step(st, startMs, x);
+    if (startMs >= stepFrom) step(st, startMs, x);
     st.t.push(startMs);
     st.x.push(x);
   }
@@ -418,14 +436,19 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   function reset() {
     series.clear();
     fedUntil = null;
+    stepFrom = -Infinity;
   }
 
   return {
     settings: s,
     readFrom(endMs) {
-      if (fedUntil === null || fedUntil < endMs - span) {
+      // Behind by less than a re-derive reads: reading on from fedUntil is cheaper and steps every bucket.
+      if (fedUntil === null || fedUntil < endMs - rederiveSpanMs(s)) {
         reset();
-        return endMs - span;
+        // replayMs more than the span: every bucket stepped has the history a long-running
+        // engine had at that moment (the trend's older window included), not just the last one.
+        stepFrom = endMs - s.replayMs;
+        return endMs - rederiveSpanMs(s);
       }
       return fedUntil;
     },
