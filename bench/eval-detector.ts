@@ -31,7 +31,7 @@
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';
-import { createDetectorEngine, detectorSettings, rederiveSpanMs, type DetectorSettings, type UnresolvedAlertRef } from '../apps/server/src/detector/engine.ts';
+import { createDetectorEngine, detectorSettings, historySpanMs, type DetectorSettings, type UnresolvedAlertRef } from '../apps/server/src/detector/engine.ts';
 import { SETTLE_MS } from '../apps/server/src/detector/detector-service.ts';
 import { median, quantile } from '../apps/server/src/detector/stats.ts';
 import type { SeriesBucket } from '../apps/server/src/stores/metrics-store.ts';
@@ -142,7 +142,7 @@ function simulate(buckets: SeriesBucket[][], settings: DetectorSettings, firstPa
   return timelines;
 }
 
-const warmupMs = (s: DetectorSettings) => rederiveSpanMs(s);
+const warmupMs = (s: DetectorSettings) => historySpanMs(s);
 
 interface ShiftResult { factor: number; recall: number; delays: number[]; resolvedShare: number; resolveDelays: number[]; extraAlerts: number; within15: number }
 
