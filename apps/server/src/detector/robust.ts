@@ -77,33 +77,39 @@ export function robustFromSorted(a: Float64Array, n: number): { mu: number; sigm
   if (n === 0) return { mu: NaN, sigma: NaN };
   const half = n >> 1;
   const med = n % 2 === 1 ? a[half]! : (a[half - 1]! + a[half]!) / 2;
-  // Deviations: med - a[i] walking left from the median, a[j] - med walking right; merged, the
-  // k-th smallest is the k-th step of the merge.
-  let i = lowerBound(a, n, med) - 1;
-  let j = i + 1;
-  let prev = NaN;
-  let cur = NaN;
-  for (let k = 0; k <= half; k++) {
-    const left = i >= 0 ? med - a[i]! : Infinity;
-    const right = j < n ? a[j]! - med : Infinity;
-    prev = cur;
-    if (left <= right) {
-      cur = left;
-      i--;
-    } else {
-      cur = right;
-      j++;
+  // Deviations: med - a[p-1-i] to the left of the median and a[p+j] - med to its right, each
+  // run ascending; the MAD's median is found by binary search over how many come from each.
+  const p = lowerBound(a, n, med);
+  const kth = (k: number) => {
+    const nR = n - p;
+    let lo = Math.max(0, k + 1 - nR);
+    let hi = Math.min(k + 1, p);
+    while (lo <= hi) {
+      const i = (lo + hi) >> 1;
+      const j = k + 1 - i;
+      const lLeft = i > 0 ? med - a[p - i]! : -Infinity;
+      const rRight = j < nR ? a[p + j]! - med : Infinity;
+      const rLeft = j > 0 ? a[p + j - 1]! - med : -Infinity;
+      const lRight = i < p ? med - a[p - 1 - i]! : Infinity;
+      if (lLeft > rRight) hi = i - 1;
+      else if (rLeft > lRight) lo = i + 1;
+      else return Math.max(lLeft, rLeft);
     }
-  }
-  const mad = 1.4826 * (n % 2 === 1 ? cur : (prev + cur) / 2);
+    return NaN;
+  };
+  const mad = 1.4826 * (n % 2 === 1 ? kth(half) : (kth(half - 1) + kth(half)) / 2);
   const lo = med - 3 * mad;
   const hi = med + 3 * mad;
-  let sum = 0;
-  for (let k = 0; k < n; k++) sum += Math.min(hi, Math.max(lo, a[k]!));
+  // Sorted: the values below lo and above hi are runs at either end, counted, not clipped one by one.
+  const iLo = lowerBound(a, n, lo);
+  let iHi = lowerBound(a, n, hi);
+  while (iHi < n && a[iHi]! <= hi) iHi++;
+  let sum = iLo * lo + (n - iHi) * hi;
+  for (let k = iLo; k < iHi; k++) sum += a[k]!;
   const mu = sum / n;
-  let sq = 0;
-  for (let k = 0; k < n; k++) {
-    const v = Math.min(hi, Math.max(lo, a[k]!)) - mu;
+  let sq = iLo * (lo - mu) ** 2 + (n - iHi) * (hi - mu) ** 2;
+  for (let k = iLo; k < iHi; k++) {
+    const v = a[k]! - mu;
     sq += v * v;
   }
   return { mu, sigma: Math.sqrt(sq / Math.max(1, n - 1)) };

@@ -4,8 +4,9 @@
  * afresh from ~360 values each time was 90 % of a re-derive's replay (2 x 13-25 µs per
  * series per minute). Sliding by a minute removes and inserts 6 values in a sorted array
  * (binary search + copyWithin); the median is then read off, the MAD's median found by
- * walking the two sorted runs of deviations, and the winsorised mean and deviation are one
- * pass. Same statistics as robustLocationScale (robust.ts); only the summation order differs.
+ * binary search over the two sorted runs of deviations, and the winsorised mean and deviation
+ * are one pass over the unclipped middle (robustFromSorted in robust.ts). Same statistics as
+ * robustLocationScale there; only the summation order differs.
  */
 import { robustFromSorted } from './robust.ts';
 
