@@ -1,7 +1,8 @@
 /**
  * The detector's shell around the engine (engine.ts): one pass reads the buckets of
  * every (POP, function) series that closed since the previous pass, in one store query
- * (a fresh engine reads the whole history span once and replays it), evaluates, and
+ * (a fresh engine reads the whole history span once, stepping its newest 30 minutes: see
+ * engine.ts replayMs), evaluates, and
  * applies the outcome through the AlertService (which stores, notifies and publishes
  * to the dashboards). The pass runs inside leadership, so with several replicas only
  * the leader writes, and it checks it still leads before committing anything. A

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { FUNCTIONS, findPop } from '@edgeworker/pops';
 import { createLatencyModel, type Injection } from '@edgeworker/generator';
 import type { SeriesBucket } from '../stores/metrics-store.ts';
-import { createDetectorEngine, detectorSettings, historySpanMs, type UnresolvedAlertRef } from './engine.ts';
+import { createDetectorEngine, detectorSettings, historySpanMs, rederiveSpanMs, type UnresolvedAlertRef } from './engine.ts';
 
 const MIN = 60_000;
 const STEP = 10_000;
@@ -65,7 +65,7 @@ test('a new leader (a fresh engine fed the whole history at once) finds what the
   let last: ReturnType<typeof running.evaluate> | undefined;
   runPasses(running, data, T0 - 20 * MIN, end, (_e, ev) => (last = ev));
   const fresh = createDetectorEngine(settings);
-  assert.equal(fresh.readFrom(end), end - historySpanMs(settings), 'a fresh engine reads the whole span');
+  assert.equal(fresh.readFrom(end), end - rederiveSpanMs(settings), "a fresh engine reads the whole span and the replay window before it");
   fresh.ingest(data.filter((b) => b.startMs >= fresh.readFrom(end) && b.startMs < end), end);
   const replayed = fresh.evaluate([], end);
   assert.deepEqual(replayed.raise.map((f) => [f.popCode, f.functionName]), [['FRA', FUNCTIONS[1]!.name]]);
@@ -134,7 +134,7 @@ test('reset drops all state: the next pass re-derives from the store', () => {
   assert.equal(engine.size(), SERIES.length);
   engine.reset();
   assert.equal(engine.size(), 0);
-  assert.equal(engine.readFrom(T0 + STEP), T0 + STEP - historySpanMs(settings));
+  assert.equal(engine.readFrom(T0 + STEP), T0 + STEP - rederiveSpanMs(settings));
 });
 
 /** One series of log-normal noise (sigma on the log scale) around 100 ms x exp(ratePerHour x hours since fromMs), with its own seeded PRNG. */
@@ -158,7 +158,7 @@ function series(fromMs: number, toMs: number, opts: { ratePerHour?: number; sigm
 const production = detectorSettings({ recentMs: 10 * MIN, baselineMs: 60 * MIN, minChange: 0.1, resolveAfterMs: 5 * MIN });
 
 test('a steady rise (+30 %/h) is drift, not a regression: the baseline follows its trend; without the trend it alerts', () => {
-  const data = series(T0 - historySpanMs(production), T0 + 60 * MIN, { ratePerHour: Math.log(1.3), sigma: 0.05 });
+  const data = series(T0 - rederiveSpanMs(production), T0 + 60 * MIN, { ratePerHour: Math.log(1.3), sigma: 0.05 });
   const count = (s: typeof production) => {
     const engine = createDetectorEngine(s);
     let findings = 0;
@@ -172,7 +172,7 @@ test('a steady rise (+30 %/h) is drift, not a regression: the baseline follows i
 
 test('a step on top of a drift is still found', () => {
   const stepAt = T0 + 20 * MIN;
-  const data = series(T0 - historySpanMs(production), T0 + 40 * MIN, { ratePerHour: Math.log(1.1), factor: (t) => (t >= stepAt ? 1.5 : 1) });
+  const data = series(T0 - rederiveSpanMs(production), T0 + 40 * MIN, { ratePerHour: Math.log(1.1), factor: (t) => (t >= stepAt ? 1.5 : 1) });
   const engine = createDetectorEngine(production);
   const found: number[] = [];
   runPasses(engine, data, T0, T0 + 40 * MIN, (end, ev) => ev.raise.length && found.push(end));
@@ -192,4 +192,35 @@ test('after a long regression ends, its alert resolves within minutes (the CUSUM
   assert.ok(resolvedAt.length > 0, 'resolved');
   assert.ok(resolvedAt[0]! > end, 'not while the regression lasts');
   assert.ok(resolvedAt[0]! - end <= 8 * MIN, `resolved ${(resolvedAt[0]! - end) / MIN} min after the regression ended`);
+});
+
+test('a fresh engine steps only the newest replayMs, and finds a shift that starts in it at the same pass a long-running engine does', () => {
+  const cases = [
+    { factor: 1.5, seed: 21 },
+    { factor: 1.5, seed: 22 },
+    { factor: 1.3, seed: 23 },
+    { factor: 1.2, seed: 24 },
+  ];
+  for (const { factor, seed } of cases) {
+    const shiftAt = T0;
+    const data = series(T0 - 60 * MIN - rederiveSpanMs(production), T0 + 25 * MIN, { seed, factor: (t) => (t >= shiftAt ? factor : 1) });
+    const long = createDetectorEngine(production);
+    let firstFound: number | null = null;
+    runPasses(long, data, T0 - 60 * MIN, T0 + 25 * MIN, (end, ev) => {
+      if (firstFound === null && ev.raise.length > 0) firstFound = end;
+    });
+    assert.ok(firstFound !== null && firstFound > shiftAt, `${factor}x (seed ${seed}): the long-running engine finds it`);
+    assert.ok(firstFound - shiftAt < production.replayMs, 'inside the replay window');
+    // A fresh engine (a new leader) at every pass from the shift on: none finds it before the
+    // long-running one did, and one started at that pass finds it then. (Later passes re-judge
+    // afresh where the long-running engine reuses its judgement for a minute: not compared.)
+    for (let end = shiftAt; end <= firstFound; end += STEP) {
+      const fresh = createDetectorEngine(production);
+      const from = fresh.readFrom(end);
+      assert.equal(from, end - historySpanMs(production) - production.replayMs);
+      fresh.ingest(data.filter((b) => b.startMs >= from && b.startMs < end), end);
+      const found = fresh.evaluate([], end).raise.length > 0;
+      assert.equal(found, end >= firstFound, `${factor}x (seed ${seed}): a fresh engine at ${(end - shiftAt) / 1000} s after the shift (the long-running one found it at ${(firstFound - shiftAt) / 1000} s)`);
+    }
+  }
 });

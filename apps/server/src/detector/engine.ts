@@ -27,8 +27,9 @@
  *
  * State: the buckets of the history span per series (baseline + recent + trend: 190 minutes
  * by default) and S. A pass feeds the buckets that closed since the previous one (`ingest`),
- * then asks `evaluate`. A fresh engine (a new leader, a restart) is fed the whole span once and
- * replays the CUSUM over it, arriving where a long-running one would be: the store is the
+ * then asks `evaluate`. A fresh engine (a new leader, a restart) reads the span plus 30 minutes
+ * once and replays the CUSUM over those newest 30 minutes (settings.replayMs; the older buckets
+ * are history for the baselines), arriving where a long-running one would be: the store is the
  * state's source of truth. With less history than the span the engine still judges, without
  * the trend until the older window is there.
  *
@@ -46,6 +47,7 @@
 import type { RegressionFinding } from '../alerts/types.ts';
 import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { mannWhitneyU } from './mann-whitney.ts';
+import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
 
 export interface DetectorSettings {
   /** Bucket width; every window is whole buckets. */
@@ -87,6 +89,15 @@ export interface DetectorSettings {
   jumpCapZ: number;
   /** Sigma from the baseline window and the trend's older window together. */
   poolSigma: boolean;
+  /**
+   * A fresh engine steps the CUSUMs over only the newest replayMs of the span it reads; older
+   * buckets are kept as history (baselines, trend) without being stepped or judged. S is capped
+   * at h and an unconfirmed run starts again from 0, so what S holds now was built over the
+   * last few minutes (a 1.2x shift reaches h in about 8): stepping 190 minutes to arrive at it
+   * was 190 baseline recomputations per series (7 s at 2,115 series). Open regressions older
+   * than this already have their alerts in the store.
+   */
+  replayMs: number;
   /** Floor of sigma on the log scale (a perfectly steady series must not alert on 1 %). */
   minSigma: number;
   /** One-sided Mann-Whitney significance level of the confirmation. */
@@ -158,6 +169,7 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     jumpZ: 4,
     jumpCapZ: 1,
     poolSigma: true,
+    replayMs: whole(30 * 60_000),
     minSigma: 0.03,
     alpha: 0.01,
     minChange: cfg.minChange,
@@ -170,6 +182,11 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
 /** How far back a fresh engine reads to be where a long-running one would be. */
 export function historySpanMs(s: DetectorSettings): number {
   return Math.max(s.baselineMs + s.recentMs + s.trendMs, s.resolveAfterMs);
+}
+
+/** What a fresh engine reads: the history span before the newest replayMs, which it steps. */
+export function rederiveSpanMs(s: DetectorSettings): number {
+  return historySpanMs(s) + s.replayMs;
 }
 
 interface Baseline {
@@ -190,6 +207,11 @@ interface SeriesState {
   t: number[];
   x: number[];
   firstMs: number;
+  /** Buckets before this may have been trimmed from t/x. */
+  keptFrom: number;
+  /** The baseline's window and the trend's older window, kept sorted as they slide. */
+  win: SortedWindow | null;
+  olderWin: SortedWindow | null;
   base: Baseline | null;
   /** One per arm of settings.arms. */
   runs: Run[];
@@ -232,13 +254,15 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   const series = new Map<string, SeriesState>();
   /** End of the last bucket fed (exclusive); null for a fresh engine. */
   let fedUntil: number | null = null;
+  /** Buckets before this are history only (a fresh engine's re-derive; see settings.replayMs). */
+  let stepFrom = -Infinity;
   const span = historySpanMs(s);
 
   function stateOf(b: Pick<SeriesBucket, 'popCode' | 'functionName' | 'startMs'>): SeriesState {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -254,9 +278,9 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const fromMs = Math.max(st.firstMs, toMs - s.baselineMs);
     const b = st.base;
     if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
-    const xs = rawIn(st, fromMs, toMs);
-    if (xs.length < s.minBaselineBuckets) return (st.base = null);
-    const level = robustLocationScale(xs);
+    st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom);
+    if (st.win.n < s.minBaselineBuckets) return (st.base = null);
+    const level = windowStats(st.win);
     const older = olderWindow(st, fromMs, toMs);
     // The slope between the two windows; sigma from both (a series' scale changes slowly, and
     // twice the buckets halve the error that inflates every z).
@@ -276,8 +300,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
    */
   function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
     if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
-    const older = rawIn(st, fromMs - s.trendMs, toMs - s.trendMs);
-    return older.length < s.minBaselineBuckets ? null : robustLocationScale(older);
+    st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom);
+    return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
   }
 
   /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
@@ -327,13 +351,15 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   }
 
   function trim(st: SeriesState, endMs: number) {
-    const keepFrom = endMs - span;
+    // Two minutes more than the span: the windows slide by a minute and remove what left them.
+    const keepFrom = endMs - span - 2 * 60_000;
     let drop = 0;
     while (drop < st.t.length && st.t[drop]! < keepFrom) drop++;
     // Splice in chunks: amortised O(1) per bucket.
     if (drop > 64 || (drop > 0 && drop === st.t.length)) {
       st.t.splice(0, drop);
       st.x.splice(0, drop);
+      st.keptFrom = keepFrom;
     }
   }
 
@@ -400,7 +426,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
     if (startMs <= last) return;
     const x = Math.log(p50);
-    step(st, startMs, x);
+    if (startMs >= stepFrom) step(st, startMs, x);
     st.t.push(startMs);
     st.x.push(x);
   }
@@ -418,14 +444,19 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   function reset() {
     series.clear();
     fedUntil = null;
+    stepFrom = -Infinity;
   }
 
   return {
     settings: s,
     readFrom(endMs) {
-      if (fedUntil === null || fedUntil < endMs - span) {
+      // Behind by less than a re-derive reads: reading on from fedUntil is cheaper and steps every bucket.
+      if (fedUntil === null || fedUntil < endMs - rederiveSpanMs(s)) {
         reset();
-        return endMs - span;
+        // replayMs more than the span: every bucket stepped has the history a long-running
+        // engine had at that moment (the trend's older window included), not just the last one.
+        stepFrom = endMs - s.replayMs;
+        return endMs - rederiveSpanMs(s);
       }
       return fedUntil;
     },
@@ -495,70 +526,6 @@ function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgem
   if (!(baselineMs > 0)) return f;
   const ratio = f.currentMs / baselineMs;
   return { ...f, baselineMs, changePct: Math.round((ratio - 1) * 1000) / 10, severity: ratio >= s.criticalRatio ? 'critical' : 'warning' };
-}
-
-/**
- * Location and scale of sorted log values: mean and standard deviation after winsorising
- * at the median +- 3 MAD-sigmas. The median and MAD alone are robust but waste much of the
- * sample (64 % and 37 % efficiency), and every error of the baseline shifts or inflates
- * every z after it (a baseline 0.1 sigma low cuts the CUSUM's false-alarm interval about
- * tenfold); winsorising keeps spikes out at nearly the efficiency of mean and deviation.
- */
-function robustLocationScale(xs: Float64Array): { mu: number; sigma: number } {
-  // Selection, not sorting: linear time on a copy the caller no longer needs (it is reordered).
-  const med = medianInPlace(xs);
-  const dev = new Float64Array(xs.length);
-  for (let i = 0; i < xs.length; i++) dev[i] = Math.abs(xs[i]! - med);
-  const mad = 1.4826 * medianInPlace(dev);
-  const lo = med - 3 * mad;
-  const hi = med + 3 * mad;
-  let sum = 0;
-  for (let i = 0; i < xs.length; i++) sum += Math.min(hi, Math.max(lo, xs[i]!));
-  const mu = sum / xs.length;
-  let sq = 0;
-  for (let i = 0; i < xs.length; i++) {
-    const v = Math.min(hi, Math.max(lo, xs[i]!)) - mu;
-    sq += v * v;
-  }
-  return { mu, sigma: Math.sqrt(sq / Math.max(1, xs.length - 1)) };
-}
-
-/** Median by quickselect (Hoare); reorders xs. */
-function medianInPlace(xs: Float64Array): number {
-  const n = xs.length;
-  if (n === 0) return NaN;
-  const hiMid = select(xs, n >> 1);
-  if (n % 2 === 1) return hiMid;
-  // The lower middle is the largest value left of n/2 after selection.
-  let loMid = -Infinity;
-  for (let i = 0; i < n >> 1; i++) if (xs[i]! > loMid) loMid = xs[i]!;
-  return (loMid + hiMid) / 2;
-}
-
-/** The k-th smallest value of xs (0-based), leaving smaller values left of k and larger right. */
-function select(xs: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = xs.length - 1;
-  while (hi > lo) {
-    const pivot = xs[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (xs[i]! < pivot) i++;
-      while (xs[j]! > pivot) j--;
-      if (i <= j) {
-        const tmp = xs[i]!;
-        xs[i] = xs[j]!;
-        xs[j] = tmp;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return xs[k]!;
-  }
-  return xs[k]!;
 }
 
 /** Median gap between the series' buckets: its reporting cadence (at least one step). */

@@ -1,0 +1,78 @@
+/**
+ * The sliding sorted window and the statistics read off it: the same values as a window
+ * copied and sorted afresh, and the same location and scale as selection over the values
+ * in time order (up to summation order), through slides, gaps, trims and jumps.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { robustFromSorted, robustLocationScale } from './robust.ts';
+import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
+
+function rng(seed: number) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('robustFromSorted equals robustLocationScale (selection) on the same values, odd and even counts, ties and outliers', () => {
+  const r = rng(3);
+  for (let rep = 0; rep < 2000; rep++) {
+    const n = 1 + Math.floor(r() * 400);
+    const xs = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      // Coarse values make ties; a few large ones are spikes.
+      const v = Math.round((4.6 + 0.25 * (r() + r() + r() - 1.5)) * (rep % 3 === 0 ? 20 : 1e6)) / (rep % 3 === 0 ? 20 : 1e6);
+      xs[i] = r() < 0.02 ? v + 2 : v;
+    }
+    const sel = robustLocationScale(Float64Array.from(xs));
+    const sorted = Float64Array.from(xs).sort();
+    const got = robustFromSorted(sorted, n);
+    assert.ok(Math.abs(got.mu - sel.mu) <= 1e-12 * Math.abs(sel.mu), `mu, n ${n}: ${got.mu} vs ${sel.mu}`);
+    assert.ok(Math.abs(got.sigma - sel.sigma) <= 1e-9 * Math.max(1e-12, sel.sigma), `sigma, n ${n}: ${got.sigma} vs ${sel.sigma}`);
+  }
+});
+
+test('a window slid minute by minute (with gaps, trims and jumps) holds exactly the values of its range, sorted', () => {
+  const r = rng(9);
+  const t: number[] = [];
+  const x: number[] = [];
+  const STEP = 10_000;
+  let keptFrom = -Infinity;
+  let w: SortedWindow | null = null;
+  let skipUntil = 0;
+  for (let now = 0; now < 6 * 3600_000; now += STEP) {
+    if (!(now > 3600_000 && now < 3600_000 + 8 * 60_000) && r() > 0.05) {
+      t.push(now);
+      x.push(4.6 + 0.25 * (r() - 0.5));
+    }
+    if (now % 60_000 !== 0) continue;
+    // Trim like the engine: everything older than the window's reach, in chunks.
+    const keep = now - 130 * 60_000;
+    let drop = 0;
+    while (drop < t.length && t[drop]! < keep) drop++;
+    if (drop > 64) {
+      t.splice(0, drop);
+      x.splice(0, drop);
+      keptFrom = keep;
+    }
+    // Usually a one-minute slide; sometimes a few minutes, sometimes more than the window's
+    // length (the engine skips recomputations while a series is silent).
+    if (r() < 0.2) continue;
+    if (r() < 0.01) skipUntil = now + 70 * 60_000;
+    if (now < skipUntil) continue;
+    const to = now - 10 * 60_000;
+    const from = to - 60 * 60_000;
+    w = slideWindow(w, t, x, from, to, keptFrom);
+    const expected = x.filter((_, i) => t[i]! >= from && t[i]! < to).sort((a, b) => a - b);
+    assert.deepEqual(Array.from(w.values.subarray(0, w.n)), expected, `window at ${now / 60_000} min`);
+    if (w.n > 0) {
+      const st = windowStats(w);
+      const ref = robustLocationScale(Float64Array.from(expected));
+      assert.ok(Math.abs(st.mu - ref.mu) <= 1e-12 && Math.abs(st.sigma - ref.sigma) <= 1e-9);
+    }
+  }
+});
