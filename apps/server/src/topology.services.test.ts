@@ -87,7 +87,10 @@ describe('the compose topology without containers', () => {
 
     // The standalone generator writes straight into InfluxDB; both replicas see its data.
     await processOf(t, 'apps/generator/src/bin/generator.ts', ['--target', influx.url, '--db', 'edgeworker', '--interval', '1000', '--pops', 'FRA,AMS', '--seed', '1'], {}, async () => true, 'the generator to start');
-    await waitFor(async () => (await samplesOf(a, 'FRA')) > 0 && (await samplesOf(b, 'AMS')) > 0, 90_000, "the generator's data on both replicas");
+    // Each replica in turn: a POP's 5 m samples can read 0 again between ticks on this topology
+    // (a known flicker, see README Known limits), so both at the same instant is a race.
+    await waitFor(async () => (await samplesOf(a, 'FRA')) > 0, 90_000, "the generator's data on replica a");
+    await waitFor(async () => (await samplesOf(b, 'AMS')) > 0, 90_000, "the generator's data on replica b");
 
     // A write to replica A reaches a dashboard on replica B (signed in with the viewer token), and the trace follows it there.
     const ws = new WebSocket(`${b.replace('http', 'ws')}/ws`, ['edgeworker.v1', `base64url.bearer.${Buffer.from(VIEWER_TOKEN).toString('base64url')}`]);
