@@ -47,6 +47,7 @@
 import type { RegressionFinding } from '../alerts/types.ts';
 import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { mannWhitneyU } from './mann-whitney.ts';
+import { lowerBound } from './robust.ts';
 import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
 
 export interface DetectorSettings {
@@ -543,7 +544,7 @@ function cadenceOf(st: SeriesState): number {
 function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline): Float64Array {
   const out = rawIn(st, fromMs, toMs);
   if (base && base.slope > 0) {
-    const lo = lowerBound(st.t, fromMs);
+    const lo = lowerBound(st.t, st.t.length, fromMs);
     for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.t[lo + i]! - base.centreMs);
   }
   out.sort();
@@ -552,25 +553,14 @@ function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline
 
 /** Log values of the buckets in [fromMs, toMs), in time order (a fresh copy). */
 function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
-  const lo = lowerBound(st.t, fromMs);
-  const hi = lowerBound(st.t, toMs);
+  const lo = lowerBound(st.t, st.t.length, fromMs);
+  const hi = lowerBound(st.t, st.t.length, toMs);
   return Float64Array.from(st.x.slice(lo, Math.max(lo, hi)));
 }
 
 /** The baseline's level at tMs: its centre's level carried along its trend. */
 function levelAt(b: Baseline, tMs: number): number {
   return b.mu + b.slope * (tMs - b.centreMs);
-}
-
-function lowerBound(xs: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function medianSorted(xs: ArrayLike<number>): number {

@@ -115,7 +115,8 @@ export function robustFromSorted(a: Float64Array, n: number): { mu: number; sigm
   return { mu, sigma: Math.sqrt(sq / Math.max(1, n - 1)) };
 }
 
-function lowerBound(a: Float64Array, n: number, v: number): number {
+/** The first index i < n with a[i] >= v (n if none), for the first n values of a, sorted ascending. */
+export function lowerBound(a: ArrayLike<number>, n: number, v: number): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {

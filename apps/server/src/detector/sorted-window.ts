@@ -8,7 +8,7 @@
  * are one pass over the unclipped middle (robustFromSorted in robust.ts). Same statistics as
  * robustLocationScale there; only the summation order differs.
  */
-import { robustFromSorted } from './robust.ts';
+import { lowerBound, robustFromSorted } from './robust.ts';
 
 export interface SortedWindow {
   /** The window [fromMs, toMs) the sorted values are of. */
@@ -26,8 +26,8 @@ export interface SortedWindow {
  * before the bucket being judged): a slide inserts only what is past the old toMs.
  */
 export function slideWindow(w: SortedWindow | null, t: readonly number[], x: readonly number[], fromMs: number, toMs: number, keptFrom: number): SortedWindow {
-  const lo = lowerBound(t, fromMs);
-  const hi = Math.max(lo, lowerBound(t, toMs));
+  const lo = lowerBound(t, t.length, fromMs);
+  const hi = Math.max(lo, lowerBound(t, t.length, toMs));
   if (!w || fromMs < w.fromMs || toMs < w.toMs || fromMs > w.toMs || w.fromMs < keptFrom) {
     const size = hi - lo;
     const values = w && w.values.length >= size ? w.values : new Float64Array(Math.max(16, size * 2));
@@ -37,8 +37,8 @@ export function slideWindow(w: SortedWindow | null, t: readonly number[], x: rea
   }
   // Out: the buckets of [w.fromMs, fromMs); in: those of [w.toMs, toMs).
   const outTo = lo;
-  for (let i = lowerBound(t, w.fromMs); i < outTo; i++) remove(w, x[i]!);
-  for (let i = lowerBound(t, w.toMs); i < hi; i++) insert(w, x[i]!);
+  for (let i = lowerBound(t, t.length, w.fromMs); i < outTo; i++) remove(w, x[i]!);
+  for (let i = lowerBound(t, t.length, w.toMs); i < hi; i++) insert(w, x[i]!);
   w.fromMs = fromMs;
   w.toMs = toMs;
   return w;
@@ -56,13 +56,7 @@ function insert(w: SortedWindow, v: number) {
     w.values = grown;
   }
   const a = w.values;
-  let lo = 0;
-  let hi = w.n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(a, w.n, v);
   a.copyWithin(lo + 1, lo, w.n);
   a[lo] = v;
   w.n++;
@@ -70,26 +64,9 @@ function insert(w: SortedWindow, v: number) {
 
 function remove(w: SortedWindow, v: number) {
   const a = w.values;
-  let lo = 0;
-  let hi = w.n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = lowerBound(a, w.n, v);
   // The value was inserted from the same array, so it is there (same bits).
   if (lo >= w.n || a[lo] !== v) throw new Error('sorted window: removing a value it does not hold');
   a.copyWithin(lo, lo + 1, w.n);
   w.n--;
-}
-
-function lowerBound(xs: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
