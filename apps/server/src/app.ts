@@ -267,6 +267,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     ? createDetectorService({
         store,
         alerts,
+        bus,
         leadership: cluster.leadership,
         settings: detectorSettings(config.detector),
         now,

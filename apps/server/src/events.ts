@@ -6,7 +6,12 @@
 import type { Alert } from '@edgeworker/schema';
 
 export type BusEvent =
-  | { type: 'data_landed'; points: number; latestMs: number }
+  /**
+   * `earliestMs`: the oldest sample's time, when the publisher knows it (the server's own
+   * ingest does; the watermark poller and replicas of an older version do not). It lets the
+   * detector see a backfill land behind what it has already read.
+   */
+  | { type: 'data_landed'; points: number; latestMs: number; earliestMs?: number }
   /** An alert was created or changed state; every replica's WebSocket clients get it. */
   | { type: 'alert'; alert: Alert };
 

@@ -119,3 +119,98 @@ test('a store failure fails the pass, is recorded for /health, and the next pass
   await assert.rejects(detector.runPass()); // not stuck behind the failed one
   assert.deepEqual(passes, ['error', 'error']);
 });
+
+test('a backfill landing behind what the engine has read is re-derived at the next pass (with the bus), not left unseen', async (t) => {
+  for (const withBus of [true, false]) {
+    const store = await createDuckDbMetricsStore({ path: ':memory:', now: () => T0 });
+    const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
+    const bus = createLocalBus();
+    const alerts = createAlertService({ store: alertStore, bus, notifier: noChannels, now: () => T0, log: pino({ level: 'silent' }) });
+    t.after(async () => {
+      await alerts.close(1000);
+      await alertStore.close();
+      await store.close().catch(() => undefined);
+    });
+    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('a'), settings, ...(withBus ? { bus } : {}), now: () => T0 + 30_000, log: pino({ level: 'silent' }) });
+    // The first pass finds an empty store: the engine has read up to T0 and holds nothing.
+    assert.equal((await detector.runPass()).evaluated, 0);
+    // Then 70 minutes of history land through the ingest path's event (as GENERATOR_BACKFILL does).
+    const backfill = samples();
+    await store.write(backfill);
+    bus.publish({ type: 'data_landed', points: backfill.length, latestMs: T0 - 10_000, earliestMs: T0 - 70 * MIN });
+    const after = await detector.runPass();
+    if (withBus) {
+      assert.equal(after.evaluated, 2, 'both series judged from the backfilled history');
+      assert.deepEqual(after.created.map((a) => a.popCode), ['FRA']);
+    } else {
+      assert.equal(after.evaluated, 0, 'without the event the engine reads on from T0 and never sees the backfill');
+    }
+  }
+});
+
+test('samples a few seconds late (delivery jitter) do not make the engine re-derive; two minutes late do, once', async (t) => {
+  const store = await createDuckDbMetricsStore({ path: ':memory:', now: () => T0 });
+  const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
+  const bus = createLocalBus();
+  const alerts = createAlertService({ store: alertStore, bus, notifier: noChannels, now: () => T0, log: pino({ level: 'silent' }) });
+  t.after(async () => {
+    await alerts.close(1000);
+    await alertStore.close();
+    await store.close().catch(() => undefined);
+  });
+  await store.write(samples());
+  // What each pass reads, oldest first: a re-derive starts hours back, a steady pass where the last one ended.
+  const readFrom: number[] = [];
+  const counted = Object.assign(Object.create(store) as typeof store, {
+    seriesBucketColumns: (range: { fromNs: bigint; toNs: bigint }, stepMs: number) => {
+      readFrom.push(Number(range.fromNs / 1_000_000n));
+      return store.seriesBucketColumns!(range, stepMs);
+    },
+  });
+  let now = T0 + 30_000;
+  const detector = createDetectorService({ store: counted, alerts, leadership: createSingleLeadership('a'), settings, bus, now: () => now, log: pino({ level: 'silent' }) });
+  await detector.runPass();
+  const firstRead = Math.min(...readFrom);
+  assert.ok(firstRead < T0 - 60 * MIN, 'a fresh engine re-derives');
+
+  readFrom.length = 0;
+  now += 10_000;
+  bus.publish({ type: 'data_landed', points: 2, latestMs: T0, earliestMs: T0 - 5_000 });
+  await detector.runPass();
+  assert.deepEqual(readFrom, [T0 + 20_000], 'five seconds late: read on from where the last pass ended');
+
+  readFrom.length = 0;
+  now += 10_000;
+  bus.publish({ type: 'data_landed', points: 2, latestMs: T0 - 3 * MIN, earliestMs: T0 - 4 * MIN });
+  bus.publish({ type: 'data_landed', points: 2, latestMs: T0 - 3 * MIN, earliestMs: T0 - 4 * MIN });
+  await detector.runPass();
+  assert.ok(Math.min(...readFrom) < T0 - 60 * MIN, 'four minutes late: re-derived');
+
+  readFrom.length = 0;
+  now += 10_000;
+  await detector.runPass();
+  assert.equal(readFrom.length, 1, 'and only once');
+  assert.ok(readFrom[0]! >= T0, 'then reads on');
+});
+
+test('while data of the past lands (a backfill still running), silence at the edge opens no no_data alert; once it stops landing, it does', async (t) => {
+  const store = await createDuckDbMetricsStore({ path: ':memory:', now: () => T0 });
+  const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
+  const bus = createLocalBus();
+  const alerts = createAlertService({ store: alertStore, bus, notifier: noChannels, now: () => T0, log: pino({ level: 'silent' }) });
+  t.after(async () => {
+    await alerts.close(1000);
+    await alertStore.close();
+    await store.close().catch(() => undefined);
+  });
+  const history = samples(); // up to T0
+  await store.write(history);
+  let now = T0 + 10 * MIN; // ten minutes after the newest sample: the pipeline looks silent
+  const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('a'), settings: { ...settings, noDataAfterMs: 3 * MIN }, bus, now: () => now, log: pino({ level: 'silent' }) });
+  bus.publish({ type: 'data_landed', points: history.length, latestMs: T0 - 10_000, earliestMs: T0 - 70 * MIN });
+  const during = await detector.runPass();
+  assert.deepEqual(during.created.filter((a) => a.type === 'no_data'), [], 'a backfill is landing: no silence alert');
+  now += 3 * MIN + 10_000; // nothing of the past has landed for longer than the no-data threshold
+  const after = await detector.runPass();
+  assert.deepEqual(after.created.filter((a) => a.type === 'no_data').map((a) => [a.popCode, a.functionName]), [['*', '*']]);
+});

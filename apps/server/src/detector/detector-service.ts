@@ -17,8 +17,9 @@ import type { Alert } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
+import type { Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
-import { createDetectorEngine, type DetectorSettings } from './engine.ts';
+import { createDetectorEngine, rederiveSpanMs, type DetectorSettings } from './engine.ts';
 import { evaluateNoData } from './no-data.ts';
 
 /**
@@ -28,6 +29,15 @@ import { evaluateNoData } from './no-data.ts';
  */
 export const SETTLE_MS = 2000;
 const READ_SLICE_MS = 5 * 60_000;
+/**
+ * Samples landing further than this behind what the engine has read (a backfill, a buffered
+ * writer's replay after an outage) make the next pass re-derive, so the baselines hold them;
+ * later-than-settled by less is ordinary delivery jitter (an agent's flush interval), which the
+ * running CUSUM may miss. At most one such re-derive a minute: a long replay re-derives once a
+ * minute while it lasts, not once a batch.
+ */
+const LATE_TOLERANCE_MS = 2 * 60_000;
+const LATE_REDERIVE_EVERY_MS = 60_000;
 
 export interface PassResult {
   /** Series with enough data in both windows to be judged. */
@@ -65,6 +75,8 @@ export interface DetectorServiceDeps {
   alerts: AlertService;
   leadership: Leadership;
   settings: DetectorSettings;
+  /** Where it learns of late data (`data_landed` with `earliestMs`); without one, late data waits for a restart. */
+  bus?: Bus;
   now: () => number;
   log: Logger;
   /** Called after every pass (metrics). */
@@ -76,12 +88,36 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   const engine = createDetectorEngine(settings);
   let last: LastRun | null = null;
   let tail: Promise<unknown> = Promise.resolve();
+  // The end of the pass running now, if one is: a fresh engine has read nothing until its
+  // re-derive finishes, but data landing meanwhile may be behind what that re-derive reads.
+  let passEndMs: number | null = null;
+  // Late data seen since the last re-derive it caused (see LATE_TOLERANCE_MS).
+  let lateLanded = false;
+  let lastLateRederiveMs = -Infinity;
+  // When data of the past (older than the no-data threshold) last landed: a backfill or a replay
+  // is filling the store behind now, so silence at the edge is not a pipeline stopping.
+  let pastLandedAtMs = -Infinity;
+  // The bus lives as long as the app that owns this service, so the subscription is never dropped.
+  deps.bus?.subscribe((e) => {
+    if (e.type !== 'data_landed' || e.earliestMs === undefined) return;
+    if (e.latestMs < now() - settings.noDataAfterMs) pastLandedAtMs = now();
+    const edge = engine.readUntil() ?? passEndMs;
+    // Behind the edge by more than jitter, and within the history a re-derive reads.
+    if (edge !== null && e.earliestMs < edge - LATE_TOLERANCE_MS && e.latestMs >= edge - rederiveSpanMs(settings)) lateLanded = true;
+  });
 
   async function pass(): Promise<PassResult> {
     const started = now();
     // Whole, settled buckets only: the one still filling is judged at a later pass.
     const endMs = Math.floor((started - SETTLE_MS) / settings.stepMs) * settings.stepMs;
+    passEndMs = endMs;
     const outcome = await leadership.runAsLeader(async (fence) => {
+      if (lateLanded && started - lastLateRederiveMs >= LATE_REDERIVE_EVERY_MS) {
+        lateLanded = false;
+        lastLateRederiveMs = started;
+        log.info('samples landed behind what the detector had read (a backfill or a replay); re-deriving its state from the store');
+        engine.reset();
+      }
       // A re-derive reads its span in slices of a few minutes, oldest first: the same rows, but
       // no single query holds the store's read queue (and the dashboards behind it) for seconds.
       // The next slice is read while the engine replays this one: the store's query runs off
@@ -137,7 +173,11 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
           log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
         } else result.refreshed++;
       }
-      for (const finding of silence.raise) {
+      // While a backfill or a replay lands, the edge of the data is behind now by design: opening
+      // no_data alerts then would page for silence while the store is filling (resolutions still apply).
+      const filling = started - pastLandedAtMs < settings.noDataAfterMs;
+      if (filling && silence.raise.length > 0) log.debug({ findings: silence.raise.length }, 'data of the past is landing; no_data findings wait');
+      for (const finding of filling ? [] : silence.raise) {
         const raised = await open(() => alerts.raiseNoData(finding, stillLeading));
         if (!raised) return lost();
         if (raised.created) {
@@ -160,6 +200,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       return result;
     });
     const durationMs = now() - started;
+    passEndMs = null;
     if (!outcome.ran) {
       // Another replica leads: our state would be stale by the time we lead again.
       engine.reset();

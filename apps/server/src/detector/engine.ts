@@ -245,6 +245,8 @@ export interface DetectorEngine {
   evaluate(unresolved: readonly UnresolvedAlertRef[], endMs: number): Evaluation;
   /** Drops all state: the next pass re-derives it from the store. */
   reset(): void;
+  /** The end of the last bucket fed (where a steady pass reads on from); null for a fresh engine. */
+  readUntil(): number | null;
   /** Series with state (for /health and tests). */
   size(): number;
   /** The newest bucket start seen per series (for the no-data check). */
@@ -450,6 +452,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
 
   return {
     settings: s,
+    readUntil: () => fedUntil,
     readFrom(endMs) {
       // Behind by less than a re-derive reads: reading on from fedUntil is cheaper and steps every bucket.
       if (fedUntil === null || fedUntil < endMs - rederiveSpanMs(s)) {

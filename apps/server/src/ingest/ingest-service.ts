@@ -67,10 +67,14 @@ export function createIngestService(deps: IngestDeps): IngestService {
       );
     }
     let latestNs = samples[0]!.timeNs;
-    for (const s of samples) if (s.timeNs > latestNs) latestNs = s.timeNs;
+    let earliestNs = latestNs;
+    for (const s of samples) {
+      if (s.timeNs > latestNs) latestNs = s.timeNs;
+      else if (s.timeNs < earliestNs) earliestNs = s.timeNs;
+    }
     deps.onStored?.(samples.length);
     inSpan('bus.publish data_landed', { kind: 'producer' }, () =>
-      deps.bus.publish({ type: 'data_landed', points: samples.length, latestMs: Number(latestNs / 1_000_000n) }),
+      deps.bus.publish({ type: 'data_landed', points: samples.length, latestMs: Number(latestNs / 1_000_000n), earliestMs: Number(earliestNs / 1_000_000n) }),
     );
   }
 
