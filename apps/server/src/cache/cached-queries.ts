@@ -104,6 +104,7 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
     const running = inFlight.get(flight);
     if (running) return running as Promise<CacheEntry<T>>;
     const p = (async () => {
+      const startedAt = now();
       let value: T;
       try {
         value = await compute();
@@ -114,7 +115,7 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
       failing.delete(key);
       // Serialised once here: the cache sizes it by this, the Redis cache stores it as the value
       // (so it must be the whole value's JSON), and every answer of it sends it as is.
-      const entry: CacheEntry<T> = { value, version, computedAt: now(), json: Buffer.from(JSON.stringify(value)) };
+      const entry: CacheEntry<T> = { value, version, computedAt: now(), startedAt, json: Buffer.from(JSON.stringify(value)) };
       await safe(async () => {
         // A one-off key (an exact time range) only needs to live through revalidation.
         await opts.cache.set(key, entry, lastGoodKey === key ? lastGoodMs : revalidateMs * 2);

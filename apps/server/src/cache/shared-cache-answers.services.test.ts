@@ -10,6 +10,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { FUNCTIONS, POPS } from '@edgeworker/pops';
+import { pino } from 'pino';
+import { createQueryService } from '../query/query-service.ts';
+import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
+import { sample } from '../stores/metrics-store.contract.ts';
+import { wrapMetricsStore, type MetricsStore } from '../stores/metrics-store.ts';
+import { createCachedQueries } from './cached-queries.ts';
+import { createMemoryCache } from './memory-cache.ts';
+import { createRedisCache } from './redis-cache.ts';
 import { startInfluxd } from '../testing/influxd.ts';
 import { startRedisServer } from '../testing/redis-server.ts';
 import { line, startTestApp, write } from '../testing/start-app.ts';
@@ -96,4 +105,47 @@ describe('answers from the shared Redis cache', () => {
     assert.equal(hit.resolution, miss.resolution);
     assert.equal(hit.text, miss.text);
   });
+
+  it("a replica's answer read before a write does not replace another's read after it, under the same data version", async (t) => {
+    // The window between a write landing in the shared store and the watermark poll bumping
+    // the version: both replicas compute under the same version, one from before the write.
+    const redis = await startRedisServer(t);
+    const shared = await createDuckDbMetricsStore({ path: ':memory:' });
+    t.after(() => shared.close());
+    let gate: Promise<void> | undefined;
+    let readDone: () => void = () => {};
+    // Replica B's reads wait at the gate after reading (a slow replica on a busy machine).
+    const slow: MetricsStore = wrapMetricsStore(shared, (name, fn) => async (...args) => {
+      const out = await fn(...args);
+      if (name === 'summarize' && gate) {
+        readDone();
+        await gate;
+      }
+      return out;
+    });
+    const replica = async (store: MetricsStore) => {
+      const cache = createRedisCache({ url: redis.url, namespace: 'shared', fallback: createMemoryCache(), log: pino({ level: 'silent' }), maxReconnectDelayMs: 200 });
+      t.after(() => cache.close());
+      await waitFor(() => cache.health().status === 'ok', 5000, 'the cache to reach Redis');
+      const query = createQueryService({ store, catalog: POPS, functions: FUNCTIONS, thresholds: { warnMs: 200, critMs: 400 }, maxPoints: 1000, now: Date.now, openRegressions: async () => 0 });
+      return createCachedQueries({ query, cache });
+    };
+    const [a, b] = [await replica(shared), await replica(slow)];
+    const fra = (entries: { popCode: string; samples: number }[]) => entries.find((e) => e.popCode === 'FRA')?.samples ?? 0;
+
+    await shared.write([sample({ t: Date.now() - 2000, v: 100 })]);
+    let open: () => void = () => {};
+    gate = new Promise((r) => (open = r));
+    const read = new Promise<void>((r) => (readDone = r));
+    const early = b.heatmap(300_000); // reads 1 sample, then waits
+    await read;
+    gate = undefined;
+    await shared.write([sample({ t: Date.now() - 1000, v: 200 })]); // no version bump yet
+    assert.equal(fra((await a.heatmap(300_000)).value), 2, 'replica a reads after the write');
+    open();
+    assert.equal(fra((await early).value), 1, "replica b's own request answers what it read");
+    assert.equal(fra((await a.heatmap(300_000)).value), 2, 'a hit on replica a: the later read stays');
+    assert.equal(fra((await b.heatmap(300_000)).value), 2, 'and so on replica b');
+  });
 });
+
