@@ -6,7 +6,9 @@
  *   than the test, so nothing leaves it). Between writes most requests are cache hits read
  *   back from Redis; the heatmap's hits were 500s once (its entry in Redis lost the
  *   resolution beside the entries), which a dashboard showed as 0 samples until the next write;
- * - one replica on the embedded store with Redis: a hit is byte for byte the miss before it.
+ * - one replica on the embedded store with Redis: a hit is byte for byte the miss before it;
+ * - until a watermark poll bumps the version, replicas compute one version from different
+ *   data: an answer read before a write, stored last, must not replace one read after it.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
