@@ -58,7 +58,10 @@ async function replica(t: TestContext, name: string, env: Record<string, string>
 
 const samplesOf = async (url: string, pop: string) => {
   const res = await fetch(`${url}/api/heatmap?window=5m`, { headers: viewer });
-  if (!res.ok) return 0;
+  // Only "not ready yet" reads as no data: any other failure is the test's (a heatmap read back
+  // from the Redis cache was a 500 once, and read as 0 here it looked like a flicker of the data).
+  if (res.status === 503) return 0;
+  if (res.status !== 200) assert.fail(`${url}/api/heatmap: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { popCode: string; samples: number }[]).find((e) => e.popCode === pop)?.samples ?? 0;
 };
 
@@ -87,10 +90,7 @@ describe('the compose topology without containers', () => {
 
     // The standalone generator writes straight into InfluxDB; both replicas see its data.
     await processOf(t, 'apps/generator/src/bin/generator.ts', ['--target', influx.url, '--db', 'edgeworker', '--interval', '1000', '--pops', 'FRA,AMS', '--seed', '1'], {}, async () => true, 'the generator to start');
-    // Each replica in turn: a POP's 5 m samples can read 0 again between ticks on this topology
-    // (a known flicker, see README Known limits), so both at the same instant is a race.
-    await waitFor(async () => (await samplesOf(a, 'FRA')) > 0, 90_000, "the generator's data on replica a");
-    await waitFor(async () => (await samplesOf(b, 'AMS')) > 0, 90_000, "the generator's data on replica b");
+    await waitFor(async () => (await samplesOf(a, 'FRA')) > 0 && (await samplesOf(b, 'AMS')) > 0, 90_000, "the generator's data on both replicas");
 
     // A write to replica A reaches a dashboard on replica B (signed in with the viewer token), and the trace follows it there.
     const ws = new WebSocket(`${b.replace('http', 'ws')}/ws`, ['edgeworker.v1', `base64url.bearer.${Buffer.from(VIEWER_TOKEN).toString('base64url')}`]);

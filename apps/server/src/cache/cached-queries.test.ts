@@ -8,7 +8,7 @@ import { switchable } from '../testing/switchable-store.ts';
 import { waitFor } from '../testing/wait.ts';
 import { AppError } from '../http/errors.ts';
 import { createMemoryCache } from './memory-cache.ts';
-import { createCachedQueries } from './cached-queries.ts';
+import { cacheKey, createCachedQueries, entriesJson } from './cached-queries.ts';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 
@@ -39,6 +39,31 @@ describe('cached queries', () => {
     assert.equal((await cached.overview(300_000, '5m')).value.samples, 2);
     advance(100);
     assert.deepEqual(outcomes, ['miss', 'hit', 'miss']);
+  });
+
+  it("keeps the whole heatmap answer as the entry's JSON and sends a view on its entries (miss and hit alike)", async (t) => {
+    const { store, cache, cached } = await setup(t);
+    await store.write([sample({ t: T0 - 1000, v: 100, popCode: 'FRA' })]);
+    const miss = await cached.heatmap(300_000);
+    const hit = await cached.heatmap(300_000);
+    for (const a of [miss, hit]) {
+      assert.equal(a.resolution, 'raw');
+      assert.equal(a.json?.toString('utf8'), JSON.stringify(a.value), 'the bytes sent are the entries as they are');
+      assert.equal(a.value.find((e) => e.popCode === 'FRA')?.samples, 1);
+    }
+    // What a cache holds (and the Redis cache stores as the value) is the whole answer, resolution included.
+    const stored = await cache.get<object>(cacheKey('heatmap-r2', 300_000, undefined));
+    assert.ok(stored?.json, 'the heatmap entry, with its JSON');
+    assert.deepEqual(JSON.parse(stored.json!.toString('utf8')), stored.value);
+    assert.deepEqual(Object.keys(stored.value), ['resolution', 'entries']);
+  });
+
+  it("finds the entries inside a heatmap answer's JSON, and nothing in bytes of another shape", () => {
+    const json = Buffer.from(JSON.stringify({ resolution: '1m', entries: [{ popCode: 'FRA' }] }));
+    assert.equal(entriesJson(json, '1m')?.toString('utf8'), '[{"popCode":"FRA"}]');
+    assert.equal(entriesJson(json, 'raw'), undefined, 'another resolution');
+    assert.equal(entriesJson(Buffer.from('[{"popCode":"FRA"}]'), '1m'), undefined, "the array alone (an older build's entry)");
+    assert.equal(entriesJson(Buffer.from(JSON.stringify({ entries: [], resolution: '1m' })), '1m'), undefined, 'other key order');
   });
 
   it('answers a slightly old entry at once and refreshes it in the background', async (t) => {

@@ -57,6 +57,23 @@ export function cacheKey(...parts: Array<string | number | undefined>): string {
   return parts.map((p) => (p === undefined ? '' : encodeURIComponent(String(p)))).join(':');
 }
 
+/** The heatmap as cached: the resolution first, so the entries' JSON is the tail of the value's. */
+interface HeatmapAnswer {
+  resolution: Resolution;
+  entries: HeatmapEntry[];
+}
+
+/**
+ * The entries' JSON inside a cached heatmap's JSON (`{"resolution":"raw","entries":[…]}`),
+ * as a view on the same bytes, so a hit sends the array without serialising it again.
+ * Undefined when the bytes are not of that shape (the route then serialises the array).
+ */
+export function entriesJson(json: Buffer, resolution: Resolution): Buffer | undefined {
+  const head = `{"resolution":${JSON.stringify(resolution)},"entries":`;
+  if (json.length <= head.length || json[json.length - 1] !== 0x7d || json.toString('utf8', 0, head.length) !== head) return undefined;
+  return json.subarray(head.length, json.length - 1);
+}
+
 export function createCachedQueries(opts: CachedQueriesOptions) {
   const now = opts.now ?? Date.now;
   const freshMs = opts.freshMs ?? 2000;
@@ -82,11 +99,12 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
    * joins a computation that started before it (that one may have read the store before
    * the change that bumped the version, e.g. an alert raised a moment ago).
    */
-  function computeOnce<T>(key: string, lastGoodKey: string, compute: () => Promise<T>, version: number, toJson?: (value: T) => unknown): Promise<CacheEntry<T>> {
+  function computeOnce<T>(key: string, lastGoodKey: string, compute: () => Promise<T>, version: number): Promise<CacheEntry<T>> {
     const flight = `${version}|${key}`;
     const running = inFlight.get(flight);
     if (running) return running as Promise<CacheEntry<T>>;
     const p = (async () => {
+      const startedAt = now();
       let value: T;
       try {
         value = await compute();
@@ -95,8 +113,9 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
         throw err;
       }
       failing.delete(key);
-      // Serialised once here: the cache sizes it by this, and every answer of it sends it as is.
-      const entry: CacheEntry<T> = { value, version, computedAt: now(), json: Buffer.from(JSON.stringify(toJson ? toJson(value) : value)) };
+      // Serialised once here: the cache sizes it by this, the Redis cache stores it as the value
+      // (so it must be the whole value's JSON), and every answer of it sends it as is.
+      const entry: CacheEntry<T> = { value, version, computedAt: now(), startedAt, json: Buffer.from(JSON.stringify(value)) };
       await safe(async () => {
         // A one-off key (an exact time range) only needs to live through revalidation.
         await opts.cache.set(key, entry, lastGoodKey === key ? lastGoodMs : revalidateMs * 2);
@@ -108,8 +127,7 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
     return p;
   }
 
-  /** `toJson`: what a route sends of the value, when that is not the whole value (Answer.json is its JSON). */
-  async function answer<T>(key: string, compute: () => Promise<T>, lastGoodKey = key, toJson?: (value: T) => unknown): Promise<Answer<T>> {
+  async function answer<T>(key: string, compute: () => Promise<T>, lastGoodKey = key): Promise<Answer<T>> {
     const [version, cached] = await Promise.all([
       safe(() => opts.cache.dataVersion(), -1),
       safe(() => opts.cache.get<T>(key), undefined),
@@ -122,12 +140,12 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
       }
       if (age < revalidateMs && !failing.has(key)) {
         outcome('revalidate');
-        computeOnce(key, lastGoodKey, compute, version, toJson).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
+        computeOnce(key, lastGoodKey, compute, version).catch((err) => opts.log?.debug({ err: (err as Error).message, key }, 'background refresh failed'));
         return { value: cached.value, json: cached.json };
       }
     }
     try {
-      const entry = await computeOnce(key, lastGoodKey, compute, version, toJson);
+      const entry = await computeOnce(key, lastGoodKey, compute, version);
       outcome('miss');
       return { value: entry.value, json: entry.json };
     } catch (err) {
@@ -156,11 +174,17 @@ export function createCachedQueries(opts: CachedQueriesOptions) {
     overview: (windowMs: number, label: string, fn?: string): Promise<Answer<Overview>> =>
       answer(cacheKey('overview', windowMs, fn), () => q.overview(windowMs, label, fn)),
     // Cached with its resolution, which the route sends as X-Resolution (the array itself keeps the
-    // SPEC's shape); the JSON made once is the array's, so a hit sends it as is.
+    // SPEC's shape). The entry's JSON is the whole value's, as every cache entry's is (the Redis
+    // cache stores it as the value: an entry whose JSON was the array alone came back from Redis
+    // without its resolution, and every hit was a 500); the array's bytes are a view on it.
+    // `heatmap-r2`: entries under `heatmap-r` from older builds hold that array alone.
     heatmap: async (windowMs: number, fn?: string): Promise<Answer<HeatmapEntry[]> & { resolution: Resolution }> => {
-      const key = cacheKey('heatmap-r', windowMs, fn);
-      const a = await answer(key, () => q.heatmap(windowMs, fn), key, (v) => v.entries);
-      return { ...a, value: a.value.entries, resolution: a.value.resolution };
+      const key = cacheKey('heatmap-r2', windowMs, fn);
+      const a = await answer(key, async (): Promise<HeatmapAnswer> => {
+        const { resolution, entries } = await q.heatmap(windowMs, fn);
+        return { resolution, entries };
+      });
+      return { ...a, value: a.value.entries, resolution: a.value.resolution, json: a.json && entriesJson(a.json, a.value.resolution) };
     },
     pops: (): Promise<Answer<Pop[]>> => answer('pops', () => q.knownPops()),
     popDetail: (code: string, windowMs: number, label: string): Promise<Answer<PopDetail>> =>

@@ -17,7 +17,7 @@ async function redisCache(t: TestContext, url: string, namespace = 'influx|share
   return { cache, fallback };
 }
 
-const entry = <T>(value: T, version: number): CacheEntry<T> => ({ value, version, computedAt: 1_700_000_000_000 });
+const entry = <T>(value: T, version: number, startedAt = 1_699_999_999_990): CacheEntry<T> => ({ value, version, computedAt: 1_700_000_000_000, startedAt });
 
 describe('Redis cache against a real redis-server', () => {
   it('stores entries with version and computedAt, and expires them after their TTL', async (t) => {
@@ -48,6 +48,28 @@ describe('Redis cache against a real redis-server', () => {
     const otherVersion = await other.dataVersion();
     await a.bumpDataVersion();
     assert.equal(await other.dataVersion(), otherVersion);
+  });
+
+  it('keeps the entry it holds over one of an older version or of the same version begun earlier', async (t) => {
+    const redis = await startRedisServer(t);
+    const { cache: a } = await redisCache(t, redis.url);
+    const { cache: b } = await redisCache(t, redis.url);
+    await a.set('heatmap', entry(['after the write'], 5, 2000), 60_000);
+    await b.set('heatmap', entry(['before the write'], 5, 1000), 60_000);
+    assert.deepEqual((await a.get('heatmap'))?.value, ['after the write'], 'same version, begun earlier: not stored');
+    await b.set('heatmap', entry(['older version'], 4, 3000), 60_000);
+    assert.deepEqual((await b.get('heatmap'))?.value, ['after the write'], 'older version: not stored');
+    await b.set('heatmap', entry(['same start'], 5, 2000), 60_000);
+    assert.deepEqual((await a.get('heatmap'))?.value, ['same start'], 'same version and start: the last one');
+    await b.set('heatmap', entry(['newer version'], 6, 500), 60_000);
+    assert.deepEqual((await a.get('heatmap'))?.value, ['newer version'], 'a newer version replaces it, whenever it began');
+    // An entry written by an older build (no startedAt) is replaced.
+    const raw = new Redis(redis.url);
+    t.after(() => raw.disconnect());
+    const [key] = await raw.keys('*:e:heatmap');
+    await raw.set(key!, JSON.stringify({ version: 9, computedAt: 1, value: ['old build'] }), 'PX', 60_000);
+    await a.set('heatmap', entry(['new build'], 5, 1), 60_000);
+    assert.deepEqual((await b.get('heatmap'))?.value, ['new build']);
   });
 
   it('serves from memory while Redis is down, never passing an old entry as fresh, and rejoins by itself', async (t) => {

@@ -1,9 +1,16 @@
 /**
  * The Cache port on Redis, shared by every replica that reads the same data.
  *
- * - Entries are JSON `{value, version, computedAt}` under `<prefix><namespace>:e:<key>`
+ * - Entries are JSON `{version, computedAt, startedAt, value}` under `<prefix><namespace>:e:<key>`
  *   with a TTL; the data version is a Redis counter (INCR) under
  *   `<prefix><namespace>:version`, so every replica compares against the same number.
+ * - An entry does not replace one of a newer version, nor one of the same version whose
+ *   computation began later (one script, so no other write comes between the look and the
+ *   write). The version moves only when a watermark poll notices new data, so for up to a
+ *   poll interval two replicas compute one version from different data: a slow replica's
+ *   answer read before a write, stored last, hid the answer read after it, and a dashboard
+ *   that had shown the new samples lost them again until the next bump. `startedAt` comes
+ *   from each replica's clock: replicas on different hosts are ordered to their clock skew.
  *   The counter has no TTL: with a `volatile-*` or `noeviction` policy Redis never
  *   evicts it (an `allkeys-*` policy could, and versions would then repeat).
  * - `namespace` says whose data the entries describe: replicas on one shared
@@ -55,6 +62,28 @@ export interface RedisCacheHealth {
 
 export type RedisCache = Cache & { kind: 'redis'; health(): RedisCacheHealth };
 
+/**
+ * SET unless the entry there is newer: of a higher version, or of the same version begun
+ * later. It reads only the head of the stored JSON (version, computedAt, startedAt come
+ * first); an entry without `startedAt` (an older build's) is replaced.
+ * KEYS[1] entry key; ARGV: text, version, startedAt, ttl (ms). Returns 1 when it wrote.
+ */
+const SET_UNLESS_NEWER = `
+local head = redis.call('GETRANGE', KEYS[1], 0, 127)
+if head ~= '' then
+  local v, s = string.match(head, '^{"version":(%d+),"computedAt":%d+,"startedAt":(%d+),')
+  if v then
+    v, s = tonumber(v), tonumber(s)
+    local nv, ns = tonumber(ARGV[2]), tonumber(ARGV[3])
+    if v > nv or (v == nv and s > ns) then return 0 end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+return 1
+`;
+
+type RedisWithSet = Redis & { setUnlessNewer(key: string, text: string, version: number, startedAt: number, ttlMs: number): Promise<number> };
+
 /** Fallback versions are moved above anything a Redis counter reaches (and back is never needed). */
 export const DEGRADED_VERSION_BASE = 2 ** 48;
 const asDegradedVersion = (v: number) => DEGRADED_VERSION_BASE + v;
@@ -67,13 +96,15 @@ export function createRedisCache(opts: RedisCacheOptions): RedisCache {
   const entryKey = (key: string) => `${base}e:${key}`;
   const fallback = opts.fallback;
   const maxEntryBytes = opts.maxEntryBytes ?? DEFAULT_CACHE_MAX_ENTRY_BYTES;
-  const redis: Redis = createRedisConnection({
+  const redis = createRedisConnection({
     url: opts.url,
     name: 'cache',
     log,
     maxReconnectDelayMs: opts.maxReconnectDelayMs,
     commandTimeoutMs: opts.commandTimeoutMs,
-  });
+  }) as RedisWithSet;
+  // ioredis sends it by EVALSHA, loading the script again when Redis answers NOSCRIPT.
+  redis.defineCommand('setUnlessNewer', { numberOfKeys: 1, lua: SET_UNLESS_NEWER });
 
   // `usable` turns true only after the recovery bump; until then everything goes to the fallback.
   let usable = false;
@@ -138,10 +169,12 @@ export function createRedisCache(opts: RedisCacheOptions): RedisCache {
         async () => {
           // The value's JSON, made once when it was computed, goes in as it is.
           const value = entry.json ? entry.json.toString('utf8') : JSON.stringify(entry.value);
-          const text = `{"version":${entry.version},"computedAt":${entry.computedAt},"value":${value}}`;
+          // Without a start time (never from cached-queries), it counts as begun when computed.
+          const startedAt = Math.round(entry.startedAt ?? entry.computedAt);
+          const text = `{"version":${entry.version},"computedAt":${entry.computedAt},"startedAt":${startedAt},"value":${value}}`;
           // Too big to share: drop an older copy too, so it is not served in its place.
           if (text.length > maxEntryBytes) await redis.del(entryKey(key));
-          else await redis.set(entryKey(key), text, 'PX', Math.max(1, Math.round(ttlMs)));
+          else await redis.setUnlessNewer(entryKey(key), text, entry.version, startedAt, Math.max(1, Math.round(ttlMs)));
         },
         async () => {},
       );

@@ -108,6 +108,20 @@ describe('live hub', () => {
     assert.equal(queries, 2);
   });
 
+  it('computes no update while no client is connected, and greets a later client with fresh numbers', async (t) => {
+    const { hub, url, computedCount } = await hubServer(t, { coalesceMs: 20 });
+    for (let i = 0; i < 5; i++) {
+      hub.dataLanded();
+      await sleep(40);
+    }
+    assert.equal(computedCount(), 0, 'no overview computed for nobody');
+    const a = await client(t, url);
+    assert.equal(a.of('hello')[0].data.overview.samples, 1);
+    hub.dataLanded();
+    await until(() => a.of('metrics_update').length === 1, 'the update once a client is there');
+    assert.equal(computedCount(), 2);
+  });
+
   it('sends nothing on a timer when no data lands', async (t) => {
     const { url, computedCount } = await hubServer(t, { coalesceMs: 50 });
     const a = await client(t, url);

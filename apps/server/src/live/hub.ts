@@ -94,6 +94,10 @@ export function createLiveHub(opts: HubOptions) {
     const links = coalesced;
     coalesced = [];
     if (closed) return;
+    // Nobody to send it to: no query. A client that connects later computes its hello then.
+    // (An idle replica on InfluxDB ran the overview's statements on every landing, every few
+    // seconds, beside the requests it did answer.)
+    if (clients.size === 0) return;
     lastSentAt = now();
     try {
       const data = await freshOverview();
