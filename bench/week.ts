@@ -54,7 +54,9 @@ function parseCases(text: string): Case[] {
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function run(): Promise<BenchRow[]> {
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build-server.mjs')], { stdio: 'inherit' }); // the bundle the server runs, current
+  // BENCH_WEEK_SERVER=<bundle>: run that server bundle instead (e.g. a copy of the previous build, for a before/after
+  // on the same file); otherwise the current one, rebuilt if a source changed.
+  if (!process.env.BENCH_WEEK_SERVER) execFileSync(process.execPath, [join(ROOT, 'scripts/build-server.mjs')], { stdio: 'inherit' });
   const days = Number(process.env.BENCH_WEEK_DAYS ?? 7);
   const cases = parseCases(process.env.BENCH_WEEK_CASES ?? '423x5@10s');
   const rows: BenchRow[] = [];
@@ -86,7 +88,7 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
     const base = `http://127.0.0.1:${port}`;
     // BENCH_WEEK_NODE_ARGS: extra node flags for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
     const nodeArgs = (process.env.BENCH_WEEK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    server = spawn(process.execPath, [...nodeArgs, '--enable-source-maps', join(ROOT, 'apps/server/dist/server.mjs')], {
+    server = spawn(process.execPath, [...nodeArgs, '--enable-source-maps', process.env.BENCH_WEEK_SERVER ?? join(ROOT, 'apps/server/dist/server.mjs')], {
       env: {
         ...process.env,
         DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', WEB_DIST_DIR: join(dir, 'none'),
