@@ -30,6 +30,8 @@ import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from '
 import { readSeriesBucketColumns } from './series-buckets.ts';
 import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 import { createSeriesBlockCache } from './series-blocks.ts';
+import { createPopHourCache, mergeHours, MAX_HOURS, type PopHourCache } from './pop-hours.ts';
+import { HOUR_NS } from './rollup-sql.ts';
 import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
@@ -41,7 +43,7 @@ export interface DuckDbStoreOptions {
   retention1mMs?: number;
   /** rollup_1h rows older than this are deleted hourly; 0 keeps them. Default 90 d. */
   retention1hMs?: number;
-  /** Per-POP blocks in memory for the unfiltered heatmap and overview (default true; false reads every rollup part in SQL: the bench's before/after). */
+  /** Per-POP blocks in memory for the unfiltered heatmap and overview, and one POP's hours for its drill-down (default true; false reads every rollup part in SQL: the bench's before/after). */
   popBlockCache?: boolean;
   /** Hours of per-POP blocks loaded in the background at start (default 24; 0: none). */
   warmBlocksHours?: number;
@@ -65,6 +67,8 @@ export interface DuckDbMetricsStore extends MetricsStore {
   readonly rollups: Rollups;
   /** Per-POP sketches of closed, clean blocks for the unfiltered heatmap and overview (stats for the bench). */
   readonly popBlocks: PopBlockCache;
+  /** One POP's hour sketches for its series and summary over long windows (stats for the bench). */
+  readonly popHours: PopHourCache;
   seriesBucketColumns(range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns>;
 }
 
@@ -111,8 +115,15 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return reader.run(sql);
     }),
   );
+  // One POP's hours (its drill-down's series and summary over long windows).
+  const popHours = createPopHourCache((sql) =>
+    readQueue(async () => {
+      assertOpen();
+      return reader.run(sql);
+    }),
+  );
   const rollups = await createRollups({
-    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
+    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m), popHours.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
     retentionMs: retention, retention1mMs: opts.retention1mMs ?? 7 * 86_400_000, retention1hMs: opts.retention1hMs ?? 90 * 86_400_000,
     ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
   });
@@ -145,18 +156,14 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     rollups.afterCommit();
   }
 
-  /** A planned answer from rollups (plus raw edges), or null when the plan reads raw rows only. */
-  async function fromSketch(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, total = false, keyedBins = true) {
-    if (plan.resolution === 'raw') return null;
-    const sql = sketchStatements(plan, keys, filter, keyedBins);
-    const params = filterParams(filter);
-    // One read transaction: both statements see the same snapshot.
-    const [stats, bins] = await readQueue(async () => {
+  /** The two statements of a planned answer in one read transaction, so both see the same snapshot. */
+  function readSketch(sql: { stats: string; bins: string }, params?: Record<string, string>) {
+    return readQueue(async () => {
       assertOpen();
       await reader.run('BEGIN TRANSACTION');
       try {
-        const st = (await reader.runAndReadAll(sql.stats, params)).getColumnsObjectJS();
-        const bb = (await reader.runAndReadAll(sql.bins, params)).getColumnsObjectJS();
+        const st = (await reader.runAndReadAll(sql.stats, params)).getColumnsObjectJS() as Record<string, unknown[]>;
+        const bb = (await reader.runAndReadAll(sql.bins, params)).getColumnsObjectJS() as Record<string, unknown[]>;
         await reader.run('COMMIT');
         return [st, bb] as const;
       } catch (err) {
@@ -164,7 +171,38 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
         throw err;
       }
     });
-    return combine(stats as Record<string, unknown[]>, bins as Record<string, unknown[]>, keys.map((k) => k.name), total);
+  }
+
+  /** A planned answer from rollups (plus raw edges), or null when the plan reads raw rows only. */
+  async function fromSketch(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, total = false, keyedBins = true) {
+    if (plan.resolution === 'raw') return null;
+    const sql = sketchStatements(plan, keys, filter, keyedBins);
+    const [stats, bins] = await readSketch(sql, filterParams(filter));
+    return combine(stats, bins, keys.map((k) => k.name), total);
+  }
+
+  /**
+   * One POP over every function (its series, its summary): the plan's whole hours from the
+   * POP's hour sketches in memory, only the other parts (minute edges, raw edges, dirty
+   * minutes) in SQL. `keyOf` maps an hour to the answer's one key (it must equal what the
+   * key's SQL gives for that hour's rows).
+   */
+  async function fromPopHours(popCode: string, plan: Plan, key: Keys[number], keyOf: (hour: number) => unknown, total = false) {
+    if (plan.resolution === 'raw') return null;
+    const filter = { popCode };
+    const wholeHours = plan.parts.filter((p) => p.source === '1h');
+    let count = 0n;
+    for (const p of wholeHours) count += (p.toNs - p.fromNs) / HOUR_NS;
+    if (opts.popBlockCache === false || count === 0n || count > BigInt(MAX_HOURS)) return fromSketch(plan, [key], filter, total);
+    const hours: number[] = [];
+    for (const p of wholeHours) for (let h = Number(p.fromNs / HOUR_NS); h < Number(p.toNs / HOUR_NS); h++) hours.push(h);
+    const blocks = await popHours.get(popCode, hours);
+    const rest = plan.parts.filter((p) => p.source !== '1h');
+    const [stats, bins] = rest.length > 0
+      ? await readSketch(sketchStatements({ resolution: plan.resolution, parts: rest }, [key], filter), filterParams(filter))
+      : [null, null];
+    const merged = mergeHours(blocks, keyOf, key.name, stats, bins);
+    return combine(merged.stats, merged.bins, [key.name], total);
   }
 
   /**
@@ -179,20 +217,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     let sqlStats: Record<string, unknown[]> | null = null;
     let sqlBins: Record<string, unknown[]> | null = null;
     if (rawParts.length > 0) {
-      const sql = sketchStatements({ resolution: 'raw', parts: rawParts }, [{ name: 'pop_code', sql: 'pop_code' }], undefined, keyedBins);
-      [sqlStats, sqlBins] = await readQueue(async () => {
-        assertOpen();
-        await reader.run('BEGIN TRANSACTION');
-        try {
-          const st = (await reader.runAndReadAll(sql.stats)).getColumnsObjectJS() as Record<string, unknown[]>;
-          const bb = (await reader.runAndReadAll(sql.bins)).getColumnsObjectJS() as Record<string, unknown[]>;
-          await reader.run('COMMIT');
-          return [st, bb] as const;
-        } catch (err) {
-          await reader.run('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      });
+      [sqlStats, sqlBins] = await readSketch(sketchStatements({ resolution: 'raw', parts: rawParts }, [{ name: 'pop_code', sql: 'pop_code' }], undefined, keyedBins));
     }
     const merged = mergeBlocks(sqlStats, sqlBins, blockLists, keyedBins);
     return combine(merged.stats, merged.bins, ['pop_code'], true);
@@ -261,13 +286,18 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     kind: 'duckdb',
     rollups,
     popBlocks,
+    popHours,
     write,
     async summarize(range, filter, options): Promise<Summary> {
       const plan = planRange(range, rollups.dirty);
       const unfiltered = filter?.functionName === undefined && filter?.popCode === undefined;
+      const onePop = filter?.functionName === undefined && filter?.popCode !== undefined;
+      const popKey = { name: 'pop_code', sql: 'pop_code' };
       const planned = plan.resolution !== 'raw' && unfiltered && opts.popBlockCache !== false
         ? await fromPopBlocks(plan, options?.popQuantiles !== false)
-        : await fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], filter, true, options?.popQuantiles !== false);
+        : onePop
+          ? await fromPopHours(filter.popCode!, plan, popKey, () => filter.popCode, true)
+          : await fromSketch(plan, [popKey], filter, true, options?.popQuantiles !== false);
       if (planned) {
         return {
           overall: planned.total!,
@@ -306,7 +336,12 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
       const plan = planRange(range, rollups.dirty, stepMs);
       const stepNs = BigInt(stepMs) * 1_000_000n;
-      const planned = await fromSketch(plan, [{ name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` }], { ...filter, popCode });
+      const bucket = { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` };
+      // Over every function (the drill-down's chart): whole hours from the POP's hour sketches in memory.
+      // An hour nests in a step whenever the plan has whole hours (planRange allows them for steps of whole hours only).
+      const planned = filter?.functionName === undefined
+        ? await fromPopHours(popCode, plan, bucket, (h) => ((BigInt(h) * HOUR_NS) / stepNs) * stepNs)
+        : await fromSketch(plan, [bucket], { ...filter, popCode });
       if (planned) {
         const buckets = planned.rows
           .map((r) => ({ startMs: Number(BigInt(r.keys[0] as bigint) / 1_000_000n), ...r.stats }))
