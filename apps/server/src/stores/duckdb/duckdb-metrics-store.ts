@@ -26,7 +26,7 @@ import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
-import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from './pop-blocks.ts';
+import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlock, type PopBlockCache } from './pop-blocks.ts';
 import { readSeriesBucketColumns } from './series-buckets.ts';
 import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 import { createSeriesBlockCache } from './series-blocks.ts';
@@ -69,6 +69,8 @@ export interface DuckDbMetricsStore extends MetricsStore {
   readonly popBlocks: PopBlockCache;
   /** One POP's hour sketches for its series and summary over long windows (stats for the bench). */
   readonly popHours: PopHourCache;
+  /** One POP's hour sketches per function, for its functions' table over long windows. */
+  readonly popFunctionHours: PopHourCache;
   seriesBucketColumns(range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns>;
 }
 
@@ -115,15 +117,16 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return reader.run(sql);
     }),
   );
-  // One POP's hours (its drill-down's series and summary over long windows).
-  const popHours = createPopHourCache((sql) =>
+  // One POP's hours (its drill-down's series and summary over long windows; per function for its functions' table).
+  const readBlocks = (sql: string) =>
     readQueue(async () => {
       assertOpen();
       return reader.run(sql);
-    }),
-  );
+    });
+  const popHours = createPopHourCache(readBlocks);
+  const popFunctionHours = createPopHourCache(readBlocks, { table: 'rollup_1h' });
   const rollups = await createRollups({
-    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m), popHours.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
+    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m), popHours.invalidate(m), popFunctionHours.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
     retentionMs: retention, retention1mMs: opts.retention1mMs ?? 7 * 86_400_000, retention1hMs: opts.retention1hMs ?? 90 * 86_400_000,
     ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
   });
@@ -182,12 +185,14 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   }
 
   /**
-   * One POP over every function (its series, its summary): the plan's whole hours from the
-   * POP's hour sketches in memory, only the other parts (minute edges, raw edges, dirty
-   * minutes) in SQL. `keyOf` maps an hour to the answer's one key (it must equal what the
+   * One POP (its series, its summary, its functions): the plan's whole hours from the POP's
+   * hour sketches in memory, only the other parts (minute edges, raw edges, dirty minutes)
+   * in SQL. `keyOf` maps an hour's block to the answer's one key (it must equal what the
    * key's SQL gives for that hour's rows).
    */
-  async function fromPopHours(popCode: string, plan: Plan, key: Keys[number], keyOf: (hour: number) => unknown, total = false) {
+  async function fromPopHours(
+    cache: PopHourCache, popCode: string, plan: Plan, key: Keys[number], keyOf: (hour: number, block: PopBlock) => unknown, total = false,
+  ) {
     if (plan.resolution === 'raw') return null;
     const filter = { popCode };
     const wholeHours = plan.parts.filter((p) => p.source === '1h');
@@ -196,7 +201,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     if (opts.popBlockCache === false || count === 0n || count > BigInt(MAX_HOURS)) return fromSketch(plan, [key], filter, total);
     const hours: number[] = [];
     for (const p of wholeHours) for (let h = Number(p.fromNs / HOUR_NS); h < Number(p.toNs / HOUR_NS); h++) hours.push(h);
-    const blocks = await popHours.get(popCode, hours);
+    const blocks = await cache.get(popCode, hours);
     const rest = plan.parts.filter((p) => p.source !== '1h');
     const [stats, bins] = rest.length > 0
       ? await readSketch(sketchStatements({ resolution: plan.resolution, parts: rest }, [key], filter), filterParams(filter))
@@ -287,6 +292,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     rollups,
     popBlocks,
     popHours,
+    popFunctionHours,
     write,
     async summarize(range, filter, options): Promise<Summary> {
       const plan = planRange(range, rollups.dirty);
@@ -296,7 +302,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       const planned = plan.resolution !== 'raw' && unfiltered && opts.popBlockCache !== false
         ? await fromPopBlocks(plan, options?.popQuantiles !== false)
         : onePop
-          ? await fromPopHours(filter.popCode!, plan, popKey, () => filter.popCode, true)
+          ? await fromPopHours(popHours, filter.popCode!, plan, popKey, () => filter.popCode, true)
           : await fromSketch(plan, [popKey], filter, true, options?.popQuantiles !== false);
       if (planned) {
         return {
@@ -319,7 +325,8 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       };
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
-      const planned = await fromSketch(planRange(range, rollups.dirty), [{ name: 'function_name', sql: 'function_name' }], { popCode });
+      // Whole hours from the POP's per-function hour sketches in memory (the drill-down's table refetches every 10 s).
+      const planned = await fromPopHours(popFunctionHours, popCode, planRange(range, rollups.dirty), { name: 'function_name', sql: 'function_name' }, (_, b) => b.pop);
       if (planned) {
         return planned.rows
           .map((r) => ({ functionName: String(r.keys[0]), ...r.stats }))
@@ -340,7 +347,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       // Over every function (the drill-down's chart): whole hours from the POP's hour sketches in memory.
       // An hour nests in a step whenever the plan has whole hours (planRange allows them for steps of whole hours only).
       const planned = filter?.functionName === undefined
-        ? await fromPopHours(popCode, plan, bucket, (h) => ((BigInt(h) * HOUR_NS) / stepNs) * stepNs)
+        ? await fromPopHours(popHours, popCode, plan, bucket, (h) => ((BigInt(h) * HOUR_NS) / stepNs) * stepNs)
         : await fromSketch(plan, [bucket], { ...filter, popCode });
       if (planned) {
         const buckets = planned.rows

@@ -79,6 +79,11 @@ describe('one POP\'s hours in memory', () => {
     const detail = await store.summarize({ fromNs: ns(from), toNs: ns(NOW) }, { popCode: 'NRT' });
     assertExact(detail.overall, all.filter((s) => s.popCode === 'NRT' && inRange(from, NOW)(s)), 'NRT summary');
     assert.deepEqual(detail.byPop.map((p) => p.popCode), ['NRT']);
+    // Its functions' table (the detail's other half): per-function hours.
+    const fns = await store.byFunction('NRT', { fromNs: ns(from), toNs: ns(NOW) });
+    assert.deepEqual(fns.map((f) => f.functionName), [...FNS].sort());
+    for (const f of fns) assertExact(f, all.filter((s) => s.popCode === 'NRT' && s.functionName === f.functionName && inRange(from, NOW)(s)), `NRT ${f.functionName}`);
+    assert.ok(store.popFunctionHours.stats().entries > 0, 'per-function hours kept');
 
     // Asked again: every whole hour from memory, the same answer.
     const loads = store.popHours.stats().loads;
@@ -94,6 +99,7 @@ describe('one POP\'s hours in memory', () => {
     assert.deepEqual(await sqlOnly.timeseries('AMS', range, HOUR), hourly);
     assert.deepEqual(await sqlOnly.timeseries('AMS', range, DAY), daily);
     assert.deepEqual(await sqlOnly.summarize({ fromNs: ns(from), toNs: ns(NOW) }, { popCode: 'NRT' }), detail);
+    assert.deepEqual(await sqlOnly.byFunction('NRT', { fromNs: ns(from), toNs: ns(NOW) }), fns);
     // A function filter still reads SQL (per-function hours), and agrees with the raw rows.
     const fn = await store.timeseries('AMS', range, HOUR, { functionName: 'auth-check' });
     assertExact(fn.buckets[5]!, all.filter((s) => s.popCode === 'AMS' && s.functionName === 'auth-check' && inRange(fn.buckets[5]!.startMs, fn.buckets[5]!.startMs + HOUR)(s)), 'AMS auth-check');
@@ -111,6 +117,14 @@ describe('one POP\'s hours in memory', () => {
     assertExact(after.buckets[26]!, withLate.filter(lateHour), 'late, after the step');
     assert.equal(after.buckets[26]!.samples, hourly.buckets[26]!.samples + 1, 'the cached hour was dropped and read again');
     assert.deepEqual(after.buckets.filter((_, i) => i !== 26), hourly.buckets.filter((_, i) => i !== 26), 'the other hours unchanged');
+    await store.byFunction('AMS', range); // its per-function hours in memory, then a second late point in one of them
+    const late2 = sample({ t: lateT + HOUR, v: 7000, popCode: 'AMS', functionName: 'auth-check', city: 'AMS', latitude: 1, longitude: 1 });
+    await store.write([late2]);
+    await store.rollups.flush();
+    const withBoth = [...withLate, late2];
+    for (const f of await store.byFunction('AMS', range)) {
+      assertExact(f, withBoth.filter((s) => s.popCode === 'AMS' && s.functionName === f.functionName && inRange(T0, NOW)(s)), `AMS ${f.functionName}, late`);
+    }
   });
 
   it('does not cache a load in flight across an invalidation of its hours', async (t) => {
@@ -134,7 +148,7 @@ describe('one POP\'s hours in memory', () => {
     const hours = [h0, h0 + 1, h0 + 2];
     during = () => cache.invalidate([(h0 + 1) * 60 + 5]);
     const got = await cache.get('FRA', hours);
-    assert.equal(got.get(h0 + 1)!.n, 60 * FNS.length, 'the load answers its own request');
+    assert.equal(got.get(h0 + 1)![0]!.n, 60 * FNS.length, 'the load answers its own request');
     during = null;
     const loads = cache.stats().loads;
     await cache.get('FRA', hours);

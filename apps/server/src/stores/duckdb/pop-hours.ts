@@ -1,18 +1,21 @@
 /**
- * One POP's hour sketches (all functions merged, from rollup_pop_1h), kept in memory for
- * the drill-down: one POP's series in 1 h (or 1 d) steps and its summary over a long window.
+ * One POP's hour sketches, kept in memory for the drill-down: all functions merged (from
+ * rollup_pop_1h) for its series in 1 h (or 1 d) steps and its summary over a long window,
+ * or per function (from rollup_1h) for its functions' table.
  *
  * Why: the 7 d drill-down reads 168 rows of rollup_pop_1h for its POP, but DuckDB's scan
  * decodes the bin lists of every POP's rows in the range to find them (rows go in
  * time-major; the POP filter is pushed down but an ART index was never chosen, see
- * docs/notes/week.md), then unnests and hash-aggregates the bins: 80–125 ms over HTTP for a
- * week at 423 POPs. The dashboard refetches the same chart every minute and closed hours do
+ * docs/notes/week.md; EXPLAIN ANALYZE: 98 of 130 ms in that scan, 25 in the bins' hash
+ * aggregate), then unnests and hash-aggregates the bins: 80–125 ms over HTTP for a week at
+ * 423 POPs. Its functions' table reads rollup_1h the same way, at 5–10× the entries. The dashboard refetches the same chart every minute and closed hours do
  * not change once rolled up (a late point dirties them; the rollup step recomputes them and
  * invalidates them here), so each POP-hour is read once and added in JS afterwards; a
  * request then reads from SQL only its minute edges, raw parts and dirty minutes.
  *
- * Memory: ~150–250 bins per POP-hour (10 bytes each), ~0.3 MB per POP for a week; LRU by
- * POP on bin entries (default 2M entries ≈ 20 MB: a week of ~40 POPs, or 90 days of ~4).
+ * Memory: ~150–250 bins per POP-hour (10 bytes each), ~0.3 MB per POP for a week (per
+ * function: ~5× that); LRU by POP on bin entries (default 2M entries ≈ 20 MB per cache: a
+ * week of ~70 POPs merged, or 90 days of ~6).
  *
  * Consistency as in pop-blocks.ts: `invalidate` runs synchronously after the rollup step's
  * COMMIT; a load in flight across an invalidation of one of its hours is used for its own
@@ -21,6 +24,9 @@
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import { readBlockRows, type PopBlock } from './pop-blocks.ts';
 import { HOUR_NS } from './rollup-sql.ts';
+
+/** Which table: every function merged (one block per hour) or per function (one block per function and hour, `pop` holding the function's name). */
+export type HourTable = 'rollup_pop_1h' | 'rollup_1h';
 
 /** Most hours one request takes from memory (120 days); a longer window reads its rollups in SQL instead. */
 export const MAX_HOURS = 120 * 24;
@@ -31,10 +37,14 @@ type Columns = Record<string, unknown[]>;
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-export function createPopHourCache(read: (sql: string) => Promise<DuckDBMaterializedResult>, opts: { maxEntries?: number } = {}) {
+export function createPopHourCache(
+  read: (sql: string) => Promise<DuckDBMaterializedResult>,
+  opts: { table?: HourTable; maxEntries?: number } = {},
+) {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  /** POP → hour → its block (null: the POP has no row in that hour). Map order is the LRU order of POPs. */
-  const byPop = new Map<string, Map<number, PopBlock | null>>();
+  const table = opts.table ?? 'rollup_pop_1h';
+  /** POP → hour → its blocks (none: the POP has no row in that hour). Map order is the LRU order of POPs. */
+  const byPop = new Map<string, Map<number, PopBlock[]>>();
   const sizes = new Map<string, number>();
   let entries = 0;
   let epoch = 0;
@@ -50,15 +60,19 @@ export function createPopHourCache(read: (sql: string) => Promise<DuckDBMaterial
     sizes.delete(pop);
   }
 
-  function put(pop: string, hours: Map<number, PopBlock | null>) {
+  const sizeOf = (list: readonly PopBlock[] | undefined) => {
+    let n = 0;
+    for (const b of list ?? []) n += b.bins.length;
+    return n;
+  };
+
+  function put(pop: string, hours: Map<number, PopBlock[]>) {
     let own = byPop.get(pop);
     if (!own) byPop.set(pop, (own = new Map()));
     let added = 0;
-    for (const [h, b] of hours) {
-      const old = own.get(h);
-      if (old) added -= old.bins.length;
-      own.set(h, b);
-      if (b) added += b.bins.length;
+    for (const [h, list] of hours) {
+      added += sizeOf(list) - sizeOf(own.get(h));
+      own.set(h, list);
     }
     sizes.set(pop, (sizes.get(pop) ?? 0) + added);
     entries += added;
@@ -68,26 +82,27 @@ export function createPopHourCache(read: (sql: string) => Promise<DuckDBMaterial
     }
   }
 
-  async function load(pop: string, hours: number[]): Promise<Map<number, PopBlock | null>> {
+  async function load(pop: string, hours: number[]): Promise<Map<number, PopBlock[]>> {
     stats.loads += hours.length;
     let first = hours[0]!;
     let last = first;
     for (const h of hours) (first = Math.min(first, h)), (last = Math.max(last, h));
     const wanted = new Set(hours);
     // The time range prunes row groups by their zone maps; hours in it that were not asked for (dirty ones) are skipped.
-    const result = await read(`SELECT t_ns // ${HOUR_NS} AS blk, pop_code, n, sum AS s, min AS mn, max AS mx, bins, counts FROM rollup_pop_1h
+    const key = table === 'rollup_1h' ? 'function_name' : 'pop_code';
+    const result = await read(`SELECT t_ns // ${HOUR_NS} AS blk, ${key}, n, sum AS s, min AS mn, max AS mx, bins, counts FROM ${table}
       WHERE t_ns >= ${BigInt(first) * HOUR_NS} AND t_ns < ${(BigInt(last) + 1n) * HOUR_NS} AND pop_code = ${sqlString(pop)}`);
-    const out = new Map<number, PopBlock | null>(hours.map((h) => [h, null]));
+    const out = new Map<number, PopBlock[]>(hours.map((h) => [h, []]));
     readBlockRows(result, (h, block) => {
-      if (wanted.has(h)) out.set(h, block);
+      if (wanted.has(h)) out.get(h)!.push(block);
     });
     return out;
   }
 
   /** The POP's blocks of these hours (each a closed, clean hour of the plan), from memory or loaded in one statement. */
-  async function get(pop: string, hours: readonly number[]): Promise<Map<number, PopBlock | null>> {
+  async function get(pop: string, hours: readonly number[]): Promise<Map<number, PopBlock[]>> {
     const own = byPop.get(pop);
-    const out = new Map<number, PopBlock | null>();
+    const out = new Map<number, PopBlock[]>();
     const missing: number[] = [];
     for (const h of hours) {
       const hit = own?.get(h);
@@ -104,13 +119,13 @@ export function createPopHourCache(read: (sql: string) => Promise<DuckDBMaterial
     if (missing.length === 0) return out;
     const startEpoch = epoch;
     loadsInFlight++;
-    let loaded: Map<number, PopBlock | null>;
+    let loaded: Map<number, PopBlock[]>;
     try {
       loaded = await load(pop, missing);
     } finally {
       loadsInFlight--;
     }
-    const keep = new Map<number, PopBlock | null>();
+    const keep = new Map<number, PopBlock[]>();
     for (const [h, b] of loaded) {
       out.set(h, b);
       if (allTouchedAt <= startEpoch && (touchedAt.get(h) ?? 0) <= startEpoch) keep.set(h, b);
@@ -137,11 +152,8 @@ export function createPopHourCache(read: (sql: string) => Promise<DuckDBMaterial
       for (const [pop, own] of byPop) {
         let removed = 0;
         for (const h of hours) {
-          const b = own.get(h);
-          if (b !== undefined) {
-            own.delete(h);
-            if (b) removed += b.bins.length;
-          }
+          removed += sizeOf(own.get(h));
+          own.delete(h);
         }
         sizes.set(pop, (sizes.get(pop) ?? 0) - removed);
         entries -= removed;
@@ -155,13 +167,13 @@ export type PopHourCache = ReturnType<typeof createPopHourCache>;
 
 /**
  * Adds hour blocks and the SQL answer for the other parts (same key column, its bins as
- * lists per key) into the columns `combine` reads, keyed by `keyOf(hour)`: the step bucket
- * of a series, or one key for a whole-window summary. Bins go through one dense array per
+ * lists per key) into the columns `combine` reads, keyed by `keyOf(hour, block)`: the step
+ * bucket of a series, one key for a whole-window summary, or the block's function. Bins go through one dense array per
  * key, no maps and no sorting (as mergeBlocks).
  */
 export function mergeHours(
-  hours: ReadonlyMap<number, PopBlock | null>,
-  keyOf: (hour: number) => unknown,
+  hours: ReadonlyMap<number, readonly PopBlock[]>,
+  keyOf: (hour: number, block: PopBlock) => unknown,
   keyName: string,
   sqlStats: Columns | null,
   sqlBins: Columns | null,
@@ -174,14 +186,16 @@ export function mergeHours(
     if (!a) accs.set(k, (a = { key, n: 0, sum: 0, mn: Infinity, mx: -Infinity, parts: [] }));
     return a;
   };
-  for (const [h, b] of hours) {
-    if (!b || b.n === 0) continue;
-    const a = acc(keyOf(h));
-    a.n += b.n;
-    a.sum += b.sum;
-    if (b.mn < a.mn) a.mn = b.mn;
-    if (b.mx > a.mx) a.mx = b.mx;
-    a.parts.push([b.bins, b.counts]);
+  for (const [h, list] of hours) {
+    for (const b of list) {
+      if (b.n === 0) continue;
+      const a = acc(keyOf(h, b));
+      a.n += b.n;
+      a.sum += b.sum;
+      if (b.mn < a.mn) a.mn = b.mn;
+      if (b.mx > a.mx) a.mx = b.mx;
+      a.parts.push([b.bins, b.counts]);
+    }
   }
   if (sqlStats) {
     const keys = sqlStats[keyName] ?? [];
