@@ -30,8 +30,8 @@ import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlock, type PopBloc
 import { readSeriesBucketColumns } from './series-buckets.ts';
 import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 import { createSeriesBlockCache } from './series-blocks.ts';
-import { createPopHourCache, mergeHours, MAX_HOURS, type PopHourCache } from './pop-hours.ts';
-import { HOUR_NS } from './rollup-sql.ts';
+import { createPopHourCache, mergeHours, MAX_HOURS, MAX_MINUTES, type PopHourCache } from './pop-hours.ts';
+import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
@@ -71,6 +71,8 @@ export interface DuckDbMetricsStore extends MetricsStore {
   readonly popHours: PopHourCache;
   /** One POP's hour sketches per function, for its functions' table over long windows. */
   readonly popFunctionHours: PopHourCache;
+  /** One POP's minute sketches per function (the edges of its long windows). */
+  readonly popMinutes: PopHourCache;
   seriesBucketColumns(range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns>;
 }
 
@@ -125,8 +127,9 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     });
   const popHours = createPopHourCache(readBlocks);
   const popFunctionHours = createPopHourCache(readBlocks, { table: 'rollup_1h' });
+  const popMinutes = createPopHourCache(readBlocks, { table: 'rollup_1m' });
   const rollups = await createRollups({
-    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m), popHours.invalidate(m), popFunctionHours.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
+    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m), popHours.invalidate(m), popFunctionHours.invalidate(m), popMinutes.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
     retentionMs: retention, retention1mMs: opts.retention1mMs ?? 7 * 86_400_000, retention1hMs: opts.retention1hMs ?? 90 * 86_400_000,
     ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
   });
@@ -185,28 +188,39 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   }
 
   /**
-   * One POP (its series, its summary, its functions): the plan's whole hours from the POP's
-   * hour sketches in memory, only the other parts (minute edges, raw edges, dirty minutes)
-   * in SQL. `keyOf` maps an hour's block to the answer's one key (it must equal what the
-   * key's SQL gives for that hour's rows).
+   * One POP (its series, its summary, its functions): the plan's whole hours and clean
+   * minutes from the POP's sketches in memory (`hourCache`: merged over functions or per
+   * function; minutes per function), only the raw parts (partial edge minutes, dirty
+   * minutes) in SQL. `keyOf` maps a period's block to the answer's one key (it must equal
+   * what the key's SQL gives for that period's rows).
    */
-  async function fromPopHours(
-    cache: PopHourCache, popCode: string, plan: Plan, key: Keys[number], keyOf: (hour: number, block: PopBlock) => unknown, total = false,
+  async function fromPopPeriods(
+    hourCache: PopHourCache, popCode: string, plan: Plan, key: Keys[number], keyOf: (startNs: bigint, block: PopBlock) => unknown, total = false,
   ) {
     if (plan.resolution === 'raw') return null;
     const filter = { popCode };
-    const wholeHours = plan.parts.filter((p) => p.source === '1h');
-    let count = 0n;
-    for (const p of wholeHours) count += (p.toNs - p.fromNs) / HOUR_NS;
-    if (opts.popBlockCache === false || count === 0n || count > BigInt(MAX_HOURS)) return fromSketch(plan, [key], filter, total);
-    const hours: number[] = [];
-    for (const p of wholeHours) for (let h = Number(p.fromNs / HOUR_NS); h < Number(p.toNs / HOUR_NS); h++) hours.push(h);
-    const blocks = await cache.get(popCode, hours);
-    const rest = plan.parts.filter((p) => p.source !== '1h');
+    const periodsOf = (source: '1h' | '1m', len: bigint, max: number) => {
+      const parts = plan.parts.filter((p) => p.source === source);
+      let count = 0n;
+      for (const p of parts) count += (p.toNs - p.fromNs) / len;
+      if (count > BigInt(max)) return null;
+      const out: number[] = [];
+      for (const p of parts) for (let i = Number(p.fromNs / len); i < Number(p.toNs / len); i++) out.push(i);
+      return out;
+    };
+    const hours = periodsOf('1h', HOUR_NS, MAX_HOURS);
+    const minutes = periodsOf('1m', MINUTE_NS, MAX_MINUTES);
+    if (opts.popBlockCache === false || !hours || !minutes) return fromSketch(plan, [key], filter, total);
+    const hourBlocks = hours.length > 0 ? await hourCache.get(popCode, hours) : new Map<number, PopBlock[]>();
+    const minuteBlocks = minutes.length > 0 ? await popMinutes.get(popCode, minutes) : new Map<number, PopBlock[]>();
+    const rest = plan.parts.filter((p) => p.source === 'raw');
     const [stats, bins] = rest.length > 0
-      ? await readSketch(sketchStatements({ resolution: plan.resolution, parts: rest }, [key], filter), filterParams(filter))
+      ? await readSketch(sketchStatements({ resolution: 'raw', parts: rest }, [key], filter), filterParams(filter))
       : [null, null];
-    const merged = mergeHours(blocks, keyOf, key.name, stats, bins);
+    const periods: Array<readonly [bigint, readonly PopBlock[]]> = [];
+    for (const [h, list] of hourBlocks) periods.push([BigInt(h) * HOUR_NS, list]);
+    for (const [m, list] of minuteBlocks) periods.push([BigInt(m) * MINUTE_NS, list]);
+    const merged = mergeHours(periods, keyOf, key.name, stats, bins);
     return combine(merged.stats, merged.bins, [key.name], total);
   }
 
@@ -293,6 +307,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     popBlocks,
     popHours,
     popFunctionHours,
+    popMinutes,
     write,
     async summarize(range, filter, options): Promise<Summary> {
       const plan = planRange(range, rollups.dirty);
@@ -302,7 +317,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       const planned = plan.resolution !== 'raw' && unfiltered && opts.popBlockCache !== false
         ? await fromPopBlocks(plan, options?.popQuantiles !== false)
         : onePop
-          ? await fromPopHours(popHours, filter.popCode!, plan, popKey, () => filter.popCode, true)
+          ? await fromPopPeriods(popHours, filter.popCode!, plan, popKey, () => filter.popCode, true)
           : await fromSketch(plan, [popKey], filter, true, options?.popQuantiles !== false);
       if (planned) {
         return {
@@ -326,7 +341,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
       // Whole hours from the POP's per-function hour sketches in memory (the drill-down's table refetches every 10 s).
-      const planned = await fromPopHours(popFunctionHours, popCode, planRange(range, rollups.dirty), { name: 'function_name', sql: 'function_name' }, (_, b) => b.pop);
+      const planned = await fromPopPeriods(popFunctionHours, popCode, planRange(range, rollups.dirty), { name: 'function_name', sql: 'function_name' }, (_, b) => b.pop);
       if (planned) {
         return planned.rows
           .map((r) => ({ functionName: String(r.keys[0]), ...r.stats }))
@@ -344,10 +359,10 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       const plan = planRange(range, rollups.dirty, stepMs);
       const stepNs = BigInt(stepMs) * 1_000_000n;
       const bucket = { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` };
-      // Over every function (the drill-down's chart): whole hours from the POP's hour sketches in memory.
-      // An hour nests in a step whenever the plan has whole hours (planRange allows them for steps of whole hours only).
+      // Over every function (the drill-down's chart): whole hours and clean minutes from the POP's sketches in memory.
+      // A period nests in a step whenever the plan has it (planRange allows hours for steps of whole hours, minutes for whole minutes).
       const planned = filter?.functionName === undefined
-        ? await fromPopHours(popHours, popCode, plan, bucket, (h) => ((BigInt(h) * HOUR_NS) / stepNs) * stepNs)
+        ? await fromPopPeriods(popHours, popCode, plan, bucket, (t) => (t / stepNs) * stepNs)
         : await fromSketch(plan, [bucket], { ...filter, popCode });
       if (planned) {
         const buckets = planned.rows

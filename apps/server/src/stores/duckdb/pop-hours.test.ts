@@ -1,6 +1,7 @@
 /**
  * One POP's hour sketches in memory (pop-hours.ts: the drill-down's series and summary over
- * long windows), on a real DuckDB file: the answers equal those of the SQL path they replace
+ * long windows, with their minute edges), on a real DuckDB file: the answers equal those of
+ * the SQL path they replace (means up to the order of a float sum)
  * (and so the raw rows: count exact, mean to rounding, percentiles within the sketch bound),
  * come from memory when asked again, and take in a late point once its hour is rolled up.
  */
@@ -53,6 +54,17 @@ function assertExact(got: AggregateStats, samples: ColdStartSample[], what: stri
   }
 }
 
+/** The same answer as the SQL path: counts and percentiles equal (the same merged bins), means up to the order of a float sum. */
+function assertSame(got: AggregateStats, want: AggregateStats, what: string) {
+  assert.deepEqual([got.samples, got.p50, got.p95, got.p99], [want.samples, want.p50, want.p95, want.p99], what);
+  assert.ok(Math.abs(got.mean! - want.mean!) <= Math.abs(want.mean!) * 1e-12, `${what}: mean ${got.mean} vs ${want.mean}`);
+}
+function assertSameSeries(got: { buckets: Array<AggregateStats & { startMs: number }>; resolution: string }, want: typeof got, what: string) {
+  assert.equal(got.resolution, want.resolution);
+  assert.deepEqual(got.buckets.map((b) => b.startMs), want.buckets.map((b) => b.startMs), what);
+  got.buckets.forEach((b, i) => assertSame(b, want.buckets[i]!, `${what} ${b.startMs}`));
+}
+
 const inRange = (fromMs: number, toMs: number) => (s: ColdStartSample) => s.timeNs >= ns(fromMs) && s.timeNs < ns(toMs);
 
 describe('one POP\'s hours in memory', () => {
@@ -96,10 +108,21 @@ describe('one POP\'s hours in memory', () => {
     t.after(() => sqlOnly.close());
     for (let i = 0; i < all.length; i += 5000) await sqlOnly.write(all.slice(i, i + 5000));
     await sqlOnly.rollups.flush();
-    assert.deepEqual(await sqlOnly.timeseries('AMS', range, HOUR), hourly);
-    assert.deepEqual(await sqlOnly.timeseries('AMS', range, DAY), daily);
-    assert.deepEqual(await sqlOnly.summarize({ fromNs: ns(from), toNs: ns(NOW) }, { popCode: 'NRT' }), detail);
-    assert.deepEqual(await sqlOnly.byFunction('NRT', { fromNs: ns(from), toNs: ns(NOW) }), fns);
+    assertSameSeries(hourly, await sqlOnly.timeseries('AMS', range, HOUR), 'hourly');
+    assertSameSeries(daily, await sqlOnly.timeseries('AMS', range, DAY), 'daily');
+    const sqlDetail = await sqlOnly.summarize({ fromNs: ns(from), toNs: ns(NOW) }, { popCode: 'NRT' });
+    assertSame(detail.overall, sqlDetail.overall, 'summary');
+    assert.equal(detail.resolution, sqlDetail.resolution);
+    const sqlFns = await sqlOnly.byFunction('NRT', { fromNs: ns(from), toNs: ns(NOW) });
+    assert.deepEqual(fns.map((f) => f.functionName), sqlFns.map((f) => f.functionName));
+    fns.forEach((f, i) => assertSame(f, sqlFns[i]!, f.functionName));
+    // The 24 h chart's steps (5 min): minutes only, from memory.
+    const day = { fromNs: ns(T1 - DAY), toNs: ns(NOW) };
+    const fiveMin = await store.timeseries('FRA', day, 5 * MIN);
+    assert.equal(fiveMin.resolution, '1m');
+    assert.ok(store.popMinutes.stats().entries > 0, 'minutes kept');
+    assertSameSeries(fiveMin, await sqlOnly.timeseries('FRA', day, 5 * MIN), '5 min');
+    assertExact(fiveMin.buckets[40]!, all.filter((s) => s.popCode === 'FRA' && inRange(fiveMin.buckets[40]!.startMs, fiveMin.buckets[40]!.startMs + 5 * MIN)(s)), 'FRA 5 min');
     // A function filter still reads SQL (per-function hours), and agrees with the raw rows.
     const fn = await store.timeseries('AMS', range, HOUR, { functionName: 'auth-check' });
     assertExact(fn.buckets[5]!, all.filter((s) => s.popCode === 'AMS' && s.functionName === 'auth-check' && inRange(fn.buckets[5]!.startMs, fn.buckets[5]!.startMs + HOUR)(s)), 'AMS auth-check');

@@ -1,35 +1,43 @@
 /**
- * One POP's hour sketches, kept in memory for the drill-down: all functions merged (from
- * rollup_pop_1h) for its series in 1 h (or 1 d) steps and its summary over a long window,
- * or per function (from rollup_1h) for its functions' table.
+ * One POP's rolled-up sketches, kept in memory for its drill-down: hours with all functions
+ * merged (rollup_pop_1h) for its series in 1 h (or 1 d) steps and its summary over a long
+ * window, hours per function (rollup_1h) for its functions' table, and the minutes at a
+ * window's edges per function (rollup_1m) for all three.
  *
  * Why: the 7 d drill-down reads 168 rows of rollup_pop_1h for its POP, but DuckDB's scan
  * decodes the bin lists of every POP's rows in the range to find them (rows go in
  * time-major; the POP filter is pushed down but an ART index was never chosen, see
  * docs/notes/week.md; EXPLAIN ANALYZE: 98 of 130 ms in that scan, 25 in the bins' hash
- * aggregate), then unnests and hash-aggregates the bins: 80–125 ms over HTTP for a week at
- * 423 POPs. Its functions' table reads rollup_1h the same way, at 5–10× the entries. The dashboard refetches the same chart every minute and closed hours do
- * not change once rolled up (a late point dirties them; the rollup step recomputes them and
- * invalidates them here), so each POP-hour is read once and added in JS afterwards; a
- * request then reads from SQL only its minute edges, raw parts and dirty minutes.
+ * aggregate): 80–125 ms over HTTP for a week at 423 POPs. Its functions' table reads
+ * rollup_1h the same way at 5–10× the entries, and the minute edges rollup_1m at every
+ * series' rows. The dashboard refetches the same POP every 10–60 s and closed periods do not
+ * change once rolled up (a late point dirties them; the rollup step recomputes them and
+ * invalidates them here), so each is read once and added in JS afterwards; a request then
+ * reads from SQL only its partial edge minutes and dirty minutes (raw rows).
  *
  * Memory: ~150–250 bins per POP-hour (10 bytes each), ~0.3 MB per POP for a week (per
  * function: ~5× that); LRU by POP on bin entries (default 2M entries ≈ 20 MB per cache: a
- * week of ~70 POPs merged, or 90 days of ~6).
+ * week of ~70 POPs merged, or 90 days of ~6). A POP's periods older than its latest request
+ * are dropped once it holds twice what that request asked for (a window sliding for hours).
  *
  * Consistency as in pop-blocks.ts: `invalidate` runs synchronously after the rollup step's
- * COMMIT; a load in flight across an invalidation of one of its hours is used for its own
+ * COMMIT; a load in flight across an invalidation of one of its periods is used for its own
  * answer but not cached.
  */
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import { readBlockRows, type PopBlock } from './pop-blocks.ts';
-import { HOUR_NS } from './rollup-sql.ts';
+import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 
-/** Which table: every function merged (one block per hour) or per function (one block per function and hour, `pop` holding the function's name). */
-export type HourTable = 'rollup_pop_1h' | 'rollup_1h';
+/**
+ * Which table: hours with every function merged (one block per hour), or hours or minutes per
+ * function (one block per function and period, `pop` holding the function's name).
+ */
+export type PeriodTable = 'rollup_pop_1h' | 'rollup_1h' | 'rollup_1m';
 
 /** Most hours one request takes from memory (120 days); a longer window reads its rollups in SQL instead. */
 export const MAX_HOURS = 120 * 24;
+/** Most minutes one request takes from memory (two days: a 24 h chart in minute steps); more read SQL instead. */
+export const MAX_MINUTES = 2 * 24 * 60;
 
 const DEFAULT_MAX_ENTRIES = 2_000_000;
 
@@ -39,16 +47,19 @@ const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 export function createPopHourCache(
   read: (sql: string) => Promise<DuckDBMaterializedResult>,
-  opts: { table?: HourTable; maxEntries?: number } = {},
+  opts: { table?: PeriodTable; maxEntries?: number } = {},
 ) {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const table = opts.table ?? 'rollup_pop_1h';
-  /** POP → hour → its blocks (none: the POP has no row in that hour). Map order is the LRU order of POPs. */
+  /** Periods are epoch hours, or epoch minutes for rollup_1m. */
+  const minutesPer = table === 'rollup_1m' ? 1 : 60;
+  const len = table === 'rollup_1m' ? MINUTE_NS : HOUR_NS;
+  /** POP → period → its blocks (none: the POP has no row in that period). Map order is the LRU order of POPs. */
   const byPop = new Map<string, Map<number, PopBlock[]>>();
   const sizes = new Map<string, number>();
   let entries = 0;
   let epoch = 0;
-  /** Hour → epoch of its last invalidation, while a load is in flight (forgotten when none is). */
+  /** Period → epoch of its last invalidation, while a load is in flight (forgotten when none is). */
   const touchedAt = new Map<number, number>();
   let allTouchedAt = 0;
   let loadsInFlight = 0;
@@ -66,13 +77,23 @@ export function createPopHourCache(
     return n;
   };
 
-  function put(pop: string, hours: Map<number, PopBlock[]>) {
+  function put(pop: string, periods: Map<number, PopBlock[]>, asked: readonly number[]) {
     let own = byPop.get(pop);
     if (!own) byPop.set(pop, (own = new Map()));
     let added = 0;
-    for (const [h, list] of hours) {
+    for (const [h, list] of periods) {
       added += sizeOf(list) - sizeOf(own.get(h));
       own.set(h, list);
+    }
+    if (own.size > 2 * asked.length + 60) {
+      // A window sliding for hours: forget what lies before this request.
+      let first = Infinity;
+      for (const h of asked) first = Math.min(first, h);
+      for (const [h, list] of own) {
+        if (h >= first) continue;
+        added -= sizeOf(list);
+        own.delete(h);
+      }
     }
     sizes.set(pop, (sizes.get(pop) ?? 0) + added);
     entries += added;
@@ -89,9 +110,9 @@ export function createPopHourCache(
     for (const h of hours) (first = Math.min(first, h)), (last = Math.max(last, h));
     const wanted = new Set(hours);
     // The time range prunes row groups by their zone maps; hours in it that were not asked for (dirty ones) are skipped.
-    const key = table === 'rollup_1h' ? 'function_name' : 'pop_code';
-    const result = await read(`SELECT t_ns // ${HOUR_NS} AS blk, ${key}, n, sum AS s, min AS mn, max AS mx, bins, counts FROM ${table}
-      WHERE t_ns >= ${BigInt(first) * HOUR_NS} AND t_ns < ${(BigInt(last) + 1n) * HOUR_NS} AND pop_code = ${sqlString(pop)}`);
+    const key = table === 'rollup_pop_1h' ? 'pop_code' : 'function_name';
+    const result = await read(`SELECT t_ns // ${len} AS blk, ${key}, n, sum AS s, min AS mn, max AS mx, bins, counts FROM ${table}
+      WHERE t_ns >= ${BigInt(first) * len} AND t_ns < ${(BigInt(last) + 1n) * len} AND pop_code = ${sqlString(pop)}`);
     const out = new Map<number, PopBlock[]>(hours.map((h) => [h, []]));
     readBlockRows(result, (h, block) => {
       if (wanted.has(h)) out.get(h)!.push(block);
@@ -99,7 +120,7 @@ export function createPopHourCache(
     return out;
   }
 
-  /** The POP's blocks of these hours (each a closed, clean hour of the plan), from memory or loaded in one statement. */
+  /** The POP's blocks of these periods (each a closed, clean hour or minute of the plan), from memory or loaded in one statement. */
   async function get(pop: string, hours: readonly number[]): Promise<Map<number, PopBlock[]>> {
     const own = byPop.get(pop);
     const out = new Map<number, PopBlock[]>();
@@ -130,14 +151,14 @@ export function createPopHourCache(
       out.set(h, b);
       if (allTouchedAt <= startEpoch && (touchedAt.get(h) ?? 0) <= startEpoch) keep.set(h, b);
     }
-    put(pop, keep);
+    put(pop, keep, hours);
     if (loadsInFlight === 0) touchedAt.clear();
     return out;
   }
 
   return {
     get,
-    /** After the rollup step committed: forget every POP's hours holding one of these epoch minutes (null: everything). */
+    /** After the rollup step committed: forget every POP's periods holding one of these epoch minutes (null: everything). */
     invalidate(minutes: readonly number[] | null) {
       epoch++;
       if (minutes === null) {
@@ -147,7 +168,7 @@ export function createPopHourCache(
         entries = 0;
         return;
       }
-      const hours = new Set(minutes.map((m) => Math.floor(m / 60)));
+      const hours = new Set(minutes.map((m) => Math.floor(m / minutesPer)));
       for (const h of hours) if (loadsInFlight > 0) touchedAt.set(h, epoch);
       for (const [pop, own] of byPop) {
         let removed = 0;
@@ -166,14 +187,15 @@ export function createPopHourCache(
 export type PopHourCache = ReturnType<typeof createPopHourCache>;
 
 /**
- * Adds hour blocks and the SQL answer for the other parts (same key column, its bins as
- * lists per key) into the columns `combine` reads, keyed by `keyOf(hour, block)`: the step
- * bucket of a series, one key for a whole-window summary, or the block's function. Bins go through one dense array per
+ * Adds blocks (grouped by their period's start, ns) and the SQL answer for the other parts
+ * (same key column, its bins as lists per key) into the columns `combine` reads, keyed by
+ * `keyOf(startNs, block)`: the step bucket of a series, one key for a whole-window summary,
+ * or the block's function. Bins go through one dense array per
  * key, no maps and no sorting (as mergeBlocks).
  */
 export function mergeHours(
-  hours: ReadonlyMap<number, readonly PopBlock[]>,
-  keyOf: (hour: number, block: PopBlock) => unknown,
+  periods: Iterable<readonly [bigint, readonly PopBlock[]]>,
+  keyOf: (startNs: bigint, block: PopBlock) => unknown,
   keyName: string,
   sqlStats: Columns | null,
   sqlBins: Columns | null,
@@ -186,10 +208,10 @@ export function mergeHours(
     if (!a) accs.set(k, (a = { key, n: 0, sum: 0, mn: Infinity, mx: -Infinity, parts: [] }));
     return a;
   };
-  for (const [h, list] of hours) {
+  for (const [t, list] of periods) {
     for (const b of list) {
       if (b.n === 0) continue;
-      const a = acc(keyOf(h, b));
+      const a = acc(keyOf(t, b));
       a.n += b.n;
       a.sum += b.sum;
       if (b.mn < a.mn) a.mn = b.mn;
