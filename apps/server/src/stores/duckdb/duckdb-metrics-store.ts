@@ -32,7 +32,7 @@ import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-b
 import { createSeriesBlockCache } from './series-blocks.ts';
 import { createPopHourCache, mergeHours, MAX_HOURS, MAX_MINUTES, type PopHourCache } from './pop-hours.ts';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
-import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
+import { combine, filterParams, planRange, rawSketchStatement, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
   /** Database file, or ':memory:'. */
@@ -162,6 +162,12 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     rollups.afterCommit();
   }
 
+  const readColumns = (sql: string, params?: Record<string, string>) =>
+    readQueue(async () => {
+      assertOpen();
+      return (await reader.runAndReadAll(sql, params)).getColumnsObjectJS() as Record<string, unknown[]>;
+    });
+
   /** The two statements of a planned answer in one read transaction, so both see the same snapshot. */
   function readSketch(sql: { stats: string; bins: string }, params?: Record<string, string>) {
     return readQueue(async () => {
@@ -214,13 +220,12 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     const hourBlocks = hours.length > 0 ? await hourCache.get(popCode, hours) : new Map<number, PopBlock[]>();
     const minuteBlocks = minutes.length > 0 ? await popMinutes.get(popCode, minutes) : new Map<number, PopBlock[]>();
     const rest = plan.parts.filter((p) => p.source === 'raw');
-    const [stats, bins] = rest.length > 0
-      ? await readSketch(sketchStatements({ resolution: 'raw', parts: rest }, [key], filter), filterParams(filter))
-      : [null, null];
+    // Stats and bins of the raw parts come back together (the same columns serve as both).
+    const raw = rest.length > 0 ? await readColumns(rawSketchStatement(rest, key, filter), filterParams(filter)) : null;
     const periods: Array<readonly [bigint, readonly PopBlock[]]> = [];
     for (const [h, list] of hourBlocks) periods.push([BigInt(h) * HOUR_NS, list]);
     for (const [m, list] of minuteBlocks) periods.push([BigInt(m) * MINUTE_NS, list]);
-    const merged = mergeHours(periods, keyOf, key.name, stats, bins);
+    const merged = mergeHours(periods, keyOf, key.name, raw, raw);
     return combine(merged.stats, merged.bins, [key.name], total);
   }
 
