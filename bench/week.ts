@@ -54,7 +54,9 @@ function parseCases(text: string): Case[] {
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function run(): Promise<BenchRow[]> {
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build-server.mjs')], { stdio: 'inherit' }); // the bundle the server runs, current
+  // BENCH_WEEK_SERVER=<bundle>: run that server bundle instead (e.g. a copy of the previous build, for a before/after
+  // on the same file); otherwise the current one, rebuilt if a source changed.
+  if (!process.env.BENCH_WEEK_SERVER) execFileSync(process.execPath, [join(ROOT, 'scripts/build-server.mjs')], { stdio: 'inherit' });
   const days = Number(process.env.BENCH_WEEK_DAYS ?? 7);
   const cases = parseCases(process.env.BENCH_WEEK_CASES ?? '423x5@10s');
   const rows: BenchRow[] = [];
@@ -86,7 +88,7 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
     const base = `http://127.0.0.1:${port}`;
     // BENCH_WEEK_NODE_ARGS: extra node flags for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
     const nodeArgs = (process.env.BENCH_WEEK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    server = spawn(process.execPath, [...nodeArgs, '--enable-source-maps', join(ROOT, 'apps/server/dist/server.mjs')], {
+    server = spawn(process.execPath, [...nodeArgs, '--enable-source-maps', process.env.BENCH_WEEK_SERVER ?? join(ROOT, 'apps/server/dist/server.mjs')], {
       env: {
         ...process.env,
         DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', WEB_DIST_DIR: join(dir, 'none'),
@@ -134,6 +136,9 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
     const gapMs = Date.now() - endMs;
     await catchUp();
     rows.push({ name: name(`catch up ${Math.round(gapMs / 60_000)} min through /write`), value: Math.round(performance.now() - t0), unit: 'ms' });
+    // Peak RSS (VmHWM) after each phase: where the server's memory grew.
+    const peakAfter = (phase: string) => rows.push({ name: name(`server peak RSS after ${phase}`), value: rssMiB(pid).hwm, unit: 'MiB' });
+    peakAfter('the catch-up');
     let tickErr: unknown;
     let busy = false;
     ticker = setInterval(() => {
@@ -167,6 +172,7 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
     // First requests after start: the 7 d heatmap before anything else touched its blocks.
     const firstHeat = await get(`/api/heatmap?window=${wk}`);
     rows.push({ name: name(`heatmap ${wk}, first request after start (${firstHeat.resolution})`), value: Math.round(firstHeat.ms), unit: 'ms', goal: '<= 200', ok: firstHeat.ms <= 200 });
+    peakAfter(`the first ${wk} heatmap`);
     const pop = pops.find((p) => p.code === 'FRA') ?? pops[0]!;
     const pairs: Array<[string, string, string, number]> = [
       ['heatmap', `/api/heatmap?window=5m`, `/api/heatmap?window=${wk}`, 200],
@@ -200,6 +206,7 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
       rows.push({ name: name(`POP detail ${wk} median (${d.resolution})`), value: round1(d.median), unit: 'ms', anchor: { name: '5m', value: round1(d5.median) }, ratio: d.median / d5.median });
     }
 
+    peakAfter('the reads');
     // Detector: the first pass re-derives its span (detector-read's part), then steady passes after each new tick.
     const pass = async () => {
       const s = performance.now();
@@ -210,6 +217,7 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
     };
     const first = await pass();
     rows.push({ name: name(`detector first pass (re-derive; ${first.evaluated} series evaluated)`), value: Math.round(first.ms), unit: 'ms' });
+    peakAfter('the detector\'s first pass');
     const steady: number[] = [];
     for (let i = 0; i < 4; i++) {
       // The next bucket closes and settles (SETTLE_MS 2 s after its end; the ticker has written it by then).

@@ -26,11 +26,13 @@ import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
-import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlockCache } from './pop-blocks.ts';
+import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlock, type PopBlockCache } from './pop-blocks.ts';
 import { readSeriesBucketColumns } from './series-buckets.ts';
 import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 import { createSeriesBlockCache } from './series-blocks.ts';
-import { combine, filterParams, planRange, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
+import { createPopHourCache, mergeHours, MAX_HOURS, MAX_MINUTES, type PopHourCache } from './pop-hours.ts';
+import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
+import { combine, filterParams, planRange, rawSketchStatement, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
   /** Database file, or ':memory:'. */
@@ -41,7 +43,7 @@ export interface DuckDbStoreOptions {
   retention1mMs?: number;
   /** rollup_1h rows older than this are deleted hourly; 0 keeps them. Default 90 d. */
   retention1hMs?: number;
-  /** Per-POP blocks in memory for the unfiltered heatmap and overview (default true; false reads every rollup part in SQL: the bench's before/after). */
+  /** Per-POP blocks in memory for the unfiltered heatmap and overview, and one POP's hours for its drill-down (default true; false reads every rollup part in SQL: the bench's before/after). */
   popBlockCache?: boolean;
   /** Hours of per-POP blocks loaded in the background at start (default 24; 0: none). */
   warmBlocksHours?: number;
@@ -65,6 +67,12 @@ export interface DuckDbMetricsStore extends MetricsStore {
   readonly rollups: Rollups;
   /** Per-POP sketches of closed, clean blocks for the unfiltered heatmap and overview (stats for the bench). */
   readonly popBlocks: PopBlockCache;
+  /** One POP's hour sketches for its series and summary over long windows (stats for the bench). */
+  readonly popHours: PopHourCache;
+  /** One POP's hour sketches per function, for its functions' table over long windows. */
+  readonly popFunctionHours: PopHourCache;
+  /** One POP's minute sketches per function (the edges of its long windows). */
+  readonly popMinutes: PopHourCache;
   seriesBucketColumns(range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns>;
 }
 
@@ -111,8 +119,17 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return reader.run(sql);
     }),
   );
+  // One POP's hours (its drill-down's series and summary over long windows; per function for its functions' table).
+  const readBlocks = (sql: string) =>
+    readQueue(async () => {
+      assertOpen();
+      return reader.run(sql);
+    });
+  const popHours = createPopHourCache(readBlocks);
+  const popFunctionHours = createPopHourCache(readBlocks, { table: 'rollup_1h' });
+  const popMinutes = createPopHourCache(readBlocks, { table: 'rollup_1m' });
   const rollups = await createRollups({
-    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
+    conn: writer, invalidate: (m) => (popBlocks.invalidate(m), seriesBlocks.invalidate(m), popHours.invalidate(m), popFunctionHours.invalidate(m), popMinutes.invalidate(m)), writeQueue, isClosed: () => closed, now, log: opts.log,
     retentionMs: retention, retention1mMs: opts.retention1mMs ?? 7 * 86_400_000, retention1hMs: opts.retention1hMs ?? 90 * 86_400_000,
     ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
   });
@@ -145,18 +162,20 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     rollups.afterCommit();
   }
 
-  /** A planned answer from rollups (plus raw edges), or null when the plan reads raw rows only. */
-  async function fromSketch(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, total = false, keyedBins = true) {
-    if (plan.resolution === 'raw') return null;
-    const sql = sketchStatements(plan, keys, filter, keyedBins);
-    const params = filterParams(filter);
-    // One read transaction: both statements see the same snapshot.
-    const [stats, bins] = await readQueue(async () => {
+  const readColumns = (sql: string, params?: Record<string, string>) =>
+    readQueue(async () => {
+      assertOpen();
+      return (await reader.runAndReadAll(sql, params)).getColumnsObjectJS() as Record<string, unknown[]>;
+    });
+
+  /** The two statements of a planned answer in one read transaction, so both see the same snapshot. */
+  function readSketch(sql: { stats: string; bins: string }, params?: Record<string, string>) {
+    return readQueue(async () => {
       assertOpen();
       await reader.run('BEGIN TRANSACTION');
       try {
-        const st = (await reader.runAndReadAll(sql.stats, params)).getColumnsObjectJS();
-        const bb = (await reader.runAndReadAll(sql.bins, params)).getColumnsObjectJS();
+        const st = (await reader.runAndReadAll(sql.stats, params)).getColumnsObjectJS() as Record<string, unknown[]>;
+        const bb = (await reader.runAndReadAll(sql.bins, params)).getColumnsObjectJS() as Record<string, unknown[]>;
         await reader.run('COMMIT');
         return [st, bb] as const;
       } catch (err) {
@@ -164,7 +183,50 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
         throw err;
       }
     });
-    return combine(stats as Record<string, unknown[]>, bins as Record<string, unknown[]>, keys.map((k) => k.name), total);
+  }
+
+  /** A planned answer from rollups (plus raw edges), or null when the plan reads raw rows only. */
+  async function fromSketch(plan: Plan, keys: Keys, filter: SeriesFilter | undefined, total = false, keyedBins = true) {
+    if (plan.resolution === 'raw') return null;
+    const sql = sketchStatements(plan, keys, filter, keyedBins);
+    const [stats, bins] = await readSketch(sql, filterParams(filter));
+    return combine(stats, bins, keys.map((k) => k.name), total);
+  }
+
+  /**
+   * One POP (its series, its summary, its functions): the plan's whole hours and clean
+   * minutes from the POP's sketches in memory (`hourCache`: merged over functions or per
+   * function; minutes per function), only the raw parts (partial edge minutes, dirty
+   * minutes) in SQL. `keyOf` maps a period's block to the answer's one key (it must equal
+   * what the key's SQL gives for that period's rows).
+   */
+  async function fromPopPeriods(
+    hourCache: PopHourCache, popCode: string, plan: Plan, key: Keys[number], keyOf: (startNs: bigint, block: PopBlock) => unknown, total = false,
+  ) {
+    if (plan.resolution === 'raw') return null;
+    const filter = { popCode };
+    const periodsOf = (source: '1h' | '1m', len: bigint, max: number) => {
+      const parts = plan.parts.filter((p) => p.source === source);
+      let count = 0n;
+      for (const p of parts) count += (p.toNs - p.fromNs) / len;
+      if (count > BigInt(max)) return null;
+      const out: number[] = [];
+      for (const p of parts) for (let i = Number(p.fromNs / len); i < Number(p.toNs / len); i++) out.push(i);
+      return out;
+    };
+    const hours = periodsOf('1h', HOUR_NS, MAX_HOURS);
+    const minutes = periodsOf('1m', MINUTE_NS, MAX_MINUTES);
+    if (opts.popBlockCache === false || !hours || !minutes) return fromSketch(plan, [key], filter, total);
+    const hourBlocks = hours.length > 0 ? await hourCache.get(popCode, hours) : new Map<number, PopBlock[]>();
+    const minuteBlocks = minutes.length > 0 ? await popMinutes.get(popCode, minutes) : new Map<number, PopBlock[]>();
+    const rest = plan.parts.filter((p) => p.source === 'raw');
+    // Stats and bins of the raw parts come back together (the same columns serve as both).
+    const raw = rest.length > 0 ? await readColumns(rawSketchStatement(rest, key, filter), filterParams(filter)) : null;
+    const periods: Array<readonly [bigint, readonly PopBlock[]]> = [];
+    for (const [h, list] of hourBlocks) periods.push([BigInt(h) * HOUR_NS, list]);
+    for (const [m, list] of minuteBlocks) periods.push([BigInt(m) * MINUTE_NS, list]);
+    const merged = mergeHours(periods, keyOf, key.name, raw, raw);
+    return combine(merged.stats, merged.bins, [key.name], total);
   }
 
   /**
@@ -179,20 +241,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     let sqlStats: Record<string, unknown[]> | null = null;
     let sqlBins: Record<string, unknown[]> | null = null;
     if (rawParts.length > 0) {
-      const sql = sketchStatements({ resolution: 'raw', parts: rawParts }, [{ name: 'pop_code', sql: 'pop_code' }], undefined, keyedBins);
-      [sqlStats, sqlBins] = await readQueue(async () => {
-        assertOpen();
-        await reader.run('BEGIN TRANSACTION');
-        try {
-          const st = (await reader.runAndReadAll(sql.stats)).getColumnsObjectJS() as Record<string, unknown[]>;
-          const bb = (await reader.runAndReadAll(sql.bins)).getColumnsObjectJS() as Record<string, unknown[]>;
-          await reader.run('COMMIT');
-          return [st, bb] as const;
-        } catch (err) {
-          await reader.run('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      });
+      [sqlStats, sqlBins] = await readSketch(sketchStatements({ resolution: 'raw', parts: rawParts }, [{ name: 'pop_code', sql: 'pop_code' }], undefined, keyedBins));
     }
     const merged = mergeBlocks(sqlStats, sqlBins, blockLists, keyedBins);
     return combine(merged.stats, merged.bins, ['pop_code'], true);
@@ -261,13 +310,20 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     kind: 'duckdb',
     rollups,
     popBlocks,
+    popHours,
+    popFunctionHours,
+    popMinutes,
     write,
     async summarize(range, filter, options): Promise<Summary> {
       const plan = planRange(range, rollups.dirty);
       const unfiltered = filter?.functionName === undefined && filter?.popCode === undefined;
+      const onePop = filter?.functionName === undefined && filter?.popCode !== undefined;
+      const popKey = { name: 'pop_code', sql: 'pop_code' };
       const planned = plan.resolution !== 'raw' && unfiltered && opts.popBlockCache !== false
         ? await fromPopBlocks(plan, options?.popQuantiles !== false)
-        : await fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], filter, true, options?.popQuantiles !== false);
+        : onePop
+          ? await fromPopPeriods(popHours, filter.popCode!, plan, popKey, () => filter.popCode, true)
+          : await fromSketch(plan, [popKey], filter, true, options?.popQuantiles !== false);
       if (planned) {
         return {
           overall: planned.total!,
@@ -289,7 +345,8 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       };
     },
     async byFunction(popCode, range): Promise<FunctionAggregate[]> {
-      const planned = await fromSketch(planRange(range, rollups.dirty), [{ name: 'function_name', sql: 'function_name' }], { popCode });
+      // Whole hours from the POP's per-function hour sketches in memory (the drill-down's table refetches every 10 s).
+      const planned = await fromPopPeriods(popFunctionHours, popCode, planRange(range, rollups.dirty), { name: 'function_name', sql: 'function_name' }, (_, b) => b.pop);
       if (planned) {
         return planned.rows
           .map((r) => ({ functionName: String(r.keys[0]), ...r.stats }))
@@ -306,7 +363,12 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     async timeseries(popCode, range, stepMs, filter): Promise<TimeseriesAnswer> {
       const plan = planRange(range, rollups.dirty, stepMs);
       const stepNs = BigInt(stepMs) * 1_000_000n;
-      const planned = await fromSketch(plan, [{ name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` }], { ...filter, popCode });
+      const bucket = { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` };
+      // Over every function (the drill-down's chart): whole hours and clean minutes from the POP's sketches in memory.
+      // A period nests in a step whenever the plan has it (planRange allows hours for steps of whole hours, minutes for whole minutes).
+      const planned = filter?.functionName === undefined
+        ? await fromPopPeriods(popHours, popCode, plan, bucket, (t) => (t / stepNs) * stepNs)
+        : await fromSketch(plan, [bucket], { ...filter, popCode });
       if (planned) {
         const buckets = planned.rows
           .map((r) => ({ startMs: Number(BigInt(r.keys[0] as bigint) / 1_000_000n), ...r.stats }))

@@ -197,36 +197,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   async function loadLevelNow(level: Level, indexes: number[], startEpoch: number): Promise<Map<number, PopBlock[]>> {
     const result = await read(loadSql(level, indexes));
     const loaded = new Map<number, PopBlock[]>(indexes.map((i) => [i, []]));
-    // Straight from the data chunks: the bin lists are read from their flat child vectors
-    // into typed arrays (converting them to JS arrays first cost ~0.4 µs per bin).
-    for (let ci = 0; ci < result.chunkCount; ci++) {
-      const chunk = result.getChunk(ci);
-      const [blk, pop, n, sum, mn, mx] = [0, 1, 2, 3, 4, 5].map((c) => chunk.getColumnVector(c));
-      const binsV = chunk.getColumnVector(6) as DuckDBListVector;
-      const countsV = chunk.getColumnVector(7) as DuckDBListVector;
-      const binsChild = binsV.childVector;
-      const countsChild = countsV.childVector;
-      for (let i = 0; i < chunk.rowCount; i++) {
-        const len = binsV.getEntryLength(i);
-        const bo = binsV.getEntryOffset(i);
-        const co = countsV.getEntryOffset(i);
-        const bins = new Int16Array(len);
-        const counts = new Float64Array(len);
-        for (let j = 0; j < len; j++) {
-          bins[j] = binsChild.getItem(bo + j) as number;
-          counts[j] = Number(countsChild.getItem(co + j));
-        }
-        loaded.get(Number(blk!.getItem(i)))?.push({
-          pop: String(pop!.getItem(i)),
-          n: Number(n!.getItem(i)),
-          sum: Number(sum!.getItem(i)),
-          mn: Number(mn!.getItem(i)),
-          mx: Number(mx!.getItem(i)),
-          bins,
-          counts,
-        });
-      }
-    }
+    readBlockRows(result, (blk, block) => loaded.get(blk)?.push(block));
     for (const [index, value] of loaded) {
       const key = keyOf({ level, index });
       if (!changedSince(key, startEpoch)) put(key, value);
@@ -329,6 +300,42 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
 }
 
 export type PopBlockCache = ReturnType<typeof createPopBlockCache>;
+
+/**
+ * Rows of (block index, POP, n, sum, min, max, bins, counts) → one PopBlock each, straight
+ * from the data chunks: the bin lists are read from their flat child vectors into typed
+ * arrays (converting them to JS arrays first cost ~0.4 µs per bin).
+ */
+export function readBlockRows(result: DuckDBMaterializedResult, onBlock: (index: number, block: PopBlock) => void) {
+  for (let ci = 0; ci < result.chunkCount; ci++) {
+    const chunk = result.getChunk(ci);
+    const [blk, pop, n, sum, mn, mx] = [0, 1, 2, 3, 4, 5].map((c) => chunk.getColumnVector(c));
+    const binsV = chunk.getColumnVector(6) as DuckDBListVector;
+    const countsV = chunk.getColumnVector(7) as DuckDBListVector;
+    const binsChild = binsV.childVector;
+    const countsChild = countsV.childVector;
+    for (let i = 0; i < chunk.rowCount; i++) {
+      const len = binsV.getEntryLength(i);
+      const bo = binsV.getEntryOffset(i);
+      const co = countsV.getEntryOffset(i);
+      const bins = new Int16Array(len);
+      const counts = new Float64Array(len);
+      for (let j = 0; j < len; j++) {
+        bins[j] = binsChild.getItem(bo + j) as number;
+        counts[j] = Number(countsChild.getItem(co + j));
+      }
+      onBlock(Number(blk!.getItem(i)), {
+        pop: String(pop!.getItem(i)),
+        n: Number(n!.getItem(i)),
+        sum: Number(sum!.getItem(i)),
+        mn: Number(mn!.getItem(i)),
+        mx: Number(mx!.getItem(i)),
+        bins,
+        counts,
+      });
+    }
+  }
+}
 
 /**
  * Splits a plan's rollup parts into blocks: whole UTC days, else whole hours ('1h' parts) and, inside the
