@@ -27,7 +27,8 @@
  * since at 1 per 1000 series-hours 200 series x 8 h expect 1.6 alerts. EVAL_ONLY=quiet|shifts runs
  * half; EVAL_SWEEP=0 skips the pass-timing and variant tables (which take most of the time:
  * several minutes on 2 cores). EVAL_MIN_CHANGE overrides DETECTOR_MIN_CHANGE's default; the
- * other EVAL_* knobs below override one engine setting each, for tuning.
+ * other EVAL_* knobs below override one engine setting each, for tuning; EVAL_SHIFT_FLAT=1 takes the
+ * diurnal swing out of the shift scenarios (to see what it costs the delays).
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';
@@ -155,7 +156,8 @@ function runShift(factor: number, settings: DetectorSettings, scenarioSeed: numb
   const buckets = pairs.map((pair, i) => {
     const inj: Injection = { pops: [pair.pop.code], functions: [pair.fn.name], factor, startMs: shiftStarts[i]!, durationMs: SHIFT_MS };
     const model = createLatencyModel({ seed: scenarioSeed, injections: [inj] });
-    return bucketize(pair, i, (p, t) => model.sample(p.pop, p.fn, t), startMs, total, settings.stepMs);
+    const sampler: Sampler = process.env.EVAL_SHIFT_FLAT === '1' ? (p, t) => model.sample(p.pop, p.fn, t) / diurnalFactor(p.pop.lon, t) : (p, t) => model.sample(p.pop, p.fn, t);
+    return bucketize(pair, i, sampler, startMs, total, settings.stepMs);
   });
   const timelines = simulate(buckets, settings, startMs + warmupMs(settings), startMs + total, plan, scenarioSeed);
   return score(factor, timelines, shiftStarts);
@@ -324,12 +326,14 @@ const defaults = {
   ...(process.env.EVAL_JUMP_CAP ? { jumpCapZ: Number(process.env.EVAL_JUMP_CAP) } : {}),
   ...(process.env.EVAL_JUMP_Z ? { jumpZ: Number(process.env.EVAL_JUMP_Z) } : {}),
   ...(process.env.EVAL_POOL_SIGMA ? { poolSigma: process.env.EVAL_POOL_SIGMA === '1' } : {}),
+  ...(process.env.EVAL_TREND_FALL ? { trendFall: process.env.EVAL_TREND_FALL === '1' } : {}),
+  ...(process.env.EVAL_SIGMA3 ? { sigmaMedian3: process.env.EVAL_SIGMA3 === '1' } : {}),
   ...(process.env.EVAL_SMOOTH ? { smooth: Number(process.env.EVAL_SMOOTH) as 1 | 3 } : {}),
   ...(process.env.EVAL_RECENT_MIN ? { recentMs: Number(process.env.EVAL_RECENT_MIN) * MIN, minRecentMs: Math.min(5, Number(process.env.EVAL_RECENT_MIN)) * MIN } : {}),
 };
 console.log(
   `Detector evaluation (seeds ${SEEDS.join(', ')}): CUSUMs ${arms(defaults)}, zClip ${defaults.zClip} on ${defaults.stepMs / 1000} s buckets; ` +
-  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min, trend over ${defaults.trendMs / MIN} min, running median of ${defaults.smooth}, jump cap ${defaults.jumpCapZ} above ${defaults.jumpZ} sigma, pooled sigma ${defaults.poolSigma}; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
+  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min, trend over ${defaults.trendMs / MIN} min, running median of ${defaults.smooth}, jump cap ${defaults.jumpCapZ} above ${defaults.jumpZ} sigma, pooled sigma ${defaults.poolSigma}, falling trend ${defaults.trendFall}, sigma median of 3 ${defaults.sigmaMedian3}; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
 );
 evaluateSettings(defaults, true);
 

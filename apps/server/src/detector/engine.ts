@@ -91,6 +91,17 @@ export interface DetectorSettings {
   /** Sigma from the baseline window and the trend's older window together. */
   poolSigma: boolean;
   /**
+   * A falling trend is used too when the window halfway between the two agrees (both halves
+   * fall): a daily swing's evening descent is followed, while an incident that sits in the
+   * older window alone (one half falls, the other does not) is not taken for a fall.
+   */
+  trendFall: boolean;
+  /**
+   * Sigma as the median of the three windows' (baseline, halfway, older): one window holding
+   * an incident does not inflate it, and the median of three is steadier than the mean of two.
+   */
+  sigmaMedian3: boolean;
+  /**
    * A fresh engine steps the CUSUMs over only the newest replayMs of the span it reads; older
    * buckets are kept as history (baselines, trend) without being stepped or judged. S is capped
    * at h and an unconfirmed run starts again from 0, so what S holds now was built over the
@@ -170,6 +181,8 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     jumpZ: 4,
     jumpCapZ: 1,
     poolSigma: true,
+    trendFall: true,
+    sigmaMedian3: true,
     replayMs: whole(30 * 60_000),
     minSigma: 0.03,
     alpha: 0.01,
@@ -191,7 +204,7 @@ export function rederiveSpanMs(s: DetectorSettings): number {
 }
 
 interface Baseline {
-  /** Level (log) at the window's centre, and its rise per ms (>= 0). */
+  /** Level (log) at the window's centre, and its rise per ms (a fall only when consistent; see trendSlope). */
   mu: number;
   slope: number;
   centreMs: number;
@@ -213,6 +226,7 @@ interface SeriesState {
   /** The baseline's window and the trend's older window, kept sorted as they slide. */
   win: SortedWindow | null;
   olderWin: SortedWindow | null;
+  middleWin: SortedWindow | null;
   base: Baseline | null;
   /** One per arm of settings.arms. */
   runs: Run[];
@@ -263,7 +277,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -283,10 +297,13 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (st.win.n < s.minBaselineBuckets) return (st.base = null);
     const level = windowStats(st.win);
     const older = olderWindow(st, fromMs, toMs);
-    // The slope between the two windows; sigma from both (a series' scale changes slowly, and
-    // twice the buckets halve the error that inflates every z).
-    const slope = older ? Math.max(0, (level.mu - older.mu) / s.trendMs) : 0;
-    const scale = older && s.poolSigma ? Math.sqrt((level.sigma ** 2 + older.sigma ** 2) / 2) : level.sigma;
+    const middle = older && (s.trendFall || s.sigmaMedian3) ? middleWindow(st, fromMs, toMs) : null;
+    const slope = older ? trendSlope(level.mu, older.mu, middle?.mu) : 0;
+    // Sigma from the windows together (a series' scale changes slowly, and more buckets shrink
+    // the error that inflates every z); of three, the median, so one incident does not inflate it.
+    let scale = level.sigma;
+    if (older && middle && s.sigmaMedian3) scale = median3(level.sigma, middle.sigma, older.sigma);
+    else if (older && s.poolSigma) scale = Math.sqrt((level.sigma ** 2 + older.sigma ** 2) / 2);
     return (st.base = { mu: level.mu, slope, centreMs: (fromMs + toMs) / 2, sigma: Math.max(s.minSigma, scale), fromMs, toMs });
   }
 
@@ -303,6 +320,28 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
     st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom);
     return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
+  }
+
+  /** The window halfway between the baseline's and the older one (trendFall, sigmaMedian3). */
+  function middleWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    const back = s.trendMs / 2;
+    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom);
+    return st.middleWin.n < s.minBaselineBuckets ? null : windowStats(st.middleWin);
+  }
+
+  /**
+   * Rise per ms from the older window's level to the baseline's. A rise is used as it is; a fall
+   * only when both halves fall (older -> halfway -> baseline), and then the gentlest of the three
+   * slopes: an incident that has left the baseline but sits in the older window makes the first
+   * half fall and the second not, and carrying the baseline below the data would alert on it.
+   */
+  function trendSlope(mu: number, olderMu: number, middleMu: number | undefined): number {
+    const whole = (mu - olderMu) / s.trendMs;
+    if (whole >= 0) return whole;
+    if (!s.trendFall || middleMu === undefined) return 0;
+    const first = (middleMu - olderMu) / (s.trendMs / 2);
+    const second = (mu - middleMu) / (s.trendMs / 2);
+    return first < 0 && second < 0 ? Math.max(whole, first, second) : 0;
   }
 
   /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
@@ -543,7 +582,7 @@ function cadenceOf(st: SeriesState): number {
 /** Sorted log values of the buckets in [fromMs, toMs), carried to base's centre along its trend when given. */
 function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline): Float64Array {
   const out = rawIn(st, fromMs, toMs);
-  if (base && base.slope > 0) {
+  if (base && base.slope !== 0) {
     const lo = lowerBound(st.t, st.t.length, fromMs);
     for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.t[lo + i]! - base.centreMs);
   }
@@ -561,6 +600,10 @@ function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
 /** The baseline's level at tMs: its centre's level carried along its trend. */
 function levelAt(b: Baseline, tMs: number): number {
   return b.mu + b.slope * (tMs - b.centreMs);
+}
+
+function median3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
 function medianSorted(xs: ArrayLike<number>): number {
