@@ -8,11 +8,13 @@
  *
  *   baseline  = the series' buckets in [t - recent - baseline, t - recent) (60 minutes ending
  *               10 minutes back): mean and deviation after winsorising at median +- 3 MAD-sigmas
- *   trend     = (its level - the level of the same window 2 x baseline earlier) / that distance,
- *               rises only; the level is carried along it to the bucket judged
- *   sigma     = from both windows together
- *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket that was
- *               not elevated counts at most jumpCapZ (a lone spike adds little)
+ *   trend     = (its level - the level of the same window 2 x baseline earlier) / that distance;
+ *               a fall only when the window halfway between agrees (both halves fall: a daily
+ *               descent, not an incident in the older window); the level is carried along it
+ *               to the bucket judged
+ *   sigma     = the median of the three windows' (baseline, halfway, older)
+ *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket below
+ *               jumpPrevZ counts at most jumpCapZ (a lone spike adds little)
  *   S_t       = min(h, max(0, S_{t-1} + z_t - k))     upper CUSUM: slowdowns only; two arms
  *
  * S stays near 0 under noise and grows by about (shift / sigma - k) per bucket after a
@@ -23,7 +25,7 @@
  *   - the run's median is at least minChange above the baseline's level.
  * Because the baseline ends `recent` before the bucket it judges, a shift has that long to
  * be found before it starts to become the new normal. Why each part is there, measured:
- * docs/notes/detector-tune.md.
+ * docs/notes/detector-tune.md and docs/notes/detector-tune-2.md.
  *
  * State: the buckets of the history span per series (baseline + recent + trend: 190 minutes
  * by default) and S. A pass feeds the buckets that closed since the previous one (`ingest`),
@@ -73,7 +75,7 @@ export interface DetectorSettings {
   /**
    * Trend correction: the baseline's level is carried to the bucket judged along the slope
    * between the baseline window and a window of the same length trendMs before it (0: off).
-   * Only a rising slope is used (see baselineFor).
+   * A falling slope only when the window halfway agrees (see trendSlope).
    */
   trendMs: number;
   /**
@@ -82,11 +84,13 @@ export interface DetectorSettings {
    */
   smooth: 1 | 3;
   /**
-   * A jump: a bucket more than jumpZ sigmas above the baseline right after one that was not
-   * elevated (below 1 sigma). It counts at most jumpCapZ (Infinity: off). A lone spike is all
-   * jump; a shift loses this on its first bucket only, the buckets after it count in full.
+   * A jump: a bucket more than jumpZ sigmas above the baseline right after one below jumpPrevZ
+   * sigmas. It counts at most jumpCapZ (Infinity: off). A lone spike is all jump; a large shift
+   * loses this on its first bucket only (its buckets after the first are above jumpPrevZ), and a
+   * small one hardly ever jumps that far.
    */
   jumpZ: number;
+  jumpPrevZ: number;
   jumpCapZ: number;
   /** Sigma from the baseline window and the trend's older window together. */
   poolSigma: boolean;
@@ -101,6 +105,7 @@ export interface DetectorSettings {
    * an incident does not inflate it, and the median of three is steadier than the mean of two.
    */
   sigmaMedian3: boolean;
+
   /**
    * A fresh engine steps the CUSUMs over only the newest replayMs of the span it reads; older
    * buckets are kept as history (baselines, trend) without being stepped or judged. S is capped
@@ -173,12 +178,17 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     minBaselineMs: Math.min(baselineMs, whole(10 * 60_000)),
     minRecentMs: Math.min(recentMs, whole(5 * 60_000)),
     minBaselineBuckets: 20,
-    arms: [{ k: 0.8, h: 8 }, { k: 0.45, h: 14 }],
+    // Slow arm h 15 (was 14): its false alarms, multiplied by the baseline's error, were most of
+    // them; the falling trend bought back more 1.2x recall than the higher h costs.
+    arms: [{ k: 0.8, h: 8 }, { k: 0.45, h: 15 }],
     zClip: 2.75,
     // The older window two baseline lengths back: 60 minutes of level each end, two hours apart.
     trendMs: 2 * baselineMs,
     smooth: 1,
     jumpZ: 4,
+    // After a bucket below 2 sigma (was 1): a spike after a merely high bucket no longer counts
+    // 2.75; a shift's buckets after its first are above 2 sigma from 2x up.
+    jumpPrevZ: 2,
     jumpCapZ: 1,
     poolSigma: true,
     trendFall: true,
@@ -313,8 +323,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
    * 40 minutes of drift (+10 %/h: 0.25 sigma at sigma 0.25, more than half the slow arm's k).
    * The slope of one window alone is far too noisy to carry it (a 60-minute window cannot tell
    * 10 %/h from noise); two windows two hours apart can (0.03 sigma of noise where it is used).
-   * Only a rise is used: a fall would carry the baseline below the data after an incident that
-   * has left the older window, and it makes the detector more sensitive, never less.
+   * A fall is used only when the halfway window agrees (trendSlope): a fall computed from an
+   * incident that sits in the older window would carry the baseline below the data.
    */
   function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
     if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
@@ -360,7 +370,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (base) {
       const n = st.x.length;
       const prevZ = n > 0 && tMs - st.t[n - 1]! <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, st.t[n - 1]!)) / base.sigma : 0;
-      if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < 1) cap = s.jumpCapZ;
+      if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < s.jumpPrevZ) cap = s.jumpCapZ;
     }
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
