@@ -29,7 +29,9 @@ for (let t = t0 - span; t < t0 + passMin * MIN; t += STEP) {
   }));
 }
 function run(E: typeof A): number {
-  const engine = E.createDetectorEngine(E.detectorSettings(cfg));
+  // AB_SETTINGS='{"trendFall":false}' overrides settings of this tree's engine (A) only.
+  const overrides = E === A && process.env.AB_SETTINGS ? JSON.parse(process.env.AB_SETTINGS) : {};
+  const engine = E.createDetectorEngine({ ...E.detectorSettings(cfg), ...overrides });
   // Warm up: the first pass (re-derive), not timed.
   let end = t0;
   engine.ingest(byTime.flat().filter((b) => b.startMs >= engine.readFrom(end) && b.startMs < end), end);

@@ -86,7 +86,7 @@ export interface DetectorSettings {
   /**
    * A jump: a bucket more than jumpZ sigmas above the baseline right after one below jumpPrevZ
    * sigmas. It counts at most jumpCapZ (Infinity: off). A lone spike is all jump; a large shift
-   * loses this on its first bucket only (its buckets after the first are above jumpPrevZ), and a
+   * loses this on its first bucket mostly (its later buckets are mostly above jumpPrevZ), and a
    * small one hardly ever jumps that far.
    */
   jumpZ: number;
@@ -105,7 +105,6 @@ export interface DetectorSettings {
    * an incident does not inflate it, and the median of three is steadier than the mean of two.
    */
   sigmaMedian3: boolean;
-
   /**
    * A fresh engine steps the CUSUMs over only the newest replayMs of the span it reads; older
    * buckets are kept as history (baselines, trend) without being stepped or judged. S is capped
@@ -187,7 +186,8 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     smooth: 1,
     jumpZ: 4,
     // After a bucket below 2 sigma (was 1): a spike after a merely high bucket no longer counts
-    // 2.75; a shift's buckets after its first are above 2 sigma from 2x up.
+    // 2.75 (16 % of spikes followed one above 1 sigma, 2 % one above 2); a 2x shift's buckets are
+    // above 2 sigma four times in five, a 3x shift's always, and a 1.5x shift rarely jumps 4 sigma.
     jumpPrevZ: 2,
     jumpCapZ: 1,
     poolSigma: true,
@@ -233,7 +233,7 @@ interface SeriesState {
   firstMs: number;
   /** Buckets before this may have been trimmed from t/x. */
   keptFrom: number;
-  /** The baseline's window and the trend's older window, kept sorted as they slide. */
+  /** The baseline's window, the trend's older window and the one halfway between, kept sorted as they slide. */
   win: SortedWindow | null;
   olderWin: SortedWindow | null;
   middleWin: SortedWindow | null;
