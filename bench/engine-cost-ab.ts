@@ -18,7 +18,7 @@ const STEP = 10_000;
 const cfg = { recentMs: 10 * MIN, baselineMs: 60 * MIN, minChange: 0.1, resolveAfterMs: 5 * MIN };
 const model = createLatencyModel({ seed: 3 });
 const t0 = Date.UTC(2026, 0, 1, 6);
-const passMin = 60;
+const passMin = Number(process.env.AB_MINUTES ?? 150);
 const span = A.rederiveSpanMs(A.detectorSettings(cfg)) + 10 * MIN;
 const pairs = Array.from({ length: N }, (_, i) => ({ pop: POPS[i % POPS.length]!, fn: FUNCTIONS[i % FUNCTIONS.length]!, id: i }));
 const byTime: SeriesBucket[][] = [];

@@ -237,9 +237,23 @@ interface SeriesState {
   win: SortedWindow | null;
   olderWin: SortedWindow | null;
   middleWin: SortedWindow | null;
+  /**
+   * The baseline window's statistics as computed once a minute, oldest first, for the last
+   * trendMs: the halfway and older windows are the baseline's of one and two hours ago, the same
+   * buckets (none arrives late into a window that ended before the bucket judged), so their
+   * statistics are recalled rather than slid and recomputed (bit-identical; a miss slides).
+   */
+  recs: WindowStatsRecords;
   base: Baseline | null;
   /** One per arm of settings.arms. */
   runs: Run[];
+}
+
+/** Full-length baseline windows' statistics by the window's end, oldest first (parallel arrays of doubles: ~3 KB per series). */
+interface WindowStatsRecords {
+  toMs: number[];
+  mu: number[];
+  sigma: number[];
 }
 
 interface Run {
@@ -287,7 +301,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -306,6 +320,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom);
     if (st.win.n < s.minBaselineBuckets) return (st.base = null);
     const level = windowStats(st.win);
+    remember(st, fromMs, toMs, level);
     const older = olderWindow(st, fromMs, toMs);
     const middle = older && (s.trendFall || s.sigmaMedian3) ? middleWindow(st, fromMs, toMs) : null;
     const slope = older ? trendSlope(level.mu, older.mu, middle?.mu) : 0;
@@ -328,13 +343,40 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
    */
   function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
     if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
+    const known = recall(st, fromMs - s.trendMs, toMs - s.trendMs);
+    if (known) return known;
     st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom);
     return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
+  }
+
+  /** Keeps the baseline window's statistics for recall (only full-size windows: young series' grow). */
+  function remember(st: SeriesState, fromMs: number, toMs: number, level: { mu: number; sigma: number }) {
+    if (s.trendMs <= 0 || toMs - fromMs !== s.baselineMs) return;
+    const r = st.recs;
+    r.toMs.push(toMs);
+    r.mu.push(level.mu);
+    r.sigma.push(level.sigma);
+    // Chunked trim: amortised O(1).
+    if (r.toMs.length > 64 && r.toMs[32]! < toMs - s.trendMs) {
+      r.toMs.splice(0, 32);
+      r.mu.splice(0, 32);
+      r.sigma.splice(0, 32);
+    }
+  }
+
+  /** The statistics of the window [fromMs, toMs) as the baseline's were computed, or null. */
+  function recall(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    const r = st.recs;
+    if (toMs - fromMs !== s.baselineMs) return null;
+    const i = lowerBound(r.toMs, r.toMs.length, toMs);
+    return i < r.toMs.length && r.toMs[i] === toMs ? { mu: r.mu[i]!, sigma: r.sigma[i]! } : null;
   }
 
   /** The window halfway between the baseline's and the older one (trendFall, sigmaMedian3). */
   function middleWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
     const back = s.trendMs / 2;
+    const known = recall(st, fromMs - back, toMs - back);
+    if (known) return known;
     st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom);
     return st.middleWin.n < s.minBaselineBuckets ? null : windowStats(st.middleWin);
   }
