@@ -27,7 +27,8 @@
  * since at 1 per 1000 series-hours 200 series x 8 h expect 1.6 alerts. EVAL_ONLY=quiet|shifts runs
  * half; EVAL_SWEEP=0 skips the pass-timing and variant tables (which take most of the time:
  * several minutes on 2 cores). EVAL_MIN_CHANGE overrides DETECTOR_MIN_CHANGE's default; the
- * other EVAL_* knobs below override one engine setting each, for tuning.
+ * other EVAL_* knobs below override one engine setting each, for tuning; EVAL_SHIFT_FLAT=1 takes the
+ * diurnal swing out of the shift scenarios (to see what it costs the delays).
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';
@@ -155,7 +156,8 @@ function runShift(factor: number, settings: DetectorSettings, scenarioSeed: numb
   const buckets = pairs.map((pair, i) => {
     const inj: Injection = { pops: [pair.pop.code], functions: [pair.fn.name], factor, startMs: shiftStarts[i]!, durationMs: SHIFT_MS };
     const model = createLatencyModel({ seed: scenarioSeed, injections: [inj] });
-    return bucketize(pair, i, (p, t) => model.sample(p.pop, p.fn, t), startMs, total, settings.stepMs);
+    const sampler: Sampler = process.env.EVAL_SHIFT_FLAT === '1' ? (p, t) => model.sample(p.pop, p.fn, t) / diurnalFactor(p.pop.lon, t) : (p, t) => model.sample(p.pop, p.fn, t);
+    return bucketize(pair, i, sampler, startMs, total, settings.stepMs);
   });
   const timelines = simulate(buckets, settings, startMs + warmupMs(settings), startMs + total, plan, scenarioSeed);
   return score(factor, timelines, shiftStarts);
@@ -282,10 +284,12 @@ function evaluateSettings(settings: DetectorSettings, verbose: boolean, series =
     ['slow drift (+3 %/h for 8 h, +24 % in all)', drifting(0.03), 0],
     ['fast drift (+10 %/h for 8 h, +80 % in all)', drifting(0.1), 0],
   ];
-  const quiet = process.env.EVAL_ONLY === 'shifts' ? [] : scenarios.map(([name, sampler, spikes], i) => {
+  // EVAL_QUIET="noise,spikes" runs only the quiet scenarios whose name holds one of the words.
+  const pickQuiet = (name: string) => !process.env.EVAL_QUIET || process.env.EVAL_QUIET.split(',').some((w) => name.includes(w));
+  const quiet = process.env.EVAL_ONLY === 'shifts' ? [] : scenarios.flatMap(([name, sampler, spikes], i) => !pickQuiet(name) ? [] : [(() => {
     const rs = SEEDS.map((seed) => runQuiet(name, sampler, spikes, settings, seed * 100 + 10 + i, series));
     return { name, alerts: rs.reduce((n, r) => n + r.alerts, 0), seriesHours: rs.reduce((n, r) => n + r.seriesHours, 0), perSeed: rs.map((r) => r.alerts) };
-  });
+  })()]);
   const allDelays = shifts.filter((r) => r.factor >= 1.5).flatMap((r) => r.delays);
   const falseAlerts = quiet.reduce((n, q) => n + q.alerts, 0);
   const falsePer1000 = (falseAlerts / quiet.reduce((n, q) => n + q.seriesHours, 0)) * 1000;
@@ -322,14 +326,18 @@ const defaults = {
   ...(process.env.EVAL_TREND_MIN ? { trendMs: Number(process.env.EVAL_TREND_MIN) * MIN } : {}),
   ...(process.env.EVAL_BASELINE_MIN ? { baselineMs: Number(process.env.EVAL_BASELINE_MIN) * MIN } : {}),
   ...(process.env.EVAL_JUMP_CAP ? { jumpCapZ: Number(process.env.EVAL_JUMP_CAP) } : {}),
+  ...(process.env.EVAL_JUMP_PREV_Z ? { jumpPrevZ: Number(process.env.EVAL_JUMP_PREV_Z) } : {}),
   ...(process.env.EVAL_JUMP_Z ? { jumpZ: Number(process.env.EVAL_JUMP_Z) } : {}),
+  // EVAL_TREND_FALL=0: rises only; EVAL_SIGMA3=0: sigma pooled over two windows; EVAL_JUMP_PREV_Z=1: the old jump rule.
   ...(process.env.EVAL_POOL_SIGMA ? { poolSigma: process.env.EVAL_POOL_SIGMA === '1' } : {}),
+  ...(process.env.EVAL_TREND_FALL ? { trendFall: process.env.EVAL_TREND_FALL === '1' } : {}),
+  ...(process.env.EVAL_SIGMA3 ? { sigmaMedian3: process.env.EVAL_SIGMA3 === '1' } : {}),
   ...(process.env.EVAL_SMOOTH ? { smooth: Number(process.env.EVAL_SMOOTH) as 1 | 3 } : {}),
   ...(process.env.EVAL_RECENT_MIN ? { recentMs: Number(process.env.EVAL_RECENT_MIN) * MIN, minRecentMs: Math.min(5, Number(process.env.EVAL_RECENT_MIN)) * MIN } : {}),
 };
 console.log(
   `Detector evaluation (seeds ${SEEDS.join(', ')}): CUSUMs ${arms(defaults)}, zClip ${defaults.zClip} on ${defaults.stepMs / 1000} s buckets; ` +
-  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min, trend over ${defaults.trendMs / MIN} min, running median of ${defaults.smooth}, jump cap ${defaults.jumpCapZ} above ${defaults.jumpZ} sigma, pooled sigma ${defaults.poolSigma}; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
+  `recent ${defaults.recentMs / MIN} min, baseline ${defaults.baselineMs / MIN} min, trend over ${defaults.trendMs / MIN} min, running median of ${defaults.smooth}, jump cap ${defaults.jumpCapZ} above ${defaults.jumpZ} sigma after one below ${defaults.jumpPrevZ}, pooled sigma ${defaults.poolSigma}, falling trend ${defaults.trendFall}, sigma median of 3 ${defaults.sigmaMedian3}; minChange ${defaults.minChange}, alpha ${defaults.alpha}, resolveAfter ${defaults.resolveAfterMs / MIN} min`,
 );
 evaluateSettings(defaults, true);
 
@@ -358,7 +366,10 @@ if (process.env.EVAL_SWEEP !== '0') {
     ['defaults', defaults],
     ['no trend (baseline level only)', { ...defaults, trendMs: 0 }],
     ['no jump cap', { ...defaults, jumpCapZ: Infinity }],
-    ['sigma of the baseline window only', { ...defaults, poolSigma: false }],
+    ['rises only (no falling trend)', { ...defaults, trendFall: false }],
+    ['sigma pooled over two windows (not the median of three)', { ...defaults, sigmaMedian3: false }],
+    ['sigma of the baseline window only', { ...defaults, poolSigma: false, sigmaMedian3: false }],
+    [`jump cap only after a bucket below 1 sigma (not ${defaults.jumpPrevZ})`, { ...defaults, jumpPrevZ: 1 }],
     ['running median of 3 before the CUSUMs', { ...defaults, smooth: 3 }],
     ['recent 5 min', { ...defaults, recentMs: 5 * MIN }],
     ['baseline 30 min (trend 60 min)', { ...defaults, baselineMs: 30 * MIN, trendMs: 60 * MIN }],

