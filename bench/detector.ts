@@ -121,7 +121,7 @@ async function parts(store: MetricsStore, settings: DetectorSettings, endMs: num
 
 /**
  * The first pass with this branch's DuckDB read against main's (the windowed statement,
- * bench/detector-main-read.ts), on one connection to the same file, alternating (5 each), and
+ * bench/detector-main-read.ts), on one connection to the same file, alternating (3 each), and
  * each read alone over the re-derive's slices: the same service and engine around both.
  */
 async function againstMainRead(path: string, settings: DetectorSettings, endMs: number, alerts: ReturnType<typeof createAlertService>) {
@@ -135,7 +135,7 @@ async function againstMainRead(path: string, settings: DetectorSettings, endMs: 
   const cpu = { now: [] as number[], main: [] as number[] };
   const read = { now: [] as number[], main: [] as number[] };
   try {
-    for (let r = 0; r < 10; r++) {
+    for (let r = 0; r < 6; r++) {
       const way = r % 2 === 0 ? 'now' : 'main';
       const detector = createDetectorService({ store: ways[way], alerts, leadership: createSingleLeadership('bench'), settings, now: () => endMs + 2500, log });
       const c = process.cpuUsage();

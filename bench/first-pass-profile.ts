@@ -61,17 +61,19 @@ if (process.env.MODE === 'service') {
 }
 for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
   const got: Array<[number, SeriesBucketColumns]> = [];
+  const c0 = process.cpuUsage();
   const a = performance.now();
   for (let from = endMs - span; from < endMs; from += SLICE) {
     const to = Math.min(endMs, from + SLICE);
     got.push([to, await store.seriesBucketColumns!({ fromNs: ms(from), toNs: ms(to) }, STEP)]);
   }
   const b = performance.now();
+  const cpu = process.cpuUsage(c0);
   const engine = createDetectorEngine(settings);
   engine.readFrom(endMs);
   for (const [to, c] of got) engine.ingestColumns(c, to);
   const c = performance.now();
   const buckets = got.reduce((s, [, c]) => s + c.startMs.length, 0);
-  console.log(JSON.stringify({ series: n, buckets, readMs: Math.round(b - a), replayMs: Math.round(c - b), size: engine.size() }));
+  console.log(JSON.stringify({ series: n, buckets, readMs: Math.round(b - a), readCpuMs: Math.round((cpu.user + cpu.system) / 1000), replayMs: Math.round(c - b), size: engine.size() }));
 }
 await store.close();

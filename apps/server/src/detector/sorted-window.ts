@@ -64,10 +64,13 @@ let ins = new Float64Array(64);
 function merge(w: SortedWindow, x: readonly number[], outFrom: number, outTo: number, inFrom: number, inTo: number) {
   const nOut = outTo - outFrom;
   const nIn = inTo - inFrom;
-  if (outs.length < nOut) outs = new Float64Array(2 * nOut);
-  if (ins.length < nIn) ins = new Float64Array(2 * nIn);
+  if (outs.length <= nOut) outs = new Float64Array(2 * nOut + 1);
+  if (ins.length <= nIn) ins = new Float64Array(2 * nIn + 1);
   sortInto(outs, x, outFrom, nOut);
   sortInto(ins, x, inFrom, nIn);
+  // Sentinels, so the loop below tests no bounds: NaN equals no value, and no value is above +Infinity.
+  outs[nOut] = NaN;
+  ins[nIn] = Infinity;
   const n = w.n - nOut + nIn;
   if (scratch.length < n) scratch = new Float64Array(Math.max(16, 2 * n));
   const a = w.values;
@@ -80,11 +83,11 @@ function merge(w: SortedWindow, x: readonly number[], outFrom: number, outTo: nu
   for (let i = 0; i < w.n; i++) {
     const v = a[i]!;
     // The values that left, in ascending order: each is in the window (inserted from the same array, same bits).
-    if (r < nOut && v === o[r]) {
+    if (v === o[r]) {
       r++;
       continue;
     }
-    while (j < nIn && p[j]! < v) b[k++] = p[j++]!;
+    while (p[j]! < v) b[k++] = p[j++]!;
     b[k++] = v;
   }
   while (j < nIn) b[k++] = p[j++]!;

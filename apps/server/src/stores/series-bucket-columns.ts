@@ -99,14 +99,15 @@ export function bucketSamples(
   }
   if (k === 0) return { pops, functions, series: new Int32Array(0), startMs: new Float64Array(0), samples: new Int32Array(0), mean: new Float64Array(0), p50: new Float64Array(0) };
   const slots = Math.round((maxT - minT) / stepMs) + 1;
+  const slot = new Int32Array(k);
   const at = new Int32Array(slots + 1);
-  for (let i = 0; i < k; i++) at[Math.round((t[i]! - minT) / stepMs) + 1]!++;
+  for (let i = 0; i < k; i++) at[(slot[i] = Math.round((t[i]! - minT) / stepMs)) + 1]!++;
   for (let j = 1; j <= slots; j++) at[j]! += at[j - 1]!;
   const order = new Int32Array(k);
-  for (let i = 0; i < k; i++) order[at[Math.round((t[i]! - minT) / stepMs)]!++] = i;
-  // The window a series has open in the current bucket: its output index, and which bucket.
+  for (let i = 0; i < k; i++) order[at[slot[i]!]!++] = i;
+  // The window a series has open in the current bucket: its output index, and which bucket (+1; 0: none).
   const openAt = new Int32Array(pops.length);
-  const openStart = new Float64Array(pops.length).fill(NaN);
+  const openSlot = new Int32Array(pops.length);
   const series = new Int32Array(k);
   const startMs = new Float64Array(k);
   const samples = new Int32Array(k);
@@ -117,14 +118,15 @@ export function bucketSamples(
   for (let j = 0; j < k; j++) {
     const i = order[j]!;
     const s = sid[i]!;
-    if (openStart[s] === t[i]) {
+    const b = slot[i]! + 1;
+    if (openSlot[s] === b) {
       const o = openAt[s]!;
       if (samples[o] === 1) several.set(o, [p50[o]!]);
       several.get(o)!.push(v[i]!);
       samples[o]!++;
       mean[o]! += v[i]!; // the sum, divided below
     } else {
-      openStart[s] = t[i]!;
+      openSlot[s] = b;
       openAt[s] = m;
       series[m] = s;
       startMs[m] = t[i]!;

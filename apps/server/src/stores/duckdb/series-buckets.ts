@@ -1,16 +1,16 @@
 /**
  * The raw-row read of `seriesBuckets` (the detector's per-series buckets), read straight
- * from DuckDB's data chunks into typed arrays.
+ * from DuckDB's data chunks into typed arrays and bucketed here.
  *
- * Why: profiled on a re-derive (35 min of 10 s buckets, 2,115 series = 444k buckets) the
- * SQL itself took ~135 ms and turning its 444k rows into row objects (`getRowObjectsJS`,
- * two strings and a bigint per row) ~630 ms, plus the garbage collector behind it. Here the
- * answers are the same numbers as that statement's (count, avg, quantile_cont per (POP,
- * function, bucket); the median is skipped where it is trivial, see `sql`), but:
- *   - the bucket start leaves DuckDB as a DOUBLE of epoch ms, the count as an INTEGER, so no
- *     bigint is made per row;
- *   - the two strings of a series leave it once per series, not once per bucket: each series
- *     gets a small integer id, its names come as one extra row with a NULL bucket (a NULL
+ * Why: profiled on a re-derive (2,115 series, 10 s buckets) turning the rows into row objects
+ * (`getRowObjectsJS`, two strings and a bigint per row) was most of the read (issue 13,
+ * docs/notes/detector-read.md), and then DuckDB's hash aggregate over one window per (POP,
+ * function, 10 s) (docs/notes/first-pass-2.md). Here the answers are the same numbers as
+ * count, avg and quantile_cont(0.5) per (POP, function, bucket) (bucketSamples), but:
+ *   - DuckDB returns the samples themselves (with the step at the sample cadence a window
+ *     holds about one), each with its bucket start as a DOUBLE of epoch ms (no bigint per row);
+ *   - the two strings of a series leave it once per series, not once per sample: each series
+ *     gets a small integer id, its names come as one extra row with a NULL time (a NULL
  *     VARCHAR costs a validity check, no decode).
  * The buckets come back in time order (a counting sort on the aligned bucket start), which
  * is what the detector's engine.ingestColumns takes.
