@@ -7,7 +7,7 @@
  *   - first pass: a fresh engine (start-up, a new leader) reads the whole span plus the replay
  *     window (220 min by default) and steps the CUSUMs over that window (the newest 30 min)
  *     (median of 3), anchored on the same pass as it ran before issue 13's read work (the
- *     row-object statement in 5-minute slices, then engine.ingest of the row objects),
+ *     row-object statement in the service's slices, then engine.ingest of the row objects),
  *     reconstructed on the same file after the store closed;
  *   - its two parts: the store's read (seriesBucketColumns over the span, in the service's
  *     slices) against the row-object statement, and the engine's replay (ingestColumns)
@@ -43,7 +43,7 @@ import { percentile, runAlone, type BenchRow } from './lib.ts';
 
 const STEP = 10_000;
 /** The service's re-derive slice (detector-service.ts READ_SLICE_MS). */
-const SLICE = 5 * 60_000;
+const SLICE = 15 * 60_000;
 const ms = (t: number) => BigInt(t) * 1_000_000n;
 const median = (xs: number[]) => percentile(xs, 0.5);
 /** CPU of every thread of this process (DuckDB's included): less moved by a busy machine than wall time. */

@@ -14,7 +14,7 @@ import { createDuckDbMetricsStore } from '../apps/server/src/stores/duckdb/duckd
 import type { SeriesBucketColumns } from '../apps/server/src/stores/metrics-store.ts';
 
 const STEP = 10_000;
-const SLICE = Number(process.env.SLICE_MIN ?? 5) * 60_000;
+const SLICE = Number(process.env.SLICE_MIN ?? 15) * 60_000;
 const n = Number(process.env.SERIES ?? 2115);
 const file = process.env.FILE ?? `/tmp/first-pass-2-prof/m${n}.duckdb`;
 const ms = (t: number) => BigInt(t) * 1_000_000n;
