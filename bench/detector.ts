@@ -7,7 +7,7 @@
  *   - first pass: a fresh engine (start-up, a new leader) reads the whole span plus the replay
  *     window (220 min by default) and steps the CUSUMs over that window (the newest 30 min)
  *     (median of 3), anchored on the same pass as it ran before issue 13's read work (the
- *     row-object statement in 5-minute slices, then engine.ingest of the row objects),
+ *     row-object statement in the service's slices, then engine.ingest of the row objects),
  *     reconstructed on the same file after the store closed;
  *   - its two parts: the store's read (seriesBucketColumns over the span, in the service's
  *     slices) against the row-object statement, and the engine's replay (ingestColumns)
@@ -35,13 +35,15 @@ import { createEmbeddedAlertStore } from '../apps/server/src/stores/embedded/emb
 import { createInfluxClient } from '../apps/server/src/stores/influxdb/influx-client.ts';
 import { createInfluxDbMetricsStore } from '../apps/server/src/stores/influxdb/influxdb-metrics-store.ts';
 import { q } from '../apps/server/src/stores/influxdb/influxql.ts';
-import type { MetricsStore, SeriesBucket, SeriesBucketColumns } from '../apps/server/src/stores/metrics-store.ts';
+import type { MetricsStore, SeriesBucket, SeriesBucketColumns, TimeRange } from '../apps/server/src/stores/metrics-store.ts';
 import { startInfluxd } from '../apps/server/src/testing/influxd.ts';
+import { readSeriesBucketColumns } from '../apps/server/src/stores/duckdb/series-buckets.ts';
+import { mainReadSeriesBucketColumns } from './detector-main-read.ts';
 import { percentile, runAlone, type BenchRow } from './lib.ts';
 
 const STEP = 10_000;
 /** The service's re-derive slice (detector-service.ts READ_SLICE_MS). */
-const SLICE = 5 * 60_000;
+const SLICE = 15 * 60_000;
 const ms = (t: number) => BigInt(t) * 1_000_000n;
 const median = (xs: number[]) => percentile(xs, 0.5);
 /** CPU of every thread of this process (DuckDB's included): less moved by a busy machine than wall time. */
@@ -115,6 +117,42 @@ async function parts(store: MetricsStore, settings: DetectorSettings, endMs: num
     }
   }
   return { read: median(read), replay: median(replay), replayRows: median(replayRows) };
+}
+
+/**
+ * The first pass with this branch's DuckDB read against main's (the windowed statement,
+ * bench/detector-main-read.ts), on one connection to the same file, alternating (3 each), and
+ * each read alone over the re-derive's slices: the same service and engine around both.
+ */
+async function againstMainRead(path: string, settings: DetectorSettings, endMs: number, alerts: ReturnType<typeof createAlertService>) {
+  const inst = await DuckDBInstance.create(path);
+  const conn = await inst.connect();
+  const log = pino({ level: 'silent' });
+  const run = (sql: string) => conn.run(sql);
+  const storeOf = (read: typeof readSeriesBucketColumns) => ({ kind: 'bench', seriesBucketColumns: (range: TimeRange, stepMs: number) => read(run, range, stepMs) }) as unknown as MetricsStore;
+  const ways = { now: storeOf(readSeriesBucketColumns), main: storeOf(mainReadSeriesBucketColumns) };
+  const first = { now: [] as number[], main: [] as number[] };
+  const cpu = { now: [] as number[], main: [] as number[] };
+  const read = { now: [] as number[], main: [] as number[] };
+  try {
+    for (let r = 0; r < 6; r++) {
+      const way = r % 2 === 0 ? 'now' : 'main';
+      const detector = createDetectorService({ store: ways[way], alerts, leadership: createSingleLeadership('bench'), settings, now: () => endMs + 2500, log });
+      const c = process.cpuUsage();
+      const t = performance.now();
+      await detector.runPass();
+      first[way].push(performance.now() - t);
+      cpu[way].push(cpuMs(process.cpuUsage(c)));
+      const t1 = performance.now();
+      for (const [from, to] of slices(settings, endMs)) await ways[way].seriesBucketColumns!({ fromNs: ms(from), toNs: ms(to) }, settings.stepMs);
+      read[way].push(performance.now() - t1);
+    }
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+  }
+  const m = (o: { now: number[]; main: number[] }) => ({ now: median(o.now), main: median(o.main) });
+  return { first: m(first), cpu: m(cpu), read: m(read) };
 }
 
 /** The first pass as it ran before: the row-object statement per slice, then engine.ingest of its rows. */
@@ -210,6 +248,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     await store.close();
     closed = true;
     const old = await before(path, settings, endMs);
+    const vsMain = await againstMainRead(path, settings, endMs, alerts);
     const oldFirst = old.read + old.replay;
     const steadyMs = Math.round(median(steady));
     rows.push(
@@ -217,6 +256,11 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       { name: `  its CPU (every thread), ${label} series`, value: Math.round(median(firstCpu)), unit: 'ms', anchor: { name: 'before', value: Math.round(old.cpu) }, ratio: median(firstCpu) / old.cpu },
       { name: `  its read: seriesBucketColumns, ${label} series`, value: Math.round(split.read), unit: 'ms', anchor: { name: 'row-object statement', value: Math.round(old.read) }, ratio: split.read / old.read },
       { name: `  its replay: engine.ingestColumns, ${label} series`, value: Math.round(split.replay), unit: 'ms', anchor: { name: 'engine.ingest of the same rows', value: Math.round(split.replayRows) }, ratio: split.replay / split.replayRows },
+    );
+    rows.push(
+      { name: `first pass, this read against main's (same connection, alternating), ${label} series`, value: Math.round(vsMain.first.now), unit: 'ms', anchor: { name: "main's read (windows in SQL)", value: Math.round(vsMain.first.main) }, ratio: vsMain.first.now / vsMain.first.main, goal: `<= ${goal} ms`, ok: vsMain.first.now <= goal },
+      { name: `  its CPU (every thread), ${label} series`, value: Math.round(vsMain.cpu.now), unit: 'ms', anchor: { name: "main's read", value: Math.round(vsMain.cpu.main) }, ratio: vsMain.cpu.now / vsMain.cpu.main },
+      { name: `  its read alone, ${label} series`, value: Math.round(vsMain.read.now), unit: 'ms', anchor: { name: "main's read", value: Math.round(vsMain.read.main) }, ratio: vsMain.read.now / vsMain.read.main },
     );
     if (steadyRows) rows.push(
       { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },

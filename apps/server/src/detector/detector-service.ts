@@ -28,7 +28,14 @@ import { evaluateNoData } from './no-data.ts';
  * already read are not seen by the running CUSUM (a new leader's replay sees them).
  */
 export const SETTLE_MS = 2000;
-const READ_SLICE_MS = 5 * 60_000;
+/**
+ * A re-derive's read slice. 15 min, not 5: a statement costs the JS thread ~1.6 ms of its own
+ * beyond its rows, and a larger slice is replayed with each series' history warmer; measured
+ * alternating at 2,115 series, load 2-4: first pass 1.46-1.71 s with 5-min slices, 1.11-1.59 s
+ * with 15 (30: no better). A slice holds the store's read queue ~50 ms at 2,115 series and
+ * ~0.2 s at 10,000 (docs/notes/first-pass-2.md).
+ */
+const READ_SLICE_MS = 15 * 60_000;
 /**
  * Samples landing further than this behind what the engine has read (a backfill, a buffered
  * writer's replay after an outage) make the next pass re-derive, so the baselines hold them;

@@ -561,15 +561,27 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       settle(endMs);
     },
     ingestColumns(c, endMs) {
-      const states: Array<SeriesState | undefined> = [];
-      for (let i = 0; i < c.startMs.length; i++) {
-        const t = c.startMs[i]!;
-        const p50 = c.p50[i]!;
-        const n = c.samples[i]!;
-        if (!(t < endMs && n > 0 && p50 > 0)) continue;
+      // Series by series, each in time order (a stable counting sort on the series id): the
+      // engine's series are independent, and fed in the columns' time order every bucket
+      // touched another series' arrays (a re-derive holds ~40 MB of them at 2,115 series, so
+      // nearly every bucket was a cache miss; profiled: most of ingestColumns' own time).
+      const m = c.startMs.length;
+      const keep = (i: number) => c.startMs[i]! < endMs && c.samples[i]! > 0 && c.p50[i]! > 0;
+      // States first, in time order of each series' first bucket: the order series are kept (and
+      // judged, and listed) in stays what feeding in time order gave.
+      const states = new Array<SeriesState | undefined>(c.pops.length).fill(undefined);
+      for (let i = 0; i < m; i++) {
         const id = c.series[i]!;
-        const st = (states[id] ??= stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: t }));
-        feed(st, t, p50, n);
+        if (states[id] === undefined && keep(i)) states[id] = stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]! });
+      }
+      const at = new Int32Array(c.pops.length + 1);
+      for (let i = 0; i < m; i++) at[c.series[i]! + 1]!++;
+      for (let id = 1; id <= c.pops.length; id++) at[id]! += at[id - 1]!;
+      const order = new Int32Array(m);
+      for (let i = 0; i < m; i++) order[at[c.series[i]!]!++] = i;
+      for (let j = 0; j < m; j++) {
+        const i = order[j]!;
+        if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
       }
       settle(endMs);
     },

@@ -76,3 +76,39 @@ test('a window slid minute by minute (with gaps, trims and jumps) holds exactly 
     }
   }
 });
+
+test('two windows sliding in turn (one merge buffer between them), ties and slides of every size: exact contents, identical statistics', () => {
+  const r = rng(21);
+  const t: number[] = [];
+  const x: number[] = [];
+  const STEP = 10_000;
+  // Coarse values: many ties, so a value that leaves often equals one that stays or arrives.
+  for (let now = 0; now < 5 * 3600_000; now += STEP) {
+    if (r() > 0.03) {
+      t.push(now);
+      x.push(Math.round((4.6 + 0.25 * (r() + r() - 1)) * 20) / 20);
+    }
+  }
+  let base: SortedWindow | null = null;
+  let older: SortedWindow | null = null;
+  let to = 130 * 60_000;
+  let merges = 0;
+  while (to < 5 * 3600_000) {
+    // 10 s to 4 min at a time: fewer than MERGE_FROM values in and out (insert/remove), and more (merge).
+    to += STEP * (1 + Math.floor(r() * 24));
+    for (const [which, lag] of [['base', 0], ['older', 70 * 60_000]] as const) {
+      const wTo = to - lag;
+      const wFrom = wTo - 60 * 60_000;
+      const before = which === 'base' ? base : older;
+      const moved = before ? t.filter((v) => (v >= before.fromMs && v < wFrom) || (v >= before.toMs && v < wTo)).length : 0;
+      if (moved >= 4) merges++;
+      const w = slideWindow(before, t, x, wFrom, wTo, -Infinity);
+      if (which === 'base') base = w;
+      else older = w;
+      const expected = Float64Array.from(x.filter((_, i) => t[i]! >= wFrom && t[i]! < wTo)).sort();
+      assert.deepEqual(Array.from(w.values.subarray(0, w.n)), Array.from(expected), `${which} window to ${wTo / 60_000} min`);
+      assert.deepEqual(windowStats(w), robustFromSorted(expected, expected.length));
+    }
+  }
+  assert.ok(merges > 50, `the merge path ran (${merges})`);
+});

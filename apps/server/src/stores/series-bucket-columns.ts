@@ -75,3 +75,72 @@ export function columnsOf(buckets: readonly SeriesBucket[]): TypedSeriesBucketCo
   });
   return out;
 }
+
+/**
+ * Raw samples (the first k entries: series id, bucket start already aligned to stepMs, value,
+ * in the order the store scanned them) as bucket columns in ascending startMs: count, mean and
+ * median per (series, bucket), the numbers DuckDB's count / avg / quantile_cont(0.5) give:
+ *   - mean: the samples summed in scan order, divided by the count (avg's order: a window's
+ *     samples are adjacent in the scan; the counting sort below is stable);
+ *   - median: the middle sample, or (lo + hi) / 2 of the middle two (quantile_cont's answer,
+ *     bit for bit: series-buckets.test.ts).
+ * Linear: a counting sort on the bucket index, then one pass that merges a series' samples
+ * within a bucket; only windows of several samples keep their values (for the median).
+ */
+export function bucketSamples(
+  pops: string[], functions: string[], k: number, stepMs: number,
+  sid: Int32Array, t: Float64Array, v: Float64Array,
+): TypedSeriesBucketColumns {
+  let minT = Infinity;
+  let maxT = -Infinity;
+  for (let i = 0; i < k; i++) {
+    if (t[i]! < minT) minT = t[i]!;
+    if (t[i]! > maxT) maxT = t[i]!;
+  }
+  if (k === 0) return { pops, functions, series: new Int32Array(0), startMs: new Float64Array(0), samples: new Int32Array(0), mean: new Float64Array(0), p50: new Float64Array(0) };
+  const slots = Math.round((maxT - minT) / stepMs) + 1;
+  const slot = new Int32Array(k);
+  const at = new Int32Array(slots + 1);
+  for (let i = 0; i < k; i++) at[(slot[i] = Math.round((t[i]! - minT) / stepMs)) + 1]!++;
+  for (let j = 1; j <= slots; j++) at[j]! += at[j - 1]!;
+  const order = new Int32Array(k);
+  for (let i = 0; i < k; i++) order[at[slot[i]!]!++] = i;
+  // The window a series has open in the current bucket: its output index, and which bucket (+1; 0: none).
+  const openAt = new Int32Array(pops.length);
+  const openSlot = new Int32Array(pops.length);
+  const series = new Int32Array(k);
+  const startMs = new Float64Array(k);
+  const samples = new Int32Array(k);
+  const mean = new Float64Array(k);
+  const p50 = new Float64Array(k);
+  const several = new Map<number, number[]>();
+  let m = 0;
+  for (let j = 0; j < k; j++) {
+    const i = order[j]!;
+    const s = sid[i]!;
+    const b = slot[i]! + 1;
+    if (openSlot[s] === b) {
+      const o = openAt[s]!;
+      if (samples[o] === 1) several.set(o, [p50[o]!]);
+      several.get(o)!.push(v[i]!);
+      samples[o]!++;
+      mean[o]! += v[i]!; // the sum, divided below
+    } else {
+      openSlot[s] = b;
+      openAt[s] = m;
+      series[m] = s;
+      startMs[m] = t[i]!;
+      samples[m] = 1;
+      mean[m] = v[i]!;
+      p50[m] = v[i]!;
+      m++;
+    }
+  }
+  for (const [o, values] of several) {
+    mean[o] = mean[o]! / values.length;
+    values.sort((a, b) => a - b);
+    const h = values.length >> 1;
+    p50[o] = values.length % 2 === 1 ? values[h]! : (values[h - 1]! + values[h]!) / 2;
+  }
+  return { pops, functions, series: series.subarray(0, m), startMs: startMs.subarray(0, m), samples: samples.subarray(0, m), mean: mean.subarray(0, m), p50: p50.subarray(0, m) };
+}

@@ -1,23 +1,23 @@
 /**
  * The raw-row read of `seriesBuckets` (the detector's per-series buckets), read straight
- * from DuckDB's data chunks into typed arrays.
+ * from DuckDB's data chunks into typed arrays and bucketed here.
  *
- * Why: profiled on a re-derive (35 min of 10 s buckets, 2,115 series = 444k buckets) the
- * SQL itself took ~135 ms and turning its 444k rows into row objects (`getRowObjectsJS`,
- * two strings and a bigint per row) ~630 ms, plus the garbage collector behind it. Here the
- * answers are the same numbers as that statement's (count, avg, quantile_cont per (POP,
- * function, bucket); the median is skipped where it is trivial, see `sql`), but:
- *   - the bucket start leaves DuckDB as a DOUBLE of epoch ms, the count as an INTEGER, so no
- *     bigint is made per row;
- *   - the two strings of a series leave it once per series, not once per bucket: each series
- *     gets a small integer id, its names come as one extra row with a NULL bucket (a NULL
+ * Why: profiled on a re-derive (2,115 series, 10 s buckets) turning the rows into row objects
+ * (`getRowObjectsJS`, two strings and a bigint per row) was most of the read (issue 13,
+ * docs/notes/detector-read.md), and then DuckDB's hash aggregate over one window per (POP,
+ * function, 10 s) (docs/notes/first-pass-2.md). Here the answers are the same numbers as
+ * count, avg and quantile_cont(0.5) per (POP, function, bucket) (bucketSamples), but:
+ *   - DuckDB returns the samples themselves (with the step at the sample cadence a window
+ *     holds about one), each with its bucket start as a DOUBLE of epoch ms (no bigint per row);
+ *   - the two strings of a series leave it once per series, not once per sample: each series
+ *     gets a small integer id, its names come as one extra row with a NULL time (a NULL
  *     VARCHAR costs a validity check, no decode).
  * The buckets come back in time order (a counting sort on the aligned bucket start), which
  * is what the detector's engine.ingestColumns takes.
  */
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { TimeRange } from '../metrics-store.ts';
-import { timeOrdered, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
+import { bucketSamples, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 
 /** Runs one statement on the store's reader connection (inside its read queue). */
 export type RunStatement = (sql: string) => Promise<DuckDBMaterializedResult>;
@@ -27,31 +27,28 @@ export type RunStatement = (sql: string) => Promise<DuckDBMaterializedResult>;
  * Literal bounds, not $parameters: measured ~2x slower with parameters (the range filter is
  * planned without its values).
  *
- * The median is computed only where it takes work: a window of one sample is its median,
- * one of two is their midpoint (what quantile_cont answers for two values, checked bit for
- * bit over 1M pairs: (lo + hi) / 2), and quantile_cont (which keeps every value of every
- * window in its state) runs only on the windows of three samples or more. With the step at
- * the sample cadence those are few, and the aggregate without a median state per window
- * measured ~20 % cheaper (issue 13 notes).
+ * Raw samples, not windows: with the step at the sample cadence nearly every window holds one
+ * sample, and DuckDB's hash aggregate over as many groups as rows (count, avg, min, max and a
+ * median per window, keyed by two strings) was ~80 % of the statement (EXPLAIN ANALYZE, a
+ * 5-min slice at 2,115 series: 55 ms, against 12 ms for the same samples with an integer
+ * series id; issue 13, docs/notes/first-pass-2.md). The samples are bucketed here (bucketSamples).
+ * Each series gets a small integer id from the distinct names of the range (a hash join
+ * against 2,115 rows, cheap); its names come as one extra row with a NULL time (a NULL
+ * VARCHAR costs a validity check, no decode). The bucket start leaves DuckDB as a DOUBLE of
+ * epoch ms: `time_ns // step` floors like the statement it replaced.
  */
-const sql = (range: TimeRange, stepMs: number) => `
-  WITH raw AS (
-    SELECT pop_code, function_name, time_ns // ${BigInt(stepMs) * 1_000_000n} AS b, cold_start_time_ms AS v
-    FROM cold_start_metrics WHERE time_ns >= ${BigInt(range.fromNs)} AND time_ns < ${BigInt(range.toNs)}
-  ),
-  g0 AS (SELECT pop_code, function_name, b, count(*)::INTEGER AS n, avg(v) AS mean, min(v) AS mn, max(v) AS mx FROM raw GROUP BY ALL),
-  many AS (
-    SELECT pop_code, function_name, b, quantile_cont(v, 0.5) AS p50
-    FROM raw SEMI JOIN (SELECT pop_code, function_name, b FROM g0 WHERE n > 2) k USING (pop_code, function_name, b) GROUP BY ALL
-  ),
-  g AS (
-    SELECT pop_code, function_name, b, n, mean, CASE WHEN n = 1 THEN mn WHEN n = 2 THEN (mn + mx) / 2 ELSE many.p50 END AS p50
-    FROM g0 LEFT JOIN many USING (pop_code, function_name, b)
-  ),
-  s AS (SELECT pop_code, function_name, (row_number() OVER () - 1)::INTEGER AS sid FROM (SELECT DISTINCT pop_code, function_name FROM g))
-  SELECT sid, pop_code, function_name, NULL::DOUBLE AS t, NULL::INTEGER AS n, NULL::DOUBLE AS mean, NULL::DOUBLE AS p50 FROM s
+const sql = (range: TimeRange, stepMs: number) => {
+  const inRange = `time_ns >= ${BigInt(range.fromNs)} AND time_ns < ${BigInt(range.toNs)}`;
+  return `
+  WITH s AS (
+    SELECT pop_code, function_name, (row_number() OVER () - 1)::INTEGER AS sid
+    FROM (SELECT DISTINCT pop_code, function_name FROM cold_start_metrics WHERE ${inRange})
+  )
+  SELECT sid, pop_code, function_name, NULL::DOUBLE AS t, NULL::DOUBLE AS v FROM s
   UNION ALL
-  SELECT s.sid, NULL, NULL, (g.b * ${stepMs})::DOUBLE, g.n, g.mean, g.p50 FROM g JOIN s USING (pop_code, function_name)`;
+  SELECT sid, NULL, NULL, ((time_ns // ${BigInt(stepMs) * 1_000_000n}) * ${stepMs})::DOUBLE, cold_start_time_ms
+  FROM cold_start_metrics JOIN s USING (pop_code, function_name) WHERE ${inRange}`;
+};
 
 /** Every (POP, function) series bucketed by stepMs over range, from raw rows, as columns. */
 export async function readSeriesBucketColumns(run: RunStatement, range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns> {
@@ -60,12 +57,9 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
   const total = result.rowCount;
   const pops: string[] = [];
   const functions: string[] = [];
-  // Unsorted first, then one counting sort by bucket start.
   const sid = new Int32Array(total);
   const t = new Float64Array(total);
-  const n = new Int32Array(total);
-  const mean = new Float64Array(total);
-  const p50 = new Float64Array(total);
+  const v = new Float64Array(total);
   let k = 0;
   for (let ci = 0; ci < result.chunkCount; ci++) {
     const chunk = result.getChunk(ci);
@@ -73,9 +67,7 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
     const cPop = chunk.getColumnVector(1);
     const cFn = chunk.getColumnVector(2);
     const cT = chunk.getColumnVector(3);
-    const cN = chunk.getColumnVector(4);
-    const cMean = chunk.getColumnVector(5);
-    const cP50 = chunk.getColumnVector(6);
+    const cV = chunk.getColumnVector(4);
     const rows = chunk.rowCount; // a native call: once per chunk, not per row (profiled: ~7 % of the read)
     for (let i = 0; i < rows; i++) {
       const s = cSid.getItem(i) as number;
@@ -87,11 +79,9 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
       }
       sid[k] = s;
       t[k] = ti;
-      n[k] = cN.getItem(i) as number;
-      mean[k] = cMean.getItem(i) as number;
-      p50[k] = cP50.getItem(i) as number;
+      v[k] = cV.getItem(i) as number;
       k++;
     }
   }
-  return timeOrdered(pops, functions, k, stepMs, sid, t, n, mean, p50);
+  return bucketSamples(pops, functions, k, stepMs, sid, t, v);
 }
