@@ -34,15 +34,22 @@ function samples(): ColdStartSample[] {
   return out;
 }
 
-async function setup(t: TestContext, leadership: Leadership = createSingleLeadership('test')) {
+/** A real in-memory DuckDB metrics store and the alert service on an embedded alert store, sharing one bus; closed after the test. */
+async function stores(t: TestContext) {
   const store = await createDuckDbMetricsStore({ path: ':memory:', now: () => T0 });
   const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
-  const alerts = createAlertService({ store: alertStore, bus: createLocalBus(), notifier: noChannels, now: () => T0, log: pino({ level: 'silent' }) });
+  const bus = createLocalBus();
+  const alerts = createAlertService({ store: alertStore, bus, notifier: noChannels, now: () => T0, log: pino({ level: 'silent' }) });
   t.after(async () => {
     await alerts.close(1000);
     await alertStore.close();
     await store.close().catch(() => undefined);
   });
+  return { store, alerts, bus };
+}
+
+async function setup(t: TestContext, leadership: Leadership = createSingleLeadership('test')) {
+  const { store, alerts } = await stores(t);
   await store.write(samples());
   const passes: string[] = [];
   // Half a minute past T0: the pass evaluates up to T0 (whole buckets only).
@@ -122,15 +129,7 @@ test('a store failure fails the pass, is recorded for /health, and the next pass
 
 test('a backfill landing behind what the engine has read is re-derived at the next pass (with the bus), not left unseen', async (t) => {
   for (const withBus of [true, false]) {
-    const store = await createDuckDbMetricsStore({ path: ':memory:', now: () => T0 });
-    const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
-    const bus = createLocalBus();
-    const alerts = createAlertService({ store: alertStore, bus, notifier: noChannels, now: () => T0, log: pino({ level: 'silent' }) });
-    t.after(async () => {
-      await alerts.close(1000);
-      await alertStore.close();
-      await store.close().catch(() => undefined);
-    });
+    const { store, alerts, bus } = await stores(t);
     const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('a'), settings, ...(withBus ? { bus } : {}), now: () => T0 + 30_000, log: pino({ level: 'silent' }) });
     // The first pass finds an empty store: the engine has read up to T0 and holds nothing.
     assert.equal((await detector.runPass()).evaluated, 0);
@@ -149,15 +148,7 @@ test('a backfill landing behind what the engine has read is re-derived at the ne
 });
 
 test('samples a few seconds late (delivery jitter) do not make the engine re-derive; two minutes late do, once', async (t) => {
-  const store = await createDuckDbMetricsStore({ path: ':memory:', now: () => T0 });
-  const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
-  const bus = createLocalBus();
-  const alerts = createAlertService({ store: alertStore, bus, notifier: noChannels, now: () => T0, log: pino({ level: 'silent' }) });
-  t.after(async () => {
-    await alerts.close(1000);
-    await alertStore.close();
-    await store.close().catch(() => undefined);
-  });
+  const { store, alerts, bus } = await stores(t);
   await store.write(samples());
   // What each pass reads, oldest first: a re-derive starts hours back, a steady pass where the last one ended.
   const readFrom: number[] = [];
@@ -194,15 +185,7 @@ test('samples a few seconds late (delivery jitter) do not make the engine re-der
 });
 
 test('while data of the past lands (a backfill still running), silence at the edge opens no no_data alert; once it stops landing, it does', async (t) => {
-  const store = await createDuckDbMetricsStore({ path: ':memory:', now: () => T0 });
-  const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
-  const bus = createLocalBus();
-  const alerts = createAlertService({ store: alertStore, bus, notifier: noChannels, now: () => T0, log: pino({ level: 'silent' }) });
-  t.after(async () => {
-    await alerts.close(1000);
-    await alertStore.close();
-    await store.close().catch(() => undefined);
-  });
+  const { store, alerts, bus } = await stores(t);
   const history = samples(); // up to T0
   await store.write(history);
   let now = T0 + 10 * MIN; // ten minutes after the newest sample: the pipeline looks silent

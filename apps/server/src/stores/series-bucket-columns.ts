@@ -15,17 +15,23 @@ export interface TypedSeriesBucketColumns extends SeriesBucketColumns {
   p50: Float64Array;
 }
 
-/** Unsorted buckets (the first k entries of each array) as columns in ascending startMs. */
-export function timeOrdered(
-  pops: string[], functions: string[], k: number, stepMs: number,
-  sid: Int32Array, t: Float64Array, n: Int32Array, mean: Float64Array, p50: Float64Array,
-): TypedSeriesBucketColumns {
+/** The earliest and latest of the first k times (Infinity, -Infinity when k is 0). */
+function timeSpan(t: Float64Array, k: number): [number, number] {
   let minT = Infinity;
   let maxT = -Infinity;
   for (let i = 0; i < k; i++) {
     if (t[i]! < minT) minT = t[i]!;
     if (t[i]! > maxT) maxT = t[i]!;
   }
+  return [minT, maxT];
+}
+
+/** Unsorted buckets (the first k entries of each array) as columns in ascending startMs. */
+export function timeOrdered(
+  pops: string[], functions: string[], k: number, stepMs: number,
+  sid: Int32Array, t: Float64Array, n: Int32Array, mean: Float64Array, p50: Float64Array,
+): TypedSeriesBucketColumns {
+  const [minT, maxT] = timeSpan(t, k);
   const out: TypedSeriesBucketColumns = { pops, functions, series: new Int32Array(k), startMs: new Float64Array(k), samples: new Int32Array(k), mean: new Float64Array(k), p50: new Float64Array(k) };
   if (k === 0) return out;
   // Counting sort on the bucket index: starts are multiples of stepMs, so (t - minT) / stepMs is a small integer.
@@ -91,12 +97,7 @@ export function bucketSamples(
   pops: string[], functions: string[], k: number, stepMs: number,
   sid: Int32Array, t: Float64Array, v: Float64Array,
 ): TypedSeriesBucketColumns {
-  let minT = Infinity;
-  let maxT = -Infinity;
-  for (let i = 0; i < k; i++) {
-    if (t[i]! < minT) minT = t[i]!;
-    if (t[i]! > maxT) maxT = t[i]!;
-  }
+  const [minT, maxT] = timeSpan(t, k);
   if (k === 0) return { pops, functions, series: new Int32Array(0), startMs: new Float64Array(0), samples: new Int32Array(0), mean: new Float64Array(0), p50: new Float64Array(0) };
   const slots = Math.round((maxT - minT) / stepMs) + 1;
   const slot = new Int32Array(k);
