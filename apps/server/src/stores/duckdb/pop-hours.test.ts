@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RELATIVE_ACCURACY } from '@edgeworker/sketch';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { createDuckDbMetricsStore } from './duckdb-metrics-store.ts';
 import { openDuckDbFile } from './open.ts';
 import { createPopHourCache } from './pop-hours.ts';
 import { sample } from '../metrics-store.contract.ts';
+import { assertWithinSketchBound } from './sketch-bound.ts';
 import type { AggregateStats } from '../metrics-store.ts';
 
 const MIN = 60_000;
@@ -43,16 +43,8 @@ function data(fromMs: number, toMs: number, stepMs = 60_000): ColdStartSample[] 
   return out;
 }
 
-function assertExact(got: AggregateStats, samples: ColdStartSample[], what: string) {
-  const vs = samples.map((s) => s.coldStartTimeMs).sort((a, b) => a - b);
-  const mean = vs.reduce((a, b) => a + b, 0) / vs.length;
-  assert.equal(got.samples, vs.length, `${what}: count`);
-  assert.ok(Math.abs(got.mean! - mean) <= mean * 1e-9, `${what}: mean ${got.mean} vs ${mean}`);
-  for (const [q, v] of [[0.5, got.p50], [0.95, got.p95], [0.99, got.p99]] as const) {
-    const lo = vs[Math.floor(q * (vs.length - 1))]!;
-    assert.ok(v !== null && Math.abs(v - lo) <= lo * RELATIVE_ACCURACY * 1.0001, `${what}: p${q * 100} ${v} vs ${lo}`);
-  }
-}
+const assertExact = (got: AggregateStats, samples: ColdStartSample[], what: string) =>
+  assertWithinSketchBound(got, samples.map((s) => s.coldStartTimeMs), what);
 
 /** The same answer as the SQL path: counts and percentiles equal (the same merged bins), means up to the order of a float sum. */
 function assertSame(got: AggregateStats, want: AggregateStats, what: string) {

@@ -14,6 +14,7 @@ import type { ColdStartSample } from '@edgeworker/schema';
 import { createDuckDbMetricsStore, type DuckDbStoreOptions } from './duckdb-metrics-store.ts';
 import { minutesOf } from './rollups.ts';
 import { sample } from '../metrics-store.contract.ts';
+import { assertWithinSketchBound } from './sketch-bound.ts';
 import type { AggregateStats } from '../metrics-store.ts';
 
 const MIN = 60_000;
@@ -55,15 +56,7 @@ function exact(samples: ColdStartSample[], keep: (s: ColdStartSample) => boolean
   return { n: vs.length, mean: vs.reduce((a, b) => a + b, 0) / vs.length, vs };
 }
 
-/** The sketch's guarantee: within α of the sample at rank q·(n−1) (rounded down, where continuous interpolation starts). */
-function assertStats(got: AggregateStats, want: ReturnType<typeof exact>, what: string) {
-  assert.equal(got.samples, want.n, `${what}: count`);
-  assert.ok(Math.abs(got.mean! - want.mean) <= want.mean * 1e-9, `${what}: mean ${got.mean} vs ${want.mean}`);
-  for (const [q, v] of [[0.5, got.p50], [0.95, got.p95], [0.99, got.p99]] as const) {
-    const lo = want.vs[Math.floor(q * (want.n - 1))]!;
-    assert.ok(v !== null && Math.abs(v - lo) <= lo * RELATIVE_ACCURACY * 1.0001, `${what}: p${q * 100} ${v} vs ${lo}`);
-  }
-}
+const assertStats = (got: AggregateStats, want: ReturnType<typeof exact>, what: string) => assertWithinSketchBound(got, want.vs, what);
 
 const inRange = (fromMs: number, toMs: number) => (s: ColdStartSample) => s.timeNs >= ns(fromMs) && s.timeNs < ns(toMs);
 
