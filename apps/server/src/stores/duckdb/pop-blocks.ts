@@ -19,6 +19,7 @@
  */
 import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-api';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
+import { createInvalidationClock } from './invalidation-clock.ts';
 
 /** Block length in minutes: 1 and 10 from rollup_1m, 60 and 1440 (a UTC day) from rollup_pop_1h. */
 export type Level = 1 | 10 | 60 | 1440;
@@ -62,19 +63,14 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   const spans = new Map<string, PopBlock[]>();
   const sizes = new Map<string, number>();
   let entries = 0;
-  let epoch = 0;
   /**
-   * Which blocks an invalidation touched, and when (epoch): a load in flight across an
-   * invalidation is still cached (and shared) when the invalidation touched none of its
-   * blocks. Live, the rollup step invalidates the minute that just closed every minute; a
-   * whole-epoch check threw away the start-up warming of a week whenever a step landed
-   * during it (the week bench's first 7 d heatmap then loaded everything again).
-   * Forgotten whenever no load is in flight.
+   * Which blocks an invalidation touched, and when: a load in flight across an invalidation
+   * is still cached (and shared) when the invalidation touched none of its blocks (the week
+   * bench's first 7 d heatmap loaded everything again when any step landed during the warm-up).
    */
-  const touchedAt = new Map<string, number>();
-  let allTouchedAt = 0;
+  const clock = createInvalidationClock<string>();
   let loadsInFlight = 0;
-  const changedSince = (key: string, since: number) => allTouchedAt > since || (touchedAt.get(key) ?? 0) > since;
+  const changedSince = clock.changedSince;
   const stats = { hits: 0, loads: 0 };
 
   const keyOf = (b: BlockRef) => `${b.level}:${b.index}`;
@@ -136,7 +132,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
    */
   const pending = new Map<string, { epoch: number; promise: Promise<PopBlock[]> }>();
   const forgetTouched = () => {
-    if (loadsInFlight === 0 && pending.size === 0) touchedAt.clear();
+    if (loadsInFlight === 0 && pending.size === 0) clock.forget();
   };
 
   /** The blocks asked for, from memory or loaded (one statement per level with missing blocks). */
@@ -163,7 +159,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         l.push(r.index);
       }
     }
-    const startEpoch = epoch;
+    const startEpoch = clock.now();
     for (const [level, indexes] of missing) {
       const load = loadLevel(level, indexes, startEpoch);
       for (const index of indexes) {
@@ -229,7 +225,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       if (hit) hits.set(g.span!, hit);
       else needed.push(...refs.slice(g.from, g.to));
     }
-    const startEpoch = epoch;
+    const startEpoch = clock.now();
     loadsInFlight++;
     let got: PopBlock[][];
     try {
@@ -274,9 +270,8 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
     getMerged,
     /** After the rollup step committed: forget every block holding one of these epoch minutes (null: everything). */
     invalidate(minutes: readonly number[] | null) {
-      epoch++;
       if (minutes === null) {
-        allTouchedAt = epoch;
+        clock.invalidate(null, loadsInFlight > 0);
         spans.clear();
         blocks.clear();
         sizes.clear();
@@ -288,12 +283,9 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
         const [, from, to] = k.split(':').map(Number) as [string, number, number];
         for (const h of hours) if (h >= from && h < to) spans.delete(k);
       }
-      for (const m of minutes) {
-        for (const key of [`1:${m}`, `10:${Math.floor(m / 10)}`, `60:${Math.floor(m / 60)}`, `1440:${Math.floor(m / 1440)}`]) {
-          drop(key);
-          if (loadsInFlight > 0) touchedAt.set(key, epoch);
-        }
-      }
+      const keys = minutes.flatMap((m) => [`1:${m}`, `10:${Math.floor(m / 10)}`, `60:${Math.floor(m / 60)}`, `1440:${Math.floor(m / 1440)}`]);
+      for (const key of keys) drop(key);
+      clock.invalidate(keys, loadsInFlight > 0);
     },
     stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries }),
   };

@@ -27,6 +27,7 @@
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import { readBlockRows, type PopBlock } from './pop-blocks.ts';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
+import { createInvalidationClock } from './invalidation-clock.ts';
 
 /**
  * Which table: hours with every function merged (one block per hour), or hours or minutes per
@@ -58,10 +59,8 @@ export function createPopHourCache(
   const byPop = new Map<string, Map<number, PopBlock[]>>();
   const sizes = new Map<string, number>();
   let entries = 0;
-  let epoch = 0;
-  /** Period → epoch of its last invalidation, while a load is in flight (forgotten when none is). */
-  const touchedAt = new Map<number, number>();
-  let allTouchedAt = 0;
+  /** Periods (epoch hours or minutes) invalidated while a load was in flight. */
+  const clock = createInvalidationClock<number>();
   let loadsInFlight = 0;
   const stats = { hits: 0, loads: 0 };
 
@@ -138,7 +137,7 @@ export function createPopHourCache(
       byPop.set(pop, own);
     }
     if (missing.length === 0) return out;
-    const startEpoch = epoch;
+    const startEpoch = clock.now();
     loadsInFlight++;
     let loaded: Map<number, PopBlock[]>;
     try {
@@ -149,10 +148,10 @@ export function createPopHourCache(
     const keep = new Map<number, PopBlock[]>();
     for (const [h, b] of loaded) {
       out.set(h, b);
-      if (allTouchedAt <= startEpoch && (touchedAt.get(h) ?? 0) <= startEpoch) keep.set(h, b);
+      if (!clock.changedSince(h, startEpoch)) keep.set(h, b);
     }
     put(pop, keep, hours);
-    if (loadsInFlight === 0) touchedAt.clear();
+    if (loadsInFlight === 0) clock.forget();
     return out;
   }
 
@@ -160,16 +159,15 @@ export function createPopHourCache(
     get,
     /** After the rollup step committed: forget every POP's periods holding one of these epoch minutes (null: everything). */
     invalidate(minutes: readonly number[] | null) {
-      epoch++;
       if (minutes === null) {
-        allTouchedAt = epoch;
+        clock.invalidate(null, loadsInFlight > 0);
         byPop.clear();
         sizes.clear();
         entries = 0;
         return;
       }
       const hours = new Set(minutes.map((m) => Math.floor(m / minutesPer)));
-      for (const h of hours) if (loadsInFlight > 0) touchedAt.set(h, epoch);
+      clock.invalidate(hours, loadsInFlight > 0);
       for (const [pop, own] of byPop) {
         let removed = 0;
         for (const h of hours) {
