@@ -44,18 +44,20 @@ describe('InfluxDB rollup retention', () => {
     const db = 'retention_1';
     await influxd().createDatabase(db);
     const client = createInfluxClient({ url: influxd().url, db, timeoutMs: 10_000 });
-    // Three hours of raw samples, but minutes kept for two: the oldest hour must not be written into that policy.
-    await writeRecent(client, 3);
-    const keeper = keeperFor(client, db, { retention1mMs: 2 * H, retention1hMs: 30 * 24 * H });
+    // Four hours of raw samples, but minutes kept for three: the oldest hour must not be written into that policy.
+    // (Three, not two: the keeper sweeps whole hours from 5 min inside that policy, so with two, in the
+    // last 5 minutes of every hour no closed hour lay inside it and this test failed at those times.)
+    await writeRecent(client, 4);
+    const keeper = keeperFor(client, db, { retention1mMs: 3 * H, retention1hMs: 30 * 24 * H });
     const r = await keeper.pass();
     assert.ok(r.ran && r.minutes > 0 && r.hours > 0, `nothing rolled up: minutes ${r.minutes}, hours ${r.hours}`);
     let rps = await policies(client, db);
-    assert.equal(rps.get(RP_1M), 2 * H);
+    assert.equal(rps.get(RP_1M), 3 * H);
     assert.equal(rps.get(RP_1H), 30 * 24 * H);
-    assert.ok(r.coverage!.coveredFromNs >= ns(Date.now() - 2 * H), 'coverage reaches past what the 1 min policy keeps');
+    assert.ok(r.coverage!.coveredFromNs >= ns(Date.now() - 3 * H), 'coverage reaches past what the 1 min policy keeps');
     const health = keeper.health();
     assert.equal(health.status, 'ok', JSON.stringify(health));
-    assert.deepEqual(health.retentionPolicies, { [RP_1M]: 2 * H, [RP_1H]: 30 * 24 * H });
+    assert.deepEqual(health.retentionPolicies, { [RP_1M]: 3 * H, [RP_1H]: 30 * 24 * H });
 
     // The rollups are in their policies, not in the database's default one.
     const count = async (from: string) => {
@@ -76,9 +78,9 @@ describe('InfluxDB rollup retention', () => {
     assert.equal(rolled.overall.samples, exact[0]![0]!.values[0]![1]);
 
     // Changed settings: the next keeper (a restart) alters the policies.
-    await keeperFor(client, db, { retention1mMs: 3 * H, retention1hMs: 0 }).pass();
+    await keeperFor(client, db, { retention1mMs: 4 * H, retention1hMs: 0 }).pass();
     rps = await policies(client, db);
-    assert.equal(rps.get(RP_1M), 3 * H);
+    assert.equal(rps.get(RP_1M), 4 * H);
     assert.equal(rps.get(RP_1H), 0); // INF
   });
 
