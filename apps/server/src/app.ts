@@ -54,7 +54,7 @@ import { notifierHealth } from './notify/health.ts';
 import { createAlertService, type RunningAlertService } from './alerts/alert-service.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { createDetectorService, type DetectorService } from './detector/detector-service.ts';
-import { detectorSettings } from './detector/engine.ts';
+import { detectorSettings, rederiveSpanMs } from './detector/engine.ts';
 import { startDetectorSchedule, type DetectorSchedule } from './detector/schedule.ts';
 import { detectorRoutes } from './detector/routes.ts';
 import { detectorHealth } from './detector/health.ts';
@@ -224,7 +224,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   liveClients = hub.clientCount;
   // Data written straight into InfluxDB by anyone else reaches the dashboard through this.
-  const rollupKeeper = config.influx ? createInfluxRollupKeeper(config.influx, cluster.leadership, log.child({ module: 'rollups' }), now) : undefined;
+  // Late data the keeper finds (written straight into InfluxDB, bypassing /write) is announced
+  // as /write announces it, so the detector re-derives and no_data alerts wait while it lands;
+  // the span the detector re-derives from is checked every 30 s, not once a sweep cycle.
+  const rollupKeeper = config.influx
+    ? createInfluxRollupKeeper(config.influx, cluster.leadership, log.child({ module: 'rollups' }), now, {
+        hotSpanMs: config.detector.enabled ? rederiveSpanMs(detectorSettings(config.detector)) : 0,
+        onLateData: (l) => bus.publish({ type: 'data_landed', points: l.points, latestMs: l.latestMs, earliestMs: l.earliestMs }),
+      })
+    : undefined;
   const poller = config.influx ? startWatermarkPoller({ store, bus, intervalMs: config.influx.pollIntervalMs, log: log.child({ module: 'watermark' }) }) : undefined;
   // Its starting point before anything is served or cached (bounded: a down store only
   // delays start-up by this much, and then the first answer counts as news).
