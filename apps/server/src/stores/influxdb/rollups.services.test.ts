@@ -113,6 +113,15 @@ describe('InfluxDB rollups', () => {
     // A window that is not aligned to minutes or hours: raw edges, 1 min, 1 h.
     const range = { fromNs: ns(T0 - 2.5 * H + 17_123), toNs: ns(T0 + 1) };
     await checkAll(x.rolled, x.truth, range, '1h');
+    // Up to 2 h the per-series means read the 1 min level in one statement: exact too.
+    const within2h = { fromNs: ns(T0 - 1.75 * H + 4_321), toNs: ns(T0 + 1) };
+    const means = await x.rolled.seriesMeans(within2h);
+    assert.equal(means.length, POPS.length * FNS.length);
+    for (const m of means) {
+      const want = exact(x.truth, within2h, (p) => p.pop === m.popCode && p.fn === m.functionName);
+      assert.equal(m.samples, want.n, `2 h means, ${m.popCode} ${m.functionName}: count`);
+      assert.ok(Math.abs(m.mean - want.mean) <= 1e-9 * want.mean, `2 h means, ${m.popCode} ${m.functionName}: mean ${m.mean} vs ${want.mean}`);
+    }
     // Short windows stay raw and exact.
     assert.equal((await x.rolled.summarize({ fromNs: ns(T0 - 30 * 60_000), toNs: ns(T0) })).resolution, 'raw');
     // Time series: hourly buckets from 1 h, 5 min buckets from 1 min.
