@@ -55,8 +55,11 @@ const EMPTY: AggregateStats = { samples: 0, mean: null, p50: null, p95: null, p9
 const SLOW_READ_TIMEOUT_MS = 120_000;
 /** The watermark first looks this far back, so the common case scans recent shards only. */
 const RECENT_NS = 3_600_000_000_000n;
-/** Per-series means of windows up to this long read the 1 min rollups in one statement (seriesMeans). */
-const MEANS_1M_MAX_MS = 2 * 3_600_000;
+/**
+ * Per-series means of windows up to this long read the 1 min rollups in one statement
+ * (seriesMeans): the 2 h window with room to spare (the query service asks for [now - 2 h, now + 1 ms)).
+ */
+const MEANS_1M_MAX_MS = 150 * 60_000;
 
 function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
@@ -213,7 +216,7 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       // point of a rolled-up period leaves the server. Counts and means are exact from rollups,
       // so short windows use them too (raw windows are for exact percentiles): the POPs
       // reporting in the last few minutes then read the same raw tail as the heatmap beside them.
-      // Up to 2 h, the whole rolled-up part from the 1 min level in one statement (a 60 s step
+      // Up to 2.5 h, the whole rolled-up part from the 1 min level in one statement (a 60 s step
       // leaves the planner only 1 min periods). At 2,115 series a statement costs influxd about
       // 110 ms whatever its range and the rows of 2 h only ~55 ms more, so a new server's first
       // answer reads one statement instead of the five of a 1 h / 10 min / 1 min plan; a refresh
