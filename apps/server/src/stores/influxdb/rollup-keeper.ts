@@ -347,6 +347,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
    */
   async function reconcile(a: bigint, b: bigint, closedNs: bigint): Promise<{ minutes: number; hours: number }> {
     const fresh: Fresh = { tens: new Map() };
+    late = null; // what a failed reconcile had seen: its minutes are still dirty, found again here
     const minuteTotals = `GROUP BY time(1m) fill(none)`;
     const [m1] = await client.query([`SELECT sum("n") AS n, sum("sum") AS s FROM ${rollupFrom(ROLLUP_1M)} WHERE ${range(a, b)} ${minuteTotals}`]);
     const rolled = totals(m1);
