@@ -17,6 +17,8 @@ import { createLocalBus, type BusEvent } from '../../events.ts';
 import type { Notifier } from '../../notify/notifier.ts';
 import { createEmbeddedAlertStore } from '../embedded/embedded-alert-store.ts';
 import { useInfluxdForFile } from '../../testing/influxd.ts';
+import { startTestApp } from '../../testing/start-app.ts';
+import { waitFor } from '../../testing/wait.ts';
 import { createInfluxClient } from './influx-client.ts';
 import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
 import { createRollupKeeper } from './rollup-keeper.ts';
@@ -76,6 +78,35 @@ async function setup(t: TestContext, noDataAfterMs = settings.noDataAfterMs) {
 }
 
 describe('late data written straight into InfluxDB reaches the running detector', () => {
+  it('in the app (buildApp): the keeper announces a straight backfill on the bus and the next pass judges it', async (t) => {
+    const db = `late_app_${++dbs}`;
+    await influxd().createDatabase(db);
+    const client = createInfluxClient({ url: influxd().url, db, timeoutMs: 10_000 });
+    const now = Math.floor(Date.now() / 10_000) * 10_000;
+    await client.writeLines(lines('NRT', 'api', now - 30 * MIN, now).join('\n'));
+    const { app, url } = await startTestApp(t, {
+      METRICS_STORE: 'influxdb', INFLUX_URL: influxd().url, INFLUX_DB: db, INFLUX_TIMEOUT_MS: '5000', INFLUX_ROLLUP_INTERVAL: '1s',
+      // Passes only when asked for (POST /api/detector/run), so the test decides when.
+      DETECTOR_SCHEDULE: '0 0 1 1 *',
+    });
+    const run = async () => ((await (await fetch(`${url}/api/detector/run`, { method: 'POST' })).json()) as { evaluated: number });
+    // The keeper has rolled up what is there (its first pass, then its sweep back).
+    await waitFor(async () => {
+      const h = (await (await fetch(`${url}/health`)).json()) as { components: { rollups: { coveredFromMs: number | null } } };
+      return (h.components.rollups.coveredFromMs ?? Infinity) <= now - 30 * MIN;
+    }, 30_000, 'the keeper covering the live data');
+    assert.equal((await run()).evaluated, 1);
+    const announced: number[] = [];
+    app.services.bus.subscribe((e) => {
+      if (e.type === 'data_landed' && e.earliestMs !== undefined) announced.push(e.earliestMs);
+    });
+    // Another writer backfills two series, 40 minutes up to now, straight into influxd.
+    await client.writeLines([...lines('FRA', 'ssr', now - 40 * MIN, now), ...lines('AMS', 'ssr', now - 40 * MIN, now)].join('\n'));
+    await waitFor(() => announced.some((ms) => ms < now - 5 * MIN), 45_000, 'the keeper announcing the backfill');
+    assert.equal((await run()).evaluated, 3, 'the pass after the announcement re-derived and judged the backfilled series');
+  });
+
+
   it('a backfill behind the detector makes its next pass re-derive and judge those series', async (t) => {
     const { write, keeper, detector, events, setNow } = await setup(t);
     // Live data of one series for the last 30 min; the keeper has rolled up the lookback (its
