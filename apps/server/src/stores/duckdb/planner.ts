@@ -169,6 +169,20 @@ export function rawSketchStatement(parts: readonly Part[], key: Keys[number], fi
     ) GROUP BY ${key.name}`;
 }
 
+/**
+ * Per series, count and sum of the plan's raw parts (partial edge minutes, dirty minutes), as
+ * rows of (blk, pop_code, function_name, n, s) for series-blocks.ts; null when it has none.
+ */
+export function rawSeriesSumsStatement(parts: readonly Part[], filter: SeriesFilter | undefined): string | null {
+  const raw = parts.filter((p) => p.source === 'raw');
+  if (raw.length === 0) return null;
+  const where = filterSql(filter);
+  // One SELECT per part (UNION ALL): each keeps its time range for the zone maps, which an OR of ranges may not.
+  const rows = raw.map((p) => `SELECT pop_code, function_name, cold_start_time_ms AS v FROM cold_start_metrics
+      WHERE time_ns >= ${p.fromNs} AND time_ns < ${p.toNs}${where}`);
+  return `SELECT 0 AS blk, pop_code, function_name, count(*)::DOUBLE AS n, sum(v) AS s FROM (${rows.join('\n UNION ALL ')}) GROUP BY pop_code, function_name`;
+}
+
 export interface KeyedStats {
   keys: unknown[];
   stats: AggregateStats;

@@ -56,11 +56,52 @@ const MAX_SPANS = 16;
 /** Default bound: ~8M bin entries (≈ 80 MB with their counts), a week of per-POP hours at 423 POPs plus edges. */
 const DEFAULT_MAX_ENTRIES = 8_000_000;
 
-export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMaterializedResult>, opts: { maxEntries?: number } = {}) {
+/**
+ * Default bound of the merged spans: ~3M bin entries (≈ 30 MB), the middle of a 7 d and a 24 h window at
+ * 1,000 POPs with room for the next hour's; a sliding window leaves one old span behind every hour.
+ */
+const DEFAULT_MAX_SPAN_ENTRIES = 3_000_000;
+
+/** Whole windows merged per POP kept (getWindow): the 7 d, 24 h, … windows of the current minute. */
+const MAX_WINDOWS = 4;
+
+/** The hours a block covers, [first, end), or undefined for a minute-level block. */
+function hoursOf(r: BlockRef): [number, number] | undefined {
+  if (r.level === 60) return [r.index, r.index + 1];
+  if (r.level === 1440) return [r.index * 24, r.index * 24 + 24];
+  return undefined;
+}
+
+export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMaterializedResult>, opts: { maxEntries?: number; maxSpanEntries?: number } = {}) {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const maxSpanEntries = opts.maxSpanEntries ?? DEFAULT_MAX_SPAN_ENTRIES;
   const blocks = new Map<string, PopBlock[]>();
-  /** Runs of whole hours merged per POP, keyed `span:<first hour>:<end hour>`. */
+  /** Runs of whole hours and days merged per POP, keyed `span:<first hour>:<end hour>`. */
   const spans = new Map<string, PopBlock[]>();
+  let spanEntries = 0;
+  /** Whole windows' rolled-up parts merged per POP (getWindow), keyed by their blocks, with the minutes they span. */
+  const windows = new Map<string, { from: number; to: number; value: PopBlock[]; size: number }>();
+  let windowEntries = 0;
+  const entriesOf = (list: readonly PopBlock[]) => {
+    let n = 0;
+    for (const p of list) n += p.bins.length;
+    return n;
+  };
+  function putSpan(key: string, value: PopBlock[]) {
+    dropSpan(key);
+    spans.set(key, value);
+    spanEntries += entriesOf(value);
+    for (const k of spans.keys()) {
+      if ((spans.size <= MAX_SPANS && spanEntries <= maxSpanEntries) || k === key) break;
+      dropSpan(k);
+    }
+  }
+  function dropSpan(key: string) {
+    const v = spans.get(key);
+    if (!v) return;
+    spanEntries -= entriesOf(v);
+    spans.delete(key);
+  }
   const sizes = new Map<string, number>();
   let entries = 0;
   /**
@@ -71,7 +112,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   const clock = createInvalidationClock<string>();
   let loadsInFlight = 0;
   const changedSince = clock.changedSince;
-  const stats = { hits: 0, loads: 0 };
+  const stats = { hits: 0, loads: 0, windowHits: 0 };
 
   const keyOf = (b: BlockRef) => `${b.level}:${b.index}`;
 
@@ -202,18 +243,21 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   }
 
   /**
-   * Like `get`, but every run of consecutive whole hours comes back as one block list,
-   * merged per POP once and kept: the same window asked again within the hour (the
-   * dashboard refetches every 10 s) then adds ~one list per POP for its middle instead of
-   * 23 per POP for a day.
+   * Like `get`, but every run of consecutive whole hours and days comes back as one block
+   * list, merged per POP once and kept: the same window asked again within the hour (the
+   * dashboard refetches every 10 s) then adds one list per POP for its middle instead of
+   * ~6 days and up to 46 hours (a week at 1,000 POPs: the adding was most of the 7 d
+   * heatmap's JS time; docs/notes/week-3.md). The window slides by an hour every hour, so
+   * the middle is merged again then (once, from the blocks in memory).
    */
   async function getMerged(refs: readonly BlockRef[]): Promise<PopBlock[][]> {
-    // Segments: a run of ≥ 2 consecutive hours (a span), or one block.
+    // Segments: a run of ≥ 2 consecutive hour or day blocks (a span: a week's whole middle, days and the hours
+    // around them, is one list per POP), or one block.
     const segments: Array<{ span?: string; from: number; to: number }> = [];
     for (let i = 0; i < refs.length;) {
       let j = i;
-      while (refs[i]!.level === 60 && j + 1 < refs.length && refs[j + 1]!.level === 60 && refs[j + 1]!.index === refs[j]!.index + 1) j++;
-      segments.push(j > i ? { span: `span:${refs[i]!.index}:${refs[j]!.index + 1}`, from: i, to: j + 1 } : { from: i, to: i + 1 });
+      while (hoursOf(refs[i]!) && j + 1 < refs.length && hoursOf(refs[j + 1]!)?.[0] === hoursOf(refs[j]!)![1]) j++;
+      segments.push(j > i ? { span: `span:${hoursOf(refs[i]!)![0]}:${hoursOf(refs[j]!)![1]}`, from: i, to: j + 1 } : { from: i, to: i + 1 });
       i = j + 1;
     }
     // Everything not already merged, in one `get` (one statement per level for the missing blocks).
@@ -226,68 +270,122 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       else needed.push(...refs.slice(g.from, g.to));
     }
     const startEpoch = clock.now();
+    // In flight until the spans are checked below: the marks of an invalidation meanwhile are kept that long
+    // (forgetting them first, once the loads were done, let a span merged from blocks the step had replaced be kept).
     loadsInFlight++;
-    let got: PopBlock[][];
     try {
-      got = await get(needed);
+      const got = await get(needed);
+      const out: PopBlock[][] = [];
+      let k = 0;
+      for (const g of segments) {
+        const hit = g.span ? hits.get(g.span) : undefined;
+        if (hit) {
+          if (spans.get(g.span!) === hit) {
+            spans.delete(g.span!); // LRU: to the end
+            spans.set(g.span!, hit);
+          }
+          out.push(hit);
+          continue;
+        }
+        const lists = got.slice(k, k + (g.to - g.from));
+        k += g.to - g.from;
+        if (!g.span) {
+          out.push(lists[0]!);
+          continue;
+        }
+        const merged = mergePerPop(lists);
+        const [, from, to] = g.span.split(':').map(Number) as [string, number, number];
+        let changed = false;
+        for (let h = from; h < to && !changed; h++) changed = changedSince(`60:${h}`, startEpoch);
+        if (!changed) putSpan(g.span, merged);
+        out.push(merged);
+      }
+      return out;
     } finally {
       loadsInFlight--;
       forgetTouched();
     }
-    const out: PopBlock[][] = [];
-    let k = 0;
-    for (const g of segments) {
-      const hit = g.span ? hits.get(g.span) : undefined;
-      if (hit) {
-        if (spans.get(g.span!) === hit) {
-          spans.delete(g.span!); // LRU: to the end
-          spans.set(g.span!, hit);
-        }
-        out.push(hit);
-        continue;
-      }
-      const lists = got.slice(k, k + (g.to - g.from));
-      k += g.to - g.from;
-      if (!g.span) {
-        out.push(lists[0]!);
-        continue;
-      }
-      const merged = mergePerPop(lists);
-      const [, from, to] = g.span.split(':').map(Number) as [string, number, number];
-      let changed = false;
-      for (let h = from; h < to && !changed; h++) changed = changedSince(`60:${h}`, startEpoch);
-      if (!changed) {
-        spans.set(g.span, merged);
-        for (const key of spans.keys()) if (spans.size > MAX_SPANS) spans.delete(key);
-      }
-      out.push(merged);
+  }
+
+  /**
+   * A window's whole rolled-up part (every block of `refs`) merged per POP, keyed by those
+   * blocks. Why: with the middle as one span, the 7 d heatmap still added ~30 edge blocks
+   * (10- and 1-minute) per POP on every request (mergeBlocks was most of its JS time), and a
+   * window's blocks are the same for every request within its minute (the dashboard
+   * refetches every 10 s; a write in the open minute only adds to its raw part). The first
+   * request of each minute merges them (from spans and blocks in memory), later ones add
+   * one list per POP to their raw part.
+   */
+  async function getWindow(refs: readonly BlockRef[]): Promise<PopBlock[]> {
+    const key = refs.map(keyOf).join(',');
+    const hit = windows.get(key);
+    if (hit) {
+      windows.delete(key); // LRU: to the end
+      windows.set(key, hit);
+      stats.windowHits++;
+      return hit.value;
     }
-    return out;
+    const startEpoch = clock.now();
+    loadsInFlight++; // until the check below (see getMerged)
+    let lists: PopBlock[][];
+    let changed: boolean;
+    try {
+      lists = await getMerged(refs);
+      changed = refs.some((r) => changedSince(keyOf(r), startEpoch));
+    } finally {
+      loadsInFlight--;
+      forgetTouched();
+    }
+    const value = lists.length === 1 ? lists[0]! : mergePerPop(lists);
+    if (!changed) {
+      let from = Infinity;
+      let to = -Infinity;
+      for (const r of refs) (from = Math.min(from, r.index * r.level)), (to = Math.max(to, (r.index + 1) * r.level));
+      dropWindow(key);
+      windows.set(key, { from, to, value, size: entriesOf(value) });
+      windowEntries += windows.get(key)!.size;
+      for (const k of windows.keys()) {
+        if ((windows.size <= MAX_WINDOWS && windowEntries <= maxSpanEntries) || k === key) break;
+        dropWindow(k);
+      }
+    }
+    return value;
+  }
+  function dropWindow(key: string) {
+    const w = windows.get(key);
+    if (!w) return;
+    windowEntries -= w.size;
+    windows.delete(key);
   }
 
   return {
     get,
     getMerged,
+    getWindow,
     /** After the rollup step committed: forget every block holding one of these epoch minutes (null: everything). */
     invalidate(minutes: readonly number[] | null) {
       if (minutes === null) {
         clock.invalidate(null, loadsInFlight > 0);
         spans.clear();
+        spanEntries = 0;
+        windows.clear();
+        windowEntries = 0;
         blocks.clear();
         sizes.clear();
         entries = 0;
         return;
       }
       const hours = new Set(minutes.map((m) => Math.floor(m / 60)));
-      for (const k of spans.keys()) {
+      for (const k of [...spans.keys()]) {
         const [, from, to] = k.split(':').map(Number) as [string, number, number];
-        for (const h of hours) if (h >= from && h < to) spans.delete(k);
+        for (const h of hours) if (h >= from && h < to) dropSpan(k);
       }
+      for (const [k, w] of [...windows]) if (minutes.some((m) => m >= w.from && m < w.to)) dropWindow(k);
       const keys = minutes.flatMap((m) => [`1:${m}`, `10:${Math.floor(m / 10)}`, `60:${Math.floor(m / 60)}`, `1440:${Math.floor(m / 1440)}`]);
       for (const key of keys) drop(key);
       clock.invalidate(keys, loadsInFlight > 0);
     },
-    stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries }),
+    stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries, spanEntries, windows: windows.size, windowEntries }),
   };
 }
 
