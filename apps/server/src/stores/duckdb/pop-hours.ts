@@ -119,16 +119,35 @@ export function createPopHourCache(
     return out;
   }
 
+  /**
+   * Loads in flight per POP, with the periods they read and the epoch they started in. The
+   * drill-down asks for the same POP's periods several times at once (its chart, its summary
+   * and its functions' table come together, the last two with the same minute edges); a
+   * request whose periods another one is loading waits for that load instead of running the
+   * same scan of every POP's rows behind it on the reader. Not shared once an invalidation
+   * touched the period: the load may hold the old rollup.
+   */
+  const pending = new Map<string, Array<{ periods: ReadonlySet<number>; epoch: number; promise: Promise<Map<number, PopBlock[]>> }>>();
+
   /** The POP's blocks of these periods (each a closed, clean hour or minute of the plan), from memory or loaded in one statement. */
   async function get(pop: string, hours: readonly number[]): Promise<Map<number, PopBlock[]>> {
     const own = byPop.get(pop);
     const out = new Map<number, PopBlock[]>();
     const missing: number[] = [];
+    const waits = new Map<Promise<Map<number, PopBlock[]>>, number[]>();
+    const inFlight = pending.get(pop) ?? [];
     for (const h of hours) {
       const hit = own?.get(h);
       if (hit !== undefined) {
         out.set(h, hit);
         stats.hits++;
+        continue;
+      }
+      const sharing = inFlight.find((l) => l.periods.has(h) && !clock.changedSince(h, l.epoch));
+      if (sharing) {
+        let list = waits.get(sharing.promise);
+        if (!list) waits.set(sharing.promise, (list = []));
+        list.push(h);
       } else missing.push(h);
     }
     if (own) {
@@ -136,14 +155,28 @@ export function createPopHourCache(
       byPop.delete(pop);
       byPop.set(pop, own);
     }
-    if (missing.length === 0) return out;
+    if (missing.length === 0 && waits.size === 0) return out;
     const startEpoch = clock.now();
     loadsInFlight++;
     let loaded: Map<number, PopBlock[]>;
+    const entry = missing.length > 0 ? { periods: new Set(missing), epoch: startEpoch, promise: load(pop, missing) } : null;
+    if (entry) {
+      entry.promise.catch(() => undefined); // seen below (and by any waiter through its own await), even if a wait above throws first
+      pending.set(pop, [...inFlight, entry]);
+    }
     try {
-      loaded = await load(pop, missing);
+      for (const [promise, list] of waits) {
+        const got = await promise;
+        for (const h of list) out.set(h, got.get(h) ?? []);
+      }
+      loaded = entry ? await entry.promise : new Map();
     } finally {
       loadsInFlight--;
+      if (entry) {
+        const rest = (pending.get(pop) ?? []).filter((l) => l !== entry);
+        if (rest.length > 0) pending.set(pop, rest);
+        else pending.delete(pop);
+      }
     }
     const keep = new Map<number, PopBlock[]>();
     for (const [h, b] of loaded) {
