@@ -20,6 +20,7 @@
 import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-api';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { createInvalidationClock } from './invalidation-clock.ts';
+import { selectRuns } from './period-runs.ts';
 
 /** Block length in minutes: 1 and 10 from rollup_1m, 60 and 1440 (a UTC day) from rollup_pop_1h. */
 export type Level = 1 | 10 | 60 | 1440;
@@ -137,23 +138,17 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   /** SQL for the missing blocks of one level: one row per (block, POP). */
   function loadSql(level: Level, indexes: number[]): string {
     const list = indexes.join(',');
-    let first = indexes[0]!;
-    let last = first;
-    for (const i of indexes) (first = Math.min(first, i)), (last = Math.max(last, i));
+    // One range per run of blocks (period-runs.ts): the window's two edges are a week apart.
     if (level === 60) {
-      const lo = BigInt(first) * HOUR_NS;
-      const hi = (BigInt(last) + 1n) * HOUR_NS;
-      return `SELECT t_ns // ${HOUR_NS} AS blk, pop_code, n, sum AS s, min AS mn, max AS mx, bins, counts
-        FROM rollup_pop_1h WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${HOUR_NS} IN (${list})`;
+      return selectRuns(indexes, HOUR_NS, (lo, hi) => `SELECT t_ns // ${HOUR_NS} AS blk, pop_code, n, sum AS s, min AS mn, max AS mx, bins, counts
+        FROM rollup_pop_1h WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${HOUR_NS} IN (${list})`);
     }
     // 10 minutes from rollup_1m, a day from rollup_pop_1h: merged per POP in SQL, so JS reads one sketch per POP and block.
     const len = level === 1440 ? DAY_NS : BigInt(level) * MINUTE_NS;
     const source = level === 1440 ? 'rollup_pop_1h' : 'rollup_1m';
-    const lo = BigInt(first) * len;
-    const hi = (BigInt(last) + 1n) * len;
     return `WITH m AS (
-        SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM ${source}
-        WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${list})
+        ${selectRuns(indexes, len, (lo, hi) => `SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM ${source}
+        WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${list})`)}
       ),
       st AS (SELECT blk, pop_code, sum(n) AS n, sum(sum) AS s, min(min) AS mn, max(max) AS mx FROM m GROUP BY ALL),
       bb AS (

@@ -28,6 +28,7 @@ import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import { readBlockRows, type PopBlock } from './pop-blocks.ts';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { createInvalidationClock } from './invalidation-clock.ts';
+import { selectRuns } from './period-runs.ts';
 
 /**
  * Which table: hours with every function merged (one block per hour), or hours or minutes per
@@ -104,14 +105,12 @@ export function createPopHourCache(
 
   async function load(pop: string, hours: number[]): Promise<Map<number, PopBlock[]>> {
     stats.loads += hours.length;
-    let first = hours[0]!;
-    let last = first;
-    for (const h of hours) (first = Math.min(first, h)), (last = Math.max(last, h));
     const wanted = new Set(hours);
-    // The time range prunes row groups by their zone maps; hours in it that were not asked for (dirty ones) are skipped.
+    // The time ranges (one per run of periods: a window's minute edges are a week apart) prune row groups by
+    // their zone maps; periods in them that were not asked for (dirty ones) are skipped.
     const key = table === 'rollup_pop_1h' ? 'pop_code' : 'function_name';
-    const result = await read(`SELECT t_ns // ${len} AS blk, ${key}, n, sum AS s, min AS mn, max AS mx, bins, counts FROM ${table}
-      WHERE t_ns >= ${BigInt(first) * len} AND t_ns < ${(BigInt(last) + 1n) * len} AND pop_code = ${sqlString(pop)}`);
+    const result = await read(selectRuns(hours, len, (lo, hi) => `SELECT t_ns // ${len} AS blk, ${key}, n, sum AS s, min AS mn, max AS mx, bins, counts FROM ${table}
+      WHERE t_ns >= ${lo} AND t_ns < ${hi} AND pop_code = ${sqlString(pop)}`));
     const out = new Map<number, PopBlock[]>(hours.map((h) => [h, []]));
     readBlockRows(result, (h, block) => {
       if (wanted.has(h)) out.get(h)!.push(block);

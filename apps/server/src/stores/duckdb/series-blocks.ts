@@ -25,6 +25,7 @@ import type { Part } from './planner.ts';
 import { blocksOf, type BlockRef, type Level } from './pop-blocks.ts';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { createInvalidationClock } from './invalidation-clock.ts';
+import { selectRuns } from './period-runs.ts';
 
 interface SeriesBlock {
   ids: Int32Array;
@@ -79,12 +80,10 @@ export function createSeriesBlockCache(read: (sql: string, params?: Record<strin
     stats.loads += indexes.length;
     const len = level === 1440 ? 24n * HOUR_NS : level === 60 ? HOUR_NS : BigInt(level) * MINUTE_NS;
     const table = level >= 60 ? 'rollup_1h' : 'rollup_1m';
-    let first = indexes[0]!;
-    let last = first;
-    for (const i of indexes) (first = Math.min(first, i)), (last = Math.max(last, i));
-    const result = await read(`SELECT t_ns // ${len} AS blk, pop_code, function_name, sum(n)::DOUBLE AS n, sum(sum) AS s FROM ${table}
-      WHERE t_ns >= ${BigInt(first) * len} AND t_ns < ${(BigInt(last) + 1n) * len} AND t_ns // ${len} IN (${indexes.join(',')})
-      GROUP BY ALL`);
+    // One range per run of blocks (period-runs.ts): the window's two minute edges are a week apart.
+    const selected = selectRuns(indexes, len, (lo, hi) => `SELECT t_ns // ${len} AS blk, pop_code, function_name, n, sum FROM ${table}
+      WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${indexes.join(',')})`);
+    const result = await read(`SELECT blk, pop_code, function_name, sum(n)::DOUBLE AS n, sum(sum) AS s FROM (${selected}) GROUP BY ALL`);
     const rows = new Map<number, { ids: number[]; n: number[]; sum: number[] }>(indexes.map((i) => [i, { ids: [], n: [], sum: [] }]));
     readSums(result, (blk, id, n, sum) => {
       const r = rows.get(blk);
