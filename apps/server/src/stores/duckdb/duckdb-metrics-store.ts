@@ -386,7 +386,9 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return { buckets, resolution: 'raw' };
     },
     async seriesMeans(range, filter): Promise<SeriesMean[]> {
-      const plan = planRange(range, rollups.dirty);
+      // Counts and sums only: exact from the rollups at any span, so even short windows (the heatmap's "recently
+      // reporting" 3 minutes, the 5 min statuses) take their closed, clean minutes from the blocks in memory.
+      const plan = planRange(range, rollups.dirty, undefined, { rawMaxSpanNs: 2n * MINUTE_NS });
       if (plan.resolution !== 'raw') {
         const seriesKeys = [{ name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }];
         // Rolled-up parts (days, hours, 10 and 1 minutes) from the per-series blocks in memory; only the raw parts in SQL.

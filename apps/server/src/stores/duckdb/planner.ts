@@ -37,11 +37,13 @@ const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / 
 
 /**
  * Which source answers which part of [fromNs, toNs). `stepMs`, for bucketed answers,
- * limits rollups to those whose buckets nest in the step.
+ * limits rollups to those whose buckets nest in the step. `rawMaxSpanNs`: windows up to
+ * this read raw rows only (default RAW_MAX_SPAN_NS, for exact percentiles; counts and sums
+ * are exact from the rollups at any span).
  */
-export function planRange(range: TimeRange, dirty: DirtyView, stepMs?: number): Plan {
+export function planRange(range: TimeRange, dirty: DirtyView, stepMs?: number, opts: { rawMaxSpanNs?: bigint } = {}): Plan {
   const raw: Plan = { resolution: 'raw', parts: [{ source: 'raw', fromNs: range.fromNs, toNs: range.toNs }] };
-  if (range.toNs - range.fromNs <= RAW_MAX_SPAN_NS) return raw;
+  if (range.toNs - range.fromNs <= (opts.rawMaxSpanNs ?? RAW_MAX_SPAN_NS)) return raw;
   const allow1m = stepMs === undefined || stepMs % 60_000 === 0;
   const allow1h = stepMs === undefined || stepMs % 3_600_000 === 0;
   if (!allow1m) return raw;

@@ -3,8 +3,9 @@
  * heatmap and overview) with a window's minute edges, on a real DuckDB file: every series'
  * count and mean equal the raw rows' (count exact, mean to rounding) over a window whose
  * rolled-up part is days, hours, 10-minute and 1-minute blocks; asked again, nothing but
- * the raw parts is read; late points inside a cached 1-minute and 10-minute block reach
- * the answer (raw while dirty, from reloaded blocks after the step).
+ * the raw parts is read; a 5 minute window takes its whole minutes from blocks too; late
+ * points inside a cached 1-minute and 10-minute block reach the answer (raw while dirty,
+ * from reloaded blocks after the step).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,6 +80,11 @@ describe('per-series blocks with minute edges', () => {
     assertMeans(await store.seriesMeans(range), all.filter(inWindow), 'again');
     assert.equal(store.seriesBlocks.stats().loads, loaded.loads, 'asked again: only the raw parts from SQL');
     assertMeans(await store.seriesMeans(range, { functionName: 'auth-check' }), all.filter((s) => inWindow(s) && s.functionName === 'auth-check'), 'one function');
+    // A short window (the heatmap's "recently reporting" 3 minutes) takes its whole minutes from the blocks too.
+    const short = { fromNs: ns(T1 - 5 * MIN - 30_000), toNs: ns(T1 - 30_000) };
+    const shortLoads = store.seriesBlocks.stats().loads;
+    assertMeans(await store.seriesMeans(short), all.filter((s) => s.timeNs >= short.fromNs && s.timeNs < short.toNs), 'short window');
+    assert.equal(store.seriesBlocks.stats().loads - shortLoads, 4, 'its four whole minutes from blocks');
 
     // Late points inside a cached 1-minute block (22:05) and a cached 10-minute block (00:20-00:30).
     const late = [
