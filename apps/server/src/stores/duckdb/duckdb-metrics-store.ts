@@ -26,7 +26,7 @@ import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
-import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlock, type PopBlockCache } from './pop-blocks.ts';
+import { blocksOf, createPopBlockCache, summarizeBlocks, type PopBlock, type PopBlockCache } from './pop-blocks.ts';
 import { readSeriesBucketColumns } from './series-buckets.ts';
 import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 import { createSeriesBlockCache, type SeriesBlockCache } from './series-blocks.ts';
@@ -241,10 +241,9 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     const rolledUp = await popBlocks.getWindow(refs);
     const rawParts = plan.parts.filter((p) => p.source === 'raw');
     // The raw parts' stats and bins per POP in one statement (one scan, one round trip on the reader instead of
-    // BEGIN, two statements, COMMIT); for the total's quantiles only, mergeBlocks adds the POPs' bins together.
+    // BEGIN, two statements, COMMIT); for the total's quantiles only, the POPs' bins are added together.
     const raw = rawParts.length > 0 ? await readColumns(rawSketchStatement(rawParts, { name: 'pop_code', sql: 'pop_code' }, undefined)) : null;
-    const merged = mergeBlocks(raw, raw, [rolledUp], keyedBins);
-    return combine(merged.stats, merged.bins, ['pop_code'], true);
+    return summarizeBlocks(raw, [rolledUp], keyedBins);
   }
 
   // Load the last day's per-POP blocks in the background right after start, so the first

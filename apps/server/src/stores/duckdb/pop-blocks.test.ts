@@ -156,6 +156,19 @@ describe('a window\'s rolled-up part merged once', () => {
       return got;
     };
     const first = await check(all.filter(inWindow), 'first');
+    // The same answer as every part read in SQL (the path this replaces): counts and percentiles equal, means to float order.
+    const sqlOnly = await createDuckDbMetricsStore({ path: join(dir, 'copy.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0, popBlockCache: false });
+    t.after(() => sqlOnly.close());
+    for (let i = 0; i < all.length; i += 5000) await sqlOnly.write(all.slice(i, i + 5000));
+    await sqlOnly.rollups.flush();
+    for (const popQuantiles of [true, false]) {
+      const want = await sqlOnly.summarize(range, {}, { popQuantiles });
+      const got = popQuantiles ? first : await store.summarize(range, {}, { popQuantiles });
+      for (const [g, w] of [[got.overall, want.overall], ...POPS.map((pop) => [got.byPop.find((p) => p.popCode === pop)!, want.byPop.find((p) => p.popCode === pop)!])] as const) {
+        assert.deepEqual([g.samples, g.p50, g.p95, g.p99], [w.samples, w.p50, w.p95, w.p99], `as the SQL path (popQuantiles ${popQuantiles})`);
+        assert.ok(Math.abs(g.mean! - w.mean!) <= Math.abs(w.mean!) * 1e-12);
+      }
+    }
     assert.equal(store.popBlocks.stats().spans, 1, 'the hour and the day merged as one span');
     const hits = store.popBlocks.stats().windowHits;
     assert.deepEqual(await store.summarize(range), first, 'asked again: the same answer');

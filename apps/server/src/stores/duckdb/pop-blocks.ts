@@ -21,6 +21,9 @@ import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-ap
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { createInvalidationClock } from './invalidation-clock.ts';
 import { selectRuns } from './period-runs.ts';
+import { binValue } from '@edgeworker/sketch';
+import type { AggregateStats } from '../metrics-store.ts';
+import type { KeyedStats } from './planner.ts';
 
 /** Block length in minutes: 1 and 10 from rollup_1m, 60 and 1440 (a UTC day) from rollup_pop_1h. */
 export type Level = 1 | 10 | 60 | 1440;
@@ -503,18 +506,19 @@ export function mergePerPop(lists: readonly PopBlock[][]): PopBlock[] {
 }
 
 /**
- * Adds blocks into the columns `combine` reads (stats: pop_code, n, sum, mn, mx; bins:
- * pop_code, bs, cs per POP, or only bs/cs of the total when `keyedBins` is false),
- * together with the SQL answer for the raw parts (same shapes; its bins total-only when
- * `keyedBins` is false). Bins are added into one dense array (per POP, or the total),
- * no maps and no sorting.
+ * The per-POP answer (heatmap, overview) from blocks and the SQL answer for the raw parts
+ * (rawSketchStatement's columns per POP: pop_code, n, sum, mn, mx, bs, cs): per POP its
+ * count, mean and (with `keyedBins`) percentiles, and the total over every POP, as
+ * `combine` gives them (the same merged bins, the same rank rule, clamped to the exact min
+ * and max). Bins are added into one dense array per POP and read from it in the same pass
+ * that adds them into the total's: no per-POP bin lists, key strings or sorting in between
+ * (building those for `combine` was half of the 7 d heatmap's JS time at 1,000 POPs).
  */
-export function mergeBlocks(
-  sqlStats: Columns | null,
-  sqlBins: Columns | null,
+export function summarizeBlocks(
+  raw: Columns | null,
   blockLists: readonly PopBlock[][],
   keyedBins: boolean,
-): { stats: Columns; bins: Columns } {
+): { rows: KeyedStats[]; total: AggregateStats } {
   // Typed arrays only, so the adding loop below stays monomorphic (mixing JS arrays in made it ~3x slower).
   interface Acc { n: number; sum: number; mn: number; mx: number; parts: Array<[Int16Array, Float64Array]> }
   const accs = new Map<string, Acc>();
@@ -533,73 +537,81 @@ export function mergeBlocks(
       a.parts.push([b.bins, b.counts]);
     }
   }
-  if (sqlStats) {
-    const pops = sqlStats.pop_code ?? [];
+  if (raw) {
+    const pops = raw.pop_code ?? [];
     for (let i = 0; i < pops.length; i++) {
       const a = acc(String(pops[i]));
-      a.n += Number(sqlStats.n![i]);
-      a.sum += Number(sqlStats.sum![i]);
-      a.mn = Math.min(a.mn, Number(sqlStats.mn![i]));
-      a.mx = Math.max(a.mx, Number(sqlStats.mx![i]));
+      a.n += Number(raw.n![i]);
+      a.sum += Number(raw.sum![i]);
+      a.mn = Math.min(a.mn, Number(raw.mn![i]));
+      a.mx = Math.max(a.mx, Number(raw.mx![i]));
+      a.parts.push([Int16Array.from(raw.bs![i] as number[]), Float64Array.from(raw.cs![i] as number[])]);
     }
   }
   const dense = new Float64Array(BIN_SPAN);
-  const stats: Columns = { pop_code: [], n: [], sum: [], mn: [], mx: [] };
-  const bins: Columns = keyedBins ? { pop_code: [], bs: [], cs: [] } : { bs: [], cs: [] };
-  let lo = BIN_SPAN;
-  let hi = -1;
-  const add = (bs: Int16Array, cs: Float64Array) => {
-    for (let j = 0; j < bs.length; j++) {
-      const x = bs[j]! + BIN_OFFSET;
-      dense[x]! += cs[j]!;
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
-    }
-  };
-  /** The nonzero bins in [lo, hi], ascending, and the range cleared for the next POP. */
-  const take = (): [number[], number[]] => {
-    const b: number[] = [];
-    const c: number[] = [];
-    for (let x = lo; x <= hi; x++) {
-      if (dense[x]! > 0) {
-        b.push(x - BIN_OFFSET);
-        c.push(dense[x]!);
-        dense[x] = 0;
-      }
-    }
-    lo = BIN_SPAN;
-    hi = -1;
-    return [b, c];
-  };
-  if (sqlBins) {
-    const pops = sqlBins.pop_code;
-    const bs = sqlBins.bs ?? [];
-    for (let i = 0; i < bs.length; i++) {
-      const b = Int16Array.from(bs[i] as number[]);
-      const c = Float64Array.from(sqlBins.cs![i] as number[]);
-      if (pops) acc(String(pops[i])).parts.push([b, c]);
-      else add(b, c); // the raw parts' total bins
-    }
-  }
+  const all = new Float64Array(BIN_SPAN);
+  let allLo = BIN_SPAN;
+  let allHi = -1;
+  const rows: KeyedStats[] = [];
+  let tn = 0;
+  let tsum = 0;
+  let tmin = Infinity;
+  let tmax = -Infinity;
   for (const [pop, a] of accs) {
     if (a.n === 0) continue;
-    stats.pop_code!.push(pop);
-    stats.n!.push(a.n);
-    stats.sum!.push(a.sum);
-    stats.mn!.push(a.mn);
-    stats.mx!.push(a.mx);
-    for (const [bs, cs] of a.parts) add(bs, cs);
-    if (keyedBins) {
-      const [b, c] = take();
-      bins.pop_code!.push(pop);
-      bins.bs!.push(b);
-      bins.cs!.push(c);
+    let lo = BIN_SPAN;
+    let hi = -1;
+    for (const [bs, cs] of a.parts) {
+      for (let j = 0; j < bs.length; j++) {
+        const x = bs[j]! + BIN_OFFSET;
+        dense[x]! += cs[j]!;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
     }
+    const st = { n: a.n, sum: a.sum, mn: a.mn, mx: a.mx };
+    tn += a.n;
+    tsum += a.sum;
+    if (a.mn < tmin) tmin = a.mn;
+    if (a.mx > tmax) tmax = a.mx;
+    rows.push({ keys: [pop], stats: keyedBins ? statsOf(st, dense, lo, hi) : statsOf(st, dense, 0, -1) });
+    // Into the total's bins, and cleared for the next POP.
+    for (let x = lo; x <= hi; x++) {
+      const c = dense[x]!;
+      if (c === 0) continue;
+      all[x]! += c;
+      dense[x] = 0;
+    }
+    if (lo < allLo) allLo = lo;
+    if (hi > allHi) allHi = hi;
   }
-  if (!keyedBins) {
-    const [b, c] = take();
-    bins.bs!.push(b);
-    bins.cs!.push(c);
+  return { rows, total: statsOf({ n: tn, sum: tsum, mn: tmin, mx: tmax }, all, allLo, allHi) };
+}
+
+const QS = [0.5, 0.95, 0.99] as const;
+
+/**
+ * Count, mean and the percentiles of the dense bins in [lo, hi] (none when the range is
+ * empty), as planner.ts's `combine` reads them: the bin holding rank q·(n−1), its value
+ * clamped to the exact min and max.
+ */
+function statsOf(st: { n: number; sum: number; mn: number; mx: number }, dense: Float64Array, lo: number, hi: number): AggregateStats {
+  if (!(st.n > 0)) return { samples: 0, mean: null, p50: null, p95: null, p99: null };
+  let count = 0;
+  for (let x = lo; x <= hi; x++) count += dense[x]!;
+  const out: Array<number | null> = [null, null, null];
+  let q = 0;
+  let seen = 0;
+  let last = -1;
+  for (let x = lo; x <= hi && q < QS.length; x++) {
+    const c = dense[x]!;
+    if (c === 0) continue;
+    last = x;
+    while (q < QS.length && seen + c > QS[q]! * (count - 1)) out[q++] = x;
+    seen += c;
   }
-  return { stats, bins };
+  // Ranks past every bin (float sums): the last bin, as combine's reading does.
+  for (; q < QS.length && last >= 0; q++) out[q] = last;
+  const value = (x: number | null) => (x === null ? null : Math.min(st.mx, Math.max(st.mn, binValue(x - BIN_OFFSET))));
+  return { samples: st.n, mean: st.sum / st.n, p50: value(out[0]!), p95: value(out[1]!), p99: value(out[2]!) };
 }

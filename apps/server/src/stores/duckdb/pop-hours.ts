@@ -221,7 +221,7 @@ export type PopHourCache = ReturnType<typeof createPopHourCache>;
  * (same key column, its bins as lists per key) into the columns `combine` reads, keyed by
  * `keyOf(startNs, block)`: the step bucket of a series, one key for a whole-window summary,
  * or the block's function. Bins go through one dense array per
- * key, no maps and no sorting (as mergeBlocks).
+ * key, no maps and no sorting (as summarizeBlocks in pop-blocks.ts).
  */
 export function mergeHours(
   periods: Iterable<readonly [bigint, readonly PopBlock[]]>,
