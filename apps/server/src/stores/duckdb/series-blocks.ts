@@ -35,8 +35,8 @@ interface SeriesBlock {
 
 /** Most blocks kept: a week of days and hours at both ends, the minute edges of several windows, and room to slide. */
 const MAX_BLOCKS = 256;
-/** And at most this many (series, block) entries (20 bytes each: ~40 MB), so 10,000 series × 256 blocks cannot all stay. */
-const MAX_ENTRIES = 2_000_000;
+/** And at most this many (series, block) entries (20 bytes each: ~30 MB; a 7 d window at 10,000 series holds ~0.8M), so sliding minute edges cannot fill 256 blocks of 10,000 series. */
+const MAX_ENTRIES = 1_500_000;
 
 export function createSeriesBlockCache(read: (sql: string, params?: Record<string, string>) => Promise<DuckDBMaterializedResult>) {
   const names: Array<{ pop: string; fn: string }> = [];
