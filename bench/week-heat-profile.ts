@@ -86,6 +86,7 @@ for (let round = 0; round < rounds; round++) {
         await time(`${label} seriesMeans (statuses)`, () => store.seriesMeans(r));
         await time(`${label} heatmap's calls together`, () => Promise.all([store.summarize(r, {}), store.seriesMeans(r), store.seriesMeans(last(NO_DATA_AFTER))]));
         await time(`${label} overview's calls together`, () => Promise.all([store.summarize(r, {}, { popQuantiles: false }), store.seriesMeans(r), store.seriesMeans(last(NO_DATA_AFTER))]));
+        await time(`${label} POP detail's calls together (FRA)`, () => Promise.all([store.summarize(r, { popCode: 'FRA' }), store.byFunction('FRA', r), store.seriesMeans(last(NO_DATA_AFTER))]));
       }
       await time(`seriesMeans last 3 min (recently reporting)`, () => store.seriesMeans(last(NO_DATA_AFTER)));
     } finally {
