@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbMetricsStore } from '../apps/server/src/stores/duckdb/duckdb-metrics-store.ts';
-import { planRange, sketchStatements } from '../apps/server/src/stores/duckdb/planner.ts';
+import { planRange, rawSeriesSumsStatement, rawSketchStatement, sketchStatements } from '../apps/server/src/stores/duckdb/planner.ts';
 import { percentile } from './lib.ts';
 
 const dir = process.argv[2];
@@ -108,9 +108,11 @@ if (process.env.PROFILE_EXPLAIN !== '0') {
   const pop = [{ name: 'pop_code', sql: 'pop_code' }];
   const series = [...pop, { name: 'function_name', sql: 'function_name' }];
   const statements: Record<string, string> = {
-    'raw parts: stats': sketchStatements(raw, pop, undefined).stats,
-    'raw parts: keyed bins': sketchStatements(raw, pop, undefined).bins,
-    'series means: non-hour parts': sketchStatements({ resolution: plan.resolution, parts: plan.parts.filter((p) => p.source !== '1h') }, series, undefined, false).stats,
+    'raw parts: stats (before: two statements)': sketchStatements(raw, pop, undefined).stats,
+    'raw parts: keyed bins (before)': sketchStatements(raw, pop, undefined).bins,
+    'raw parts: stats and bins in one statement (now)': rawSketchStatement(raw.parts, pop[0]!, undefined),
+    'series means: non-hour parts (before)': sketchStatements({ resolution: plan.resolution, parts: plan.parts.filter((p) => p.source !== '1h') }, series, undefined, false).stats,
+    'series means: raw parts only (now)': rawSeriesSumsStatement(plan.parts, undefined) ?? 'SELECT 1',
     'recently reporting (3 min raw)': `SELECT pop_code, function_name, count(*) AS n, avg(cold_start_time_ms) AS mean FROM cold_start_metrics
       WHERE time_ns >= ${ns(now - NO_DATA_AFTER)} AND time_ns < ${ns(now + 1)} GROUP BY ALL`,
   };
