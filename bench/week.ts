@@ -204,6 +204,22 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
       const d = await series(`/api/pops/${pop.code}?window=${wk}`);
       const d5 = await series(`/api/pops/${pop.code}?window=5m`);
       rows.push({ name: name(`POP detail ${wk} median (${d.resolution})`), value: round1(d.median), unit: 'ms', anchor: { name: '5m', value: round1(d5.median) }, ratio: d.median / d5.median });
+      // The drill-down as the dashboard opens it: a POP not asked before, its chart and its detail at once.
+      const cold = pops.filter((p) => p.code !== pop.code);
+      const drills: number[] = [];
+      for (const p of [cold[Math.floor(cold.length / 3)]!, cold[Math.floor((2 * cold.length) / 3)]!]) {
+        await bump();
+        const t = Date.now();
+        const s = performance.now();
+        const rs = await Promise.all([
+          fetch(`${base}/api/pops/${p.code}/timeseries?from=${Math.ceil(t / 3_600_000) * 3_600_000 - days * DAY}&to=${Math.ceil(t / 3_600_000) * 3_600_000}&step=1h`),
+          fetch(`${base}/api/pops/${p.code}?window=${wk}`),
+        ]);
+        for (const r of rs) if (r.status !== 200) throw new Error(`drill-down ${p.code}: ${r.status} ${await r.text()}`);
+        await Promise.all(rs.map((r) => r.arrayBuffer()));
+        drills.push(performance.now() - s);
+      }
+      drills.forEach((ms, i) => rows.push({ name: name(`drill-down into a POP not asked before (${i + 1} of 2): ${wk} series and detail at once`), value: Math.round(ms), unit: 'ms' }));
     }
 
     peakAfter('the reads');

@@ -26,13 +26,13 @@ import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
-import { blocksOf, createPopBlockCache, mergeBlocks, type PopBlock, type PopBlockCache } from './pop-blocks.ts';
+import { blocksOf, createPopBlockCache, summarizeBlocks, type PopBlock, type PopBlockCache } from './pop-blocks.ts';
 import { readSeriesBucketColumns } from './series-buckets.ts';
 import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
-import { createSeriesBlockCache } from './series-blocks.ts';
+import { createSeriesBlockCache, type SeriesBlockCache } from './series-blocks.ts';
 import { createPopHourCache, mergeHours, MAX_HOURS, MAX_MINUTES, type PopHourCache } from './pop-hours.ts';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
-import { combine, filterParams, planRange, rawSketchStatement, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
+import { combine, filterParams, planRange, rawSeriesSumsStatement, rawSketchStatement, sketchStatements, type Keys, type KeyedStats, type Plan } from './planner.ts';
 
 export interface DuckDbStoreOptions {
   /** Database file, or ':memory:'. */
@@ -73,6 +73,8 @@ export interface DuckDbMetricsStore extends MetricsStore {
   readonly popFunctionHours: PopHourCache;
   /** One POP's minute sketches per function (the edges of its long windows). */
   readonly popMinutes: PopHourCache;
+  /** Per-series counts and sums of closed, clean periods for the POP statuses (stats for tests and the bench). */
+  readonly seriesBlocks: SeriesBlockCache;
   seriesBucketColumns(range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns>;
 }
 
@@ -113,10 +115,10 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     }),
   );
   // Per-series counts and sums of whole days and hours (seriesMeans: POP statuses over long windows).
-  const seriesBlocks = createSeriesBlockCache((sql) =>
+  const seriesBlocks = createSeriesBlockCache((sql, params) =>
     readQueue(async () => {
       assertOpen();
-      return reader.run(sql);
+      return reader.run(sql, params);
     }),
   );
   // One POP's hours (its drill-down's series and summary over long windows; per function for its functions' table).
@@ -236,15 +238,12 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   async function fromPopBlocks(plan: Plan, keyedBins: boolean) {
     const refs = blocksOf(plan.parts);
     if (!refs) return fromSketch(plan, [{ name: 'pop_code', sql: 'pop_code' }], undefined, true, keyedBins);
-    const blockLists = await popBlocks.getMerged(refs);
+    const rolledUp = await popBlocks.getWindow(refs);
     const rawParts = plan.parts.filter((p) => p.source === 'raw');
-    let sqlStats: Record<string, unknown[]> | null = null;
-    let sqlBins: Record<string, unknown[]> | null = null;
-    if (rawParts.length > 0) {
-      [sqlStats, sqlBins] = await readSketch(sketchStatements({ resolution: 'raw', parts: rawParts }, [{ name: 'pop_code', sql: 'pop_code' }], undefined, keyedBins));
-    }
-    const merged = mergeBlocks(sqlStats, sqlBins, blockLists, keyedBins);
-    return combine(merged.stats, merged.bins, ['pop_code'], true);
+    // The raw parts' stats and bins per POP in one statement (one scan, one round trip on the reader instead of
+    // BEGIN, two statements, COMMIT); for the total's quantiles only, the POPs' bins are added together.
+    const raw = rawParts.length > 0 ? await readColumns(rawSketchStatement(rawParts, { name: 'pop_code', sql: 'pop_code' }, undefined)) : null;
+    return summarizeBlocks(raw, [rolledUp], keyedBins);
   }
 
   // Load the last day's per-POP blocks in the background right after start, so the first
@@ -258,8 +257,8 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       const plan = planRange({ fromNs: toNs - BigInt(Math.round((opts.warmBlocksHours ?? 24) * 3600)) * 1_000_000_000n, toNs }, rollups.dirty);
       const refs = plan.resolution === 'raw' ? null : blocksOf(plan.parts);
       if (refs) {
-        popBlocks.getMerged(refs)
-          .then(() => seriesBlocks.seriesMeans(plan.parts, undefined, async () => []))
+        popBlocks.getWindow(refs)
+          .then(() => seriesBlocks.seriesMeans(plan.parts, undefined, null))
           .catch((err) => opts.log?.debug({ err }, 'warming the per-POP blocks failed; the first request loads them'));
       }
     }, 0);
@@ -313,6 +312,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     popHours,
     popFunctionHours,
     popMinutes,
+    seriesBlocks,
     write,
     async summarize(range, filter, options): Promise<Summary> {
       const plan = planRange(range, rollups.dirty);
@@ -385,16 +385,14 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       return { buckets, resolution: 'raw' };
     },
     async seriesMeans(range, filter): Promise<SeriesMean[]> {
-      const plan = planRange(range, rollups.dirty);
+      // Counts and sums only: exact from the rollups at any span, so even short windows (the heatmap's "recently
+      // reporting" 3 minutes, the 5 min statuses) take their closed, clean minutes from the blocks in memory.
+      const plan = planRange(range, rollups.dirty, undefined, { rawMaxSpanNs: 2n * MINUTE_NS });
       if (plan.resolution !== 'raw') {
         const seriesKeys = [{ name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }];
-        // Whole hours from the per-series blocks in memory; only the other parts in SQL.
-        const fromBlocks = opts.popBlockCache === false ? null : await seriesBlocks.seriesMeans(plan.parts, filter, async () => {
-          const rest = plan.parts.filter((p) => p.source !== '1h');
-          if (rest.length === 0) return [];
-          const { stats } = sketchStatements({ resolution: plan.resolution, parts: rest }, seriesKeys, filter, false);
-          return (await read(stats, filterParams(filter))).map((r) => ({ pop: String(r.pop_code), fn: String(r.function_name), n: num(r.n) ?? 0, sum: num(r.sum) ?? 0 }));
-        });
+        // Rolled-up parts (days, hours, 10 and 1 minutes) from the per-series blocks in memory; only the raw parts in SQL.
+        const rawSql = rawSeriesSumsStatement(plan.parts, filter);
+        const fromBlocks = opts.popBlockCache === false ? null : await seriesBlocks.seriesMeans(plan.parts, filter, rawSql === null ? null : { sql: rawSql, params: filterParams(filter) });
         if (fromBlocks) return fromBlocks;
         // Only the stats statement of the plan: counts and sums per series, no bins.
         const { stats } = sketchStatements(plan, seriesKeys, filter, false);

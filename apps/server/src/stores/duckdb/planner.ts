@@ -37,11 +37,13 @@ const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / 
 
 /**
  * Which source answers which part of [fromNs, toNs). `stepMs`, for bucketed answers,
- * limits rollups to those whose buckets nest in the step.
+ * limits rollups to those whose buckets nest in the step. `rawMaxSpanNs`: windows up to
+ * this read raw rows only (default RAW_MAX_SPAN_NS, for exact percentiles; counts and sums
+ * are exact from the rollups at any span).
  */
-export function planRange(range: TimeRange, dirty: DirtyView, stepMs?: number): Plan {
+export function planRange(range: TimeRange, dirty: DirtyView, stepMs?: number, opts: { rawMaxSpanNs?: bigint } = {}): Plan {
   const raw: Plan = { resolution: 'raw', parts: [{ source: 'raw', fromNs: range.fromNs, toNs: range.toNs }] };
-  if (range.toNs - range.fromNs <= RAW_MAX_SPAN_NS) return raw;
+  if (range.toNs - range.fromNs <= (opts.rawMaxSpanNs ?? RAW_MAX_SPAN_NS)) return raw;
   const allow1m = stepMs === undefined || stepMs % 60_000 === 0;
   const allow1h = stepMs === undefined || stepMs % 3_600_000 === 0;
   if (!allow1m) return raw;
@@ -167,6 +169,20 @@ export function rawSketchStatement(parts: readonly Part[], key: Keys[number], fi
       SELECT ${key.name}, LEAST(${BIN_SQL('v')}, 32767)::SMALLINT AS b, count(*) AS c, sum(v) AS s, min(v) AS mn, max(v) AS mx
       FROM (${rows.join('\n UNION ALL ')}) GROUP BY ALL
     ) GROUP BY ${key.name}`;
+}
+
+/**
+ * Per series, count and sum of the plan's raw parts (partial edge minutes, dirty minutes), as
+ * rows of (blk, pop_code, function_name, n, s) for series-blocks.ts; null when it has none.
+ */
+export function rawSeriesSumsStatement(parts: readonly Part[], filter: SeriesFilter | undefined): string | null {
+  const raw = parts.filter((p) => p.source === 'raw');
+  if (raw.length === 0) return null;
+  const where = filterSql(filter);
+  // One SELECT per part (UNION ALL): each keeps its time range for the zone maps, which an OR of ranges may not.
+  const rows = raw.map((p) => `SELECT pop_code, function_name, cold_start_time_ms AS v FROM cold_start_metrics
+      WHERE time_ns >= ${p.fromNs} AND time_ns < ${p.toNs}${where}`);
+  return `SELECT 0 AS blk, pop_code, function_name, count(*)::DOUBLE AS n, sum(v) AS s FROM (${rows.join('\n UNION ALL ')}) GROUP BY pop_code, function_name`;
 }
 
 export interface KeyedStats {

@@ -13,6 +13,7 @@ import type { ColdStartSample } from '@edgeworker/schema';
 import { createDuckDbMetricsStore, duckDbSettings } from './duckdb-metrics-store.ts';
 import { openDuckDbFile } from './open.ts';
 import { blocksOf } from './pop-blocks.ts';
+import { planRange } from './planner.ts';
 import { sample } from '../metrics-store.contract.ts';
 import { assertWithinSketchBound } from './sketch-bound.ts';
 import type { AggregateStats } from '../metrics-store.ts';
@@ -131,6 +132,73 @@ describe('per-POP day blocks', () => {
       }
     }
     assert.deepEqual((await store.seriesMeans(range, { functionName: 'nope' })).length, 0);
+  });
+});
+
+describe('a window\'s rolled-up part merged once', () => {
+  it('answers like the raw rows, is reused within its minute, and is dropped for a late point inside it', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ewm-windowblocks-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
+    t.after(() => store.close());
+    const all = data(T0, T1);
+    for (let i = 0; i < all.length; i += 5000) await store.write(all.slice(i, i + 5000));
+    await store.rollups.flush();
+    // Minute edges at both ends, an hour and a day in the middle (one span: hours and days together).
+    const range = { fromNs: ns(T0 + 90_000), toNs: ns(T1 - 17 * MIN - 30_000) };
+    const inWindow = (s: ColdStartSample) => s.timeNs >= range.fromNs && s.timeNs < range.toNs;
+    const check = async (samples: ColdStartSample[], what: string) => {
+      const got = await store.summarize(range);
+      assertExact(got.overall, samples, `${what}: overall`);
+      for (const pop of POPS) assertExact(got.byPop.find((p) => p.popCode === pop)!, samples.filter((s) => s.popCode === pop), `${what}: ${pop}`);
+      const totalOnly = await store.summarize(range, {}, { popQuantiles: false });
+      assert.deepEqual(totalOnly.overall, got.overall, `${what}: the overview's total`);
+      return got;
+    };
+    const first = await check(all.filter(inWindow), 'first');
+    // The same answer as every part read in SQL (the path this replaces): counts and percentiles equal, means to float order.
+    const sqlOnly = await createDuckDbMetricsStore({ path: join(dir, 'copy.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0, popBlockCache: false });
+    t.after(() => sqlOnly.close());
+    for (let i = 0; i < all.length; i += 5000) await sqlOnly.write(all.slice(i, i + 5000));
+    await sqlOnly.rollups.flush();
+    for (const popQuantiles of [true, false]) {
+      const want = await sqlOnly.summarize(range, {}, { popQuantiles });
+      const got = popQuantiles ? first : await store.summarize(range, {}, { popQuantiles });
+      for (const [g, w] of [[got.overall, want.overall], ...POPS.map((pop) => [got.byPop.find((p) => p.popCode === pop)!, want.byPop.find((p) => p.popCode === pop)!])] as const) {
+        assert.deepEqual([g.samples, g.p50, g.p95, g.p99], [w.samples, w.p50, w.p95, w.p99], `as the SQL path (popQuantiles ${popQuantiles})`);
+        assert.ok(Math.abs(g.mean! - w.mean!) <= Math.abs(w.mean!) * 1e-12);
+      }
+    }
+    assert.equal(store.popBlocks.stats().spans, 1, 'the hour and the day merged as one span');
+    const hits = store.popBlocks.stats().windowHits;
+    assert.deepEqual(await store.summarize(range), first, 'asked again: the same answer');
+    assert.ok(store.popBlocks.stats().windowHits > hits, 'asked again: the merged window from memory');
+
+    // A late point in a cached 10-minute block at the start edge: raw while dirty, in the blocks after the step.
+    const late = sample({ t: T0 + 33 * MIN + 5_000, v: 4000, popCode: 'AMS', functionName: 'ssr-render', city: 'AMS', latitude: 1, longitude: 1 });
+    await store.write([late]);
+    const withLate = [...all, late].filter(inWindow);
+    await check(withLate, 'late point, before the step');
+    assert.equal(store.popBlocks.stats().windows, 2, 'the window before the late point and the one with its minute raw');
+    await store.rollups.flush();
+    assert.equal(store.popBlocks.stats().windows, 0, 'both hold the touched minute: dropped by the step');
+    await check(withLate, 'late point, after the step');
+
+    // A merge in flight across an invalidation of one of its minutes is used for its answer, not kept.
+    const refs = blocksOf(planRange(range, store.rollups.dirty).parts)!;
+    store.popBlocks.invalidate(null);
+    const inFlight = store.popBlocks.getWindow(refs);
+    store.popBlocks.invalidate([Math.floor((T0 + 33 * MIN) / MIN)]);
+    await inFlight;
+    assert.equal(store.popBlocks.stats().windows, 0, 'not kept');
+    await store.popBlocks.getWindow(refs);
+    assert.equal(store.popBlocks.stats().windows, 1, 'kept when nothing touched it');
+    // The same for a span (the hour and the day) merged in flight across an invalidation of one of its hours.
+    store.popBlocks.invalidate(null);
+    const spanInFlight = store.popBlocks.getMerged(refs);
+    store.popBlocks.invalidate([Math.floor((DAY_START + 12 * HOUR) / MIN)]);
+    await spanInFlight;
+    assert.equal(store.popBlocks.stats().spans, 0, 'span not kept');
   });
 });
 

@@ -20,6 +20,10 @@
 import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-api';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { createInvalidationClock } from './invalidation-clock.ts';
+import { selectRuns } from './period-runs.ts';
+import { binValue } from '@edgeworker/sketch';
+import type { AggregateStats } from '../metrics-store.ts';
+import type { KeyedStats } from './planner.ts';
 
 /** Block length in minutes: 1 and 10 from rollup_1m, 60 and 1440 (a UTC day) from rollup_pop_1h. */
 export type Level = 1 | 10 | 60 | 1440;
@@ -56,11 +60,52 @@ const MAX_SPANS = 16;
 /** Default bound: ~8M bin entries (≈ 80 MB with their counts), a week of per-POP hours at 423 POPs plus edges. */
 const DEFAULT_MAX_ENTRIES = 8_000_000;
 
-export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMaterializedResult>, opts: { maxEntries?: number } = {}) {
+/**
+ * Default bound of the merged spans: ~3M bin entries (≈ 30 MB), the middle of a 7 d and a 24 h window at
+ * 1,000 POPs with room for the next hour's; a sliding window leaves one old span behind every hour.
+ */
+const DEFAULT_MAX_SPAN_ENTRIES = 3_000_000;
+
+/** Whole windows merged per POP kept (getWindow): the 7 d, 24 h, … windows of the current minute. */
+const MAX_WINDOWS = 4;
+
+/** The hours a block covers, [first, end), or undefined for a minute-level block. */
+function hoursOf(r: BlockRef): [number, number] | undefined {
+  if (r.level === 60) return [r.index, r.index + 1];
+  if (r.level === 1440) return [r.index * 24, r.index * 24 + 24];
+  return undefined;
+}
+
+export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMaterializedResult>, opts: { maxEntries?: number; maxSpanEntries?: number } = {}) {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const maxSpanEntries = opts.maxSpanEntries ?? DEFAULT_MAX_SPAN_ENTRIES;
   const blocks = new Map<string, PopBlock[]>();
-  /** Runs of whole hours merged per POP, keyed `span:<first hour>:<end hour>`. */
+  /** Runs of whole hours and days merged per POP, keyed `span:<first hour>:<end hour>`. */
   const spans = new Map<string, PopBlock[]>();
+  let spanEntries = 0;
+  /** Whole windows' rolled-up parts merged per POP (getWindow), keyed by their blocks, with the minutes they span. */
+  const windows = new Map<string, { from: number; to: number; value: PopBlock[]; size: number }>();
+  let windowEntries = 0;
+  const entriesOf = (list: readonly PopBlock[]) => {
+    let n = 0;
+    for (const p of list) n += p.bins.length;
+    return n;
+  };
+  function putSpan(key: string, value: PopBlock[]) {
+    dropSpan(key);
+    spans.set(key, value);
+    spanEntries += entriesOf(value);
+    for (const k of spans.keys()) {
+      if ((spans.size <= MAX_SPANS && spanEntries <= maxSpanEntries) || k === key) break;
+      dropSpan(k);
+    }
+  }
+  function dropSpan(key: string) {
+    const v = spans.get(key);
+    if (!v) return;
+    spanEntries -= entriesOf(v);
+    spans.delete(key);
+  }
   const sizes = new Map<string, number>();
   let entries = 0;
   /**
@@ -71,7 +116,7 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   const clock = createInvalidationClock<string>();
   let loadsInFlight = 0;
   const changedSince = clock.changedSince;
-  const stats = { hits: 0, loads: 0 };
+  const stats = { hits: 0, loads: 0, windowHits: 0 };
 
   const keyOf = (b: BlockRef) => `${b.level}:${b.index}`;
 
@@ -96,23 +141,17 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   /** SQL for the missing blocks of one level: one row per (block, POP). */
   function loadSql(level: Level, indexes: number[]): string {
     const list = indexes.join(',');
-    let first = indexes[0]!;
-    let last = first;
-    for (const i of indexes) (first = Math.min(first, i)), (last = Math.max(last, i));
+    // One range per run of blocks (period-runs.ts): the window's two edges are a week apart.
     if (level === 60) {
-      const lo = BigInt(first) * HOUR_NS;
-      const hi = (BigInt(last) + 1n) * HOUR_NS;
-      return `SELECT t_ns // ${HOUR_NS} AS blk, pop_code, n, sum AS s, min AS mn, max AS mx, bins, counts
-        FROM rollup_pop_1h WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${HOUR_NS} IN (${list})`;
+      return selectRuns(indexes, HOUR_NS, (lo, hi) => `SELECT t_ns // ${HOUR_NS} AS blk, pop_code, n, sum AS s, min AS mn, max AS mx, bins, counts
+        FROM rollup_pop_1h WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${HOUR_NS} IN (${list})`);
     }
     // 10 minutes from rollup_1m, a day from rollup_pop_1h: merged per POP in SQL, so JS reads one sketch per POP and block.
     const len = level === 1440 ? DAY_NS : BigInt(level) * MINUTE_NS;
     const source = level === 1440 ? 'rollup_pop_1h' : 'rollup_1m';
-    const lo = BigInt(first) * len;
-    const hi = (BigInt(last) + 1n) * len;
     return `WITH m AS (
-        SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM ${source}
-        WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${list})
+        ${selectRuns(indexes, len, (lo, hi) => `SELECT t_ns // ${len} AS blk, pop_code, n, sum, min, max, bins, counts FROM ${source}
+        WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${list})`)}
       ),
       st AS (SELECT blk, pop_code, sum(n) AS n, sum(sum) AS s, min(min) AS mn, max(max) AS mx FROM m GROUP BY ALL),
       bb AS (
@@ -202,18 +241,21 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
   }
 
   /**
-   * Like `get`, but every run of consecutive whole hours comes back as one block list,
-   * merged per POP once and kept: the same window asked again within the hour (the
-   * dashboard refetches every 10 s) then adds ~one list per POP for its middle instead of
-   * 23 per POP for a day.
+   * Like `get`, but every run of consecutive whole hours and days comes back as one block
+   * list, merged per POP once and kept: the same window asked again within the hour (the
+   * dashboard refetches every 10 s) then adds one list per POP for its middle instead of
+   * ~6 days and up to 46 hours (a week at 1,000 POPs: the adding was most of the 7 d
+   * heatmap's JS time; docs/notes/week-3.md). The window slides by an hour every hour, so
+   * the middle is merged again then (once, from the blocks in memory).
    */
   async function getMerged(refs: readonly BlockRef[]): Promise<PopBlock[][]> {
-    // Segments: a run of ≥ 2 consecutive hours (a span), or one block.
+    // Segments: a run of ≥ 2 consecutive hour or day blocks (a span: a week's whole middle, days and the hours
+    // around them, is one list per POP), or one block.
     const segments: Array<{ span?: string; from: number; to: number }> = [];
     for (let i = 0; i < refs.length;) {
       let j = i;
-      while (refs[i]!.level === 60 && j + 1 < refs.length && refs[j + 1]!.level === 60 && refs[j + 1]!.index === refs[j]!.index + 1) j++;
-      segments.push(j > i ? { span: `span:${refs[i]!.index}:${refs[j]!.index + 1}`, from: i, to: j + 1 } : { from: i, to: i + 1 });
+      while (hoursOf(refs[i]!) && j + 1 < refs.length && hoursOf(refs[j + 1]!)?.[0] === hoursOf(refs[j]!)![1]) j++;
+      segments.push(j > i ? { span: `span:${hoursOf(refs[i]!)![0]}:${hoursOf(refs[j]!)![1]}`, from: i, to: j + 1 } : { from: i, to: i + 1 });
       i = j + 1;
     }
     // Everything not already merged, in one `get` (one statement per level for the missing blocks).
@@ -226,68 +268,122 @@ export function createPopBlockCache(read: (sql: string) => Promise<DuckDBMateria
       else needed.push(...refs.slice(g.from, g.to));
     }
     const startEpoch = clock.now();
+    // In flight until the spans are checked below: the marks of an invalidation meanwhile are kept that long
+    // (forgetting them first, once the loads were done, let a span merged from blocks the step had replaced be kept).
     loadsInFlight++;
-    let got: PopBlock[][];
     try {
-      got = await get(needed);
+      const got = await get(needed);
+      const out: PopBlock[][] = [];
+      let k = 0;
+      for (const g of segments) {
+        const hit = g.span ? hits.get(g.span) : undefined;
+        if (hit) {
+          if (spans.get(g.span!) === hit) {
+            spans.delete(g.span!); // LRU: to the end
+            spans.set(g.span!, hit);
+          }
+          out.push(hit);
+          continue;
+        }
+        const lists = got.slice(k, k + (g.to - g.from));
+        k += g.to - g.from;
+        if (!g.span) {
+          out.push(lists[0]!);
+          continue;
+        }
+        const merged = mergePerPop(lists);
+        const [, from, to] = g.span.split(':').map(Number) as [string, number, number];
+        let changed = false;
+        for (let h = from; h < to && !changed; h++) changed = changedSince(`60:${h}`, startEpoch);
+        if (!changed) putSpan(g.span, merged);
+        out.push(merged);
+      }
+      return out;
     } finally {
       loadsInFlight--;
       forgetTouched();
     }
-    const out: PopBlock[][] = [];
-    let k = 0;
-    for (const g of segments) {
-      const hit = g.span ? hits.get(g.span) : undefined;
-      if (hit) {
-        if (spans.get(g.span!) === hit) {
-          spans.delete(g.span!); // LRU: to the end
-          spans.set(g.span!, hit);
-        }
-        out.push(hit);
-        continue;
-      }
-      const lists = got.slice(k, k + (g.to - g.from));
-      k += g.to - g.from;
-      if (!g.span) {
-        out.push(lists[0]!);
-        continue;
-      }
-      const merged = mergePerPop(lists);
-      const [, from, to] = g.span.split(':').map(Number) as [string, number, number];
-      let changed = false;
-      for (let h = from; h < to && !changed; h++) changed = changedSince(`60:${h}`, startEpoch);
-      if (!changed) {
-        spans.set(g.span, merged);
-        for (const key of spans.keys()) if (spans.size > MAX_SPANS) spans.delete(key);
-      }
-      out.push(merged);
+  }
+
+  /**
+   * A window's whole rolled-up part (every block of `refs`) merged per POP, keyed by those
+   * blocks. Why: with the middle as one span, the 7 d heatmap still added ~30 edge blocks
+   * (10- and 1-minute) per POP on every request (mergeBlocks was most of its JS time), and a
+   * window's blocks are the same for every request within its minute (the dashboard
+   * refetches every 10 s; a write in the open minute only adds to its raw part). The first
+   * request of each minute merges them (from spans and blocks in memory), later ones add
+   * one list per POP to their raw part.
+   */
+  async function getWindow(refs: readonly BlockRef[]): Promise<PopBlock[]> {
+    const key = refs.map(keyOf).join(',');
+    const hit = windows.get(key);
+    if (hit) {
+      windows.delete(key); // LRU: to the end
+      windows.set(key, hit);
+      stats.windowHits++;
+      return hit.value;
     }
-    return out;
+    const startEpoch = clock.now();
+    loadsInFlight++; // until the check below (see getMerged)
+    let lists: PopBlock[][];
+    let changed: boolean;
+    try {
+      lists = await getMerged(refs);
+      changed = refs.some((r) => changedSince(keyOf(r), startEpoch));
+    } finally {
+      loadsInFlight--;
+      forgetTouched();
+    }
+    const value = lists.length === 1 ? lists[0]! : mergePerPop(lists);
+    if (!changed) {
+      let from = Infinity;
+      let to = -Infinity;
+      for (const r of refs) (from = Math.min(from, r.index * r.level)), (to = Math.max(to, (r.index + 1) * r.level));
+      dropWindow(key);
+      windows.set(key, { from, to, value, size: entriesOf(value) });
+      windowEntries += windows.get(key)!.size;
+      for (const k of windows.keys()) {
+        if ((windows.size <= MAX_WINDOWS && windowEntries <= maxSpanEntries) || k === key) break;
+        dropWindow(k);
+      }
+    }
+    return value;
+  }
+  function dropWindow(key: string) {
+    const w = windows.get(key);
+    if (!w) return;
+    windowEntries -= w.size;
+    windows.delete(key);
   }
 
   return {
     get,
     getMerged,
+    getWindow,
     /** After the rollup step committed: forget every block holding one of these epoch minutes (null: everything). */
     invalidate(minutes: readonly number[] | null) {
       if (minutes === null) {
         clock.invalidate(null, loadsInFlight > 0);
         spans.clear();
+        spanEntries = 0;
+        windows.clear();
+        windowEntries = 0;
         blocks.clear();
         sizes.clear();
         entries = 0;
         return;
       }
       const hours = new Set(minutes.map((m) => Math.floor(m / 60)));
-      for (const k of spans.keys()) {
+      for (const k of [...spans.keys()]) {
         const [, from, to] = k.split(':').map(Number) as [string, number, number];
-        for (const h of hours) if (h >= from && h < to) spans.delete(k);
+        for (const h of hours) if (h >= from && h < to) dropSpan(k);
       }
+      for (const [k, w] of [...windows]) if (minutes.some((m) => m >= w.from && m < w.to)) dropWindow(k);
       const keys = minutes.flatMap((m) => [`1:${m}`, `10:${Math.floor(m / 10)}`, `60:${Math.floor(m / 60)}`, `1440:${Math.floor(m / 1440)}`]);
       for (const key of keys) drop(key);
       clock.invalidate(keys, loadsInFlight > 0);
     },
-    stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries }),
+    stats: () => ({ ...stats, blocks: blocks.size, spans: spans.size, entries, spanEntries, windows: windows.size, windowEntries }),
   };
 }
 
@@ -410,18 +506,19 @@ export function mergePerPop(lists: readonly PopBlock[][]): PopBlock[] {
 }
 
 /**
- * Adds blocks into the columns `combine` reads (stats: pop_code, n, sum, mn, mx; bins:
- * pop_code, bs, cs per POP, or only bs/cs of the total when `keyedBins` is false),
- * together with the SQL answer for the raw parts (same shapes; its bins total-only when
- * `keyedBins` is false). Bins are added into one dense array (per POP, or the total),
- * no maps and no sorting.
+ * The per-POP answer (heatmap, overview) from blocks and the SQL answer for the raw parts
+ * (rawSketchStatement's columns per POP: pop_code, n, sum, mn, mx, bs, cs): per POP its
+ * count, mean and (with `keyedBins`) percentiles, and the total over every POP, as
+ * `combine` gives them (the same merged bins, the same rank rule, clamped to the exact min
+ * and max). Bins are added into one dense array per POP and read from it in the same pass
+ * that adds them into the total's: no per-POP bin lists, key strings or sorting in between
+ * (building those for `combine` was half of the 7 d heatmap's JS time at 1,000 POPs).
  */
-export function mergeBlocks(
-  sqlStats: Columns | null,
-  sqlBins: Columns | null,
+export function summarizeBlocks(
+  raw: Columns | null,
   blockLists: readonly PopBlock[][],
   keyedBins: boolean,
-): { stats: Columns; bins: Columns } {
+): { rows: KeyedStats[]; total: AggregateStats } {
   // Typed arrays only, so the adding loop below stays monomorphic (mixing JS arrays in made it ~3x slower).
   interface Acc { n: number; sum: number; mn: number; mx: number; parts: Array<[Int16Array, Float64Array]> }
   const accs = new Map<string, Acc>();
@@ -440,73 +537,81 @@ export function mergeBlocks(
       a.parts.push([b.bins, b.counts]);
     }
   }
-  if (sqlStats) {
-    const pops = sqlStats.pop_code ?? [];
+  if (raw) {
+    const pops = raw.pop_code ?? [];
     for (let i = 0; i < pops.length; i++) {
       const a = acc(String(pops[i]));
-      a.n += Number(sqlStats.n![i]);
-      a.sum += Number(sqlStats.sum![i]);
-      a.mn = Math.min(a.mn, Number(sqlStats.mn![i]));
-      a.mx = Math.max(a.mx, Number(sqlStats.mx![i]));
+      a.n += Number(raw.n![i]);
+      a.sum += Number(raw.sum![i]);
+      a.mn = Math.min(a.mn, Number(raw.mn![i]));
+      a.mx = Math.max(a.mx, Number(raw.mx![i]));
+      a.parts.push([Int16Array.from(raw.bs![i] as number[]), Float64Array.from(raw.cs![i] as number[])]);
     }
   }
   const dense = new Float64Array(BIN_SPAN);
-  const stats: Columns = { pop_code: [], n: [], sum: [], mn: [], mx: [] };
-  const bins: Columns = keyedBins ? { pop_code: [], bs: [], cs: [] } : { bs: [], cs: [] };
-  let lo = BIN_SPAN;
-  let hi = -1;
-  const add = (bs: Int16Array, cs: Float64Array) => {
-    for (let j = 0; j < bs.length; j++) {
-      const x = bs[j]! + BIN_OFFSET;
-      dense[x]! += cs[j]!;
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
-    }
-  };
-  /** The nonzero bins in [lo, hi], ascending, and the range cleared for the next POP. */
-  const take = (): [number[], number[]] => {
-    const b: number[] = [];
-    const c: number[] = [];
-    for (let x = lo; x <= hi; x++) {
-      if (dense[x]! > 0) {
-        b.push(x - BIN_OFFSET);
-        c.push(dense[x]!);
-        dense[x] = 0;
-      }
-    }
-    lo = BIN_SPAN;
-    hi = -1;
-    return [b, c];
-  };
-  if (sqlBins) {
-    const pops = sqlBins.pop_code;
-    const bs = sqlBins.bs ?? [];
-    for (let i = 0; i < bs.length; i++) {
-      const b = Int16Array.from(bs[i] as number[]);
-      const c = Float64Array.from(sqlBins.cs![i] as number[]);
-      if (pops) acc(String(pops[i])).parts.push([b, c]);
-      else add(b, c); // the raw parts' total bins
-    }
-  }
+  const all = new Float64Array(BIN_SPAN);
+  let allLo = BIN_SPAN;
+  let allHi = -1;
+  const rows: KeyedStats[] = [];
+  let tn = 0;
+  let tsum = 0;
+  let tmin = Infinity;
+  let tmax = -Infinity;
   for (const [pop, a] of accs) {
     if (a.n === 0) continue;
-    stats.pop_code!.push(pop);
-    stats.n!.push(a.n);
-    stats.sum!.push(a.sum);
-    stats.mn!.push(a.mn);
-    stats.mx!.push(a.mx);
-    for (const [bs, cs] of a.parts) add(bs, cs);
-    if (keyedBins) {
-      const [b, c] = take();
-      bins.pop_code!.push(pop);
-      bins.bs!.push(b);
-      bins.cs!.push(c);
+    let lo = BIN_SPAN;
+    let hi = -1;
+    for (const [bs, cs] of a.parts) {
+      for (let j = 0; j < bs.length; j++) {
+        const x = bs[j]! + BIN_OFFSET;
+        dense[x]! += cs[j]!;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
     }
+    const st = { n: a.n, sum: a.sum, mn: a.mn, mx: a.mx };
+    tn += a.n;
+    tsum += a.sum;
+    if (a.mn < tmin) tmin = a.mn;
+    if (a.mx > tmax) tmax = a.mx;
+    rows.push({ keys: [pop], stats: keyedBins ? statsOf(st, dense, lo, hi) : statsOf(st, dense, 0, -1) });
+    // Into the total's bins, and cleared for the next POP.
+    for (let x = lo; x <= hi; x++) {
+      const c = dense[x]!;
+      if (c === 0) continue;
+      all[x]! += c;
+      dense[x] = 0;
+    }
+    if (lo < allLo) allLo = lo;
+    if (hi > allHi) allHi = hi;
   }
-  if (!keyedBins) {
-    const [b, c] = take();
-    bins.bs!.push(b);
-    bins.cs!.push(c);
+  return { rows, total: statsOf({ n: tn, sum: tsum, mn: tmin, mx: tmax }, all, allLo, allHi) };
+}
+
+const QS = [0.5, 0.95, 0.99] as const;
+
+/**
+ * Count, mean and the percentiles of the dense bins in [lo, hi] (none when the range is
+ * empty), as planner.ts's `combine` reads them: the bin holding rank q·(n−1), its value
+ * clamped to the exact min and max.
+ */
+function statsOf(st: { n: number; sum: number; mn: number; mx: number }, dense: Float64Array, lo: number, hi: number): AggregateStats {
+  if (!(st.n > 0)) return { samples: 0, mean: null, p50: null, p95: null, p99: null };
+  let count = 0;
+  for (let x = lo; x <= hi; x++) count += dense[x]!;
+  const out: Array<number | null> = [null, null, null];
+  let q = 0;
+  let seen = 0;
+  let last = -1;
+  for (let x = lo; x <= hi && q < QS.length; x++) {
+    const c = dense[x]!;
+    if (c === 0) continue;
+    last = x;
+    while (q < QS.length && seen + c > QS[q]! * (count - 1)) out[q++] = x;
+    seen += c;
   }
-  return { stats, bins };
+  // Ranks past every bin (float sums): the last bin, as combine's reading does.
+  for (; q < QS.length && last >= 0; q++) out[q] = last;
+  const value = (x: number | null) => (x === null ? null : Math.min(st.mx, Math.max(st.mn, binValue(x - BIN_OFFSET))));
+  return { samples: st.n, mean: st.sum / st.n, p50: value(out[0]!), p95: value(out[1]!), p99: value(out[2]!) };
 }

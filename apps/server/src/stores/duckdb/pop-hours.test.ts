@@ -176,5 +176,45 @@ describe('one POP\'s hours in memory', () => {
     await cache.get('FRA', hours);
     assert.equal(cache.stats().loads - loads, 4);
     assert.equal(cache.stats().pops, 1);
+
+    // Two requests for the same POP at once (the drill-down's chart and summary): one load, shared; not shared
+    // once an invalidation touched one of its hours (that hour is loaded again by the later request).
+    cache.invalidate(null);
+    const before = cache.stats().loads;
+    const [a, b] = await Promise.all([cache.get('AMS', hours), cache.get('AMS', hours.slice(1))]);
+    assert.equal(cache.stats().loads - before, hours.length, 'the second request waited for the first one\'s load');
+    assert.deepEqual(b.get(h0 + 1), a.get(h0 + 1));
+    assert.equal(b.get(h0 + 2)![0]!.n, 60 * FNS.length);
+    cache.invalidate(null);
+    const mid = cache.stats().loads;
+    const first = cache.get('AMS', hours);
+    cache.invalidate([(h0 + 2) * 60]);
+    await Promise.all([first, cache.get('AMS', hours.slice(1))]);
+    assert.equal(cache.stats().loads - mid, hours.length + 1, 'the touched hour read again, the other one shared');
+  });
+
+  it('answers the drill-down\'s concurrent requests for a POP with one load of its hours and minutes', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ewm-pophours-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
+    t.after(() => store.close());
+    const all = data(T0, T1);
+    for (let i = 0; i < all.length; i += 5000) await store.write(all.slice(i, i + 5000));
+    await store.rollups.flush();
+    const from = T0 + 90_500;
+    const window = { fromNs: ns(from), toNs: ns(NOW) };
+    // As the dashboard asks them: the chart (hour-aligned start), the detail's summary and its functions' table.
+    const [series, summary, fns] = await Promise.all([
+      store.timeseries('NRT', { fromNs: ns(T0), toNs: ns(NOW) }, HOUR),
+      store.summarize(window, { popCode: 'NRT' }),
+      store.byFunction('NRT', window),
+    ]);
+    const hours = Math.floor((T1 - T0) / HOUR);
+    assert.equal(store.popHours.stats().loads, hours, 'each of the POP\'s hours loaded once');
+    const minutes = store.popMinutes.stats().loads;
+    assert.ok(minutes > 0 && minutes <= 60 + 17, `each edge minute loaded once (${minutes})`);
+    for (const b of series.buckets) assertExact(b, all.filter((s) => s.popCode === 'NRT' && inRange(b.startMs, b.startMs + HOUR)(s)), `NRT ${b.startMs}`);
+    assertExact(summary.overall, all.filter((s) => s.popCode === 'NRT' && inRange(from, NOW)(s)), 'NRT summary');
+    for (const f of fns) assertExact(f, all.filter((s) => s.popCode === 'NRT' && s.functionName === f.functionName && inRange(from, NOW)(s)), `NRT ${f.functionName}`);
   });
 });

@@ -28,6 +28,7 @@ import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import { readBlockRows, type PopBlock } from './pop-blocks.ts';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { createInvalidationClock } from './invalidation-clock.ts';
+import { selectRuns } from './period-runs.ts';
 
 /**
  * Which table: hours with every function merged (one block per hour), or hours or minutes per
@@ -104,14 +105,12 @@ export function createPopHourCache(
 
   async function load(pop: string, hours: number[]): Promise<Map<number, PopBlock[]>> {
     stats.loads += hours.length;
-    let first = hours[0]!;
-    let last = first;
-    for (const h of hours) (first = Math.min(first, h)), (last = Math.max(last, h));
     const wanted = new Set(hours);
-    // The time range prunes row groups by their zone maps; hours in it that were not asked for (dirty ones) are skipped.
+    // The time ranges (one per run of periods: a window's minute edges are a week apart) prune row groups by
+    // their zone maps; periods in them that were not asked for (dirty ones) are skipped.
     const key = table === 'rollup_pop_1h' ? 'pop_code' : 'function_name';
-    const result = await read(`SELECT t_ns // ${len} AS blk, ${key}, n, sum AS s, min AS mn, max AS mx, bins, counts FROM ${table}
-      WHERE t_ns >= ${BigInt(first) * len} AND t_ns < ${(BigInt(last) + 1n) * len} AND pop_code = ${sqlString(pop)}`);
+    const result = await read(selectRuns(hours, len, (lo, hi) => `SELECT t_ns // ${len} AS blk, ${key}, n, sum AS s, min AS mn, max AS mx, bins, counts FROM ${table}
+      WHERE t_ns >= ${lo} AND t_ns < ${hi} AND pop_code = ${sqlString(pop)}`));
     const out = new Map<number, PopBlock[]>(hours.map((h) => [h, []]));
     readBlockRows(result, (h, block) => {
       if (wanted.has(h)) out.get(h)!.push(block);
@@ -119,16 +118,35 @@ export function createPopHourCache(
     return out;
   }
 
+  /**
+   * Loads in flight per POP, with the periods they read and the epoch they started in. The
+   * drill-down asks for the same POP's periods several times at once (its chart, its summary
+   * and its functions' table come together, the last two with the same minute edges); a
+   * request whose periods another one is loading waits for that load instead of running the
+   * same scan of every POP's rows behind it on the reader. Not shared once an invalidation
+   * touched the period: the load may hold the old rollup.
+   */
+  const pending = new Map<string, Array<{ periods: ReadonlySet<number>; epoch: number; promise: Promise<Map<number, PopBlock[]>> }>>();
+
   /** The POP's blocks of these periods (each a closed, clean hour or minute of the plan), from memory or loaded in one statement. */
   async function get(pop: string, hours: readonly number[]): Promise<Map<number, PopBlock[]>> {
     const own = byPop.get(pop);
     const out = new Map<number, PopBlock[]>();
     const missing: number[] = [];
+    const waits = new Map<Promise<Map<number, PopBlock[]>>, number[]>();
+    const inFlight = pending.get(pop) ?? [];
     for (const h of hours) {
       const hit = own?.get(h);
       if (hit !== undefined) {
         out.set(h, hit);
         stats.hits++;
+        continue;
+      }
+      const sharing = inFlight.find((l) => l.periods.has(h) && !clock.changedSince(h, l.epoch));
+      if (sharing) {
+        let list = waits.get(sharing.promise);
+        if (!list) waits.set(sharing.promise, (list = []));
+        list.push(h);
       } else missing.push(h);
     }
     if (own) {
@@ -136,14 +154,28 @@ export function createPopHourCache(
       byPop.delete(pop);
       byPop.set(pop, own);
     }
-    if (missing.length === 0) return out;
+    if (missing.length === 0 && waits.size === 0) return out;
     const startEpoch = clock.now();
     loadsInFlight++;
     let loaded: Map<number, PopBlock[]>;
+    const entry = missing.length > 0 ? { periods: new Set(missing), epoch: startEpoch, promise: load(pop, missing) } : null;
+    if (entry) {
+      entry.promise.catch(() => undefined); // seen below (and by any waiter through its own await), even if a wait above throws first
+      pending.set(pop, [...inFlight, entry]);
+    }
     try {
-      loaded = await load(pop, missing);
+      for (const [promise, list] of waits) {
+        const got = await promise;
+        for (const h of list) out.set(h, got.get(h) ?? []);
+      }
+      loaded = entry ? await entry.promise : new Map();
     } finally {
       loadsInFlight--;
+      if (entry) {
+        const rest = (pending.get(pop) ?? []).filter((l) => l !== entry);
+        if (rest.length > 0) pending.set(pop, rest);
+        else pending.delete(pop);
+      }
     }
     const keep = new Map<number, PopBlock[]>();
     for (const [h, b] of loaded) {
@@ -189,7 +221,7 @@ export type PopHourCache = ReturnType<typeof createPopHourCache>;
  * (same key column, its bins as lists per key) into the columns `combine` reads, keyed by
  * `keyOf(startNs, block)`: the step bucket of a series, one key for a whole-window summary,
  * or the block's function. Bins go through one dense array per
- * key, no maps and no sorting (as mergeBlocks).
+ * key, no maps and no sorting (as summarizeBlocks in pop-blocks.ts).
  */
 export function mergeHours(
   periods: Iterable<readonly [bigint, readonly PopBlock[]]>,

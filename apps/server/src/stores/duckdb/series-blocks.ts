@@ -1,23 +1,31 @@
 /**
- * Per-series counts and sums of closed, clean UTC days and hours, kept in memory for
- * `seriesMeans` (the POP statuses of every heatmap and overview).
+ * Per-series counts and sums of closed, clean UTC days and hours (from rollup_1h) and of
+ * 10-minute and 1-minute blocks (from rollup_1m), kept in memory for `seriesMeans` (the POP
+ * statuses of every heatmap and overview).
  *
  * Why: at 1,000 POPs × 10 functions the stats statement of a 7 d plan reads 1.68M rows of
  * rollup_1h and took 210 ms in-process (45 ms at 423 × 5), most of the 7 d heatmap's and
- * overview's time over HTTP (docs/notes/week.md). Those hours do not change once rolled up
- * (a late point dirties them, the step recomputes them and invalidates them here), so they
- * are summed per series once per day or hour; a request then reads from SQL only its
- * minute edges, raw parts and dirty minutes. Memory: per block, one id, count and sum per
- * series (20 bytes; ~11 MB for a week at 10,000 series), series names interned once.
+ * overview's time over HTTP (docs/notes/week.md). With the hours in memory, the up to 59
+ * whole minutes at each edge of the window (rollup_1m: ~1.2M rows at 10,000 series) were
+ * the next cost: a 44 ms hash aggregate in SQL plus 10,000 row objects (docs/notes/week-3.md).
+ * Those periods do not change once rolled up (a late point dirties them, the step
+ * recomputes them and invalidates them here), so they are summed per series once per
+ * block (the block split of pop-blocks.ts); a request then reads from SQL only its raw
+ * parts (partial edge minutes, dirty minutes). Memory: per block, one id, count and sum
+ * per series (20 bytes; ~16 MB for a 7 d window at 10,000 series), series names interned
+ * once; LRU on blocks and entries.
  *
  * Consistency as in pop-blocks.ts: `invalidate` runs synchronously after the rollup step's
- * COMMIT; a load in flight across an invalidation is used for its own answer, not cached.
+ * COMMIT; a load in flight across an invalidation of its block is used for its own answer,
+ * not cached.
  */
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { SeriesFilter, SeriesMean } from '../metrics-store.ts';
 import type { Part } from './planner.ts';
-import { blocksOf, type BlockRef } from './pop-blocks.ts';
-import { HOUR_NS } from './rollup-sql.ts';
+import { blocksOf, type BlockRef, type Level } from './pop-blocks.ts';
+import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
+import { createInvalidationClock } from './invalidation-clock.ts';
+import { selectRuns } from './period-runs.ts';
 
 interface SeriesBlock {
   ids: Int32Array;
@@ -25,14 +33,20 @@ interface SeriesBlock {
   sum: Float64Array;
 }
 
-/** Most blocks kept: a week of days and hours at both ends, several windows, and room to slide. */
+/** Most blocks kept: a week of days and hours at both ends, the minute edges of several windows, and room to slide. */
 const MAX_BLOCKS = 256;
+/** And at most this many (series, block) entries (20 bytes each: ~30 MB; a 7 d window at 10,000 series holds ~0.8M), so sliding minute edges cannot fill 256 blocks of 10,000 series. */
+const MAX_ENTRIES = 1_500_000;
 
-export function createSeriesBlockCache(read: (sql: string) => Promise<DuckDBMaterializedResult>) {
+export function createSeriesBlockCache(read: (sql: string, params?: Record<string, string>) => Promise<DuckDBMaterializedResult>) {
   const names: Array<{ pop: string; fn: string }> = [];
   const idOf = new Map<string, number>();
   const blocks = new Map<string, SeriesBlock>();
-  let epoch = 0;
+  let entries = 0;
+  // Per block key, as pop-blocks.ts: live, the step invalidates the minute that just closed every minute, and a
+  // whole-cache epoch then kept nothing loaded across it (the loads of the next request paid again).
+  const clock = createInvalidationClock<string>();
+  let loadsInFlight = 0;
   const stats = { hits: 0, loads: 0 };
   const keyOf = (r: BlockRef) => `${r.level}:${r.index}`;
 
@@ -47,43 +61,68 @@ export function createSeriesBlockCache(read: (sql: string) => Promise<DuckDBMate
     return id;
   }
 
-  /** One statement for the missing blocks of one level (hours or days), summed per series from rollup_1h. */
-  async function load(level: 60 | 1440, indexes: number[]): Promise<Map<number, SeriesBlock>> {
-    stats.loads += indexes.length;
-    const len = level === 60 ? HOUR_NS : 24n * HOUR_NS;
-    let first = indexes[0]!;
-    let last = first;
-    for (const i of indexes) (first = Math.min(first, i)), (last = Math.max(last, i));
-    const result = await read(`SELECT t_ns // ${len} AS blk, pop_code, function_name, sum(n)::DOUBLE AS n, sum(sum) AS s FROM rollup_1h
-      WHERE t_ns >= ${BigInt(first) * len} AND t_ns < ${(BigInt(last) + 1n) * len} AND t_ns // ${len} IN (${indexes.join(',')})
-      GROUP BY ALL`);
-    const rows = new Map<number, { ids: number[]; n: number[]; sum: number[] }>(indexes.map((i) => [i, { ids: [], n: [], sum: [] }]));
+  /**
+   * Rows of (block, pop_code, function_name, n, s) straight from the data chunks, one series id each
+   * (row objects cost ~1 µs a row in conversion: 10,000 series a request).
+   */
+  function readSums(result: DuckDBMaterializedResult, onRow: (blk: number, id: number, n: number, sum: number) => void) {
     for (let ci = 0; ci < result.chunkCount; ci++) {
       const chunk = result.getChunk(ci);
       const [blk, pop, fn, n, s] = [0, 1, 2, 3, 4].map((c) => chunk.getColumnVector(c));
       for (let i = 0; i < chunk.rowCount; i++) {
-        const r = rows.get(Number(blk!.getItem(i)));
-        if (!r) continue;
-        r.ids.push(seriesId(String(pop!.getItem(i)), String(fn!.getItem(i))));
-        r.n.push(Number(n!.getItem(i)));
-        r.sum.push(Number(s!.getItem(i)));
+        onRow(Number(blk!.getItem(i)), seriesId(String(pop!.getItem(i)), String(fn!.getItem(i))), Number(n!.getItem(i)), Number(s!.getItem(i)));
       }
     }
+  }
+
+  /** One statement for the missing blocks of one level, summed per series: days and hours from rollup_1h, 10 and 1 minutes from rollup_1m. */
+  async function load(level: Level, indexes: number[]): Promise<Map<number, SeriesBlock>> {
+    stats.loads += indexes.length;
+    const len = level === 1440 ? 24n * HOUR_NS : level === 60 ? HOUR_NS : BigInt(level) * MINUTE_NS;
+    const table = level >= 60 ? 'rollup_1h' : 'rollup_1m';
+    // One range per run of blocks (period-runs.ts): the window's two minute edges are a week apart.
+    const selected = selectRuns(indexes, len, (lo, hi) => `SELECT t_ns // ${len} AS blk, pop_code, function_name, n, sum FROM ${table}
+      WHERE t_ns >= ${lo} AND t_ns < ${hi} AND t_ns // ${len} IN (${indexes.join(',')})`);
+    const result = await read(`SELECT blk, pop_code, function_name, sum(n)::DOUBLE AS n, sum(sum) AS s FROM (${selected}) GROUP BY ALL`);
+    const rows = new Map<number, { ids: number[]; n: number[]; sum: number[] }>(indexes.map((i) => [i, { ids: [], n: [], sum: [] }]));
+    readSums(result, (blk, id, n, sum) => {
+      const r = rows.get(blk);
+      if (!r) return;
+      r.ids.push(id);
+      r.n.push(n);
+      r.sum.push(sum);
+    });
     const out = new Map<number, SeriesBlock>();
     for (const [i, r] of rows) out.set(i, { ids: Int32Array.from(r.ids), n: Float64Array.from(r.n), sum: Float64Array.from(r.sum) });
     return out;
   }
 
+  function put(key: string, b: SeriesBlock) {
+    drop(key);
+    blocks.set(key, b);
+    entries += b.ids.length;
+    for (const k of blocks.keys()) {
+      if ((blocks.size <= MAX_BLOCKS && entries <= MAX_ENTRIES) || k === key) break;
+      drop(k);
+    }
+  }
+  function drop(key: string) {
+    const b = blocks.get(key);
+    if (!b) return;
+    entries -= b.ids.length;
+    blocks.delete(key);
+  }
+
   /**
-   * Counts and sums per series over the plan's whole-hour ('1h') parts, from memory or
-   * loaded; null when those parts are too many blocks (a window from 1970): the caller
-   * reads them in SQL as before.
+   * Counts and sums per series over the plan's rolled-up parts (whole days and hours, and
+   * 10- and 1-minute blocks of its clean minutes), from memory or loaded; null when those
+   * parts are too many blocks (a window from 1970): the caller reads them in SQL as before.
    */
   async function sums(parts: readonly Part[]): Promise<SeriesBlock[] | null> {
-    const refs = blocksOf(parts.filter((p) => p.source === '1h'));
+    const refs = blocksOf(parts.filter((p) => p.source !== 'raw'));
     if (!refs) return null;
     const got: SeriesBlock[] = [];
-    const missing = new Map<60 | 1440, number[]>();
+    const missing = new Map<Level, number[]>();
     for (const r of refs) {
       const hit = blocks.get(keyOf(r));
       if (hit) {
@@ -92,36 +131,43 @@ export function createSeriesBlockCache(read: (sql: string) => Promise<DuckDBMate
         got.push(hit);
         stats.hits++;
       } else {
-        const level = r.level as 60 | 1440;
-        let l = missing.get(level);
-        if (!l) missing.set(level, (l = []));
+        let l = missing.get(r.level);
+        if (!l) missing.set(r.level, (l = []));
         l.push(r.index);
       }
     }
-    const startEpoch = epoch;
-    for (const [level, indexes] of missing) {
-      for (const [index, b] of await load(level, indexes)) {
-        got.push(b);
-        if (epoch === startEpoch) {
-          blocks.set(keyOf({ level, index }), b);
-          for (const k of blocks.keys()) if (blocks.size > MAX_BLOCKS) blocks.delete(k);
+    const startEpoch = clock.now();
+    loadsInFlight++;
+    try {
+      for (const [level, indexes] of missing) {
+        for (const [index, b] of await load(level, indexes)) {
+          got.push(b);
+          const key = keyOf({ level, index });
+          if (!clock.changedSince(key, startEpoch)) put(key, b);
         }
       }
+    } finally {
+      if (--loadsInFlight === 0) clock.forget();
     }
     return got;
   }
 
   return {
     /**
-     * Every series' count and mean: whole hours from the blocks, the other parts' rows (the
-     * plan's SQL answer without its '1h' parts: pop_code, function_name, n, sum) added.
+     * Every series' count and mean: the rolled-up parts from the blocks, plus what `rest`
+     * (the plan's raw parts: partial edge minutes and dirty minutes; null when none) gives
+     * as rows of (any, pop_code, function_name, n, s).
      */
-    async seriesMeans(parts: readonly Part[], filter: SeriesFilter | undefined, rest: () => Promise<Array<{ pop: string; fn: string; n: number; sum: number }>>): Promise<SeriesMean[] | null> {
+    async seriesMeans(parts: readonly Part[], filter: SeriesFilter | undefined, rest: { sql: string; params: Record<string, string> } | null): Promise<SeriesMean[] | null> {
       const got = await sums(parts);
       if (!got) return null;
-      const restRows = await rest();
-      for (const r of restRows) seriesId(r.pop, r.fn); // new series get their ids before the arrays are sized
-      // Dense by series id: typed arrays, no per-series objects until the answer.
+      const restIds: number[] = [];
+      const restN: number[] = [];
+      const restSum: number[] = [];
+      if (rest !== null) {
+        readSums(await read(rest.sql, rest.params), (_, id, n, sum) => (restIds.push(id), restN.push(n), restSum.push(sum)));
+      }
+      // Dense by series id (new series got theirs above): typed arrays, no per-series objects until the answer.
       const n = new Float64Array(names.length);
       const sum = new Float64Array(names.length);
       for (const b of got) {
@@ -131,10 +177,9 @@ export function createSeriesBlockCache(read: (sql: string) => Promise<DuckDBMate
           sum[ids[j]!]! += bs[j]!;
         }
       }
-      for (const r of restRows) {
-        const id = seriesId(r.pop, r.fn);
-        n[id]! += r.n;
-        sum[id]! += r.sum;
+      for (let j = 0; j < restIds.length; j++) {
+        n[restIds[j]!]! += restN[j]!;
+        sum[restIds[j]!]! += restSum[j]!;
       }
       const out: SeriesMean[] = [];
       for (let id = 0; id < n.length; id++) {
@@ -146,16 +191,19 @@ export function createSeriesBlockCache(read: (sql: string) => Promise<DuckDBMate
       }
       return out;
     },
-    /** After the rollup step committed: forget the hours and days holding these epoch minutes (null: everything). */
+    /** After the rollup step committed: forget the blocks holding these epoch minutes (null: everything). */
     invalidate(minutes: readonly number[] | null) {
-      epoch++;
-      if (minutes === null) return void blocks.clear();
-      for (const m of minutes) {
-        blocks.delete(`60:${Math.floor(m / 60)}`);
-        blocks.delete(`1440:${Math.floor(m / 1440)}`);
+      if (minutes === null) {
+        clock.invalidate(null, loadsInFlight > 0);
+        blocks.clear();
+        entries = 0;
+        return;
       }
+      const keys = minutes.flatMap((m) => [`1:${m}`, `10:${Math.floor(m / 10)}`, `60:${Math.floor(m / 60)}`, `1440:${Math.floor(m / 1440)}`]);
+      for (const k of keys) drop(k);
+      clock.invalidate(keys, loadsInFlight > 0);
     },
-    stats: () => ({ ...stats, blocks: blocks.size }),
+    stats: () => ({ ...stats, blocks: blocks.size, entries }),
   };
 }
 
