@@ -287,6 +287,13 @@ export interface DetectorEngine {
    * state lookup per series, not an object, a key and a sort per bucket.
    */
   ingestColumns(columns: SeriesBucketColumns, endMs: number): void;
+  /**
+   * ingestColumns in steps: it pauses (yields) after each group of series, so its caller can
+   * give the event loop a turn (a 15-minute slice of a re-derive at 10,000 series is ~1 s of
+   * replay). The series are independent, so the state after the last step is exactly
+   * ingestColumns'; nothing else may touch the engine until the generator is done.
+   */
+  ingestColumnsStepwise(columns: SeriesBucketColumns, endMs: number): Generator<void, void, undefined>;
   evaluate(unresolved: readonly UnresolvedAlertRef[], endMs: number): Evaluation;
   /** Drops all state: the next pass re-derives it from the store. */
   reset(): void;
@@ -559,6 +566,36 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     }
   }
 
+  /** ingestColumns, pausing after every SERIES_PER_STEP series (see ingestColumnsStepwise). */
+  function* feedColumns(c: SeriesBucketColumns, endMs: number): Generator<void, void, undefined> {
+    // Series by series, each in time order (a stable counting sort on the series id): the
+    // engine's series are independent, and fed in the columns' time order every bucket
+    // touched another series' arrays (a re-derive holds ~40 MB of them at 2,115 series, so
+    // nearly every bucket was a cache miss; profiled: most of ingestColumns' own time).
+    const m = c.startMs.length;
+    const keep = (i: number) => c.startMs[i]! < endMs && c.samples[i]! > 0 && c.p50[i]! > 0;
+    // States first, in time order of each series' first bucket: the order series are kept (and
+    // judged, and listed) in stays what feeding in time order gave.
+    const states = new Array<SeriesState | undefined>(c.pops.length).fill(undefined);
+    for (let i = 0; i < m; i++) {
+      const id = c.series[i]!;
+      if (states[id] === undefined && keep(i)) states[id] = stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]! });
+    }
+    const at = new Int32Array(c.pops.length + 1);
+    for (let i = 0; i < m; i++) at[c.series[i]! + 1]!++;
+    for (let id = 1; id <= c.pops.length; id++) at[id]! += at[id - 1]!;
+    const order = new Int32Array(m);
+    for (let i = 0; i < m; i++) order[at[c.series[i]!]!++] = i;
+    let fedSeries = 0;
+    for (let j = 0; j < m; j++) {
+      const i = order[j]!;
+      if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
+      // The last bucket of a series (the order is by series): a pause between series only.
+      if (j + 1 < m && c.series[order[j + 1]!] !== c.series[i] && ++fedSeries % SERIES_PER_STEP === 0) yield;
+    }
+    settle(endMs);
+  }
+
   function reset() {
     series.clear();
     fedUntil = null;
@@ -585,30 +622,10 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       settle(endMs);
     },
     ingestColumns(c, endMs) {
-      // Series by series, each in time order (a stable counting sort on the series id): the
-      // engine's series are independent, and fed in the columns' time order every bucket
-      // touched another series' arrays (a re-derive holds ~40 MB of them at 2,115 series, so
-      // nearly every bucket was a cache miss; profiled: most of ingestColumns' own time).
-      const m = c.startMs.length;
-      const keep = (i: number) => c.startMs[i]! < endMs && c.samples[i]! > 0 && c.p50[i]! > 0;
-      // States first, in time order of each series' first bucket: the order series are kept (and
-      // judged, and listed) in stays what feeding in time order gave.
-      const states = new Array<SeriesState | undefined>(c.pops.length).fill(undefined);
-      for (let i = 0; i < m; i++) {
-        const id = c.series[i]!;
-        if (states[id] === undefined && keep(i)) states[id] = stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]! });
-      }
-      const at = new Int32Array(c.pops.length + 1);
-      for (let i = 0; i < m; i++) at[c.series[i]! + 1]!++;
-      for (let id = 1; id <= c.pops.length; id++) at[id]! += at[id - 1]!;
-      const order = new Int32Array(m);
-      for (let i = 0; i < m; i++) order[at[c.series[i]!]!++] = i;
-      for (let j = 0; j < m; j++) {
-        const i = order[j]!;
-        if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
-      }
-      settle(endMs);
+      const steps = feedColumns(c, endMs);
+      while (!steps.next().done);
     },
+    ingestColumnsStepwise: feedColumns,
     evaluate(unresolved, endMs) {
       const byKey = new Map(unresolved.map((a) => [key(a.popCode, a.functionName), a]));
       const raise: RegressionFinding[] = [];
@@ -703,6 +720,13 @@ function medianSorted(xs: ArrayLike<number>): number {
   const mid = (n - 1) / 2;
   return (xs[Math.floor(mid)]! + xs[Math.ceil(mid)]!) / 2;
 }
+
+/**
+ * Series fed between two pauses of ingestColumnsStepwise: ~1.5-3 ms of a re-derive's replay
+ * (150 buckets each, 30 of them stepped) on this machine; a pause is a generator step, so the
+ * caller decides (by time) when to give the event loop a turn.
+ */
+const SERIES_PER_STEP = 64;
 
 const key = (pop: string, fn: string) => `${pop}\u0000${fn}`;
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
