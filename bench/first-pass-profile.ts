@@ -61,18 +61,13 @@ if (process.env.MODE === 'service') {
   let worst = { ms: 0, phase: '' };
   const ticker = setInterval(() => { const t = performance.now(); if (t - lastTick > worst.ms) worst = { ms: t - lastTick, phase }; lastTick = t; }, 1);
   ticker.unref();
-  const { createDetectorEngine: createMainEngine } = await import('./detector-main-engine/engine.ts');
+  const { mainEngine } = await import('./detector-main-engine/adapter.ts');
   const alerts = { listUnresolved: async () => [], raise: async () => ({ alert: {}, created: true }), raiseNoData: async () => ({ alert: {}, created: true }), resolve: async () => ({}) } as never;
   const gc = (globalThis as { gc?: () => void }).gc;
-  // Main's engine has no stepwise ingest: the service's loop then runs its ingestColumns in one step.
-  const mainEngine = () => {
-    const e = createMainEngine(settings);
-    return { ...e, settings, ingestColumnsStepwise: function* (c: SeriesBucketColumns, to: number) { e.ingestColumns(c, to); } };
-  };
   // What the store holds after opening (its caches) is not the pass's: one read of a slice first.
   await store.seriesBucketColumns!({ fromNs: ms(endMs - SLICE), toNs: ms(endMs) }, STEP);
   for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
-    const engine = process.env.ENGINE === 'main' ? mainEngine() : undefined;
+    const engine = process.env.ENGINE === 'main' ? mainEngine(settings) : undefined;
     const d = createDetectorService({ store, alerts, leadership: createSingleLeadership('p'), settings, now: () => endMs + 2500, log: pino({ level: 'silent' }), ...(engine ? { engine } : {}) });
     gc?.();
     const mem0 = process.memoryUsage();
