@@ -275,3 +275,14 @@ test('a series reporting faster than the step (buckets every 2 s at a 10 s step)
   assert.equal(seen!.lastMs, T0 + 20 * MIN - 2_000);
   assert.ok(foundAt !== null && foundAt - (T0 + 5 * MIN) <= 3 * MIN, `the 2x shift found at ${foundAt === null ? 'never' : (foundAt - T0) / MIN} min`);
 });
+
+test('bucket starts are held as offsets that fit 32 bits: a series whose next bucket comes 30 days after the last (in one read) holds from that bucket on', () => {
+  const engine = createDetectorEngine(settings);
+  const later = T0 + 30 * 24 * 60 * MIN;
+  engine.readFrom(T0 + STEP);
+  engine.ingest([{ popCode: 'FRA', functionName: 'f', startMs: T0, samples: 1, mean: 5, p50: 5 }, { popCode: 'FRA', functionName: 'f', startMs: later, samples: 1, mean: 6, p50: 6 }], later + STEP);
+  assert.deepEqual([...engine.lastSeen()].map((s) => ({ lastMs: s.lastMs, buckets: s.buckets })), [{ lastMs: later, buckets: 1 }]);
+  // It reads on from there, and the offsets keep giving the absolute starts back.
+  engine.ingest([{ popCode: 'FRA', functionName: 'f', startMs: later + STEP, samples: 1, mean: 6, p50: 6 }], later + 2 * STEP);
+  assert.deepEqual([...engine.lastSeen()].map((s) => ({ lastMs: s.lastMs, buckets: s.buckets })), [{ lastMs: later + STEP, buckets: 2 }]);
+});

@@ -234,9 +234,15 @@ interface SeriesState {
    * copies and their garbage were a fifth of the replay (profiled), and the slack of a grown JS
    * array stayed in memory.
    */
-  t: Float64Array;
+  t: Int32Array;
   x: Float64Array;
   n: number;
+  /**
+   * t holds bucket starts as whole ms after tBase (4 bytes, not 8: ~50 MB of a re-derive's state
+   * at 10,000 series); trim moves tBase to the oldest bucket kept, so the offsets stay far below
+   * 2^31 ms (24 days).
+   */
+  tBase: number;
   firstMs: number;
   /** Buckets before this may have been trimmed from t/x. */
   keptFrom: number;
@@ -322,7 +328,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: new Float64Array(capacity), x: new Float64Array(capacity), n: 0, firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float64Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -338,7 +344,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const fromMs = Math.max(st.firstMs, toMs - s.baselineMs);
     const b = st.base;
     if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
-    st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom, st.n);
+    st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom, st.n, st.tBase);
     if (st.win.n < s.minBaselineBuckets) return (st.base = null);
     const level = windowStats(st.win);
     remember(st, fromMs, toMs, level);
@@ -366,7 +372,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
     const known = recall(st, fromMs - s.trendMs, toMs - s.trendMs);
     if (known) return known;
-    st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom, st.n);
+    st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom, st.n, st.tBase);
     return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
   }
 
@@ -398,7 +404,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const back = s.trendMs / 2;
     const known = recall(st, fromMs - back, toMs - back);
     if (known) return known;
-    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom, st.n);
+    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom, st.n, st.tBase);
     return st.middleWin.n < s.minBaselineBuckets ? null : windowStats(st.middleWin);
   }
 
@@ -420,7 +426,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
   function smoothed(st: SeriesState, tMs: number, x: number): number {
     const n = st.n;
-    if (s.smooth === 1 || n < 2 || tMs - st.t[n - 2]! > 3 * s.stepMs) return x;
+    if (s.smooth === 1 || n < 2 || tMs - (st.tBase + st.t[n - 2]!) > 3 * s.stepMs) return x;
     const a = st.x[n - 1]!;
     const b = st.x[n - 2]!;
     return Math.max(Math.min(a, b), Math.min(Math.max(a, b), x));
@@ -432,7 +438,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     let cap = Infinity;
     if (base) {
       const n = st.n;
-      const prevZ = n > 0 && tMs - st.t[n - 1]! <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, st.t[n - 1]!)) / base.sigma : 0;
+      const prevMs = n > 0 ? st.tBase + st.t[n - 1]! : -Infinity;
+      const prevZ = n > 0 && tMs - prevMs <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, prevMs)) / base.sigma : 0;
       if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < s.jumpPrevZ) cap = s.jumpCapZ;
     }
     for (let i = 0; i < st.runs.length; i++) {
@@ -467,12 +474,13 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     // Two minutes more than the span: the windows slide by a minute and remove what left them.
     const keepFrom = endMs - span - 2 * 60_000;
     let drop = 0;
-    while (drop < st.n && st.t[drop]! < keepFrom) drop++;
+    while (drop < st.n && st.t[drop]! < keepFrom - st.tBase) drop++;
     // Drop in chunks: amortised O(1) per bucket.
     if (drop > 64 || (drop > 0 && drop === st.n)) {
       st.t.copyWithin(0, drop, st.n);
       st.x.copyWithin(0, drop, st.n);
       st.n -= drop;
+      rebase(st);
       st.keptFrom = keepFrom;
     }
   }
@@ -534,24 +542,44 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     return medianSorted(older) <= limit && medianSorted(newer) <= limit;
   }
 
-  /** One bucket, in time order per series. */
+  /** Moves tBase to the oldest bucket held (offsets stay small); none held: to `to`. */
+  function rebase(st: SeriesState, to?: number) {
+    if (st.n === 0 && to === undefined) return;
+    const by = st.n > 0 ? st.t[0]! : to! - st.tBase;
+    if (by === 0) return;
+    for (let i = 0; i < st.n; i++) st.t[i]! -= by;
+    st.tBase += by;
+  }
+
+  /** One bucket, in time order per series (bucket starts are whole ms: multiples of the step). */
   function feed(st: SeriesState, startMs: number, p50: number, samples: number) {
-    const last = st.n ? st.t[st.n - 1]! : -Infinity;
+    startMs = Math.floor(startMs);
+    const last = st.n ? st.tBase + st.t[st.n - 1]! : -Infinity;
     // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
     if (startMs <= last) return;
     const x = Math.log(p50);
     if (startMs >= stepFrom) step(st, startMs, x);
+    if (Math.abs(startMs - st.tBase) > OFFSET_MAX) {
+      // Only when what is held spans ~24 days (a span of days and a series silent in between):
+      // hold from this bucket on, rather than an offset that does not fit.
+      rebase(st);
+      if (Math.abs(startMs - st.tBase) > OFFSET_MAX) {
+        st.n = 0;
+        st.keptFrom = startMs;
+        rebase(st, startMs);
+      }
+    }
     if (st.n === st.t.length) {
       // Fuller than the span at one bucket per step (a trim has not caught up): grow by half.
       const size = st.n + (st.n >> 1) + 16;
-      const t = new Float64Array(size);
+      const t = new Int32Array(size);
       const xs = new Float64Array(size);
       t.set(st.t);
       xs.set(st.x);
       st.t = t;
       st.x = xs;
     }
-    st.t[st.n] = startMs;
+    st.t[st.n] = startMs - st.tBase;
     st.x[st.n] = x;
     st.n++;
   }
@@ -562,7 +590,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (const [k, st] of series) {
       trim(st, endMs);
       // A series silent for the whole span has nothing left to judge: forget it (memory stays bounded).
-      if (st.n === 0 || st.t[st.n - 1]! < endMs - span) series.delete(k);
+      if (st.n === 0 || st.tBase + st.t[st.n - 1]! < endMs - span) series.delete(k);
     }
   }
 
@@ -654,7 +682,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     *lastSeen() {
       for (const st of series.values()) {
         if (st.n === 0) continue;
-        yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.t[st.n - 1]!, cadenceMs: cadenceOf(st), buckets: st.n };
+        yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.tBase + st.t[st.n - 1]!, cadenceMs: cadenceOf(st), buckets: st.n };
       }
     },
   };
@@ -691,8 +719,8 @@ function cadenceOf(st: SeriesState): number {
 function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline): Float64Array {
   const out = rawIn(st, fromMs, toMs);
   if (base && base.slope !== 0) {
-    const lo = lowerBound(st.t, st.n, fromMs);
-    for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.t[lo + i]! - base.centreMs);
+    const lo = lowerBound(st.t, st.n, fromMs - st.tBase);
+    for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.tBase + st.t[lo + i]! - base.centreMs);
   }
   out.sort();
   return out;
@@ -700,8 +728,8 @@ function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline
 
 /** Log values of the buckets in [fromMs, toMs), in time order (a fresh copy). */
 function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
-  const lo = lowerBound(st.t, st.n, fromMs);
-  const hi = lowerBound(st.t, st.n, toMs);
+  const lo = lowerBound(st.t, st.n, fromMs - st.tBase);
+  const hi = lowerBound(st.t, st.n, toMs - st.tBase);
   return st.x.slice(lo, Math.max(lo, hi));
 }
 
@@ -727,6 +755,8 @@ function medianSorted(xs: ArrayLike<number>): number {
  * caller decides (by time) when to give the event loop a turn.
  */
 const SERIES_PER_STEP = 64;
+/** Largest bucket offset from a series' tBase (Int32Array). */
+const OFFSET_MAX = 2 ** 31 - 1;
 
 const key = (pop: string, fn: string) => `${pop}\u0000${fn}`;
 const round3 = (v: number) => Math.round(v * 1000) / 1000;

@@ -24,11 +24,12 @@ export interface SortedWindow {
  * window starting before it cannot remove what it no longer sees and is rebuilt instead.
  * Buckets arrive in time order and none before toMs arrives later (the engine's windows end
  * before the bucket being judged): a slide inserts only what is past the old toMs. count: how
- * many entries of t/x are in use (the engine keeps them in typed arrays with room to grow).
+ * many entries of t/x are in use (the engine keeps them in typed arrays with room to grow);
+ * base: what t's entries are offsets from (the window's own bounds stay absolute).
  */
-export function slideWindow(w: SortedWindow | null, t: ArrayLike<number>, x: ArrayLike<number>, fromMs: number, toMs: number, keptFrom: number, count = t.length): SortedWindow {
-  const lo = lowerBound(t, count, fromMs);
-  const hi = Math.max(lo, lowerBound(t, count, toMs));
+export function slideWindow(w: SortedWindow | null, t: ArrayLike<number>, x: ArrayLike<number>, fromMs: number, toMs: number, keptFrom: number, count = t.length, base = 0): SortedWindow {
+  const lo = lowerBound(t, count, fromMs - base);
+  const hi = Math.max(lo, lowerBound(t, count, toMs - base));
   if (!w || fromMs < w.fromMs || toMs < w.toMs || fromMs > w.toMs || w.fromMs < keptFrom) {
     const size = hi - lo;
     // Room for a slide's handful more (a minute is 6 buckets; insert grows it if ever needed), not
@@ -39,8 +40,8 @@ export function slideWindow(w: SortedWindow | null, t: ArrayLike<number>, x: Arr
     return { fromMs, toMs, values, n: size };
   }
   // Out: the buckets of [w.fromMs, fromMs); in: those of [w.toMs, toMs).
-  const outFrom = lowerBound(t, count, w.fromMs);
-  const inFrom = lowerBound(t, count, w.toMs);
+  const outFrom = lowerBound(t, count, w.fromMs - base);
+  const inFrom = lowerBound(t, count, w.toMs - base);
   if (lo - outFrom + (hi - inFrom) > MERGE_FROM) merge(w, x, outFrom, lo, inFrom, hi);
   else {
     for (let i = outFrom; i < lo; i++) remove(w, x[i]!);
