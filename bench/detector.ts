@@ -12,10 +12,17 @@
  *   - its two parts: the store's read (seriesBucketColumns over the span, in the service's
  *     slices) against the row-object statement, and the engine's replay (ingestColumns)
  *     against engine.ingest of the same buckets as row objects (interleaved);
- *   - steady pass: the pass every 10 s after that, reading the 10 s that closed since (median of 6).
+ *   - steady pass: the pass every 10 s after that, reading the 10 s that closed since (median of 6);
+ *   - the first pass with this engine against main's frozen one (bench/detector-main-engine), the
+ *     same service on the same store, alternating (3 each): wall, CPU, the longest event-loop
+ *     stall during it; and, each in a child process of its own (bench/first-pass-profile.ts, 2
+ *     each, alternating), the growth of peak RSS during the first pass.
  * Goals (issue 13): one pass over 2,115 series <= 1 s, over 10,000 <= 5 s.
  */
 import { spawnSync } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { mainEngine } from './detector-main-engine/adapter.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,6 +162,53 @@ async function againstMainRead(path: string, settings: DetectorSettings, endMs: 
   return { first: m(first), cpu: m(cpu), read: m(read) };
 }
 
+/**
+ * The first pass with this engine and with main's (frozen), the same service on the same store,
+ * alternating: wall, CPU and the longest event-loop stall (monitorEventLoopDelay) of each.
+ */
+async function againstMainEngine(store: MetricsStore, settings: DetectorSettings, now: () => number, alerts: ReturnType<typeof createAlertService>) {
+  const log = pino({ level: 'silent' });
+  const out = { now: { wall: [] as number[], cpu: [] as number[], stall: [] as number[] }, main: { wall: [] as number[], cpu: [] as number[], stall: [] as number[] } };
+  for (let r = 0; r < 6; r++) {
+    const way = r % 2 === 0 ? 'now' : 'main';
+    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now, log, ...(way === 'main' ? { engine: mainEngine(settings) } : {}) });
+    const stall = monitorEventLoopDelay({ resolution: 5 });
+    stall.enable();
+    const c = process.cpuUsage();
+    const t = performance.now();
+    await detector.runPass();
+    out[way].wall.push(performance.now() - t);
+    out[way].cpu.push(cpuMs(process.cpuUsage(c)));
+    stall.disable();
+    out[way].stall.push(stall.max / 1e6);
+  }
+  const m = (k: 'wall' | 'cpu' | 'stall') => ({ now: median(out.now[k]), main: median(out.main[k]) });
+  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall') };
+}
+
+/**
+ * Peak RSS growth during a first pass, each engine in a child process of its own (getrusage's
+ * maxRSS is the process's peak), 2 each, alternating; and what the pass leaves on the JS heap
+ * and in array buffers (after a GC): the engine's state.
+ */
+function memoryInChildren(path: string, seriesCount: number, t0: number) {
+  const script = fileURLToPath(new URL('./first-pass-profile.ts', import.meta.url));
+  const out = { now: [] as Array<Record<string, number>>, main: [] as Array<Record<string, number>> };
+  for (let r = 0; r < 4; r++) {
+    const way = r % 2 === 0 ? 'now' : 'main';
+    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
+      env: { ...process.env, MODE: 'service', ROUNDS: '1', ENGINE: way, FILE: path, SERIES: String(seriesCount), T0: String(t0) },
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    const line = child.stdout.trim().split('\n').pop() ?? '';
+    if (child.status !== 0 || !line.startsWith('{')) throw new Error(`first-pass-profile failed: ${child.stderr}`);
+    out[way].push(JSON.parse(line));
+  }
+  const m = (k: string) => ({ now: median(out.now.map((o) => o[k]!)), main: median(out.main.map((o) => o[k]!)) });
+  return { peakRss: m('peakRssGrowthMiB'), kept: { now: median(out.now.map((o) => o.keptHeapMiB! + o.keptArrayBuffersMiB!)), main: median(out.main.map((o) => o.keptHeapMiB! + o.keptArrayBuffersMiB!)) } };
+}
+
 /** The first pass as it ran before: the row-object statement per slice, then engine.ingest of its rows. */
 async function before(path: string, settings: DetectorSettings, endMs: number) {
   const inst = await DuckDBInstance.create(path);
@@ -245,8 +299,10 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       queryStep.push(performance.now() - q0);
       steady.push(await timed(detector));
     }
+    const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
     await store.close();
     closed = true;
+    const mem = memoryInChildren(path, seriesCount, t0);
     const old = await before(path, settings, endMs);
     const vsMain = await againstMainRead(path, settings, endMs, alerts);
     const oldFirst = old.read + old.replay;
@@ -261,6 +317,13 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       { name: `first pass, this read against main's (same connection, alternating), ${label} series`, value: Math.round(vsMain.first.now), unit: 'ms', anchor: { name: "main's read (windows in SQL)", value: Math.round(vsMain.first.main) }, ratio: vsMain.first.now / vsMain.first.main, goal: `<= ${goal} ms`, ok: vsMain.first.now <= goal },
       { name: `  its CPU (every thread), ${label} series`, value: Math.round(vsMain.cpu.now), unit: 'ms', anchor: { name: "main's read", value: Math.round(vsMain.cpu.main) }, ratio: vsMain.cpu.now / vsMain.cpu.main },
       { name: `  its read alone, ${label} series`, value: Math.round(vsMain.read.now), unit: 'ms', anchor: { name: "main's read", value: Math.round(vsMain.read.main) }, ratio: vsMain.read.now / vsMain.read.main },
+    );
+    rows.push(
+      { name: `first pass, this engine against main's (same service and store, alternating), ${label} series`, value: Math.round(vsEngine.wall.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.wall.main) }, ratio: vsEngine.wall.now / vsEngine.wall.main, goal: `<= ${goal} ms`, ok: vsEngine.wall.now <= goal },
+      { name: `  its CPU (every thread), ${label} series`, value: Math.round(vsEngine.cpu.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.cpu.main) }, ratio: vsEngine.cpu.now / vsEngine.cpu.main },
+      { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(vsEngine.stall.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.stall.main) }, ratio: vsEngine.stall.now / vsEngine.stall.main },
+      { name: `  peak RSS growth during it (a process each), ${label} series`, value: mem.peakRss.now, unit: 'MiB', anchor: { name: "main's engine", value: mem.peakRss.main }, ratio: mem.peakRss.now / mem.peakRss.main },
+      { name: `  what it keeps (JS heap + array buffers, after GC), ${label} series`, value: mem.kept.now, unit: 'MiB', anchor: { name: "main's engine", value: mem.kept.main }, ratio: mem.kept.now / mem.kept.main },
     );
     if (steadyRows) rows.push(
       { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },

@@ -3,6 +3,10 @@
  * reuses) a file of SERIES series, one sample per 10 s over the re-derive span, then times the
  * store's read (slice by slice) and the engine's replay apart. Run under `node --cpu-prof`.
  *   FILE=/tmp/x.duckdb SERIES=2115 node --import tsx bench/first-pass-profile.ts
+ * MODE=service runs the real DetectorService ROUNDS times and reports wall, CPU (every thread),
+ * the longest event-loop stall during the pass (monitorEventLoopDelay) and, for the first round,
+ * the growth of peak RSS (getrusage maxRSS) and of the JS heap + array buffers kept after it;
+ * ENGINE=main runs main's frozen engine (bench/detector-main-engine) in the same service.
  */
 import { existsSync } from 'node:fs';
 import { FUNCTIONS } from '@edgeworker/pops';
@@ -16,7 +20,7 @@ import type { SeriesBucketColumns } from '../apps/server/src/stores/metrics-stor
 const STEP = 10_000;
 const SLICE = Number(process.env.SLICE_MIN ?? 15) * 60_000;
 const n = Number(process.env.SERIES ?? 2115);
-const file = process.env.FILE ?? `/tmp/first-pass-2-prof/m${n}.duckdb`;
+const file = process.env.FILE ?? `/tmp/first-pass-3-prof/m${n}.duckdb`;
 const ms = (t: number) => BigInt(t) * 1_000_000n;
 // A fixed clock so a reused file has its history where the pass reads.
 const t0 = Number(process.env.T0 ?? 1_764_000_000_000);
@@ -47,14 +51,47 @@ if (process.env.MODE === 'service') {
   const { pino } = await import('pino');
   const { createSingleLeadership } = await import('../apps/server/src/cluster/leadership.ts');
   const { createDetectorService } = await import('../apps/server/src/detector/detector-service.ts');
+  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
+  // The garbage collector's pauses, apart: a stall of the event loop may be one of them.
+  let gcPauses: number[] = [];
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) gcPauses.push(e.duration); }).observe({ entryTypes: ['gc'] });
+  // Where a long stall was: the longest synchronous stretch between two turns of a 1 ms timer, and what was running then.
+  let phase = 'idle';
+  let lastTick = performance.now();
+  let worst = { ms: 0, phase: '' };
+  const ticker = setInterval(() => { const t = performance.now(); if (t - lastTick > worst.ms) worst = { ms: t - lastTick, phase }; lastTick = t; }, 1);
+  ticker.unref();
+  const { mainEngine } = await import('./detector-main-engine/adapter.ts');
   const alerts = { listUnresolved: async () => [], raise: async () => ({ alert: {}, created: true }), raiseNoData: async () => ({ alert: {}, created: true }), resolve: async () => ({}) } as never;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // What the store holds after opening (its caches) is not the pass's: one read of a slice first.
+  await store.seriesBucketColumns!({ fromNs: ms(endMs - SLICE), toNs: ms(endMs) }, STEP);
   for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
-    const d = createDetectorService({ store, alerts, leadership: createSingleLeadership('p'), settings, now: () => endMs + 2500, log: pino({ level: 'silent' }) });
+    const engine = process.env.ENGINE === 'main' ? mainEngine(settings) : undefined;
+    const d = createDetectorService({ store, alerts, leadership: createSingleLeadership('p'), settings, now: () => endMs + 2500, log: pino({ level: 'silent' }), ...(engine ? { engine } : {}) });
+    gc?.();
+    const mem0 = process.memoryUsage();
+    const rss0 = mem0.rss;
+    gcPauses = [];
+    worst = { ms: 0, phase: '' };
+    lastTick = performance.now();
+    const stall = monitorEventLoopDelay({ resolution: 5 });
+    stall.enable();
     const c = process.cpuUsage();
     const a = performance.now();
     const res = await d.runPass();
+    const wall = performance.now() - a;
     const u = process.cpuUsage(c);
-    console.log(JSON.stringify({ series: n, firstPassMs: Math.round(performance.now() - a), cpuMs: Math.round((u.user + u.system) / 1000), evaluated: res.evaluated }));
+    stall.disable();
+    const peakRss = process.resourceUsage().maxRSS * 1024;
+    gc?.();
+    const mem1 = process.memoryUsage();
+    const mib = (b: number) => Math.round(b / 2 ** 20);
+    console.log(JSON.stringify({
+      series: n, engine: process.env.ENGINE ?? 'now', firstPassMs: Math.round(wall), cpuMs: Math.round((u.user + u.system) / 1000), evaluated: res.evaluated,
+      longestStallMs: Math.round(stall.max / 1e6), stallP99Ms: Math.round(stall.percentile(99) / 1e6), longestGcMs: Math.round(Math.max(0, ...gcPauses)), gcMs: Math.round(gcPauses.reduce((a, b) => a + b, 0)),
+      ...(r === 0 ? { peakRssGrowthMiB: mib(peakRss - rss0), keptHeapMiB: mib(mem1.heapUsed - mem0.heapUsed), keptArrayBuffersMiB: mib(mem1.arrayBuffers - mem0.arrayBuffers), rssAfterMiB: mib(mem1.rss) } : {}),
+    }));
   }
   await store.close();
   process.exit(0);

@@ -19,7 +19,7 @@ import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
-import { createDetectorEngine, rederiveSpanMs, type DetectorSettings } from './engine.ts';
+import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
 import { evaluateNoData } from './no-data.ts';
 
 /**
@@ -36,6 +36,12 @@ export const SETTLE_MS = 2000;
  * ~0.2 s at 10,000 (docs/notes/first-pass-2.md).
  */
 const READ_SLICE_MS = 15 * 60_000;
+/**
+ * A re-derive's replay gives the event loop a turn this often: a 15-minute slice is ~1 s of
+ * replay at 10,000 series, and HTTP (the dashboards, /health) waited behind it
+ * (docs/notes/first-pass-3.md).
+ */
+const REPLAY_TURN_MS = 25;
 /**
  * Samples landing further than this behind what the engine has read (a backfill, a buffered
  * writer's replay after an outage) make the next pass re-derive, so the baselines hold them;
@@ -88,11 +94,13 @@ export interface DetectorServiceDeps {
   log: Logger;
   /** Called after every pass (metrics). */
   onPass?: (result: PassResult | null, error: unknown) => void;
+  /** The engine to run (default: a new one with settings); the bench passes main's frozen engine as its anchor. */
+  engine?: DetectorEngine;
 }
 
 export function createDetectorService(deps: DetectorServiceDeps): DetectorService {
   const { store, alerts, leadership, settings, now, log } = deps;
-  const engine = createDetectorEngine(settings);
+  const engine = deps.engine ?? createDetectorEngine(settings);
   let last: LastRun | null = null;
   let tail: Promise<unknown> = Promise.resolve();
   // The end of the pass running now, if one is: a fresh engine has read nothing until its
@@ -143,7 +151,17 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
           const got = await next!;
           next = i + 1 < slices.length ? read(slices[i + 1]!) : null;
           if (Array.isArray(got)) engine.ingest(got, slices[i]![1]);
-          else engine.ingestColumns(got, slices[i]![1]);
+          else {
+            // Series by series, with a turn for the event loop every REPLAY_TURN_MS (the pass is
+            // serialised, so nothing else touches the engine meanwhile).
+            const steps = engine.ingestColumnsStepwise(got, slices[i]![1]);
+            let since = performance.now();
+            while (!steps.next().done) {
+              if (performance.now() - since < REPLAY_TURN_MS) continue;
+              await new Promise((resolve) => setImmediate(resolve));
+              since = performance.now();
+            }
+          }
         }
       } finally {
         // A failed replay leaves at most one read in flight: its outcome is nobody's.

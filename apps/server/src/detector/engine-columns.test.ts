@@ -75,3 +75,45 @@ test('ingestColumns and ingest arrive at the same state: a re-derive in slices, 
   assert.equal(a.size(), 4 * FUNCTIONS.length);
   assert.ok(found > 0, 'the shifted series were found, so the comparison covers findings');
 });
+
+test('ingestColumnsStepwise pauses between series and arrives at exactly ingestColumns\' state, even with other engines fed between its steps', () => {
+  // 300 series (more than one step's worth), two of them shifted; a re-derive in 15-minute slices.
+  const model = createLatencyModel({ seed: 5, injections: [{ pops: ['FRA'], functions: '*', factor: 2, startMs: T0 - 6 * MIN, durationMs: 60 * MIN }] });
+  const codes = ['FRA', ...Array.from({ length: 59 }, (_, i) => `X${i}`)];
+  const fra = findPop('FRA')!;
+  const data: SeriesBucket[] = [];
+  for (const code of codes) {
+    for (const fn of FUNCTIONS) {
+      for (let t = T0 - 80 * MIN; t < T0 + 2 * MIN; t += STEP) {
+        const v = model.sample({ ...fra, code }, fn, t);
+        data.push({ popCode: code, functionName: fn.name, startMs: t, samples: 1, mean: v, p50: v });
+      }
+    }
+  }
+  const a = createDetectorEngine(settings);
+  const b = createDetectorEngine(settings);
+  const other = createDetectorEngine(settings);
+  let pauses = 0;
+  let found = 0;
+  for (let end = T0; end <= T0 + 2 * MIN; end += STEP) {
+    for (let from = a.readFrom(end); from < end; ) {
+      const to = Math.min(end, from + 15 * MIN);
+      assert.equal(b.readFrom(end), from);
+      const cols = columnsOf(data.filter((x) => x.startMs >= from && x.startMs < to));
+      a.ingestColumns(cols, to);
+      // Another engine's work between the steps (one merge buffer is shared by every sorted window).
+      for (const _ of b.ingestColumnsStepwise(cols, to)) {
+        pauses++;
+        other.readFrom(to);
+        other.ingestColumns(cols, to);
+      }
+      from = to;
+    }
+    const ea = a.evaluate([], end);
+    assert.deepEqual(b.evaluate([], end), ea, `pass at ${(end - T0) / 1000} s`);
+    found += ea.raise.length;
+  }
+  assert.equal(b.size(), codes.length * FUNCTIONS.length);
+  assert.ok(pauses > 0, 'it paused');
+  assert.ok(found > 0, 'the shifted series were found, so the comparison covers findings');
+});

@@ -252,3 +252,37 @@ test('an incident that has left the baseline but sits in the trend\'s older wind
     assert.equal(findings, 0);
   }
 });
+
+test('a series reporting faster than the step (buckets every 2 s at a 10 s step) outgrows the arrays sized for the span: they grow, trim keeps the span, and a shift is still found', () => {
+  // Bucket starts need not be multiples of the step (ingest takes any): five times the buckets the arrays are sized for.
+  const model = createLatencyModel({ seed: 9, injections: [shift(2, T0 + 5 * MIN)] });
+  const pop = findPop('FRA')!;
+  const fn = FUNCTIONS.find((f) => f.name === 'ssr-render')!;
+  const all: SeriesBucket[] = [];
+  for (let t = T0 - rederiveSpanMs(settings); t < T0 + 20 * MIN; t += 2_000) {
+    const v = model.sample(pop, fn, t);
+    all.push({ popCode: pop.code, functionName: fn.name, startMs: t, samples: 1, mean: v, p50: v });
+  }
+  const engine = createDetectorEngine(settings);
+  let foundAt: number | null = null;
+  runPasses(engine, all, T0, T0 + 20 * MIN, (end, ev) => {
+    if (foundAt === null && ev.raise.length > 0) foundAt = end;
+  });
+  const [seen] = [...engine.lastSeen()];
+  // Trim keeps the span plus two minutes, dropping in chunks of more than 64 buckets.
+  const kept = (historySpanMs(settings) + 2 * MIN) / 2_000;
+  assert.ok(seen!.buckets >= kept && seen!.buckets <= kept + 65, `kept ${seen!.buckets} buckets, expected ${kept}..${kept + 65}`);
+  assert.equal(seen!.lastMs, T0 + 20 * MIN - 2_000);
+  assert.ok(foundAt !== null && foundAt - (T0 + 5 * MIN) <= 3 * MIN, `the 2x shift found at ${foundAt === null ? 'never' : (foundAt - T0) / MIN} min`);
+});
+
+test('bucket starts are held as offsets that fit 32 bits: a series whose next bucket comes 30 days after the last (in one read) holds from that bucket on', () => {
+  const engine = createDetectorEngine(settings);
+  const later = T0 + 30 * 24 * 60 * MIN;
+  engine.readFrom(T0 + STEP);
+  engine.ingest([{ popCode: 'FRA', functionName: 'f', startMs: T0, samples: 1, mean: 5, p50: 5 }, { popCode: 'FRA', functionName: 'f', startMs: later, samples: 1, mean: 6, p50: 6 }], later + STEP);
+  assert.deepEqual([...engine.lastSeen()].map((s) => ({ lastMs: s.lastMs, buckets: s.buckets })), [{ lastMs: later, buckets: 1 }]);
+  // It reads on from there, and the offsets keep giving the absolute starts back.
+  engine.ingest([{ popCode: 'FRA', functionName: 'f', startMs: later + STEP, samples: 1, mean: 6, p50: 6 }], later + 2 * STEP);
+  assert.deepEqual([...engine.lastSeen()].map((s) => ({ lastMs: s.lastMs, buckets: s.buckets })), [{ lastMs: later + STEP, buckets: 2 }]);
+});

@@ -1,0 +1,688 @@
+/**
+ * FROZEN ANCHOR (bench only): apps/server/src/detector/engine.ts as main had it at b3d674e, before
+ * branch first-pass-3, with its sorted-window.ts and robust.ts beside it, so bench/detector.ts can
+ * run main's replay beside the current one in the same process. Do not edit.
+ *
+ * The regression detector's decision: Page's CUSUM on log latency against a robust,
+ * trend-corrected baseline, with the rank test as confirmation. Pure computation with state:
+ * no I/O and no clock, so `npm run eval:detector` and the tests run exactly what production runs.
+ *
+ * Per (POP, function) series, bucket by bucket (each bucket contributes the log of its
+ * median, so a spike inside a bucket of several samples is already gone):
+ *
+ *   baseline  = the series' buckets in [t - recent - baseline, t - recent) (60 minutes ending
+ *               10 minutes back): mean and deviation after winsorising at median +- 3 MAD-sigmas
+ *   trend     = (its level - the level of the same window 2 x baseline earlier) / that distance;
+ *               a fall only when the window halfway between agrees (both halves fall: a daily
+ *               descent, not an incident in the older window); the level is carried along it
+ *               to the bucket judged
+ *   sigma     = the median of the three windows' (baseline, halfway, older)
+ *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket below
+ *               jumpPrevZ counts at most jumpCapZ (a lone spike adds little)
+ *   S_t       = min(h, max(0, S_{t-1} + z_t - k))     upper CUSUM: slowdowns only; two arms
+ *
+ * S stays near 0 under noise and grows by about (shift / sigma - k) per bucket after a
+ * shift, so a 2x shift at sigma = 0.25 crosses h in a handful of buckets and a 1.2x one
+ * in several minutes. When S >= h the finding is CONFIRMED before it is raised:
+ *   - Mann-Whitney U, one-sided: the buckets since S last left 0 (the change point's
+ *     estimate) are slower than the baseline's, p < alpha (both carried along the trend);
+ *   - the run's median is at least minChange above the baseline's level.
+ * Because the baseline ends `recent` before the bucket it judges, a shift has that long to
+ * be found before it starts to become the new normal. Why each part is there, measured:
+ * docs/notes/detector-tune.md and docs/notes/detector-tune-2.md.
+ *
+ * State: the buckets of the history span per series (baseline + recent + trend: 190 minutes
+ * by default) and S. A pass feeds the buckets that closed since the previous one (`ingest`),
+ * then asks `evaluate`. A fresh engine (a new leader, a restart) reads the span plus 30 minutes
+ * once and replays the CUSUM over those newest 30 minutes (settings.replayMs; the older buckets
+ * are history for the baselines), arriving where a long-running one would be: the store is the
+ * state's source of truth. With less history than the span the engine still judges, without
+ * the trend until the older window is there.
+ *
+ * History: a series is judged once it has minBaseline + minRecent of history (15 min by
+ * default); until it has the full span, the CUSUM window shrinks first. After a backfill
+ * that history is there at the first pass.
+ *
+ * Hysteresis for an unresolved alert (measured against the alert's own baseline):
+ *   confirmed finding                       -> raise (refresh current value and severity)
+ *   no finding, and over the last resolveAfter both halves' medians are back within
+ *   minChange / 2 of the alert's baseline, with at least 60 % of the buckets present
+ *                                           -> resolve (silence is not recovery)
+ *   otherwise                               -> unchanged
+ */
+import type { RegressionFinding } from '../../apps/server/src/alerts/types.ts';
+import type { SeriesBucket, SeriesBucketColumns } from '../../apps/server/src/stores/metrics-store.ts';
+import { mannWhitneyU } from '../../apps/server/src/detector/mann-whitney.ts';
+import { lowerBound } from './robust.ts';
+import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
+
+export interface DetectorSettings {
+  /** Bucket width; every window is whole buckets. */
+  stepMs: number;
+  /** The CUSUM's window: buckets younger than this are judged, older ones form the baseline. */
+  recentMs: number;
+  /** Span of the baseline just before the recent window. */
+  baselineMs: number;
+  /** Shortest baseline and shortest recent window with which a young series is judged. */
+  minBaselineMs: number;
+  minRecentMs: number;
+  /** Fewest buckets a baseline needs. */
+  minBaselineBuckets: number;
+  /**
+   * The CUSUMs run side by side, each a reference value k and a decision interval h in
+   * baseline sigmas: a fast one tuned for large shifts (alarms within a handful of buckets)
+   * and a slow one for small shifts (accumulates longer, needs a lower k).
+   */
+  arms: readonly CusumArm[];
+  /** Largest contribution of one bucket, in sigmas (spikes); an arm may set its own. */
+  zClip: number;
+  /**
+   * Trend correction: the baseline's level is carried to the bucket judged along the slope
+   * between the baseline window and a window of the same length trendMs before it (0: off).
+   * A falling slope only when the window halfway agrees (see trendSlope).
+   */
+  trendMs: number;
+  /**
+   * The CUSUMs read the running median of this many buckets (1 or 3): with 3, a lone spike
+   * never reaches them (a shift costs one bucket of delay).
+   */
+  smooth: 1 | 3;
+  /**
+   * A jump: a bucket more than jumpZ sigmas above the baseline right after one below jumpPrevZ
+   * sigmas. It counts at most jumpCapZ (Infinity: off). A lone spike is all jump; a large shift
+   * loses this on its first bucket mostly (its later buckets are mostly above jumpPrevZ), and a
+   * small one hardly ever jumps that far.
+   */
+  jumpZ: number;
+  jumpPrevZ: number;
+  jumpCapZ: number;
+  /** Sigma from the baseline window and the trend's older window together. */
+  poolSigma: boolean;
+  /**
+   * A falling trend is used too when the window halfway between the two agrees (both halves
+   * fall): a daily swing's evening descent is followed, while an incident that sits in the
+   * older window alone (one half falls, the other does not) is not taken for a fall.
+   */
+  trendFall: boolean;
+  /**
+   * Sigma as the median of the three windows' (baseline, halfway, older): one window holding
+   * an incident does not inflate it, and the median of three is steadier than the mean of two.
+   */
+  sigmaMedian3: boolean;
+  /**
+   * A fresh engine steps the CUSUMs over only the newest replayMs of the span it reads; older
+   * buckets are kept as history (baselines, trend) without being stepped or judged. S is capped
+   * at h and an unconfirmed run starts again from 0, so what S holds now was built over the
+   * last few minutes (a 1.2x shift reaches h in about 8): stepping 190 minutes to arrive at it
+   * was 190 baseline recomputations per series (7 s at 2,115 series). Open regressions older
+   * than this already have their alerts in the store.
+   */
+  replayMs: number;
+  /** Floor of sigma on the log scale (a perfectly steady series must not alert on 1 %). */
+  minSigma: number;
+  /** One-sided Mann-Whitney significance level of the confirmation. */
+  alpha: number;
+  /** Smallest relative slowdown that can open an alert (0.1 = +10 %). */
+  minChange: number;
+  /** Median ratio from which an alert is critical. */
+  criticalRatio: number;
+  /** An unresolved alert resolves once its series has been back this long. */
+  resolveAfterMs: number;
+  /** Silence after which a steadily reporting series gets a no_data alert (no-data.ts). */
+  noDataAfterMs: number;
+}
+
+export interface CusumArm {
+  k: number;
+  h: number;
+  /** This arm's cap on one bucket's z (default: settings.zClip). */
+  zClip?: number;
+}
+
+/** What the engine needs to know of an unresolved regression alert. */
+export interface UnresolvedAlertRef {
+  id: string;
+  popCode: string;
+  functionName: string;
+  baselineMs: number;
+  /** The alert's stored values: a refresh is raised only when they would change visibly. */
+  currentMs?: number;
+  severity?: string;
+}
+
+export interface Evaluation {
+  /** Series with enough history to be judged. */
+  evaluated: number;
+  /** Findings to raise: new alerts, or refreshes of the pair's unresolved one. */
+  raise: RegressionFinding[];
+  /** Ids of unresolved alerts whose series is back at baseline. */
+  resolve: string[];
+}
+
+export interface DetectorConfigLike {
+  recentMs: number;
+  baselineMs: number;
+  minChange: number;
+  resolveAfterMs: number;
+  stepMs?: number;
+  noDataAfterMs?: number;
+}
+
+/** Settings from config; k, h, zClip and alpha were chosen with `npm run eval:detector`. */
+export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
+  const stepMs = cfg.stepMs ?? 10_000;
+  const whole = (ms: number) => Math.max(stepMs, Math.floor(ms / stepMs) * stepMs);
+  const recentMs = whole(cfg.recentMs);
+  const baselineMs = whole(cfg.baselineMs);
+  return {
+    stepMs,
+    recentMs,
+    baselineMs,
+    minBaselineMs: Math.min(baselineMs, whole(10 * 60_000)),
+    minRecentMs: Math.min(recentMs, whole(5 * 60_000)),
+    minBaselineBuckets: 20,
+    // Slow arm h 15 (was 14): its false alarms, multiplied by the baseline's error, were most of
+    // them; the falling trend bought back more 1.2x recall than the higher h costs.
+    arms: [{ k: 0.8, h: 8 }, { k: 0.45, h: 15 }],
+    zClip: 2.75,
+    // The older window two baseline lengths back: 60 minutes of level each end, two hours apart.
+    trendMs: 2 * baselineMs,
+    smooth: 1,
+    jumpZ: 4,
+    // After a bucket below 2 sigma (was 1): a spike after a merely high bucket no longer counts
+    // 2.75 (16 % of spikes followed one above 1 sigma, 2 % one above 2); a 2x shift's buckets are
+    // above 2 sigma four times in five, a 3x shift's always, and a 1.5x shift rarely jumps 4 sigma.
+    jumpPrevZ: 2,
+    jumpCapZ: 1,
+    poolSigma: true,
+    trendFall: true,
+    sigmaMedian3: true,
+    replayMs: whole(30 * 60_000),
+    minSigma: 0.03,
+    alpha: 0.01,
+    minChange: cfg.minChange,
+    criticalRatio: 2,
+    resolveAfterMs: whole(cfg.resolveAfterMs),
+    noDataAfterMs: cfg.noDataAfterMs ?? 3 * 60_000,
+  };
+}
+
+/** How far back a fresh engine reads to be where a long-running one would be. */
+export function historySpanMs(s: DetectorSettings): number {
+  return Math.max(s.baselineMs + s.recentMs + s.trendMs, s.resolveAfterMs);
+}
+
+/** What a fresh engine reads: the history span before the newest replayMs, which it steps. */
+export function rederiveSpanMs(s: DetectorSettings): number {
+  return historySpanMs(s) + s.replayMs;
+}
+
+interface Baseline {
+  /** Level (log) at the window's centre, and its rise per ms (a fall only when consistent; see trendSlope). */
+  mu: number;
+  slope: number;
+  centreMs: number;
+  sigma: number;
+  /** The window [fromMs, toMs) it was computed over. */
+  fromMs: number;
+  toMs: number;
+}
+
+interface SeriesState {
+  popCode: string;
+  functionName: string;
+  /** Bucket starts (ascending) and logs of bucket medians. */
+  t: number[];
+  x: number[];
+  firstMs: number;
+  /** Buckets before this may have been trimmed from t/x. */
+  keptFrom: number;
+  /** The baseline's window, the trend's older window and the one halfway between, kept sorted as they slide. */
+  win: SortedWindow | null;
+  olderWin: SortedWindow | null;
+  middleWin: SortedWindow | null;
+  /**
+   * The baseline window's statistics as computed once a minute, oldest first, for the last
+   * trendMs: the halfway and older windows are the baseline's of one and two hours ago, the same
+   * buckets (none arrives late into a window that ended before the bucket judged), so their
+   * statistics are recalled rather than slid and recomputed (bit-identical; a miss slides).
+   */
+  recs: WindowStatsRecords;
+  base: Baseline | null;
+  /** One per arm of settings.arms. */
+  runs: Run[];
+}
+
+/** Full-length baseline windows' statistics by the window's end, oldest first (parallel arrays of doubles: ~3 KB per series). */
+interface WindowStatsRecords {
+  toMs: number[];
+  mu: number[];
+  sigma: number[];
+}
+
+interface Run {
+  s: number;
+  /** Start of the current run (the first bucket since S was last 0), or NaN while S = 0. */
+  startMs: number;
+  /** The baseline the current run is measured against (frozen when the run starts). */
+  base: Baseline | null;
+  /** The run's last confirmation, reused for a minute (a regression keeps S at h: re-testing it every pass is waste). */
+  judged: { atMs: number; j: Judgement } | null;
+}
+
+export interface DetectorEngine {
+  readonly settings: DetectorSettings;
+  /**
+   * Where the next pass should start reading for a pass ending at endMs: the end of the
+   * last bucket fed, or the whole history span for a fresh engine (or one that fell behind).
+   */
+  readFrom(endMs: number): number;
+  /** Feeds the buckets of [readFrom(endMs), endMs) (any order); buckets at or after endMs wait. */
+  ingest(buckets: readonly SeriesBucket[], endMs: number): void;
+  /**
+   * The same as ingest, from columns in ascending startMs (a re-derive's 444k buckets): one
+   * state lookup per series, not an object, a key and a sort per bucket.
+   */
+  ingestColumns(columns: SeriesBucketColumns, endMs: number): void;
+  evaluate(unresolved: readonly UnresolvedAlertRef[], endMs: number): Evaluation;
+  /** Drops all state: the next pass re-derives it from the store. */
+  reset(): void;
+  /** The end of the last bucket fed (where a steady pass reads on from); null for a fresh engine. */
+  readUntil(): number | null;
+  /** Series with state (for /health and tests). */
+  size(): number;
+  /** The newest bucket start seen per series (for the no-data check). */
+  lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
+}
+
+export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
+  const series = new Map<string, SeriesState>();
+  /** End of the last bucket fed (exclusive); null for a fresh engine. */
+  let fedUntil: number | null = null;
+  /** Buckets before this are history only (a fresh engine's re-derive; see settings.replayMs). */
+  let stepFrom = -Infinity;
+  const span = historySpanMs(s);
+
+  function stateOf(b: Pick<SeriesBucket, 'popCode' | 'functionName' | 'startMs'>): SeriesState {
+    const k = key(b.popCode, b.functionName);
+    let st = series.get(k);
+    if (!st) {
+      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      series.set(k, st);
+    }
+    return st;
+  }
+
+  /** The baseline for a bucket at tMs, recomputed when its window moved by a minute or more (cheap between). */
+  function baselineFor(st: SeriesState, tMs: number): Baseline | null {
+    const history = tMs - st.firstMs;
+    if (history < s.minBaselineMs + s.minRecentMs) return null;
+    // Young series: keep the baseline at least minBaseline long by shortening the recent window first.
+    const recent = Math.min(s.recentMs, Math.max(s.minRecentMs, history - s.baselineMs));
+    const toMs = tMs - recent;
+    const fromMs = Math.max(st.firstMs, toMs - s.baselineMs);
+    const b = st.base;
+    if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
+    st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom);
+    if (st.win.n < s.minBaselineBuckets) return (st.base = null);
+    const level = windowStats(st.win);
+    remember(st, fromMs, toMs, level);
+    const older = olderWindow(st, fromMs, toMs);
+    const middle = older && (s.trendFall || s.sigmaMedian3) ? middleWindow(st, fromMs, toMs) : null;
+    const slope = older ? trendSlope(level.mu, older.mu, middle?.mu) : 0;
+    // Sigma from the windows together (a series' scale changes slowly, and more buckets shrink
+    // the error that inflates every z); of three, the median, so one incident does not inflate it.
+    let scale = level.sigma;
+    if (older && middle && s.sigmaMedian3) scale = median3(level.sigma, middle.sigma, older.sigma);
+    else if (older && s.poolSigma) scale = Math.sqrt((level.sigma ** 2 + older.sigma ** 2) / 2);
+    return (st.base = { mu: level.mu, slope, centreMs: (fromMs + toMs) / 2, sigma: Math.max(s.minSigma, scale), fromMs, toMs });
+  }
+
+  /**
+   * The same window trendMs earlier, for the baseline's trend: its level minus this one's, over
+   * trendMs, is the rise per ms. A baseline centred 40 minutes back lags a drifting series by
+   * 40 minutes of drift (+10 %/h: 0.25 sigma at sigma 0.25, more than half the slow arm's k).
+   * The slope of one window alone is far too noisy to carry it (a 60-minute window cannot tell
+   * 10 %/h from noise); two windows two hours apart can (0.03 sigma of noise where it is used).
+   * A fall is used only when the halfway window agrees (trendSlope): a fall computed from an
+   * incident that sits in the older window would carry the baseline below the data.
+   */
+  function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
+    const known = recall(st, fromMs - s.trendMs, toMs - s.trendMs);
+    if (known) return known;
+    st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom);
+    return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
+  }
+
+  /** Keeps the baseline window's statistics for recall (only full-size windows: young series' grow). */
+  function remember(st: SeriesState, fromMs: number, toMs: number, level: { mu: number; sigma: number }) {
+    if (s.trendMs <= 0 || toMs - fromMs !== s.baselineMs) return;
+    const r = st.recs;
+    r.toMs.push(toMs);
+    r.mu.push(level.mu);
+    r.sigma.push(level.sigma);
+    // Chunked trim: amortised O(1).
+    if (r.toMs.length > 64 && r.toMs[32]! < toMs - s.trendMs) {
+      r.toMs.splice(0, 32);
+      r.mu.splice(0, 32);
+      r.sigma.splice(0, 32);
+    }
+  }
+
+  /** The statistics of the window [fromMs, toMs) as the baseline's were computed, or null. */
+  function recall(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    const r = st.recs;
+    if (toMs - fromMs !== s.baselineMs) return null;
+    const i = lowerBound(r.toMs, r.toMs.length, toMs);
+    return i < r.toMs.length && r.toMs[i] === toMs ? { mu: r.mu[i]!, sigma: r.sigma[i]! } : null;
+  }
+
+  /** The window halfway between the baseline's and the older one (trendFall, sigmaMedian3). */
+  function middleWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    const back = s.trendMs / 2;
+    const known = recall(st, fromMs - back, toMs - back);
+    if (known) return known;
+    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom);
+    return st.middleWin.n < s.minBaselineBuckets ? null : windowStats(st.middleWin);
+  }
+
+  /**
+   * Rise per ms from the older window's level to the baseline's. A rise is used as it is; a fall
+   * only when both halves fall (older -> halfway -> baseline), and then the gentlest of the three
+   * slopes: an incident that has left the baseline but sits in the older window makes the first
+   * half fall and the second not, and carrying the baseline below the data would alert on it.
+   */
+  function trendSlope(mu: number, olderMu: number, middleMu: number | undefined): number {
+    const whole = (mu - olderMu) / s.trendMs;
+    if (whole >= 0) return whole;
+    if (!s.trendFall || middleMu === undefined) return 0;
+    const first = (middleMu - olderMu) / (s.trendMs / 2);
+    const second = (mu - middleMu) / (s.trendMs / 2);
+    return first < 0 && second < 0 ? Math.max(whole, first, second) : 0;
+  }
+
+  /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
+  function smoothed(st: SeriesState, tMs: number, x: number): number {
+    const n = st.x.length;
+    if (s.smooth === 1 || n < 2 || tMs - st.t[n - 2]! > 3 * s.stepMs) return x;
+    const a = st.x[n - 1]!;
+    const b = st.x[n - 2]!;
+    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), x));
+  }
+
+  function step(st: SeriesState, tMs: number, raw: number) {
+    const base = baselineFor(st, tMs);
+    const x = smoothed(st, tMs, raw);
+    let cap = Infinity;
+    if (base) {
+      const n = st.x.length;
+      const prevZ = n > 0 && tMs - st.t[n - 1]! <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, st.t[n - 1]!)) / base.sigma : 0;
+      if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < s.jumpPrevZ) cap = s.jumpCapZ;
+    }
+    for (let i = 0; i < st.runs.length; i++) {
+      const run = st.runs[i]!;
+      if (!base) {
+        run.s = 0;
+        run.startMs = NaN;
+        run.base = null;
+        run.judged = null;
+        continue;
+      }
+      // Against the current baseline, not the one the run started on: frozen, it lets slow
+      // drift pile up inside a long run (measured: 3.5x the false alerts on fast drift).
+      const arm = s.arms[i]!;
+      const z = Math.min(arm.zClip ?? s.zClip, cap, (x - levelAt(base, tMs)) / base.sigma);
+      // Capped at h: past h the finding is judged anyway, and an S grown far above h over a
+      // long regression would take as long to drain after it ended, holding the alert open.
+      const next = Math.min(arm.h, Math.max(0, run.s + z - arm.k));
+      if (next === 0) {
+        run.startMs = NaN;
+        run.base = null;
+        run.judged = null;
+      } else if (run.s === 0) {
+        run.startMs = tMs;
+      }
+      if (next > 0) run.base = base;
+      run.s = next;
+    }
+  }
+
+  function trim(st: SeriesState, endMs: number) {
+    // Two minutes more than the span: the windows slide by a minute and remove what left them.
+    const keepFrom = endMs - span - 2 * 60_000;
+    let drop = 0;
+    while (drop < st.t.length && st.t[drop]! < keepFrom) drop++;
+    // Splice in chunks: amortised O(1) per bucket.
+    if (drop > 64 || (drop > 0 && drop === st.t.length)) {
+      st.t.splice(0, drop);
+      st.x.splice(0, drop);
+      st.keptFrom = keepFrom;
+    }
+  }
+
+  /**
+   * The first arm over its h whose run is confirmed. An excursion gets one chance: an arm
+   * whose run is not confirmed starts again from 0, so noise cannot retry the same
+   * excursion pass after pass until the confirmation gives in; a real shift builds up again
+   * within a few buckets.
+   */
+  function confirm(st: SeriesState, endMs: number): Judgement | null {
+    let found: Judgement | null = null;
+    for (let i = 0; i < st.runs.length; i++) {
+      const run = st.runs[i]!;
+      if (!(run.s >= s.arms[i]!.h) || !run.base || Number.isNaN(run.startMs)) continue;
+      const reuse = run.judged && endMs - run.judged.atMs < 60_000 ? run.judged.j : null;
+      const j: Judgement | null = found ?? reuse ?? judge(st, run.startMs, run.base, endMs);
+      if (j && !found && !reuse) run.judged = { atMs: endMs, j };
+      if (j) found = j;
+      else {
+        run.s = 0;
+        run.startMs = NaN;
+        run.base = null;
+        run.judged = null;
+      }
+    }
+    return found;
+  }
+
+  function judge(st: SeriesState, fromMs: number, base: Baseline, endMs: number): Judgement | null {
+    // The newest hour of the run at most: a long run of an open alert stays cheap to re-check.
+    // Both samples are carried to the baseline's centre along its trend, so a drift is not a shift.
+    const run = valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs, base);
+    const ref = valuesIn(st, base.fromMs, base.toMs, base);
+    if (run.length === 0 || ref.length === 0) return null;
+    // The shift's size: the run's median against the baseline's level (minChange is the floor).
+    const ratio = Math.exp(medianSorted(run) - base.mu);
+    const currentMs = Math.exp(medianSorted(valuesIn(st, Math.max(fromMs, endMs - 60 * 60_000), endMs)));
+    const baselineMs = currentMs / ratio;
+    if (ratio - 1 < s.minChange) return null;
+    if (mannWhitneyU(Array.from(run), Array.from(ref), 'greater').p >= s.alpha) return null;
+    return {
+      severity: ratio >= s.criticalRatio ? 'critical' : 'warning',
+      baselineMs: round3(baselineMs),
+      currentMs: round3(currentMs),
+      changePct: Math.round((ratio - 1) * 1000) / 10,
+    };
+  }
+
+  function backAtBaseline(st: SeriesState, alertBaselineMs: number, endMs: number): boolean {
+    const from = endMs - s.resolveAfterMs;
+    const mid = endMs - s.resolveAfterMs / 2;
+    const older = valuesIn(st, from, mid);
+    const newer = valuesIn(st, mid, endMs);
+    // Mostly covered by data, at the series' own cadence: silence is not recovery.
+    const expected = s.resolveAfterMs / Math.max(s.stepMs, cadenceOf(st));
+    if (older.length + newer.length < Math.max(2, Math.ceil(expected * 0.6)) || older.length === 0 || newer.length === 0) return false;
+    const limit = Math.log(alertBaselineMs) + Math.log1p(s.minChange / 2);
+    return medianSorted(older) <= limit && medianSorted(newer) <= limit;
+  }
+
+  /** One bucket, in time order per series. */
+  function feed(st: SeriesState, startMs: number, p50: number, samples: number) {
+    const last = st.t.length ? st.t[st.t.length - 1]! : -Infinity;
+    // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
+    if (startMs <= last) return;
+    const x = Math.log(p50);
+    if (startMs >= stepFrom) step(st, startMs, x);
+    st.t.push(startMs);
+    st.x.push(x);
+  }
+
+  /** After a read up to endMs: trims every series to the span and forgets the silent ones. */
+  function settle(endMs: number) {
+    fedUntil = Math.max(fedUntil ?? endMs, endMs);
+    for (const [k, st] of series) {
+      trim(st, endMs);
+      // A series silent for the whole span has nothing left to judge: forget it (memory stays bounded).
+      if (st.t.length === 0 || st.t[st.t.length - 1]! < endMs - span) series.delete(k);
+    }
+  }
+
+  function reset() {
+    series.clear();
+    fedUntil = null;
+    stepFrom = -Infinity;
+  }
+
+  return {
+    settings: s,
+    readUntil: () => fedUntil,
+    readFrom(endMs) {
+      // Behind by less than a re-derive reads: reading on from fedUntil is cheaper and steps every bucket.
+      if (fedUntil === null || fedUntil < endMs - rederiveSpanMs(s)) {
+        reset();
+        // replayMs more than the span: every bucket stepped has the history a long-running
+        // engine had at that moment (the trend's older window included), not just the last one.
+        stepFrom = endMs - s.replayMs;
+        return endMs - rederiveSpanMs(s);
+      }
+      return fedUntil;
+    },
+    ingest(buckets, endMs) {
+      const sorted = buckets.filter((b) => b.startMs < endMs && b.samples > 0 && b.p50 > 0).sort((a, b) => a.startMs - b.startMs);
+      for (const b of sorted) feed(stateOf(b), b.startMs, b.p50, b.samples);
+      settle(endMs);
+    },
+    ingestColumns(c, endMs) {
+      // Series by series, each in time order (a stable counting sort on the series id): the
+      // engine's series are independent, and fed in the columns' time order every bucket
+      // touched another series' arrays (a re-derive holds ~40 MB of them at 2,115 series, so
+      // nearly every bucket was a cache miss; profiled: most of ingestColumns' own time).
+      const m = c.startMs.length;
+      const keep = (i: number) => c.startMs[i]! < endMs && c.samples[i]! > 0 && c.p50[i]! > 0;
+      // States first, in time order of each series' first bucket: the order series are kept (and
+      // judged, and listed) in stays what feeding in time order gave.
+      const states = new Array<SeriesState | undefined>(c.pops.length).fill(undefined);
+      for (let i = 0; i < m; i++) {
+        const id = c.series[i]!;
+        if (states[id] === undefined && keep(i)) states[id] = stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]! });
+      }
+      const at = new Int32Array(c.pops.length + 1);
+      for (let i = 0; i < m; i++) at[c.series[i]! + 1]!++;
+      for (let id = 1; id <= c.pops.length; id++) at[id]! += at[id - 1]!;
+      const order = new Int32Array(m);
+      for (let i = 0; i < m; i++) order[at[c.series[i]!]!++] = i;
+      for (let j = 0; j < m; j++) {
+        const i = order[j]!;
+        if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
+      }
+      settle(endMs);
+    },
+    evaluate(unresolved, endMs) {
+      const byKey = new Map(unresolved.map((a) => [key(a.popCode, a.functionName), a]));
+      const raise: RegressionFinding[] = [];
+      const resolve: string[] = [];
+      let evaluated = 0;
+      for (const [k, st] of series) {
+        if (st.base) evaluated++;
+        const alert = byKey.get(k);
+        const found = confirm(st, endMs);
+        if (found) {
+          if (!alert) raise.push({ popCode: st.popCode, functionName: st.functionName, ...found });
+          else {
+            // A refresh keeps the alert's own baseline: once the baseline has taken in part of the
+            // regression, the change against it understates what happened (and would flap the severity).
+            const f = anchorTo(found, alert.baselineMs, s);
+            if (visiblyDifferent(f, alert)) raise.push({ popCode: st.popCode, functionName: st.functionName, ...f });
+          }
+        } else if (alert && backAtBaseline(st, alert.baselineMs, endMs)) {
+          resolve.push(alert.id);
+        }
+      }
+      return { evaluated, raise, resolve };
+    },
+    reset,
+    size: () => series.size,
+    *lastSeen() {
+      for (const st of series.values()) {
+        if (st.t.length === 0) continue;
+        yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.t[st.t.length - 1]!, cadenceMs: cadenceOf(st), buckets: st.t.length };
+      }
+    },
+  };
+}
+
+type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+
+/** A refresh is written only when it changes what a person sees: severity, or the change by 5 points. */
+function visiblyDifferent(f: Judgement, a: UnresolvedAlertRef): boolean {
+  if (a.currentMs === undefined || a.severity === undefined) return true;
+  if (a.severity !== f.severity) return true;
+  const before = a.baselineMs > 0 ? (a.currentMs / a.baselineMs - 1) * 100 : 0;
+  return Math.abs(before - f.changePct) >= 5;
+}
+
+function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgement {
+  if (!(baselineMs > 0)) return f;
+  const ratio = f.currentMs / baselineMs;
+  return { ...f, baselineMs, changePct: Math.round((ratio - 1) * 1000) / 10, severity: ratio >= s.criticalRatio ? 'critical' : 'warning' };
+}
+
+/** Median gap between the series' buckets: its reporting cadence (at least one step). */
+function cadenceOf(st: SeriesState): number {
+  const n = st.t.length;
+  if (n < 2) return Infinity;
+  const from = Math.max(1, n - 31);
+  const gaps: number[] = [];
+  for (let i = from; i < n; i++) gaps.push(st.t[i]! - st.t[i - 1]!);
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)]!;
+}
+
+/** Sorted log values of the buckets in [fromMs, toMs), carried to base's centre along its trend when given. */
+function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline): Float64Array {
+  const out = rawIn(st, fromMs, toMs);
+  if (base && base.slope !== 0) {
+    const lo = lowerBound(st.t, st.t.length, fromMs);
+    for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.t[lo + i]! - base.centreMs);
+  }
+  out.sort();
+  return out;
+}
+
+/** Log values of the buckets in [fromMs, toMs), in time order (a fresh copy). */
+function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
+  const lo = lowerBound(st.t, st.t.length, fromMs);
+  const hi = lowerBound(st.t, st.t.length, toMs);
+  return Float64Array.from(st.x.slice(lo, Math.max(lo, hi)));
+}
+
+/** The baseline's level at tMs: its centre's level carried along its trend. */
+function levelAt(b: Baseline, tMs: number): number {
+  return b.mu + b.slope * (tMs - b.centreMs);
+}
+
+function median3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+function medianSorted(xs: ArrayLike<number>): number {
+  const n = xs.length;
+  if (n === 0) return NaN;
+  const mid = (n - 1) / 2;
+  return (xs[Math.floor(mid)]! + xs[Math.ceil(mid)]!) / 2;
+}
+
+const key = (pop: string, fn: string) => `${pop}\u0000${fn}`;
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
