@@ -6,8 +6,6 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { createDuckDbMetricsStore, duckDbSettings } from './duckdb-metrics-store.ts';
@@ -17,6 +15,7 @@ import { planRange } from './planner.ts';
 import { sample } from '../metrics-store.contract.ts';
 import { assertWithinSketchBound } from './sketch-bound.ts';
 import type { AggregateStats } from '../metrics-store.ts';
+import { rolledUpStore, tempDir } from './test-store.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -55,13 +54,9 @@ describe('per-POP day blocks', () => {
   });
 
   it('answer a window over a whole day like the raw rows, and take in a late point of that day after the step', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-dayblocks-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
-    t.after(() => store.close());
+    const dir = tempDir(t, 'ewm-dayblocks-');
     const all = data(T0, T1);
-    for (let i = 0; i < all.length; i += 5000) await store.write(all.slice(i, i + 5000));
-    await store.rollups.flush();
+    const store = await rolledUpStore(t, dir, all, { now: NOW });
     const from = T0 + 90 * 1000;
     const range = { fromNs: ns(from), toNs: ns(NOW) };
     const inWindow = (s: ColdStartSample) => s.timeNs >= range.fromNs && s.timeNs < range.toNs;
@@ -137,13 +132,9 @@ describe('per-POP day blocks', () => {
 
 describe('a window\'s rolled-up part merged once', () => {
   it('answers like the raw rows, is reused within its minute, and is dropped for a late point inside it', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-windowblocks-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
-    t.after(() => store.close());
+    const dir = tempDir(t, 'ewm-windowblocks-');
     const all = data(T0, T1);
-    for (let i = 0; i < all.length; i += 5000) await store.write(all.slice(i, i + 5000));
-    await store.rollups.flush();
+    const store = await rolledUpStore(t, dir, all, { now: NOW });
     // Minute edges at both ends, an hour and a day in the middle (one span: hours and days together).
     const range = { fromNs: ns(T0 + 90_000), toNs: ns(T1 - 17 * MIN - 30_000) };
     const inWindow = (s: ColdStartSample) => s.timeNs >= range.fromNs && s.timeNs < range.toNs;
@@ -157,10 +148,7 @@ describe('a window\'s rolled-up part merged once', () => {
     };
     const first = await check(all.filter(inWindow), 'first');
     // The same answer as every part read in SQL (the path this replaces): counts and percentiles equal, means to float order.
-    const sqlOnly = await createDuckDbMetricsStore({ path: join(dir, 'copy.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0, popBlockCache: false });
-    t.after(() => sqlOnly.close());
-    for (let i = 0; i < all.length; i += 5000) await sqlOnly.write(all.slice(i, i + 5000));
-    await sqlOnly.rollups.flush();
+    const sqlOnly = await rolledUpStore(t, dir, all, { now: NOW, file: 'copy.duckdb', popBlockCache: false });
     for (const popQuantiles of [true, false]) {
       const want = await sqlOnly.summarize(range, {}, { popQuantiles });
       const got = popQuantiles ? first : await store.summarize(range, {}, { popQuantiles });
@@ -204,8 +192,7 @@ describe('a window\'s rolled-up part merged once', () => {
 
 describe('warming at start', () => {
   it('loads the blocks of a window that is not whole hours (DUCKDB_WARM_WINDOW=90m) in the background', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-warm-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'ewm-warm-');
     const path = join(dir, 'metrics.duckdb');
     const first = await createDuckDbMetricsStore({ path, now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
     const rows = data(T1 - 3 * HOUR, T1);
@@ -223,8 +210,7 @@ describe('warming at start', () => {
 
 describe('DuckDB settings at open', () => {
   it('bound the metrics store\'s DuckDB to the configured memory_limit', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-memlimit-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'ewm-memlimit-');
     const db = await openDuckDbFile(join(dir, 'm.duckdb'), 'metrics store', duckDbSettings({ memoryLimitBytes: 384 * 2 ** 20 }));
     const c = await db.connect();
     const limit = String((await c.runAndReadAll(`SELECT current_setting('memory_limit')`)).getRows()[0]![0]);

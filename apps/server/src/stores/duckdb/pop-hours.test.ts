@@ -7,8 +7,6 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { createDuckDbMetricsStore } from './duckdb-metrics-store.ts';
@@ -17,6 +15,7 @@ import { createPopHourCache } from './pop-hours.ts';
 import { sample } from '../metrics-store.contract.ts';
 import { assertWithinSketchBound } from './sketch-bound.ts';
 import type { AggregateStats } from '../metrics-store.ts';
+import { rolledUpStore, tempDir } from './test-store.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -61,14 +60,9 @@ const inRange = (fromMs: number, toMs: number) => (s: ColdStartSample) => s.time
 
 describe('one POP\'s hours in memory', () => {
   it('answer one POP\'s series and summary like the SQL path and the raw rows, from memory when asked again, late points included', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-pophours-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const path = join(dir, 'metrics.duckdb');
-    const store = await createDuckDbMetricsStore({ path, now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
-    t.after(() => store.close());
+    const dir = tempDir(t, 'ewm-pophours-');
     const all = data(T0, T1);
-    for (let i = 0; i < all.length; i += 5000) await store.write(all.slice(i, i + 5000));
-    await store.rollups.flush();
+    const store = await rolledUpStore(t, dir, all, { now: NOW });
 
     // The dashboard's 7 d chart: from an hour boundary to now, 1 h steps (here: two days and a bit).
     const range = { fromNs: ns(T0), toNs: ns(NOW) };
@@ -96,10 +90,7 @@ describe('one POP\'s hours in memory', () => {
     assert.ok(store.popHours.stats().hits > 0);
 
     // The same answers as every part in SQL (the path this replaces), to the last bit.
-    const sqlOnly = await createDuckDbMetricsStore({ path: join(dir, 'copy.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0, popBlockCache: false });
-    t.after(() => sqlOnly.close());
-    for (let i = 0; i < all.length; i += 5000) await sqlOnly.write(all.slice(i, i + 5000));
-    await sqlOnly.rollups.flush();
+    const sqlOnly = await rolledUpStore(t, dir, all, { now: NOW, file: 'copy.duckdb', popBlockCache: false });
     assertSameSeries(hourly, await sqlOnly.timeseries('AMS', range, HOUR), 'hourly');
     assertSameSeries(daily, await sqlOnly.timeseries('AMS', range, DAY), 'daily');
     const sqlDetail = await sqlOnly.summarize({ fromNs: ns(from), toNs: ns(NOW) }, { popCode: 'NRT' });
@@ -143,8 +134,7 @@ describe('one POP\'s hours in memory', () => {
   });
 
   it('does not cache a load in flight across an invalidation of its hours', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-pophours-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'ewm-pophours-');
     const path = join(dir, 'metrics.duckdb');
     const store = await createDuckDbMetricsStore({ path, now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
     await store.write(data(T0, T0 + 3 * HOUR));
@@ -194,13 +184,9 @@ describe('one POP\'s hours in memory', () => {
   });
 
   it('answers the drill-down\'s concurrent requests for a POP with one load of its hours and minutes', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-pophours-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
-    t.after(() => store.close());
+    const dir = tempDir(t, 'ewm-pophours-');
     const all = data(T0, T1);
-    for (let i = 0; i < all.length; i += 5000) await store.write(all.slice(i, i + 5000));
-    await store.rollups.flush();
+    const store = await rolledUpStore(t, dir, all, { now: NOW });
     const from = T0 + 90_500;
     const window = { fromNs: ns(from), toNs: ns(NOW) };
     // As the dashboard asks them: the chart (hour-aligned start), the detail's summary and its functions' table.

@@ -9,13 +9,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ColdStartSample } from '@edgeworker/schema';
-import { createDuckDbMetricsStore } from './duckdb-metrics-store.ts';
 import { planRange } from './planner.ts';
 import { sample } from '../metrics-store.contract.ts';
+import { rolledUpStore, tempDir } from './test-store.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -60,13 +57,9 @@ function assertMeans(got: Array<{ popCode: string; functionName: string; samples
 
 describe('per-series blocks with minute edges', () => {
   it('answer every series like the raw rows, from memory when asked again, and take in late points of cached minutes', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-seriesblocks-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0 });
-    t.after(() => store.close());
+    const dir = tempDir(t, 'ewm-seriesblocks-');
     const all = data(T0, T1);
-    for (let i = 0; i < all.length; i += 5000) await store.write(all.slice(i, i + 5000));
-    await store.rollups.flush();
+    const store = await rolledUpStore(t, dir, all, { now: NOW });
     // 22:01:30 → 00:42:30 the day after: a raw partial minute, 8 minutes and 5 ten-minute blocks, 1 hour, a day,
     // 4 ten-minute blocks and 2 minutes, a raw partial minute.
     const range = { fromNs: ns(T0 + 90_000), toNs: ns(T1 - 17 * MIN - 30_000) };
