@@ -21,6 +21,7 @@ import type { DuckDBListVector, DuckDBMaterializedResult } from '@duckdb/node-ap
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { createInvalidationClock } from './invalidation-clock.ts';
 import { selectRuns } from './period-runs.ts';
+import { addBins, BIN_OFFSET, BIN_SPAN, untouched } from './dense-bins.ts';
 import { binValue } from '@edgeworker/sketch';
 import type { AggregateStats } from '../metrics-store.ts';
 import type { KeyedStats } from './planner.ts';
@@ -458,10 +459,6 @@ export function blocksOf(parts: ReadonlyArray<{ source: string; fromNs: bigint; 
   return refs.length > max ? null : refs;
 }
 
-/** Bins run from the sketch's ZERO_BIN (-1000) to 32767 (SMALLINT). */
-const BIN_OFFSET = 1000;
-const BIN_SPAN = 32_768 + BIN_OFFSET;
-
 /** One block per POP: the given blocks added (a run of hours merged once). */
 export function mergePerPop(lists: readonly PopBlock[][]): PopBlock[] {
   const byPop = new Map<string, PopBlock[]>();
@@ -473,21 +470,16 @@ export function mergePerPop(lists: readonly PopBlock[][]): PopBlock[] {
   const dense = new Float64Array(BIN_SPAN);
   const out: PopBlock[] = [];
   for (const [pop, list] of byPop) {
-    let lo = BIN_SPAN;
-    let hi = -1;
+    const range = untouched();
     const m: PopBlock = { pop, n: 0, sum: 0, mn: Infinity, mx: -Infinity, bins: new Int16Array(0), counts: new Float64Array(0) };
     for (const b of list) {
       m.n += b.n;
       m.sum += b.sum;
       if (b.mn < m.mn) m.mn = b.mn;
       if (b.mx > m.mx) m.mx = b.mx;
-      for (let j = 0; j < b.bins.length; j++) {
-        const x = b.bins[j]! + BIN_OFFSET;
-        dense[x]! += b.counts[j]!;
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-      }
+      addBins(dense, b.bins, b.counts, range);
     }
+    const { lo, hi } = range;
     let k = 0;
     for (let x = lo; x <= hi; x++) if (dense[x]! > 0) k++;
     m.bins = new Int16Array(k);
@@ -559,16 +551,9 @@ export function summarizeBlocks(
   let tmax = -Infinity;
   for (const [pop, a] of accs) {
     if (a.n === 0) continue;
-    let lo = BIN_SPAN;
-    let hi = -1;
-    for (const [bs, cs] of a.parts) {
-      for (let j = 0; j < bs.length; j++) {
-        const x = bs[j]! + BIN_OFFSET;
-        dense[x]! += cs[j]!;
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-      }
-    }
+    const range = untouched();
+    for (const [bs, cs] of a.parts) addBins(dense, bs, cs, range);
+    const { lo, hi } = range;
     const st = { n: a.n, sum: a.sum, mn: a.mn, mx: a.mx };
     tn += a.n;
     tsum += a.sum;

@@ -29,6 +29,7 @@ import { readBlockRows, type PopBlock } from './pop-blocks.ts';
 import { HOUR_NS, MINUTE_NS } from './rollup-sql.ts';
 import { createInvalidationClock } from './invalidation-clock.ts';
 import { selectRuns } from './period-runs.ts';
+import { addBins, BIN_OFFSET, BIN_SPAN, untouched } from './dense-bins.ts';
 
 /**
  * Which table: hours with every function merged (one block per hour), or hours or minutes per
@@ -273,16 +274,9 @@ export function mergeHours(
     stats.sum!.push(a.sum);
     stats.mn!.push(a.mn);
     stats.mx!.push(a.mx);
-    let lo = BIN_SPAN;
-    let hi = -1;
-    for (const [bs, cs] of a.parts) {
-      for (let j = 0; j < bs.length; j++) {
-        const x = bs[j]! + BIN_OFFSET;
-        dense[x]! += cs[j]!;
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-      }
-    }
+    const range = untouched();
+    for (const [bs, cs] of a.parts) addBins(dense, bs, cs, range);
+    const { lo, hi } = range;
     const b: number[] = [];
     const c: number[] = [];
     for (let x = lo; x <= hi; x++) {
@@ -299,6 +293,3 @@ export function mergeHours(
   return { stats, bins };
 }
 
-/** Bins run from the sketch's ZERO_BIN (-1000) to 32767 (SMALLINT), as in pop-blocks.ts. */
-const BIN_OFFSET = 1000;
-const BIN_SPAN = 32_768 + BIN_OFFSET;
