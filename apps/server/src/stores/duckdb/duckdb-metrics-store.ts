@@ -301,7 +301,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   function rawSeriesBucketColumns(range: TimeRange, stepMs: number) {
     return readQueue(async () => {
       assertOpen();
-      return readSeriesBucketColumns((sql) => reader.run(sql), range, stepMs);
+      return readSeriesBucketColumns((sql) => reader.stream(sql), range, stepMs);
     });
   }
 
