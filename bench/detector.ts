@@ -136,7 +136,7 @@ async function againstMainRead(path: string, settings: DetectorSettings, endMs: 
   const conn = await inst.connect();
   const log = pino({ level: 'silent' });
   const run = (sql: string) => conn.run(sql);
-  const storeOf = (read: typeof readSeriesBucketColumns) => ({ kind: 'bench', seriesBucketColumns: (range: TimeRange, stepMs: number) => read(run, range, stepMs) }) as unknown as MetricsStore;
+  const storeOf = (read: typeof mainReadSeriesBucketColumns) => ({ kind: 'bench', seriesBucketColumns: (range: TimeRange, stepMs: number) => read(run, range, stepMs) }) as unknown as MetricsStore;
   const ways = { now: storeOf(readSeriesBucketColumns), main: storeOf(mainReadSeriesBucketColumns) };
   const first = { now: [] as number[], main: [] as number[] };
   const cpu = { now: [] as number[], main: [] as number[] };

@@ -22,7 +22,7 @@ describe('config', () => {
   });
 
   it('bounds the embedded store\'s DuckDB memory and warms a week at start by default (DUCKDB_MEMORY_LIMIT, DUCKDB_WARM_WINDOW)', () => {
-    assert.deepEqual(loadConfig({}).duckdb, { memoryLimitBytes: 384e6, warmBlocksMs: 7 * 86_400_000 });
+    assert.deepEqual(loadConfig({}).duckdb, { memoryLimitBytes: 256e6, warmBlocksMs: 7 * 86_400_000 });
     assert.deepEqual(loadConfig({ DUCKDB_MEMORY_LIMIT: '1GiB', DUCKDB_WARM_WINDOW: '24h' }).duckdb, { memoryLimitBytes: 2 ** 30, warmBlocksMs: 86_400_000 });
     assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: '512 mb' }).duckdb.memoryLimitBytes, 512e6);
     assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: 'auto' }).duckdb.memoryLimitBytes, undefined);

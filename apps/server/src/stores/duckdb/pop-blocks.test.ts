@@ -219,4 +219,17 @@ describe('DuckDB settings at open', () => {
     assert.match(limit, /^384(\.0)? ?MiB$/);
     assert.equal(duckDbSettings({}).memory_limit, undefined, 'unset: DuckDB\'s own default');
   });
+
+  it('turn on the allocator\'s background threads, so freed memory goes back to the OS (docs/notes/rss-4.md)', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ewm-alloc-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    for (const opts of [{}, { memoryLimitBytes: 256 * 2 ** 20 }]) {
+      const db = await openDuckDbFile(join(dir, 'm.duckdb'), 'metrics store', duckDbSettings(opts));
+      const c = await db.connect();
+      const on = (await c.runAndReadAll(`SELECT current_setting('allocator_background_threads')`)).getRows()[0]![0];
+      c.closeSync();
+      db.closeSync();
+      assert.equal(on, true, JSON.stringify(opts));
+    }
+  });
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { createDuckDbMetricsStore } from './duckdb-metrics-store.ts';
+import { readSeriesBucketColumns } from './series-buckets.ts';
 import type { SeriesBucket } from '../metrics-store.ts';
 
 const T0 = Date.UTC(2026, 0, 5, 12);
@@ -91,5 +92,28 @@ describe('DuckDB seriesBuckets read (chunks into typed arrays)', () => {
       if (i < 3) assert.ok(before.length > 100 && before.some((b) => b.samples > 2), 'the case has data, with buckets of several samples');
       assert.deepEqual([...now].sort(order), before.sort(order), `case ${i}`);
     }
+  });
+
+  it('reads a streamed result past its first guess of the size (the store streams; docs/notes/rss-4.md) as a materialized one', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ewm-series-buckets-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'metrics.duckdb');
+    const store = await createDuckDbMetricsStore({ path, now: () => T0 + 3_600_000, warmBlocksHours: 0 });
+    // 40 POPs x 5 functions x 1 h at 10 s: 72,000 samples, past the 65,536 rows a streamed read starts with.
+    const samples: ColdStartSample[] = [];
+    for (let p = 0; p < 40; p++) for (let f = 0; f < 5; f++) for (let s = T0; s < T0 + 3_600_000; s += 10_000) {
+      samples.push({ timeNs: ns(s + p * 7 + f), popCode: `P${p}`, city: 'C', country: 'XX', tier: 'tier1', functionName: `f${f}`, coldStartTimeMs: 20 + ((p * 31 + f * 17 + s / 10_000) % 400), latitude: 0, longitude: 0 });
+    }
+    await store.write(samples);
+    const range = { fromNs: ns(T0), toNs: ns(T0 + 3_600_000) };
+    const streamed = await store.seriesBucketColumns(range, 10_000);
+    await store.close();
+    const inst = await DuckDBInstance.create(path);
+    const conn = await inst.connect();
+    t.after(() => (conn.closeSync(), inst.closeSync()));
+    const materialized = await readSeriesBucketColumns((sql) => conn.run(sql), range, 10_000);
+    const rows = (c: typeof streamed) => Array.from(c.startMs, (startMs, j) => `${c.pops[c.series[j]!]}|${c.functions[c.series[j]!]}|${startMs}|${c.samples[j]}|${c.mean[j]}|${c.p50[j]}`).sort();
+    assert.equal(streamed.startMs.length, 72_000);
+    assert.deepEqual(rows(streamed), rows(materialized));
   });
 });

@@ -15,12 +15,12 @@
  * The buckets come back in time order (a counting sort on the aligned bucket start), which
  * is what the detector's engine.ingestColumns takes.
  */
-import type { DuckDBMaterializedResult } from '@duckdb/node-api';
+import { DuckDBMaterializedResult, type DuckDBResult } from '@duckdb/node-api';
 import type { TimeRange } from '../metrics-store.ts';
 import { bucketSamples, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 
 /** Runs one statement on the store's reader connection (inside its read queue). */
-export type RunStatement = (sql: string) => Promise<DuckDBMaterializedResult>;
+export type RunStatement = (sql: string) => Promise<DuckDBResult>;
 
 
 /**
@@ -50,34 +50,42 @@ const sql = (range: TimeRange, stepMs: number) => {
   FROM cold_start_metrics JOIN s USING (pop_code, function_name) WHERE ${inRange}`;
 };
 
-const DECODE_TURN_MS = 25;
-
-/** Every (POP, function) series bucketed by stepMs over range, from raw rows, as columns. */
+/**
+ * Every (POP, function) series bucketed by stepMs over range, from raw rows, as columns.
+ *
+ * `run` may return a streaming result (the store's does): its chunks are fetched one at a
+ * time and each is garbage once decoded. A materialized result keeps every chunk in native
+ * memory, outside DuckDB's memory_limit and unseen by V8, until V8 happens to collect its
+ * wrapper; a re-derive's slices (~0.9M rows each at 10,000 series) piled up as hundreds of
+ * MiB of RSS until the next full GC (docs/notes/rss-4.md).
+ */
 export async function readSeriesBucketColumns(run: RunStatement, range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns> {
   if (!Number.isInteger(stepMs) || stepMs <= 0) throw new Error(`seriesBuckets: the step must be a whole number of ms > 0, got ${stepMs}`);
   const result = await run(sql(range, stepMs));
-  const total = result.rowCount;
   const pops: string[] = [];
   const functions: string[] = [];
-  const sid = new Int32Array(total);
-  const t = new Float64Array(total);
-  const v = new Float64Array(total);
+  // Sized by the row count when the result knows it (materialized), else grown by doubling.
+  let cap = result instanceof DuckDBMaterializedResult ? result.rowCount : 1 << 16;
+  let sid = new Int32Array(cap);
+  let t = new Float64Array(cap);
+  let v = new Float64Array(cap);
   let k = 0;
-  let since = performance.now();
-  for (let ci = 0; ci < result.chunkCount; ci++) {
-    // A turn for the event loop every DECODE_TURN_MS: a re-derive's slice at 10,000 series is
-    // ~900k rows, 0.1-0.3 s of decoding on the JS thread, which HTTP waited behind.
-    if (performance.now() - since >= DECODE_TURN_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      since = performance.now();
-    }
-    const chunk = result.getChunk(ci);
+  // Each chunk is awaited, so the event loop gets a turn between chunks (2,048 rows): a
+  // re-derive's slice at 10,000 series is ~900k rows, 0.1-0.3 s of decoding on the JS thread,
+  // which HTTP waited behind when the chunks were decoded in one block.
+  for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
     const cSid = chunk.getColumnVector(0);
     const cPop = chunk.getColumnVector(1);
     const cFn = chunk.getColumnVector(2);
     const cT = chunk.getColumnVector(3);
     const cV = chunk.getColumnVector(4);
     const rows = chunk.rowCount; // a native call: once per chunk, not per row (profiled: ~7 % of the read)
+    if (k + rows > cap) {
+      cap = Math.max(2 * cap, k + rows);
+      sid = grow(sid, new Int32Array(cap), k);
+      t = grow(t, new Float64Array(cap), k);
+      v = grow(v, new Float64Array(cap), k);
+    }
     for (let i = 0; i < rows; i++) {
       const s = cSid.getItem(i) as number;
       const ti = cT.getItem(i) as number | null;
@@ -93,4 +101,9 @@ export async function readSeriesBucketColumns(run: RunStatement, range: TimeRang
     }
   }
   return bucketSamples(pops, functions, k, stepMs, sid, t, v);
+}
+
+function grow<A extends Int32Array | Float64Array>(from: A, to: A, n: number): A {
+  to.set(from.subarray(0, n));
+  return to;
 }
