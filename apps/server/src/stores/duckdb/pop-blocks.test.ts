@@ -221,8 +221,7 @@ describe('DuckDB settings at open', () => {
   });
 
   it('turn on the allocator\'s background threads, so freed memory goes back to the OS (docs/notes/rss-4.md)', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ewm-alloc-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'ewm-alloc-');
     for (const opts of [{}, { memoryLimitBytes: 256 * 2 ** 20 }]) {
       const db = await openDuckDbFile(join(dir, 'm.duckdb'), 'metrics store', duckDbSettings(opts));
       const c = await db.connect();
