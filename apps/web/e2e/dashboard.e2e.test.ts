@@ -74,6 +74,9 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     await page.goto(stack.url);
     const total = page.locator('[data-testid="card-total-pops-value"]');
     await page.waitForFunction(() => document.querySelectorAll('[data-pop]').length >= 250, null, { timeout: 60_000 });
+    // The overview arrives on its own request: on a busy machine the map can be drawn while
+    // the card still shows its placeholder (a dash, read as 0 below), so wait for a number.
+    await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="card-total-pops-value"]')?.textContent ?? ''), null, { timeout: 30_000 });
     const before = Number((await total.innerText()).replace(/\D/g, ''));
     assert.ok(before >= 250, `total POPs card shows ${before}`);
     await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
