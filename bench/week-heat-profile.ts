@@ -14,11 +14,11 @@
  * Add `node --cpu-prof` (NODE_OPTIONS) to see the JS side.
  */
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbMetricsStore } from '../apps/server/src/stores/duckdb/duckdb-metrics-store.ts';
 import { planRange, rawSeriesSumsStatement, rawSketchStatement, sketchStatements } from '../apps/server/src/stores/duckdb/planner.ts';
 import { percentile } from './lib.ts';
+import { printTopOperators } from './duckdb-profile.ts';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: week-heat-profile.ts <dir>');
@@ -118,27 +118,7 @@ if (process.env.PROFILE_EXPLAIN !== '0') {
   };
   const db = await DuckDBInstance.create(path, { memory_limit: '384MB' });
   const c = await db.connect();
-  for (const [what, sql] of Object.entries(statements)) {
-    for (let i = 0; i < 2; i++) await c.runAndReadAll(sql); // warm
-    const s = performance.now();
-    await c.runAndReadAll(sql);
-    const ms = performance.now() - s;
-    const out = `/tmp/week-heat-profile-${process.pid}.json`;
-    await c.run("PRAGMA enable_profiling = 'json'");
-    await c.run(`PRAGMA profiling_output = '${out}'`);
-    await c.runAndReadAll(sql);
-    await c.run('PRAGMA disable_profiling');
-    const prof = JSON.parse(readFileSync(out, 'utf8'));
-    const ops: Array<{ name: string; t: number; rows: number; scanned: number }> = [];
-    const walk = (n: { operator_name?: string; operator_timing?: number; operator_cardinality?: number; operator_rows_scanned?: number; children?: unknown[] }) => {
-      if (n.operator_name) ops.push({ name: n.operator_name.trim(), t: (n.operator_timing ?? 0) * 1000, rows: n.operator_cardinality ?? 0, scanned: n.operator_rows_scanned ?? 0 });
-      for (const ch of n.children ?? []) walk(ch as typeof n);
-    };
-    walk(prof);
-    ops.sort((a, b) => b.t - a.t);
-    console.log(`${what}: ${ms.toFixed(1)} ms wall (warm); latency ${((prof.latency ?? 0) * 1000).toFixed(1)} ms; top operators:`);
-    for (const o of ops.slice(0, 4)) console.log(`  ${o.name.padEnd(20)} ${o.t.toFixed(1).padStart(7)} ms  out ${o.rows}  scanned ${o.scanned}`);
-  }
+  for (const [what, sql] of Object.entries(statements)) await printTopOperators(c, what, sql, undefined, 4);
   c.closeSync();
   db.closeSync();
 }

@@ -14,6 +14,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { createDuckDbMetricsStore } from '../apps/server/src/stores/duckdb/duckdb-metrics-store.ts';
 import { planRange, sketchStatements } from '../apps/server/src/stores/duckdb/planner.ts';
 import { percentile } from './lib.ts';
+import { printTopOperators } from './duckdb-profile.ts';
 
 const HOUR = 3_600_000;
 const dir = process.argv[2];
@@ -72,27 +73,6 @@ for (const popBlockCache of [false, true]) {
 
 const db = await DuckDBInstance.create(path, { memory_limit: '384MB' });
 const c = await db.connect();
-for (const [what, sql] of Object.entries(statements!)) {
-  const params = { pop };
-  for (let i = 0; i < 2; i++) await c.runAndReadAll(sql, params); // warm
-  const s = performance.now();
-  await c.runAndReadAll(sql, params);
-  const ms = performance.now() - s;
-  await c.run("PRAGMA enable_profiling = 'json'");
-  await c.run(`PRAGMA profiling_output = '/tmp/week-profile-${what}.json'`);
-  await c.runAndReadAll(sql, params);
-  await c.run('PRAGMA disable_profiling');
-  const { readFileSync } = await import('node:fs');
-  const prof = JSON.parse(readFileSync(`/tmp/week-profile-${what}.json`, 'utf8'));
-  const ops: Array<{ name: string; t: number; rows: number; scanned: number }> = [];
-  const walk = (n: { operator_name?: string; operator_timing?: number; operator_cardinality?: number; operator_rows_scanned?: number; children?: unknown[] }) => {
-    if (n.operator_name) ops.push({ name: n.operator_name.trim(), t: (n.operator_timing ?? 0) * 1000, rows: n.operator_cardinality ?? 0, scanned: n.operator_rows_scanned ?? 0 });
-    for (const ch of n.children ?? []) walk(ch as typeof n);
-  };
-  walk(prof);
-  ops.sort((a, b) => b.t - a.t);
-  console.log(`${what}: ${ms.toFixed(1)} ms wall (warm); latency ${((prof.latency ?? 0) * 1000).toFixed(1)} ms; top operators:`);
-  for (const o of ops.slice(0, 5)) console.log(`  ${o.name.padEnd(20)} ${o.t.toFixed(1).padStart(7)} ms  out ${o.rows}  scanned ${o.scanned}`);
-}
+for (const [what, sql] of Object.entries(statements!)) await printTopOperators(c, what, sql, { pop });
 c.closeSync();
 db.closeSync();
