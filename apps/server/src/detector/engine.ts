@@ -213,7 +213,8 @@ export function rederiveSpanMs(s: DetectorSettings): number {
   return historySpanMs(s) + s.replayMs;
 }
 
-interface Baseline {
+/** A baseline as the engine computed it (exported for engine-snapshot.ts). */
+export interface Baseline {
   /** Level (log) at the window's centre, and its rise per ms (a fall only when consistent; see trendSlope). */
   mu: number;
   slope: number;
@@ -269,7 +270,8 @@ interface WindowStatsRecords {
   sigma: number[];
 }
 
-interface Run {
+/** One CUSUM arm's state (exported for engine-snapshot.ts). */
+export interface Run {
   s: number;
   /** Start of the current run (the first bucket since S was last 0), or NaN while S = 0. */
   startMs: number;
@@ -307,6 +309,13 @@ export interface DetectorEngine {
   readUntil(): number | null;
   /** Series with state (for /health and tests). */
   size(): number;
+  /**
+   * The state as it is held, for a snapshot (engine-snapshot.ts); null for a fresh engine. The
+   * typed arrays are views of the engine's own: encode them before the next pass.
+   */
+  exportState(): EngineState | null;
+  /** Replaces all state with a snapshot's (copied); the next pass reads on from its fedUntil. */
+  importState(state: EngineState): void;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
 }
@@ -679,6 +688,31 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     },
     reset,
     size: () => series.size,
+    exportState() {
+      if (fedUntil === null) return null;
+      const out: SeriesStateExport[] = [];
+      for (const st of series.values()) {
+        out.push({ popCode: st.popCode, functionName: st.functionName, t: st.t.subarray(0, st.n), x: st.x.subarray(0, st.n), tBase: st.tBase, firstMs: st.firstMs, keptFrom: st.keptFrom, recs: st.recs, base: st.base, runs: st.runs });
+      }
+      return { fedUntil, stepFrom, series: out };
+    },
+    importState(state) {
+      reset();
+      if (state.series.some((e) => e.runs.length !== s.arms.length)) throw new Error('engine state: one run per arm expected');
+      for (const e of state.series) {
+        const n = e.t.length;
+        const size = Math.max(capacity, n + 128);
+        const t = new Int32Array(size);
+        const x = new Float64Array(size);
+        t.set(e.t);
+        x.set(e.x);
+        const recs = { toMs: Array.from(e.recs.toMs), mu: Array.from(e.recs.mu), sigma: Array.from(e.recs.sigma) };
+        const runs = e.runs.map((r) => ({ s: r.s, startMs: r.startMs, base: r.base, judged: r.judged }));
+        series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: null, olderWin: null, middleWin: null, recs, base: e.base, runs });
+      }
+      fedUntil = state.fedUntil;
+      stepFrom = state.stepFrom;
+    },
     *lastSeen() {
       for (const st of series.values()) {
         if (st.n === 0) continue;
@@ -688,7 +722,33 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   };
 }
 
-type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+export type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+
+/**
+ * An engine's state for a snapshot: what a long-running engine holds, except the sorted windows,
+ * which a restored engine rebuilds from the buckets by one sort each when it first needs them
+ * (the same values sorted: the same bits, so the same statistics). Series in the engine's order.
+ */
+export interface EngineState {
+  fedUntil: number;
+  stepFrom: number;
+  series: SeriesStateExport[];
+}
+
+export interface SeriesStateExport {
+  popCode: string;
+  functionName: string;
+  /** The n buckets held: offsets from tBase, and logs of bucket medians. */
+  t: Int32Array;
+  x: Float64Array;
+  tBase: number;
+  firstMs: number;
+  keptFrom: number;
+  recs: { toMs: ArrayLike<number>; mu: ArrayLike<number>; sigma: ArrayLike<number> };
+  base: Baseline | null;
+  /** One per arm of settings.arms. */
+  runs: Run[];
+}
 
 /** A refresh is written only when it changes what a person sees: severity, or the change by 5 points. */
 function visiblyDifferent(f: Judgement, a: UnresolvedAlertRef): boolean {
