@@ -692,7 +692,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       if (fedUntil === null) return null;
       const out: SeriesStateExport[] = [];
       for (const st of series.values()) {
-        out.push({ popCode: st.popCode, functionName: st.functionName, t: st.t.subarray(0, st.n), x: st.x.subarray(0, st.n), tBase: st.tBase, firstMs: st.firstMs, keptFrom: st.keptFrom, recs: st.recs, base: st.base, runs: st.runs });
+        const windows = [st.win, st.olderWin, st.middleWin].map((w) => (w ? { fromMs: w.fromMs, toMs: w.toMs, values: w.values.subarray(0, w.n) } : null));
+        out.push({ popCode: st.popCode, functionName: st.functionName, t: st.t.subarray(0, st.n), x: st.x.subarray(0, st.n), tBase: st.tBase, firstMs: st.firstMs, keptFrom: st.keptFrom, recs: st.recs, base: st.base, runs: st.runs, windows });
       }
       return { fedUntil, stepFrom, series: out };
     },
@@ -708,7 +709,14 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
         x.set(e.x);
         const recs = { toMs: Array.from(e.recs.toMs), mu: Array.from(e.recs.mu), sigma: Array.from(e.recs.sigma) };
         const runs = e.runs.map((r) => ({ s: r.s, startMs: r.startMs, base: r.base, judged: r.judged }));
-        series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: null, olderWin: null, middleWin: null, recs, base: e.base, runs });
+        const [win, olderWin, middleWin] = [0, 1, 2].map((i): SortedWindow | null => {
+          const w = e.windows?.[i];
+          if (!w) return null;
+          const values = new Float64Array(w.values.length + 32);
+          values.set(w.values);
+          return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
+        });
+        series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs });
       }
       fedUntil = state.fedUntil;
       stepFrom = state.stepFrom;
@@ -748,6 +756,11 @@ export interface SeriesStateExport {
   base: Baseline | null;
   /** One per arm of settings.arms. */
   runs: Run[];
+  /**
+   * The baseline's, the older and the halfway window (values: the n sorted, a view), when they
+   * are saved; absent or null, a restored engine builds them by a sort when it needs them.
+   */
+  windows?: ReadonlyArray<{ fromMs: number; toMs: number; values: Float64Array } | null>;
 }
 
 /** A refresh is written only when it changes what a person sees: severity, or the change by 5 points. */
