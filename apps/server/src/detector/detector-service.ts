@@ -24,7 +24,7 @@ import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
-import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type DetectorSettings, type EngineState } from './engine.ts';
+import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
 import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
 
@@ -129,11 +129,17 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   // When data of the past (older than the no-data threshold) last landed: a backfill or a replay
   // is filling the store behind now, so silence at the edge is not a pipeline stopping.
   let pastLandedAtMs = -Infinity;
-  // A snapshot taken at start, until the first pass uses or drops it.
-  let restore: EngineState | null = null;
+  // A snapshot taken at start (its file open), until the first pass uses or drops it.
+  let restore: Extract<TakenSnapshot, { ok: true }> | null = null;
   const taken = deps.snapshot?.taken;
   if (taken && !taken.ok) log.warn({ reason: taken.reason }, 'detector snapshot not used: the first pass re-derives from the store');
-  else if (taken?.ok) restore = taken.state;
+  else if (taken?.ok) restore = taken;
+  const drop = (why: string) => {
+    if (!restore) return;
+    log.info(why);
+    void restore.close().catch(() => undefined);
+    restore = null;
+  };
   // The fence of the last pass that ran as leader: a snapshot is written only while it holds.
   let lastFence: number | null = null;
   // The bus lives as long as the app that owns this service, so the subscription is never dropped.
@@ -141,7 +147,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     if (e.type !== 'data_landed' || e.earliestMs === undefined) return;
     if (e.latestMs < now() - settings.noDataAfterMs) pastLandedAtMs = now();
     // Before the first pass, a snapshot's fedUntil is the edge: late data behind it makes that pass re-derive.
-    const edge = engine.readUntil() ?? restore?.fedUntil ?? passEndMs;
+    const edge = engine.readUntil() ?? restore?.state.fedUntil ?? passEndMs;
     // Behind the edge by more than jitter, and within the history a re-derive reads.
     if (edge !== null && e.earliestMs < edge - LATE_TOLERANCE_MS && e.latestMs >= edge - rederiveSpanMs(settings)) lateLanded = true;
   });
@@ -153,8 +159,15 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     passEndMs = endMs;
     const outcome = await leadership.runAsLeader(async (fence) => {
       lastFence = fence;
-      if (restore) useSnapshot(restore, endMs);
-      restore = null;
+      if (restore) {
+        const r = restore;
+        restore = null;
+        try {
+          useSnapshot(r, endMs);
+        } finally {
+          void r.close().catch(() => undefined);
+        }
+      }
       if (lateLanded && started - lastLateRederiveMs >= LATE_REDERIVE_EVERY_MS) {
         lateLanded = false;
         lastLateRederiveMs = started;
@@ -258,8 +271,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       // Another replica leads: our state (and a snapshot taken at start) would be stale by the time we lead again.
       engine.reset();
       lastFence = null;
-      if (restore) log.info('detector snapshot dropped: another replica leads');
-      restore = null;
+      drop('detector snapshot dropped: another replica leads');
       log.debug({ holder: outcome.holder }, 'not the detector leader; pass skipped');
       return { evaluated: 0, created: [], resolved: [], refreshed: 0, skipped: 'not_leader', durationMs };
     }
@@ -267,8 +279,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   }
 
   /** Starts the engine from a snapshot when it is recent enough; otherwise the pass re-derives. */
-  function useSnapshot(state: EngineState, endMs: number) {
+  function useSnapshot(snapshot: Extract<TakenSnapshot, { ok: true }>, endMs: number) {
     if (engine.readUntil() !== null) return;
+    const state = snapshot.state;
     const ageMs = endMs - state.fedUntil;
     // Older than the replay span: a re-derive costs about as much as the catch-up, and steps
     // from history the store holds now (see replayMs). From the future: the clock went back.
@@ -277,8 +290,15 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       return;
     }
     const t = performance.now();
-    engine.importState(state);
-    log.info({ series: state.series.length, fedUntil: new Date(state.fedUntil).toISOString(), ageMs, importMs: Math.round(performance.now() - t) }, 'detector state restored from its snapshot; reading on from where it stopped');
+    try {
+      engine.importState(state);
+    } catch (err) {
+      // Read as it is imported: a read error half-way leaves part of a state, which is dropped.
+      engine.reset();
+      log.warn({ err }, 'detector snapshot could not be imported; re-deriving from the store');
+      return;
+    }
+    log.info({ series: snapshot.series, fedUntil: new Date(state.fedUntil).toISOString(), ageMs, importMs: Math.round(performance.now() - t) }, 'detector state restored from its snapshot; reading on from where it stopped');
   }
 
   async function saveSnapshot(): Promise<(SnapshotWritten & { ms: number }) | null> {

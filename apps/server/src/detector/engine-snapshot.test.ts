@@ -79,7 +79,8 @@ for (const windows of [false, true]) test(`a restored engine carries on exactly 
   restored.importState(taken.state);
   assert.equal(restored.readUntil(), T0);
   assert.equal(restored.size(), running.size());
-  assert.equal(taken.state.series.every((s) => (s.windows?.filter(Boolean).length ?? 0) > 0), windows);
+  assert.equal(restored.exportState()!.series.every((s) => (s.windows?.filter(Boolean).length ?? 0) > 0), windows);
+  await taken.close();
   // Down for 3 minutes: both read on from T0 at their next pass (the buckets of the gap at once).
   let openA = openAtSave;
   let openB = openAtSave;

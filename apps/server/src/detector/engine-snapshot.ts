@@ -22,8 +22,8 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { AlertSeverity } from '@edgeworker/schema';
-import type { Baseline, DetectorSettings, EngineState, Run, SeriesStateExport } from './engine.ts';
-import { readTypedArrayFile, TypedArrayFileError, writeTypedArrayFile, type AnyTypedArray, type ArrayToWrite } from './typed-array-file.ts';
+import type { Baseline, DetectorSettings, EngineState, EngineStateImport, Run, SeriesStateExport } from './engine.ts';
+import { openTypedArrayFile, TypedArrayFileError, writeTypedArrayFile, type AnyTypedArray, type ArrayToWrite, type ElementType, type TypedArrayFileReader } from './typed-array-file.ts';
 
 /**
  * Bump on any change of what the arrays mean or hold (a Float32Array of values instead of
@@ -138,18 +138,29 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
 }
 
 export type TakenSnapshot =
-  | { ok: true; state: EngineState; savedAtMs: number; bytes: number }
+  | {
+      ok: true;
+      /**
+       * Read once, as importState iterates it: each series is read from the open file when its
+       * turn comes (the file is not held in memory whole). Then close().
+       */
+      state: EngineStateImport;
+      series: number;
+      savedAtMs: number;
+      bytes: number;
+      close(): Promise<void>;
+    }
   | { ok: false; reason: string };
 
 /**
- * Takes the snapshot at path: reads it, deletes it (whatever it holds: used once), and
- * decodes it for these settings. Null when there is none. Never throws for a bad file: the
- * reason comes back, and the caller re-derives.
+ * Takes the snapshot at path: opens and checks it, deletes it (whatever it holds: used once;
+ * the open descriptor still reads it), and checks it was written for these settings. Null when
+ * there is none. Never throws for a bad file: the reason comes back, and the caller re-derives.
  */
 export async function takeEngineSnapshot(path: string, settings: DetectorSettings): Promise<TakenSnapshot | null> {
-  let file;
+  let file: TypedArrayFileReader;
   try {
-    file = await readTypedArrayFile(path);
+    file = await openTypedArrayFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     await rm(path, { force: true });
@@ -160,90 +171,99 @@ export async function takeEngineSnapshot(path: string, settings: DetectorSetting
   try {
     await rm(path);
   } catch (err) {
+    await file.close();
     return { ok: false, reason: `cannot delete it after reading (${(err as Error).message}), so it is not used` };
   }
   try {
-    return decode(file.meta as SnapshotMeta, file.arrays, settings, file.bytes);
+    const taken = await decode(file, settings);
+    if (!taken.ok) await file.close();
+    return taken;
   } catch (err) {
+    await file.close();
     return { ok: false, reason: `damaged: ${(err as Error).message}` };
   }
 }
 
-function decode(meta: SnapshotMeta, arrays: Map<string, AnyTypedArray>, settings: DetectorSettings, bytes: number): TakenSnapshot {
+async function decode(file: TypedArrayFileReader, settings: DetectorSettings): Promise<TakenSnapshot> {
+  const meta = file.meta as SnapshotMeta;
   if (meta?.version !== SNAPSHOT_VERSION) return { ok: false, reason: `format version ${meta?.version}, this server reads ${SNAPSHOT_VERSION}` };
   if (meta.settingsHash !== settingsHash(settings)) return { ok: false, reason: 'written with other detector settings' };
   const arms = settings.arms.length;
-  const get = <T extends AnyTypedArray>(name: string, type: new (...a: never[]) => T): T => {
-    const a = arrays.get(name);
-    if (!(a instanceof type)) throw new Error(`${name}: missing or of another element type`);
+  const small = async <T extends AnyTypedArray>(name: string, type: new (...a: never[]) => T): Promise<T> => {
+    const a = await file.read(name);
+    if (!(a instanceof type)) throw new Error(`${name}: of another element type`);
     return a;
   };
   const count = meta.names.length;
-  const n = get('n', Int32Array);
-  const recN = get('recN', Int32Array);
-  const scalars = get('scalars', Float64Array);
-  const bases = get('bases', Float64Array);
-  const runs = get('runs', Float64Array);
-  const judged = get('judged', Float64Array);
-  const t = get('t', Int32Array);
-  const x = get('x', Float64Array);
-  const recToMs = get('recToMs', Float64Array);
-  const recMu = get('recMu', Float64Array);
-  const recSigma = get('recSigma', Float64Array);
+  // Per series: small (~300 bytes a series), read now.
+  const n = await small('n', Int32Array);
+  const recN = await small('recN', Int32Array);
+  const scalars = await small('scalars', Float64Array);
+  const bases = await small('bases', Float64Array);
+  const runs = await small('runs', Float64Array);
+  const judged = await small('judged', Float64Array);
+  const hasWindows = file.has('winN');
+  const winN = hasWindows ? await small('winN', Int32Array) : new Int32Array(0);
+  const winBounds = hasWindows ? await small('winBounds', Float64Array) : new Float64Array(0);
   const sum = (a: Int32Array) => a.reduce((p, v) => p + Math.max(0, v), 0);
-  // Windows are optional (absent: built by a sort when first needed).
-  const hasWindows = arrays.has('winN');
-  const winN = hasWindows ? get('winN', Int32Array) : new Int32Array(0);
-  const winBounds = hasWindows ? get('winBounds', Float64Array) : new Float64Array(0);
-  const winValues = hasWindows ? get('winValues', Float64Array) : new Float64Array(0);
-  if (hasWindows && (winN.length !== count * 3 || winBounds.length !== count * 6 || winValues.length !== sum(winN))) throw new Error('window lengths do not match the series');
-  let winAt = 0;
+  // The buckets, the records and the windows: read series by series as they are imported.
+  const cursor = <T extends AnyTypedArray>(name: string, type: new (...a: never[]) => T) => {
+    const c = file.cursor(name);
+    return { next: (k: number) => c.next(k) as T, type };
+  };
   if (meta.arms !== arms || n.length !== count || recN.length !== count || scalars.length !== count * 3 || bases.length !== count * (1 + arms) * BASE_W
-    || runs.length !== count * arms * 2 || judged.length !== count * arms * JUDGED_W || t.length !== sum(n) || x.length !== t.length
-    || recToMs.length !== sum(recN) || recMu.length !== recToMs.length || recSigma.length !== recToMs.length) {
+    || runs.length !== count * arms * 2 || judged.length !== count * arms * JUDGED_W || (hasWindows && (winN.length !== count * 3 || winBounds.length !== count * 6))) {
     throw new Error('array lengths do not match the series');
   }
-  const series: SeriesStateExport[] = [];
-  let at = 0;
-  let recAt = 0;
-  for (let i = 0; i < count; i++) {
-    const len = n[i]!;
-    const rl = recN[i]!;
-    const runList: Run[] = [];
-    for (let a = 0; a < arms; a++) {
-      const j = (i * arms + a) * JUDGED_W;
-      runList.push({
-        s: runs[(i * arms + a) * 2]!,
-        startMs: runs[(i * arms + a) * 2 + 1]!,
-        base: getBase(bases, i * (1 + arms) + 1 + a),
-        judged: judged[j] === 1 ? { atMs: judged[j + 1]!, j: { severity: SEVERITIES[judged[j + 2]! - 1]!, baselineMs: judged[j + 3]!, currentMs: judged[j + 4]!, changePct: judged[j + 5]! } } : null,
-      });
-    }
-    series.push({
-      popCode: meta.names[i]![0],
-      functionName: meta.names[i]![1],
-      t: t.subarray(at, at + len),
-      x: x.subarray(at, at + len),
-      tBase: scalars[i * 3]!,
-      firstMs: scalars[i * 3 + 1]!,
-      keptFrom: scalars[i * 3 + 2]!,
-      recs: { toMs: recToMs.subarray(recAt, recAt + rl), mu: recMu.subarray(recAt, recAt + rl), sigma: recSigma.subarray(recAt, recAt + rl) },
-      base: getBase(bases, i * (1 + arms)),
-      runs: runList,
-      ...(hasWindows ? {
-        windows: [0, 1, 2].map((w) => {
-          const len = winN[i * 3 + w]!;
-          if (len < 0) return null;
-          const values = winValues.subarray(winAt, winAt + len);
-          winAt += len;
-          return { fromMs: winBounds[(i * 3 + w) * 2]!, toMs: winBounds[(i * 3 + w) * 2 + 1]!, values };
-        }),
-      } : {}),
-    });
-    at += len;
-    recAt += rl;
+  const t = cursor('t', Int32Array);
+  const x = cursor('x', Float64Array);
+  const recToMs = cursor('recToMs', Float64Array);
+  const recMu = cursor('recMu', Float64Array);
+  const recSigma = cursor('recSigma', Float64Array);
+  const winValues = hasWindows ? cursor('winValues', Float64Array) : null;
+  // The big arrays' element types and lengths, checked before anything is imported.
+  const expected: Array<[string, ElementType, number]> = [['t', 'Int32', sum(n)], ['x', 'Float64', sum(n)], ['recToMs', 'Float64', sum(recN)], ['recMu', 'Float64', sum(recN)], ['recSigma', 'Float64', sum(recN)]];
+  if (hasWindows) expected.push(['winValues', 'Float64', sum(winN)]);
+  for (const [name, type, length] of expected) {
+    const e = file.entry(name);
+    if (e.type !== type || e.length !== length) throw new Error(`${name}: ${e.length} ${e.type}, expected ${length} ${type}`);
   }
-  return { ok: true, state: { fedUntil: meta.fedUntil, stepFrom: Number(meta.stepFrom), series }, savedAtMs: meta.savedAtMs, bytes };
+  function* series(): Generator<SeriesStateExport> {
+    for (let i = 0; i < count; i++) {
+      const len = n[i]!;
+      const rl = recN[i]!;
+      const runList: Run[] = [];
+      for (let a = 0; a < arms; a++) {
+        const j = (i * arms + a) * JUDGED_W;
+        runList.push({
+          s: runs[(i * arms + a) * 2]!,
+          startMs: runs[(i * arms + a) * 2 + 1]!,
+          base: getBase(bases, i * (1 + arms) + 1 + a),
+          judged: judged[j] === 1 ? { atMs: judged[j + 1]!, j: { severity: SEVERITIES[judged[j + 2]! - 1]!, baselineMs: judged[j + 3]!, currentMs: judged[j + 4]!, changePct: judged[j + 5]! } } : null,
+        });
+      }
+      yield {
+        popCode: meta.names[i]![0],
+        functionName: meta.names[i]![1],
+        // Views of the cursors' buffers: importState copies them before the next series is read.
+        t: t.next(len),
+        x: x.next(len),
+        tBase: scalars[i * 3]!,
+        firstMs: scalars[i * 3 + 1]!,
+        keptFrom: scalars[i * 3 + 2]!,
+        recs: { toMs: recToMs.next(rl), mu: recMu.next(rl), sigma: recSigma.next(rl) },
+        base: getBase(bases, i * (1 + arms)),
+        runs: runList,
+        ...(winValues ? {
+          windows: [0, 1, 2].map((w) => {
+            const wl = winN[i * 3 + w]!;
+            return wl < 0 ? null : { fromMs: winBounds[(i * 3 + w) * 2]!, toMs: winBounds[(i * 3 + w) * 2 + 1]!, values: winValues.next(wl) };
+          }),
+        } : {}),
+      };
+    }
+  }
+  return { ok: true, state: { fedUntil: meta.fedUntil, stepFrom: Number(meta.stepFrom), series: series() }, series: count, savedAtMs: meta.savedAtMs, bytes: file.bytes, close: () => file.close() };
 }
 
 function putBase(out: Float64Array, row: number, b: Baseline | null) {

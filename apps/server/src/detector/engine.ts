@@ -315,7 +315,7 @@ export interface DetectorEngine {
    */
   exportState(): EngineState | null;
   /** Replaces all state with a snapshot's (copied); the next pass reads on from its fedUntil. */
-  importState(state: EngineState): void;
+  importState(state: EngineStateImport): void;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
 }
@@ -699,8 +699,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     },
     importState(state) {
       reset();
-      if (state.series.some((e) => e.runs.length !== s.arms.length)) throw new Error('engine state: one run per arm expected');
       for (const e of state.series) {
+        if (e.runs.length !== s.arms.length) throw new Error('engine state: one run per arm expected');
         const n = e.t.length;
         const size = Math.max(capacity, n + 128);
         const t = new Int32Array(size);
@@ -741,6 +741,13 @@ export interface EngineState {
   fedUntil: number;
   stepFrom: number;
   series: SeriesStateExport[];
+}
+
+/** What importState takes: the series may come one at a time (read from a file as they are imported; each copied before the next). */
+export interface EngineStateImport {
+  fedUntil: number;
+  stepFrom: number;
+  series: Iterable<SeriesStateExport>;
 }
 
 export interface SeriesStateExport {
