@@ -20,5 +20,8 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     importState() {
       throw new Error("main's frozen engine has no snapshot");
     },
+    *importStateStepwise() {
+      throw new Error("main's frozen engine has no snapshot");
+    },
   };
 }

@@ -163,7 +163,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         const r = restore;
         restore = null;
         try {
-          useSnapshot(r, endMs);
+          await useSnapshot(r, endMs);
         } finally {
           void r.close().catch(() => undefined);
         }
@@ -195,13 +195,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
           else {
             // Series by series, with a turn for the event loop every REPLAY_TURN_MS (the pass is
             // serialised, so nothing else touches the engine meanwhile).
-            const steps = engine.ingestColumnsStepwise(got, slices[i]![1]);
-            let since = performance.now();
-            while (!steps.next().done) {
-              if (performance.now() - since < REPLAY_TURN_MS) continue;
-              await new Promise((resolve) => setImmediate(resolve));
-              since = performance.now();
-            }
+            await stepwise(engine.ingestColumnsStepwise(got, slices[i]![1]));
           }
         }
       } finally {
@@ -278,8 +272,18 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     return { ...outcome.value, durationMs };
   }
 
+  /** Runs an engine's steps, giving the event loop a turn every REPLAY_TURN_MS. */
+  async function stepwise(steps: Generator<void, void, undefined>) {
+    let since = performance.now();
+    while (!steps.next().done) {
+      if (performance.now() - since < REPLAY_TURN_MS) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
+  }
+
   /** Starts the engine from a snapshot when it is recent enough; otherwise the pass re-derives. */
-  function useSnapshot(snapshot: Extract<TakenSnapshot, { ok: true }>, endMs: number) {
+  async function useSnapshot(snapshot: Extract<TakenSnapshot, { ok: true }>, endMs: number) {
     if (engine.readUntil() !== null) return;
     const state = snapshot.state;
     const ageMs = endMs - state.fedUntil;
@@ -291,7 +295,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     }
     const t = performance.now();
     try {
-      engine.importState(state);
+      // In steps, with a turn for the event loop every REPLAY_TURN_MS, as the replay.
+      await stepwise(engine.importStateStepwise(state));
     } catch (err) {
       // Read as it is imported: a read error half-way leaves part of a state, which is dropped.
       engine.reset();
