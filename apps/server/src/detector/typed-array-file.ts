@@ -14,7 +14,8 @@
  * crash mid-write leaves the temporary file (removed at the next write), never half a snapshot.
  */
 import { readSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 
@@ -114,6 +115,8 @@ export async function writeTypedArrayFile(path: string, meta: unknown, arrays: r
   json.copy(prefix, MAGIC.length + 4);
 
   const tmp = `${path}.tmp`;
+  // DATA_DIR may not exist yet (InfluxDB and MongoDB keep nothing else there).
+  await mkdir(dirname(path), { recursive: true });
   await rm(tmp, { force: true });
   const fh = await open(tmp, 'wx');
   try {
