@@ -306,9 +306,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     log.info({ series: snapshot.series, fedUntil: new Date(state.fedUntil).toISOString(), ageMs, importMs: Math.round(performance.now() - t) }, 'detector state restored from its snapshot; reading on from where it stopped');
   }
 
-  async function saveSnapshot(): Promise<(SnapshotWritten & { ms: number }) | null> {
+  async function save(): Promise<(SnapshotWritten & { ms: number }) | null> {
     if (!deps.snapshot) return null;
-    await tail;
     const state = engine.exportState();
     const fence = lastFence;
     if (!state || fence === null) {
@@ -361,6 +360,11 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     },
     lastRun: () => last,
     idle: () => tail.then(() => undefined),
-    saveSnapshot,
+    saveSnapshot() {
+      // Serialised with the passes: the state is written from the engine's own arrays, which a pass would move.
+      const p = tail.then(save, save);
+      tail = p.catch(() => undefined);
+      return p;
+    },
   };
 }
