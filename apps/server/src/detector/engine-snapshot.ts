@@ -12,8 +12,12 @@
  * pass (the read, not the replay, on InfluxDB) and the file is read in a fraction of that
  * (docs/notes/snapshot.md). The windows are rebuilt by one sort each when first needed: the
  * same values sorted are the same bits, so the same statistics. Saving them too (opts.windows)
- * was measured: ~0.4 s less at 10,000 series (of ~2 s), for a file 56 % larger and ~90 MB more
- * held while it loads; not the default.
+ * was measured: ~0.4 s less at 10,000 series (of ~2 s), for a file 56 % larger and a peak RSS
+ * 150-175 MiB higher while it loads; not the default.
+ *
+ * Read series by series from the open file as the engine imports it (typed-array-file.ts's
+ * cursors), not whole: the whole file held beside the state it is copied into raised the
+ * restore's peak RSS above the cold re-derive's.
  *
  * Refused (the caller re-derives): another format version, other detector settings (a hash of
  * all of them: step, windows, arms, thresholds), a truncated or damaged file (length and CRC-32
@@ -49,7 +53,6 @@ const BASE_W = BASE.length + 1;
 /** A run's judgement in a row: present, atMs, severity (1 warning, 2 critical), baselineMs, currentMs, changePct. */
 const JUDGED_W = 6;
 const SEVERITIES: AlertSeverity[] = ['warning', 'critical'];
-
 
 /** A hash of every setting: a snapshot is used only by an engine that would have built the same state. */
 export function settingsHash(s: DetectorSettings): string {
@@ -207,9 +210,9 @@ async function decode(file: TypedArrayFileReader, settings: DetectorSettings): P
   const winBounds = hasWindows ? await small('winBounds', Float64Array) : new Float64Array(0);
   const sum = (a: Int32Array) => a.reduce((p, v) => p + Math.max(0, v), 0);
   // The buckets, the records and the windows: read series by series as they are imported.
-  const cursor = <T extends AnyTypedArray>(name: string, type: new (...a: never[]) => T) => {
+  const cursor = <T extends AnyTypedArray>(name: string, _type: new (...a: never[]) => T) => {
     const c = file.cursor(name);
-    return { next: (k: number) => c.next(k) as T, type };
+    return { next: (k: number) => c.next(k) as T };
   };
   if (meta.arms !== arms || n.length !== count || recN.length !== count || scalars.length !== count * 3 || bases.length !== count * (1 + arms) * BASE_W
     || runs.length !== count * arms * 2 || judged.length !== count * arms * JUDGED_W || (hasWindows && (winN.length !== count * 3 || winBounds.length !== count * 6))) {
