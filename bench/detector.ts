@@ -17,6 +17,10 @@
  *     same service on the same store, alternating (3 each): wall, CPU, the longest event-loop
  *     stall during it; and, each in a child process of its own (bench/first-pass-profile.ts, 2
  *     each, alternating), the growth of peak RSS during the first pass.
+ *   - the first pass after a restart from the engine snapshot (engine-snapshot.ts: the file
+ *     taken and decoded, the state imported, a minute of buckets caught up) against the cold
+ *     first pass on the same file at the same end, alternating (3 each); the snapshot's write
+ *     at shutdown (fsync'd) and its size. BENCH_DETECTOR_ONLY=snapshot runs these rows alone.
  * Goals (issue 13): one pass over 2,115 series <= 1 s, over 10,000 <= 5 s.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +28,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { mainEngine } from './detector-main-engine/adapter.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { takeEngineSnapshot } from '../apps/server/src/detector/engine-snapshot.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -187,6 +192,60 @@ async function againstMainEngine(store: MetricsStore, settings: DetectorSettings
 }
 
 /**
+ * The first pass of a restarted leader from the snapshot against the cold first pass, same
+ * store and end, alternating. Each snapshot round: a service runs its first pass a minute
+ * earlier and saves (the shutdown's write, timed); the restarted one takes the file, and its
+ * first pass imports it and reads the minute since (the take is timed with the pass).
+ */
+async function againstSnapshot(store: MetricsStore, settings: DetectorSettings, now: () => number, alerts: ReturnType<typeof createAlertService>, dir: string) {
+  const log = pino({ level: 'silent' });
+  const path = join(dir, 'detector-snapshot.bin');
+  const out = { snap: { wall: [] as number[], cpu: [] as number[], stall: [] as number[], take: [] as number[] }, cold: { wall: [] as number[], cpu: [] as number[], stall: [] as number[] } };
+  const write = { ms: [] as number[], bytes: 0 };
+  for (let r = 0; r < 6; r++) {
+    const way = r % 2 === 0 ? 'snap' : 'cold';
+    if (way === 'snap') {
+      const before = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now: () => now() - 60_000, log, snapshot: { path, taken: null } });
+      await before.runPass();
+      const saved = await before.saveSnapshot();
+      if (!saved) throw new Error('no snapshot written');
+      write.ms.push(saved.ms);
+      write.bytes = saved.bytes;
+    }
+    const stall = monitorEventLoopDelay({ resolution: 5 });
+    stall.enable();
+    const c = process.cpuUsage();
+    const t = performance.now();
+    let snapshot: { path: string; taken: Awaited<ReturnType<typeof takeEngineSnapshot>> } | undefined;
+    if (way === 'snap') {
+      const taken = await takeEngineSnapshot(path, settings);
+      if (!taken?.ok) throw new Error(`snapshot not taken: ${JSON.stringify(taken)}`);
+      out.snap.take.push(performance.now() - t);
+      snapshot = { path, taken };
+    }
+    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now, log, ...(snapshot ? { snapshot } : {}) });
+    await detector.runPass();
+    out[way].wall.push(performance.now() - t);
+    out[way].cpu.push(cpuMs(process.cpuUsage(c)));
+    stall.disable();
+    out[way].stall.push(stall.max / 1e6);
+  }
+  const m = (k: 'wall' | 'cpu' | 'stall') => ({ snap: median(out.snap[k]), cold: median(out.cold[k]) });
+  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), take: median(out.snap.take), writeMs: median(write.ms), bytes: write.bytes };
+}
+
+function snapshotRows(v: Awaited<ReturnType<typeof againstSnapshot>>, label: string, goal: number): BenchRow[] {
+  return [
+    { name: `first pass after a restart from the engine snapshot (a minute down), ${label} series`, value: Math.round(v.wall.snap), unit: 'ms', anchor: { name: 'cold first pass (re-derive), alternating', value: Math.round(v.wall.cold) }, ratio: v.wall.snap / v.wall.cold, goal: `<= ${goal} ms`, ok: v.wall.snap <= goal },
+    { name: `  its CPU (every thread), ${label} series`, value: Math.round(v.cpu.snap), unit: 'ms', anchor: { name: 'cold first pass', value: Math.round(v.cpu.cold) }, ratio: v.cpu.snap / v.cpu.cold },
+    { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(v.stall.snap), unit: 'ms', anchor: { name: 'cold first pass', value: Math.round(v.stall.cold) }, ratio: v.stall.snap / v.stall.cold },
+    { name: `  of it: taking the file (read, CRC, delete, decode), ${label} series`, value: Math.round(v.take), unit: 'ms' },
+    { name: `  the snapshot's write at shutdown (fsync'd), ${label} series`, value: Math.round(v.writeMs), unit: 'ms' },
+    { name: `  the snapshot's size, ${label} series`, value: Math.round(v.bytes / 1024 / 1024 * 10) / 10, unit: 'MiB' },
+  ];
+}
+
+/**
  * Peak RSS growth during a first pass, each engine in a child process of its own (getrusage's
  * maxRSS is the process's peak), 2 each, alternating; and what the pass leaves on the JS heap
  * and in array buffers (after a GC): the engine's state.
@@ -270,6 +329,10 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     }
     const passClock = () => clock.now + 2500;
     const endMs = Math.floor((passClock() - 2000) / STEP) * STEP; // the service's end (SETTLE_MS)
+    if (process.env.BENCH_DETECTOR_ONLY === 'snapshot') {
+      rows.push(...snapshotRows(await againstSnapshot(store, settings, passClock, alerts, dir), label, goal));
+      return rows;
+    }
     const split = await parts(store, settings, endMs);
 
     // Wall time (the service's own durationMs runs on the pinned clock); a fresh service is a fresh engine.
@@ -300,6 +363,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       steady.push(await timed(detector));
     }
     const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
+    const vsSnapshot = await againstSnapshot(store, settings, passClock, alerts, dir);
     await store.close();
     closed = true;
     const mem = memoryInChildren(path, seriesCount, t0);
@@ -325,6 +389,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       { name: `  peak RSS growth during it (a process each), ${label} series`, value: mem.peakRss.now, unit: 'MiB', anchor: { name: "main's engine", value: mem.peakRss.main }, ratio: mem.peakRss.now / mem.peakRss.main },
       { name: `  what it keeps (JS heap + array buffers, after GC), ${label} series`, value: mem.kept.now, unit: 'MiB', anchor: { name: "main's engine", value: mem.kept.main }, ratio: mem.kept.now / mem.kept.main },
     );
+    rows.push(...snapshotRows(vsSnapshot, label, goal));
     if (steadyRows) rows.push(
       { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },
     );
@@ -363,6 +428,13 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
       await alerts.close(1000);
       await alertStore.close();
     });
+    const label = seriesCount.toLocaleString('en');
+    const goal = seriesCount <= 2115 ? 1000 : 5000;
+    const snapDir = mkdtempSync(join(tmpdir(), 'ewm-bench-snapshot-'));
+    cleanups.push(async () => rmSync(snapDir, { recursive: true, force: true }));
+    const vsSnapshot = await againstSnapshot(store, settings, () => t0 + 2500, alerts, snapDir);
+    const snapRows = snapshotRows(vsSnapshot, label, goal).map((r) => ({ ...r, name: r.name.startsWith('  ') ? r.name : `influx: ${r.name}` }));
+    if (process.env.BENCH_DETECTOR_ONLY === 'snapshot') return snapRows;
     const split = await parts(store, settings, endMs);
     const firsts: number[] = [];
     for (let r = 0; r < 3; r++) {
@@ -377,9 +449,8 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const g = performance.now();
     for (const [from, to] of slices(settings, endMs)) await client.query([q.seriesBuckets({ fromNs: ms(from), toNs: ms(to) }, settings.stepMs)]);
     const grouped = performance.now() - g;
-    const label = seriesCount.toLocaleString('en');
-    const goal = seriesCount <= 2115 ? 1000 : 5000;
     return [
+      ...snapRows,
       { name: `influx: detector first pass (re-derive ${span / 60_000} min), ${label} series`, value: Math.round(firstMs), unit: 'ms', anchor: { name: 'GROUP BY time() read alone (before)', value: Math.round(grouped) }, ratio: firstMs / grouped, goal: `<= ${goal} ms`, ok: firstMs <= goal },
       { name: `  its read: raw values bucketed in JS, ${label} series`, value: Math.round(split.read), unit: 'ms', anchor: { name: 'GROUP BY time() with median', value: Math.round(grouped) }, ratio: split.read / grouped },
     ];

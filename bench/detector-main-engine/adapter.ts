@@ -15,5 +15,13 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     *ingestColumnsStepwise(c: SeriesBucketColumns, endMs: number) {
       e.ingestColumns(c, endMs);
     },
+    // It predates the snapshot: never saved, never restored.
+    exportState: () => null,
+    importState() {
+      throw new Error("main's frozen engine has no snapshot");
+    },
+    *importStateStepwise() {
+      throw new Error("main's frozen engine has no snapshot");
+    },
   };
 }

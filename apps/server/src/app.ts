@@ -55,6 +55,8 @@ import { createAlertService, type RunningAlertService } from './alerts/alert-ser
 import { alertRoutes } from './alerts/routes.ts';
 import { createDetectorService, type DetectorService } from './detector/detector-service.ts';
 import { detectorSettings, rederiveSpanMs } from './detector/engine.ts';
+import { takeEngineSnapshot } from './detector/engine-snapshot.ts';
+import { rm } from 'node:fs/promises';
 import { startDetectorSchedule, type DetectorSchedule } from './detector/schedule.ts';
 import { detectorRoutes } from './detector/routes.ts';
 import { detectorHealth } from './detector/health.ts';
@@ -271,6 +273,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
   });
   // The detector: passes on DETECTOR_SCHEDULE (started once the app is ready) and on POST /api/detector/run.
+  const snapshot = await detectorSnapshot(config, rollupKeeper !== undefined, log.child({ module: 'detector' }));
   const detector = config.detector.enabled
     ? createDetectorService({
         store,
@@ -281,6 +284,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         now,
         log: log.child({ module: 'detector' }),
         onPass: createDetectorMetrics(metrics.registry),
+        ...(snapshot ? { snapshot } : {}),
       })
     : undefined;
   let detectorSchedule: DetectorSchedule | null = null;
@@ -367,6 +371,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     poller?.stop();
     await rollupKeeper?.stop();
     await detector?.idle(); // a pass in flight finishes before the stores close
+    // The engine's state for the next start (leader only, under its fence; before the cluster and the store close).
+    await detector?.saveSnapshot().catch((err) => log.warn({ err }, 'could not write the detector snapshot; the next start re-derives'));
     hub.close();
     await notifier.close(); // cuts pending retries short
     await alerts.close(2000); // records the outcomes of notifications still in flight
@@ -377,6 +383,28 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
 
   return Object.assign(app, { services }) as unknown as App;
+}
+
+/**
+ * The detector snapshot taken from DATA_DIR at start (read and deleted: used once), or undefined
+ * when off. A process that will not use it deletes it all the same: once this process writes
+ * to the store, the state in it is stale. On InfluxDB without rollups there is no keeper to find
+ * samples others wrote behind it while no server ran, so it is off there.
+ */
+async function detectorSnapshot(config: Config, lateDataWatched: boolean, log: Logger) {
+  const path = join(config.dataDir, 'detector-snapshot.bin');
+  const usable = config.detector.enabled && config.detector.snapshotPath !== undefined && (config.metricsStore === 'embedded' || lateDataWatched);
+  if (!usable) {
+    await rm(path, { force: true }).catch(() => undefined);
+    if (config.detector.enabled && config.detector.snapshotPath && !lateDataWatched) {
+      log.info('detector snapshot off: with INFLUX_ROLLUPS=off nothing finds samples written into InfluxDB behind it while the server was down');
+    }
+    return undefined;
+  }
+  const snapshotPath = config.detector.snapshotPath!;
+  const taken = await takeEngineSnapshot(snapshotPath, detectorSettings(config.detector));
+  if (taken?.ok) log.info({ path: snapshotPath, bytes: taken.bytes, savedAt: new Date(taken.savedAtMs).toISOString() }, 'detector snapshot taken; the first pass as leader starts from it when it is recent');
+  return { path: snapshotPath, taken };
 }
 
 /** METRICS_STORE picks the adapter: a DuckDB file in DATA_DIR, or InfluxDB at INFLUX_URL. */

@@ -31,6 +31,12 @@ describe('config', () => {
     }
   });
 
+  it('keeps the detector snapshot in DATA_DIR unless DETECTOR_SNAPSHOT=off', () => {
+    assert.equal(loadConfig({ DATA_DIR: '/srv/ewm' }).detector.snapshotPath, '/srv/ewm/detector-snapshot.bin');
+    assert.equal(loadConfig({ DATA_DIR: '/srv/ewm', DETECTOR_SNAPSHOT: 'off' }).detector.snapshotPath, undefined);
+    assert.throws(() => loadConfig({ DETECTOR_SNAPSHOT: 'yes' }), /^ConfigError: DETECTOR_SNAPSHOT=yes is invalid: expected one of on, off$/);
+  });
+
   it('reads every variable it documents', () => {
     const c = loadConfig({
       PORT: '9000', HOST: '0.0.0.0', DATA_DIR: '/srv/ewm', GENERATOR: 'off', GENERATOR_INTERVAL_MS: '2000', GENERATOR_SEED: '7',

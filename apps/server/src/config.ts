@@ -3,7 +3,7 @@
  * and passed down. Nothing else in the server reads process.env. A bad value
  * stops start-up with one line naming the variable and what it accepts.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
 import { parseInjection, type Injection } from '@edgeworker/generator';
@@ -138,6 +138,11 @@ export interface DetectorConfig {
   stepMs: number;
   /** A series (or POP, or all ingest) silent this long after reporting steadily gets a no_data alert. */
   noDataAfterMs: number;
+  /**
+   * DETECTOR_SNAPSHOT: the leader saves its engine's state here at a graceful stop and the next
+   * start reads on from it (DATA_DIR/detector-snapshot.bin); undefined: off.
+   */
+  snapshotPath: string | undefined;
 }
 
 export interface NotifyConfig {
@@ -200,6 +205,7 @@ export function loadConfig(env: Env = {}): Config {
   }
   const noDataAfterMs = r.duration('NO_DATA_AFTER', '3m');
   if (noDataAfterMs < 2 * detectorStepMs) throw new ConfigError(`NO_DATA_AFTER=${r.raw('NO_DATA_AFTER')} is invalid: expected at least two DETECTOR_STEPs (${(2 * detectorStepMs) / 1000}s), like 3m`);
+  const dataDir = r.path('DATA_DIR', './data');
   const token = env.API_TOKEN?.trim();
   const set = (name: string) => r.raw(name) !== undefined;
   const ignoredVariables = [
@@ -212,7 +218,7 @@ export function loadConfig(env: Env = {}): Config {
   return {
     host: r.string('HOST', '127.0.0.1'),
     port: r.int('PORT', 8080, { min: 0, max: 65535 }),
-    dataDir: r.path('DATA_DIR', './data'),
+    dataDir,
     metricsStore,
     influx,
     alertStore,
@@ -230,6 +236,7 @@ export function loadConfig(env: Env = {}): Config {
       resolveAfterMs: r.duration('DETECTOR_RESOLVE_AFTER', '5m'),
       stepMs: detectorStepMs,
       noDataAfterMs,
+      snapshotPath: r.oneOf('DETECTOR_SNAPSHOT', ['on', 'off'] as const, 'on') === 'on' ? join(dataDir, 'detector-snapshot.bin') : undefined,
     },
     notify: {
       slackWebhookUrl: r.url('SLACK_WEBHOOK_URL', ['http:', 'https:']),

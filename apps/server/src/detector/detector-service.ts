@@ -11,6 +11,11 @@
  *
  * Passes are serialised: a pass asked for (HTTP) while another runs (schedule) waits
  * for it and then runs on the data present by then.
+ *
+ * Snapshot (engine-snapshot.ts): at a graceful stop the leader saves its engine's state
+ * (`saveSnapshot`, under its fence); a new process takes the file at start and its first pass
+ * as leader starts from it, reading on from its fedUntil, when it is recent (within replayMs)
+ * and no late data landed behind it since; otherwise it re-derives as before.
  */
 import { inSpan } from '../telemetry/spans.ts';
 import type { Alert } from '@edgeworker/schema';
@@ -20,6 +25,7 @@ import type { Leadership } from '../cluster/leadership.ts';
 import type { Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
+import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
 
 /**
@@ -80,6 +86,12 @@ export interface DetectorService {
   lastRun(): LastRun | null;
   /** Resolves once the passes started so far have finished (close waits for it before closing stores). */
   idle(): Promise<void>;
+  /**
+   * Writes the engine's state to the snapshot file, once the passes are done (a graceful stop,
+   * before the store closes). Only a leader with state writes, and only while its fence holds;
+   * null when nothing was written (no snapshot configured, no state, not the leader).
+   */
+  saveSnapshot(): Promise<(SnapshotWritten & { ms: number }) | null>;
   readonly settings: DetectorSettings;
 }
 
@@ -96,6 +108,11 @@ export interface DetectorServiceDeps {
   onPass?: (result: PassResult | null, error: unknown) => void;
   /** The engine to run (default: a new one with settings); the bench passes main's frozen engine as its anchor. */
   engine?: DetectorEngine;
+  /**
+   * The engine snapshot: where saveSnapshot writes it, and what takeEngineSnapshot took from
+   * there at start (null: there was none). Absent: no snapshot (DETECTOR_SNAPSHOT=off).
+   */
+  snapshot?: { path: string; taken: TakenSnapshot | null };
 }
 
 export function createDetectorService(deps: DetectorServiceDeps): DetectorService {
@@ -112,11 +129,25 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   // When data of the past (older than the no-data threshold) last landed: a backfill or a replay
   // is filling the store behind now, so silence at the edge is not a pipeline stopping.
   let pastLandedAtMs = -Infinity;
+  // A snapshot taken at start (its file open), until the first pass uses or drops it.
+  let restore: Extract<TakenSnapshot, { ok: true }> | null = null;
+  const taken = deps.snapshot?.taken;
+  if (taken && !taken.ok) log.warn({ reason: taken.reason }, 'detector snapshot not used: the first pass re-derives from the store');
+  else if (taken?.ok) restore = taken;
+  const drop = (why: string) => {
+    if (!restore) return;
+    log.info(why);
+    void restore.close().catch(() => undefined);
+    restore = null;
+  };
+  // The fence of the last pass that ran as leader: a snapshot is written only while it holds.
+  let lastFence: number | null = null;
   // The bus lives as long as the app that owns this service, so the subscription is never dropped.
   deps.bus?.subscribe((e) => {
     if (e.type !== 'data_landed' || e.earliestMs === undefined) return;
     if (e.latestMs < now() - settings.noDataAfterMs) pastLandedAtMs = now();
-    const edge = engine.readUntil() ?? passEndMs;
+    // Before the first pass, a snapshot's fedUntil is the edge: late data behind it makes that pass re-derive.
+    const edge = engine.readUntil() ?? restore?.state.fedUntil ?? passEndMs;
     // Behind the edge by more than jitter, and within the history a re-derive reads.
     if (edge !== null && e.earliestMs < edge - LATE_TOLERANCE_MS && e.latestMs >= edge - rederiveSpanMs(settings)) lateLanded = true;
   });
@@ -127,6 +158,16 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const endMs = Math.floor((started - SETTLE_MS) / settings.stepMs) * settings.stepMs;
     passEndMs = endMs;
     const outcome = await leadership.runAsLeader(async (fence) => {
+      lastFence = fence;
+      if (restore) {
+        const r = restore;
+        restore = null;
+        try {
+          await useSnapshot(r, endMs);
+        } finally {
+          void r.close().catch(() => undefined);
+        }
+      }
       if (lateLanded && started - lastLateRederiveMs >= LATE_REDERIVE_EVERY_MS) {
         lateLanded = false;
         lastLateRederiveMs = started;
@@ -154,13 +195,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
           else {
             // Series by series, with a turn for the event loop every REPLAY_TURN_MS (the pass is
             // serialised, so nothing else touches the engine meanwhile).
-            const steps = engine.ingestColumnsStepwise(got, slices[i]![1]);
-            let since = performance.now();
-            while (!steps.next().done) {
-              if (performance.now() - since < REPLAY_TURN_MS) continue;
-              await new Promise((resolve) => setImmediate(resolve));
-              since = performance.now();
-            }
+            await stepwise(engine.ingestColumnsStepwise(got, slices[i]![1]));
           }
         }
       } finally {
@@ -227,12 +262,72 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const durationMs = now() - started;
     passEndMs = null;
     if (!outcome.ran) {
-      // Another replica leads: our state would be stale by the time we lead again.
+      // Another replica leads: our state (and a snapshot taken at start) would be stale by the time we lead again.
       engine.reset();
+      lastFence = null;
+      drop('detector snapshot dropped: another replica leads');
       log.debug({ holder: outcome.holder }, 'not the detector leader; pass skipped');
       return { evaluated: 0, created: [], resolved: [], refreshed: 0, skipped: 'not_leader', durationMs };
     }
     return { ...outcome.value, durationMs };
+  }
+
+  /** Runs an engine's steps, giving the event loop a turn every REPLAY_TURN_MS. */
+  async function stepwise(steps: Generator<void, void, undefined>) {
+    let since = performance.now();
+    while (!steps.next().done) {
+      if (performance.now() - since < REPLAY_TURN_MS) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
+  }
+
+  /** Starts the engine from a snapshot when it is recent enough; otherwise the pass re-derives. */
+  async function useSnapshot(snapshot: Extract<TakenSnapshot, { ok: true }>, endMs: number) {
+    if (engine.readUntil() !== null) return;
+    const state = snapshot.state;
+    const ageMs = endMs - state.fedUntil;
+    // Older than the replay span: a re-derive costs about as much as the catch-up, and steps
+    // from history the store holds now (see replayMs). From the future: the clock went back.
+    if (ageMs > settings.replayMs || ageMs < 0) {
+      log.info({ fedUntil: new Date(state.fedUntil).toISOString(), ageMs }, 'detector snapshot not used: not within the replay span of now; re-deriving from the store');
+      return;
+    }
+    const t = performance.now();
+    try {
+      // In steps, with a turn for the event loop every REPLAY_TURN_MS, as the replay.
+      await stepwise(engine.importStateStepwise(state));
+    } catch (err) {
+      // Read as it is imported: a read error half-way leaves part of a state, which is dropped.
+      engine.reset();
+      log.warn({ err }, 'detector snapshot could not be imported; re-deriving from the store');
+      return;
+    }
+    log.info({ series: snapshot.series, fedUntil: new Date(state.fedUntil).toISOString(), ageMs, importMs: Math.round(performance.now() - t) }, 'detector state restored from its snapshot; reading on from where it stopped');
+  }
+
+  async function save(): Promise<(SnapshotWritten & { ms: number }) | null> {
+    if (!deps.snapshot) return null;
+    const state = engine.exportState();
+    const fence = lastFence;
+    if (!state || fence === null) {
+      log.info('no detector state to snapshot (not the leader, or no pass yet)');
+      return null;
+    }
+    if (!(await leadership.stillLeader(fence))) {
+      log.info({ fence }, 'not the detector leader any more: no snapshot written');
+      return null;
+    }
+    const t = performance.now();
+    // The fence again just before the file replaces an older one: a deposed leader writes nothing.
+    const written = await writeEngineSnapshot(deps.snapshot.path, state, settings, now(), () => leadership.stillLeader(fence));
+    const ms = Math.round(performance.now() - t);
+    if (!written) {
+      log.info({ fence }, 'lost detector leadership while writing the snapshot: not committed');
+      return null;
+    }
+    log.info({ path: deps.snapshot.path, series: written.series, bytes: written.bytes, ms }, 'detector snapshot written');
+    return { ...written, ms };
   }
 
   async function runRecorded(): Promise<PassResult> {
@@ -265,5 +360,11 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     },
     lastRun: () => last,
     idle: () => tail.then(() => undefined),
+    saveSnapshot() {
+      // Serialised with the passes: the state is written from the engine's own arrays, which a pass would move.
+      const p = tail.then(save, save);
+      tail = p.catch(() => undefined);
+      return p;
+    },
   };
 }

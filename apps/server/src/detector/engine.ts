@@ -213,7 +213,8 @@ export function rederiveSpanMs(s: DetectorSettings): number {
   return historySpanMs(s) + s.replayMs;
 }
 
-interface Baseline {
+/** A baseline as the engine computed it (exported for engine-snapshot.ts). */
+export interface Baseline {
   /** Level (log) at the window's centre, and its rise per ms (a fall only when consistent; see trendSlope). */
   mu: number;
   slope: number;
@@ -269,7 +270,8 @@ interface WindowStatsRecords {
   sigma: number[];
 }
 
-interface Run {
+/** One CUSUM arm's state (exported for engine-snapshot.ts). */
+export interface Run {
   s: number;
   /** Start of the current run (the first bucket since S was last 0), or NaN while S = 0. */
   startMs: number;
@@ -307,6 +309,18 @@ export interface DetectorEngine {
   readUntil(): number | null;
   /** Series with state (for /health and tests). */
   size(): number;
+  /**
+   * The state as it is held, for a snapshot (engine-snapshot.ts); null for a fresh engine. The
+   * typed arrays are views of the engine's own: encode them before the next pass.
+   */
+  exportState(): EngineState | null;
+  /** Replaces all state with a snapshot's (copied); the next pass reads on from its fedUntil. */
+  importState(state: EngineStateImport): void;
+  /**
+   * importState in steps (a pause after each group of series, as ingestColumnsStepwise): 10,000
+   * series are ~0.3 s of reading and copying. Until it is done the engine is fresh (readUntil null).
+   */
+  importStateStepwise(state: EngineStateImport): Generator<void, void, undefined>;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
 }
@@ -624,6 +638,34 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     settle(endMs);
   }
 
+  /** importState, pausing after every SERIES_PER_STEP series (see importStateStepwise). */
+  function* importSeries(state: EngineStateImport): Generator<void, void, undefined> {
+    reset();
+    let done = 0;
+    for (const e of state.series) {
+      if (e.runs.length !== s.arms.length) throw new Error('engine state: one run per arm expected');
+      const n = e.t.length;
+      const size = Math.max(capacity, n + 128);
+      const t = new Int32Array(size);
+      const x = new Float64Array(size);
+      t.set(e.t);
+      x.set(e.x);
+      const recs = { toMs: Array.from(e.recs.toMs), mu: Array.from(e.recs.mu), sigma: Array.from(e.recs.sigma) };
+      const runs = e.runs.map((r) => ({ s: r.s, startMs: r.startMs, base: r.base, judged: r.judged }));
+      const [win, olderWin, middleWin] = [0, 1, 2].map((i): SortedWindow | null => {
+        const w = e.windows?.[i];
+        if (!w) return null;
+        const values = new Float64Array(w.values.length + 32);
+        values.set(w.values);
+        return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
+      });
+      series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs });
+      if (++done % SERIES_PER_STEP === 0) yield;
+    }
+    fedUntil = state.fedUntil;
+    stepFrom = state.stepFrom;
+  }
+
   function reset() {
     series.clear();
     fedUntil = null;
@@ -679,6 +721,20 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     },
     reset,
     size: () => series.size,
+    exportState() {
+      if (fedUntil === null) return null;
+      const out: SeriesStateExport[] = [];
+      for (const st of series.values()) {
+        const windows = [st.win, st.olderWin, st.middleWin].map((w) => (w ? { fromMs: w.fromMs, toMs: w.toMs, values: w.values.subarray(0, w.n) } : null));
+        out.push({ popCode: st.popCode, functionName: st.functionName, t: st.t.subarray(0, st.n), x: st.x.subarray(0, st.n), tBase: st.tBase, firstMs: st.firstMs, keptFrom: st.keptFrom, recs: st.recs, base: st.base, runs: st.runs, windows });
+      }
+      return { fedUntil, stepFrom, series: out };
+    },
+    importState(state) {
+      const steps = importSeries(state);
+      while (!steps.next().done);
+    },
+    importStateStepwise: importSeries,
     *lastSeen() {
       for (const st of series.values()) {
         if (st.n === 0) continue;
@@ -688,7 +744,45 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   };
 }
 
-type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+export type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+
+/**
+ * An engine's state for a snapshot: what a long-running engine holds, except the sorted windows,
+ * which a restored engine rebuilds from the buckets by one sort each when it first needs them
+ * (the same values sorted: the same bits, so the same statistics). Series in the engine's order.
+ */
+export interface EngineState {
+  fedUntil: number;
+  stepFrom: number;
+  series: SeriesStateExport[];
+}
+
+/** What importState takes: the series may come one at a time (read from a file as they are imported; each copied before the next). */
+export interface EngineStateImport {
+  fedUntil: number;
+  stepFrom: number;
+  series: Iterable<SeriesStateExport>;
+}
+
+export interface SeriesStateExport {
+  popCode: string;
+  functionName: string;
+  /** The n buckets held: offsets from tBase, and logs of bucket medians. */
+  t: Int32Array;
+  x: Float64Array;
+  tBase: number;
+  firstMs: number;
+  keptFrom: number;
+  recs: { toMs: ArrayLike<number>; mu: ArrayLike<number>; sigma: ArrayLike<number> };
+  base: Baseline | null;
+  /** One per arm of settings.arms. */
+  runs: Run[];
+  /**
+   * The baseline's, the older and the halfway window (values: the n sorted, a view), when they
+   * are saved; absent or null, a restored engine builds them by a sort when it needs them.
+   */
+  windows?: ReadonlyArray<{ fromMs: number; toMs: number; values: Float64Array } | null>;
+}
 
 /** A refresh is written only when it changes what a person sees: severity, or the change by 5 points. */
 function visiblyDifferent(f: Judgement, a: UnresolvedAlertRef): boolean {

@@ -7,6 +7,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { createAlertService } from '../alerts/alert-service.ts';
@@ -55,7 +58,7 @@ async function takeOver(raw: Redis, b: RedisLeadership): Promise<number> {
   return r.value;
 }
 
-async function setup(t: TestContext, hooks: { beforeRead?: () => Promise<void>; afterCreate?: (n: number) => Promise<void> }) {
+async function setup(t: TestContext, hooks: { beforeRead?: () => Promise<void>; afterCreate?: (n: number) => Promise<void> }, snapshotDir?: string) {
   const redis = await startRedisServer(t);
   const raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   t.after(() => raw.disconnect());
@@ -84,8 +87,11 @@ async function setup(t: TestContext, hooks: { beforeRead?: () => Promise<void>; 
     await embedded.close();
     await inner.close();
   });
-  const detector = createDetectorService({ store, alerts, leadership: a, settings, now: () => T0 + 30_000, log });
-  return { raw, a, b, alerts, detector };
+  const snapshot = (name: string) => (snapshotDir ? { snapshot: { path: join(snapshotDir, name), taken: null } } : {});
+  const detector = createDetectorService({ store, alerts, leadership: a, settings, now: () => T0 + 30_000, log, ...snapshot('a.bin') });
+  // Replica b's detector on the same stores (its own snapshot file).
+  const detectorB = createDetectorService({ store, alerts, leadership: b, settings, now: () => T0 + 30_000, log, ...snapshot('b.bin') });
+  return { raw, a, b, alerts, detector, detectorB };
 }
 
 test('lock lost while the pass reads: nothing is committed', async (t) => {
@@ -110,4 +116,20 @@ test('lock lost between two alert writes: the deposed leader writes nothing more
   // The one written while it still led stays (the new leader refreshes it); nothing after.
   assert.equal(r.created.length, 1);
   assert.equal(await ctx.alerts.countUnresolved(), 1);
+});
+
+test('with Redis, only the leader writes its snapshot, under its fence: not the other replica, not a leader deposed since its last pass', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ewm-fence-snapshot-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ctx = await setup(t, {}, dir);
+  assert.equal((await ctx.detector.runPass()).skipped, undefined);
+  assert.equal((await ctx.detectorB.runPass()).skipped, 'not_leader');
+  assert.equal(await ctx.detectorB.saveSnapshot(), null, 'b does not lead: nothing to write');
+  assert.equal(existsSync(join(dir, 'b.bin')), false);
+  assert.ok(await ctx.detector.saveSnapshot(), 'a leads: written');
+  rmSync(join(dir, 'a.bin'));
+  // b takes the lock (a paused longer than the TTL); a stops without another pass.
+  await takeOver(ctx.raw, ctx.b);
+  assert.equal(await ctx.detector.saveSnapshot(), null, 'a was deposed: its fence no longer holds');
+  assert.equal(existsSync(join(dir, 'a.bin')), false);
 });

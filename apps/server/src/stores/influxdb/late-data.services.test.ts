@@ -22,6 +22,10 @@ import { waitFor } from '../../testing/wait.ts';
 import { createInfluxClient } from './influx-client.ts';
 import { createInfluxDbMetricsStore } from './influxdb-metrics-store.ts';
 import { createRollupKeeper } from './rollup-keeper.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { takeEngineSnapshot } from '../../detector/engine-snapshot.ts';
 
 const influxd = useInfluxdForFile();
 const MIN = 60_000;
@@ -74,7 +78,9 @@ async function setup(t: TestContext, noDataAfterMs = settings.noDataAfterMs) {
     await alertStore.close();
     await store.close();
   });
-  return { write, keeper, detector, events, setNow: (ms: number) => (nowMs = ms) };
+  // Another process's detector on the same stores (a restart), from a snapshot at path.
+  const restarted = (snapshot: NonNullable<Parameters<typeof createDetectorService>[0]['snapshot']>) => createDetectorService({ store, alerts, leadership, settings: s, bus, now, log, snapshot });
+  return { write, keeper, detector, events, setNow: (ms: number) => (nowMs = ms), restarted, settings: s };
 }
 
 describe('late data written straight into InfluxDB reaches the running detector', () => {
@@ -139,6 +145,43 @@ describe('late data written straight into InfluxDB reaches the running detector'
     assert.equal(after.evaluated, 3, 'the re-derive read the backfilled series');
     assert.deepEqual(after.created.map((a) => [a.type, a.popCode]), [['regression', 'FRA']]);
   });
+
+  for (const order of ['before', 'after'] as const) {
+    it(`written while the server was down, behind its detector snapshot: the restarted detector re-derives (the keeper's announcement ${order} its first pass)`, async (t) => {
+      const { write, keeper, restarted, setNow, settings: s } = await setup(t);
+      const dir = mkdtempSync(join(tmpdir(), 'ewm-late-snapshot-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const path = join(dir, 'detector-snapshot.bin');
+      await write(lines('NRT', 'api', T0 - 30 * MIN, T0));
+      await keeper(120_000).pass();
+      // The process that stops: its detector ran, then wrote its snapshot at a graceful stop.
+      const old = restarted({ path, taken: null });
+      assert.equal((await old.runPass()).evaluated, 1);
+      assert.ok(await old.saveSnapshot());
+      // While no server runs, another writer backfills FRA (x3 over its last 10 min) and AMS behind it.
+      setNow(T0 + 60_000);
+      await write([...lines('FRA', 'ssr', T0 - 70 * MIN, T0, T0 - 10 * MIN), ...lines('AMS', 'ssr', T0 - 70 * MIN, T0)]);
+      await write(lines('NRT', 'api', T0, T0 + 60_000));
+      // The restart: the snapshot taken, the keeper restarted (its state is in InfluxDB).
+      const taken = await takeEngineSnapshot(path, s);
+      assert.ok(taken?.ok);
+      const fresh = restarted({ path, taken });
+      if (order === 'before') {
+        await keeper(0).pass();
+        const first = await fresh.runPass();
+        assert.equal(first.evaluated, 3, 'its first pass re-derived instead of starting from the snapshot');
+        assert.deepEqual(first.created.map((a) => [a.type, a.popCode]), [['regression', 'FRA']]);
+      } else {
+        const first = await fresh.runPass();
+        assert.equal(first.evaluated, 1, 'started from the snapshot: the backfill is not seen yet');
+        await keeper(0).pass();
+        setNow(T0 + 70_000);
+        const next = await fresh.runPass();
+        assert.equal(next.evaluated, 3, 'the announcement made the next pass re-derive');
+        assert.deepEqual(next.created.map((a) => [a.type, a.popCode]), [['regression', 'FRA']]);
+      }
+    });
+  }
 
   it('no_data alerts wait while data of the past lands straight into InfluxDB', async (t) => {
     const { write, keeper, detector, setNow } = await setup(t, 3 * MIN);

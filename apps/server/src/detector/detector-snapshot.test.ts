@@ -1,0 +1,243 @@
+/**
+ * The detector's restart from a snapshot, through the real service on a real DuckDB file: a
+ * restarted leader that starts from the snapshot opens and resolves exactly what a fresh
+ * re-derive would, and falls back to the re-derive whenever the snapshot is not safe to use
+ * (too old, late data behind it, not written by the leader). Then the app's own wiring: the
+ * file written at close, taken at the next start, a damaged one refused with a warning.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { FUNCTIONS, findPop } from '@edgeworker/pops';
+import { createLatencyModel, type Injection } from '@edgeworker/generator';
+import type { ColdStartSample } from '@edgeworker/schema';
+import { createAlertService } from '../alerts/alert-service.ts';
+import { buildApp } from '../app.ts';
+import { createSingleLeadership, type Leadership } from '../cluster/leadership.ts';
+import { loadConfig } from '../config.ts';
+import { createLocalBus, type Bus } from '../events.ts';
+import type { MetricsStore } from '../stores/metrics-store.ts';
+import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
+import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
+import { createDetectorService, type PassResult } from './detector-service.ts';
+import { takeEngineSnapshot } from './engine-snapshot.ts';
+import { detectorSettings } from './engine.ts';
+
+const MIN = 60_000;
+const STEP = 10_000;
+const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+const settings = detectorSettings({ recentMs: 10 * MIN, baselineMs: 60 * MIN, minChange: 0.1, resolveAfterMs: 5 * MIN });
+const SERIES = ['FRA', 'AMS', 'LHR', 'CDG'].flatMap((code) => FUNCTIONS.slice(0, 3).map((fn) => ({ pop: findPop(code)!, fn })));
+const inj = (pop: string, fn: number, factor: number, startMs: number, durationMs: number): Injection => ({ pops: [pop], functions: [FUNCTIONS[fn]!.name], factor, startMs, durationMs });
+// One shift open at the restart and resolving after it, one building up across it, one after it.
+const INJECTIONS = [inj('LHR', 2, 3, T0 - 30 * MIN, 22 * MIN), inj('AMS', 1, 1.7, T0 - 3 * MIN, 30 * MIN), inj('FRA', 0, 2.2, T0 + 12 * MIN, 20 * MIN)];
+
+function samples(fromMs: number, toMs: number, injections = INJECTIONS, seed = 5): ColdStartSample[] {
+  const model = createLatencyModel({ seed, injections, spikeProbability: 0.002 });
+  const out: ColdStartSample[] = [];
+  for (let t = fromMs; t < toMs; t += STEP) {
+    for (const { pop, fn } of SERIES) {
+      out.push({ timeNs: BigInt(t) * 1_000_000n, popCode: pop.code, city: pop.city, country: pop.country, tier: pop.tier, functionName: fn.name, coldStartTimeMs: model.sample(pop, fn, t), latitude: pop.lat, longitude: pop.lon });
+    }
+  }
+  return out;
+}
+
+function tempDir(t: TestContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'ewm-detector-snapshot-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A real DuckDB metrics file with 4.5 hours of the series, up to T0 + 40 min. */
+async function metricsFile(t: TestContext, dir: string): Promise<MetricsStore> {
+  const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => T0 });
+  t.after(() => store.close().catch(() => undefined));
+  await store.write(samples(T0 - 230 * MIN, T0 + 40 * MIN));
+  return store;
+}
+
+/** Log messages, for what the service decided. */
+function capture() {
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write(chunk, _e, done) {
+    lines.push(String(JSON.parse(String(chunk)).msg));
+    done();
+  } }));
+  return { log, lines };
+}
+
+const noChannels = { channels: [], notify: async () => [], close: async () => {} };
+
+/** One process's alert store, and a detector service over the shared metrics file with a clock it drives. */
+async function process_(t: TestContext, store: MetricsStore, opts: { snapshot?: Parameters<typeof createDetectorService>[0]['snapshot']; bus?: Bus; leadership?: Leadership; alerts?: ReturnType<typeof createAlertService> } = {}) {
+  const clock = { now: T0 };
+  let alerts = opts.alerts;
+  if (!alerts) {
+    const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
+    alerts = createAlertService({ store: alertStore, bus: createLocalBus(), notifier: noChannels, now: () => clock.now, log: pino({ level: 'silent' }) });
+    const a = alerts;
+    t.after(async () => {
+      await a.close(1000);
+      await alertStore.close();
+    });
+  }
+  const { log, lines } = capture();
+  const detector = createDetectorService({ store, alerts, leadership: opts.leadership ?? createSingleLeadership('test'), settings, now: () => clock.now, log, ...(opts.bus ? { bus: opts.bus } : {}), ...(opts.snapshot ? { snapshot: opts.snapshot } : {}) });
+  /** A pass whose end is `endMs` (the service settles 2 s). */
+  const passAt = (endMs: number) => {
+    clock.now = endMs + 2_500;
+    return detector.runPass();
+  };
+  return { detector, alerts, lines, passAt, clock };
+}
+
+/** What a pass did, comparable across processes (alert ids are random). */
+const outcome = (r: PassResult) => ({
+  evaluated: r.evaluated,
+  created: r.created.map((a) => [a.type, a.popCode, a.functionName, a.severity, a.baselineMs, a.currentMs, a.changePct]),
+  resolved: r.resolved.map((a) => [a.type, a.popCode, a.functionName]).sort(),
+  refreshed: r.refreshed,
+  skipped: r.skipped,
+});
+
+/** Passes every 10 s over [fromMs, toMs]. */
+async function passes(p: { passAt: (end: number) => Promise<PassResult> }, fromMs: number, toMs: number) {
+  const out: Array<ReturnType<typeof outcome>> = [];
+  for (let end = fromMs; end <= toMs; end += STEP) out.push(outcome(await p.passAt(end)));
+  return out;
+}
+
+/**
+ * The life before the restart, twice over (each into its own alert store, so the two processes
+ * after it start from the same alerts): 30 minutes of passes up to T0. The first saves its snapshot.
+ */
+async function before(t: TestContext, store: MetricsStore, path: string) {
+  const a = await process_(t, store, { snapshot: { path, taken: null } });
+  const b = await process_(t, store);
+  const ra = await passes(a, T0 - 30 * MIN, T0);
+  const rb = await passes(b, T0 - 30 * MIN, T0);
+  assert.deepEqual(ra, rb);
+  const written = await a.detector.saveSnapshot();
+  assert.ok(written && written.series === SERIES.length && existsSync(path));
+  return { withSnapshot: a.alerts, fresh: b.alerts, opened: ra.flatMap((r) => r.created) };
+}
+
+test('restarted from its snapshot, the detector opens and resolves exactly what a fresh re-derive does, pass after pass', async (t) => {
+  const dir = tempDir(t);
+  const store = await metricsFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const { withSnapshot, fresh, opened } = await before(t, store, path);
+  assert.ok(opened.length > 0, 'an alert open at the restart');
+  // Down for 3 minutes. The new process takes the file at start.
+  const taken = await takeEngineSnapshot(path, settings);
+  assert.ok(taken?.ok);
+  const restored = await process_(t, store, { snapshot: { path, taken }, alerts: withSnapshot });
+  const rederived = await process_(t, store, { alerts: fresh });
+  const a = await passes(restored, T0 + 3 * MIN, T0 + 38 * MIN);
+  const b = await passes(rederived, T0 + 3 * MIN, T0 + 38 * MIN);
+  assert.ok(restored.lines.includes('detector state restored from its snapshot; reading on from where it stopped'), restored.lines.join('\n'));
+  assert.deepEqual(a, b);
+  assert.ok(a.some((r) => r.created.length > 0), 'opened after the restart');
+  assert.ok(a.some((r) => r.resolved.length > 0), 'resolved after the restart');
+});
+
+test('a snapshot older than the replay span is not used: the first pass re-derives', async (t) => {
+  const dir = tempDir(t);
+  const store = await metricsFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const { withSnapshot, fresh } = await before(t, store, path);
+  const taken = await takeEngineSnapshot(path, settings);
+  // Down for 31 minutes: the snapshot's fedUntil (T0) is more than replayMs (30 min) behind the pass.
+  const restored = await process_(t, store, { snapshot: { path, taken }, alerts: withSnapshot });
+  const rederived = await process_(t, store, { alerts: fresh });
+  const end = T0 + 31 * MIN;
+  assert.deepEqual(outcome(await restored.passAt(end)), outcome(await rederived.passAt(end)));
+  assert.ok(restored.lines.some((l) => l.startsWith('detector snapshot not used: not within the replay span')), restored.lines.join('\n'));
+  assert.ok(!restored.lines.some((l) => l.startsWith('detector state restored')));
+});
+
+test('late data landing behind the snapshot before the first pass (a backfill at start, the InfluxDB keeper) makes that pass re-derive', async (t) => {
+  const dir = tempDir(t);
+  const store = await metricsFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const { withSnapshot, fresh } = await before(t, store, path);
+  const taken = await takeEngineSnapshot(path, settings);
+  const bus = createLocalBus();
+  const restored = await process_(t, store, { snapshot: { path, taken }, alerts: withSnapshot, bus });
+  const rederived = await process_(t, store, { alerts: fresh });
+  // While it was down, 20 minutes behind its fedUntil were written again, slower: a writer's replay.
+  const late = samples(T0 - 25 * MIN, T0 - 5 * MIN, [{ pops: ['CDG'], functions: FUNCTIONS.map((f) => f.name), factor: 2.5, startMs: T0 - 25 * MIN, durationMs: 20 * MIN }], 9);
+  await store.write(late);
+  bus.publish({ type: 'data_landed', points: late.length, latestMs: T0 - 5 * MIN - STEP, earliestMs: T0 - 25 * MIN });
+  const a = await passes(restored, T0 + 2 * MIN, T0 + 6 * MIN);
+  const b = await passes(rederived, T0 + 2 * MIN, T0 + 6 * MIN);
+  assert.ok(restored.lines.some((l) => l.startsWith('samples landed behind what the detector had read')), restored.lines.join('\n'));
+  assert.deepEqual(a, b);
+});
+
+test('only the leader writes a snapshot: not a replica that does not lead, not one deposed since its last pass', async (t) => {
+  const dir = tempDir(t);
+  const store = await metricsFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const follower: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder: 'a' }), stillLeader: async () => false };
+  const f = await process_(t, store, { snapshot: { path, taken: null }, leadership: follower });
+  assert.equal((await f.passAt(T0)).skipped, 'not_leader');
+  assert.equal(await f.detector.saveSnapshot(), null);
+  assert.equal(existsSync(path), false);
+  // Led for its passes, then lost the lock (expired, another replica took it) before stopping.
+  let leading = true;
+  const deposed: Leadership = { ...createSingleLeadership('c'), stillLeader: async () => leading };
+  const d = await process_(t, store, { snapshot: { path, taken: null }, leadership: deposed });
+  await d.passAt(T0);
+  leading = false;
+  assert.equal(await d.detector.saveSnapshot(), null);
+  assert.equal(existsSync(path), false);
+  assert.ok(d.lines.includes('not the detector leader any more: no snapshot written'));
+  leading = true;
+  assert.ok(await d.detector.saveSnapshot());
+  assert.ok(existsSync(path));
+});
+
+test('the app writes the snapshot at close, the next start takes it and starts from it; a damaged one is refused with a warning, not a crash', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'detector-snapshot.bin');
+  writeFileSync(path, 'not a snapshot');
+  const start = async (env: Record<string, string> = {}) => {
+    const lines: Array<{ msg: string; level: number }> = [];
+    const dest = new Writable({ write(chunk, _e, done) {
+      for (const l of String(chunk).trim().split('\n')) lines.push(JSON.parse(l));
+      done();
+    } });
+    const config = loadConfig({ DATA_DIR: dir, GENERATOR: 'off', LOG_LEVEL: 'info', DETECTOR_SCHEDULE: '0 0 1 1 *', WEB_DIST_DIR: join(dir, 'no-web'), ...env });
+    const app = await buildApp(config, { now: () => T0 + 2_500, logDestination: dest });
+    return { app, lines };
+  };
+  const first = await start();
+  assert.ok(first.lines.some((l) => l.level === 40 && l.msg.startsWith('detector snapshot not used')), 'warned');
+  assert.equal(existsSync(path), false, 'the damaged file is gone');
+  await first.app.services.store.write(samples(T0 - 100 * MIN, T0));
+  const pass = await first.app.services.detector!.runPass();
+  assert.equal(pass.evaluated, SERIES.length);
+  await first.app.close();
+  assert.ok(first.lines.some((l) => l.msg === 'detector snapshot written'));
+  assert.ok(existsSync(path));
+
+  const second = await start();
+  assert.equal(existsSync(path), false, 'taken at start: used once');
+  assert.ok(second.lines.some((l) => l.msg.startsWith('detector snapshot taken')));
+  assert.equal((await second.app.services.detector!.runPass()).evaluated, SERIES.length);
+  assert.ok(second.lines.some((l) => l.msg.startsWith('detector state restored')));
+  await second.app.close();
+
+  // A start with the snapshot off deletes it: what it writes would make it stale.
+  assert.ok(existsSync(path));
+  const third = await start({ DETECTOR_SNAPSHOT: 'off' });
+  assert.equal(existsSync(path), false);
+  await third.app.close();
+  assert.equal(existsSync(path), false, 'nothing written with DETECTOR_SNAPSHOT=off');
+});
