@@ -47,7 +47,8 @@ test('a window slid minute by minute (with gaps, trims and jumps) holds exactly 
   for (let now = 0; now < 6 * 3600_000; now += STEP) {
     if (!(now > 3600_000 && now < 3600_000 + 8 * 60_000) && r() > 0.05) {
       t.push(now);
-      x.push(4.6 + 0.25 * (r() - 0.5));
+      // As the engine holds them: float32 (a window keeps its values as float32).
+      x.push(Math.fround(4.6 + 0.25 * (r() - 0.5)));
     }
     if (now % 60_000 !== 0) continue;
     // Trim like the engine: everything older than the window's reach, in chunks.
@@ -86,7 +87,7 @@ test('two windows sliding in turn (one merge buffer between them), ties and slid
   for (let now = 0; now < 5 * 3600_000; now += STEP) {
     if (r() > 0.03) {
       t.push(now);
-      x.push(Math.round((4.6 + 0.25 * (r() + r() - 1)) * 20) / 20);
+      x.push(Math.fround(Math.round((4.6 + 0.25 * (r() + r() - 1)) * 20) / 20));
     }
   }
   let base: SortedWindow | null = null;
