@@ -113,3 +113,26 @@ test('two windows sliding in turn (one merge buffer between them), ties and slid
   }
   assert.ok(merges > 50, `the merge path ran (${merges})`);
 });
+
+test('values that are not float32 (a caller holding float64) are held rounded to float32, and slides in and out of them still match', () => {
+  const r = rng(33);
+  const t: number[] = [];
+  const x: number[] = [];
+  for (let now = 0; now < 4 * 3600_000; now += 10_000) {
+    t.push(now);
+    x.push(4.6 + 0.25 * (r() - 0.5)); // a double: Math.fround changes nearly every one
+  }
+  let w: SortedWindow | null = null;
+  let to = 70 * 60_000;
+  let slides = 0;
+  while (to < 4 * 3600_000) {
+    // A bucket or two (insert/remove) and a few minutes (merge).
+    to += 10_000 * (r() < 0.5 ? 1 + Math.floor(r() * 2) : 6 + Math.floor(r() * 18));
+    const from = to - 60 * 60_000;
+    w = slideWindow(w, t, x, from, to, -Infinity);
+    slides++;
+    const expected = Float32Array.from(x.filter((_, i) => t[i]! >= from && t[i]! < to)).sort();
+    assert.deepEqual(Array.from(w.values.subarray(0, w.n)), Array.from(expected), `window to ${to / 60_000} min`);
+  }
+  assert.ok(slides > 100);
+});
