@@ -22,7 +22,7 @@ describe('config', () => {
   });
 
   it('bounds the embedded store\'s DuckDB memory and warms a week at start by default (DUCKDB_MEMORY_LIMIT, DUCKDB_WARM_WINDOW)', () => {
-    assert.deepEqual(loadConfig({}).duckdb, { memoryLimitBytes: 256e6, warmBlocksMs: 7 * 86_400_000 });
+    assert.deepEqual(loadConfig({}).duckdb, { memoryLimitBytes: 192e6, warmBlocksMs: 7 * 86_400_000 });
     assert.deepEqual(loadConfig({ DUCKDB_MEMORY_LIMIT: '1GiB', DUCKDB_WARM_WINDOW: '24h' }).duckdb, { memoryLimitBytes: 2 ** 30, warmBlocksMs: 86_400_000 });
     assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: '512 mb' }).duckdb.memoryLimitBytes, 512e6);
     assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: 'auto' }).duckdb.memoryLimitBytes, undefined);
@@ -35,6 +35,13 @@ describe('config', () => {
     assert.equal(loadConfig({ DATA_DIR: '/srv/ewm' }).detector.snapshotPath, '/srv/ewm/detector-snapshot.bin');
     assert.equal(loadConfig({ DATA_DIR: '/srv/ewm', DETECTOR_SNAPSHOT: 'off' }).detector.snapshotPath, undefined);
     assert.throws(() => loadConfig({ DETECTOR_SNAPSHOT: 'yes' }), /^ConfigError: DETECTOR_SNAPSHOT=yes is invalid: expected one of on, off$/);
+  });
+
+  it('limits the JS heap\'s growth to 50 % over its live size by default (V8_HEAP_GROWING_PERCENT; 0: V8\'s own)', () => {
+    assert.equal(loadConfig({}).v8HeapGrowingPercent, 50);
+    assert.equal(loadConfig({ V8_HEAP_GROWING_PERCENT: '0' }).v8HeapGrowingPercent, 0);
+    assert.equal(loadConfig({ V8_HEAP_GROWING_PERCENT: '100' }).v8HeapGrowingPercent, 100);
+    for (const bad of ['-1', '1.5', 'lots']) assert.throws(() => loadConfig({ V8_HEAP_GROWING_PERCENT: bad }), /V8_HEAP_GROWING_PERCENT=.* is invalid/);
   });
 
   it('reads every variable it documents', () => {

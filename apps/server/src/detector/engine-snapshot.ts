@@ -33,7 +33,7 @@ import { openTypedArrayFile, TypedArrayFileError, writeTypedArrayFile, type AnyT
  * Bump on any change of what the arrays mean or hold (a Float32Array of values instead of
  * Float64, another field): a snapshot of another version is refused, never misread.
  */
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2; // 2: bucket values and windows as Float32Array (branch rss-5)
 
 interface SnapshotMeta {
   version: number;
@@ -82,7 +82,7 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
   const runs = new Float64Array(series.length * arms * 2);
   const judged = new Float64Array(series.length * arms * JUDGED_W);
   const t: AnyTypedArray[] = [new Int32Array(0)];
-  const x: AnyTypedArray[] = [new Float64Array(0)];
+  const x: AnyTypedArray[] = [new Float32Array(0)];
   const recToMs: AnyTypedArray[] = [new Float64Array(0)];
   const recMu: AnyTypedArray[] = [new Float64Array(0)];
   const recSigma: AnyTypedArray[] = [new Float64Array(0)];
@@ -90,7 +90,7 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
   // The three sorted windows per series: bounds, length (-1: none) and values.
   const winBounds = new Float64Array(withWindows ? series.length * 3 * 2 : 0);
   const winN = new Int32Array(withWindows ? series.length * 3 : 0).fill(-1);
-  const winValues: AnyTypedArray[] = [new Float64Array(0)];
+  const winValues: AnyTypedArray[] = [new Float32Array(0)];
   series.forEach((st, i) => {
     if (withWindows) {
       for (let w = 0; w < 3; w++) {
@@ -219,14 +219,14 @@ async function decode(file: TypedArrayFileReader, settings: DetectorSettings): P
     throw new Error('array lengths do not match the series');
   }
   const t = cursor('t', Int32Array);
-  const x = cursor('x', Float64Array);
+  const x = cursor('x', Float32Array);
   const recToMs = cursor('recToMs', Float64Array);
   const recMu = cursor('recMu', Float64Array);
   const recSigma = cursor('recSigma', Float64Array);
-  const winValues = hasWindows ? cursor('winValues', Float64Array) : null;
+  const winValues = hasWindows ? cursor('winValues', Float32Array) : null;
   // The big arrays' element types and lengths, checked before anything is imported.
-  const expected: Array<[string, ElementType, number]> = [['t', 'Int32', sum(n)], ['x', 'Float64', sum(n)], ['recToMs', 'Float64', sum(recN)], ['recMu', 'Float64', sum(recN)], ['recSigma', 'Float64', sum(recN)]];
-  if (hasWindows) expected.push(['winValues', 'Float64', sum(winN)]);
+  const expected: Array<[string, ElementType, number]> = [['t', 'Int32', sum(n)], ['x', 'Float32', sum(n)], ['recToMs', 'Float64', sum(recN)], ['recMu', 'Float64', sum(recN)], ['recSigma', 'Float64', sum(recN)]];
+  if (hasWindows) expected.push(['winValues', 'Float32', sum(winN)]);
   for (const [name, type, length] of expected) {
     const e = file.entry(name);
     if (e.type !== type || e.length !== length) throw new Error(`${name}: ${e.length} ${e.type}, expected ${length} ${type}`);

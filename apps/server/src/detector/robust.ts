@@ -73,7 +73,7 @@ function select(xs: Float64Array, k: number): number {
  * MAD's median found by walking the deviations below and above the median (each run already
  * sorted), then the same winsorised mean and deviation.
  */
-export function robustFromSorted(a: Float64Array, n: number): { mu: number; sigma: number } {
+export function robustFromSorted(a: Float32Array | Float64Array, n: number): { mu: number; sigma: number } {
   if (n === 0) return { mu: NaN, sigma: NaN };
   const half = n >> 1;
   const med = n % 2 === 1 ? a[half]! : (a[half - 1]! + a[half]!) / 2;
@@ -105,7 +105,7 @@ export function robustFromSorted(a: Float64Array, n: number): { mu: number; sigm
  * A module function, not a closure per call: a closure per statistic was an allocation (and,
  * under tsx's keepNames, a __name call: ~0.2 s of a 10,000-series replay, profiled).
  */
-function kthDeviation(a: Float64Array, n: number, p: number, med: number, k: number): number {
+function kthDeviation(a: Float32Array | Float64Array, n: number, p: number, med: number, k: number): number {
   const nR = n - p;
   let lo = Math.max(0, k + 1 - nR);
   let hi = Math.min(k + 1, p);

@@ -47,7 +47,8 @@ test('a window slid minute by minute (with gaps, trims and jumps) holds exactly 
   for (let now = 0; now < 6 * 3600_000; now += STEP) {
     if (!(now > 3600_000 && now < 3600_000 + 8 * 60_000) && r() > 0.05) {
       t.push(now);
-      x.push(4.6 + 0.25 * (r() - 0.5));
+      // As the engine holds them: float32 (a window keeps its values as float32).
+      x.push(Math.fround(4.6 + 0.25 * (r() - 0.5)));
     }
     if (now % 60_000 !== 0) continue;
     // Trim like the engine: everything older than the window's reach, in chunks.
@@ -86,7 +87,7 @@ test('two windows sliding in turn (one merge buffer between them), ties and slid
   for (let now = 0; now < 5 * 3600_000; now += STEP) {
     if (r() > 0.03) {
       t.push(now);
-      x.push(Math.round((4.6 + 0.25 * (r() + r() - 1)) * 20) / 20);
+      x.push(Math.fround(Math.round((4.6 + 0.25 * (r() + r() - 1)) * 20) / 20));
     }
   }
   let base: SortedWindow | null = null;
@@ -111,4 +112,27 @@ test('two windows sliding in turn (one merge buffer between them), ties and slid
     }
   }
   assert.ok(merges > 50, `the merge path ran (${merges})`);
+});
+
+test('values that are not float32 (a caller holding float64) are held rounded to float32, and slides in and out of them still match', () => {
+  const r = rng(33);
+  const t: number[] = [];
+  const x: number[] = [];
+  for (let now = 0; now < 4 * 3600_000; now += 10_000) {
+    t.push(now);
+    x.push(4.6 + 0.25 * (r() - 0.5)); // a double: Math.fround changes nearly every one
+  }
+  let w: SortedWindow | null = null;
+  let to = 70 * 60_000;
+  let slides = 0;
+  while (to < 4 * 3600_000) {
+    // A bucket or two (insert/remove) and a few minutes (merge).
+    to += 10_000 * (r() < 0.5 ? 1 + Math.floor(r() * 2) : 6 + Math.floor(r() * 18));
+    const from = to - 60 * 60_000;
+    w = slideWindow(w, t, x, from, to, -Infinity);
+    slides++;
+    const expected = Float32Array.from(x.filter((_, i) => t[i]! >= from && t[i]! < to)).sort();
+    assert.deepEqual(Array.from(w.values.subarray(0, w.n)), Array.from(expected), `window to ${to / 60_000} min`);
+  }
+  assert.ok(slides > 100);
 });
