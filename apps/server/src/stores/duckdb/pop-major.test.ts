@@ -19,8 +19,8 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const D0 = Date.UTC(2026, 10, 24);
-const T0 = D0 + 20 * HOUR; // day 0 from 20:00, days 1 and 2 whole, day 3 (open) until 05:17
-const T1 = D0 + 3 * DAY + 5 * HOUR + 17 * MIN;
+const T0 = D0 + 20 * HOUR; // day 0 from 20:00, days 1 and 2 whole, day 3 (open) until 07:17: its first quarter closed
+const T1 = D0 + 3 * DAY + 7 * HOUR + 17 * MIN;
 const NOW = T1 + 30_000;
 const ns = (ms: number) => BigInt(ms) * 1_000_000n;
 const POPS = ['FRA', 'AMS', 'NRT', "O'HARE"];
@@ -41,13 +41,14 @@ function data(fromMs: number, toMs: number, stepMs = 2 * MIN): ColdStartSample[]
   return out;
 }
 
-/** A table's rows of one day in physical (rowid) order: the POP of each row. */
-async function physicalPops(dir: string, table: string, day: number): Promise<string[]> {
+/** A table's rows of one day (or `hours` hours from the day's start plus `skip`) in physical (rowid) order: the POP of each row. */
+async function physicalPops(dir: string, table: string, day: number, hours = 24, skip = 0): Promise<string[]> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const db = await DuckDBInstance.create(join(dir, 'copy.duckdb'));
   const c = await db.connect();
   try {
-    const rows = (await c.runAndReadAll(`SELECT pop_code FROM ${table} WHERE t_ns // ${24n * 3_600_000_000_000n} = ${day} ORDER BY rowid`)).getRows();
+    const h0 = day * 24 + skip;
+    const rows = (await c.runAndReadAll(`SELECT pop_code FROM ${table} WHERE t_ns // 3600000000000 >= ${h0} AND t_ns // 3600000000000 < ${h0 + hours} ORDER BY rowid`)).getRows();
     return rows.map((r) => String(r[0]));
   } finally {
     c.closeSync();
@@ -114,8 +115,8 @@ describe('closed days re-laid POP-major', () => {
     store = await createDuckDbMetricsStore({ path, now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0, popMajorDelayMs: null });
     t.after(() => store.close());
     const days = await store.popMajor.runOnce();
-    // Days 0 and 2 of both tables; day 1 is dirty, day 3 still open.
-    assert.equal(days, 4);
+    // Days 0 and 2 and day 3's first quarter of both tables; day 1 is dirty, day 3 still open.
+    assert.equal(days, 6);
     assert.equal(await store.popMajor.runOnce(), 0, 'nothing left (day 1 still dirty)');
     const after = {
       series: await store.timeseries('NRT', { fromNs: ns(D0 + DAY), toNs: ns(NOW) }, HOUR),
@@ -131,6 +132,8 @@ describe('closed days re-laid POP-major', () => {
     const now = await inspect(dir, store, async () => ({
       content: await content(dir),
       days: await Promise.all([0, 1, 2, 3].map(async (d) => [await physicalPops(dir, 'rollup_pop_1h', dayOf(D0) + d), await physicalPops(dir, 'rollup_1h', dayOf(D0) + d)] as const)),
+      quarter: [await physicalPops(dir, 'rollup_pop_1h', dayOf(D0) + 3, 6), await physicalPops(dir, 'rollup_1h', dayOf(D0) + 3, 6)],
+      rest: await physicalPops(dir, 'rollup_pop_1h', dayOf(D0) + 3, 2, 6),
     }));
     assert.notEqual(now.content, old.content, 'the late point reached the rollups');
     for (const d of [0, 1, 2]) {
@@ -140,7 +143,8 @@ describe('closed days re-laid POP-major', () => {
         assert.deepEqual(pops, [...pops].sort(), `day ${d}: POPs in order`);
       }
     }
-    assert.equal(isGrouped(now.days[3]![0]), false, 'the open day stays time-major');
+    for (const pops of now.quarter) assert.ok(isGrouped(pops), 'the open day\'s closed quarter: one run per POP');
+    assert.equal(isGrouped(now.rest), false, 'the open day\'s hours after it stay time-major');
 
     // The records survive a restart: a store opened again has nothing to do.
     store = await createDuckDbMetricsStore({ path, now: () => NOW, rollupDelayMs: 3_600_000, warmBlocksHours: 0, popMajorDelayMs: null });
@@ -159,7 +163,7 @@ describe('closed days re-laid POP-major', () => {
     const conn = await db.connect();
     try {
       const layout = await createPopMajorLayout({ conn, writeQueue: createSerialQueue(), isClosed: () => false, now: () => NOW, dirtyHours: new Map(), chunkRows: 30 });
-      assert.equal(await layout.runOnce(), 6);
+      assert.equal(await layout.runOnce(), 8);
       assert.ok(layout.stats().chunks >= 6 * 2, `chunks: ${layout.stats().chunks}`);
       await conn.run('CHECKPOINT');
     } finally {

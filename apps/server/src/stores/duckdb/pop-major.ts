@@ -1,7 +1,9 @@
 /**
  * Closed days of the hour rollups re-laid POP-major: each closed UTC day's rows of
  * rollup_pop_1h and rollup_1h are rewritten ordered by (POP, [function,] hour), so one POP's
- * rows of a day lie together instead of one row among every POP's in each hour.
+ * rows of a day lie together instead of one row among every POP's in each hour. The open
+ * day's closed quarters (6 hours) are re-laid the same way meanwhile, and again with their
+ * day once it closes.
  *
  * Why: the first request for one POP's 7 d series (the drill-down's chart) reads its 168 hours
  * with `pop_code = …` over a week of rows. DuckDB evaluates that filter per vector of 2,048 rows
@@ -14,9 +16,9 @@
  * The rewrite copies rows as they are (no value changes), so no cache is invalidated and an
  * answer never depends on it: it only changes where rows lie. It runs on the writer queue in
  * chunks of POPs (a transaction each, ~CHUNK_ROWS rows) with a gap after each, newest day first,
- * and records each finished day in rollup_pop_major, so a restart carries on and a file from
+ * and records each finished block in rollup_pop_major, so a restart carries on and a file from
  * before this layout (every day time-major) is migrated in the background the same way.
- * A day is taken once it ended more than the grace ago and has no dirty minute; a late point
+ * A block is taken once it ended more than the grace ago and has no dirty minute; a late point
  * recomputed afterwards re-inserts its hour time-major at the table's end (a few rows, left so).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -33,25 +35,33 @@ export const POP_MAJOR_TABLES = {
 } as const;
 export type PopMajorTable = keyof typeof POP_MAJOR_TABLES;
 
-export const CREATE_POP_MAJOR_TABLE = `CREATE TABLE IF NOT EXISTS rollup_pop_major (table_name VARCHAR NOT NULL, day BIGINT NOT NULL, PRIMARY KEY (table_name, day))`;
+/** Re-laid blocks of hours: a closed day (24 hours from its midnight) or a closed quarter of the open day (6). */
+export const CREATE_POP_MAJOR_TABLE = `CREATE TABLE IF NOT EXISTS rollup_pop_major (
+     table_name VARCHAR NOT NULL, from_hour BIGINT NOT NULL, hours INTEGER NOT NULL, PRIMARY KEY (table_name, from_hour, hours)
+   )`;
 
-/** Rows per rewrite transaction (writes wait behind one; ~0.1–0.3 s here). */
+/** Rows per rewrite transaction (writes wait behind one). */
 const CHUNK_ROWS = 40_000;
 /** After a chunk, the writer is left alone at least this many times the chunk's duration. */
 const DUTY_GAP = 4;
+/**
+ * The open day is re-laid in closed quarters meanwhile (its rows are re-laid again, as one day,
+ * once it closes): otherwise up to a day of hours, 1/7 of a week, would stay time-major.
+ */
+const QUARTER_HOURS = 6;
 
 export interface PopMajorOptions {
   conn: DuckDBConnection;
   writeQueue: <T>(job: () => Promise<T>) => Promise<T>;
   isClosed: () => boolean;
   now: () => number;
-  /** Epoch hour → its dirty minutes (the rollups' mirror): a day with any is left for later. */
+  /** Epoch hour → its dirty minutes (the rollups' mirror): a block with any is left for later. */
   dirtyHours: ReadonlyMap<number, number>;
-  /** A day is closed once it ended this long ago (the rollup step's grace and a margin). */
+  /** A block is closed once it ended this long ago (the rollup step's grace and a margin). */
   graceMs?: number;
   /** Before the first chunk after open (default 30 s: after the start-up warming). */
   startDelayMs?: number;
-  /** When nothing is left, look again this often (a day closes every 24 h). */
+  /** When nothing is left, look again this often (a quarter closes every 6 h). */
   idleMs?: number;
   /** Rows per rewrite transaction (default CHUNK_ROWS). */
   chunkRows?: number;
@@ -59,10 +69,18 @@ export interface PopMajorOptions {
 }
 
 export interface PopMajorStats {
-  daysDone: number;
+  /** Blocks (a table's day or quarter) re-laid since open. */
+  blocksDone: number;
   chunks: number;
   lastChunkMs: number | null;
   lastError: string | null;
+}
+
+/** A block of one table: `hours` hours from epoch hour `from`. */
+export interface LayoutBlock {
+  table: PopMajorTable;
+  from: number;
+  hours: number;
 }
 
 export async function createPopMajorLayout(opts: PopMajorOptions) {
@@ -71,40 +89,56 @@ export async function createPopMajorLayout(opts: PopMajorOptions) {
   const idleMs = opts.idleMs ?? 15 * 60_000;
   const chunkRows = opts.chunkRows ?? CHUNK_ROWS;
   await conn.run(CREATE_POP_MAJOR_TABLE);
+  const keyOf = (b: LayoutBlock) => `${b.table}:${b.from}:${b.hours}`;
   const done = new Set<string>();
-  for (const [t, d] of (await conn.runAndReadAll('SELECT table_name, day FROM rollup_pop_major')).getRows()) done.add(`${String(t)}:${String(d)}`);
-  const stats: PopMajorStats = { daysDone: 0, chunks: 0, lastChunkMs: null, lastError: null };
-  /** Days with rows, newest first, per table (read once, then the days closing since are added). */
-  let todo: Array<{ table: PopMajorTable; day: number }> | null = null;
+  for (const [t, from, hours] of (await conn.runAndReadAll('SELECT table_name, from_hour, hours FROM rollup_pop_major')).getRows()) {
+    done.add(`${String(t)}:${String(from)}:${String(hours)}`);
+  }
+  const stats: PopMajorStats = { blocksDone: 0, chunks: 0, lastChunkMs: null, lastError: null };
+  /** Closed days with rows not yet re-laid (read once, then the days closing since are added). */
+  let days: LayoutBlock[] | null = null;
   let lastDayListed = -Infinity;
+  const tables = Object.keys(POP_MAJOR_TABLES) as PopMajorTable[];
 
-  const isDirty = (day: number) => {
-    for (let h = day * 24; h < day * 24 + 24; h++) if (opts.dirtyHours.has(h)) return true;
+  const isDirty = (b: LayoutBlock) => {
+    for (let h = b.from; h < b.from + b.hours; h++) if (opts.dirtyHours.has(h)) return true;
     return false;
   };
   const lastClosedDay = () => Math.floor((opts.now() - graceMs) / DAY_MS) - 1;
 
   async function listDays(): Promise<void> {
     const upTo = lastClosedDay();
-    const out: Array<{ table: PopMajorTable; day: number }> = [];
-    for (const table of Object.keys(POP_MAJOR_TABLES) as PopMajorTable[]) {
+    const out: LayoutBlock[] = [];
+    for (const table of tables) {
       // Only the t_ns column: cheap next to the lists (once at start, then only days past the last listed).
       const from = Number.isFinite(lastDayListed) ? `WHERE t_ns >= ${BigInt(lastDayListed + 1) * DAY_NS}` : '';
       const rows = (await conn.runAndReadAll(`SELECT DISTINCT t_ns // ${DAY_NS} AS day FROM ${table} ${from}`)).getRows();
       for (const [d] of rows) {
         const day = Number(d);
-        if (day <= upTo && !done.has(`${table}:${day}`)) out.push({ table, day });
+        if (day <= upTo) out.push({ table, from: day * 24, hours: 24 });
       }
     }
     lastDayListed = upTo;
-    todo = [...(todo ?? []), ...out].sort((a, b) => b.day - a.day || (a.table < b.table ? -1 : 1));
+    days = [...(days ?? []), ...out];
   }
 
-  /** The POP boundaries of a day's chunks: each chunk [from, to) of pop_code holds ≤ ~chunkRows rows (or one POP's). */
-  async function chunksOf(table: PopMajorTable, day: number): Promise<Array<[string | null, string | null]>> {
-    const lo = BigInt(day) * DAY_NS;
+  /** The open day's closed quarters (its day is re-laid whole once closed). */
+  function quarters(): LayoutBlock[] {
+    const closedHour = Math.floor((opts.now() - graceMs) / 3_600_000); // hours before this one are closed
+    const day = Math.floor(closedHour / 24);
+    if (day <= lastClosedDay()) return [];
+    const out: LayoutBlock[] = [];
+    for (let from = day * 24; from + QUARTER_HOURS <= closedHour; from += QUARTER_HOURS) {
+      for (const table of tables) out.push({ table, from, hours: QUARTER_HOURS });
+    }
+    return out;
+  }
+
+  /** The POP boundaries of a block's chunks: each chunk [from, to) of pop_code holds ≤ ~chunkRows rows (or one POP's). */
+  async function chunksOf(b: LayoutBlock): Promise<Array<[string | null, string | null]>> {
+    const lo = BigInt(b.from) * HOUR_NS;
     const rows = (await conn.runAndReadAll(
-      `SELECT pop_code, count(*) AS n FROM ${table} WHERE t_ns >= ${lo} AND t_ns < ${lo + DAY_NS} GROUP BY pop_code ORDER BY pop_code`,
+      `SELECT pop_code, count(*) AS n FROM ${b.table} WHERE t_ns >= ${lo} AND t_ns < ${lo + BigInt(b.hours) * HOUR_NS} GROUP BY pop_code ORDER BY pop_code`,
     )).getRows();
     const chunks: Array<[string | null, string | null]> = [];
     let start: string | null = null;
@@ -123,20 +157,20 @@ export async function createPopMajorLayout(opts: PopMajorOptions) {
 
   const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-  /** Rewrites one chunk of POPs of a day in POP-major order (a transaction); the last chunk records the day. */
-  async function rewriteChunk(table: PopMajorTable, day: number, [from, to]: [string | null, string | null], last: boolean) {
-    const lo = BigInt(day) * DAY_NS;
-    let where = `t_ns >= ${lo} AND t_ns < ${lo + DAY_NS}`;
+  /** Rewrites one chunk of POPs of a block in POP-major order (a transaction); the last chunk records the block. */
+  async function rewriteChunk(b: LayoutBlock, [from, to]: [string | null, string | null], last: boolean) {
+    const lo = BigInt(b.from) * HOUR_NS;
+    let where = `t_ns >= ${lo} AND t_ns < ${lo + BigInt(b.hours) * HOUR_NS}`;
     if (from !== null) where += ` AND pop_code >= ${sqlString(from)}`;
     if (to !== null) where += ` AND pop_code < ${sqlString(to)}`;
     await conn.run('BEGIN TRANSACTION');
     try {
-      await conn.run(`CREATE OR REPLACE TEMP TABLE pop_major_chunk AS SELECT * FROM ${table} WHERE ${where} ORDER BY ${POP_MAJOR_TABLES[table]}`);
-      await conn.run(`DELETE FROM ${table} WHERE ${where}`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE pop_major_chunk AS SELECT * FROM ${b.table} WHERE ${where} ORDER BY ${POP_MAJOR_TABLES[b.table]}`);
+      await conn.run(`DELETE FROM ${b.table} WHERE ${where}`);
       // A plain scan of the temporary table keeps its order (DuckDB preserves insertion order by default).
-      await conn.run(`INSERT INTO ${table} SELECT * FROM pop_major_chunk`);
+      await conn.run(`INSERT INTO ${b.table} SELECT * FROM pop_major_chunk`);
       await conn.run('DROP TABLE pop_major_chunk');
-      if (last) await conn.run(`INSERT INTO rollup_pop_major VALUES ('${table}', ${day}) ON CONFLICT DO NOTHING`);
+      if (last) await conn.run(`INSERT INTO rollup_pop_major VALUES ('${b.table}', ${b.from}, ${b.hours}) ON CONFLICT DO NOTHING`);
       await conn.run('COMMIT');
     } catch (err) {
       await conn.run('ROLLBACK').catch(() => undefined);
@@ -144,15 +178,15 @@ export async function createPopMajorLayout(opts: PopMajorOptions) {
     }
   }
 
-  /** Re-lays one day of one table now, chunk after chunk (each its own job on the writer). False: skipped (dirty, closed store). */
-  async function relayDay(table: PopMajorTable, day: number, gapMs: (chunkMs: number) => number = () => 0): Promise<boolean> {
-    const chunks = await opts.writeQueue(() => (opts.isClosed() || isDirty(day) ? Promise.resolve(null) : chunksOf(table, day)));
+  /** Re-lays one block now, chunk after chunk (each its own job on the writer). False: skipped (dirty, closed store). */
+  async function relay(b: LayoutBlock, gapMs: (chunkMs: number) => number = () => 0): Promise<boolean> {
+    const chunks = await opts.writeQueue(() => (stopped || opts.isClosed() || isDirty(b) ? Promise.resolve(null) : chunksOf(b)));
     if (!chunks) return false;
     for (let i = 0; i < chunks.length; i++) {
       const ms = await opts.writeQueue(async () => {
-        if (stopped || opts.isClosed() || isDirty(day)) return null;
+        if (stopped || opts.isClosed() || isDirty(b)) return null;
         const t0 = performance.now();
-        await rewriteChunk(table, day, chunks[i]!, i === chunks.length - 1);
+        await rewriteChunk(b, chunks[i]!, i === chunks.length - 1);
         return performance.now() - t0;
       });
       if (ms === null) return false;
@@ -161,26 +195,27 @@ export async function createPopMajorLayout(opts: PopMajorOptions) {
       const wait = gapMs(ms);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref?.());
     }
-    done.add(`${table}:${day}`);
-    stats.daysDone++;
+    done.add(keyOf(b));
+    stats.blocksDone++;
     return true;
   }
 
-  /** Every closed, clean day not yet re-laid, newest first (tests, and the background loop). Resolves with the days done. */
+  /**
+   * Every closed, clean block not yet re-laid, newest first (tests, and the background loop):
+   * the open day's closed quarters and every closed day. Resolves with the blocks done.
+   */
   async function runOnce(gapMs?: (chunkMs: number) => number): Promise<number> {
-    if (todo === null || lastClosedDay() > lastDayListed) await opts.writeQueue(() => listDays());
+    if (days === null || lastClosedDay() > lastDayListed) await opts.writeQueue(() => listDays());
+    const isDone = (b: LayoutBlock) => done.has(keyOf(b)) || (b.hours < 24 && done.has(`${b.table}:${b.from - (b.from % 24)}:24`));
+    const todo = [...quarters(), ...(days ?? [])].filter((b) => !isDone(b));
+    // Newest first (the windows asked most end now), a table's day after its quarters.
+    todo.sort((a, b) => b.from + b.hours - (a.from + a.hours) || a.hours - b.hours || (a.table < b.table ? -1 : 1));
     let n = 0;
-    const left: Array<{ table: PopMajorTable; day: number }> = [];
-    for (const d of todo ?? []) {
-      if (stopped || opts.isClosed()) {
-        left.push(d);
-        continue;
-      }
-      if (done.has(`${d.table}:${d.day}`)) continue;
-      if (await relayDay(d.table, d.day, gapMs)) n++;
-      else left.push(d);
+    for (const b of todo) {
+      if (stopped || opts.isClosed()) break;
+      if (await relay(b, gapMs)) n++;
     }
-    todo = left;
+    days = (days ?? []).filter((b) => !isDone(b));
     return n;
   }
 
@@ -208,7 +243,7 @@ export async function createPopMajorLayout(opts: PopMajorOptions) {
       schedule(opts.startDelayMs ?? 30_000);
     },
     runOnce,
-    relayDay,
+    relay,
     stats: (): PopMajorStats => ({ ...stats }),
     stop() {
       stopped = true;
