@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/week-drill-profile.ts <dir with metrics.duckdb>
  *   PROFILE_BASE=<path of another duckdb-metrics-store.ts> PROFILE_ROUNDS=3 …: that build and this one in turn.
+ *   PROFILE_WARM=1: the 7 d heatmap's summary is asked first after each open (the map before the click).
  *   PROFILE_BASE_DIR=<another kept dir>: the base build reads that copy of the file (e.g. one still laid out
  *   time-major, while this build reads a copy re-laid POP-major: bench/pop-major-relay.ts); same data, same `now`.
  *
@@ -58,6 +59,8 @@ for (let round = 0; round < rounds; round++) {
     // No background re-layout while measuring (popMajorDelayMs: null; a build without it ignores the option).
     const store = await open({ path: file, now: () => now, warmBlocksHours: 0, rollupDelayMs: DAY, memoryLimitBytes: 384 * 2 ** 20, popMajorDelayMs: null });
     try {
+      // PROFILE_WARM=1: the 7 d heatmap's summary first, as when a user clicks a POP on the map (its hour pages are then in DuckDB's pool).
+      if (process.env.PROFILE_WARM === '1') await store.summarize(window);
       // Different POPs for each round and build, so each one starts cold (the file's pages are warm after the first).
       for (let i = 0; i < perRound; i++) {
         const pop = pops[(next++ * 97) % pops.length]!;
