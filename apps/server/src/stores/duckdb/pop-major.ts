@@ -110,6 +110,13 @@ export async function createPopMajorLayout(opts: PopMajorOptions) {
     const upTo = lastClosedDay();
     const out: LayoutBlock[] = [];
     for (const table of tables) {
+      // Records of blocks the retention sweep has emptied since go (a few rows a day otherwise kept for ever).
+      const [[first]] = (await conn.runAndReadAll(`SELECT min(t_ns) // ${HOUR_NS} FROM ${table}`)).getRows() as [[bigint | null]];
+      await conn.run(`DELETE FROM rollup_pop_major WHERE table_name = '${table}'${first === null ? '' : ` AND from_hour + hours <= ${first}`}`);
+      for (const key of [...done]) {
+        const [t, from, hours] = key.split(':');
+        if (t === table && (first === null || Number(from) + Number(hours) <= Number(first))) done.delete(key);
+      }
       // Only the t_ns column: cheap next to the lists (once at start, then only days past the last listed).
       const from = Number.isFinite(lastDayListed) ? `WHERE t_ns >= ${BigInt(lastDayListed + 1) * DAY_NS}` : '';
       const rows = (await conn.runAndReadAll(`SELECT DISTINCT t_ns // ${DAY_NS} AS day FROM ${table} ${from}`)).getRows();
