@@ -6,6 +6,9 @@
  *
  *   npx tsx bench/week-drill-profile.ts <dir with metrics.duckdb>
  *   PROFILE_BASE=<path of another duckdb-metrics-store.ts> PROFILE_ROUNDS=3 …: that build and this one in turn.
+ *   PROFILE_WARM=1: the 7 d heatmap's summary is asked first after each open (the map before the click).
+ *   PROFILE_BASE_DIR=<another kept dir>: the base build reads that copy of the file (e.g. one still laid out
+ *   time-major, while this build reads a copy re-laid POP-major: bench/pop-major-relay.ts); same data, same `now`.
  *
  * Reads only (the store is opened with rollups deferred and closed without writes).
  */
@@ -52,8 +55,12 @@ const note = (what: string, impl: string, wall: number, cpu: number) => {
 let next = 0;
 for (let round = 0; round < rounds; round++) {
   for (const [impl, open] of impls) {
-    const store = await open({ path, now: () => now, warmBlocksHours: 0, rollupDelayMs: DAY, memoryLimitBytes: 384 * 2 ** 20 });
+    const file = impl === 'base' && process.env.PROFILE_BASE_DIR ? join(process.env.PROFILE_BASE_DIR, 'metrics.duckdb') : path;
+    // No background re-layout while measuring (popMajorDelayMs: null; a build without it ignores the option).
+    const store = await open({ path: file, now: () => now, warmBlocksHours: 0, rollupDelayMs: DAY, memoryLimitBytes: 384 * 2 ** 20, popMajorDelayMs: null });
     try {
+      // PROFILE_WARM=1: the 7 d heatmap's summary first, as when a user clicks a POP on the map (its hour pages are then in DuckDB's pool).
+      if (process.env.PROFILE_WARM === '1') await store.summarize(window);
       // Different POPs for each round and build, so each one starts cold (the file's pages are warm after the first).
       for (let i = 0; i < perRound; i++) {
         const pop = pops[(next++ * 97) % pops.length]!;

@@ -26,6 +26,7 @@ import { createSerialQueue } from './serial.ts';
 import { num, STATS_COLUMNS, toStats, type Row } from './rows.ts';
 import { openDuckDbFile } from './open.ts';
 import { createRollups, type Rollups } from './rollups.ts';
+import { createPopMajorLayout, type PopMajorLayout } from './pop-major.ts';
 import { blocksOf, createPopBlockCache, summarizeBlocks, type PopBlock, type PopBlockCache } from './pop-blocks.ts';
 import { readSeriesBucketColumns } from './series-buckets.ts';
 import { bucketsOf, columnsOf, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
@@ -51,6 +52,11 @@ export interface DuckDbStoreOptions {
   memoryLimitBytes?: number;
   /** Debounce of the rollup step after a commit (default 1 s). */
   rollupDelayMs?: number;
+  /**
+   * Closed days of the hour rollups re-laid POP-major in the background (pop-major.ts), starting this
+   * long after open (default 30 s); null: never (read-only profiles of a kept file, tests that run it by hand).
+   */
+  popMajorDelayMs?: number | null;
   log?: Logger;
   now?: () => number;
   /** Called inside each write transaction before COMMIT (see write-path.ts); the rollups hook in here. */
@@ -65,6 +71,8 @@ const MAX_GROUP_ROWS = 200_000;
 export interface DuckDbMetricsStore extends MetricsStore {
   /** The rollup machinery: `flush()` rolls up every closed dirty minute now (tests, bench). */
   readonly rollups: Rollups;
+  /** Closed days re-laid POP-major (`runOnce()` re-lays every pending day now: tests, bench). */
+  readonly popMajor: PopMajorLayout;
   /** Per-POP sketches of closed, clean blocks for the unfiltered heatmap and overview (stats for the bench). */
   readonly popBlocks: PopBlockCache;
   /** One POP's hour sketches for its series and summary over long windows (stats for the bench). */
@@ -136,6 +144,9 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
     ...(opts.rollupDelayMs !== undefined ? { delayMs: opts.rollupDelayMs } : {}),
   });
   rollups.afterCommit(); // minutes left dirty by the last run (or a file from before rollups)
+  // One POP's rows of a closed day together, so its first drill-down decodes its own rows, not every POP's.
+  const popMajor = await createPopMajorLayout({ conn: writer, writeQueue, isClosed: () => closed, now, dirtyHours: rollups.dirty.hours, log: opts.log, startDelayMs: opts.popMajorDelayMs ?? undefined });
+  if (opts.popMajorDelayMs !== null) popMajor.start();
   const sweep = setInterval(() => {
     rollups.sweep().catch((err) => opts.log?.warn({ err }, 'retention sweep failed; old samples stay until the next sweep'));
   }, RETENTION_SWEEP_MS);
@@ -308,6 +319,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
   return {
     kind: 'duckdb',
     rollups,
+    popMajor,
     popBlocks,
     popHours,
     popFunctionHours,
@@ -433,6 +445,7 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       closing ??= (async () => {
         clearInterval(sweep);
         rollups.stop();
+        popMajor.stop();
         // Inside both queues, so no statement runs while the connections close, and every
         // job queued after this one finds the store closed (a statement on a closed
         // connection is a use-after-free in the native binding: SIGSEGV, not an error).

@@ -8,7 +8,8 @@
  * decodes the bin lists of every POP's rows in the range to find them (rows go in
  * time-major; the POP filter is pushed down but an ART index was never chosen, see
  * docs/notes/week.md; EXPLAIN ANALYZE: 98 of 130 ms in that scan, 25 in the bins' hash
- * aggregate): 80–125 ms over HTTP for a week at 423 POPs. Its functions' table reads
+ * aggregate): 80–125 ms over HTTP for a week at 423 POPs. (Closed days of the hour tables are
+ * now re-laid POP-major, pop-major.ts, so that first load decodes little more than the POP's rows.) Its functions' table reads
  * rollup_1h the same way at 5–10× the entries, and the minute edges rollup_1m at every
  * series' rows. The dashboard refetches the same POP every 10–60 s and closed periods do not
  * change once rolled up (a late point dirties them; the rollup step recomputes them and

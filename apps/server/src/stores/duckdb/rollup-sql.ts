@@ -47,7 +47,7 @@ export const CREATE_ROLLUP_TABLES = [
 
 /*
  * Rows go in time-major (ORDER BY t_ns, …) so the zone maps of t_ns prune the scans of a
- * window's edges; bin lists are stored unordered (an ordered list aggregate sorts per
+ * window's edges (closed days of the hour tables are re-laid POP-major afterwards: pop-major.ts); bin lists are stored unordered (an ordered list aggregate sorts per
  * group, which cost minutes over a day of 1-minute groups) and sorted where they are read.
  */
 
