@@ -303,3 +303,25 @@ test('late data behind a periodic snapshot deletes it at once: a crash before th
   assert.ok(y.some((r) => r.created.some((c) => c[1] === 'CDG')), 'the late data opens an alert');
   assert.ok(!restarted.lines.some((l) => l.startsWith('detector state restored')), restarted.lines.join('\n'));
 });
+
+test('periodic saves only while leading: a follower writes none, and a leader that finds another replica leading deletes its own', async (t) => {
+  const dir = tempDir(t);
+  const store = await metricsFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const follower: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder: 'a' }), stillLeader: async () => false };
+  const fl = await process_(t, store, { snapshot: { path: join(dir, 'follower.bin'), taken: null, everyMs: MIN }, leadership: follower });
+  await passes(fl, T0 - 5 * MIN, T0);
+  await fl.detector.idle();
+  assert.equal(existsSync(join(dir, 'follower.bin')), false);
+  // Leads, saves every minute; then another replica takes the lock: its state and its file are dropped.
+  let leading = true;
+  const flips: Leadership = { ...createSingleLeadership('c'), runAsLeader: (fn) => (leading ? createSingleLeadership('c').runAsLeader(fn) : Promise.resolve({ ran: false, holder: 'd' })) };
+  const l = await process_(t, store, { snapshot: { path, taken: null, everyMs: MIN }, leadership: flips });
+  await passes(l, T0 - 5 * MIN, T0);
+  await l.detector.idle();
+  assert.ok(existsSync(path), 'saved while leading');
+  leading = false;
+  assert.equal((await l.passAt(T0 + STEP)).skipped, 'not_leader');
+  assert.equal(existsSync(path), false, 'deleted once another replica leads');
+  assert.ok(l.lines.includes('detector snapshot deleted: another replica leads'));
+});
