@@ -194,22 +194,38 @@ async function againstMainEngine(store: MetricsStore, settings: DetectorSettings
 /**
  * The first pass of a restarted leader from the snapshot against the cold first pass, same
  * store and end, alternating. Each snapshot round: a service runs its first pass a minute
- * earlier and saves (the shutdown's write, timed); the restarted one takes the file, and its
- * first pass imports it and reads the minute since (the take is timed with the pass).
+ * earlier, a steady pass 10 s later (the anchor of the write), and saves (the write at shutdown
+ * and every DETECTOR_SNAPSHOT_EVERY: timed, with the longest event-loop stall during it); the
+ * restarted one takes the file, and its first pass imports it and reads the minute since (the
+ * take is timed with the pass).
  */
 async function againstSnapshot(store: MetricsStore, settings: DetectorSettings, now: () => number, alerts: ReturnType<typeof createAlertService>, dir: string) {
   const log = pino({ level: 'silent' });
   const path = join(dir, 'detector-snapshot.bin');
   const out = { snap: { wall: [] as number[], cpu: [] as number[], stall: [] as number[], take: [] as number[] }, cold: { wall: [] as number[], cpu: [] as number[], stall: [] as number[] } };
-  const write = { ms: [] as number[], bytes: 0 };
+  const write = { ms: [] as number[], stall: [] as number[], bytes: 0 };
+  const steady = { ms: [] as number[], stall: [] as number[] };
   for (let r = 0; r < 6; r++) {
     const way = r % 2 === 0 ? 'snap' : 'cold';
     if (way === 'snap') {
-      const before = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now: () => now() - 60_000, log, snapshot: { path, taken: null } });
+      let clock = now() - 70_000;
+      const before = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now: () => clock, log, snapshot: { path, taken: null } });
       await before.runPass();
+      clock += 10_000;
+      const s1 = monitorEventLoopDelay({ resolution: 5 });
+      s1.enable();
+      const t1 = performance.now();
+      await before.runPass();
+      steady.ms.push(performance.now() - t1);
+      s1.disable();
+      steady.stall.push(s1.max / 1e6);
+      const s2 = monitorEventLoopDelay({ resolution: 5 });
+      s2.enable();
       const saved = await before.saveSnapshot();
+      s2.disable();
       if (!saved) throw new Error('no snapshot written');
       write.ms.push(saved.ms);
+      write.stall.push(s2.max / 1e6);
       write.bytes = saved.bytes;
     }
     const stall = monitorEventLoopDelay({ resolution: 5 });
@@ -231,7 +247,7 @@ async function againstSnapshot(store: MetricsStore, settings: DetectorSettings, 
     out[way].stall.push(stall.max / 1e6);
   }
   const m = (k: 'wall' | 'cpu' | 'stall') => ({ snap: median(out.snap[k]), cold: median(out.cold[k]) });
-  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), take: median(out.snap.take), writeMs: median(write.ms), bytes: write.bytes };
+  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), take: median(out.snap.take), writeMs: median(write.ms), writeStall: median(write.stall), steadyMs: median(steady.ms), steadyStall: median(steady.stall), bytes: write.bytes };
 }
 
 function snapshotRows(v: Awaited<ReturnType<typeof againstSnapshot>>, label: string, goal: number): BenchRow[] {
@@ -240,7 +256,8 @@ function snapshotRows(v: Awaited<ReturnType<typeof againstSnapshot>>, label: str
     { name: `  its CPU (every thread), ${label} series`, value: Math.round(v.cpu.snap), unit: 'ms', anchor: { name: 'cold first pass', value: Math.round(v.cpu.cold) }, ratio: v.cpu.snap / v.cpu.cold },
     { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(v.stall.snap), unit: 'ms', anchor: { name: 'cold first pass', value: Math.round(v.stall.cold) }, ratio: v.stall.snap / v.stall.cold },
     { name: `  of it: taking the file (read, CRC, delete, decode), ${label} series`, value: Math.round(v.take), unit: 'ms' },
-    { name: `  the snapshot's write at shutdown (fsync'd), ${label} series`, value: Math.round(v.writeMs), unit: 'ms' },
+    { name: `  the snapshot's write, at shutdown and every DETECTOR_SNAPSHOT_EVERY (fsync'd), ${label} series`, value: Math.round(v.writeMs), unit: 'ms', anchor: { name: 'a steady pass (10 s of buckets)', value: Math.round(v.steadyMs) }, ratio: v.writeMs / v.steadyMs },
+    { name: `  longest event-loop stall during the write, ${label} series`, value: Math.round(v.writeStall), unit: 'ms', anchor: { name: 'a steady pass', value: Math.round(v.steadyStall) }, ratio: v.writeStall / v.steadyStall },
     { name: `  the snapshot's size, ${label} series`, value: Math.round(v.bytes / 1024 / 1024 * 10) / 10, unit: 'MiB' },
   ];
 }

@@ -404,7 +404,7 @@ async function detectorSnapshot(config: Config, lateDataWatched: boolean, log: L
   const snapshotPath = config.detector.snapshotPath!;
   const taken = await takeEngineSnapshot(snapshotPath, detectorSettings(config.detector));
   if (taken?.ok) log.info({ path: snapshotPath, bytes: taken.bytes, savedAt: new Date(taken.savedAtMs).toISOString() }, 'detector snapshot taken; the first pass as leader starts from it when it is recent');
-  return { path: snapshotPath, taken };
+  return { path: snapshotPath, taken, everyMs: config.detector.snapshotEveryMs };
 }
 
 /** METRICS_STORE picks the adapter: a DuckDB file in DATA_DIR, or InfluxDB at INFLUX_URL. */

@@ -37,6 +37,18 @@ describe('config', () => {
     assert.throws(() => loadConfig({ DETECTOR_SNAPSHOT: 'yes' }), /^ConfigError: DETECTOR_SNAPSHOT=yes is invalid: expected one of on, off$/);
   });
 
+  it('saves the detector snapshot every 5 minutes by default (DETECTOR_SNAPSHOT_EVERY; 0/off: only at a graceful stop; at least a minute)', () => {
+    assert.equal(loadConfig({}).detector.snapshotEveryMs, 5 * 60_000);
+    assert.equal(loadConfig({ DETECTOR_SNAPSHOT_EVERY: '90s' }).detector.snapshotEveryMs, 90_000);
+    assert.equal(loadConfig({ DETECTOR_SNAPSHOT_EVERY: '1m' }).detector.snapshotEveryMs, 60_000);
+    assert.equal(loadConfig({ DETECTOR_SNAPSHOT_EVERY: 'off' }).detector.snapshotEveryMs, 0);
+    assert.equal(loadConfig({ DETECTOR_SNAPSHOT_EVERY: '0' }).detector.snapshotEveryMs, 0);
+    assert.equal(loadConfig({ DETECTOR_SNAPSHOT_EVERY: '0s' }).detector.snapshotEveryMs, 0);
+    for (const bad of ['30s', 'often', '-5m']) {
+      assert.throws(() => loadConfig({ DETECTOR_SNAPSHOT_EVERY: bad }), new RegExp(`^ConfigError: DETECTOR_SNAPSHOT_EVERY=${bad} is invalid: expected a duration of at least 1m, like 5m, or 0/off`));
+    }
+  });
+
   it('limits the JS heap\'s growth to 50 % over its live size by default (V8_HEAP_GROWING_PERCENT; 0: V8\'s own)', () => {
     assert.equal(loadConfig({}).v8HeapGrowingPercent, 50);
     assert.equal(loadConfig({ V8_HEAP_GROWING_PERCENT: '0' }).v8HeapGrowingPercent, 0);

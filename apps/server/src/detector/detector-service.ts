@@ -15,8 +15,15 @@
  * Snapshot (engine-snapshot.ts): at a graceful stop the leader saves its engine's state
  * (`saveSnapshot`, under its fence); a new process takes the file at start and its first pass
  * as leader starts from it, reading on from its fedUntil, when it is recent (within replayMs)
- * and no late data landed behind it since; otherwise it re-derives as before.
+ * and no late data landed behind it since; otherwise it re-derives as before. It also saves one
+ * every DETECTOR_SNAPSHOT_EVERY (snapshot.everyMs) after a pass, so a crashed leader restarts
+ * from a state at most that old. A snapshot on disk must never lack data the store holds: late
+ * data that makes the engine re-derive deletes the file at once (on embedded DuckDB nothing
+ * would tell the next process: the data is already in the store), and no snapshot is written
+ * while such a re-derive is pending.
  */
+import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { inSpan } from '../telemetry/spans.ts';
 import type { Alert } from '@edgeworker/schema';
 import type { Logger } from 'pino';
@@ -89,7 +96,8 @@ export interface DetectorService {
   /**
    * Writes the engine's state to the snapshot file, once the passes are done (a graceful stop,
    * before the store closes). Only a leader with state writes, and only while its fence holds;
-   * null when nothing was written (no snapshot configured, no state, not the leader).
+   * null when nothing was written (no snapshot configured, no state, not the leader, late data
+   * waiting for a re-derive). The periodic saves (snapshot.everyMs) go through the same code.
    */
   saveSnapshot(): Promise<(SnapshotWritten & { ms: number }) | null>;
   readonly settings: DetectorSettings;
@@ -110,9 +118,11 @@ export interface DetectorServiceDeps {
   engine?: DetectorEngine;
   /**
    * The engine snapshot: where saveSnapshot writes it, and what takeEngineSnapshot took from
-   * there at start (null: there was none). Absent: no snapshot (DETECTOR_SNAPSHOT=off).
+   * there at start (null: there was none), and how often a leader also saves it after a pass
+   * (DETECTOR_SNAPSHOT_EVERY; 0 or absent: only when saveSnapshot is called). Absent: no
+   * snapshot (DETECTOR_SNAPSHOT=off).
    */
-  snapshot?: { path: string; taken: TakenSnapshot | null };
+  snapshot?: { path: string; taken: TakenSnapshot | null; everyMs?: number };
 }
 
 export function createDetectorService(deps: DetectorServiceDeps): DetectorService {
@@ -142,14 +152,40 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   };
   // The fence of the last pass that ran as leader: a snapshot is written only while it holds.
   let lastFence: number | null = null;
+  const everyMs = deps.snapshot?.everyMs ?? 0;
+  // When this process last saved (or, before that, first led): the periodic saves count from it.
+  let lastSaveAtMs: number | null = null;
+  // The fedUntil of the snapshot this process wrote last, while the file may still be there.
+  let savedFedUntil: number | null = null;
+  // Bumped by late data that the snapshot would lack: a save that began before it is not committed.
+  let lateGen = 0;
+  /** Deletes the snapshot this process wrote (synchronously: a crash right after must not find it). */
+  const discardSaved = (why: string) => {
+    if (!deps.snapshot || savedFedUntil === null) return;
+    savedFedUntil = null;
+    try {
+      rmSync(deps.snapshot.path, { force: true });
+      log.info(`detector snapshot deleted: ${why}`);
+    } catch (err) {
+      log.warn({ err }, 'could not delete the detector snapshot');
+    }
+  };
+  // Behind an edge by more than jitter, and within the history a re-derive reads.
+  const behind = (edge: number | null, earliestMs: number, latestMs: number) => edge !== null && earliestMs < edge - LATE_TOLERANCE_MS && latestMs >= edge - rederiveSpanMs(settings);
   // The bus lives as long as the app that owns this service, so the subscription is never dropped.
   deps.bus?.subscribe((e) => {
     if (e.type !== 'data_landed' || e.earliestMs === undefined) return;
     if (e.latestMs < now() - settings.noDataAfterMs) pastLandedAtMs = now();
     // Before the first pass, a snapshot's fedUntil is the edge: late data behind it makes that pass re-derive.
     const edge = engine.readUntil() ?? restore?.state.fedUntil ?? passEndMs;
-    // Behind the edge by more than jitter, and within the history a re-derive reads.
-    if (edge !== null && e.earliestMs < edge - LATE_TOLERANCE_MS && e.latestMs >= edge - rederiveSpanMs(settings)) lateLanded = true;
+    const late = behind(edge, e.earliestMs, e.latestMs);
+    if (late) lateLanded = true;
+    // The saved snapshot lacks it: a crash before the next save would restart from it, and the
+    // next process would not know (the data is in the store already). Deleted before anything else.
+    if (late || behind(savedFedUntil, e.earliestMs, e.latestMs)) {
+      lateGen++;
+      discardSaved('samples landed behind it; the next save (after the re-derive) writes a new one');
+    }
   });
 
   async function pass(): Promise<PassResult> {
@@ -159,6 +195,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     passEndMs = endMs;
     const outcome = await leadership.runAsLeader(async (fence) => {
       lastFence = fence;
+      lastSaveAtMs ??= started;
       if (restore) {
         const r = restore;
         restore = null;
@@ -212,6 +249,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       const lost = () => {
         log.warn({ fence }, 'lost detector leadership during the pass; its remaining findings are left to the new leader');
         engine.reset();
+        lastFence = null;
+        discardSaved('lost the leadership');
         return { ...result, skipped: 'lost_leadership' as const };
       };
       if (!(await stillLeading())) return lost();
@@ -265,7 +304,10 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       // Another replica leads: our state (and a snapshot taken at start) would be stale by the time we lead again.
       engine.reset();
       lastFence = null;
+      lastSaveAtMs = null;
       drop('detector snapshot dropped: another replica leads');
+      // Ours is of a state dropped too: leading again later, this replica must not restart from it.
+      discardSaved('another replica leads');
       log.debug({ holder: outcome.holder }, 'not the detector leader; pass skipped');
       return { evaluated: 0, created: [], resolved: [], refreshed: 0, skipped: 'not_leader', durationMs };
     }
@@ -306,28 +348,59 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     log.info({ series: snapshot.series, fedUntil: new Date(state.fedUntil).toISOString(), ageMs, importMs: Math.round(performance.now() - t) }, 'detector state restored from its snapshot; reading on from where it stopped');
   }
 
-  async function save(): Promise<(SnapshotWritten & { ms: number }) | null> {
+  async function save(periodic = false): Promise<(SnapshotWritten & { ms: number }) | null> {
     if (!deps.snapshot) return null;
+    const path = deps.snapshot.path;
     const state = engine.exportState();
     const fence = lastFence;
     if (!state || fence === null) {
       log.info('no detector state to snapshot (not the leader, or no pass yet)');
       return null;
     }
+    if (lateLanded) {
+      // The state lacks samples that landed behind it; its re-derive is pending (at most one a minute).
+      log.info('samples landed behind the detector state and its re-derive is pending: no snapshot written');
+      return null;
+    }
     if (!(await leadership.stillLeader(fence))) {
       log.info({ fence }, 'not the detector leader any more: no snapshot written');
+      discardSaved('not the leader any more');
       return null;
     }
+    const gen = lateGen;
     const t = performance.now();
-    // The fence again just before the file replaces an older one: a deposed leader writes nothing.
-    const written = await writeEngineSnapshot(deps.snapshot.path, state, settings, now(), () => leadership.stillLeader(fence));
+    // The fence again just before the file replaces an older one: a deposed leader writes nothing;
+    // nor one whose state late data made stale while it wrote.
+    const written = await writeEngineSnapshot(path, state, settings, now(), async () => gen === lateGen && (await leadership.stillLeader(fence)));
     const ms = Math.round(performance.now() - t);
     if (!written) {
-      log.info({ fence }, 'lost detector leadership while writing the snapshot: not committed');
+      if (gen === lateGen) discardSaved('lost the leadership');
+      log.info({ fence }, gen === lateGen ? 'lost detector leadership while writing the snapshot: not committed' : 'samples landed behind the detector state while writing the snapshot: not committed');
       return null;
     }
-    log.info({ path: deps.snapshot.path, series: written.series, bytes: written.bytes, ms }, 'detector snapshot written');
+    if (gen !== lateGen) {
+      // Late data landed between the check above and the rename: the file lacks it.
+      await rm(path, { force: true });
+      log.info('samples landed behind the detector state while writing the snapshot: deleted');
+      return null;
+    }
+    savedFedUntil = written.fedUntil;
+    lastSaveAtMs = now();
+    log[periodic ? 'debug' : 'info']({ path, series: written.series, bytes: written.bytes, ms }, periodic ? 'detector snapshot saved (periodic)' : 'detector snapshot written');
     return { ...written, ms };
+  }
+
+  /** After a pass: the periodic save, when one is due and this replica leads with a state. */
+  async function saveIfDue() {
+    if (everyMs <= 0 || lastFence === null || lastSaveAtMs === null || now() - lastSaveAtMs < everyMs || lateLanded) return;
+    try {
+      await save(true);
+    } catch (err) {
+      log.warn({ err }, 'could not write the periodic detector snapshot; trying again after the next pass');
+    } finally {
+      // Counted from the attempt, not the success: a failing disk is retried every everyMs, not every pass.
+      lastSaveAtMs = now();
+    }
   }
 
   async function runRecorded(): Promise<PassResult> {
@@ -355,14 +428,15 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         return r;
       });
       const p = tail.then(run, run);
-      tail = p.catch(() => undefined);
+      // The periodic save, serialised like the passes: the next one waits for it.
+      tail = p.catch(() => undefined).then(saveIfDue);
       return p;
     },
     lastRun: () => last,
     idle: () => tail.then(() => undefined),
     saveSnapshot() {
       // Serialised with the passes: the state is written from the engine's own arrays, which a pass would move.
-      const p = tail.then(save, save);
+      const p = tail.then(() => save(), () => save());
       tail = p.catch(() => undefined);
       return p;
     },

@@ -241,3 +241,87 @@ test('the app writes the snapshot at close, the next start takes it and starts f
   await third.app.close();
   assert.equal(existsSync(path), false, 'nothing written with DETECTOR_SNAPSHOT=off');
 });
+
+test('a leader saving every 5 minutes that crashes restarts from its last periodic snapshot: every outcome equal to a fresh re-derive', async (t) => {
+  const dir = tempDir(t);
+  const store = await metricsFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const a = await process_(t, store, { snapshot: { path, taken: null, everyMs: 5 * MIN } });
+  const b = await process_(t, store);
+  const ra = await passes(a, T0 - 30 * MIN, T0 + 3 * MIN);
+  const rb = await passes(b, T0 - 30 * MIN, T0 + 3 * MIN);
+  assert.deepEqual(ra, rb);
+  await a.detector.idle();
+  // Killed at T0 + 3 min (no saveSnapshot): the file is the periodic save after the pass ending at T0.
+  const taken = await takeEngineSnapshot(path, settings);
+  assert.ok(taken?.ok);
+  assert.equal(taken.savedAtMs, T0 + 2_500);
+  assert.ok(taken.state.fedUntil <= T0);
+  const restored = await process_(t, store, { snapshot: { path, taken, everyMs: 5 * MIN }, alerts: a.alerts });
+  const rederived = await process_(t, store, { alerts: b.alerts });
+  const x = await passes(restored, T0 + 4 * MIN, T0 + 38 * MIN);
+  const y = await passes(rederived, T0 + 4 * MIN, T0 + 38 * MIN);
+  assert.ok(restored.lines.includes('detector state restored from its snapshot; reading on from where it stopped'), restored.lines.join('\n'));
+  assert.deepEqual(x, y);
+  assert.ok(x.some((r) => r.created.length > 0), 'opened after the restart');
+  assert.ok(x.some((r) => r.resolved.length > 0), 'resolved after the restart');
+  // The restarted leader saves on its own schedule: a crash now would restart from its state.
+  await restored.detector.idle();
+  const again = await takeEngineSnapshot(path, settings);
+  assert.ok(again?.ok && again.state.fedUntil > T0 + 30 * MIN);
+  await again.close();
+});
+
+test('late data behind a periodic snapshot deletes it at once: a crash before the next save restarts with a full re-derive, not from a state that lacks the data', async (t) => {
+  const dir = tempDir(t);
+  const store = await metricsFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const bus = createLocalBus();
+  const a = await process_(t, store, { snapshot: { path, taken: null, everyMs: 5 * MIN }, bus });
+  const b = await process_(t, store);
+  assert.deepEqual(await passes(a, T0 - 30 * MIN, T0), await passes(b, T0 - 30 * MIN, T0));
+  await a.detector.idle();
+  assert.ok(existsSync(path), 'a periodic snapshot of the pass ending at T0');
+  // A buffered writer's replay lands, from 20 minutes behind it on, much slower in CDG: on
+  // embedded DuckDB the next process would find it in the store with no event to tell it so.
+  const cdg = { pops: ['CDG'], functions: FUNCTIONS.map((f) => f.name), factor: 4, startMs: T0 - 20 * MIN, durationMs: 40 * MIN };
+  const late = samples(T0 - 20 * MIN, T0 + 10 * MIN, [cdg], 9);
+  await store.write(late);
+  bus.publish({ type: 'data_landed', points: late.length, latestMs: T0 + 10 * MIN - STEP, earliestMs: T0 - 20 * MIN });
+  assert.equal(existsSync(path), false, 'deleted as the late data is announced');
+  assert.ok(a.lines.some((l) => l.startsWith('detector snapshot deleted: samples landed behind it')), a.lines.join('\n'));
+  // No save either until the re-derive has run.
+  assert.equal(await a.detector.saveSnapshot(), null);
+  assert.equal(existsSync(path), false);
+  // Killed now. The next process finds no snapshot and re-derives, with the late data.
+  const taken = await takeEngineSnapshot(path, settings);
+  const restarted = await process_(t, store, { snapshot: { path, taken }, alerts: a.alerts });
+  const rederived = await process_(t, store, { alerts: b.alerts });
+  const x = await passes(restarted, T0 + 2 * MIN, T0 + 8 * MIN);
+  const y = await passes(rederived, T0 + 2 * MIN, T0 + 8 * MIN);
+  assert.deepEqual(x, y);
+  assert.ok(y.some((r) => r.created.some((c) => c[1] === 'CDG')), 'the late data opens an alert');
+  assert.ok(!restarted.lines.some((l) => l.startsWith('detector state restored')), restarted.lines.join('\n'));
+});
+
+test('periodic saves only while leading: a follower writes none, and a leader that finds another replica leading deletes its own', async (t) => {
+  const dir = tempDir(t);
+  const store = await metricsFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const follower: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder: 'a' }), stillLeader: async () => false };
+  const fl = await process_(t, store, { snapshot: { path: join(dir, 'follower.bin'), taken: null, everyMs: MIN }, leadership: follower });
+  await passes(fl, T0 - 5 * MIN, T0);
+  await fl.detector.idle();
+  assert.equal(existsSync(join(dir, 'follower.bin')), false);
+  // Leads, saves every minute; then another replica takes the lock: its state and its file are dropped.
+  let leading = true;
+  const flips: Leadership = { ...createSingleLeadership('c'), runAsLeader: (fn) => (leading ? createSingleLeadership('c').runAsLeader(fn) : Promise.resolve({ ran: false, holder: 'd' })) };
+  const l = await process_(t, store, { snapshot: { path, taken: null, everyMs: MIN }, leadership: flips });
+  await passes(l, T0 - 5 * MIN, T0);
+  await l.detector.idle();
+  assert.ok(existsSync(path), 'saved while leading');
+  leading = false;
+  assert.equal((await l.passAt(T0 + STEP)).skipped, 'not_leader');
+  assert.equal(existsSync(path), false, 'deleted once another replica leads');
+  assert.ok(l.lines.includes('detector snapshot deleted: another replica leads'));
+});
