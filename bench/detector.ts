@@ -33,9 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pino } from 'pino';
-import { FUNCTIONS } from '@edgeworker/pops';
 import type { ColdStartSample } from '@edgeworker/schema';
-import { createLatencyModel } from '@edgeworker/generator';
 import { createAlertService } from '../apps/server/src/alerts/alert-service.ts';
 import { createSingleLeadership } from '../apps/server/src/cluster/leadership.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
@@ -52,6 +50,7 @@ import { startInfluxd } from '../apps/server/src/testing/influxd.ts';
 import { readSeriesBucketColumns } from '../apps/server/src/stores/duckdb/series-buckets.ts';
 import { mainReadSeriesBucketColumns } from './detector-main-read.ts';
 import { percentile, runAlone, type BenchRow } from './lib.ts';
+import { benchHistory } from './detector-history.ts';
 
 const STEP = 10_000;
 /** The service's re-derive slice (detector-service.ts READ_SLICE_MS). */
@@ -60,23 +59,6 @@ const ms = (t: number) => BigInt(t) * 1_000_000n;
 const median = (xs: number[]) => percentile(xs, 0.5);
 /** CPU of every thread of this process (DuckDB's included): less moved by a busy machine than wall time. */
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
-
-function history(seriesCount: number) {
-  const pops = Math.ceil(seriesCount / FUNCTIONS.length);
-  const model = createLatencyModel({ seed: 3 });
-  const popInfo = Array.from({ length: pops }, (_, i) => ({ code: `B${String(i).padStart(5, '0')}`, city: 'Bench', country: 'XX', tier: 'tier2' as const, lat: (i % 160) - 80, lon: (i % 360) - 180 }));
-  return (t: number): ColdStartSample[] => {
-    const out: ColdStartSample[] = [];
-    for (let p = 0; p < pops; p++) {
-      for (const fn of FUNCTIONS) {
-        if (out.length >= seriesCount) break;
-        const pop = popInfo[p]!;
-        out.push({ timeNs: ms(t), popCode: pop.code, city: pop.city, country: pop.country, tier: pop.tier, functionName: fn.name, coldStartTimeMs: model.sample(pop, fn, t), latitude: pop.lat, longitude: pop.lon });
-      }
-    }
-    return out;
-  };
-}
 
 /** The slices a fresh engine reads for a pass ending at endMs. */
 function slices(settings: DetectorSettings, endMs: number): Array<[number, number]> {
@@ -337,7 +319,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
   const rows: BenchRow[] = [];
   let closed = false;
   try {
-    const sampleAt = history(seriesCount);
+    const sampleAt = benchHistory(seriesCount);
     // History: the whole span, written in batches of a minute.
     for (let t = t0 - span - 60_000; t < t0; t += 60_000) {
       const batch: ColdStartSample[] = [];
@@ -431,7 +413,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const t0 = Math.floor(Date.now() / 60_000) * 60_000;
     const store = await createInfluxDbMetricsStore({ url: influxd.url, db: 'bench', timeoutMs: 120_000, now: () => t0 });
     cleanups.unshift(() => store.close());
-    const sampleAt = history(seriesCount);
+    const sampleAt = benchHistory(seriesCount);
     for (let t = t0 - span - 60_000; t < t0; t += 60_000) {
       const batch: ColdStartSample[] = [];
       for (let s = t; s < t + 60_000; s += STEP) batch.push(...sampleAt(s));

@@ -9,9 +9,7 @@
  * ENGINE=main runs main's frozen engine (bench/detector-main-engine) in the same service.
  */
 import { existsSync } from 'node:fs';
-import { FUNCTIONS } from '@edgeworker/pops';
-import type { ColdStartSample } from '@edgeworker/schema';
-import { createLatencyModel } from '@edgeworker/generator';
+import { writeBenchHistory } from './detector-history.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { createDetectorEngine, detectorSettings, rederiveSpanMs } from '../apps/server/src/detector/engine.ts';
 import { createDuckDbMetricsStore } from '../apps/server/src/stores/duckdb/duckdb-metrics-store.ts';
@@ -29,21 +27,7 @@ const span = rederiveSpanMs(settings);
 const fresh = !existsSync(file);
 const store = await createDuckDbMetricsStore({ path: file, now: () => t0 });
 if (fresh) {
-  const pops = Math.ceil(n / FUNCTIONS.length);
-  const model = createLatencyModel({ seed: 3 });
-  const popInfo = Array.from({ length: pops }, (_, i) => ({ code: `B${String(i).padStart(5, '0')}`, city: 'Bench', country: 'XX', tier: 'tier2' as const, lat: (i % 160) - 80, lon: (i % 360) - 180 }));
-  for (let t = t0 - span - 60_000; t < t0; t += 60_000) {
-    const batch: ColdStartSample[] = [];
-    for (let s = t; s < t + 60_000; s += STEP) {
-      let k = 0;
-      for (let p = 0; p < pops; p++) for (const fn of FUNCTIONS) {
-        if (k++ >= n) break;
-        const pop = popInfo[p]!;
-        batch.push({ timeNs: ms(s), popCode: pop.code, city: pop.city, country: pop.country, tier: pop.tier, functionName: fn.name, coldStartTimeMs: model.sample(pop, fn, s), latitude: pop.lat, longitude: pop.lon });
-      }
-    }
-    await store.write(batch);
-  }
+  await writeBenchHistory(store, n, t0 - span - 60_000, t0, STEP);
 }
 const endMs = Math.floor((t0 + 500) / STEP) * STEP;
 if (process.env.MODE === 'service') {

@@ -15,9 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
-import { FUNCTIONS } from '@edgeworker/pops';
-import type { ColdStartSample } from '@edgeworker/schema';
-import { createLatencyModel } from '@edgeworker/generator';
+import { writeBenchHistory } from './detector-history.ts';
 import { createAlertService } from '../apps/server/src/alerts/alert-service.ts';
 import { createSingleLeadership } from '../apps/server/src/cluster/leadership.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
@@ -32,7 +30,6 @@ const STEP = 10_000;
 const n = Number(process.env.SERIES ?? 2115);
 const rounds = Number(process.env.ROUNDS ?? 3);
 const file = process.env.FILE ?? `/tmp/snapshot-prof/m${n}.duckdb`;
-const ms = (t: number) => BigInt(t) * 1_000_000n;
 const t0 = Number(process.env.T0 ?? 1_764_000_000_000);
 const settings = detectorSettings(loadConfig({}).detector);
 const span = rederiveSpanMs(settings);
@@ -47,21 +44,7 @@ mkdirSync(dirname(file), { recursive: true });
 const fresh = !existsSync(file);
 const store = await createDuckDbMetricsStore({ path: file, now: () => t0 });
 if (fresh) {
-  const pops = Math.ceil(n / FUNCTIONS.length);
-  const model = createLatencyModel({ seed: 3 });
-  const popInfo = Array.from({ length: pops }, (_, i) => ({ code: `B${String(i).padStart(5, '0')}`, city: 'Bench', country: 'XX', tier: 'tier2' as const, lat: (i % 160) - 80, lon: (i % 360) - 180 }));
-  for (let t = t0 - span - runMs - 60_000; t < t0; t += 60_000) {
-    const batch: ColdStartSample[] = [];
-    for (let s = t; s < t + 60_000; s += STEP) {
-      let k = 0;
-      for (let p = 0; p < pops; p++) for (const fn of FUNCTIONS) {
-        if (k++ >= n) break;
-        const pop = popInfo[p]!;
-        batch.push({ timeNs: ms(s), popCode: pop.code, city: pop.city, country: pop.country, tier: pop.tier, functionName: fn.name, coldStartTimeMs: model.sample(pop, fn, s), latitude: pop.lat, longitude: pop.lon });
-      }
-    }
-    await store.write(batch);
-  }
+  await writeBenchHistory(store, n, t0 - span - runMs - 60_000, t0, STEP);
 }
 const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
 const log = pino({ level: 'silent' });
