@@ -83,7 +83,10 @@ async function measure(c: Case, days: number): Promise<BenchRow[]> {
     if (reuse) endMs = await lastSampleMs(path) + c.intervalMs;
     else rows.push(...(await loadAndRollUp(path, dir, { pops, functions, intervalMs: c.intervalMs, days, endMs }, name, log)));
     let t0: number;
-    // 3. The real server on that file.
+    // 3. The real server on that file. A kept file holds the detector snapshot the previous run's
+    // server wrote at its stop: removed, so the first-pass row is the cold re-derive it names, not a
+    // restore (bench/detector.ts measures the restore beside it).
+    rmSync(join(dir, 'detector-snapshot.bin'), { force: true });
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     // BENCH_WEEK_NODE_ARGS: extra node flags for the server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
