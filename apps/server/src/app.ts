@@ -281,6 +281,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         bus,
         leadership: cluster.leadership,
         settings: detectorSettings(config.detector),
+        standby: config.detector.standby,
         now,
         log: log.child({ module: 'detector' }),
         onPass: createDetectorMetrics(metrics.registry),

@@ -49,6 +49,12 @@ describe('config', () => {
     }
   });
 
+  it('keeps a follower\'s detector engine warm by default (DETECTOR_STANDBY=warm|cold)', () => {
+    assert.equal(loadConfig({}).detector.standby, 'warm');
+    assert.equal(loadConfig({ DETECTOR_STANDBY: 'cold' }).detector.standby, 'cold');
+    assert.throws(() => loadConfig({ DETECTOR_STANDBY: 'hot' }), /^ConfigError: DETECTOR_STANDBY=hot is invalid: expected one of warm, cold$/);
+  });
+
   it('limits the JS heap\'s growth to 50 % over its live size by default (V8_HEAP_GROWING_PERCENT; 0: V8\'s own)', () => {
     assert.equal(loadConfig({}).v8HeapGrowingPercent, 50);
     assert.equal(loadConfig({ V8_HEAP_GROWING_PERCENT: '0' }).v8HeapGrowingPercent, 0);

@@ -154,6 +154,12 @@ export interface DetectorConfig {
    * crash restarts from one at most this old; 0: only at a graceful stop.
    */
   snapshotEveryMs: number;
+  /**
+   * DETECTOR_STANDBY: what a replica that does not lead does with its engine. warm: it keeps it
+   * fed and evaluated every pass (reads and writes nothing else), so its first pass as a new
+   * leader is an ordinary incremental one; cold: it drops it, and that first pass re-derives.
+   */
+  standby: 'warm' | 'cold';
 }
 
 export interface NotifyConfig {
@@ -255,6 +261,7 @@ export function loadConfig(env: Env = {}): Config {
       noDataAfterMs,
       snapshotPath: r.oneOf('DETECTOR_SNAPSHOT', ['on', 'off'] as const, 'on') === 'on' ? join(dataDir, 'detector-snapshot.bin') : undefined,
       snapshotEveryMs,
+      standby: r.oneOf('DETECTOR_STANDBY', ['warm', 'cold'] as const, 'warm'),
     },
     notify: {
       slackWebhookUrl: r.url('SLACK_WEBHOOK_URL', ['http:', 'https:']),

@@ -14,8 +14,9 @@ import { createLocalBus } from '../events.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
+import { wrapMetricsStore, type MetricsStore } from '../stores/metrics-store.ts';
 import { createDetectorService } from './detector-service.ts';
-import { detectorSettings } from './engine.ts';
+import { createDetectorEngine, detectorSettings, rederiveSpanMs } from './engine.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -71,17 +72,73 @@ test('a pass opens one alert for the shifted series; the next pass opens no othe
   assert.equal(detector.lastRun()?.created, 0);
 });
 
-test('another replica leads: nothing is read or written', async (t) => {
-  const follower: Leadership = {
-    ...createSingleLeadership('b'),
-    async runAsLeader() {
-      return { ran: false, holder: 'replica-a' };
-    },
+/** The store's bucket reads of the detector, as [fromMs, toMs) ranges. */
+function readsOf(store: MetricsStore) {
+  const reads: Array<[number, number]> = [];
+  const wrapped = wrapMetricsStore(store, (name, fn) => async (...args) => {
+    if (name === 'seriesBuckets' || name === 'seriesBucketColumns') {
+      const range = args[0] as { fromNs: bigint; toNs: bigint };
+      reads.push([Number(range.fromNs / 1_000_000n), Number(range.toNs / 1_000_000n)]);
+    }
+    return fn(...args);
+  });
+  return { wrapped, reads };
+}
+
+const followerOf = (holder: string | null): Leadership => ({ ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder }), stillLeader: async () => false });
+
+test('another replica leads: a warm follower reads and evaluates as the leader would and writes nothing; a cold one reads nothing', async (t) => {
+  for (const standby of ['warm', 'cold'] as const) {
+    const { store, alerts } = await stores(t);
+    await store.write(samples());
+    const { wrapped, reads } = readsOf(store);
+    const engine = createDetectorEngine(settings);
+    const detector = createDetectorService({ store: wrapped, alerts, leadership: followerOf('replica-a'), settings, standby, engine, now: () => T0 + 30_000, log: pino({ level: 'silent' }) });
+    const r = await detector.runPass();
+    assert.equal(r.skipped, 'not_leader');
+    assert.deepEqual(r.created, []);
+    // FRA is x3 over its last 10 minutes: the follower found it, and left it to the leader.
+    assert.equal(engine.evaluate([], T0 + 20_000).raise.length, standby === 'warm' ? 1 : 0);
+    assert.equal(await alerts.countUnresolved(), 0);
+    // Half a minute past T0, settled: the buckets up to T0 + 20 s.
+    assert.equal(engine.readUntil(), standby === 'warm' ? T0 + 20_000 : null, standby);
+    assert.equal(reads.length > 0, standby === 'warm', standby);
+  }
+});
+
+test('a follower that cannot reach the lock (holder unknown: Redis down or cut off) drops its warm state and reads nothing', async (t) => {
+  const { store, alerts } = await stores(t);
+  await store.write(samples());
+  const { wrapped, reads } = readsOf(store);
+  const engine = createDetectorEngine(settings);
+  let holder: string | null = 'replica-a';
+  const leadership: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder }), stillLeader: async () => false };
+  const detector = createDetectorService({ store: wrapped, alerts, leadership, settings, engine, now: () => T0 + 30_000, log: pino({ level: 'silent' }) });
+  await detector.runPass();
+  assert.equal(engine.readUntil(), T0 + 20_000);
+  holder = null;
+  const before = reads.length;
+  assert.equal((await detector.runPass()).skipped, 'not_leader');
+  assert.equal(engine.readUntil(), null);
+  assert.equal(reads.length, before);
+});
+
+test('a follower whose passes stopped for longer than the replay span re-derives; behind by less, it reads on', async (t) => {
+  const { store, alerts } = await stores(t);
+  await store.write(samples());
+  const { wrapped, reads } = readsOf(store);
+  const clock = { now: 0 };
+  const detector = createDetectorService({ store: wrapped, alerts, leadership: followerOf('replica-a'), settings, now: () => clock.now, log: pino({ level: 'silent' }) });
+  const passAt = async (endMs: number) => {
+    reads.length = 0;
+    clock.now = endMs + 2_500;
+    await detector.runPass();
+    return reads[0]![0];
   };
-  const { detector, alerts } = await setup(t, follower);
-  const r = await detector.runPass();
-  assert.equal(r.skipped, 'not_leader');
-  assert.equal(await alerts.countUnresolved(), 0);
+  const span = rederiveSpanMs(settings);
+  assert.equal(await passAt(T0 - 60 * MIN), T0 - 60 * MIN - span, 'the first pass re-derives');
+  assert.equal(await passAt(T0 - 40 * MIN), T0 - 60 * MIN, '20 minutes behind: reads on');
+  assert.equal(await passAt(T0 - 10 * MIN + 10_000), T0 - 10 * MIN + 10_000 - span, '30 minutes and a bucket behind: re-derives');
 });
 
 test('leadership lost during the pass: the findings are not committed', async (t) => {

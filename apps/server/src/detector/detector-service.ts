@@ -5,9 +5,17 @@
  * engine.ts replayMs), evaluates, and
  * applies the outcome through the AlertService (which stores, notifies and publishes
  * to the dashboards). The pass runs inside leadership, so with several replicas only
- * the leader writes, and it checks it still leads before committing anything. A
- * replica that is not (or no longer) the leader drops its engine state: when it leads
- * again it re-derives everything from the store instead of trusting stale state.
+ * the leader writes, and it checks it still leads before committing anything.
+ *
+ * Standby (DETECTOR_STANDBY): a replica that is not the leader still runs its scheduled passes
+ * as a follower (warm, the default): it reads the buckets closed since its last read and
+ * evaluates exactly as the leader does, and drops what it found (it writes no alert, notifies
+ * nothing, saves no snapshot). Its engine is then where the leader's is, and its first pass as a
+ * new leader is an ordinary incremental one instead of a re-derive of the whole span. It does not
+ * lead with state that could be stale: a follower that cannot reach the lock (cut off from Redis,
+ * so from the bus that announces late data) drops its state, and one whose last completed pass
+ * is older than the replay span re-derives (see STANDBY_GAP). Cold: a follower drops its engine
+ * state every pass and re-derives when it leads (the behaviour before warm standby).
  *
  * Passes are serialised: a pass asked for (HTTP) while another runs (schedule) waits
  * for it and then runs on the data present by then.
@@ -64,6 +72,13 @@ const REPLAY_TURN_MS = 25;
  */
 const LATE_TOLERANCE_MS = 2 * 60_000;
 const LATE_REDERIVE_EVERY_MS = 60_000;
+/**
+ * A follower whose last completed pass (read and evaluated) ended longer ago than this re-derives
+ * instead of reading on: its passes failed or did not run, it missed that many evaluations, and
+ * the catch-up would step more buckets than a re-derive steps. The replay span, as for a snapshot
+ * (useSnapshot): the same question, whether a state that stopped moving is still worth reading on from.
+ */
+const standbyGapMs = (s: DetectorSettings) => s.replayMs;
 
 export interface PassResult {
   /** Series with enough data in both windows to be judged. */
@@ -123,11 +138,19 @@ export interface DetectorServiceDeps {
    * snapshot (DETECTOR_SNAPSHOT=off).
    */
   snapshot?: { path: string; taken: TakenSnapshot | null; everyMs?: number };
+  /** DETECTOR_STANDBY: a follower keeps its engine fed (warm, the default) or drops it (cold). */
+  standby?: 'warm' | 'cold';
 }
 
 export function createDetectorService(deps: DetectorServiceDeps): DetectorService {
   const { store, alerts, leadership, settings, now, log } = deps;
   const engine = deps.engine ?? createDetectorEngine(settings);
+  const standby = deps.standby ?? 'warm';
+  // The role of this process's previous pass, and the end of the last pass that fed and
+  // evaluated its engine (as leader or follower): a follower's state is trusted by its first
+  // pass as leader only when it is that recent (STANDBY_GAP).
+  let role: 'none' | 'leader' | 'follower' = 'none';
+  let evaluatedEndMs: number | null = null;
   let last: LastRun | null = null;
   let tail: Promise<unknown> = Promise.resolve();
   // The end of the pass running now, if one is: a fresh engine has read nothing until its
@@ -192,126 +215,166 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const started = now();
     // Whole, settled buckets only: the one still filling is judged at a later pass.
     const endMs = Math.floor((started - SETTLE_MS) / settings.stepMs) * settings.stepMs;
+    const prevRole = role;
     passEndMs = endMs;
-    const outcome = await leadership.runAsLeader(async (fence) => {
-      lastFence = fence;
-      lastSaveAtMs ??= started;
-      if (restore) {
-        const r = restore;
-        restore = null;
-        try {
-          await useSnapshot(r, endMs);
-        } finally {
-          void r.close().catch(() => undefined);
-        }
-      }
-      if (lateLanded && started - lastLateRederiveMs >= LATE_REDERIVE_EVERY_MS) {
-        lateLanded = false;
-        lastLateRederiveMs = started;
-        log.info('samples landed behind what the detector had read (a backfill or a replay); re-deriving its state from the store');
-        engine.reset();
-      }
-      // A re-derive reads its span in slices of a few minutes, oldest first: the same rows, but
-      // no single query holds the store's read queue (and the dashboards behind it) for seconds.
-      // The next slice is read while the engine replays this one: the store's query runs off
-      // the JS thread, so the replay and the read overlap instead of adding up.
-      const slices: Array<[number, number]> = [];
-      for (let from = engine.readFrom(endMs); from < endMs; from += READ_SLICE_MS) slices.push([from, Math.min(endMs, from + READ_SLICE_MS)]);
-      const read = ([from, to]: [number, number]) => {
-        const range = { fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(to) * 1_000_000n };
-        // Columns where the store has them: a re-derive is ~444k buckets at 2,115 series, and an
-        // object, a key and a sort per bucket were a quarter of the engine's replay.
-        return store.seriesBucketColumns ? store.seriesBucketColumns(range, settings.stepMs) : store.seriesBuckets(range, settings.stepMs);
-      };
-      let next = slices.length > 0 ? read(slices[0]!) : null;
-      try {
-        for (let i = 0; i < slices.length; i++) {
-          const got = await next!;
-          next = i + 1 < slices.length ? read(slices[i + 1]!) : null;
-          if (Array.isArray(got)) engine.ingest(got, slices[i]![1]);
-          else {
-            // Series by series, with a turn for the event loop every REPLAY_TURN_MS (the pass is
-            // serialised, so nothing else touches the engine meanwhile).
-            await stepwise(engine.ingestColumnsStepwise(got, slices[i]![1]));
-          }
-        }
-      } finally {
-        // A failed replay leaves at most one read in flight: its outcome is nobody's.
-        next?.catch(() => undefined);
-      }
-      const unresolved = await alerts.listUnresolved();
-      const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
-      const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
-      const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0 };
-      // The fence goes through to every alert write: a leader deposed while it commits
-      // stops at its next write instead of finishing the pass on a lock it lost.
-      const stillLeading = () => leadership.stillLeader(fence);
-      const lost = () => {
-        log.warn({ fence }, 'lost detector leadership during the pass; its remaining findings are left to the new leader');
-        engine.reset();
-        lastFence = null;
-        discardSaved('lost the leadership');
-        return { ...result, skipped: 'lost_leadership' as const };
-      };
-      if (!(await stillLeading())) return lost();
-      // Each opening, fenced: null once this replica no longer leads (nothing more is written).
-      const open = async (raise: () => Promise<{ alert: Alert; created: boolean }>) => {
-        try {
-          return await raise();
-        } catch (err) {
-          if (err instanceof LeadershipLostError) return null;
-          throw err;
-        }
-      };
-      for (const finding of ev.raise) {
-        const raised = await open(() => alerts.raise(finding, stillLeading));
-        if (!raised) return lost();
-        const { alert, created } = raised;
-        if (created) {
-          result.created.push(alert);
-          log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
-        } else result.refreshed++;
-      }
-      // While a backfill or a replay lands, the edge of the data is behind now by design: opening
-      // no_data alerts then would page for silence while the store is filling (resolutions still apply).
-      const filling = started - pastLandedAtMs < settings.noDataAfterMs;
-      if (filling && silence.raise.length > 0) log.debug({ findings: silence.raise.length }, 'data of the past is landing; no_data findings wait');
-      for (const finding of filling ? [] : silence.raise) {
-        const raised = await open(() => alerts.raiseNoData(finding, stillLeading));
-        if (!raised) return lost();
-        if (raised.created) {
-          const { alert } = raised;
-          result.created.push(alert);
-          log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, lastSeenAt: alert.lastSeenAt }, 'no_data alert opened');
-        }
-      }
-      for (const id of [...ev.resolve, ...silence.resolve]) {
-        try {
-          const alert = await alerts.resolve(id, 'detector', stillLeading);
-          result.resolved.push(alert);
-          log.info({ alert: id, type: alert.type, pop: alert.popCode, fn: alert.functionName }, alert.type === 'no_data' ? 'no_data alert resolved: data is back' : 'regression alert resolved: back at baseline');
-        } catch (err) {
-          if (err instanceof LeadershipLostError) return lost();
-          // An operator may have resolved it between our read and now; the others still apply.
-          log.warn({ err, alert: id }, 'could not resolve alert; skipping it this pass');
-        }
-      }
-      return result;
-    });
-    const durationMs = now() - started;
-    passEndMs = null;
-    if (!outcome.ran) {
-      // Another replica leads: our state (and a snapshot taken at start) would be stale by the time we lead again.
-      engine.reset();
+    try {
+      const outcome = await leadership.runAsLeader(async (fence) => {
+        role = 'leader';
+        return lead(fence, started, endMs, prevRole);
+      });
+      if (outcome.ran) return { ...outcome.value, durationMs: now() - started };
+      role = 'follower';
+      // Another replica leads: this one writes nothing, and a snapshot taken at start, or saved
+      // while it led, would be stale by the time it leads again (it is not saved on from here).
       lastFence = null;
       lastSaveAtMs = null;
       drop('detector snapshot dropped: another replica leads');
-      // Ours is of a state dropped too: leading again later, this replica must not restart from it.
       discardSaved('another replica leads');
-      log.debug({ holder: outcome.holder }, 'not the detector leader; pass skipped');
-      return { evaluated: 0, created: [], resolved: [], refreshed: 0, skipped: 'not_leader', durationMs };
+      const skipped = { evaluated: 0, created: [], resolved: [], refreshed: 0, skipped: 'not_leader' as const };
+      if (standby === 'cold' || outcome.holder === null) {
+        // Cold; or the lock cannot be reached (Redis down or cut off), and with it the bus that
+        // announces late data: what this replica holds may lack samples it was never told of.
+        if (standby === 'warm' && engine.readUntil() !== null) log.warn('cannot reach the detector lock: the standby engine state is dropped (late data announced meanwhile would be missed); it re-derives once the lock answers');
+        engine.reset();
+        log.debug({ holder: outcome.holder }, 'not the detector leader; pass skipped');
+        return { ...skipped, durationMs: now() - started };
+      }
+      // Warm standby: fed and evaluated as the leader is, its findings dropped (they are the leader's to write).
+      await feed(endMs, started, prevRole);
+      log.debug({ holder: outcome.holder, fedUntil: engine.readUntil() }, 'not the detector leader; engine kept warm');
+      return { ...skipped, durationMs: now() - started };
+    } finally {
+      passEndMs = null;
     }
-    return { ...outcome.value, durationMs };
+  }
+
+  /**
+   * Brings the engine to endMs: reads the buckets closed since its last read (the whole span
+   * when it is fresh, behind, or late data landed behind it) and evaluates it with the
+   * unresolved regression alerts. The leader's pass and a warm follower's are this, read for
+   * read: evaluate moves the engine's state (an unconfirmed run starts again from 0, a
+   * confirmation is reused for a minute), so a follower that only read would not be where the
+   * leader is.
+   */
+  async function feed(endMs: number, started: number, prevRole: typeof role) {
+    if (prevRole === 'follower' && engine.readUntil() !== null && (evaluatedEndMs === null || endMs - evaluatedEndMs > standbyGapMs(settings))) {
+      // Its passes failed or did not run for longer than the replay span: it missed that many
+      // evaluations, and catching up would step more buckets than a re-derive does.
+      log.info({ evaluatedUntil: evaluatedEndMs === null ? null : new Date(evaluatedEndMs).toISOString() }, 'the standby engine state is older than the replay span; re-deriving it from the store');
+      engine.reset();
+    }
+    if (lateLanded && started - lastLateRederiveMs >= LATE_REDERIVE_EVERY_MS) {
+      lateLanded = false;
+      lastLateRederiveMs = started;
+      log.info('samples landed behind what the detector had read (a backfill or a replay); re-deriving its state from the store');
+      engine.reset();
+    }
+    // A re-derive reads its span in slices of a few minutes, oldest first: the same rows, but
+    // no single query holds the store's read queue (and the dashboards behind it) for seconds.
+    // The next slice is read while the engine replays this one: the store's query runs off
+    // the JS thread, so the replay and the read overlap instead of adding up.
+    const slices: Array<[number, number]> = [];
+    for (let from = engine.readFrom(endMs); from < endMs; from += READ_SLICE_MS) slices.push([from, Math.min(endMs, from + READ_SLICE_MS)]);
+    const read = ([from, to]: [number, number]) => {
+      const range = { fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(to) * 1_000_000n };
+      // Columns where the store has them: a re-derive is ~444k buckets at 2,115 series, and an
+      // object, a key and a sort per bucket were a quarter of the engine's replay.
+      return store.seriesBucketColumns ? store.seriesBucketColumns(range, settings.stepMs) : store.seriesBuckets(range, settings.stepMs);
+    };
+    let next = slices.length > 0 ? read(slices[0]!) : null;
+    try {
+      for (let i = 0; i < slices.length; i++) {
+        const got = await next!;
+        next = i + 1 < slices.length ? read(slices[i + 1]!) : null;
+        if (Array.isArray(got)) engine.ingest(got, slices[i]![1]);
+        else {
+          // Series by series, with a turn for the event loop every REPLAY_TURN_MS (the pass is
+          // serialised, so nothing else touches the engine meanwhile).
+          await stepwise(engine.ingestColumnsStepwise(got, slices[i]![1]));
+        }
+      }
+    } finally {
+      // A failed replay leaves at most one read in flight: its outcome is nobody's.
+      next?.catch(() => undefined);
+    }
+    const unresolved = await alerts.listUnresolved();
+    const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
+    evaluatedEndMs = endMs;
+    return { ev, unresolved };
+  }
+
+  /** The leader's pass: feed, then apply the findings through the alert service under the fence. */
+  async function lead(fence: number, started: number, endMs: number, prevRole: typeof role): Promise<Omit<PassResult, 'durationMs'>> {
+    lastFence = fence;
+    lastSaveAtMs ??= started;
+    if (restore) {
+      const r = restore;
+      restore = null;
+      try {
+        await useSnapshot(r, endMs);
+      } finally {
+        void r.close().catch(() => undefined);
+      }
+    }
+    const { ev, unresolved } = await feed(endMs, started, prevRole);
+    const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
+    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0 };
+    // The fence goes through to every alert write: a leader deposed while it commits
+    // stops at its next write instead of finishing the pass on a lock it lost.
+    const stillLeading = () => leadership.stillLeader(fence);
+    const lost = () => {
+      log.warn({ fence }, 'lost detector leadership during the pass; its remaining findings are left to the new leader');
+      // Warm: its state is what it read and evaluated, as a follower's would be; it follows on
+      // from it (it found what the new leader finds, which writes it). Cold: dropped.
+      if (standby === 'cold') engine.reset();
+      lastFence = null;
+      discardSaved('lost the leadership');
+      return { ...result, skipped: 'lost_leadership' as const };
+    };
+    if (!(await stillLeading())) return lost();
+    // Each opening, fenced: null once this replica no longer leads (nothing more is written).
+    const open = async (raise: () => Promise<{ alert: Alert; created: boolean }>) => {
+      try {
+        return await raise();
+      } catch (err) {
+        if (err instanceof LeadershipLostError) return null;
+        throw err;
+      }
+    };
+    for (const finding of ev.raise) {
+      const raised = await open(() => alerts.raise(finding, stillLeading));
+      if (!raised) return lost();
+      const { alert, created } = raised;
+      if (created) {
+        result.created.push(alert);
+        log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
+      } else result.refreshed++;
+    }
+    // While a backfill or a replay lands, the edge of the data is behind now by design: opening
+    // no_data alerts then would page for silence while the store is filling (resolutions still apply).
+    const filling = started - pastLandedAtMs < settings.noDataAfterMs;
+    if (filling && silence.raise.length > 0) log.debug({ findings: silence.raise.length }, 'data of the past is landing; no_data findings wait');
+    for (const finding of filling ? [] : silence.raise) {
+      const raised = await open(() => alerts.raiseNoData(finding, stillLeading));
+      if (!raised) return lost();
+      if (raised.created) {
+        const { alert } = raised;
+        result.created.push(alert);
+        log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, lastSeenAt: alert.lastSeenAt }, 'no_data alert opened');
+      }
+    }
+    for (const id of [...ev.resolve, ...silence.resolve]) {
+      try {
+        const alert = await alerts.resolve(id, 'detector', stillLeading);
+        result.resolved.push(alert);
+        log.info({ alert: id, type: alert.type, pop: alert.popCode, fn: alert.functionName }, alert.type === 'no_data' ? 'no_data alert resolved: data is back' : 'regression alert resolved: back at baseline');
+      } catch (err) {
+        if (err instanceof LeadershipLostError) return lost();
+        // An operator may have resolved it between our read and now; the others still apply.
+        log.warn({ err, alert: id }, 'could not resolve alert; skipping it this pass');
+      }
+    }
+    return result;
   }
 
   /** Runs an engine's steps, giving the event loop a turn every REPLAY_TURN_MS. */
