@@ -21,6 +21,10 @@
  *     taken and decoded, the state imported, a minute of buckets caught up) against the cold
  *     first pass on the same file at the same end, alternating (3 each); the snapshot's write
  *     at shutdown (fsync'd) and its size. BENCH_DETECTOR_ONLY=snapshot runs these rows alone.
+ *   - the first pass of a new leader after a failover (the leader gone, a follower takes the
+ *     lock), warm standby against cold on the same file at the same end, alternating (3 each),
+ *     and a warm follower's steady pass. BENCH_DETECTOR_ONLY=failover runs these rows alone
+ *     (DuckDB and InfluxDB).
  * Goals (issue 13): one pass over 2,115 series <= 1 s, over 10,000 <= 5 s.
  */
 import { spawnSync } from 'node:child_process';
@@ -232,6 +236,65 @@ async function againstSnapshot(store: MetricsStore, settings: DetectorSettings, 
   return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), take: median(out.snap.take), writeMs: median(write.ms), writeStall: median(write.stall), steadyMs: median(steady.ms), steadyStall: median(steady.stall), bytes: write.bytes };
 }
 
+/**
+ * The first pass of a new leader after a failover, warm standby against cold, same store and end,
+ * alternating (3 each). Each round: replica b follows (another replica holds the lock) for its
+ * first pass a minute before the end and a pass every 10 s after it, with DETECTOR_STANDBY=warm
+ * (it re-derives once as a follower, then reads 10 s of buckets and evaluates each pass) or cold
+ * (it drops its state each pass); then the lock is b's, and its first pass as leader is timed:
+ * warm, an ordinary incremental pass; cold, the re-derive. The old leader's own passes are not
+ * run (they do not touch b's engine; the alert store is the shared one). The warm follower's
+ * steady passes are timed too, against the store's read of the same 10 s alone.
+ */
+async function againstFailover(store: MetricsStore, settings: DetectorSettings, now: () => number, alerts: ReturnType<typeof createAlertService>) {
+  const log = pino({ level: 'silent' });
+  const out = { warm: { wall: [] as number[], cpu: [] as number[], stall: [] as number[] }, cold: { wall: [] as number[], cpu: [] as number[], stall: [] as number[] } };
+  const follow = { ms: [] as number[], read: [] as number[] };
+  for (let r = 0; r < 6; r++) {
+    const way = r % 2 === 0 ? 'warm' : 'cold';
+    let holder = 'a';
+    const leadership = { ...createSingleLeadership('b'), runAsLeader: async <T>(fn: (fence: number) => Promise<T>) => (holder === 'b' ? { ran: true as const, value: await fn(2) } : { ran: false as const, holder }), stillLeader: async () => holder === 'b' };
+    let offset = -60_000;
+    const b = createDetectorService({ store, alerts, leadership, settings, standby: way, now: () => now() + offset, log });
+    await b.runPass();
+    for (offset = -50_000; offset < 0; offset += 10_000) {
+      const t = performance.now();
+      await b.runPass();
+      if (way === 'warm') {
+        follow.ms.push(performance.now() - t);
+        const end = Math.floor((now() + offset - 2000) / STEP) * STEP;
+        const q0 = performance.now();
+        const range = { fromNs: ms(end - STEP), toNs: ms(end) };
+        await (store.seriesBucketColumns ? store.seriesBucketColumns(range, STEP) : store.seriesBuckets(range, STEP));
+        follow.read.push(performance.now() - q0);
+      }
+    }
+    offset = 0;
+    holder = 'b';
+    const stall = monitorEventLoopDelay({ resolution: 5 });
+    stall.enable();
+    const c = process.cpuUsage();
+    const t = performance.now();
+    const first = await b.runPass();
+    out[way].wall.push(performance.now() - t);
+    out[way].cpu.push(cpuMs(process.cpuUsage(c)));
+    stall.disable();
+    out[way].stall.push(stall.max / 1e6);
+    if (first.skipped) throw new Error(`b did not lead: ${first.skipped}`);
+  }
+  const m = (k: 'wall' | 'cpu' | 'stall') => ({ warm: median(out.warm[k]), cold: median(out.cold[k]) });
+  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), followMs: median(follow.ms), followRead: median(follow.read) };
+}
+
+function failoverRows(v: Awaited<ReturnType<typeof againstFailover>>, label: string, goal: number): BenchRow[] {
+  return [
+    { name: `first pass of a new leader after a failover, warm standby, ${label} series`, value: Math.round(v.wall.warm), unit: 'ms', anchor: { name: 'cold standby (re-derive), alternating', value: Math.round(v.wall.cold) }, ratio: v.wall.warm / v.wall.cold, goal: `<= ${goal} ms`, ok: v.wall.warm <= goal },
+    { name: `  its CPU (every thread), ${label} series`, value: Math.round(v.cpu.warm), unit: 'ms', anchor: { name: 'cold standby', value: Math.round(v.cpu.cold) }, ratio: v.cpu.warm / v.cpu.cold },
+    { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(v.stall.warm), unit: 'ms', anchor: { name: 'cold standby', value: Math.round(v.stall.cold) }, ratio: v.stall.warm / Math.max(1, v.stall.cold) },
+    { name: `  a warm follower's steady pass (10 s of buckets, listUnresolved, evaluate), ${label} series`, value: Math.round(v.followMs), unit: 'ms', anchor: { name: 'its read alone', value: Math.round(v.followRead) }, ratio: v.followMs / Math.max(1, v.followRead) },
+  ];
+}
+
 function snapshotRows(v: Awaited<ReturnType<typeof againstSnapshot>>, label: string, goal: number): BenchRow[] {
   return [
     { name: `first pass after a restart from the engine snapshot (a minute down), ${label} series`, value: Math.round(v.wall.snap), unit: 'ms', anchor: { name: 'cold first pass (re-derive), alternating', value: Math.round(v.wall.cold) }, ratio: v.wall.snap / v.wall.cold, goal: `<= ${goal} ms`, ok: v.wall.snap <= goal },
@@ -332,6 +395,10 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       rows.push(...snapshotRows(await againstSnapshot(store, settings, passClock, alerts, dir), label, goal));
       return rows;
     }
+    if (process.env.BENCH_DETECTOR_ONLY === 'failover') {
+      rows.push(...failoverRows(await againstFailover(store, settings, passClock, alerts), label, goal));
+      return rows;
+    }
     const split = await parts(store, settings, endMs);
 
     // Wall time (the service's own durationMs runs on the pinned clock); a fresh service is a fresh engine.
@@ -363,6 +430,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     }
     const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
     const vsSnapshot = await againstSnapshot(store, settings, passClock, alerts, dir);
+    const vsFailover = await againstFailover(store, settings, passClock, alerts);
     await store.close();
     closed = true;
     const mem = memoryInChildren(path, seriesCount, t0);
@@ -389,6 +457,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       { name: `  what it keeps (JS heap + array buffers, after GC), ${label} series`, value: mem.kept.now, unit: 'MiB', anchor: { name: "main's engine", value: mem.kept.main }, ratio: mem.kept.now / mem.kept.main },
     );
     rows.push(...snapshotRows(vsSnapshot, label, goal));
+    rows.push(...failoverRows(vsFailover, label, goal));
     if (steadyRows) rows.push(
       { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },
     );
@@ -429,11 +498,14 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     });
     const label = seriesCount.toLocaleString('en');
     const goal = seriesCount <= 2115 ? 1000 : 5000;
+    const influxRows = (rs: BenchRow[]) => rs.map((r) => ({ ...r, name: r.name.startsWith('  ') ? r.name : `influx: ${r.name}` }));
+    if (process.env.BENCH_DETECTOR_ONLY === 'failover') return influxRows(failoverRows(await againstFailover(store, settings, () => t0 + 2500, alerts), label, goal));
     const snapDir = mkdtempSync(join(tmpdir(), 'ewm-bench-snapshot-'));
     cleanups.push(async () => rmSync(snapDir, { recursive: true, force: true }));
     const vsSnapshot = await againstSnapshot(store, settings, () => t0 + 2500, alerts, snapDir);
-    const snapRows = snapshotRows(vsSnapshot, label, goal).map((r) => ({ ...r, name: r.name.startsWith('  ') ? r.name : `influx: ${r.name}` }));
+    const snapRows = influxRows(snapshotRows(vsSnapshot, label, goal));
     if (process.env.BENCH_DETECTOR_ONLY === 'snapshot') return snapRows;
+    const failRows = influxRows(failoverRows(await againstFailover(store, settings, () => t0 + 2500, alerts), label, goal));
     const split = await parts(store, settings, endMs);
     const firsts: number[] = [];
     for (let r = 0; r < 3; r++) {
@@ -450,6 +522,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const grouped = performance.now() - g;
     return [
       ...snapRows,
+      ...failRows,
       { name: `influx: detector first pass (re-derive ${span / 60_000} min), ${label} series`, value: Math.round(firstMs), unit: 'ms', anchor: { name: 'GROUP BY time() read alone (before)', value: Math.round(grouped) }, ratio: firstMs / grouped, goal: `<= ${goal} ms`, ok: firstMs <= goal },
       { name: `  its read: raw values bucketed in JS, ${label} series`, value: Math.round(split.read), unit: 'ms', anchor: { name: 'GROUP BY time() with median', value: Math.round(grouped) }, ratio: split.read / grouped },
     ];
