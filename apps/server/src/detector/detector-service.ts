@@ -116,6 +116,10 @@ export interface DetectorService {
    */
   saveSnapshot(): Promise<(SnapshotWritten & { ms: number }) | null>;
   readonly settings: DetectorSettings;
+  /** DETECTOR_STANDBY: what this replica does with its engine while another leads. */
+  readonly standby: 'warm' | 'cold';
+  /** The end of the last bucket the engine read (null: none, or dropped): how warm a follower is, for /health. */
+  fedUntil(): number | null;
 }
 
 export interface DetectorServiceDeps {
@@ -484,6 +488,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
 
   return {
     settings,
+    standby,
+    fedUntil: () => engine.readUntil(),
     runPass() {
       const run = () => inSpan('detector.pass', {}, async (span) => {
         const r = await runRecorded();

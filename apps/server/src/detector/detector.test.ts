@@ -162,6 +162,8 @@ test('POST /api/detector/run needs the API token when one is set; /health shows 
   assert.equal(d.schedule, '0 0 1 1 *');
   assert.equal(typeof d.nextRunAt, 'string');
   assert.equal(d.leader, true);
+  assert.equal((d.standby as { mode: string }).mode, 'warm');
+  assert.equal(typeof (d.standby as { fedUntil: string | null }).fedUntil, 'string');
   assert.equal((d.lastRun as { ok: boolean; evaluated: number }).ok, true);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   assert.match(metrics, /edgeworker_detector_passes_total\{result="ok"\} 1/);

@@ -1,6 +1,7 @@
 /**
  * The `detector` component of /health: schedule, next run, the last pass (time,
- * duration, result) and leadership. Degraded when the last pass failed (the next
+ * duration, result), leadership and the standby (DETECTOR_STANDBY; how far the engine has
+ * read: a warm follower keeps up with the leader). Degraded when the last pass failed (the next
  * scheduled one tries again).
  */
 import type { ComponentHealth } from '../health/health.ts';
@@ -19,6 +20,8 @@ export function detectorHealth(detector: DetectorService, schedule: DetectorSche
     lastRun: last,
     leader: leadership.state().leader,
     leadership: leadership.kind,
+    // A warm follower's fedUntil follows the leader's pass by pass; null: it would re-derive on taking over.
+    standby: { mode: detector.standby, fedUntil: detector.fedUntil() === null ? null : new Date(detector.fedUntil()!).toISOString() },
     windows: { recentMs: s.recentMs, baselineMs: s.baselineMs, stepMs: s.stepMs, minChange: s.minChange, resolveAfterMs: s.resolveAfterMs },
   };
 }
