@@ -14,7 +14,7 @@
  * new leader is an ordinary incremental one instead of a re-derive of the whole span. It does not
  * lead with state that could be stale: a follower that cannot reach the lock (cut off from Redis,
  * so from the bus that announces late data) drops its state, and one whose last completed pass
- * is older than the replay span re-derives (see STANDBY_GAP). Cold: a follower drops its engine
+ * is older than the replay span re-derives (see standbyGapMs). Cold: a follower drops its engine
  * state every pass and re-derives when it leads (the behaviour before warm standby).
  *
  * Passes are serialised: a pass asked for (HTTP) while another runs (schedule) waits
@@ -152,7 +152,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   const standby = deps.standby ?? 'warm';
   // The role of this process's previous pass, and the end of the last pass that fed and
   // evaluated its engine (as leader or follower): a follower's state is trusted by its first
-  // pass as leader only when it is that recent (STANDBY_GAP).
+  // pass as leader only when it is that recent (standbyGapMs).
   let role: 'none' | 'leader' | 'follower' = 'none';
   let evaluatedEndMs: number | null = null;
   let last: LastRun | null = null;
