@@ -9,7 +9,7 @@ describe('config', () => {
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.metricsStore, 'embedded');
     assert.deepEqual(c.status, { warnMs: 200, critMs: 400, functions: {} });
-    assert.equal(c.detector.schedule, '*/10 * * * * *');
+    assert.equal(c.detector.schedule, '2-59/10 * * * * *');
     assert.equal(c.detector.stepMs, 10_000);
     assert.equal(c.detector.noDataAfterMs, 3 * 60_000);
     assert.equal(c.generator.enabled, true);

@@ -181,6 +181,16 @@ type Env = Record<string, string | undefined>;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+/**
+ * Every 10 s, 2 s after each 10 s bucket closes (seconds 2, 12, ..., 52): a pass reads the buckets
+ * closed for SETTLE_MS (detector-service.ts), so at these seconds it judges the bucket that has
+ * just settled. The former default (every 10 s at seconds 0, 10, ..., 50) ran at the bucket
+ * boundary, where the newest bucket had not settled yet: every bucket waited 8 s more for the
+ * next pass, and every alert opened 8 s later.
+ * schedule.test.ts checks this stays in step with SETTLE_MS and the default DETECTOR_STEP.
+ */
+export const DEFAULT_DETECTOR_SCHEDULE = '2-59/10 * * * * *';
+
 export function loadConfig(env: Env = {}): Config {
   const r = new Reader(env);
   const warnMs = r.number('STATUS_WARN_MS', 200, { min: 1 });
@@ -210,7 +220,7 @@ export function loadConfig(env: Env = {}): Config {
   if (emailFrom !== undefined && !EMAIL.test(emailFrom.replace(/^.*<(.+)>$/, '$1'))) {
     throw new ConfigError(`ALERT_EMAIL_FROM=${emailFrom} is invalid: expected an address like monitor@example.com or "Monitor <monitor@example.com>"`);
   }
-  const schedule = r.string('DETECTOR_SCHEDULE', '*/10 * * * * *');
+  const schedule = r.string('DETECTOR_SCHEDULE', DEFAULT_DETECTOR_SCHEDULE);
   const scheduleError = cronError(schedule);
   if (scheduleError) throw new ConfigError(`DETECTOR_SCHEDULE=${schedule} is invalid: ${scheduleError}; expected a cron expression like "* * * * *" (every minute)`);
   // The detector's bucket width and the no-data threshold (issue 13).

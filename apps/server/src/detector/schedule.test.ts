@@ -66,3 +66,20 @@ test('an invalid expression throws at once (croner validates the pattern)', () =
   const { log } = capturingLog();
   assert.throws(() => startDetectorSchedule({ expression: '61 * * * *', log, run: async () => undefined }));
 });
+
+test('the default schedule runs each pass just as the newest bucket has settled', async () => {
+  const { Cron } = await import('croner');
+  const { loadConfig } = await import('../config.ts');
+  const { SETTLE_MS } = await import('./detector-service.ts');
+  const { schedule, stepMs } = loadConfig({}).detector;
+  const runs = new Cron(schedule, { paused: true }).nextRuns(12, new Date(Date.UTC(2026, 11, 1, 10, 0, 0)));
+  assert.equal(runs.length, 12);
+  for (const run of runs) {
+    // What a pass started at this instant reads (detector-service.ts): buckets closed SETTLE_MS ago.
+    const endMs = Math.floor((run.getTime() - SETTLE_MS) / stepMs) * stepMs;
+    // ...the bucket that has just settled, not one that closed a whole step earlier.
+    assert.equal(run.getTime() - endMs, SETTLE_MS, `a pass at ${run.toISOString()} reads up to ${new Date(endMs).toISOString()}`);
+  }
+  // Every step: no bucket waits for a later pass.
+  for (let i = 1; i < runs.length; i++) assert.equal(runs[i]!.getTime() - runs[i - 1]!.getTime(), stepMs);
+});
