@@ -12,53 +12,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { FUNCTIONS, findPop } from '@edgeworker/pops';
-import { createLatencyModel, type Injection } from '@edgeworker/generator';
-import type { ColdStartSample } from '@edgeworker/schema';
+import { FUNCTIONS } from '@edgeworker/pops';
 import { createAlertService } from '../alerts/alert-service.ts';
 import { buildApp } from '../app.ts';
 import { createSingleLeadership, type Leadership } from '../cluster/leadership.ts';
 import { loadConfig } from '../config.ts';
 import { createLocalBus, type Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
-import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { createDetectorService, type PassResult } from './detector-service.ts';
 import { takeEngineSnapshot } from './engine-snapshot.ts';
-import { detectorSettings } from './engine.ts';
-
-const MIN = 60_000;
-const STEP = 10_000;
-const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
-const settings = detectorSettings({ recentMs: 10 * MIN, baselineMs: 60 * MIN, minChange: 0.1, resolveAfterMs: 5 * MIN });
-const SERIES = ['FRA', 'AMS', 'LHR', 'CDG'].flatMap((code) => FUNCTIONS.slice(0, 3).map((fn) => ({ pop: findPop(code)!, fn })));
-const inj = (pop: string, fn: number, factor: number, startMs: number, durationMs: number): Injection => ({ pops: [pop], functions: [FUNCTIONS[fn]!.name], factor, startMs, durationMs });
-// One shift open at the restart and resolving after it, one building up across it, one after it.
-const INJECTIONS = [inj('LHR', 2, 3, T0 - 30 * MIN, 22 * MIN), inj('AMS', 1, 1.7, T0 - 3 * MIN, 30 * MIN), inj('FRA', 0, 2.2, T0 + 12 * MIN, 20 * MIN)];
-
-function samples(fromMs: number, toMs: number, injections = INJECTIONS, seed = 5): ColdStartSample[] {
-  const model = createLatencyModel({ seed, injections, spikeProbability: 0.002 });
-  const out: ColdStartSample[] = [];
-  for (let t = fromMs; t < toMs; t += STEP) {
-    for (const { pop, fn } of SERIES) {
-      out.push({ timeNs: BigInt(t) * 1_000_000n, popCode: pop.code, city: pop.city, country: pop.country, tier: pop.tier, functionName: fn.name, coldStartTimeMs: model.sample(pop, fn, t), latitude: pop.lat, longitude: pop.lon });
-    }
-  }
-  return out;
-}
+import { historyFile, MIN, samples, SERIES, settings, STEP, T0 } from '../testing/detector-history.ts';
 
 function tempDir(t: TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'ewm-detector-snapshot-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** A real DuckDB metrics file with 4.5 hours of the series, up to T0 + 40 min. */
-async function metricsFile(t: TestContext, dir: string): Promise<MetricsStore> {
-  const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => T0 });
-  t.after(() => store.close().catch(() => undefined));
-  await store.write(samples(T0 - 230 * MIN, T0 + 40 * MIN));
-  return store;
 }
 
 /** Log messages, for what the service decided. */
@@ -129,7 +98,7 @@ async function before(t: TestContext, store: MetricsStore, path: string) {
 
 test('restarted from its snapshot, the detector opens and resolves exactly what a fresh re-derive does, pass after pass', async (t) => {
   const dir = tempDir(t);
-  const store = await metricsFile(t, dir);
+  const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const { withSnapshot, fresh, opened } = await before(t, store, path);
   assert.ok(opened.length > 0, 'an alert open at the restart');
@@ -148,7 +117,7 @@ test('restarted from its snapshot, the detector opens and resolves exactly what 
 
 test('a snapshot older than the replay span is not used: the first pass re-derives', async (t) => {
   const dir = tempDir(t);
-  const store = await metricsFile(t, dir);
+  const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const { withSnapshot, fresh } = await before(t, store, path);
   const taken = await takeEngineSnapshot(path, settings);
@@ -163,7 +132,7 @@ test('a snapshot older than the replay span is not used: the first pass re-deriv
 
 test('late data landing behind the snapshot before the first pass (a backfill at start, the InfluxDB keeper) makes that pass re-derive', async (t) => {
   const dir = tempDir(t);
-  const store = await metricsFile(t, dir);
+  const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const { withSnapshot, fresh } = await before(t, store, path);
   const taken = await takeEngineSnapshot(path, settings);
@@ -182,7 +151,7 @@ test('late data landing behind the snapshot before the first pass (a backfill at
 
 test('only the leader writes a snapshot: not a replica that does not lead, not one deposed since its last pass', async (t) => {
   const dir = tempDir(t);
-  const store = await metricsFile(t, dir);
+  const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const follower: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder: 'a' }), stillLeader: async () => false };
   const f = await process_(t, store, { snapshot: { path, taken: null }, leadership: follower });
@@ -244,7 +213,7 @@ test('the app writes the snapshot at close, the next start takes it and starts f
 
 test('a leader saving every 5 minutes that crashes restarts from its last periodic snapshot: every outcome equal to a fresh re-derive', async (t) => {
   const dir = tempDir(t);
-  const store = await metricsFile(t, dir);
+  const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const a = await process_(t, store, { snapshot: { path, taken: null, everyMs: 5 * MIN } });
   const b = await process_(t, store);
@@ -274,7 +243,7 @@ test('a leader saving every 5 minutes that crashes restarts from its last period
 
 test('late data behind a periodic snapshot deletes it at once: a crash before the next save restarts with a full re-derive, not from a state that lacks the data', async (t) => {
   const dir = tempDir(t);
-  const store = await metricsFile(t, dir);
+  const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const bus = createLocalBus();
   const a = await process_(t, store, { snapshot: { path, taken: null, everyMs: 5 * MIN }, bus });
@@ -306,7 +275,7 @@ test('late data behind a periodic snapshot deletes it at once: a crash before th
 
 test('periodic saves only while leading: a follower writes none, and a leader that finds another replica leading deletes its own', async (t) => {
   const dir = tempDir(t);
-  const store = await metricsFile(t, dir);
+  const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const follower: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder: 'a' }), stillLeader: async () => false };
   const fl = await process_(t, store, { snapshot: { path: join(dir, 'follower.bin'), taken: null, everyMs: MIN }, leadership: follower });

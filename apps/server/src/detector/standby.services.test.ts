@@ -14,9 +14,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { FUNCTIONS, findPop } from '@edgeworker/pops';
-import { createLatencyModel, type Injection } from '@edgeworker/generator';
-import type { ColdStartSample } from '@edgeworker/schema';
+import { FUNCTIONS } from '@edgeworker/pops';
 import { createAlertService } from '../alerts/alert-service.ts';
 import { createSingleLeadership, type Leadership } from '../cluster/leadership.ts';
 import { createRedisBus } from '../cluster/redis-bus.ts';
@@ -24,43 +22,21 @@ import { createRedisLeadership, type RedisLeadership } from '../cluster/redis-le
 import { createLocalBus, type Bus } from '../events.ts';
 import type { AlertStore } from '../stores/alert-store.ts';
 import { wrapMetricsStore, type MetricsStore } from '../stores/metrics-store.ts';
-import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { startRedisServer, waitFor } from '../testing/redis-server.ts';
 import { createDetectorService, type PassResult } from './detector-service.ts';
-import { detectorSettings, rederiveSpanMs } from './engine.ts';
+import { rederiveSpanMs } from './engine.ts';
+import { historyFile, MIN, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
 
-const MIN = 60_000;
-const STEP = 10_000;
-const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const TTL = 5000; // long: the lock changes hands when the test says so, never by a slow machine
-const settings = detectorSettings({ recentMs: 10 * MIN, baselineMs: 60 * MIN, minChange: 0.1, resolveAfterMs: 5 * MIN });
-const SERIES = ['FRA', 'AMS', 'LHR', 'CDG'].flatMap((code) => FUNCTIONS.slice(0, 3).map((fn) => ({ pop: findPop(code)!, fn })));
-const inj = (pop: string, fn: number, factor: number, startMs: number, durationMs: number): Injection => ({ pops: [pop], functions: [FUNCTIONS[fn]!.name], factor, startMs, durationMs });
-// One shift open at the failover and resolving after it, one building up across it, one after it.
-const INJECTIONS = [inj('LHR', 2, 3, T0 - 30 * MIN, 22 * MIN), inj('AMS', 1, 1.7, T0 - 3 * MIN, 30 * MIN), inj('FRA', 0, 2.2, T0 + 12 * MIN, 20 * MIN)];
 const silent = pino({ level: 'silent' });
 const noChannels = { channels: [], notify: async () => [], close: async () => {} };
 
-function samples(fromMs: number, toMs: number, injections = INJECTIONS, seed = 5): ColdStartSample[] {
-  const model = createLatencyModel({ seed, injections, spikeProbability: 0.002 });
-  const out: ColdStartSample[] = [];
-  for (let t = fromMs; t < toMs; t += STEP) {
-    for (const { pop, fn } of SERIES) {
-      out.push({ timeNs: BigInt(t) * 1_000_000n, popCode: pop.code, city: pop.city, country: pop.country, tier: pop.tier, functionName: fn.name, coldStartTimeMs: model.sample(pop, fn, t), latitude: pop.lat, longitude: pop.lon });
-    }
-  }
-  return out;
-}
-
-/** A real DuckDB metrics file with 4.5 hours of the series, up to T0 + 40 min. */
+/** The shared history file, in a directory of its own. */
 async function metricsFile(t: TestContext): Promise<MetricsStore> {
   const dir = mkdtempSync(join(tmpdir(), 'ewm-standby-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => T0 });
-  t.after(() => store.close().catch(() => undefined));
-  await store.write(samples(T0 - 230 * MIN, T0 + 40 * MIN));
-  return store;
+  return historyFile(t, dir);
 }
 
 async function alertStore(t: TestContext) {
