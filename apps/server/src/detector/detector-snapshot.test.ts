@@ -22,7 +22,7 @@ import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { createDetectorService, type PassResult } from './detector-service.ts';
 import { takeEngineSnapshot } from './engine-snapshot.ts';
-import { historyFile, MIN, samples, SERIES, settings, STEP, T0 } from '../testing/detector-history.ts';
+import { historyFile, MIN, outcome, samples, SERIES, settings, STEP, T0 } from '../testing/detector-history.ts';
 
 function tempDir(t: TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'ewm-detector-snapshot-'));
@@ -64,15 +64,6 @@ async function process_(t: TestContext, store: MetricsStore, opts: { snapshot?: 
   };
   return { detector, alerts, lines, passAt, clock };
 }
-
-/** What a pass did, comparable across processes (alert ids are random). */
-const outcome = (r: PassResult) => ({
-  evaluated: r.evaluated,
-  created: r.created.map((a) => [a.type, a.popCode, a.functionName, a.severity, a.baselineMs, a.currentMs, a.changePct]),
-  resolved: r.resolved.map((a) => [a.type, a.popCode, a.functionName]).sort(),
-  refreshed: r.refreshed,
-  skipped: r.skipped,
-});
 
 /** Passes every 10 s over [fromMs, toMs]. */
 async function passes(p: { passAt: (end: number) => Promise<PassResult> }, fromMs: number, toMs: number) {

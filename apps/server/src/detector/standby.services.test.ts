@@ -26,7 +26,7 @@ import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-stor
 import { startRedisServer, waitFor } from '../testing/redis-server.ts';
 import { createDetectorService, type PassResult } from './detector-service.ts';
 import { rederiveSpanMs } from './engine.ts';
-import { historyFile, MIN, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
+import { historyFile, MIN, outcome, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
 
 const TTL = 5000; // long: the lock changes hands when the test says so, never by a slow machine
 const silent = pino({ level: 'silent' });
@@ -96,15 +96,6 @@ async function replica(t: TestContext, o: { clock: { now: number }; metrics: Met
  * value can differ in the third digit (26.822 vs 26.859 ms) and a refresh can come a pass earlier.
  */
 const opened = (rs: Array<ReturnType<typeof outcome>>) => rs.map((r) => ({ created: r.created.map((c) => c.slice(0, 4)), resolved: r.resolved, skipped: r.skipped }));
-
-/** What a pass did, comparable across replicas (alert ids are random). */
-const outcome = (r: PassResult) => ({
-  evaluated: r.evaluated,
-  created: r.created.map((a) => [a.type, a.popCode, a.functionName, a.severity, a.baselineMs, a.currentMs, a.changePct]),
-  resolved: r.resolved.map((a) => [a.type, a.popCode, a.functionName]).sort(),
-  refreshed: r.refreshed,
-  skipped: r.skipped,
-});
 
 /**
  * Two replicas a (leading) and b on one Redis, one metrics file, one alert store; and a reference

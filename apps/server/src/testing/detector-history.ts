@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FUNCTIONS, findPop } from '@edgeworker/pops';
 import { createLatencyModel, type Injection } from '@edgeworker/generator';
 import type { ColdStartSample } from '@edgeworker/schema';
+import type { PassResult } from '../detector/detector-service.ts';
 import { detectorSettings } from '../detector/engine.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
@@ -40,3 +41,12 @@ export async function historyFile(t: TestContext, dir: string): Promise<MetricsS
   await store.write(samples(T0 - 230 * MIN, T0 + 40 * MIN));
   return store;
 }
+
+/** What a pass did, comparable across processes and replicas (alert ids are random). */
+export const outcome = (r: PassResult) => ({
+  evaluated: r.evaluated,
+  created: r.created.map((a) => [a.type, a.popCode, a.functionName, a.severity, a.baselineMs, a.currentMs, a.changePct]),
+  resolved: r.resolved.map((a) => [a.type, a.popCode, a.functionName]).sort(),
+  refreshed: r.refreshed,
+  skipped: r.skipped,
+});
