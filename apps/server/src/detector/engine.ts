@@ -49,7 +49,7 @@
 import type { RegressionFinding } from '../alerts/types.ts';
 import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { mannWhitneyU } from './mann-whitney.ts';
-import { lowerBound } from './robust.ts';
+import { lowerBound, robustFromSorted3 } from './robust.ts';
 import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
 
 export interface DetectorSettings {
@@ -250,6 +250,11 @@ interface SeriesState {
   firstMs: number;
   /** Buckets before this may have been trimmed from t/x. */
   keptFrom: number;
+  /**
+   * How many of a re-derive's halfway and older windows (see recordAhead) have been computed
+   * ahead of its replay, of 2 x replayMs / 1 min; at that count for a series with nothing to do.
+   */
+  ahead: number;
   /** The baseline's window, the trend's older window and the one halfway between, kept sorted as they slide. */
   win: SortedWindow | null;
   olderWin: SortedWindow | null;
@@ -267,6 +272,8 @@ interface SeriesState {
 }
 
 /** Full-length baseline windows' statistics by the window's end, oldest first (parallel arrays of doubles: ~3 KB per series). */
+type Stats = { mu: number; sigma: number };
+
 interface WindowStatsRecords {
   toMs: number[];
   mu: number[];
@@ -340,12 +347,15 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
    * and what arrives before the next trim (a re-derive's 15-minute slice, or trim's chunk of 64).
    */
   const capacity = Math.ceil((span + 2 * 60_000) / s.stepMs) + 128;
+  /** The replayed minutes: a re-derive's baselines, and so the halfway and older windows it recalls or slides. */
+  const replayMinutes = Math.floor(s.replayMs / 60_000);
+  const aheadCount = 2 * replayMinutes;
 
   function stateOf(b: Pick<SeriesBucket, 'popCode' | 'functionName' | 'startMs'>): SeriesState {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, ahead: 0, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -363,10 +373,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
     st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom, st.n, st.tBase);
     if (st.win.n < s.minBaselineBuckets) return (st.base = null);
-    const level = windowStats(st.win);
+    const { level, older, middle } = windowsStats(st, fromMs, toMs);
     remember(st, fromMs, toMs, level);
-    const older = olderWindow(st, fromMs, toMs);
-    const middle = older && (s.trendFall || s.sigmaMedian3) ? middleWindow(st, fromMs, toMs) : null;
     const slope = older ? trendSlope(level.mu, older.mu, middle?.mu) : 0;
     // Sigma from the windows together (a series' scale changes slowly, and more buckets shrink
     // the error that inflates every z); of three, the median, so one incident does not inflate it.
@@ -377,20 +385,80 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   }
 
   /**
-   * The same window trendMs earlier, for the baseline's trend: its level minus this one's, over
-   * trendMs, is the rise per ms. A baseline centred 40 minutes back lags a drifting series by
+   * The baseline window's statistics, and those of the same window trendMs earlier and of the
+   * one halfway between, for the baseline's trend (null when not there or too thin). The older
+   * window's level minus this one's, over trendMs, is the rise per ms. A baseline centred 40 minutes back lags a drifting series by
    * 40 minutes of drift (+10 %/h: 0.25 sigma at sigma 0.25, more than half the slow arm's k).
    * The slope of one window alone is far too noisy to carry it (a 60-minute window cannot tell
    * 10 %/h from noise); two windows two hours apart can (0.03 sigma of noise where it is used).
    * A fall is used only when the halfway window agrees (trendSlope): a fall computed from an
    * incident that sits in the older window would carry the baseline below the data.
    */
-  function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
-    if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
-    const known = recall(st, fromMs - s.trendMs, toMs - s.trendMs);
-    if (known) return known;
-    st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom, st.n, st.tBase);
-    return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
+  function windowsStats(st: SeriesState, fromMs: number, toMs: number): { level: Stats; older: Stats | null; middle: Stats | null } {
+    const olderFrom = fromMs - s.trendMs;
+    const back = s.trendMs / 2;
+    const withOlder = s.trendMs > 0 && olderFrom >= st.firstMs;
+    const withMiddle = s.trendFall || s.sigmaMedian3;
+    // The halfway and older windows are the baseline's of one and two hours ago: recalled when recorded.
+    let older = withOlder ? recall(st, olderFrom, toMs - s.trendMs) : null;
+    let middle = withOlder && withMiddle ? recall(st, fromMs - back, toMs - back) : null;
+    const slideOlder = withOlder && !older;
+    const slideMiddle = withOlder && withMiddle && !middle;
+    if (slideOlder) st.olderWin = slideWindow(st.olderWin, st.t, st.x, olderFrom, toMs - s.trendMs, st.keptFrom, st.n, st.tBase);
+    if (slideMiddle) st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom, st.n, st.tBase);
+    const olderOk = slideOlder && st.olderWin!.n >= s.minBaselineBuckets;
+    const middleOk = slideMiddle && st.middleWin!.n >= s.minBaselineBuckets;
+    let level: Stats;
+    if (olderOk && middleOk) {
+      // A fresh engine's replay (no record of the older two yet): the three windows' statistics
+      // side by side, the same numbers as one by one (robustFromSorted3).
+      robustFromSorted3(three, st.win!.values, st.win!.n, st.olderWin!.values, st.olderWin!.n, st.middleWin!.values, st.middleWin!.n);
+      level = { mu: three[0]!, sigma: three[1]! };
+      older = { mu: three[2]!, sigma: three[3]! };
+      middle = { mu: three[4]!, sigma: three[5]! };
+    } else {
+      level = windowStats(st.win!);
+      if (slideOlder) older = olderOk ? windowStats(st.olderWin!) : null;
+      if (slideMiddle && older) middle = middleOk ? windowStats(st.middleWin!) : null;
+    }
+    // The halfway window is used only beside the older one.
+    return { level, older, middle: older ? middle : null };
+  }
+
+  /**
+   * A re-derive's halfway and older windows, computed ahead of its replay as soon as the read has
+   * delivered their buckets, and recorded as the baseline's are (remember): the replay then
+   * recalls them like a long-running engine, and slides and computes only the baseline's window.
+   * The replay's baselines end at stepFrom - recent and then a minute apart (a series reporting
+   * every step), so its older windows end trendMs before those and its halfway windows trendMs/2
+   * before: all of them end before the newest 70 minutes a re-derive reads, so they are computed
+   * while the later slices are still being read (DuckDB's threads), not after the last read,
+   * where the replay of the newest 30 minutes had to compute three windows a minute per series
+   * on the JS thread alone. The same buckets sorted, the same statistics: a record is the
+   * statistic of the window it names, so a window predicted wrongly (a series with a gap) is
+   * recorded to no use and the replay slides that one as before.
+   */
+  function recordAhead(st: SeriesState, dataEndMs: number) {
+    if (st.ahead >= aheadCount) return;
+    const firstToMs = stepFrom - s.recentMs;
+    // Not a re-derive, no trend, or a series too young to have the older window at the replay's start.
+    if (!Number.isFinite(stepFrom) || s.trendMs <= 0 || !(s.trendFall || s.sigmaMedian3) || firstToMs - s.baselineMs - s.trendMs < st.firstMs) {
+      st.ahead = aheadCount;
+      return;
+    }
+    while (st.ahead < aheadCount) {
+      const older = st.ahead < replayMinutes;
+      const toMs = firstToMs - (older ? s.trendMs : s.trendMs / 2) + (st.ahead % replayMinutes) * 60_000;
+      // Not all of its buckets read yet.
+      if (toMs > dataEndMs) return;
+      const fromMs = toMs - s.baselineMs;
+      const w = slideWindow(older ? st.olderWin : st.middleWin, st.t, st.x, fromMs, toMs, st.keptFrom, st.n, st.tBase);
+      if (older) st.olderWin = w;
+      else st.middleWin = w;
+      // Only what the replay would use (a thinner window is no window: the replay finds it so too).
+      if (w.n >= s.minBaselineBuckets) remember(st, fromMs, toMs, windowStats(w));
+      st.ahead++;
+    }
   }
 
   /** Keeps the baseline window's statistics for recall (only full-size windows: young series' grow). */
@@ -414,15 +482,6 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (toMs - fromMs !== s.baselineMs) return null;
     const i = lowerBound(r.toMs, r.toMs.length, toMs);
     return i < r.toMs.length && r.toMs[i] === toMs ? { mu: r.mu[i]!, sigma: r.sigma[i]! } : null;
-  }
-
-  /** The window halfway between the baseline's and the older one (trendFall, sigmaMedian3). */
-  function middleWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
-    const back = s.trendMs / 2;
-    const known = recall(st, fromMs - back, toMs - back);
-    if (known) return known;
-    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom, st.n, st.tBase);
-    return st.middleWin.n < s.minBaselineBuckets ? null : windowStats(st.middleWin);
   }
 
   /**
@@ -636,8 +695,10 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (let j = 0; j < m; j++) {
       const i = order[j]!;
       if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
-      // The last bucket of a series (the order is by series): a pause between series only.
-      if (j + 1 < m && c.series[order[j + 1]!] !== c.series[i] && ++fedSeries % SERIES_PER_STEP === 0) yield;
+      const last = j + 1 === m || c.series[order[j + 1]!] !== c.series[i];
+      // The last bucket of the series in this slice: its windows ahead of the replay, then a pause between series only.
+      if (last && states[c.series[i]!] !== undefined) recordAhead(states[c.series[i]!]!, endMs);
+      if (last && j + 1 < m && ++fedSeries % SERIES_PER_STEP === 0) yield;
     }
     settle(endMs);
   }
@@ -663,7 +724,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
         values.set(w.values);
         return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
       });
-      series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs });
+      series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, ahead: aheadCount, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs });
       if (++done % SERIES_PER_STEP === 0) yield;
     }
     fedUntil = state.fedUntil;
@@ -853,6 +914,8 @@ function medianSorted(xs: ArrayLike<number>): number {
  * caller decides (by time) when to give the event loop a turn.
  */
 const SERIES_PER_STEP = 64;
+/** robustFromSorted3's results (mu, sigma of the baseline, older and halfway windows). */
+const three = new Float64Array(6);
 /** Largest bucket offset from a series' tBase (Int32Array). */
 const OFFSET_MAX = 2 ** 31 - 1;
 
