@@ -138,38 +138,41 @@ export function sortFloat32(a: Float32Array, n: number): void {
     spare = new Uint32Array(n + 64);
   }
   const bits = new Uint32Array(a.buffer, a.byteOffset, n);
-  counts.fill(0);
+  const key = keys;
+  const tmp = spare;
+  const cnt = counts;
+  cnt.fill(0);
   // Keys that order as the floats do: negative values with every bit flipped, others with the sign bit set.
   for (let i = 0; i < n; i++) {
     const b = bits[i]!;
     const k = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-    keys[i] = k;
-    counts[k & 0x7ff]!++;
-    counts[0x800 + ((k >>> 11) & 0x7ff)]!++;
-    counts[0x1000 + (k >>> 22)]!++;
+    key[i] = k;
+    cnt[k & 0x7ff]!++;
+    cnt[0x800 + ((k >>> 11) & 0x7ff)]!++;
+    cnt[0x1000 + (k >>> 22)]!++;
   }
   for (let d = 0; d < 3; d++) {
     let sum = 0;
     for (let v = d * 0x800; v < (d + 1) * 0x800; v++) {
-      const c = counts[v]!;
-      counts[v] = sum;
+      const c = cnt[v]!;
+      cnt[v] = sum;
       sum += c;
     }
   }
   for (let i = 0; i < n; i++) {
-    const k = keys[i]!;
-    spare[counts[k & 0x7ff]!++] = k;
+    const k = key[i]!;
+    tmp[cnt[k & 0x7ff]!++] = k;
   }
   for (let i = 0; i < n; i++) {
-    const k = spare[i]!;
-    keys[counts[0x800 + ((k >>> 11) & 0x7ff)]!++] = k;
+    const k = tmp[i]!;
+    key[cnt[0x800 + ((k >>> 11) & 0x7ff)]!++] = k;
   }
   for (let i = 0; i < n; i++) {
-    const k = keys[i]!;
-    spare[counts[0x1000 + (k >>> 22)]!++] = k;
+    const k = key[i]!;
+    tmp[cnt[0x1000 + (k >>> 22)]!++] = k;
   }
   for (let i = 0; i < n; i++) {
-    const k = spare[i]!;
+    const k = tmp[i]!;
     bits[i] = k & 0x80000000 ? (k & 0x7fffffff) >>> 0 : ~k >>> 0;
   }
 }
