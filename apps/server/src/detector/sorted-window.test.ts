@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { robustFromSorted, robustFromSorted3, robustLocationScale } from './robust.ts';
+import { lowerBound, robustFromSorted, robustFromSorted3, robustLocationScale } from './robust.ts';
 import { slideWindow, sortFloat32, windowStats, type SortedWindow } from './sorted-window.ts';
 
 function rng(seed: number) {
@@ -167,5 +167,18 @@ test('robustFromSorted3 gives each window exactly what robustFromSorted gives it
       const one = robustFromSorted(w.a, w.n);
       assert.ok(Object.is(out[2 * q], one.mu) && Object.is(out[2 * q + 1], one.sigma), `round ${round}, window ${q}`);
     });
+  }
+});
+
+test('lowerBound: the first index whose value is not below v, on sorted arrays with ties, of any length (typed and not)', () => {
+  const r = rng(3);
+  for (let round = 0; round < 5000; round++) {
+    const n = Math.floor(r() * 50);
+    const a = Array.from({ length: n + 3 }, () => Math.floor(r() * 20)).sort((x, y) => x - y);
+    const v = Math.floor(r() * 24) - 2 + (r() < 0.2 ? 0.5 : 0);
+    let want = 0;
+    while (want < n && a[want]! < v) want++;
+    assert.equal(lowerBound(a, n, v), want, `round ${round}`);
+    assert.equal(lowerBound(Float32Array.from(a), n, v), want, `round ${round}, typed`);
   }
 });

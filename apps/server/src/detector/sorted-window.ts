@@ -66,46 +66,100 @@ export function slideWindow(w: SortedWindow | null, t: ArrayLike<number>, x: Arr
  * either way (the same bits, in ascending order), so its statistics are identical.
  */
 const MERGE_FROM = 4;
-let scratch: Float32Array = new Float32Array(1024);
 let outs = new Float64Array(64);
 let ins = new Float64Array(64);
+/** merge's runs: where each starts and ends in the window, and how far it moves; where each value in goes. */
+let runFrom = new Int32Array(130);
+let runTo = new Int32Array(130);
+let runBy = new Int32Array(130);
+let inAt = new Int32Array(64);
 
-/** Removes x[outFrom..outTo) and inserts x[inFrom..inTo) in one pass over w. */
+/**
+ * Removes x[outFrom..outTo) and inserts x[inFrom..inTo), in place: the handful of values out and in
+ * are placed by binary search, and the runs of the window between them are moved with copyWithin
+ * (a memmove each; ~15 ns a call here), each value at most once. A merge pass comparing every
+ * value (the previous way) cost ~1.3 us per slide of 360 values, about 4x a plain copy; a
+ * re-derive slides three windows a minute per series for 30 minutes (184k slides at 2,115 series).
+ */
 function merge(w: SortedWindow, x: ArrayLike<number>, outFrom: number, outTo: number, inFrom: number, inTo: number) {
   const nOut = outTo - outFrom;
   const nIn = inTo - inFrom;
   if (outs.length <= nOut) outs = new Float64Array(2 * nOut + 1);
-  if (ins.length <= nIn) ins = new Float64Array(2 * nIn + 1);
+  if (ins.length <= nIn) {
+    ins = new Float64Array(2 * nIn + 1);
+    inAt = new Int32Array(2 * nIn + 1);
+  }
+  if (runFrom.length <= nOut + nIn + 1) {
+    runFrom = new Int32Array(2 * (nOut + nIn) + 2);
+    runTo = new Int32Array(2 * (nOut + nIn) + 2);
+    runBy = new Int32Array(2 * (nOut + nIn) + 2);
+  }
   sortInto(outs, x, outFrom, nOut);
   sortInto(ins, x, inFrom, nIn);
-  // Sentinels, so the loop below tests no bounds: NaN equals no value, and no value is above +Infinity.
-  outs[nOut] = NaN;
-  ins[nIn] = Infinity;
-  const n = w.n - nOut + nIn;
-  if (scratch.length < n) scratch = new Float32Array(n + 32);
+  const m = w.n;
+  const n = m - nOut + nIn;
+  if (w.values.length < n) {
+    const grown = new Float32Array(n + 32);
+    grown.set(w.values.subarray(0, m));
+    w.values = grown;
+  }
   const a = w.values;
-  const o = outs;
-  const p = ins;
-  const b = scratch;
+  // The runs between the values out (each at its own index, found from the previous one on) and
+  // the places of the values in (before the first value not below it; a value in goes before a
+  // value out at the same place: equal values are the same bits, so the order among them is moot).
+  let runs = 0;
+  let start = 0;
+  let by = 0;
   let r = 0;
   let j = 0;
-  let k = 0;
-  for (let i = 0; i < w.n; i++) {
-    const v = a[i]!;
-    // The values that left, in ascending order: each is in the window (inserted from the same array, same bits).
-    if (v === o[r]) {
+  let at = nOut > 0 ? lowerBoundFrom(a, 0, m, outs[0]!) : m;
+  let put = nIn > 0 ? lowerBoundFrom(a, 0, m, ins[0]!) : m;
+  while (r < nOut || j < nIn) {
+    if (j < nIn && (r >= nOut || put <= at)) {
+      runFrom[runs] = start;
+      runTo[runs] = put;
+      runBy[runs++] = by;
+      inAt[j] = put + by;
+      by++;
+      start = put;
+      j++;
+      put = j < nIn ? lowerBoundFrom(a, put, m, ins[j]!) : m;
+    } else {
+      if (at >= m || a[at] !== outs[r]) throw new Error('sorted window: removing a value it does not hold');
+      runFrom[runs] = start;
+      runTo[runs] = at;
+      runBy[runs++] = by;
+      by--;
+      start = at + 1;
       r++;
-      continue;
+      at = r < nOut ? lowerBoundFrom(a, start, m, outs[r]!) : m;
+      if (put < start) put = start;
     }
-    while (p[j]! < v) b[k++] = p[j++]!;
-    b[k++] = v;
   }
-  while (j < nIn) b[k++] = p[j++]!;
-  if (r < nOut) throw new Error('sorted window: removing a value it does not hold');
-  // The merged buffer becomes the window's; its old one is the next merge's scratch (no copy back).
-  w.values = b;
+  runFrom[runs] = start;
+  runTo[runs] = m;
+  runBy[runs++] = by;
+  // Runs moving left, left to right; runs moving right, right to left: none overwrites a run not yet moved
+  // (the shift changes by one at each value out or in, so the runs either side of a run moving one
+  // way move the same way or not at all, or are a value out's slot).
+  for (let q = 0; q < runs; q++) if (runBy[q]! < 0 && runTo[q]! > runFrom[q]!) a.copyWithin(runFrom[q]! + runBy[q]!, runFrom[q]!, runTo[q]!);
+  for (let q = runs - 1; q >= 0; q--) if (runBy[q]! > 0 && runTo[q]! > runFrom[q]!) a.copyWithin(runFrom[q]! + runBy[q]!, runFrom[q]!, runTo[q]!);
+  for (let q = 0; q < nIn; q++) a[inAt[q]!] = ins[q]!;
   w.n = n;
-  scratch = a;
+}
+
+/** The first index i in [lo, hi) with a[i] >= v (hi if none); a[lo..hi) ascending. */
+function lowerBoundFrom(a: Float32Array, lo: number, hi: number, v: number): number {
+  // Halving with a fixed number of steps and no branch on the comparison (its outcome is a coin
+  // toss, so a branch on it was mispredicted half the time): base moves by half or by 0.
+  let base = lo;
+  let len = hi - lo;
+  while (len > 1) {
+    const half = len >>> 1;
+    base += half & -Number(a[base + half - 1]! < v);
+    len -= half;
+  }
+  return len === 1 && a[base]! < v ? base + 1 : base;
 }
 
 /** x[from..from+n) into dst[0..n), ascending (insertion sort: n is a handful). */
