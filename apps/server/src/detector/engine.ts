@@ -689,6 +689,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (let i = 0; i < m; i++) {
       const id = c.series[i]!;
       if (states[id] === undefined && keep(i)) states[id] = stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]! });
+      // A pause now and then (the first slice of a re-derive creates every series' state: ~0.1 s at 10,000).
+      if ((i & (ROWS_PER_STEP - 1)) === ROWS_PER_STEP - 1) yield;
     }
     // The kept buckets' starts and values copied series by series (a scatter in one pass over the
     // columns, which stay in time order within a series), so the feed below reads them in order:
@@ -699,7 +701,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (let i = 0; i < m; i++) if (keep(i)) at[c.series[i]! + 1]!++;
     for (let id = 1; id <= ids; id++) at[id]! += at[id - 1]!;
     const kept = at[ids]!;
-    if (byStart.length < kept) {
+    // Sized for the slice; a steady pass's few buckets after a re-derive's slices let ~15 MB go (10,000 series).
+    if (byStart.length < kept || byStart.length > 4 * kept + 65_536) {
       byStart = new Float64Array(kept + (kept >> 2));
       byP50 = new Float64Array(kept + (kept >> 2));
     }
@@ -707,6 +710,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const ps = byP50;
     const next = at.slice(0, ids);
     for (let i = 0; i < m; i++) {
+      if ((i & (ROWS_PER_STEP - 1)) === ROWS_PER_STEP - 1) yield;
       if (!keep(i)) continue;
       const k = next[c.series[i]!]!++;
       ts[k] = c.startMs[i]!;
@@ -935,6 +939,8 @@ function medianSorted(xs: ArrayLike<number>): number {
  * caller decides (by time) when to give the event loop a turn.
  */
 const SERIES_PER_STEP = 64;
+/** Rows of a slice scanned between two pauses of ingestColumnsStepwise before its series are fed (a power of two). */
+const ROWS_PER_STEP = 1 << 16;
 /** robustFromSorted3's results (mu, sigma of the baseline, older and halfway windows). */
 const three = new Float64Array(6);
 /** Largest bucket offset from a series' tBase (Int32Array). */
