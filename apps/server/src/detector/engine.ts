@@ -671,10 +671,6 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     }
   }
 
-  /** feedColumns' buckets in series order (reused from slice to slice: ~1.5 MB each at 2,115 series). */
-  let byStart = new Float64Array(0);
-  let byP50 = new Float64Array(0);
-
   /** ingestColumns, pausing after every SERIES_PER_STEP series (see ingestColumnsStepwise). */
   function* feedColumns(c: SeriesBucketColumns, endMs: number): Generator<void, void, undefined> {
     // Series by series, each in time order (a stable counting sort on the series id): the
@@ -692,38 +688,19 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       // A pause now and then (the first slice of a re-derive creates every series' state: ~0.1 s at 10,000).
       if ((i & (ROWS_PER_STEP - 1)) === ROWS_PER_STEP - 1) yield;
     }
-    // The kept buckets' starts and values copied series by series (a scatter in one pass over the
-    // columns, which stay in time order within a series), so the feed below reads them in order:
-    // it walked the columns through an index in series order before, every bucket a miss in
-    // arrays of several MB per slice (profiled: half of ingestColumns' own time).
-    const ids = c.pops.length;
-    const at = new Int32Array(ids + 1);
-    for (let i = 0; i < m; i++) if (keep(i)) at[c.series[i]! + 1]!++;
-    for (let id = 1; id <= ids; id++) at[id]! += at[id - 1]!;
-    const kept = at[ids]!;
-    // Sized for the slice; a steady pass's few buckets after a re-derive's slices let ~15 MB go (10,000 series).
-    if (byStart.length < kept || byStart.length > 4 * kept + 65_536) {
-      byStart = new Float64Array(kept + (kept >> 2));
-      byP50 = new Float64Array(kept + (kept >> 2));
-    }
-    const ts = byStart;
-    const ps = byP50;
-    const next = at.slice(0, ids);
-    for (let i = 0; i < m; i++) {
-      if ((i & (ROWS_PER_STEP - 1)) === ROWS_PER_STEP - 1) yield;
-      if (!keep(i)) continue;
-      const k = next[c.series[i]!]!++;
-      ts[k] = c.startMs[i]!;
-      ps[k] = c.p50[i]!;
-    }
+    const at = new Int32Array(c.pops.length + 1);
+    for (let i = 0; i < m; i++) at[c.series[i]! + 1]!++;
+    for (let id = 1; id <= c.pops.length; id++) at[id]! += at[id - 1]!;
+    const order = new Int32Array(m);
+    for (let i = 0; i < m; i++) order[at[c.series[i]!]!++] = i;
     let fedSeries = 0;
-    for (let id = 0; id < ids; id++) {
-      const st = states[id];
-      if (st === undefined) continue;
-      for (let k = at[id]!; k < at[id + 1]!; k++) feed(st, ts[k]!, ps[k]!);
-      // Its windows ahead of the replay, then a pause between series only.
-      recordAhead(st, endMs);
-      if (++fedSeries % SERIES_PER_STEP === 0) yield;
+    for (let j = 0; j < m; j++) {
+      const i = order[j]!;
+      if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!);
+      // The last bucket of the series in this slice: its windows ahead of the replay, then a pause between series only.
+      if (j + 1 < m && c.series[order[j + 1]!] === c.series[i]) continue;
+      if (states[c.series[i]!] !== undefined) recordAhead(states[c.series[i]!]!, endMs);
+      if (j + 1 < m && ++fedSeries % SERIES_PER_STEP === 0) yield;
     }
     settle(endMs);
   }
