@@ -49,7 +49,7 @@
 import type { RegressionFinding } from '../alerts/types.ts';
 import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { mannWhitneyU } from './mann-whitney.ts';
-import { lowerBound, robustFromSorted3 } from './robust.ts';
+import { lowerBound } from './robust.ts';
 import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
 
 export interface DetectorSettings {
@@ -272,8 +272,6 @@ interface SeriesState {
 }
 
 /** Full-length baseline windows' statistics by the window's end, oldest first (parallel arrays of doubles: ~3 KB per series). */
-type Stats = { mu: number; sigma: number };
-
 interface WindowStatsRecords {
   toMs: number[];
   mu: number[];
@@ -373,8 +371,10 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
     st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom, st.n, st.tBase);
     if (st.win.n < s.minBaselineBuckets) return (st.base = null);
-    const { level, older, middle } = windowsStats(st, fromMs, toMs);
+    const level = windowStats(st.win);
     remember(st, fromMs, toMs, level);
+    const older = olderWindow(st, fromMs, toMs);
+    const middle = older && (s.trendFall || s.sigmaMedian3) ? middleWindow(st, fromMs, toMs) : null;
     const slope = older ? trendSlope(level.mu, older.mu, middle?.mu) : 0;
     // Sigma from the windows together (a series' scale changes slowly, and more buckets shrink
     // the error that inflates every z); of three, the median, so one incident does not inflate it.
@@ -385,44 +385,20 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   }
 
   /**
-   * The baseline window's statistics, and those of the same window trendMs earlier and of the
-   * one halfway between, for the baseline's trend (null when not there or too thin). The older
-   * window's level minus this one's, over trendMs, is the rise per ms. A baseline centred 40 minutes back lags a drifting series by
+   * The same window trendMs earlier, for the baseline's trend: its level minus this one's, over
+   * trendMs, is the rise per ms. A baseline centred 40 minutes back lags a drifting series by
    * 40 minutes of drift (+10 %/h: 0.25 sigma at sigma 0.25, more than half the slow arm's k).
    * The slope of one window alone is far too noisy to carry it (a 60-minute window cannot tell
    * 10 %/h from noise); two windows two hours apart can (0.03 sigma of noise where it is used).
    * A fall is used only when the halfway window agrees (trendSlope): a fall computed from an
    * incident that sits in the older window would carry the baseline below the data.
    */
-  function windowsStats(st: SeriesState, fromMs: number, toMs: number): { level: Stats; older: Stats | null; middle: Stats | null } {
-    const olderFrom = fromMs - s.trendMs;
-    const back = s.trendMs / 2;
-    const withOlder = s.trendMs > 0 && olderFrom >= st.firstMs;
-    const withMiddle = s.trendFall || s.sigmaMedian3;
-    // The halfway and older windows are the baseline's of one and two hours ago: recalled when recorded.
-    let older = withOlder ? recall(st, olderFrom, toMs - s.trendMs) : null;
-    let middle = withOlder && withMiddle ? recall(st, fromMs - back, toMs - back) : null;
-    const slideOlder = withOlder && !older;
-    const slideMiddle = withOlder && withMiddle && !middle;
-    if (slideOlder) st.olderWin = slideWindow(st.olderWin, st.t, st.x, olderFrom, toMs - s.trendMs, st.keptFrom, st.n, st.tBase);
-    if (slideMiddle) st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom, st.n, st.tBase);
-    const olderOk = slideOlder && st.olderWin!.n >= s.minBaselineBuckets;
-    const middleOk = slideMiddle && st.middleWin!.n >= s.minBaselineBuckets;
-    let level: Stats;
-    if (olderOk && middleOk) {
-      // A fresh engine's replay (no record of the older two yet): the three windows' statistics
-      // side by side, the same numbers as one by one (robustFromSorted3).
-      robustFromSorted3(three, st.win!.values, st.win!.n, st.olderWin!.values, st.olderWin!.n, st.middleWin!.values, st.middleWin!.n);
-      level = { mu: three[0]!, sigma: three[1]! };
-      older = { mu: three[2]!, sigma: three[3]! };
-      middle = { mu: three[4]!, sigma: three[5]! };
-    } else {
-      level = windowStats(st.win!);
-      if (slideOlder) older = olderOk ? windowStats(st.olderWin!) : null;
-      if (slideMiddle && older) middle = middleOk ? windowStats(st.middleWin!) : null;
-    }
-    // The halfway window is used only beside the older one.
-    return { level, older, middle: older ? middle : null };
+  function olderWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
+    const known = recall(st, fromMs - s.trendMs, toMs - s.trendMs);
+    if (known) return known;
+    st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom, st.n, st.tBase);
+    return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
   }
 
   /**
@@ -432,11 +408,15 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
    * The replay's baselines end at stepFrom - recent and then a minute apart (a series reporting
    * every step), so its older windows end trendMs before those and its halfway windows trendMs/2
    * before: all of them end before the newest 70 minutes a re-derive reads, so they are computed
-   * while the later slices are still being read (DuckDB's threads), not after the last read,
-   * where the replay of the newest 30 minutes had to compute three windows a minute per series
-   * on the JS thread alone. The same buckets sorted, the same statistics: a record is the
-   * statistic of the window it names, so a window predicted wrongly (a series with a gap) is
-   * recorded to no use and the replay slides that one as before.
+   * between the reads of the later slices, not after the last read, where the replay of the
+   * newest 30 minutes computed three windows a minute per series: what runs after the last read
+   * is about half as long (0.45-0.6 of main's, measured at 2,115 and 10,000 series). The work is
+   * the same (the pass's CPU did not change; on embedded DuckDB the JS thread is busy through the
+   * whole pass, so its wall time did not either): it pays where the pass waits on its reads
+   * (InfluxDB), and it is the part of the replay another thread could take (docs/notes/rederive.md).
+   * The same buckets sorted, the same statistics: a record is the statistic of the window it
+   * names, so a window predicted wrongly (a series with a gap) is recorded to no use and the
+   * replay slides that one as before.
    */
   function recordAhead(st: SeriesState, dataEndMs: number) {
     if (st.ahead >= aheadCount) return;
@@ -482,6 +462,15 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (toMs - fromMs !== s.baselineMs) return null;
     const i = lowerBound(r.toMs, r.toMs.length, toMs);
     return i < r.toMs.length && r.toMs[i] === toMs ? { mu: r.mu[i]!, sigma: r.sigma[i]! } : null;
+  }
+
+  /** The window halfway between the baseline's and the older one (trendFall, sigmaMedian3). */
+  function middleWindow(st: SeriesState, fromMs: number, toMs: number): { mu: number; sigma: number } | null {
+    const back = s.trendMs / 2;
+    const known = recall(st, fromMs - back, toMs - back);
+    if (known) return known;
+    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom, st.n, st.tBase);
+    return st.middleWin.n < s.minBaselineBuckets ? null : windowStats(st.middleWin);
   }
 
   /**
@@ -628,7 +617,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   }
 
   /** One bucket, in time order per series (bucket starts are whole ms: multiples of the step). */
-  function feed(st: SeriesState, startMs: number, p50: number) {
+  function feed(st: SeriesState, startMs: number, p50: number, samples: number) {
     startMs = Math.floor(startMs);
     const last = st.n ? st.tBase + st.t[st.n - 1]! : -Infinity;
     // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
@@ -696,7 +685,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     let fedSeries = 0;
     for (let j = 0; j < m; j++) {
       const i = order[j]!;
-      if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!);
+      if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
       // The last bucket of the series in this slice: its windows ahead of the replay, then a pause between series only.
       if (j + 1 < m && c.series[order[j + 1]!] === c.series[i]) continue;
       if (states[c.series[i]!] !== undefined) recordAhead(states[c.series[i]!]!, endMs);
@@ -755,7 +744,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     },
     ingest(buckets, endMs) {
       const sorted = buckets.filter((b) => b.startMs < endMs && b.samples > 0 && b.p50 > 0).sort((a, b) => a.startMs - b.startMs);
-      for (const b of sorted) feed(stateOf(b), b.startMs, b.p50);
+      for (const b of sorted) feed(stateOf(b), b.startMs, b.p50, b.samples);
       settle(endMs);
     },
     ingestColumns(c, endMs) {
@@ -918,8 +907,6 @@ function medianSorted(xs: ArrayLike<number>): number {
 const SERIES_PER_STEP = 64;
 /** Rows of a slice scanned between two pauses of ingestColumnsStepwise before its series are fed (a power of two). */
 const ROWS_PER_STEP = 1 << 16;
-/** robustFromSorted3's results (mu, sigma of the baseline, older and halfway windows). */
-const three = new Float64Array(6);
 /** Largest bucket offset from a series' tBase (Int32Array). */
 const OFFSET_MAX = 2 ** 31 - 1;
 

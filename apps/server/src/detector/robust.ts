@@ -75,11 +75,18 @@ function select(xs: Float64Array, k: number): number {
  */
 export function robustFromSorted(a: Float32Array | Float64Array, n: number): { mu: number; sigma: number } {
   if (n === 0) return { mu: NaN, sigma: NaN };
-  clipOf(a, n, 0);
-  const lo = clip[0]!;
-  const hi = clip[1]!;
-  const iLo = clip[2]! | 0;
-  const iHi = clip[3]! | 0;
+  const half = n >> 1;
+  const med = n % 2 === 1 ? a[half]! : (a[half - 1]! + a[half]!) / 2;
+  // Deviations: med - a[p-1-i] to the left of the median and a[p+j] - med to its right, each
+  // run ascending; the MAD's median is found by binary search over how many come from each.
+  const p = lowerBound(a, n, med);
+  const mad = 1.4826 * (n % 2 === 1 ? kthDeviation(a, n, p, med, half) : (kthDeviation(a, n, p, med, half - 1) + kthDeviation(a, n, p, med, half)) / 2);
+  const lo = med - 3 * mad;
+  const hi = med + 3 * mad;
+  // Sorted: the values below lo and above hi are runs at either end, counted, not clipped one by one.
+  const iLo = lowerBound(a, n, lo);
+  let iHi = lowerBound(a, n, hi);
+  while (iHi < n && a[iHi]! <= hi) iHi++;
   let sum = iLo * lo + (n - iHi) * hi;
   for (let k = iLo; k < iHi; k++) sum += a[k]!;
   const mu = sum / n;
@@ -90,112 +97,6 @@ export function robustFromSorted(a: Float32Array | Float64Array, n: number): { m
   }
   return { mu, sigma: Math.sqrt(sq / Math.max(1, n - 1)) };
 }
-
-/**
- * robustFromSorted of three sorted windows at once, into out (mu, sigma of each in turn): the
- * same sums in the same order per window, bit for bit, but the three windows' running sums are
- * advanced side by side. Each sum is a chain of dependent additions (the latency of an add
- * per value, whatever else the core could do meanwhile), so three chains in one loop take about
- * the time of one: a fresh engine's replay computes the baseline, halfway and older windows'
- * statistics every minute of every series (it has no record of the older two yet), and these
- * sums were most of robustFromSorted's time.
- */
-export function robustFromSorted3(out: Float64Array, a0: Float32Array, n0: number, a1: Float32Array, n1: number, a2: Float32Array, n2: number): void {
-  if (n0 === 0 || n1 === 0 || n2 === 0) {
-    const r = [robustFromSorted(a0, n0), robustFromSorted(a1, n1), robustFromSorted(a2, n2)];
-    for (let q = 0; q < 3; q++) {
-      out[2 * q] = r[q]!.mu;
-      out[2 * q + 1] = r[q]!.sigma;
-    }
-    return;
-  }
-  clipOf(a0, n0, 0);
-  clipOf(a1, n1, 4);
-  clipOf(a2, n2, 8);
-  const lo0 = clip[0]!;
-  const hi0 = clip[1]!;
-  const b0 = clip[2]! | 0;
-  const e0 = clip[3]! | 0;
-  const lo1 = clip[4]!;
-  const hi1 = clip[5]!;
-  const b1 = clip[6]! | 0;
-  const e1 = clip[7]! | 0;
-  const lo2 = clip[8]!;
-  const hi2 = clip[9]!;
-  const b2 = clip[10]! | 0;
-  const e2 = clip[11]! | 0;
-  let s0 = b0 * lo0 + (n0 - e0) * hi0;
-  let s1 = b1 * lo1 + (n1 - e1) * hi1;
-  let s2 = b2 * lo2 + (n2 - e2) * hi2;
-  const both = Math.min(e0 - b0, e1 - b1, e2 - b2);
-  for (let d = 0; d < both; d++) {
-    s0 += a0[b0 + d]!;
-    s1 += a1[b1 + d]!;
-    s2 += a2[b2 + d]!;
-  }
-  for (let k = b0 + both; k < e0; k++) s0 += a0[k]!;
-  for (let k = b1 + both; k < e1; k++) s1 += a1[k]!;
-  for (let k = b2 + both; k < e2; k++) s2 += a2[k]!;
-  const mu0 = s0 / n0;
-  const mu1 = s1 / n1;
-  const mu2 = s2 / n2;
-  let q0 = b0 * (lo0 - mu0) ** 2 + (n0 - e0) * (hi0 - mu0) ** 2;
-  let q1 = b1 * (lo1 - mu1) ** 2 + (n1 - e1) * (hi1 - mu1) ** 2;
-  let q2 = b2 * (lo2 - mu2) ** 2 + (n2 - e2) * (hi2 - mu2) ** 2;
-  for (let d = 0; d < both; d++) {
-    const v0 = a0[b0 + d]! - mu0;
-    const v1 = a1[b1 + d]! - mu1;
-    const v2 = a2[b2 + d]! - mu2;
-    q0 += v0 * v0;
-    q1 += v1 * v1;
-    q2 += v2 * v2;
-  }
-  for (let k = b0 + both; k < e0; k++) {
-    const v = a0[k]! - mu0;
-    q0 += v * v;
-  }
-  for (let k = b1 + both; k < e1; k++) {
-    const v = a1[k]! - mu1;
-    q1 += v * v;
-  }
-  for (let k = b2 + both; k < e2; k++) {
-    const v = a2[k]! - mu2;
-    q2 += v * v;
-  }
-  out[0] = mu0;
-  out[1] = Math.sqrt(q0 / Math.max(1, n0 - 1));
-  out[2] = mu1;
-  out[3] = Math.sqrt(q1 / Math.max(1, n1 - 1));
-  out[4] = mu2;
-  out[5] = Math.sqrt(q2 / Math.max(1, n2 - 1));
-}
-
-/**
- * The winsorising bounds of the first n (> 0) values of a, sorted ascending, into clip[at..at+4): lo and hi (median
- * -+ 3 MAD-sigmas), and the index range [iLo, iHi) of the values between them (the median read
- * off, the MAD's median found by binary search over the two sorted runs of deviations; the values
- * below lo and above hi are runs at either end, counted, not clipped one by one).
- */
-function clipOf(a: Float32Array | Float64Array, n: number, at: number): void {
-  const half = n >> 1;
-  const med = n % 2 === 1 ? a[half]! : (a[half - 1]! + a[half]!) / 2;
-  // Deviations: med - a[p-1-i] to the left of the median and a[p+j] - med to its right, each
-  // run ascending; the MAD's median is found by binary search over how many come from each.
-  const p = lowerBound(a, n, med);
-  const mad = 1.4826 * (n % 2 === 1 ? kthDeviation(a, n, p, med, half) : (kthDeviation(a, n, p, med, half - 1) + kthDeviation(a, n, p, med, half)) / 2);
-  const lo = med - 3 * mad;
-  const hi = med + 3 * mad;
-  const iLo = lowerBound(a, n, lo);
-  let iHi = lowerBound(a, n, hi);
-  while (iHi < n && a[iHi]! <= hi) iHi++;
-  clip[at] = lo;
-  clip[at + 1] = hi;
-  clip[at + 2] = iLo;
-  clip[at + 3] = iHi;
-}
-
-/** clipOf's results: lo, hi, iLo, iHi of up to three windows (no array per call). */
-const clip = new Float64Array(12);
 
 /**
  * The k-th smallest (0-based) absolute deviation from med of the first n values of a (sorted
@@ -224,15 +125,12 @@ function kthDeviation(a: Float32Array | Float64Array, n: number, p: number, med:
 
 /** The first index i < n with a[i] >= v (n if none), for the first n values of a, sorted ascending. */
 export function lowerBound(a: ArrayLike<number>, n: number, v: number): number {
-  // Halving with a fixed number of steps and no branch on the comparison: its outcome is a coin
-  // toss, and a branch on it was mispredicted half the time (a re-derive searches ~20 times per
-  // series and minute: bucket starts, sorted windows, records). base moves by half or by 0.
-  let base = 0;
-  let len = n;
-  while (len > 1) {
-    const half = len >>> 1;
-    base += half & -Number(a[base + half - 1]! < v);
-    len -= half;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
   }
-  return len === 1 && a[base]! < v ? base + 1 : base;
+  return lo;
 }

@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lowerBound, robustFromSorted, robustFromSorted3, robustLocationScale } from './robust.ts';
-import { slideWindow, sortFloat32, windowStats, type SortedWindow } from './sorted-window.ts';
+import { robustFromSorted, robustLocationScale } from './robust.ts';
+import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
 
 function rng(seed: number) {
   let a = seed;
@@ -135,50 +135,4 @@ test('values that are not float32 (a caller holding float64) are held rounded to
     assert.deepEqual(Array.from(w.values.subarray(0, w.n)), Array.from(expected), `window to ${to / 60_000} min`);
   }
   assert.ok(slides > 100);
-});
-
-test('sortFloat32 leaves the same bits in every slot as Float32Array.prototype.sort (lengths 0-600, signs, -0, infinities, NaN, subnormals), and nothing past n', () => {
-  const r = rng(11);
-  const odd = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-40, -1e-40, 3.5];
-  for (let round = 0; round < 2000; round++) {
-    const n = Math.floor(r() * 600);
-    const a = new Float32Array(n + 5);
-    for (let i = 0; i < a.length; i++) a[i] = round % 3 === 0 ? (r() - 0.5) * 20 : round % 3 === 1 ? Math.log(1 + r() * 1000) : odd[Math.floor(r() * odd.length)]!;
-    const want = a.slice();
-    want.subarray(0, n).sort();
-    sortFloat32(a, n);
-    assert.deepEqual(new Uint32Array(a.buffer), new Uint32Array(want.buffer), `round ${round}, n ${n}`);
-  }
-});
-
-test('robustFromSorted3 gives each window exactly what robustFromSorted gives it (bit for bit), windows of different lengths and clipping', () => {
-  const r = rng(5);
-  const out = new Float64Array(6);
-  for (let round = 0; round < 500; round++) {
-    const ws = [0, 1, 2].map(() => {
-      const n = 1 + Math.floor(r() * 400);
-      const a = new Float32Array(n + 3);
-      for (let i = 0; i < n; i++) a[i] = Math.log(50 + r() * 20) + (r() < 0.05 ? 3 * r() : 0);
-      a.subarray(0, n).sort();
-      return { a, n };
-    });
-    robustFromSorted3(out, ws[0]!.a, ws[0]!.n, ws[1]!.a, ws[1]!.n, ws[2]!.a, ws[2]!.n);
-    ws.forEach((w, q) => {
-      const one = robustFromSorted(w.a, w.n);
-      assert.ok(Object.is(out[2 * q], one.mu) && Object.is(out[2 * q + 1], one.sigma), `round ${round}, window ${q}`);
-    });
-  }
-});
-
-test('lowerBound: the first index whose value is not below v, on sorted arrays with ties, of any length (typed and not)', () => {
-  const r = rng(3);
-  for (let round = 0; round < 5000; round++) {
-    const n = Math.floor(r() * 50);
-    const a = Array.from({ length: n + 3 }, () => Math.floor(r() * 20)).sort((x, y) => x - y);
-    const v = Math.floor(r() * 24) - 2 + (r() < 0.2 ? 0.5 : 0);
-    let want = 0;
-    while (want < n && a[want]! < v) want++;
-    assert.equal(lowerBound(a, n, v), want, `round ${round}`);
-    assert.equal(lowerBound(Float32Array.from(a), n, v), want, `round ${round}, typed`);
-  }
 });
