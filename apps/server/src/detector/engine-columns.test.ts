@@ -118,7 +118,7 @@ test('ingestColumnsStepwise pauses between series and arrives at exactly ingestC
   assert.ok(found > 0, 'the shifted series were found, so the comparison covers findings');
 });
 
-test('a re-derive in 15-minute column slices (halfway and older windows computed ahead of the replay) arrives at the state of one fed the same buckets at once, bit for bit, and stays there', () => {
+test('a re-derive in 15-minute column slices with production windows (220 min read, 30 replayed) arrives at the state of one fed the same buckets at once, bit for bit, and stays there', () => {
   // Production windows (60-min baseline, 2 h trend, 30-min replay): the re-derive reads 220 min.
   const prod = detectorSettings({ recentMs: 10 * MIN, baselineMs: 60 * MIN, minChange: 0.1, resolveAfterMs: 10 * MIN });
   const end = T0 + 10 * MIN;
@@ -132,11 +132,8 @@ test('a re-derive in 15-minute column slices (halfway and older windows computed
     sliced.ingestColumns(columnsOf(data.filter((x) => x.startMs >= f && x.startMs < to)), to);
   }
   atOnce.ingest(data.filter((x) => x.startMs >= from && x.startMs < end), end);
-  // What decides: each series' baseline and its CUSUMs (the records and the windows' positions may differ).
+  // What decides: each series' baseline and its CUSUMs (the bucket arrays are trimmed in other chunks).
   const decisive = (e: ReturnType<typeof createDetectorEngine>) => e.exportState()!.series.map((st) => ({ key: `${st.popCode}/${st.functionName}`, base: st.base, runs: st.runs }));
-  // The sliced one recalled its halfway and older windows from records made ahead: 60 more per series.
-  const recs = (e: ReturnType<typeof createDetectorEngine>) => e.exportState()!.series.reduce((n, st) => n + st.recs.toMs.length, 0);
-  assert.ok(recs(sliced) >= recs(atOnce) + 50 * sliced.size(), `records made ahead: ${recs(sliced)} against ${recs(atOnce)}`);
   let found = 0;
   for (let pass = end; pass <= end + 3 * MIN; pass += STEP) {
     if (pass > end) {
@@ -151,5 +148,6 @@ test('a re-derive in 15-minute column slices (halfway and older windows computed
     found += ea.raise.length;
   }
   assert.ok(found > 0, 'the shifted series were found, so the comparison covers findings');
-  assert.ok(sliced.exportState()!.series.every((st) => st.base !== null && st.base.slope !== undefined), 'every series judged with its trend');
+  // The trend's windows (older and halfway) were there and used: the comparison covers them.
+  assert.ok(sliced.exportState()!.series.every((st) => st.base !== null) && sliced.exportState()!.series.some((st) => st.base!.slope !== 0), 'every series judged, with a trend');
 });

@@ -250,11 +250,6 @@ interface SeriesState {
   firstMs: number;
   /** Buckets before this may have been trimmed from t/x. */
   keptFrom: number;
-  /**
-   * How many of a re-derive's halfway and older windows (see recordAhead) have been computed
-   * ahead of its replay, of 2 x replayMs / 1 min; at that count for a series with nothing to do.
-   */
-  ahead: number;
   /** The baseline's window, the trend's older window and the one halfway between, kept sorted as they slide. */
   win: SortedWindow | null;
   olderWin: SortedWindow | null;
@@ -345,15 +340,12 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
    * and what arrives before the next trim (a re-derive's 15-minute slice, or trim's chunk of 64).
    */
   const capacity = Math.ceil((span + 2 * 60_000) / s.stepMs) + 128;
-  /** The replayed minutes: a re-derive's baselines, and so the halfway and older windows it recalls or slides. */
-  const replayMinutes = Math.floor(s.replayMs / 60_000);
-  const aheadCount = 2 * replayMinutes;
 
   function stateOf(b: Pick<SeriesBucket, 'popCode' | 'functionName' | 'startMs'>): SeriesState {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, ahead: 0, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -399,46 +391,6 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (known) return known;
     st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom, st.n, st.tBase);
     return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
-  }
-
-  /**
-   * A re-derive's halfway and older windows, computed ahead of its replay as soon as the read has
-   * delivered their buckets, and recorded as the baseline's are (remember): the replay then
-   * recalls them like a long-running engine, and slides and computes only the baseline's window.
-   * The replay's baselines end at stepFrom - recent and then a minute apart (a series reporting
-   * every step), so its older windows end trendMs before those and its halfway windows trendMs/2
-   * before: all of them end before the newest 70 minutes a re-derive reads, so they are computed
-   * between the reads of the later slices, not after the last read, where the replay of the
-   * newest 30 minutes computed three windows a minute per series: what runs after the last read
-   * is about half as long (0.45-0.6 of main's, measured at 2,115 and 10,000 series). The work is
-   * the same (the pass's CPU did not change; on embedded DuckDB the JS thread is busy through the
-   * whole pass, so its wall time did not either): it pays where the pass waits on its reads
-   * (InfluxDB), and it is the part of the replay another thread could take (docs/notes/rederive.md).
-   * The same buckets sorted, the same statistics: a record is the statistic of the window it
-   * names, so a window predicted wrongly (a series with a gap) is recorded to no use and the
-   * replay slides that one as before.
-   */
-  function recordAhead(st: SeriesState, dataEndMs: number) {
-    if (st.ahead >= aheadCount) return;
-    const firstToMs = stepFrom - s.recentMs;
-    // Not a re-derive, no trend, or a series too young to have the older window at the replay's start.
-    if (!Number.isFinite(stepFrom) || s.trendMs <= 0 || !(s.trendFall || s.sigmaMedian3) || firstToMs - s.baselineMs - s.trendMs < st.firstMs) {
-      st.ahead = aheadCount;
-      return;
-    }
-    while (st.ahead < aheadCount) {
-      const older = st.ahead < replayMinutes;
-      const toMs = firstToMs - (older ? s.trendMs : s.trendMs / 2) + (st.ahead % replayMinutes) * 60_000;
-      // Not all of its buckets read yet.
-      if (toMs > dataEndMs) return;
-      const fromMs = toMs - s.baselineMs;
-      const w = slideWindow(older ? st.olderWin : st.middleWin, st.t, st.x, fromMs, toMs, st.keptFrom, st.n, st.tBase);
-      if (older) st.olderWin = w;
-      else st.middleWin = w;
-      // Only what the replay would use (a thinner window is no window: the replay finds it so too).
-      if (w.n >= s.minBaselineBuckets) remember(st, fromMs, toMs, windowStats(w));
-      st.ahead++;
-    }
   }
 
   /** Keeps the baseline window's statistics for recall (only full-size windows: young series' grow). */
@@ -674,8 +626,6 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (let i = 0; i < m; i++) {
       const id = c.series[i]!;
       if (states[id] === undefined && keep(i)) states[id] = stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]! });
-      // A pause now and then (the first slice of a re-derive creates every series' state: ~0.1 s at 10,000).
-      if ((i & (ROWS_PER_STEP - 1)) === ROWS_PER_STEP - 1) yield;
     }
     const at = new Int32Array(c.pops.length + 1);
     for (let i = 0; i < m; i++) at[c.series[i]! + 1]!++;
@@ -686,10 +636,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (let j = 0; j < m; j++) {
       const i = order[j]!;
       if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
-      // The last bucket of the series in this slice: its windows ahead of the replay, then a pause between series only.
-      if (j + 1 < m && c.series[order[j + 1]!] === c.series[i]) continue;
-      if (states[c.series[i]!] !== undefined) recordAhead(states[c.series[i]!]!, endMs);
-      if (j + 1 < m && ++fedSeries % SERIES_PER_STEP === 0) yield;
+      // The last bucket of a series (the order is by series): a pause between series only.
+      if (j + 1 < m && c.series[order[j + 1]!] !== c.series[i] && ++fedSeries % SERIES_PER_STEP === 0) yield;
     }
     settle(endMs);
   }
@@ -715,7 +663,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
         values.set(w.values);
         return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
       });
-      series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, ahead: aheadCount, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs });
+      series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs });
       if (++done % SERIES_PER_STEP === 0) yield;
     }
     fedUntil = state.fedUntil;
@@ -905,8 +853,6 @@ function medianSorted(xs: ArrayLike<number>): number {
  * caller decides (by time) when to give the event loop a turn.
  */
 const SERIES_PER_STEP = 64;
-/** Rows of a slice scanned between two pauses of ingestColumnsStepwise before its series are fed (a power of two). */
-const ROWS_PER_STEP = 1 << 16;
 /** Largest bucket offset from a series' tBase (Int32Array). */
 const OFFSET_MAX = 2 ** 31 - 1;
 
