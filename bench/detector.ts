@@ -25,6 +25,11 @@
  *     lock), warm standby against cold on the same file at the same end, alternating (3 each),
  *     and a warm follower's steady pass. BENCH_DETECTOR_ONLY=failover runs these rows alone
  *     (DuckDB and InfluxDB).
+ *   - beside the rows against main's engine: the time after the pass's last read (the replay's
+ *     tail, on the JS thread alone), and the replay alone on the same slices read once (CPU, and
+ *     of it the last slice), alternating; BENCH_DETECTOR_ONLY=engine runs these rows alone
+ *     (on DuckDB, and on influxd for BENCH_DETECTOR_INFLUX_SERIES), BENCH_DETECTOR_ROUNDS (3)
+ *     rounds of each engine.
  * Goals (issue 13): one pass over 2,115 series <= 1 s, over 10,000 <= 5 s.
  */
 import { spawnSync } from 'node:child_process';
@@ -159,22 +164,75 @@ async function againstMainRead(path: string, settings: DetectorSettings, endMs: 
  */
 async function againstMainEngine(store: MetricsStore, settings: DetectorSettings, now: () => number, alerts: ReturnType<typeof createAlertService>) {
   const log = pino({ level: 'silent' });
-  const out = { now: { wall: [] as number[], cpu: [] as number[], stall: [] as number[] }, main: { wall: [] as number[], cpu: [] as number[], stall: [] as number[] } };
-  for (let r = 0; r < 6; r++) {
+  const blank = () => ({ wall: [] as number[], cpu: [] as number[], stall: [] as number[], tail: [] as number[] });
+  const out = { now: blank(), main: blank() };
+  // When the pass's last read came back: what runs after it is the JS thread's alone (DuckDB idle).
+  let lastRead = 0;
+  const timedStore = Object.create(store, {
+    seriesBucketColumns: { value: async (range: TimeRange, stepMs: number) => {
+      const got = await store.seriesBucketColumns!(range, stepMs);
+      lastRead = performance.now();
+      return got;
+    } },
+  }) as MetricsStore;
+  const rounds = Number(process.env.BENCH_DETECTOR_ROUNDS ?? 3);
+  for (let r = 0; r < 2 * rounds; r++) {
     const way = r % 2 === 0 ? 'now' : 'main';
-    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now, log, ...(way === 'main' ? { engine: mainEngine(settings) } : {}) });
+    const detector = createDetectorService({ store: timedStore, alerts, leadership: createSingleLeadership('bench'), settings, now, log, ...(way === 'main' ? { engine: mainEngine(settings) } : {}) });
     const stall = monitorEventLoopDelay({ resolution: 5 });
     stall.enable();
     const c = process.cpuUsage();
     const t = performance.now();
     await detector.runPass();
-    out[way].wall.push(performance.now() - t);
+    const end = performance.now();
+    out[way].wall.push(end - t);
+    out[way].tail.push(end - lastRead);
     out[way].cpu.push(cpuMs(process.cpuUsage(c)));
     stall.disable();
     out[way].stall.push(stall.max / 1e6);
   }
-  const m = (k: 'wall' | 'cpu' | 'stall') => ({ now: median(out.now[k]), main: median(out.main[k]) });
-  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall') };
+  const m = (k: 'wall' | 'cpu' | 'stall' | 'tail') => ({ now: median(out.now[k]), main: median(out.main[k]) });
+  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), tail: m('tail'), all: out };
+}
+
+/**
+ * The replay alone (engine.ingestColumns of the service's slices, read once from the store), this
+ * engine against main's frozen one, alternating: CPU of the whole replay and of its last slice
+ * (what runs after the last read), and both engines' evaluations must be equal.
+ */
+async function replayAgainstMain(store: MetricsStore, settings: DetectorSettings, endMs: number) {
+  const got: Array<[number, SeriesBucketColumns]> = [];
+  for (const [from, to] of slices(settings, endMs)) got.push([to, await store.seriesBucketColumns!({ fromNs: ms(from), toNs: ms(to) }, settings.stepMs)]);
+  const out = { now: { all: [] as number[], last: [] as number[] }, main: { all: [] as number[], last: [] as number[] } };
+  const evals = { now: '', main: '' };
+  const rounds = Number(process.env.BENCH_DETECTOR_ROUNDS ?? 3);
+  for (let r = 0; r < 2 * rounds; r++) {
+    const way = r % 2 === 0 ? 'now' : 'main';
+    const engine = way === 'now' ? createDetectorEngine(settings) : mainEngine(settings);
+    engine.readFrom(endMs);
+    const c = process.cpuUsage();
+    let beforeLast = c;
+    got.forEach(([to, cols], i) => {
+      if (i === got.length - 1) beforeLast = process.cpuUsage();
+      engine.ingestColumns(cols, to);
+    });
+    out[way].all.push(cpuMs(process.cpuUsage(c)));
+    out[way].last.push(cpuMs(process.cpuUsage(beforeLast)));
+    evals[way] = JSON.stringify(engine.evaluate([], endMs));
+  }
+  if (evals.now !== evals.main) throw new Error("bench: this engine's replay and main's evaluate differently");
+  return { all: { now: median(out.now.all), main: median(out.main.all) }, last: { now: median(out.now.last), main: median(out.main.last) } };
+}
+
+function engineRows(vsEngine: Awaited<ReturnType<typeof againstMainEngine>>, replay: Awaited<ReturnType<typeof replayAgainstMain>>, label: string, goal: number): BenchRow[] {
+  return [
+    { name: `first pass, this engine against main's (same service and store, alternating), ${label} series`, value: Math.round(vsEngine.wall.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.wall.main) }, ratio: vsEngine.wall.now / vsEngine.wall.main, goal: `<= ${goal} ms`, ok: vsEngine.wall.now <= goal },
+    { name: `  its CPU (every thread), ${label} series`, value: Math.round(vsEngine.cpu.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.cpu.main) }, ratio: vsEngine.cpu.now / vsEngine.cpu.main },
+    { name: `  after its last read (the JS thread alone), ${label} series`, value: Math.round(vsEngine.tail.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.tail.main) }, ratio: vsEngine.tail.now / vsEngine.tail.main },
+    { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(vsEngine.stall.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.stall.main) }, ratio: vsEngine.stall.now / vsEngine.stall.main },
+    { name: `  its replay alone (CPU, the service's slices read once, alternating), ${label} series`, value: Math.round(replay.all.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(replay.all.main) }, ratio: replay.all.now / replay.all.main },
+    { name: `  of which its last slice (after the last read), ${label} series`, value: Math.round(replay.last.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(replay.last.main) }, ratio: replay.last.now / replay.last.main },
+  ];
 }
 
 /**
@@ -399,6 +457,12 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       rows.push(...failoverRows(await againstFailover(store, settings, passClock, alerts), label, goal));
       return rows;
     }
+    if (process.env.BENCH_DETECTOR_ONLY === 'engine') {
+      const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
+      rows.push(...engineRows(vsEngine, await replayAgainstMain(store, settings, endMs), label, goal));
+      console.error(JSON.stringify({ series: seriesCount, rounds: vsEngine.all }));
+      return rows;
+    }
     const split = await parts(store, settings, endMs);
 
     // Wall time (the service's own durationMs runs on the pinned clock); a fresh service is a fresh engine.
@@ -429,6 +493,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       steady.push(await timed(detector));
     }
     const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
+    const vsReplay = await replayAgainstMain(store, settings, endMs);
     const vsSnapshot = await againstSnapshot(store, settings, passClock, alerts, dir);
     const vsFailover = await againstFailover(store, settings, passClock, alerts);
     await store.close();
@@ -450,9 +515,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       { name: `  its read alone, ${label} series`, value: Math.round(vsMain.read.now), unit: 'ms', anchor: { name: "main's read", value: Math.round(vsMain.read.main) }, ratio: vsMain.read.now / vsMain.read.main },
     );
     rows.push(
-      { name: `first pass, this engine against main's (same service and store, alternating), ${label} series`, value: Math.round(vsEngine.wall.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.wall.main) }, ratio: vsEngine.wall.now / vsEngine.wall.main, goal: `<= ${goal} ms`, ok: vsEngine.wall.now <= goal },
-      { name: `  its CPU (every thread), ${label} series`, value: Math.round(vsEngine.cpu.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.cpu.main) }, ratio: vsEngine.cpu.now / vsEngine.cpu.main },
-      { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(vsEngine.stall.now), unit: 'ms', anchor: { name: "main's engine", value: Math.round(vsEngine.stall.main) }, ratio: vsEngine.stall.now / vsEngine.stall.main },
+      ...engineRows(vsEngine, vsReplay, label, goal),
       { name: `  peak RSS growth during it (a process each), ${label} series`, value: mem.peakRss.now, unit: 'MiB', anchor: { name: "main's engine", value: mem.peakRss.main }, ratio: mem.peakRss.now / mem.peakRss.main },
       { name: `  what it keeps (JS heap + array buffers, after GC), ${label} series`, value: mem.kept.now, unit: 'MiB', anchor: { name: "main's engine", value: mem.kept.main }, ratio: mem.kept.now / mem.kept.main },
     );
@@ -500,6 +563,12 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const goal = seriesCount <= 2115 ? 1000 : 5000;
     const influxRows = (rs: BenchRow[]) => rs.map((r) => ({ ...r, name: r.name.startsWith('  ') ? r.name : `influx: ${r.name}` }));
     if (process.env.BENCH_DETECTOR_ONLY === 'failover') return influxRows(failoverRows(await againstFailover(store, settings, () => t0 + 2500, alerts), label, goal));
+    if (process.env.BENCH_DETECTOR_ONLY === 'engine') {
+      // The same rows against main's engine, on influxd: here the JS thread waits on the reads.
+      const vsEngine = await againstMainEngine(store, settings, () => t0 + 2500, alerts);
+      console.error(JSON.stringify({ influx: seriesCount, rounds: vsEngine.all }));
+      return influxRows(engineRows(vsEngine, await replayAgainstMain(store, settings, endMs), label, goal));
+    }
     const snapDir = mkdtempSync(join(tmpdir(), 'ewm-bench-snapshot-'));
     cleanups.push(async () => rmSync(snapDir, { recursive: true, force: true }));
     const vsSnapshot = await againstSnapshot(store, settings, () => t0 + 2500, alerts, snapDir);

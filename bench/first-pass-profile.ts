@@ -3,12 +3,13 @@
  * reuses) a file of SERIES series, one sample per 10 s over the re-derive span, then times the
  * store's read (slice by slice) and the engine's replay apart. Run under `node --cpu-prof`.
  *   FILE=/tmp/x.duckdb SERIES=2115 node --import tsx bench/first-pass-profile.ts
- * MODE=service runs the real DetectorService ROUNDS times and reports wall, CPU (every thread),
+ * MODE=service runs the real DetectorService ROUNDS times and reports wall, CPU (every thread, and
+ * the JS thread's alone from /proc: how much of the pass could run beside it),
  * the longest event-loop stall during the pass (monitorEventLoopDelay) and, for the first round,
  * the growth of peak RSS (getrusage maxRSS) and of the JS heap + array buffers kept after it;
  * ENGINE=main runs main's frozen engine (bench/detector-main-engine) in the same service.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeBenchHistory } from './detector-history.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { createDetectorEngine, detectorSettings, rederiveSpanMs } from '../apps/server/src/detector/engine.ts';
@@ -30,6 +31,16 @@ if (fresh) {
   await writeBenchHistory(store, n, t0 - span - 60_000, t0, STEP);
 }
 const endMs = Math.floor((t0 + 500) / STEP) * STEP;
+/** CPU of the JS (main) thread alone, from /proc (utime + stime of the task whose id is the pid), in ms; NaN elsewhere. */
+function jsThreadCpuMs(): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ 100
+  } catch {
+    return NaN;
+  }
+}
 if (process.env.MODE === 'service') {
   // The whole first pass as the service runs it (reads overlapped with the replay), ROUNDS times.
   const { pino } = await import('pino');
@@ -61,18 +72,20 @@ if (process.env.MODE === 'service') {
     lastTick = performance.now();
     const stall = monitorEventLoopDelay({ resolution: 5 });
     stall.enable();
+    const js0 = jsThreadCpuMs();
     const c = process.cpuUsage();
     const a = performance.now();
     const res = await d.runPass();
     const wall = performance.now() - a;
     const u = process.cpuUsage(c);
+    const jsCpuMs = jsThreadCpuMs() - js0;
     stall.disable();
     const peakRss = process.resourceUsage().maxRSS * 1024;
     gc?.();
     const mem1 = process.memoryUsage();
     const mib = (b: number) => Math.round(b / 2 ** 20);
     console.log(JSON.stringify({
-      series: n, engine: process.env.ENGINE ?? 'now', firstPassMs: Math.round(wall), cpuMs: Math.round((u.user + u.system) / 1000), evaluated: res.evaluated,
+      series: n, engine: process.env.ENGINE ?? 'now', firstPassMs: Math.round(wall), cpuMs: Math.round((u.user + u.system) / 1000), jsThreadCpuMs: Math.round(jsCpuMs), evaluated: res.evaluated,
       longestStallMs: Math.round(stall.max / 1e6), stallP99Ms: Math.round(stall.percentile(99) / 1e6), longestGcMs: Math.round(Math.max(0, ...gcPauses)), gcMs: Math.round(gcPauses.reduce((a, b) => a + b, 0)),
       ...(r === 0 ? { peakRssGrowthMiB: mib(peakRss - rss0), keptHeapMiB: mib(mem1.heapUsed - mem0.heapUsed), keptArrayBuffersMiB: mib(mem1.arrayBuffers - mem0.arrayBuffers), rssAfterMiB: mib(mem1.rss) } : {}),
     }));

@@ -1,8 +1,9 @@
 /**
- * FROZEN ANCHOR (bench only): apps/server/src/detector/engine.ts as main had it at b3d674e, before
- * branch first-pass-3, with its sorted-window.ts and robust.ts beside it, so bench/detector.ts can
- * run main's replay beside the current one in the same process. Do not edit.
- *
+ * FROZEN ANCHOR (bench only): apps/server/src/detector/engine.ts as main had it at 2e71044, before
+ * branch rederive (it was b3d674e's before), with its sorted-window.ts and robust.ts beside it, so
+ * the benches can run main's replay beside the current one in the same process. Do not edit.
+ */
+/**
  * The regression detector's decision: Page's CUSUM on log latency against a robust,
  * trend-corrected baseline, with the rank test as confirmation. Pure computation with state:
  * no I/O and no clock, so `npm run eval:detector` and the tests run exactly what production runs.
@@ -217,7 +218,8 @@ export function rederiveSpanMs(s: DetectorSettings): number {
   return historySpanMs(s) + s.replayMs;
 }
 
-interface Baseline {
+/** A baseline as the engine computed it (exported for engine-snapshot.ts). */
+export interface Baseline {
   /** Level (log) at the window's centre, and its rise per ms (a fall only when consistent; see trendSlope). */
   mu: number;
   slope: number;
@@ -231,9 +233,25 @@ interface Baseline {
 interface SeriesState {
   popCode: string;
   functionName: string;
-  /** Bucket starts (ascending) and logs of bucket medians. */
-  t: number[];
-  x: number[];
+  /**
+   * Bucket starts (ascending) and logs of bucket medians, the first n entries of each: typed
+   * arrays sized once for the span (growing only for an odd cadence), not JS arrays grown by
+   * push. A re-derive fills 1,320 buckets per series, 13M at 10,000 series: the arrays' growth
+   * copies and their garbage were a fifth of the replay (profiled), and the slack of a grown JS
+   * array stayed in memory. x as 32-bit floats: a log of a latency in ms needs nothing near
+   * float64's precision (float32's relative step is 6e-8, ~2e-7 absolute at log(50 ms)), and it
+   * halves the largest part of a re-derive's state (~50 MB of 1,280 slots at 10,000 series);
+   * every statistic is still computed in float64 from these values.
+   */
+  t: Int32Array;
+  x: Float32Array;
+  n: number;
+  /**
+   * t holds bucket starts as whole ms after tBase (4 bytes, not 8: ~50 MB of a re-derive's state
+   * at 10,000 series); trim moves tBase to the oldest bucket kept, so the offsets stay far below
+   * 2^31 ms (24 days).
+   */
+  tBase: number;
   firstMs: number;
   /** Buckets before this may have been trimmed from t/x. */
   keptFrom: number;
@@ -260,7 +278,8 @@ interface WindowStatsRecords {
   sigma: number[];
 }
 
-interface Run {
+/** One CUSUM arm's state (exported for engine-snapshot.ts). */
+export interface Run {
   s: number;
   /** Start of the current run (the first bucket since S was last 0), or NaN while S = 0. */
   startMs: number;
@@ -284,6 +303,13 @@ export interface DetectorEngine {
    * state lookup per series, not an object, a key and a sort per bucket.
    */
   ingestColumns(columns: SeriesBucketColumns, endMs: number): void;
+  /**
+   * ingestColumns in steps: it pauses (yields) after each group of series, so its caller can
+   * give the event loop a turn (a 15-minute slice of a re-derive at 10,000 series is ~1 s of
+   * replay). The series are independent, so the state after the last step is exactly
+   * ingestColumns'; nothing else may touch the engine until the generator is done.
+   */
+  ingestColumnsStepwise(columns: SeriesBucketColumns, endMs: number): Generator<void, void, undefined>;
   evaluate(unresolved: readonly UnresolvedAlertRef[], endMs: number): Evaluation;
   /** Drops all state: the next pass re-derives it from the store. */
   reset(): void;
@@ -291,6 +317,18 @@ export interface DetectorEngine {
   readUntil(): number | null;
   /** Series with state (for /health and tests). */
   size(): number;
+  /**
+   * The state as it is held, for a snapshot (engine-snapshot.ts); null for a fresh engine. The
+   * typed arrays are views of the engine's own: encode them before the next pass.
+   */
+  exportState(): EngineState | null;
+  /** Replaces all state with a snapshot's (copied); the next pass reads on from its fedUntil. */
+  importState(state: EngineStateImport): void;
+  /**
+   * importState in steps (a pause after each group of series, as ingestColumnsStepwise): 10,000
+   * series are ~0.3 s of reading and copying. Until it is done the engine is fresh (readUntil null).
+   */
+  importStateStepwise(state: EngineStateImport): Generator<void, void, undefined>;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
 }
@@ -302,12 +340,17 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
   /** Buckets before this are history only (a fresh engine's re-derive; see settings.replayMs). */
   let stepFrom = -Infinity;
   const span = historySpanMs(s);
+  /**
+   * Buckets a series holds at most at one bucket per step: the span, trim's two extra minutes,
+   * and what arrives before the next trim (a re-derive's 15-minute slice, or trim's chunk of 64).
+   */
+  const capacity = Math.ceil((span + 2 * 60_000) / s.stepMs) + 128;
 
   function stateOf(b: Pick<SeriesBucket, 'popCode' | 'functionName' | 'startMs'>): SeriesState {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: [], x: [], firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
       series.set(k, st);
     }
     return st;
@@ -323,7 +366,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const fromMs = Math.max(st.firstMs, toMs - s.baselineMs);
     const b = st.base;
     if (b && toMs >= b.toMs && toMs - b.toMs < 60_000) return b;
-    st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom);
+    st.win = slideWindow(st.win, st.t, st.x, fromMs, toMs, st.keptFrom, st.n, st.tBase);
     if (st.win.n < s.minBaselineBuckets) return (st.base = null);
     const level = windowStats(st.win);
     remember(st, fromMs, toMs, level);
@@ -351,7 +394,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     if (s.trendMs <= 0 || fromMs - s.trendMs < st.firstMs) return null;
     const known = recall(st, fromMs - s.trendMs, toMs - s.trendMs);
     if (known) return known;
-    st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom);
+    st.olderWin = slideWindow(st.olderWin, st.t, st.x, fromMs - s.trendMs, toMs - s.trendMs, st.keptFrom, st.n, st.tBase);
     return st.olderWin.n < s.minBaselineBuckets ? null : windowStats(st.olderWin);
   }
 
@@ -383,7 +426,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const back = s.trendMs / 2;
     const known = recall(st, fromMs - back, toMs - back);
     if (known) return known;
-    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom);
+    st.middleWin = slideWindow(st.middleWin, st.t, st.x, fromMs - back, toMs - back, st.keptFrom, st.n, st.tBase);
     return st.middleWin.n < s.minBaselineBuckets ? null : windowStats(st.middleWin);
   }
 
@@ -404,8 +447,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
 
   /** What the CUSUMs read for a new bucket: its value, or the running median with the two before it. */
   function smoothed(st: SeriesState, tMs: number, x: number): number {
-    const n = st.x.length;
-    if (s.smooth === 1 || n < 2 || tMs - st.t[n - 2]! > 3 * s.stepMs) return x;
+    const n = st.n;
+    if (s.smooth === 1 || n < 2 || tMs - (st.tBase + st.t[n - 2]!) > 3 * s.stepMs) return x;
     const a = st.x[n - 1]!;
     const b = st.x[n - 2]!;
     return Math.max(Math.min(a, b), Math.min(Math.max(a, b), x));
@@ -416,8 +459,9 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const x = smoothed(st, tMs, raw);
     let cap = Infinity;
     if (base) {
-      const n = st.x.length;
-      const prevZ = n > 0 && tMs - st.t[n - 1]! <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, st.t[n - 1]!)) / base.sigma : 0;
+      const n = st.n;
+      const prevMs = n > 0 ? st.tBase + st.t[n - 1]! : -Infinity;
+      const prevZ = n > 0 && tMs - prevMs <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, prevMs)) / base.sigma : 0;
       if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < s.jumpPrevZ) cap = s.jumpCapZ;
     }
     for (let i = 0; i < st.runs.length; i++) {
@@ -452,11 +496,13 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     // Two minutes more than the span: the windows slide by a minute and remove what left them.
     const keepFrom = endMs - span - 2 * 60_000;
     let drop = 0;
-    while (drop < st.t.length && st.t[drop]! < keepFrom) drop++;
-    // Splice in chunks: amortised O(1) per bucket.
-    if (drop > 64 || (drop > 0 && drop === st.t.length)) {
-      st.t.splice(0, drop);
-      st.x.splice(0, drop);
+    while (drop < st.n && st.t[drop]! < keepFrom - st.tBase) drop++;
+    // Drop in chunks: amortised O(1) per bucket.
+    if (drop > 64 || (drop > 0 && drop === st.n)) {
+      st.t.copyWithin(0, drop, st.n);
+      st.x.copyWithin(0, drop, st.n);
+      st.n -= drop;
+      rebase(st);
       st.keptFrom = keepFrom;
     }
   }
@@ -518,15 +564,47 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     return medianSorted(older) <= limit && medianSorted(newer) <= limit;
   }
 
-  /** One bucket, in time order per series. */
+  /** Moves tBase to the oldest bucket held (offsets stay small); none held: to `to`. */
+  function rebase(st: SeriesState, to?: number) {
+    if (st.n === 0 && to === undefined) return;
+    const by = st.n > 0 ? st.t[0]! : to! - st.tBase;
+    if (by === 0) return;
+    for (let i = 0; i < st.n; i++) st.t[i]! -= by;
+    st.tBase += by;
+  }
+
+  /** One bucket, in time order per series (bucket starts are whole ms: multiples of the step). */
   function feed(st: SeriesState, startMs: number, p50: number, samples: number) {
-    const last = st.t.length ? st.t[st.t.length - 1]! : -Infinity;
+    startMs = Math.floor(startMs);
+    const last = st.n ? st.tBase + st.t[st.n - 1]! : -Infinity;
     // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
     if (startMs <= last) return;
-    const x = Math.log(p50);
+    // Rounded as it is stored (float32), so the CUSUM steps on the value every later window holds.
+    const x = Math.fround(Math.log(p50));
     if (startMs >= stepFrom) step(st, startMs, x);
-    st.t.push(startMs);
-    st.x.push(x);
+    if (Math.abs(startMs - st.tBase) > OFFSET_MAX) {
+      // Only when what is held spans ~24 days (a span of days and a series silent in between):
+      // hold from this bucket on, rather than an offset that does not fit.
+      rebase(st);
+      if (Math.abs(startMs - st.tBase) > OFFSET_MAX) {
+        st.n = 0;
+        st.keptFrom = startMs;
+        rebase(st, startMs);
+      }
+    }
+    if (st.n === st.t.length) {
+      // Fuller than the span at one bucket per step (a trim has not caught up): grow by half.
+      const size = st.n + (st.n >> 1) + 16;
+      const t = new Int32Array(size);
+      const xs = new Float32Array(size);
+      t.set(st.t);
+      xs.set(st.x);
+      st.t = t;
+      st.x = xs;
+    }
+    st.t[st.n] = startMs - st.tBase;
+    st.x[st.n] = x;
+    st.n++;
   }
 
   /** After a read up to endMs: trims every series to the span and forgets the silent ones. */
@@ -535,8 +613,66 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     for (const [k, st] of series) {
       trim(st, endMs);
       // A series silent for the whole span has nothing left to judge: forget it (memory stays bounded).
-      if (st.t.length === 0 || st.t[st.t.length - 1]! < endMs - span) series.delete(k);
+      if (st.n === 0 || st.tBase + st.t[st.n - 1]! < endMs - span) series.delete(k);
     }
+  }
+
+  /** ingestColumns, pausing after every SERIES_PER_STEP series (see ingestColumnsStepwise). */
+  function* feedColumns(c: SeriesBucketColumns, endMs: number): Generator<void, void, undefined> {
+    // Series by series, each in time order (a stable counting sort on the series id): the
+    // engine's series are independent, and fed in the columns' time order every bucket
+    // touched another series' arrays (a re-derive holds ~40 MB of them at 2,115 series, so
+    // nearly every bucket was a cache miss; profiled: most of ingestColumns' own time).
+    const m = c.startMs.length;
+    const keep = (i: number) => c.startMs[i]! < endMs && c.samples[i]! > 0 && c.p50[i]! > 0;
+    // States first, in time order of each series' first bucket: the order series are kept (and
+    // judged, and listed) in stays what feeding in time order gave.
+    const states = new Array<SeriesState | undefined>(c.pops.length).fill(undefined);
+    for (let i = 0; i < m; i++) {
+      const id = c.series[i]!;
+      if (states[id] === undefined && keep(i)) states[id] = stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]! });
+    }
+    const at = new Int32Array(c.pops.length + 1);
+    for (let i = 0; i < m; i++) at[c.series[i]! + 1]!++;
+    for (let id = 1; id <= c.pops.length; id++) at[id]! += at[id - 1]!;
+    const order = new Int32Array(m);
+    for (let i = 0; i < m; i++) order[at[c.series[i]!]!++] = i;
+    let fedSeries = 0;
+    for (let j = 0; j < m; j++) {
+      const i = order[j]!;
+      if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
+      // The last bucket of a series (the order is by series): a pause between series only.
+      if (j + 1 < m && c.series[order[j + 1]!] !== c.series[i] && ++fedSeries % SERIES_PER_STEP === 0) yield;
+    }
+    settle(endMs);
+  }
+
+  /** importState, pausing after every SERIES_PER_STEP series (see importStateStepwise). */
+  function* importSeries(state: EngineStateImport): Generator<void, void, undefined> {
+    reset();
+    let done = 0;
+    for (const e of state.series) {
+      if (e.runs.length !== s.arms.length) throw new Error('engine state: one run per arm expected');
+      const n = e.t.length;
+      const size = Math.max(capacity, n + 128);
+      const t = new Int32Array(size);
+      const x = new Float32Array(size);
+      t.set(e.t);
+      x.set(e.x);
+      const recs = { toMs: Array.from(e.recs.toMs), mu: Array.from(e.recs.mu), sigma: Array.from(e.recs.sigma) };
+      const runs = e.runs.map((r) => ({ s: r.s, startMs: r.startMs, base: r.base, judged: r.judged }));
+      const [win, olderWin, middleWin] = [0, 1, 2].map((i): SortedWindow | null => {
+        const w = e.windows?.[i];
+        if (!w) return null;
+        const values = new Float32Array(w.values.length + 32);
+        values.set(w.values);
+        return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
+      });
+      series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs });
+      if (++done % SERIES_PER_STEP === 0) yield;
+    }
+    fedUntil = state.fedUntil;
+    stepFrom = state.stepFrom;
   }
 
   function reset() {
@@ -565,30 +701,10 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       settle(endMs);
     },
     ingestColumns(c, endMs) {
-      // Series by series, each in time order (a stable counting sort on the series id): the
-      // engine's series are independent, and fed in the columns' time order every bucket
-      // touched another series' arrays (a re-derive holds ~40 MB of them at 2,115 series, so
-      // nearly every bucket was a cache miss; profiled: most of ingestColumns' own time).
-      const m = c.startMs.length;
-      const keep = (i: number) => c.startMs[i]! < endMs && c.samples[i]! > 0 && c.p50[i]! > 0;
-      // States first, in time order of each series' first bucket: the order series are kept (and
-      // judged, and listed) in stays what feeding in time order gave.
-      const states = new Array<SeriesState | undefined>(c.pops.length).fill(undefined);
-      for (let i = 0; i < m; i++) {
-        const id = c.series[i]!;
-        if (states[id] === undefined && keep(i)) states[id] = stateOf({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]! });
-      }
-      const at = new Int32Array(c.pops.length + 1);
-      for (let i = 0; i < m; i++) at[c.series[i]! + 1]!++;
-      for (let id = 1; id <= c.pops.length; id++) at[id]! += at[id - 1]!;
-      const order = new Int32Array(m);
-      for (let i = 0; i < m; i++) order[at[c.series[i]!]!++] = i;
-      for (let j = 0; j < m; j++) {
-        const i = order[j]!;
-        if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!);
-      }
-      settle(endMs);
+      const steps = feedColumns(c, endMs);
+      while (!steps.next().done);
     },
+    ingestColumnsStepwise: feedColumns,
     evaluate(unresolved, endMs) {
       const byKey = new Map(unresolved.map((a) => [key(a.popCode, a.functionName), a]));
       const raise: RegressionFinding[] = [];
@@ -614,16 +730,68 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     },
     reset,
     size: () => series.size,
+    exportState() {
+      if (fedUntil === null) return null;
+      const out: SeriesStateExport[] = [];
+      for (const st of series.values()) {
+        const windows = [st.win, st.olderWin, st.middleWin].map((w) => (w ? { fromMs: w.fromMs, toMs: w.toMs, values: w.values.subarray(0, w.n) } : null));
+        out.push({ popCode: st.popCode, functionName: st.functionName, t: st.t.subarray(0, st.n), x: st.x.subarray(0, st.n), tBase: st.tBase, firstMs: st.firstMs, keptFrom: st.keptFrom, recs: st.recs, base: st.base, runs: st.runs, windows });
+      }
+      return { fedUntil, stepFrom, series: out };
+    },
+    importState(state) {
+      const steps = importSeries(state);
+      while (!steps.next().done);
+    },
+    importStateStepwise: importSeries,
     *lastSeen() {
       for (const st of series.values()) {
-        if (st.t.length === 0) continue;
-        yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.t[st.t.length - 1]!, cadenceMs: cadenceOf(st), buckets: st.t.length };
+        if (st.n === 0) continue;
+        yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.tBase + st.t[st.n - 1]!, cadenceMs: cadenceOf(st), buckets: st.n };
       }
     },
   };
 }
 
-type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+export type Judgement = Omit<RegressionFinding, 'popCode' | 'functionName'>;
+
+/**
+ * An engine's state for a snapshot: what a long-running engine holds, except the sorted windows,
+ * which a restored engine rebuilds from the buckets by one sort each when it first needs them
+ * (the same values sorted: the same bits, so the same statistics). Series in the engine's order.
+ */
+export interface EngineState {
+  fedUntil: number;
+  stepFrom: number;
+  series: SeriesStateExport[];
+}
+
+/** What importState takes: the series may come one at a time (read from a file as they are imported; each copied before the next). */
+export interface EngineStateImport {
+  fedUntil: number;
+  stepFrom: number;
+  series: Iterable<SeriesStateExport>;
+}
+
+export interface SeriesStateExport {
+  popCode: string;
+  functionName: string;
+  /** The n buckets held: offsets from tBase, and logs of bucket medians (float32, as the engine holds them). */
+  t: Int32Array;
+  x: Float32Array;
+  tBase: number;
+  firstMs: number;
+  keptFrom: number;
+  recs: { toMs: ArrayLike<number>; mu: ArrayLike<number>; sigma: ArrayLike<number> };
+  base: Baseline | null;
+  /** One per arm of settings.arms. */
+  runs: Run[];
+  /**
+   * The baseline's, the older and the halfway window (values: the n sorted, a view), when they
+   * are saved; absent or null, a restored engine builds them by a sort when it needs them.
+   */
+  windows?: ReadonlyArray<{ fromMs: number; toMs: number; values: Float32Array } | null>;
+}
 
 /** A refresh is written only when it changes what a person sees: severity, or the change by 5 points. */
 function visiblyDifferent(f: Judgement, a: UnresolvedAlertRef): boolean {
@@ -641,7 +809,7 @@ function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgem
 
 /** Median gap between the series' buckets: its reporting cadence (at least one step). */
 function cadenceOf(st: SeriesState): number {
-  const n = st.t.length;
+  const n = st.n;
   if (n < 2) return Infinity;
   const from = Math.max(1, n - 31);
   const gaps: number[] = [];
@@ -654,18 +822,18 @@ function cadenceOf(st: SeriesState): number {
 function valuesIn(st: SeriesState, fromMs: number, toMs: number, base?: Baseline): Float64Array {
   const out = rawIn(st, fromMs, toMs);
   if (base && base.slope !== 0) {
-    const lo = lowerBound(st.t, st.t.length, fromMs);
-    for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.t[lo + i]! - base.centreMs);
+    const lo = lowerBound(st.t, st.n, fromMs - st.tBase);
+    for (let i = 0; i < out.length; i++) out[i]! -= base.slope * (st.tBase + st.t[lo + i]! - base.centreMs);
   }
   out.sort();
   return out;
 }
 
-/** Log values of the buckets in [fromMs, toMs), in time order (a fresh copy). */
+/** Log values of the buckets in [fromMs, toMs), in time order (a fresh float64 copy: valuesIn carries them along a trend). */
 function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
-  const lo = lowerBound(st.t, st.t.length, fromMs);
-  const hi = lowerBound(st.t, st.t.length, toMs);
-  return Float64Array.from(st.x.slice(lo, Math.max(lo, hi)));
+  const lo = lowerBound(st.t, st.n, fromMs - st.tBase);
+  const hi = lowerBound(st.t, st.n, toMs - st.tBase);
+  return Float64Array.from(st.x.subarray(lo, Math.max(lo, hi)));
 }
 
 /** The baseline's level at tMs: its centre's level carried along its trend. */
@@ -683,6 +851,15 @@ function medianSorted(xs: ArrayLike<number>): number {
   const mid = (n - 1) / 2;
   return (xs[Math.floor(mid)]! + xs[Math.ceil(mid)]!) / 2;
 }
+
+/**
+ * Series fed between two pauses of ingestColumnsStepwise: ~1.5-3 ms of a re-derive's replay
+ * (150 buckets each, 30 of them stepped) on this machine; a pause is a generator step, so the
+ * caller decides (by time) when to give the event loop a turn.
+ */
+const SERIES_PER_STEP = 64;
+/** Largest bucket offset from a series' tBase (Int32Array). */
+const OFFSET_MAX = 2 ** 31 - 1;
 
 const key = (pop: string, fn: string) => `${pop}\u0000${fn}`;
 const round3 = (v: number) => Math.round(v * 1000) / 1000;

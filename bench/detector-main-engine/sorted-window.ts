@@ -1,4 +1,4 @@
-/** FROZEN ANCHOR (bench only): main's copy at b3d674e, used by ./engine.ts. Do not edit. */
+/** FROZEN ANCHOR (bench only): main's copy at 2e71044, used by ./engine.ts. Do not edit. */
 /**
  * A series' baseline window kept sorted as it slides: the engine recomputes a baseline (and
  * the trend's older window) once a minute per series, and selecting the median and the MAD
@@ -8,6 +8,11 @@
  * binary search over the two sorted runs of deviations, and the winsorised mean and deviation
  * are one pass over the unclipped middle (robustFromSorted in robust.ts). Same statistics as
  * robustLocationScale there; only the summation order differs.
+ *
+ * The values are kept as 32-bit floats (the engine's bucket values are: logs of latencies in ms,
+ * where float32's 6e-8 relative step is far below any difference the detector acts on), half
+ * the memory of three windows per series (~94 MB at 10,000 series as Float64Array). The
+ * statistics are still computed in float64 from them.
  */
 import { lowerBound, robustFromSorted } from './robust.ts';
 
@@ -15,7 +20,7 @@ export interface SortedWindow {
   /** The window [fromMs, toMs) the sorted values are of. */
   fromMs: number;
   toMs: number;
-  values: Float64Array;
+  values: Float32Array;
   n: number;
 }
 
@@ -24,25 +29,30 @@ export interface SortedWindow {
  * and values x (ascending t). keptFrom: buckets before it may have been dropped from t/x, so a
  * window starting before it cannot remove what it no longer sees and is rebuilt instead.
  * Buckets arrive in time order and none before toMs arrives later (the engine's windows end
- * before the bucket being judged): a slide inserts only what is past the old toMs.
+ * before the bucket being judged): a slide inserts only what is past the old toMs. count: how
+ * many entries of t/x are in use (the engine keeps them in typed arrays with room to grow);
+ * base: what t's entries are offsets from (the window's own bounds stay absolute). x's values
+ * are held rounded to float32 (exact when x is a Float32Array, as the engine's).
  */
-export function slideWindow(w: SortedWindow | null, t: readonly number[], x: readonly number[], fromMs: number, toMs: number, keptFrom: number): SortedWindow {
-  const lo = lowerBound(t, t.length, fromMs);
-  const hi = Math.max(lo, lowerBound(t, t.length, toMs));
+export function slideWindow(w: SortedWindow | null, t: ArrayLike<number>, x: ArrayLike<number>, fromMs: number, toMs: number, keptFrom: number, count = t.length, base = 0): SortedWindow {
+  const lo = lowerBound(t, count, fromMs - base);
+  const hi = Math.max(lo, lowerBound(t, count, toMs - base));
   if (!w || fromMs < w.fromMs || toMs < w.toMs || fromMs > w.toMs || w.fromMs < keptFrom) {
     const size = hi - lo;
-    const values = w && w.values.length >= size ? w.values : new Float64Array(Math.max(16, size * 2));
+    // Room for a slide's handful more (a minute is 6 buckets; insert grows it if ever needed), not
+    // twice the size: three windows a series at 10,000 series held ~170 MB that way.
+    const values = w && w.values.length >= size ? w.values : new Float32Array(size + 32);
     for (let i = 0; i < size; i++) values[i] = x[lo + i]!;
     values.subarray(0, size).sort();
     return { fromMs, toMs, values, n: size };
   }
   // Out: the buckets of [w.fromMs, fromMs); in: those of [w.toMs, toMs).
-  const outFrom = lowerBound(t, t.length, w.fromMs);
-  const inFrom = lowerBound(t, t.length, w.toMs);
+  const outFrom = lowerBound(t, count, w.fromMs - base);
+  const inFrom = lowerBound(t, count, w.toMs - base);
   if (lo - outFrom + (hi - inFrom) > MERGE_FROM) merge(w, x, outFrom, lo, inFrom, hi);
   else {
-    for (let i = outFrom; i < lo; i++) remove(w, x[i]!);
-    for (let i = inFrom; i < hi; i++) insert(w, x[i]!);
+    for (let i = outFrom; i < lo; i++) remove(w, Math.fround(x[i]!));
+    for (let i = inFrom; i < hi; i++) insert(w, Math.fround(x[i]!));
   }
   w.fromMs = fromMs;
   w.toMs = toMs;
@@ -57,12 +67,12 @@ export function slideWindow(w: SortedWindow | null, t: readonly number[], x: rea
  * either way (the same bits, in ascending order), so its statistics are identical.
  */
 const MERGE_FROM = 4;
-let scratch: Float64Array = new Float64Array(1024);
+let scratch: Float32Array = new Float32Array(1024);
 let outs = new Float64Array(64);
 let ins = new Float64Array(64);
 
 /** Removes x[outFrom..outTo) and inserts x[inFrom..inTo) in one pass over w. */
-function merge(w: SortedWindow, x: readonly number[], outFrom: number, outTo: number, inFrom: number, inTo: number) {
+function merge(w: SortedWindow, x: ArrayLike<number>, outFrom: number, outTo: number, inFrom: number, inTo: number) {
   const nOut = outTo - outFrom;
   const nIn = inTo - inFrom;
   if (outs.length <= nOut) outs = new Float64Array(2 * nOut + 1);
@@ -73,7 +83,7 @@ function merge(w: SortedWindow, x: readonly number[], outFrom: number, outTo: nu
   outs[nOut] = NaN;
   ins[nIn] = Infinity;
   const n = w.n - nOut + nIn;
-  if (scratch.length < n) scratch = new Float64Array(Math.max(16, 2 * n));
+  if (scratch.length < n) scratch = new Float32Array(n + 32);
   const a = w.values;
   const o = outs;
   const p = ins;
@@ -100,9 +110,9 @@ function merge(w: SortedWindow, x: readonly number[], outFrom: number, outTo: nu
 }
 
 /** x[from..from+n) into dst[0..n), ascending (insertion sort: n is a handful). */
-function sortInto(dst: Float64Array, x: readonly number[], from: number, n: number) {
+function sortInto(dst: Float64Array, x: ArrayLike<number>, from: number, n: number) {
   for (let i = 0; i < n; i++) {
-    const v = x[from + i]!;
+    const v = Math.fround(x[from + i]!);
     let j = i;
     while (j > 0 && dst[j - 1]! > v) {
       dst[j] = dst[j - 1]!;
@@ -119,7 +129,7 @@ export function windowStats(w: SortedWindow): { mu: number; sigma: number } {
 
 function insert(w: SortedWindow, v: number) {
   if (w.n === w.values.length) {
-    const grown = new Float64Array(w.values.length * 2);
+    const grown = new Float32Array(w.values.length * 2);
     grown.set(w.values);
     w.values = grown;
   }
