@@ -9,7 +9,8 @@
  * the growth of peak RSS (getrusage maxRSS) and of the JS heap + array buffers kept after it;
  * ENGINE=main runs main's frozen engine (bench/detector-main-engine) in the same service.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { jsThreadCpuMs } from './lib.ts';
 import { writeBenchHistory } from './detector-history.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { createDetectorEngine, detectorSettings, rederiveSpanMs } from '../apps/server/src/detector/engine.ts';
@@ -31,16 +32,6 @@ if (fresh) {
   await writeBenchHistory(store, n, t0 - span - 60_000, t0, STEP);
 }
 const endMs = Math.floor((t0 + 500) / STEP) * STEP;
-/** CPU of the JS (main) thread alone, from /proc (utime + stime of the task whose id is the pid), in ms; NaN elsewhere. */
-function jsThreadCpuMs(): number {
-  try {
-    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ 100
-  } catch {
-    return NaN;
-  }
-}
 if (process.env.MODE === 'service') {
   // The whole first pass as the service runs it (reads overlapped with the replay), ROUNDS times.
   const { pino } = await import('pino');

@@ -1,9 +1,11 @@
 /**
- * Shared by the bench modules: one row shape and the table printer. Each topic lives in
- * its own `bench/<topic>.ts` exporting `run(): Promise<BenchRow[]>`; `bench/run.ts`
+ * Shared by the bench modules: one row shape, the table printer and the JS thread's CPU.
+ * Each topic lives in its own `bench/<topic>.ts` exporting `run(): Promise<BenchRow[]>`; `bench/run.ts`
  * runs them in one process, one after the other, so every ratio is measured beside its
  * anchor in the same run (these machines are noisy: compare ratios, not times).
  */
+import { readFileSync } from 'node:fs';
+
 export interface BenchRow {
   name: string;
   value: number;
@@ -43,5 +45,20 @@ function fmt(v: number) {
 export async function runAlone(mod: BenchModule, url: string) {
   if (process.argv[1] && url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)) {
     printTable(await mod.run());
+  }
+}
+
+/**
+ * CPU of the JS (main) thread alone, in ms: utime + stime of the task whose id is the pid, from
+ * /proc (clock ticks at USER_HZ 100); NaN where there is no /proc. process.cpuUsage counts every
+ * thread (DuckDB's, libuv's), so this says how much of a pass could run beside the JS thread.
+ */
+export function jsThreadCpuMs(): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
   }
 }
