@@ -216,7 +216,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const answersChanged = () =>
     cache.bumpDataVersion().catch((err) => log.warn({ err }, 'cannot bump the cache data version')).finally(() => hub.dataLanded());
   bus.subscribe((e) => {
-    if (e.type === 'data_landed') void answersChanged();
+    // A resumed bus: other replicas' news of the outage was missed, so the dashboards get a fresh push.
+    if (e.type === 'data_landed' || e.type === 'bus_resumed') void answersChanged();
     // Every alert change goes to every client at once, never coalesced; the overview's
     // `regressions` may have changed too, so clients also get a (coalesced) metrics_update.
     else if (e.type === 'alert') {

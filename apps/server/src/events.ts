@@ -13,7 +13,15 @@ export type BusEvent =
    */
   | { type: 'data_landed'; points: number; latestMs: number; earliestMs?: number }
   /** An alert was created or changed state; every replica's WebSocket clients get it. */
-  | { type: 'alert'; alert: Alert };
+  | { type: 'alert'; alert: Alert }
+  /**
+   * This replica's subscription to the other replicas' events is back after it was lost (the
+   * Redis bus's subscriber connection dropped, or Redis went away), for `downForMs`. Local only,
+   * never sent across: whatever the others announced meanwhile (late data, new data) was not
+   * heard here, so a listener that keeps state built from announcements treats it as "anything
+   * may have landed".
+   */
+  | { type: 'bus_resumed'; downForMs: number };
 
 export interface Bus {
   publish(event: BusEvent): void;

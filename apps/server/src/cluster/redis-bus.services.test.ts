@@ -84,7 +84,44 @@ describe('Redis bus against a real redis-server', () => {
     await redis.start();
     await waitFor(() => a.bus.health().status === 'ok' && b.bus.health().status === 'ok', 5000, 'both buses to resubscribe');
     a.bus.publish({ type: 'data_landed', points: 2, latestMs: 2 });
-    await waitFor(() => b.seen.length === 1, 2000, 'the event across replicas after the outage');
-    assert.deepEqual(b.seen, [{ type: 'data_landed', points: 2, latestMs: 2 }], 'events from the outage are not replayed');
+    const landed = () => b.seen.filter((e) => e.type === 'data_landed');
+    await waitFor(() => landed().length === 1, 2000, 'the event across replicas after the outage');
+    assert.deepEqual(landed(), [{ type: 'data_landed', points: 2, latestMs: 2 }], 'events from the outage are not replayed');
+    assert.equal(b.seen.filter((e) => e.type === 'bus_resumed').length, 1, 'b is told it may have missed some');
+  });
+
+  it('tells its own listeners, once, that the subscription is back after it was lost (what was published meanwhile was missed); the first subscription is no resumption', async (t) => {
+    const redis = await startRedisServer(t);
+    const a = await bus(t, redis.url, 'replica-a');
+    const b = await bus(t, redis.url, 'replica-b');
+    assert.deepEqual(a.seen, [], 'subscribing the first time is not a resumption');
+    const raw = new Redis(redis.url);
+    t.after(() => raw.disconnect());
+    // Cut the subscribers off; b publishes before they can be back (the first retry waits 100 ms).
+    const killed = Number(await raw.client('KILL', 'TYPE', 'pubsub'));
+    assert.equal(killed, 2, "a's and b's subscriber connections");
+    b.bus.publish({ type: 'data_landed', points: 5, latestMs: 5, earliestMs: 1 });
+    await waitFor(() => a.seen.some((e) => e.type === 'bus_resumed'), 5000, "a's subscription to come back");
+    await sleep(200);
+    assert.equal(a.seen.length, 1, 'the event published while a was cut off never reaches it; the resumption does, once');
+    const resumed = a.seen[0]!;
+    assert.equal(resumed.type, 'bus_resumed');
+    assert.ok(resumed.type === 'bus_resumed' && resumed.downForMs >= 0 && resumed.downForMs < 5000, JSON.stringify(resumed));
+    assert.equal(a.bus.health().status, 'ok');
+    // b's own listeners got its event locally, and b's resumption; neither crossed to a.
+    assert.deepEqual(b.seen.map((e) => e.type).sort(), ['bus_resumed', 'data_landed']);
+    a.bus.publish({ type: 'data_landed', points: 6, latestMs: 6 });
+    await waitFor(() => b.seen.length === 3, 2000, 'events cross again');
+    assert.deepEqual(b.seen[2], { type: 'data_landed', points: 6, latestMs: 6 });
+  });
+
+  it('tells of a resumption after Redis itself was down', async (t) => {
+    const redis = await startRedisServer(t);
+    const a = await bus(t, redis.url, 'replica-a');
+    await redis.stop({ crash: true });
+    await waitFor(() => a.bus.health().status === 'degraded', 3000, 'a to notice the outage');
+    await redis.start();
+    await waitFor(() => a.seen.some((e) => e.type === 'bus_resumed'), 5000, 'the resumption');
+    assert.equal(a.seen.filter((e) => e.type === 'bus_resumed').length, 1);
   });
 });

@@ -7,7 +7,10 @@
  * tag and ignored, so local listeners see each event exactly once. Redis down: local
  * delivery goes on as before, events simply stop crossing replicas (they are
  * notifications, not data: nothing is queued for later), and the subscription is
- * re-issued when Redis is back. One publisher and one subscriber connection.
+ * re-issued when Redis is back. Since what was announced meanwhile is lost, a subscription
+ * that comes back after one had been established is told to this replica's listeners as a
+ * local `bus_resumed` event (the detector re-derives: late data may have landed unheard).
+ * One publisher and one subscriber connection.
  */
 import { inSpan, traceCarrier, withRemoteContext } from '../telemetry/spans.ts';
 import type { Redis } from 'ioredis';
@@ -52,6 +55,9 @@ export function createRedisBus(opts: RedisBusOptions): RedisBus {
   // The subscriber only ever sends SUBSCRIBE, re-sent on every `ready` below.
   const sub: Redis = createRedisConnection({ url: opts.url, name: 'bus-sub', log, maxReconnectDelayMs: opts.maxReconnectDelayMs });
   let subscribed = false;
+  // When an established subscription was lost (null: never subscribed yet, or subscribed now).
+  let lostAtMs: number | null = null;
+  let everSubscribed = false;
   let reason: string | undefined = 'connecting to redis';
   let closed = false;
   const counts = { published: 0, received: 0, publishFailures: 0 };
@@ -61,6 +67,14 @@ export function createRedisBus(opts: RedisBusOptions): RedisBus {
       () => {
         subscribed = true;
         reason = undefined;
+        if (everSubscribed && !closed) {
+          // After SUBSCRIBE is acknowledged: from here on nothing more is missed.
+          const downForMs = lostAtMs === null ? 0 : Date.now() - lostAtMs;
+          lostAtMs = null;
+          log.warn({ channel, downForMs }, 'bus subscription restored; events other replicas published meanwhile were missed');
+          local.publish({ type: 'bus_resumed', downForMs });
+        }
+        everSubscribed = true;
       },
       (err: Error) => {
         reason = `subscribe failed: ${err.message}`;
@@ -68,6 +82,7 @@ export function createRedisBus(opts: RedisBusOptions): RedisBus {
     );
   });
   sub.on('close', () => {
+    if (subscribed) lostAtMs = Date.now();
     subscribed = false;
     reason = 'subscriber connection closed';
   });

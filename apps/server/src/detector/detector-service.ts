@@ -201,6 +201,18 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   const behind = (edge: number | null, earliestMs: number, latestMs: number) => edge !== null && earliestMs < edge - LATE_TOLERANCE_MS && latestMs >= edge - rederiveSpanMs(settings);
   // The bus lives as long as the app that owns this service, so the subscription is never dropped.
   deps.bus?.subscribe((e) => {
+    if (e.type === 'bus_resumed') {
+      // The other replicas' announcements did not reach this one for a while: late data may have
+      // landed unheard, anywhere in the span. What this replica holds (state, a snapshot taken or
+      // saved) is treated as if it had: the next pass re-derives.
+      if ((engine.readUntil() ?? restore?.state.fedUntil ?? passEndMs) !== null) {
+        lateLanded = true;
+        log.info({ downForMs: e.downForMs }, 'the bus that announces late data was cut off; the next pass re-derives the detector state from the store');
+      }
+      lateGen++;
+      discardSaved('the bus that announces late data was cut off');
+      return;
+    }
     if (e.type !== 'data_landed' || e.earliestMs === undefined) return;
     if (e.latestMs < now() - settings.noDataAfterMs) pastLandedAtMs = now();
     // Before the first pass, a snapshot's fedUntil is the edge: late data behind it makes that pass re-derive.
