@@ -85,7 +85,7 @@ test('late data announced while the bus subscription was cut off: once it is bac
   busA.subscribe((e) => void (e.type === 'bus_resumed' && (resumed = true)));
   let heardByA = false;
   busA.subscribe((e) => void (e.type === 'data_landed' && (heardByA = true)));
-  assert.ok(Number(await raw.client('KILL', 'TYPE', 'pubsub')) >= 1);
+  assert.ok(Number(await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')) >= 1);
   const cdg = { pops: ['CDG'], functions: FUNCTIONS.map((f) => f.name), factor: 4, startMs: T0 - 20 * MIN, durationMs: 40 * MIN };
   const late = samples(T0 - 20 * MIN, T0 + 10 * MIN, [cdg], 9);
   await metrics.write(late);
