@@ -20,7 +20,7 @@ import { loadConfig } from '../config.ts';
 import { createLocalBus, type Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
-import { createDetectorService, type PassResult } from './detector-service.ts';
+import { createDetectorService, snapshotMaxAgeMs, type PassResult } from './detector-service.ts';
 import { takeEngineSnapshot } from './engine-snapshot.ts';
 import { historyFile, MIN, outcome, samples, SERIES, settings, STEP, T0 } from '../testing/detector-history.ts';
 
@@ -106,18 +106,38 @@ test('restarted from its snapshot, the detector opens and resolves exactly what 
   assert.ok(a.some((r) => r.resolved.length > 0), 'resolved after the restart');
 });
 
-test('a snapshot older than the replay span is not used: the first pass re-derives', async (t) => {
+test('down for longer than the replay span (35 min), still within the catch-up limit: it reads on from the snapshot, and opens and resolves what a fresh re-derive does', async (t) => {
+  const dir = tempDir(t);
+  const store = await historyFile(t, dir);
+  const path = join(dir, 'detector-snapshot.bin');
+  const { withSnapshot, fresh } = await before(t, store, path);
+  // While it is down, CDG slows down (what others write into a shared store meanwhile).
+  const cdg = { pops: ['CDG'], functions: FUNCTIONS.map((f) => f.name), factor: 4, startMs: T0 + 20 * MIN, durationMs: 20 * MIN };
+  await store.write(samples(T0 + 20 * MIN, T0 + 40 * MIN, [cdg], 9));
+  const taken = await takeEngineSnapshot(path, settings);
+  assert.ok(35 * MIN > settings.replayMs && 35 * MIN <= snapshotMaxAgeMs(settings));
+  const restored = await process_(t, store, { snapshot: { path, taken }, alerts: withSnapshot });
+  const rederived = await process_(t, store, { alerts: fresh });
+  // The history file ends at T0 + 40 min.
+  const a = await passes(restored, T0 + 35 * MIN, T0 + 40 * MIN);
+  const b = await passes(rederived, T0 + 35 * MIN, T0 + 40 * MIN);
+  assert.ok(restored.lines.includes('detector state restored from its snapshot; reading on from where it stopped'), restored.lines.join('\n'));
+  assert.deepEqual(a, b);
+  assert.ok(a[0]!.created.some((c) => c[1] === 'CDG'), 'what happened while it was down is found at the first pass');
+});
+
+test('a snapshot older than its catch-up limit (61 min) is not used: the first pass re-derives', async (t) => {
   const dir = tempDir(t);
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const { withSnapshot, fresh } = await before(t, store, path);
   const taken = await takeEngineSnapshot(path, settings);
-  // Down for 31 minutes: the snapshot's fedUntil (T0) is more than replayMs (30 min) behind the pass.
+  // Down for 61 minutes: the snapshot's fedUntil (T0) is more than snapshotMaxAgeMs (60 min) behind the pass.
   const restored = await process_(t, store, { snapshot: { path, taken }, alerts: withSnapshot });
   const rederived = await process_(t, store, { alerts: fresh });
-  const end = T0 + 31 * MIN;
+  const end = T0 + 61 * MIN;
   assert.deepEqual(outcome(await restored.passAt(end)), outcome(await rederived.passAt(end)));
-  assert.ok(restored.lines.some((l) => l.startsWith('detector snapshot not used: not within the replay span')), restored.lines.join('\n'));
+  assert.ok(restored.lines.some((l) => l.startsWith('detector snapshot not used: older than its catch-up limit')), restored.lines.join('\n'));
   assert.ok(!restored.lines.some((l) => l.startsWith('detector state restored')));
 });
 
