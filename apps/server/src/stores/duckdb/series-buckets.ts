@@ -46,7 +46,7 @@ export function sqlString(s: string): string {
  * VARCHAR costs a validity check, no decode). The bucket start leaves DuckDB as a DOUBLE of
  * epoch ms: `time_ns // step` floors like the statement it replaced.
  */
-const sql = (range: TimeRange, stepMs: number, pops?: readonly string[]) => {
+export const seriesBucketsSql = (range: TimeRange, stepMs: number, pops?: readonly string[]) => {
   const inRange = `time_ns >= ${BigInt(range.fromNs)} AND time_ns < ${BigInt(range.toNs)}${pops ? ` AND pop_code IN (${pops.map(sqlString).join(', ')})` : ''}`;
   return `
   WITH s AS (
@@ -71,7 +71,7 @@ const sql = (range: TimeRange, stepMs: number, pops?: readonly string[]) => {
 export async function readSeriesBucketColumns(run: RunStatement, range: TimeRange, stepMs: number, opts: SeriesBucketsOptions = {}): Promise<TypedSeriesBucketColumns> {
   if (!Number.isInteger(stepMs) || stepMs <= 0) throw new Error(`seriesBuckets: the step must be a whole number of ms > 0, got ${stepMs}`);
   if (opts.pops?.length === 0) return bucketSamples([], [], 0, stepMs, new Int32Array(0), new Float64Array(0), new Float64Array(0));
-  const result = await run(sql(range, stepMs, opts.pops));
+  const result = await run(seriesBucketsSql(range, stepMs, opts.pops));
   const pops: string[] = [];
   const functions: string[] = [];
   // Sized by the row count when the result knows it (materialized), else grown by doubling.
