@@ -311,8 +311,9 @@ async function againstLate(store: MetricsStore, settings: DetectorSettings, now:
   const ways = ['pops', 'all', 'steady'] as const;
   const out = Object.fromEntries(ways.map((w) => [w, { wall: [] as number[], cpu: [] as number[], stall: [] as number[] }])) as Record<(typeof ways)[number], { wall: number[]; cpu: number[]; stall: number[] }>;
   const sampleAt = benchHistory(seriesCount);
-  const pop = sampleAt(0)[0]!.popCode;
-  const series = sampleAt(0).filter((x) => x.popCode === pop).length;
+  // One POP (BENCH_DETECTOR_LATE_POPS: more, up to LANDED_POPS_MAX, the most a list names).
+  const pops = [...new Set(sampleAt(0).map((x) => x.popCode))].slice(0, Number(process.env.BENCH_DETECTOR_LATE_POPS ?? 1));
+  const series = sampleAt(0).filter((x) => pops.includes(x.popCode)).length;
   const rounds = Number(process.env.BENCH_DETECTOR_ROUNDS ?? 3);
   for (let r = 0; r < rounds * ways.length; r++) {
     const way = ways[r % ways.length]!;
@@ -326,9 +327,9 @@ async function againstLate(store: MetricsStore, settings: DetectorSettings, now:
     const endMs = Math.floor((now() - 2000) / STEP) * STEP;
     if (way !== 'steady') {
       const late: ColdStartSample[] = [];
-      for (let t = endMs - 30 * 60_000; t < endMs - 10 * 60_000; t += STEP) late.push(...sampleAt(t).filter((x) => x.popCode === pop));
+      for (let t = endMs - 30 * 60_000; t < endMs - 10 * 60_000; t += STEP) late.push(...sampleAt(t).filter((x) => pops.includes(x.popCode)));
       await store.write(late);
-      bus.publish({ type: 'data_landed', points: late.length, earliestMs: endMs - 30 * 60_000, latestMs: endMs - 10 * 60_000 - STEP, ...(way === 'pops' ? { pops: [pop] } : {}) });
+      bus.publish({ type: 'data_landed', points: late.length, earliestMs: endMs - 30 * 60_000, latestMs: endMs - 10 * 60_000 - STEP, ...(way === 'pops' ? { pops } : {}) });
     }
     const stall = monitorEventLoopDelay({ resolution: 5 });
     stall.enable();
@@ -339,17 +340,17 @@ async function againstLate(store: MetricsStore, settings: DetectorSettings, now:
     out[way].cpu.push(cpuMs(process.cpuUsage(c)));
     stall.disable();
     out[way].stall.push(stall.max / 1e6);
-    const expected = way === 'pops' ? JSON.stringify({ pops: [pop] }) : way === 'all' ? '"all"' : undefined;
+    const expected = way === 'pops' ? JSON.stringify({ pops: [...pops].sort() }) : way === 'all' ? '"all"' : undefined;
     if (JSON.stringify(pass.rederived) !== expected) throw new Error(`late-data pass (${way}) re-derived ${JSON.stringify(pass.rederived)}`);
   }
   const m = (k: 'wall' | 'cpu' | 'stall') => Object.fromEntries(ways.map((w) => [w, median(out[w][k])])) as Record<(typeof ways)[number], number>;
   console.error(JSON.stringify({ late: seriesCount, rounds: out }));
-  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), series };
+  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), series, pops: pops.length };
 }
 
 function lateRows(v: Awaited<ReturnType<typeof againstLate>>, label: string, goal: number): BenchRow[] {
   return [
-    { name: `pass after late data from one POP (${v.series} series re-derived), ${label} series`, value: Math.round(v.wall.pops), unit: 'ms', anchor: { name: 'the same pass re-deriving every series (before), alternating', value: Math.round(v.wall.all) }, ratio: v.wall.pops / v.wall.all, goal: `<= ${goal} ms`, ok: v.wall.pops <= goal },
+    { name: `pass after late data from ${v.pops === 1 ? 'one POP' : `${v.pops} POPs`} (${v.series} series re-derived), ${label} series`, value: Math.round(v.wall.pops), unit: 'ms', anchor: { name: 'the same pass re-deriving every series (before), alternating', value: Math.round(v.wall.all) }, ratio: v.wall.pops / v.wall.all, goal: `<= ${goal} ms`, ok: v.wall.pops <= goal },
     { name: `  its CPU (every thread), ${label} series`, value: Math.round(v.cpu.pops), unit: 'ms', anchor: { name: 'every series re-derived', value: Math.round(v.cpu.all) }, ratio: v.cpu.pops / v.cpu.all },
     { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(v.stall.pops), unit: 'ms', anchor: { name: 'every series re-derived', value: Math.round(v.stall.all) }, ratio: v.stall.pops / Math.max(1, v.stall.all) },
     { name: `  a steady pass in the same rounds (no late data), ${label} series`, value: Math.round(v.wall.steady), unit: 'ms', anchor: { name: 'the pass after late data from one POP', value: Math.round(v.wall.pops) }, ratio: v.wall.steady / v.wall.pops },
