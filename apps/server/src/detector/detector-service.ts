@@ -81,6 +81,12 @@ const REPLAY_TURN_MS = 25;
  * minute while it lasts, not once a batch.
  */
 const LATE_TOLERANCE_MS = 2 * 60_000;
+/**
+ * Late data of at most this many POPs re-derives their span in one read (fed in the usual slices);
+ * more read slice by slice, as a full re-derive: 64 POPs' span (422k buckets) bucketed in one
+ * block stalled the event loop 115-178 ms, twice a full re-derive's longest stall (docs/notes/late-pops.md).
+ */
+const ONE_READ_MAX_POPS = 8;
 const LATE_REDERIVE_EVERY_MS = 60_000;
 /**
  * A follower whose last completed pass (read and evaluated) ended longer ago than this re-derives
@@ -348,7 +354,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       // object, a key and a sort per bucket were a quarter of the engine's replay.
       return store.seriesBucketColumns ? store.seriesBucketColumns(range, settings.stepMs, opts) : store.seriesBuckets(range, settings.stepMs, opts);
     };
-    if (pops && slices.length > 0) {
+    if (pops && pops.length <= ONE_READ_MAX_POPS && slices.length > 0) {
       // A few POPs' span in one statement, fed in the same slices (the state is then exactly a full
       // re-derive's): each slice's statement scans every series' rows of its 15 minutes to find
       // theirs, and 15 of them cost ~3x the one (DuckDB, 1 POP at 2,115 series: 85 ms against 30;
