@@ -45,10 +45,9 @@ import type { Alert } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
-import type { Bus } from '../events.ts';
+import { LANDED_POPS_MAX, type Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
-import { LANDED_POPS_MAX } from '../events.ts';
 import { columnsIn } from '../stores/series-bucket-columns.ts';
 import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
@@ -81,13 +80,13 @@ const REPLAY_TURN_MS = 25;
  * minute while it lasts, not once a batch.
  */
 const LATE_TOLERANCE_MS = 2 * 60_000;
+const LATE_REDERIVE_EVERY_MS = 60_000;
 /**
  * Late data of at most this many POPs re-derives their span in one read (fed in the usual slices);
  * more read slice by slice, as a full re-derive: 64 POPs' span (422k buckets) bucketed in one
  * block stalled the event loop 115-178 ms, twice a full re-derive's longest stall (docs/notes/late-pops.md).
  */
 const ONE_READ_MAX_POPS = 8;
-const LATE_REDERIVE_EVERY_MS = 60_000;
 /**
  * A follower whose last completed pass (read and evaluated) ended longer ago than this re-derives
  * instead of reading on: its passes failed or did not run, it missed that many evaluations, and

@@ -161,3 +161,22 @@ test('late data without a POP list, or naming more POPs than LANDED_POPS_MAX tog
   bus.publish({ ...landed, pops: ['AMS', LATE] });
   assert.deepEqual((await a.passAt(T0 + 2 * MIN + 3 * STEP)).rederived, { pops: ['AMS', LATE] });
 });
+
+test('late data naming more POPs than one read takes (read slice by slice) also leaves their series as a full re-derive does', async (t) => {
+  const store = await historyFile(t, tempDir(t));
+  const bus = createLocalBus();
+  const a = await replica(t, store, { bus });
+  await passes([a], T0 - 20 * MIN, T0);
+  const landed = await writeLate(store);
+  // FRA and AMS among POPs the store has never seen (announced anyway: a list names what a batch held).
+  const pops = [LATE, 'AMS', ...Array.from({ length: 10 }, (_, i) => `X${i}`)];
+  bus.publish({ ...landed, pops });
+  const before = a.reads.length;
+  const end = T0 + STEP;
+  assert.deepEqual((await a.passAt(end)).rederived, { pops: [...pops].sort() });
+  assert.ok(a.reads.slice(before).filter((r) => r.pops).length > 1, 'read in slices');
+  const full = await replica(t, store);
+  await full.passAt(end);
+  for (const pop of [LATE, 'AMS']) assert.deepEqual(of(stateOf(a.engine), pop), of(stateOf(full.engine), pop), pop);
+  assert.equal(stateOf(a.engine).length, 12, 'no series for the POPs without data');
+});
