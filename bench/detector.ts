@@ -30,6 +30,9 @@
  *     of it the last slice), alternating; BENCH_DETECTOR_ONLY=engine runs these rows alone
  *     (on DuckDB, and on influxd for BENCH_DETECTOR_INFLUX_SERIES), BENCH_DETECTOR_ROUNDS (3)
  *     rounds of each engine.
+ *   - the pass after late data from one POP (re-deriving that POP's series only) against the same
+ *     pass re-deriving every series (an announcement without a POP list: every late batch before),
+ *     and a steady pass, alternating; BENCH_DETECTOR_ONLY=late runs these rows alone (DuckDB and InfluxDB).
  * Goals (issue 13): one pass over 2,115 series <= 1 s, over 10,000 <= 5 s.
  */
 import { spawnSync } from 'node:child_process';
@@ -295,6 +298,66 @@ async function againstSnapshot(store: MetricsStore, settings: DetectorSettings, 
 }
 
 /**
+ * The pass after late data from one POP (an agent replaying after an outage: `data_landed` naming
+ * it), which re-derives that POP's series only, against the same pass after an announcement
+ * without a POP list (the full re-derive every late batch cost before), and a steady pass (no late
+ * data) as the floor: same store and end, alternating (ROUNDS each, default 3). Each round: a
+ * service's first pass 20 s before the end and a steady one 10 s later, the POP's samples of 20
+ * minutes, 30 minutes back, written again (the same values: the cost is the re-derive, not what it
+ * finds), announced, and the pass at the end timed (wall, CPU of every thread, longest event-loop stall).
+ */
+async function againstLate(store: MetricsStore, settings: DetectorSettings, now: () => number, alerts: ReturnType<typeof createAlertService>, seriesCount: number) {
+  const log = pino({ level: 'silent' });
+  const ways = ['pops', 'all', 'steady'] as const;
+  const out = Object.fromEntries(ways.map((w) => [w, { wall: [] as number[], cpu: [] as number[], stall: [] as number[] }])) as Record<(typeof ways)[number], { wall: number[]; cpu: number[]; stall: number[] }>;
+  const sampleAt = benchHistory(seriesCount);
+  // One POP (BENCH_DETECTOR_LATE_POPS: more, up to LANDED_POPS_MAX, the most a list names).
+  const pops = [...new Set(sampleAt(0).map((x) => x.popCode))].slice(0, Number(process.env.BENCH_DETECTOR_LATE_POPS ?? 1));
+  const series = sampleAt(0).filter((x) => pops.includes(x.popCode)).length;
+  const rounds = Number(process.env.BENCH_DETECTOR_ROUNDS ?? 3);
+  for (let r = 0; r < rounds * ways.length; r++) {
+    const way = ways[r % ways.length]!;
+    const bus = createLocalBus();
+    let offset = -20_000;
+    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, bus, now: () => now() + offset, log });
+    await detector.runPass();
+    offset = -10_000;
+    await detector.runPass();
+    offset = 0;
+    const endMs = Math.floor((now() - 2000) / STEP) * STEP;
+    if (way !== 'steady') {
+      const late: ColdStartSample[] = [];
+      for (let t = endMs - 30 * 60_000; t < endMs - 10 * 60_000; t += STEP) late.push(...sampleAt(t).filter((x) => pops.includes(x.popCode)));
+      await store.write(late);
+      bus.publish({ type: 'data_landed', points: late.length, earliestMs: endMs - 30 * 60_000, latestMs: endMs - 10 * 60_000 - STEP, ...(way === 'pops' ? { pops } : {}) });
+    }
+    const stall = monitorEventLoopDelay({ resolution: 5 });
+    stall.enable();
+    const c = process.cpuUsage();
+    const t = performance.now();
+    const pass = await detector.runPass();
+    out[way].wall.push(performance.now() - t);
+    out[way].cpu.push(cpuMs(process.cpuUsage(c)));
+    stall.disable();
+    out[way].stall.push(stall.max / 1e6);
+    const expected = way === 'pops' ? JSON.stringify({ pops: [...pops].sort() }) : way === 'all' ? '"all"' : undefined;
+    if (JSON.stringify(pass.rederived) !== expected) throw new Error(`late-data pass (${way}) re-derived ${JSON.stringify(pass.rederived)}`);
+  }
+  const m = (k: 'wall' | 'cpu' | 'stall') => Object.fromEntries(ways.map((w) => [w, median(out[w][k])])) as Record<(typeof ways)[number], number>;
+  console.error(JSON.stringify({ late: seriesCount, rounds: out }));
+  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), series, pops: pops.length };
+}
+
+function lateRows(v: Awaited<ReturnType<typeof againstLate>>, label: string, goal: number): BenchRow[] {
+  return [
+    { name: `pass after late data from ${v.pops === 1 ? 'one POP' : `${v.pops} POPs`} (${v.series} series re-derived), ${label} series`, value: Math.round(v.wall.pops), unit: 'ms', anchor: { name: 'the same pass re-deriving every series (before), alternating', value: Math.round(v.wall.all) }, ratio: v.wall.pops / v.wall.all, goal: `<= ${goal} ms`, ok: v.wall.pops <= goal },
+    { name: `  its CPU (every thread), ${label} series`, value: Math.round(v.cpu.pops), unit: 'ms', anchor: { name: 'every series re-derived', value: Math.round(v.cpu.all) }, ratio: v.cpu.pops / v.cpu.all },
+    { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(v.stall.pops), unit: 'ms', anchor: { name: 'every series re-derived', value: Math.round(v.stall.all) }, ratio: v.stall.pops / Math.max(1, v.stall.all) },
+    { name: `  a steady pass in the same rounds (no late data), ${label} series`, value: Math.round(v.wall.steady), unit: 'ms', anchor: { name: 'the pass after late data', value: Math.round(v.wall.pops) }, ratio: v.wall.steady / v.wall.pops },
+  ];
+}
+
+/**
  * The first pass of a new leader after a failover, warm standby against cold, same store and end,
  * alternating (3 each). Each round: replica b follows (another replica holds the lock) for its
  * first pass a minute before the end and a pass every 10 s after it, with DETECTOR_STANDBY=warm
@@ -457,6 +520,10 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       rows.push(...failoverRows(await againstFailover(store, settings, passClock, alerts), label, goal));
       return rows;
     }
+    if (process.env.BENCH_DETECTOR_ONLY === 'late') {
+      rows.push(...lateRows(await againstLate(store, settings, passClock, alerts, seriesCount), label, goal));
+      return rows;
+    }
     if (process.env.BENCH_DETECTOR_ONLY === 'engine') {
       const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
       rows.push(...engineRows(vsEngine, await replayAgainstMain(store, settings, endMs), label, goal));
@@ -496,6 +563,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     const vsReplay = await replayAgainstMain(store, settings, endMs);
     const vsSnapshot = await againstSnapshot(store, settings, passClock, alerts, dir);
     const vsFailover = await againstFailover(store, settings, passClock, alerts);
+    const vsLate = await againstLate(store, settings, passClock, alerts, seriesCount);
     await store.close();
     closed = true;
     const mem = memoryInChildren(path, seriesCount, t0);
@@ -521,6 +589,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     );
     rows.push(...snapshotRows(vsSnapshot, label, goal));
     rows.push(...failoverRows(vsFailover, label, goal));
+    rows.push(...lateRows(vsLate, label, goal));
     if (steadyRows) rows.push(
       { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },
     );
@@ -563,6 +632,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const goal = seriesCount <= 2115 ? 1000 : 5000;
     const influxRows = (rs: BenchRow[]) => rs.map((r) => ({ ...r, name: r.name.startsWith('  ') ? r.name : `influx: ${r.name}` }));
     if (process.env.BENCH_DETECTOR_ONLY === 'failover') return influxRows(failoverRows(await againstFailover(store, settings, () => t0 + 2500, alerts), label, goal));
+    if (process.env.BENCH_DETECTOR_ONLY === 'late') return influxRows(lateRows(await againstLate(store, settings, () => t0 + 2500, alerts, seriesCount), label, goal));
     if (process.env.BENCH_DETECTOR_ONLY === 'engine') {
       // The same rows against main's engine, on influxd: here the JS thread waits on the reads.
       const vsEngine = await againstMainEngine(store, settings, () => t0 + 2500, alerts);
@@ -575,6 +645,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const snapRows = influxRows(snapshotRows(vsSnapshot, label, goal));
     if (process.env.BENCH_DETECTOR_ONLY === 'snapshot') return snapRows;
     const failRows = influxRows(failoverRows(await againstFailover(store, settings, () => t0 + 2500, alerts), label, goal));
+    const lateRowsInflux = influxRows(lateRows(await againstLate(store, settings, () => t0 + 2500, alerts, seriesCount), label, goal));
     const split = await parts(store, settings, endMs);
     const firsts: number[] = [];
     for (let r = 0; r < 3; r++) {
@@ -592,6 +663,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     return [
       ...snapRows,
       ...failRows,
+      ...lateRowsInflux,
       { name: `influx: detector first pass (re-derive ${span / 60_000} min), ${label} series`, value: Math.round(firstMs), unit: 'ms', anchor: { name: 'GROUP BY time() read alone (before)', value: Math.round(grouped) }, ratio: firstMs / grouped, goal: `<= ${goal} ms`, ok: firstMs <= goal },
       { name: `  its read: raw values bucketed in JS, ${label} series`, value: Math.round(split.read), unit: 'ms', anchor: { name: 'GROUP BY time() with median', value: Math.round(grouped) }, ratio: split.read / grouped },
     ];

@@ -2,10 +2,32 @@
  * Main's frozen engine (./engine.ts, 2e71044) as today's DetectorEngine, for the service's
  * `engine` option. It already has the stepwise replay and the snapshot's export/import, so it is
  * used as it is; the interface is today's, so a change of it shows here as a type error.
+ * replaceSeries (late data of a few POPs, after it was frozen) is built from its export and
+ * import: the whole state round-trips, which is slower than today's, but the bench never times it.
  */
-import type { DetectorEngine, DetectorSettings } from '../../apps/server/src/detector/engine.ts';
+import type { DetectorEngine, DetectorSettings, SeriesStateExport } from '../../apps/server/src/detector/engine.ts';
 import { createDetectorEngine } from './engine.ts';
 
 export function mainEngine(settings: DetectorSettings): DetectorEngine {
-  return createDetectorEngine(settings);
+  const engine = createDetectorEngine(settings);
+  return {
+    ...engine,
+    replaceSeries(state, pops) {
+      const mine = engine.exportState();
+      if (!mine) return;
+      const key = (e: SeriesStateExport) => `${e.popCode}\u0000${e.functionName}`;
+      const incoming = new Map<string, SeriesStateExport>();
+      for (const e of state.series) if (pops.has(e.popCode)) incoming.set(key(e), e);
+      const series: SeriesStateExport[] = [];
+      for (const e of mine.series) {
+        if (!pops.has(e.popCode)) series.push(e);
+        else if (incoming.has(key(e))) {
+          series.push(incoming.get(key(e))!);
+          incoming.delete(key(e));
+        }
+      }
+      series.push(...incoming.values());
+      engine.importState({ fedUntil: mine.fedUntil, stepFrom: mine.stepFrom, series });
+    },
+  };
 }

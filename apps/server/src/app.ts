@@ -233,7 +233,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const rollupKeeper = config.influx
     ? createInfluxRollupKeeper(config.influx, cluster.leadership, log.child({ module: 'rollups' }), now, {
         hotSpanMs: config.detector.enabled ? rederiveSpanMs(detectorSettings(config.detector)) : 0,
-        onLateData: (l) => bus.publish({ type: 'data_landed', points: l.points, latestMs: l.latestMs, earliestMs: l.earliestMs }),
+        onLateData: (l) => bus.publish({ type: 'data_landed', points: l.points, latestMs: l.latestMs, earliestMs: l.earliestMs, ...(l.pops ? { pops: l.pops } : {}) }),
       })
     : undefined;
   const poller = config.influx ? startWatermarkPoller({ store, bus, intervalMs: config.influx.pollIntervalMs, log: log.child({ module: 'watermark' }) }) : undefined;

@@ -10,8 +10,11 @@ export type BusEvent =
    * `earliestMs`: the oldest sample's time, when the publisher knows it (the server's own
    * ingest does; the watermark poller and replicas of an older version do not). It lets the
    * detector see a backfill land behind what it has already read.
+   * `pops`: the distinct POP codes of the batch (at most LANDED_POPS_MAX; absent when the
+   * publisher does not know them or there were more): late data then makes the detector
+   * re-derive only those POPs' series. Absent means "any POP" (a full re-derive).
    */
-  | { type: 'data_landed'; points: number; latestMs: number; earliestMs?: number }
+  | { type: 'data_landed'; points: number; latestMs: number; earliestMs?: number; pops?: string[] }
   /** An alert was created or changed state; every replica's WebSocket clients get it. */
   | { type: 'alert'; alert: Alert }
   /**
@@ -22,6 +25,23 @@ export type BusEvent =
    * may have landed".
    */
   | { type: 'bus_resumed'; downForMs: number };
+
+/**
+ * Most POPs a `data_landed` names. A batch of more (a backfill of every POP, a catch-up after an
+ * outage of the whole pipeline) is announced without a list: re-deriving that many POPs' series
+ * costs about what a full re-derive costs, and the event stays small on the Redis bus.
+ */
+export const LANDED_POPS_MAX = 64;
+
+/** The `pops` field of a `data_landed` for a batch's POP codes: distinct, or undefined when there are more than LANDED_POPS_MAX. */
+export function landedPops(codes: Iterable<string>): string[] | undefined {
+  const out = new Set<string>();
+  for (const c of codes) {
+    out.add(c);
+    if (out.size > LANDED_POPS_MAX) return undefined;
+  }
+  return [...out];
+}
 
 export interface Bus {
   publish(event: BusEvent): void;

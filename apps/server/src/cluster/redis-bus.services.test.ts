@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Alert } from '@edgeworker/schema';
-import type { BusEvent } from '../events.ts';
+import { LANDED_POPS_MAX, type BusEvent } from '../events.ts';
 import { startRedisServer, waitFor } from '../testing/redis-server.ts';
 import { createRedisBus, type RedisBus } from './redis-bus.ts';
 
@@ -67,6 +67,19 @@ describe('Redis bus against a real redis-server', () => {
     await waitFor(() => a.seen.length === 1, 2000, 'the one valid event');
     await sleep(100);
     assert.deepEqual(a.seen, [{ type: 'data_landed', points: 1, latestMs: 1 }]);
+  });
+
+  it("carries data_landed's POP list, and drops one that is not a list of at most LANDED_POPS_MAX strings (the detector then re-derives all)", async (t) => {
+    const redis = await startRedisServer(t);
+    const a = await bus(t, redis.url, 'replica-a');
+    const raw = new Redis(redis.url);
+    t.after(() => raw.disconnect());
+    const landed = { type: 'data_landed', points: 1, latestMs: 2, earliestMs: 1 };
+    for (const pops of [['FRA', "O'R"], 'FRA', [1], Array.from({ length: LANDED_POPS_MAX + 1 }, (_, i) => `P${i}`)]) {
+      await raw.publish('ewm:events', JSON.stringify({ origin: 'x', event: { ...landed, pops } }));
+    }
+    await waitFor(() => a.seen.length === 4, 2000, 'the four events');
+    assert.deepEqual(a.seen, [{ ...landed, pops: ['FRA', "O'R"] }, landed, landed, landed]);
   });
 
   it('keeps delivering locally while Redis is down and rejoins by itself when it is back', async (t) => {

@@ -15,7 +15,7 @@
 import { inSpan, traceCarrier, withRemoteContext } from '../telemetry/spans.ts';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createLocalBus, type Bus, type BusEvent } from '../events.ts';
+import { createLocalBus, LANDED_POPS_MAX, type Bus, type BusEvent } from '../events.ts';
 import { closeRedisConnection, createRedisConnection } from './redis-connection.ts';
 
 export interface RedisBusOptions {
@@ -105,6 +105,9 @@ export function createRedisBus(opts: RedisBusOptions): RedisBus {
     }
     counts.received++;
     const event = envelope.event;
+    // A POP list that is not one (another version, a foreign publisher) is dropped: without it the
+    // detector re-derives every series, which is always safe.
+    if (event.type === 'data_landed' && event.pops !== undefined && !(Array.isArray(event.pops) && event.pops.length <= LANDED_POPS_MAX && event.pops.every((p) => typeof p === 'string'))) delete event.pops;
     // Continues the publisher's trace here: another replica's broadcast joins its ingest trace.
     withRemoteContext(envelope.trace, () =>
       inSpan(`bus.receive ${event.type}`, { kind: 'consumer', attributes: { 'bus.origin': envelope.origin } }, () => local.publish(event)),

@@ -29,6 +29,14 @@
  * data that makes the engine re-derive deletes the file at once (on embedded DuckDB nothing
  * would tell the next process: the data is already in the store), and no snapshot is written
  * while such a re-derive is pending.
+ *
+ * Late data of a few POPs (`data_landed` naming them: an agent replaying after an outage) makes
+ * the next pass re-derive those POPs' series only: the engine is fed as usual, then a fresh engine
+ * reads the re-derive span of those POPs alone and replays it as a cold re-derive does, to the same
+ * end, and its series replace theirs (engine.replaceSeries) before the evaluation. The series are
+ * independent, so theirs end exactly where a full re-derive would put them, and every other series
+ * keeps its long-running state. Without a POP list (another producer, an older replica, more than
+ * LANDED_POPS_MAX POPs) the whole engine re-derives, as before.
  */
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -37,9 +45,10 @@ import type { Alert } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
-import type { Bus } from '../events.ts';
+import { LANDED_POPS_MAX, type Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
+import { columnsIn } from '../stores/series-bucket-columns.ts';
 import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
 
@@ -73,6 +82,12 @@ const REPLAY_TURN_MS = 25;
 const LATE_TOLERANCE_MS = 2 * 60_000;
 const LATE_REDERIVE_EVERY_MS = 60_000;
 /**
+ * Late data of at most this many POPs re-derives their span in one read (fed in the usual slices);
+ * more read slice by slice, as a full re-derive: 64 POPs' span (422k buckets) bucketed in one
+ * block stalled the event loop 115-178 ms, twice a full re-derive's longest stall (docs/notes/late-pops.md).
+ */
+const ONE_READ_MAX_POPS = 8;
+/**
  * A follower whose last completed pass (read and evaluated) ended longer ago than this re-derives
  * instead of reading on: its passes failed or did not run, it missed that many evaluations, and
  * the catch-up would step more buckets than a re-derive steps. The replay span, as for a snapshot
@@ -100,6 +115,11 @@ export interface PassResult {
   refreshed: number;
   /** Why nothing was applied, when nothing was: another replica leads, or leadership was lost mid-pass. */
   skipped?: 'not_leader' | 'lost_leadership';
+  /**
+   * What the pass re-derived from the store, when it re-derived: 'all' (a fresh engine: start, a
+   * new leader, late data of unknown POPs), or only the series of these POPs (late data that named them).
+   */
+  rederived?: 'all' | { pops: string[] };
   durationMs: number;
 }
 
@@ -111,6 +131,7 @@ export interface LastRun {
   created?: number;
   resolved?: number;
   skipped?: string;
+  rederived?: PassResult['rederived'];
   error?: string;
 }
 
@@ -171,8 +192,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   // The end of the pass running now, if one is: a fresh engine has read nothing until its
   // re-derive finishes, but data landing meanwhile may be behind what that re-derive reads.
   let passEndMs: number | null = null;
-  // Late data seen since the last re-derive it caused (see LATE_TOLERANCE_MS).
-  let lateLanded = false;
+  // Late data seen since the last re-derive it caused (see LATE_TOLERANCE_MS): the POPs it touched,
+  // or 'all' when an announcement named none (or more than LANDED_POPS_MAX together); null: none.
+  let lateLanded: Set<string> | 'all' | null = null;
   let lastLateRederiveMs = -Infinity;
   // When data of the past (older than the no-data threshold) last landed: a backfill or a replay
   // is filling the store behind now, so silence at the edge is not a pipeline stopping.
@@ -208,6 +230,16 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       log.warn({ err }, 'could not delete the detector snapshot');
     }
   };
+  /** Adds late data's POPs to the re-derive owed ('all' when there are none, or too many). */
+  const owe = (pops: Iterable<string> | undefined) => {
+    if (!pops || lateLanded === 'all') {
+      lateLanded = 'all';
+      return;
+    }
+    lateLanded ??= new Set();
+    for (const p of pops) lateLanded.add(p);
+    if (lateLanded.size > LANDED_POPS_MAX) lateLanded = 'all';
+  };
   // Behind an edge by more than jitter, and within the history a re-derive reads.
   const behind = (edge: number | null, earliestMs: number, latestMs: number) => edge !== null && earliestMs < edge - LATE_TOLERANCE_MS && latestMs >= edge - rederiveSpanMs(settings);
   // The bus lives as long as the app that owns this service, so the subscription is never dropped.
@@ -229,7 +261,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     // Before the first pass, a snapshot's fedUntil is the edge: late data behind it makes that pass re-derive.
     const edge = engine.readUntil() ?? restore?.state.fedUntil ?? passEndMs;
     const late = behind(edge, e.earliestMs, e.latestMs);
-    if (late) lateLanded = true;
+    if (late) owe(e.pops);
     // The saved snapshot lacks it: a crash before the next save would restart from it, and the
     // next process would not know (the data is in the store already). Deleted before anything else.
     if (late || behind(savedFedUntil, e.earliestMs, e.latestMs)) {
@@ -267,9 +299,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         return { ...skipped, durationMs: now() - started };
       }
       // Warm standby: fed and evaluated as the leader is, its findings dropped (they are the leader's to write).
-      await feed(endMs, started, prevRole);
+      const { rederived } = await feed(endMs, started, prevRole);
       log.debug({ holder: outcome.holder, fedUntil: engine.readUntil() }, 'not the detector leader; engine kept warm');
-      return { ...skipped, durationMs: now() - started };
+      return { ...skipped, ...(rederived ? { rederived } : {}), durationMs: now() - started };
     } finally {
       passEndMs = null;
     }
@@ -290,44 +322,88 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       log.info({ evaluatedUntil: evaluatedEndMs === null ? null : new Date(evaluatedEndMs).toISOString() }, 'the standby engine state is older than the replay span; re-deriving it from the store');
       engine.reset();
     }
+    let partial: Set<string> | null = null;
     if (lateLanded && started - lastLateRederiveMs >= LATE_REDERIVE_EVERY_MS) {
-      lateLanded = false;
+      const due = lateLanded;
+      lateLanded = null;
       lastLateRederiveMs = started;
-      log.info('samples landed behind what the detector had read (a backfill or a replay); re-deriving its state from the store');
-      engine.reset();
+      if (due === 'all') {
+        log.info('samples landed behind what the detector had read (a backfill or a replay); re-deriving its state from the store');
+        engine.reset();
+      } else partial = due;
     }
-    // A re-derive reads its span in slices of a few minutes, oldest first: the same rows, but
-    // no single query holds the store's read queue (and the dashboards behind it) for seconds.
-    // The next slice is read while the engine replays this one: the store's query runs off
-    // the JS thread, so the replay and the read overlap instead of adding up.
+    const until = engine.readUntil();
+    const fresh = until === null || until < endMs - rederiveSpanMs(settings);
+    let rederived: PassResult['rederived'] = fresh ? 'all' : undefined;
+    try {
+      await replay(engine, endMs);
+      if (partial && !fresh) {
+        // Those POPs' series as a full re-derive to this end would leave them: a fresh engine reads
+        // their span alone, in the same slices, and replays it; every other series stays as it is.
+        const pops = [...partial].sort();
+        log.info({ pops }, 'samples landed behind what the detector had read for a few POPs (a replay, a backfill); re-deriving their series from the store');
+        const sub = createDetectorEngine(settings);
+        await replay(sub, endMs, pops);
+        engine.replaceSeries(sub.exportState() ?? { fedUntil: endMs, stepFrom: -Infinity, series: [] }, partial);
+        rederived = { pops };
+      }
+    } catch (err) {
+      // A failed read: those POPs' re-derive is still owed (a full one needs nothing: the engine is fresh).
+      if (partial && !fresh) owe(partial);
+      throw err;
+    }
+    const unresolved = await alerts.listUnresolved();
+    const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
+    evaluatedEndMs = endMs;
+    return { ev, unresolved, rederived };
+  }
+
+  /**
+   * Feeds an engine the buckets of [readFrom(endMs), endMs) (of `pops` only, when given): the
+   * whole span when it is fresh or behind, else the buckets closed since its last read.
+   * A re-derive reads its span in slices of a few minutes, oldest first: the same rows, but
+   * no single query holds the store's read queue (and the dashboards behind it) for seconds.
+   * The next slice is read while the engine replays this one: the store's query runs off
+   * the JS thread, so the replay and the read overlap instead of adding up.
+   */
+  async function replay(target: DetectorEngine, endMs: number, pops?: string[]) {
     const slices: Array<[number, number]> = [];
-    for (let from = engine.readFrom(endMs); from < endMs; from += READ_SLICE_MS) slices.push([from, Math.min(endMs, from + READ_SLICE_MS)]);
+    for (let from = target.readFrom(endMs); from < endMs; from += READ_SLICE_MS) slices.push([from, Math.min(endMs, from + READ_SLICE_MS)]);
+    const opts = pops ? { pops } : undefined;
     const read = ([from, to]: [number, number]) => {
       const range = { fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(to) * 1_000_000n };
       // Columns where the store has them: a re-derive is ~444k buckets at 2,115 series, and an
       // object, a key and a sort per bucket were a quarter of the engine's replay.
-      return store.seriesBucketColumns ? store.seriesBucketColumns(range, settings.stepMs) : store.seriesBuckets(range, settings.stepMs);
+      return store.seriesBucketColumns ? store.seriesBucketColumns(range, settings.stepMs, opts) : store.seriesBuckets(range, settings.stepMs, opts);
     };
+    if (pops && pops.length <= ONE_READ_MAX_POPS && slices.length > 0) {
+      // A few POPs' span in one statement, fed in the same slices (the state is then exactly a full
+      // re-derive's): each slice's statement scans every series' rows of its 15 minutes to find
+      // theirs, and 15 of them cost ~3x the one (DuckDB, 1 POP at 2,115 series: 85 ms against 30;
+      // docs/notes/late-pops.md). A few POPs' rows are few: the statement holds the read queue briefly.
+      const got = await read([slices[0]![0], endMs]);
+      for (const [from, to] of slices) {
+        if (Array.isArray(got)) target.ingest(got.filter((b) => b.startMs >= from && b.startMs < to), to);
+        else await stepwise(target.ingestColumnsStepwise(columnsIn(got, from, to), to));
+      }
+      return;
+    }
     let next = slices.length > 0 ? read(slices[0]!) : null;
     try {
       for (let i = 0; i < slices.length; i++) {
         const got = await next!;
         next = i + 1 < slices.length ? read(slices[i + 1]!) : null;
-        if (Array.isArray(got)) engine.ingest(got, slices[i]![1]);
+        if (Array.isArray(got)) target.ingest(got, slices[i]![1]);
         else {
           // Series by series, with a turn for the event loop every REPLAY_TURN_MS (the pass is
           // serialised, so nothing else touches the engine meanwhile).
-          await stepwise(engine.ingestColumnsStepwise(got, slices[i]![1]));
+          await stepwise(target.ingestColumnsStepwise(got, slices[i]![1]));
         }
       }
     } finally {
       // A failed replay leaves at most one read in flight: its outcome is nobody's.
       next?.catch(() => undefined);
     }
-    const unresolved = await alerts.listUnresolved();
-    const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
-    evaluatedEndMs = endMs;
-    return { ev, unresolved };
   }
 
   /** The leader's pass: feed, then apply the findings through the alert service under the fence. */
@@ -343,9 +419,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         void r.close().catch(() => undefined);
       }
     }
-    const { ev, unresolved } = await feed(endMs, started, prevRole);
+    const { ev, unresolved, rederived } = await feed(endMs, started, prevRole);
     const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
-    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0 };
+    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, ...(rederived ? { rederived } : {}) };
     // The fence goes through to every alert write: a leader deposed while it commits
     // stops at its next write instead of finishing the pass on a lock it lost.
     const stillLeading = () => leadership.stillLeader(fence);
@@ -498,7 +574,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const t = now();
     try {
       const r = await pass();
-      last = { at, durationMs: r.durationMs, ok: true, evaluated: r.evaluated, created: r.created.length, resolved: r.resolved.length, ...(r.skipped ? { skipped: r.skipped } : {}) };
+      last = { at, durationMs: r.durationMs, ok: true, evaluated: r.evaluated, created: r.created.length, resolved: r.resolved.length, ...(r.skipped ? { skipped: r.skipped } : {}), ...(r.rederived ? { rederived: r.rederived } : {}) };
       log.debug({ ...last }, 'detector pass done');
       deps.onPass?.(r, null);
       return r;

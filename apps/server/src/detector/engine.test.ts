@@ -286,3 +286,25 @@ test('bucket starts are held as offsets that fit 32 bits: a series whose next bu
   engine.ingest([{ popCode: 'FRA', functionName: 'f', startMs: later + STEP, samples: 1, mean: 6, p50: 6 }], later + 2 * STEP);
   assert.deepEqual([...engine.lastSeen()].map((s) => ({ lastMs: s.lastMs, buckets: s.buckets })), [{ lastMs: later + STEP, buckets: 2 }]);
 });
+
+test('replaceSeries swaps in the given POPs\' series (in their places), drops theirs it does not get, and ignores series of other POPs', () => {
+  const all = buckets(T0 - rederiveSpanMs(settings) - 10 * MIN, T0);
+  // A long-running engine (re-derived 10 minutes ago, then a pass every 10 s) and a fresh one at the same end.
+  const main = createDetectorEngine(settings);
+  runPasses(main, all, T0 - 10 * MIN, T0, () => {});
+  const other = createDetectorEngine(settings);
+  // The fresh one has every POP, but only two of AMS's functions.
+  other.ingest(all.filter((b) => b.startMs >= other.readFrom(T0) && (b.popCode !== 'AMS' || b.functionName !== FUNCTIONS[2]!.name)), T0);
+  other.evaluate([], T0);
+  const series = (e: typeof main) => structuredClone(e.exportState()!.series).map((s) => ({ ...s, windows: undefined }));
+  const before = series(main);
+  const fresh = series(other);
+  main.replaceSeries(other.exportState()!, new Set(['AMS']));
+  const after = series(main);
+  const key = (s: { popCode: string; functionName: string }) => `${s.popCode}/${s.functionName}`;
+  assert.deepEqual(after.map(key), before.map(key).filter((k) => k !== `AMS/${FUNCTIONS[2]!.name}`), 'the one it did not get dropped, the others in their places');
+  assert.deepEqual(after.filter((s) => s.popCode === 'AMS'), fresh.filter((s) => s.popCode === 'AMS'), "AMS's series are the fresh engine's");
+  assert.deepEqual(after.filter((s) => s.popCode !== 'AMS'), before.filter((s) => s.popCode !== 'AMS'), 'the others are untouched');
+  assert.notDeepEqual(before.filter((s) => s.popCode === 'FRA'), fresh.filter((s) => s.popCode === 'FRA'), 'the two engines differ (a long run against a re-derive)');
+  assert.equal(main.readUntil(), T0);
+});

@@ -326,6 +326,16 @@ export interface DetectorEngine {
    * series are ~0.3 s of reading and copying. Until it is done the engine is fresh (readUntil null).
    */
   importStateStepwise(state: EngineStateImport): Generator<void, void, undefined>;
+  /**
+   * Replaces the state of the series of `pops` by another engine's (copied): every series of
+   * those POPs is dropped, and each series of `state` of one of them is put in (its place kept
+   * when it was held already, at the end when new; series of other POPs in `state` are ignored).
+   * Every other series keeps its state and its place, so the evaluation order stays what it was.
+   * fedUntil and stepFrom stay this engine's: `state` must be fed to the same end. What the
+   * detector does when late data touched only a few POPs: their series re-derived by a fresh
+   * engine, the others' long-running state kept.
+   */
+  replaceSeries(state: EngineStateImport, pops: ReadonlySet<string>): void;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
 }
@@ -649,27 +659,40 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     reset();
     let done = 0;
     for (const e of state.series) {
-      if (e.runs.length !== s.arms.length) throw new Error('engine state: one run per arm expected');
-      const n = e.t.length;
-      const size = Math.max(capacity, n + 128);
-      const t = new Int32Array(size);
-      const x = new Float32Array(size);
-      t.set(e.t);
-      x.set(e.x);
-      const recs = { toMs: Array.from(e.recs.toMs), mu: Array.from(e.recs.mu), sigma: Array.from(e.recs.sigma) };
-      const runs = e.runs.map((r) => ({ s: r.s, startMs: r.startMs, base: r.base, judged: r.judged }));
-      const [win, olderWin, middleWin] = [0, 1, 2].map((i): SortedWindow | null => {
-        const w = e.windows?.[i];
-        if (!w) return null;
-        const values = new Float32Array(w.values.length + 32);
-        values.set(w.values);
-        return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
-      });
-      series.set(key(e.popCode, e.functionName), { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs });
+      series.set(key(e.popCode, e.functionName), imported(e));
       if (++done % SERIES_PER_STEP === 0) yield;
     }
     fedUntil = state.fedUntil;
     stepFrom = state.stepFrom;
+  }
+
+  function replaceSeries(state: EngineStateImport, pops: ReadonlySet<string>) {
+    const incoming = new Map<string, SeriesStateExport>();
+    for (const e of state.series) if (pops.has(e.popCode)) incoming.set(key(e.popCode, e.functionName), e);
+    // Map.set on a key held keeps its place; deleting first would move it to the end.
+    for (const [k, st] of series) if (pops.has(st.popCode) && !incoming.has(k)) series.delete(k);
+    for (const [k, e] of incoming) series.set(k, imported(e));
+  }
+
+  /** A series' state from its export, copied into arrays of this engine's own. */
+  function imported(e: SeriesStateExport): SeriesState {
+    if (e.runs.length !== s.arms.length) throw new Error('engine state: one run per arm expected');
+    const n = e.t.length;
+    const size = Math.max(capacity, n + 128);
+    const t = new Int32Array(size);
+    const x = new Float32Array(size);
+    t.set(e.t);
+    x.set(e.x);
+    const recs = { toMs: Array.from(e.recs.toMs), mu: Array.from(e.recs.mu), sigma: Array.from(e.recs.sigma) };
+    const runs = e.runs.map((r) => ({ s: r.s, startMs: r.startMs, base: r.base, judged: r.judged }));
+    const [win, olderWin, middleWin] = [0, 1, 2].map((i): SortedWindow | null => {
+      const w = e.windows?.[i];
+      if (!w) return null;
+      const values = new Float32Array(w.values.length + 32);
+      values.set(w.values);
+      return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
+    });
+    return { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs };
   }
 
   function reset() {
@@ -741,6 +764,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       while (!steps.next().done);
     },
     importStateStepwise: importSeries,
+    replaceSeries,
     *lastSeen() {
       for (const st of series.values()) {
         if (st.n === 0) continue;

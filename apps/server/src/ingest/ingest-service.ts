@@ -8,7 +8,7 @@ import { inSpan } from '../telemetry/spans.ts';
 import { LineProtocolError, parseLineProtocol, type Precision } from '@edgeworker/line-protocol';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
-import type { Bus } from '../events.ts';
+import { landedPops, type Bus } from '../events.ts';
 import { AppError } from '../http/errors.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { splitForeignMeasurements } from './foreign-measurements.ts';
@@ -45,6 +45,12 @@ export interface IngestService {
 
 const MAX_LINE_ECHO = 200;
 
+/** The batch's POPs for `data_landed` (late data re-derives only their series); none when more than LANDED_POPS_MAX. */
+function popsOf(samples: readonly ColdStartSample[]): { pops?: string[] } {
+  const pops = landedPops(samples.map((s) => s.popCode));
+  return pops ? { pops } : {};
+}
+
 export function createIngestService(deps: IngestDeps): IngestService {
   const cardinality = createCardinalityGuard(deps.store, { maxPops: deps.maxPops, maxFunctions: deps.maxFunctions }, deps);
 
@@ -74,7 +80,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
     }
     deps.onStored?.(samples.length);
     inSpan('bus.publish data_landed', { kind: 'producer' }, () =>
-      deps.bus.publish({ type: 'data_landed', points: samples.length, latestMs: Number(latestNs / 1_000_000n), earliestMs: Number(earliestNs / 1_000_000n) }),
+      deps.bus.publish({ type: 'data_landed', points: samples.length, latestMs: Number(latestNs / 1_000_000n), earliestMs: Number(earliestNs / 1_000_000n), ...popsOf(samples) }),
     );
   }
 

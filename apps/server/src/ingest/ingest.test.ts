@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
+import { LANDED_POPS_MAX } from '../events.ts';
 import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
 
 const samplesOf = async (url: string, pop: string) => {
@@ -35,6 +36,20 @@ describe('ingest over HTTP', () => {
     assert.equal(fra.body.pop.city, 'Frankfurt');
     const series = await getJson(`${url}/api/pops/FRA/timeseries?from=${(nowS - 60) * 1000}&to=${(nowS + 60) * 1000}&step=1m`);
     assert.equal(series.body.points.reduce((n: number, p: { samples: number }) => n + p.samples, 0), 2);
+  });
+
+  it("announces a batch's POPs with data_landed (late data re-derives only them), none past LANDED_POPS_MAX", async (t) => {
+    const { app, url } = await startTestApp(t);
+    const seen: Array<string[] | undefined> = [];
+    app.services.bus.subscribe((e) => void (e.type === 'data_landed' && e.earliestMs !== undefined && seen.push(e.pops)));
+    const now = Date.now();
+    assert.equal((await write(url, [line({ pop: 'FRA', ms: 10, t: now }), line({ pop: 'AMS', ms: 10, t: now - 1 }), line({ pop: 'FRA', fn: 'auth-check', ms: 10, t: now - 2 })].join('\n'))).status, 204);
+    assert.deepEqual(seen, [['FRA', 'AMS']]);
+    const many = Array.from({ length: LANDED_POPS_MAX + 1 }, (_, i) => line({ pop: `P${i}`, ms: 10, t: now - i, lat: 10, lon: i }));
+    assert.equal((await write(url, many.slice(0, LANDED_POPS_MAX).join('\n'))).status, 204);
+    assert.equal(seen[1]!.length, LANDED_POPS_MAX);
+    assert.equal((await write(url, many.join('\n'))).status, 204);
+    assert.equal(seen[2], undefined, 'more POPs than that: no list (a full re-derive)');
   });
 
   it('accepts gzip bodies', async (t) => {

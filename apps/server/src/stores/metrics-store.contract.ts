@@ -175,6 +175,38 @@ export function metricsStoreContract(name: string, open: () => Promise<MetricsSt
       near(second.p50, 600, 'median of two');
     });
 
+    it('reads the series of some POPs only (the detector re-deriving the POPs late data touched): the unfiltered answer restricted to them', async (t) => {
+      const store = await open();
+      t.after(() => store.close());
+      // Codes with a quote, a backslash and a space: a POP code comes from clients.
+      const odd = "O'R\\ 1";
+      const pops = ['FRA', 'AMS', odd, 'LHR'];
+      const batch: ColdStartSample[] = [];
+      for (let i = 0; i < 3 * 60; i++) {
+        for (const [k, popCode] of pops.entries()) {
+          for (const functionName of ['ssr-render', 'auth-check']) batch.push(sample({ t: T0 + i * MIN + k * 1000, v: 50 + ((i * 7 + k * 13) % 40) + (functionName === 'auth-check' ? 5 : 0), popCode, functionName }));
+        }
+      }
+      await store.write(batch);
+      const key = (b: { popCode: string; functionName: string; startMs: number; samples: number; mean: number; p50: number }) =>
+        JSON.stringify([b.popCode, b.functionName, b.startMs, b.samples, b.mean, b.p50]);
+      // The detector's read (35 min of 10 s) and a long coarse one (3 h of 10 min: rollups or the server's windows).
+      for (const [range, step] of [[{ fromNs: ns(T0 + 5 * MIN), toNs: ns(T0 + 40 * MIN) }, 10_000], [{ fromNs: ns(T0), toNs: ns(T0 + 3 * 60 * MIN) }, 10 * MIN]] as const) {
+        const all = (await store.seriesBuckets(range, step)).map(key).sort();
+        for (const want of [['FRA'], [odd, 'AMS'], ['NOPE'], []]) {
+          const expected = all.filter((k) => want.includes(JSON.parse(k)[0]));
+          assert.deepEqual((await store.seriesBuckets(range, step, { pops: want })).map(key).sort(), expected, `seriesBuckets of ${JSON.stringify(want)} at ${step} ms`);
+          if (want.length > 0 && want[0] !== 'NOPE') assert.ok(expected.length > 0, 'the POPs have buckets');
+          if (store.seriesBucketColumns) {
+            const c = await store.seriesBucketColumns(range, step, { pops: want });
+            const got = Array.from(c.series, (id, i) => key({ popCode: c.pops[id]!, functionName: c.functions[id]!, startMs: c.startMs[i]!, samples: c.samples[i]!, mean: c.mean[i]!, p50: c.p50[i]! }));
+            for (let i = 1; i < c.startMs.length; i++) assert.ok(c.startMs[i - 1]! <= c.startMs[i]!, 'columns in time order');
+            assert.deepEqual(got.sort(), expected, `seriesBucketColumns of ${JSON.stringify(want)} at ${step} ms`);
+          }
+        }
+      }
+    });
+
     it('remembers the POPs and functions it has seen, newest metadata winning', async (t) => {
       const store = await open();
       t.after(() => store.close());

@@ -103,6 +103,11 @@ export interface SeriesBucketColumns {
   p50: ArrayLike<number>;
 }
 
+export interface SeriesBucketsOptions {
+  /** Only these POPs' series (codes as stored; any characters: they come from clients). Absent: every POP. */
+  pops?: readonly string[];
+}
+
 /** Count and mean of one (POP, function) series over a range: what a POP's status is made of. */
 export interface SeriesMean {
   popCode: string;
@@ -124,10 +129,14 @@ export interface MetricsStore {
   /** Per-function statistics of one POP over a range. */
   byFunction(popCode: string, range: TimeRange): Promise<FunctionAggregate[]>;
   timeseries(popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter): Promise<TimeseriesAnswer>;
-  /** Every (POP, function) series bucketed by step over a range, in one query; non-empty buckets only, any order. */
-  seriesBuckets(range: TimeRange, stepMs: number): Promise<SeriesBucket[]>;
+  /**
+   * Every (POP, function) series bucketed by step over a range, in one query; non-empty buckets
+   * only, any order. With `pops`, only those POPs' series (the detector re-deriving the POPs late
+   * data touched): exactly the unfiltered answer's buckets of those POPs.
+   */
+  seriesBuckets(range: TimeRange, stepMs: number, opts?: SeriesBucketsOptions): Promise<SeriesBucket[]>;
   /** Optional: the same answer as columns in time order (the detector prefers it when a store has it). */
-  seriesBucketColumns?(range: TimeRange, stepMs: number): Promise<SeriesBucketColumns>;
+  seriesBucketColumns?(range: TimeRange, stepMs: number, opts?: SeriesBucketsOptions): Promise<SeriesBucketColumns>;
   /**
    * Count and mean of every (POP, function) series over a range, planned like summarize
    * (rollups for long ranges) but with no percentiles, so it stays cheap over a week.

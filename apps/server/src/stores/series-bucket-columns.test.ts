@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketSamples } from './series-bucket-columns.ts';
+import { bucketsOf, bucketSamples, columnsIn, columnsOf } from './series-bucket-columns.ts';
 
 test('bucketSamples: count, mean in sample order and median per (series, bucket), in time order', () => {
   let seed = 11;
@@ -47,4 +47,19 @@ test('bucketSamples: count, mean in sample order and median per (series, bucket)
   assert.ok(several > 50, 'windows of several samples, odd and even');
   const empty = bucketSamples([], [], 0, STEP, new Int32Array(0), new Float64Array(0), new Float64Array(0));
   assert.equal(empty.startMs.length, 0);
+});
+
+test('columnsIn: the buckets starting in [from, to), from typed columns (views) and from plain arrays alike', () => {
+  const T0 = 1_764_000_000_000;
+  const rows = [0, 0, 10, 20, 20, 20, 40].map((s, i) => ({ popCode: `P${i % 2}`, functionName: 'f', startMs: T0 + s * 1000, samples: 1, mean: i, p50: i }));
+  const typed = columnsOf(rows);
+  const plain = { ...typed, series: Array.from(typed.series), startMs: Array.from(typed.startMs), samples: Array.from(typed.samples), mean: Array.from(typed.mean), p50: Array.from(typed.p50) };
+  for (const [from, to] of [[0, 10], [10, 30], [20, 21], [25, 40], [41, 90], [-5, 100]] as const) {
+    const want = rows.filter((r) => r.startMs >= T0 + from * 1000 && r.startMs < T0 + to * 1000).map((r) => r.mean).sort();
+    for (const c of [typed, plain]) {
+      const got = columnsIn(c, T0 + from * 1000, T0 + to * 1000);
+      assert.deepEqual(Array.from(got.mean).sort(), want, `[${from}, ${to})`);
+      assert.deepEqual(bucketsOf({ ...typed, ...got } as typeof typed).map((b) => b.popCode), Array.from(got.series, (s) => typed.pops[s]));
+    }
+  }
 });

@@ -145,3 +145,26 @@ export function bucketSamples(
   }
   return { pops, functions, series: series.subarray(0, m), startMs: startMs.subarray(0, m), samples: samples.subarray(0, m), mean: mean.subarray(0, m), p50: p50.subarray(0, m) };
 }
+
+/**
+ * The buckets of columns in ascending startMs (the port's order) that start in [fromMs, toMs):
+ * views of the same arrays where they are typed (no copy), the names shared.
+ */
+export function columnsIn(c: SeriesBucketColumns, fromMs: number, toMs: number): SeriesBucketColumns {
+  const lo = firstAtOrAfter(c.startMs, fromMs);
+  const hi = Math.max(lo, firstAtOrAfter(c.startMs, toMs));
+  const cut = (a: ArrayLike<number>): ArrayLike<number> => (ArrayBuffer.isView(a) ? (a as unknown as Float64Array).subarray(lo, hi) : Array.prototype.slice.call(a, lo, hi));
+  return { pops: c.pops, functions: c.functions, series: cut(c.series), startMs: cut(c.startMs), samples: cut(c.samples), mean: cut(c.mean), p50: cut(c.p50) };
+}
+
+/** The first index whose value is >= x, in ascending values (binary search). */
+function firstAtOrAfter(xs: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

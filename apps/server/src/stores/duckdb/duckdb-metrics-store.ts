@@ -13,6 +13,7 @@ import type {
   MetricsStore,
   SeenPop,
   SeriesBucket,
+  SeriesBucketsOptions,
   SeriesFilter,
   SeriesMean,
   Summary,
@@ -83,7 +84,7 @@ export interface DuckDbMetricsStore extends MetricsStore {
   readonly popMinutes: PopHourCache;
   /** Per-series counts and sums of closed, clean periods for the POP statuses (stats for tests and the bench). */
   readonly seriesBlocks: SeriesBlockCache;
-  seriesBucketColumns(range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns>;
+  seriesBucketColumns(range: TimeRange, stepMs: number, opts?: SeriesBucketsOptions): Promise<TypedSeriesBucketColumns>;
 }
 
 export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promise<DuckDbMetricsStore> {
@@ -295,24 +296,27 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
    * week). Fine steps (the live detector's 10 s over 35 min) read raw rows (null here), exact
    * and cheaper than ~150k keyed sketches.
    */
-  async function rolledUpSeriesBuckets(range: TimeRange, stepMs: number): Promise<SeriesBucket[] | null> {
+  async function rolledUpSeriesBuckets(range: TimeRange, stepMs: number, pops?: readonly string[]): Promise<SeriesBucket[] | null> {
     if (stepMs < SERIES_ROLLUP_MIN_STEP_MS) return null;
     const stepNs = BigInt(stepMs) * 1_000_000n;
     const planned = await fromSketch(planRange(range, rollups.dirty, stepMs), [
       { name: 'pop_code', sql: 'pop_code' }, { name: 'function_name', sql: 'function_name' }, { name: 'bucket', sql: `($t // ${stepNs}) * ${stepNs}` },
     ], undefined);
     if (!planned) return null;
-    return planned.rows.map(({ keys, stats: s }: KeyedStats) => ({
+    // A POP filter here is applied to the answer (the live detector reads raw rows; only a coarse
+    // read over a long range comes this way, and none the detector makes today).
+    const wanted = pops ? new Set(pops) : null;
+    return planned.rows.filter(({ keys }: KeyedStats) => !wanted || wanted.has(String(keys[0]))).map(({ keys, stats: s }: KeyedStats) => ({
       popCode: String(keys[0]), functionName: String(keys[1]), startMs: Number(BigInt(keys[2] as bigint) / 1_000_000n),
       samples: s.samples, mean: s.mean ?? 0, p50: s.p50 ?? 0,
     }));
   }
 
   /** Raw rows, read from DuckDB's chunks into typed arrays (series-buckets.ts: row objects cost 5x the query). */
-  function rawSeriesBucketColumns(range: TimeRange, stepMs: number) {
+  function rawSeriesBucketColumns(range: TimeRange, stepMs: number, opts?: SeriesBucketsOptions) {
     return readQueue(async () => {
       assertOpen();
-      return readSeriesBucketColumns((sql) => reader.stream(sql), range, stepMs);
+      return readSeriesBucketColumns((sql) => reader.stream(sql), range, stepMs, opts);
     });
   }
 
@@ -421,12 +425,12 @@ export async function createDuckDbMetricsStore(opts: DuckDbStoreOptions): Promis
       );
       return rows.map((r) => ({ popCode: String(r.pop_code), functionName: String(r.function_name), samples: num(r.n) ?? 0, mean: num(r.mean) ?? 0 }));
     },
-    async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
-      return (await rolledUpSeriesBuckets(range, stepMs)) ?? bucketsOf(await rawSeriesBucketColumns(range, stepMs));
+    async seriesBuckets(range, stepMs, opts): Promise<SeriesBucket[]> {
+      return (await rolledUpSeriesBuckets(range, stepMs, opts?.pops)) ?? bucketsOf(await rawSeriesBucketColumns(range, stepMs, opts));
     },
-    async seriesBucketColumns(range, stepMs) {
-      const planned = await rolledUpSeriesBuckets(range, stepMs);
-      return planned ? columnsOf(planned) : rawSeriesBucketColumns(range, stepMs);
+    async seriesBucketColumns(range, stepMs, opts) {
+      const planned = await rolledUpSeriesBuckets(range, stepMs, opts?.pops);
+      return planned ? columnsOf(planned) : rawSeriesBucketColumns(range, stepMs, opts);
     },
     async seenPops() {
       return [...pops.values()];

@@ -16,12 +16,21 @@
  * is what the detector's engine.ingestColumns takes.
  */
 import { DuckDBMaterializedResult, type DuckDBResult } from '@duckdb/node-api';
-import type { TimeRange } from '../metrics-store.ts';
+import type { SeriesBucketsOptions, TimeRange } from '../metrics-store.ts';
 import { bucketSamples, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 
 /** Runs one statement on the store's reader connection (inside its read queue). */
 export type RunStatement = (sql: string) => Promise<DuckDBResult>;
 
+
+/**
+ * A POP code as an SQL string expression: the codes come from clients (line protocol tags, the
+ * bus), so any character may be in one. A quote is doubled (DuckDB's strings have no other
+ * escape); a NUL would end the statement's text early, so it goes in as chr(0).
+ */
+export function sqlString(s: string): string {
+  return s.split('\0').map((part) => `'${part.replaceAll("'", "''")}'`).join(' || chr(0) || ');
+}
 
 /**
  * Literal bounds, not $parameters: measured ~2x slower with parameters (the range filter is
@@ -37,8 +46,8 @@ export type RunStatement = (sql: string) => Promise<DuckDBResult>;
  * VARCHAR costs a validity check, no decode). The bucket start leaves DuckDB as a DOUBLE of
  * epoch ms: `time_ns // step` floors like the statement it replaced.
  */
-const sql = (range: TimeRange, stepMs: number) => {
-  const inRange = `time_ns >= ${BigInt(range.fromNs)} AND time_ns < ${BigInt(range.toNs)}`;
+export const seriesBucketsSql = (range: TimeRange, stepMs: number, pops?: readonly string[]) => {
+  const inRange = `time_ns >= ${BigInt(range.fromNs)} AND time_ns < ${BigInt(range.toNs)}${pops ? ` AND pop_code IN (${pops.map(sqlString).join(', ')})` : ''}`;
   return `
   WITH s AS (
     SELECT pop_code, function_name, (row_number() OVER () - 1)::INTEGER AS sid
@@ -59,9 +68,10 @@ const sql = (range: TimeRange, stepMs: number) => {
  * wrapper; a re-derive's slices (~0.9M rows each at 10,000 series) piled up as hundreds of
  * MiB of RSS until the next full GC (docs/notes/rss-4.md).
  */
-export async function readSeriesBucketColumns(run: RunStatement, range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns> {
+export async function readSeriesBucketColumns(run: RunStatement, range: TimeRange, stepMs: number, opts: SeriesBucketsOptions = {}): Promise<TypedSeriesBucketColumns> {
   if (!Number.isInteger(stepMs) || stepMs <= 0) throw new Error(`seriesBuckets: the step must be a whole number of ms > 0, got ${stepMs}`);
-  const result = await run(sql(range, stepMs));
+  if (opts.pops?.length === 0) return bucketSamples([], [], 0, stepMs, new Int32Array(0), new Float64Array(0), new Float64Array(0));
+  const result = await run(seriesBucketsSql(range, stepMs, opts.pops));
   const pops: string[] = [];
   const functions: string[] = [];
   // Sized by the row count when the result knows it (materialized), else grown by doubling.

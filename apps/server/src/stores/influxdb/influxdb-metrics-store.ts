@@ -226,11 +226,12 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       const segs = (await planFor(range, oneStatement ? 60_000 : undefined, 0)) ?? [{ ...range, resolution: 'raw' as const }];
       return readMeans(client, segs, filter, segments);
     },
-    async seriesBuckets(range, stepMs): Promise<SeriesBucket[]> {
+    async seriesBuckets(range, stepMs, opts): Promise<SeriesBucket[]> {
       assertOpen();
       // Short ranges (the detector's): raw values bucketed here, ~4x faster than the server's windows (series-buckets.ts).
-      if (range.toNs - range.fromNs <= BigInt(RAW_SERIES_BUCKETS_MAX_MS) * 1_000_000n) return bucketsOf(await readRawSeriesBucketColumns(client, range, stepMs));
-      const [res] = await client.query([q.seriesBuckets(range, stepMs)]);
+      if (range.toNs - range.fromNs <= BigInt(RAW_SERIES_BUCKETS_MAX_MS) * 1_000_000n) return bucketsOf(await readRawSeriesBucketColumns(client, range, stepMs, opts));
+      if (opts?.pops?.length === 0) return [];
+      const [res] = await client.query([q.seriesBuckets(range, stepMs, opts?.pops)]);
       const out: SeriesBucket[] = [];
       for (const s of res ?? []) {
         const [iN, iMean, iP50] = ['n', 'mean', 'p50'].map((c) => s.columns.indexOf(c)) as [number, number, number];
@@ -249,10 +250,10 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       }
       return out;
     },
-    async seriesBucketColumns(range, stepMs) {
+    async seriesBucketColumns(range, stepMs, opts) {
       assertOpen();
-      if (range.toNs - range.fromNs <= BigInt(RAW_SERIES_BUCKETS_MAX_MS) * 1_000_000n) return readRawSeriesBucketColumns(client, range, stepMs);
-      return columnsOf(await this.seriesBuckets(range, stepMs));
+      if (range.toNs - range.fromNs <= BigInt(RAW_SERIES_BUCKETS_MAX_MS) * 1_000_000n) return readRawSeriesBucketColumns(client, range, stepMs, opts);
+      return columnsOf(await this.seriesBuckets(range, stepMs, opts));
     },
     async seenPops(): Promise<SeenPop[]> {
       assertOpen();

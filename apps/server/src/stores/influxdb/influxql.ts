@@ -33,6 +33,12 @@ export function tagConditions(filter?: SeriesFilter): string[] {
   return parts;
 }
 
+/** ` AND (pop_code = 'A' OR ...)` for a POP filter (empty without one): one quoted equality per POP (the codes come from clients). */
+export function popCondition(pops?: readonly string[]): string {
+  if (!pops) return '';
+  return ` AND (${pops.map((p) => `${quoteIdent(TAG.popCode)} = ${quoteString(p)}`).join(' OR ')})`;
+}
+
 export const q = {
   overall: (range: TimeRange, filter?: SeriesFilter) => `SELECT ${STATS} FROM ${M} WHERE ${whereClause(range, filter)}`,
   byPop: (range: TimeRange, filter?: SeriesFilter) =>
@@ -42,8 +48,8 @@ export const q = {
   // GROUP BY time() buckets are aligned to the epoch, like the port asks.
   timeseries: (popCode: string, range: TimeRange, stepMs: number, filter?: SeriesFilter) =>
     `SELECT ${STATS} FROM ${M} WHERE ${whereClause(range, { ...filter, popCode })} GROUP BY time(${stepMs}ms) fill(none)`,
-  seriesBuckets: (range: TimeRange, stepMs: number) =>
-    `SELECT count(${V}) AS n, mean(${V}) AS mean, median(${V}) AS p50 FROM ${M} WHERE ${whereClause(range)} ` +
+  seriesBuckets: (range: TimeRange, stepMs: number, pops?: readonly string[]) =>
+    `SELECT count(${V}) AS n, mean(${V}) AS mean, median(${V}) AS p50 FROM ${M} WHERE ${whereClause(range)}${popCondition(pops)} ` +
     `GROUP BY time(${stepMs}ms), ${quoteIdent(TAG.popCode)}, ${quoteIdent(TAG.functionName)} fill(none)`,
   functions: () => `SHOW TAG VALUES FROM ${M} WITH KEY = ${quoteIdent(TAG.functionName)}`,
   /** The newest sample; `sinceNs` bounds the scan to recent shards when set. */

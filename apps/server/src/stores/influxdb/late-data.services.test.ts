@@ -70,7 +70,7 @@ async function setup(t: TestContext, noDataAfterMs = settings.noDataAfterMs) {
     createRollupKeeper({
       client, leadership, now, log, intervalMs: 10_000, lookbackMs: 24 * H, sweepBudgetMs: sweepMs, db, retention: { retention1mMs: 0, retention1hMs: 0 },
       hotSpanMs: rederiveSpanMs(s),
-      onLateData: (l) => bus.publish({ type: 'data_landed', points: l.points, latestMs: l.latestMs, earliestMs: l.earliestMs }),
+      onLateData: (l) => bus.publish({ type: 'data_landed', points: l.points, latestMs: l.latestMs, earliestMs: l.earliestMs, ...(l.pops ? { pops: l.pops } : {}) }),
     });
   const detector = createDetectorService({ store, alerts, leadership, settings: s, bus, now, log });
   t.after(async () => {
@@ -139,9 +139,13 @@ describe('late data written straight into InfluxDB reaches the running detector'
     assert.ok(landed.length > 0, 'the keeper announced the late data');
     assert.equal(Math.min(...landed.map((e) => e.earliestMs!)), T0 - 70 * MIN, 'from its oldest sample (older than the recent margin)');
     assert.ok(Math.max(...landed.map((e) => e.latestMs)) < T0, 'to its newest, behind what was published');
+    // Naming the POPs of what it reported (NRT's new minute may share the chunk: it is inside what the keeper covers).
+    const named = [...new Set(landed.flatMap((e) => e.pops!))].sort();
+    assert.ok(named.includes('AMS') && named.includes('FRA'), `naming the POPs of the late samples: ${named.join(',')}`);
 
     setNow(T0 + 50_000);
     const after = await detector.runPass();
+    assert.deepEqual(after.rederived, { pops: named }, 'only their series re-derived');
     assert.equal(after.evaluated, 3, 'the re-derive read the backfilled series');
     assert.deepEqual(after.created.map((a) => [a.type, a.popCode]), [['regression', 'FRA']]);
   });

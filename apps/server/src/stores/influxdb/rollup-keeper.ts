@@ -38,6 +38,7 @@
  * v1 API works on all of them.
  */
 import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
+import { landedPops } from '../../events.ts';
 import type { Logger } from 'pino';
 import type { Leadership } from '../../cluster/leadership.ts';
 import type { InfluxClient, InfluxSeries } from './influx-client.ts';
@@ -82,7 +83,12 @@ export interface LateData {
   earliestMs: number;
   latestMs: number;
   points: number;
+  /** The distinct POPs of those samples; absent when more than LANDED_POPS_MAX (as `data_landed`'s). */
+  pops?: string[];
 }
+
+/** LateData while a chunk is read: its POPs as a set. */
+type LateFound = Omit<LateData, 'pops'> & { popSet: Set<string> };
 
 export interface PassReport {
   ran: boolean;
@@ -211,7 +217,7 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
   /** The raw count of a hot span that reconciling did not bring to the rollups' (nothing to rebuild): not retried until it changes. */
   let hotUnsettled: number | null = null;
   /** Samples of the chunk being reconciled that lie inside what was published (late data), reported when the chunk is done. */
-  let late: LateData | null = null;
+  let late: LateFound | null = null;
 
   /** Lines of one level (its per-series and per-POP measurements share a retention policy). */
   async function writeLines(measurement: string, lines: string[]) {
@@ -254,10 +260,11 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
           if (typeof v !== 'number') continue;
           const at = Number(row[0]);
           if (at >= lateFromMs && at < lateToMs) {
-            if (!late) late = { earliestMs: at, latestMs: at, points: 0 };
+            if (!late) late = { earliestMs: at, latestMs: at, points: 0, popSet: new Set() };
             else if (at < late.earliestMs) late.earliestMs = at;
             else if (at > late.latestMs) late.latestMs = at;
             late.points++;
+            late.popSet.add(pop);
           }
           const t = Math.floor(at / 60_000) * 60_000;
           const key = `${pop}\u0000${fn}\u0000${t}`;
@@ -370,8 +377,12 @@ export function createRollupKeeper(opts: RollupKeeperOptions): RollupKeeper {
     let hours = 0;
     for (const level of LEVELS) hours += await reconcileLevel(level, a, b, closedNs, fresh);
     if (late) {
-      const found = late;
+      // (Set inside recomputeMinutes: TypeScript's narrowing here does not see it.)
+      const { popSet, ...counts } = late as LateFound;
       late = null;
+      // Its POPs: the detector re-derives only their series (LANDED_POPS_MAX at most, else all).
+      const pops = landedPops(popSet);
+      const found: LateData = pops ? { ...counts, pops } : counts;
       try {
         opts.onLateData?.(found);
       } catch (err) {

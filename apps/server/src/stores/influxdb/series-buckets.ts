@@ -19,23 +19,23 @@
  * per-shard means and the mean's last bit may differ from this one.
  */
 import { FIELD, MEASUREMENT, TAG } from '@edgeworker/schema';
-import type { TimeRange } from '../metrics-store.ts';
+import type { SeriesBucketsOptions, TimeRange } from '../metrics-store.ts';
 import { timeOrdered, type TypedSeriesBucketColumns } from '../series-bucket-columns.ts';
 import { quoteIdent, type InfluxClient } from './influx-client.ts';
-import { whereClause } from './influxql.ts';
+import { popCondition, whereClause } from './influxql.ts';
 
 /** Ranges up to this long read raw values; longer ones (a week at 10 min) let InfluxDB aggregate. */
 export const RAW_SERIES_BUCKETS_MAX_MS = 2 * 3_600_000;
 
-export function rawValuesQuery(range: TimeRange): string {
-  return `SELECT ${quoteIdent(FIELD.coldStartTimeMs)} FROM ${quoteIdent(MEASUREMENT)} WHERE ${whereClause(range)} ` +
+export function rawValuesQuery(range: TimeRange, pops?: readonly string[]): string {
+  return `SELECT ${quoteIdent(FIELD.coldStartTimeMs)} FROM ${quoteIdent(MEASUREMENT)} WHERE ${whereClause(range)}${popCondition(pops)} ` +
     `GROUP BY ${quoteIdent(TAG.popCode)}, ${quoteIdent(TAG.functionName)}`;
 }
 
-/** Every (POP, function) series bucketed by stepMs over range, from its raw values, as columns in time order. */
-export async function readRawSeriesBucketColumns(client: InfluxClient, range: TimeRange, stepMs: number): Promise<TypedSeriesBucketColumns> {
+/** Every (POP, function) series bucketed by stepMs over range (of `pops` only, when given), from its raw values, as columns in time order. */
+export async function readRawSeriesBucketColumns(client: InfluxClient, range: TimeRange, stepMs: number, opts: SeriesBucketsOptions = {}): Promise<TypedSeriesBucketColumns> {
   if (!Number.isInteger(stepMs) || stepMs <= 0) throw new Error(`seriesBuckets: the step must be a whole number of ms > 0, got ${stepMs}`);
-  const [res] = await client.query([rawValuesQuery(range)]);
+  const [res] = opts.pops?.length === 0 ? [[]] : await client.query([rawValuesQuery(range, opts.pops)]);
   const seriesList = res ?? [];
   let total = 0;
   for (const s of seriesList) total += s.values.length;
