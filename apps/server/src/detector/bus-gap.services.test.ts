@@ -98,6 +98,7 @@ test('late data announced while the bus subscription was cut off: once it is bac
   // The next pass: a re-derives, as the reference does for the announcement it heard.
   const [x, r] = [await a.passAt(T0 + STEP), await ref.passAt(T0 + STEP)];
   assert.equal(a.reads[0]![0], T0 + STEP - rederiveSpanMs(settings), 'a re-derived');
+  assert.equal(x.rederived, 'all', 'every series: which POPs the lost announcement named, a cannot know');
   assert.equal(ref.reads[0]![0], T0 + STEP - rederiveSpanMs(settings), 'the reference re-derived');
   assert.ok(a.lines.includes('the bus that announces late data was cut off; the next pass re-derives the detector state from the store'), a.lines.join('\n'));
   assert.deepEqual(outcome(x), outcome(r));

@@ -247,9 +247,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     if (e.type === 'bus_resumed') {
       // The other replicas' announcements did not reach this one for a while: late data may have
       // landed unheard, anywhere in the span. What this replica holds (state, a snapshot taken or
-      // saved) is treated as if it had: the next pass re-derives.
+      // saved) is treated as if it had: the next pass re-derives every series (which POPs, it cannot know).
       if ((engine.readUntil() ?? restore?.state.fedUntil ?? passEndMs) !== null) {
-        lateLanded = true;
+        owe(undefined);
         log.info({ downForMs: e.downForMs }, 'the bus that announces late data was cut off; the next pass re-derives the detector state from the store');
       }
       lateGen++;
