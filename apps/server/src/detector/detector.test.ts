@@ -24,7 +24,7 @@ const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a whole minute: the first pass ends here
 const POPS = ['FRA', 'AMS', 'LHR'].map((c) => findPop(c)!);
 
-interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number }
+interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number; rederived?: 'all' | { pops: string[] } }
 
 async function start(t: import('node:test').TestContext, env: Record<string, string> = {}) {
   const clock = { now: T0 };
@@ -85,8 +85,10 @@ test('a sustained shift on one (POP, function) is one alert within two passes, o
 
   const first = await run();
   assert.equal(first.evaluated, 15, 'every series has enough data');
+  assert.equal(first.rederived, 'all', 'the first pass re-derives, and the answer says so');
   await writeUntil(T0 + MIN);
   const second = await run();
+  assert.equal(second.rederived, undefined, 'the next one reads on');
   const created = [...first.created, ...second.created];
   assert.equal(created.length, 1, `one alert within two passes, got ${JSON.stringify(created)}`);
   const alert = created[0]!;

@@ -17,6 +17,10 @@ export const DetectorRunResult = Type.Object({
   skipped: Type.Optional(Type.Union([Type.Literal('not_leader'), Type.Literal('lost_leadership')], {
     description: 'set when another replica leads the detector and nothing was applied',
   })),
+  rederived: Type.Optional(Type.Union([
+    Type.Literal('all'),
+    Type.Object({ pops: Type.Array(Type.String()) }),
+  ], { description: "what the pass re-derived from the store: 'all' (a fresh engine, or late data of unknown or more than 64 POPs) or the POPs late data touched; absent when it only read on" })),
   durationMs: Type.Number(),
 });
 
