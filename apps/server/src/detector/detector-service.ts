@@ -100,9 +100,10 @@ const standbyGapMs = (s: DetectorSettings) => s.replayMs;
  * steps them with one baseline window per series-minute (the halfway and older windows are
  * recalled); a re-derive reads the 220-minute span and computes 90 windows per series. Measured
  * with the store holding every minute of the gap (bench/snapshot-profile.ts DOWN_MIN, 2,115
- * series, a leader that ran two hours): down 30 min 0.46-0.56 s, 60 min 0.95-1.04 s, 90 min
- * 1.40-1.70 s, against a cold pass of 1.24-1.63 s at the same end. On embedded DuckDB nothing is
- * written while the server is down, so there the catch-up reads an empty gap.
+ * series, a leader that ran two hours): down 30 min 0.46-0.56 s, 45 min 0.65-0.77 s, 60 min
+ * 0.91-1.23 s, 90 min 1.40-1.70 s, against a cold pass of 1.24-1.68 s at the same end. On embedded
+ * DuckDB nothing is written while the server is down, so there the catch-up reads an empty gap
+ * (60 min: 0.11-0.13 s against 0.63-0.95 s; EMPTY_GAP=1).
  */
 export const snapshotMaxAgeMs = (s: DetectorSettings) => 2 * s.replayMs;
 
