@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { FUNCTIONS } from '@edgeworker/pops';
@@ -18,10 +17,11 @@ import { createAlertService } from '../alerts/alert-service.ts';
 import { createSingleLeadership } from '../cluster/leadership.ts';
 import { createRedisBus } from '../cluster/redis-bus.ts';
 import { createLocalBus, type Bus } from '../events.ts';
-import { wrapMetricsStore, type MetricsStore } from '../stores/metrics-store.ts';
+import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { startRedisServer, waitFor } from '../testing/redis-server.ts';
 import { historyFile, MIN, outcome, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
+import { capturedLog, recordingReads } from '../testing/detector-probes.ts';
 import { createDetectorService } from './detector-service.ts';
 import { rederiveSpanMs } from './engine.ts';
 
@@ -30,23 +30,12 @@ const noChannels = { channels: [], notify: async () => [], close: async () => {}
 
 /** A leading detector on the shared metrics file and its own alert store; its bucket reads and log messages recorded. */
 async function detector(t: TestContext, metrics: MetricsStore, bus: Bus, clock: { now: number }) {
-  const reads: Array<[number, number]> = [];
-  const store = wrapMetricsStore(metrics, (name, fn) => async (...args) => {
-    if (name === 'seriesBuckets' || name === 'seriesBucketColumns') {
-      const range = args[0] as { fromNs: bigint; toNs: bigint };
-      reads.push([Number(range.fromNs / 1_000_000n), Number(range.toNs / 1_000_000n)]);
-    }
-    return fn(...args);
-  });
+  const { store, reads } = recordingReads(metrics);
   const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
   t.after(() => alertStore.close());
   const alerts = createAlertService({ store: alertStore, bus: createLocalBus(), notifier: noChannels, now: () => clock.now, log: silent });
   t.after(() => alerts.close(1000));
-  const lines: string[] = [];
-  const log = pino({ level: 'info' }, new Writable({ write(chunk, _e, done) {
-    lines.push(String(JSON.parse(String(chunk)).msg));
-    done();
-  } }));
+  const { log, lines } = capturedLog();
   const d = createDetectorService({ store, alerts, leadership: createSingleLeadership('p'), settings, now: () => clock.now, log, bus });
   const passAt = (endMs: number) => {
     clock.now = endMs + 2_500;

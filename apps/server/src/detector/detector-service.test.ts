@@ -14,9 +14,9 @@ import { createLocalBus } from '../events.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
-import { wrapMetricsStore, type MetricsStore } from '../stores/metrics-store.ts';
 import { createDetectorService } from './detector-service.ts';
 import { createDetectorEngine, detectorSettings, rederiveSpanMs } from './engine.ts';
+import { recordingReads } from '../testing/detector-probes.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -72,26 +72,13 @@ test('a pass opens one alert for the shifted series; the next pass opens no othe
   assert.equal(detector.lastRun()?.created, 0);
 });
 
-/** The store's bucket reads of the detector, as [fromMs, toMs) ranges. */
-function readsOf(store: MetricsStore) {
-  const reads: Array<[number, number]> = [];
-  const wrapped = wrapMetricsStore(store, (name, fn) => async (...args) => {
-    if (name === 'seriesBuckets' || name === 'seriesBucketColumns') {
-      const range = args[0] as { fromNs: bigint; toNs: bigint };
-      reads.push([Number(range.fromNs / 1_000_000n), Number(range.toNs / 1_000_000n)]);
-    }
-    return fn(...args);
-  });
-  return { wrapped, reads };
-}
-
 const followerOf = (holder: string | null): Leadership => ({ ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder }), stillLeader: async () => false });
 
 test('another replica leads: a warm follower reads and evaluates as the leader would and writes nothing; a cold one reads nothing', async (t) => {
   for (const standby of ['warm', 'cold'] as const) {
     const { store, alerts } = await stores(t);
     await store.write(samples());
-    const { wrapped, reads } = readsOf(store);
+    const { store: wrapped, reads } = recordingReads(store);
     const engine = createDetectorEngine(settings);
     const detector = createDetectorService({ store: wrapped, alerts, leadership: followerOf('replica-a'), settings, standby, engine, now: () => T0 + 30_000, log: pino({ level: 'silent' }) });
     const r = await detector.runPass();
@@ -109,7 +96,7 @@ test('another replica leads: a warm follower reads and evaluates as the leader w
 test('a follower that cannot reach the lock (holder unknown: Redis down or cut off) drops its warm state and reads nothing', async (t) => {
   const { store, alerts } = await stores(t);
   await store.write(samples());
-  const { wrapped, reads } = readsOf(store);
+  const { store: wrapped, reads } = recordingReads(store);
   const engine = createDetectorEngine(settings);
   let holder: string | null = 'replica-a';
   const leadership: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder }), stillLeader: async () => false };
@@ -126,7 +113,7 @@ test('a follower that cannot reach the lock (holder unknown: Redis down or cut o
 test('a follower whose passes stopped for longer than the replay span re-derives; behind by less, it reads on', async (t) => {
   const { store, alerts } = await stores(t);
   await store.write(samples());
-  const { wrapped, reads } = readsOf(store);
+  const { store: wrapped, reads } = recordingReads(store);
   const clock = { now: 0 };
   const detector = createDetectorService({ store: wrapped, alerts, leadership: followerOf('replica-a'), settings, now: () => clock.now, log: pino({ level: 'silent' }) });
   const passAt = async (endMs: number) => {

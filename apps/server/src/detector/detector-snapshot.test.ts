@@ -23,21 +23,12 @@ import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-stor
 import { createDetectorService, snapshotMaxAgeMs, type PassResult } from './detector-service.ts';
 import { takeEngineSnapshot } from './engine-snapshot.ts';
 import { historyFile, MIN, outcome, samples, SERIES, settings, STEP, T0 } from '../testing/detector-history.ts';
+import { capturedLog } from '../testing/detector-probes.ts';
 
 function tempDir(t: TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'ewm-detector-snapshot-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Log messages, for what the service decided. */
-function capture() {
-  const lines: string[] = [];
-  const log = pino({ level: 'info' }, new Writable({ write(chunk, _e, done) {
-    lines.push(String(JSON.parse(String(chunk)).msg));
-    done();
-  } }));
-  return { log, lines };
 }
 
 const noChannels = { channels: [], notify: async () => [], close: async () => {} };
@@ -55,7 +46,7 @@ async function process_(t: TestContext, store: MetricsStore, opts: { snapshot?: 
       await alertStore.close();
     });
   }
-  const { log, lines } = capture();
+  const { log, lines } = capturedLog();
   const detector = createDetectorService({ store, alerts, leadership: opts.leadership ?? createSingleLeadership('test'), settings, now: () => clock.now, log, ...(opts.bus ? { bus: opts.bus } : {}), ...(opts.snapshot ? { snapshot: opts.snapshot } : {}) });
   /** A pass whose end is `endMs` (the service settles 2 s). */
   const passAt = (endMs: number) => {

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { FUNCTIONS } from '@edgeworker/pops';
@@ -21,12 +20,13 @@ import { createRedisBus } from '../cluster/redis-bus.ts';
 import { createRedisLeadership, type RedisLeadership } from '../cluster/redis-leadership.ts';
 import { createLocalBus, type Bus } from '../events.ts';
 import type { AlertStore } from '../stores/alert-store.ts';
-import { wrapMetricsStore, type MetricsStore } from '../stores/metrics-store.ts';
+import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { startRedisServer, waitFor } from '../testing/redis-server.ts';
 import { createDetectorService, type PassResult } from './detector-service.ts';
 import { rederiveSpanMs } from './engine.ts';
 import { historyFile, MIN, outcome, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
+import { capturedLog, recordingReads } from '../testing/detector-probes.ts';
 
 const TTL = 5000; // long: the lock changes hands when the test says so, never by a slow machine
 const silent = pino({ level: 'silent' });
@@ -57,15 +57,7 @@ async function redisLeadership(t: TestContext, url: string, replicaId: string): 
  * recorded; the alert store's writes counted), on the shared clock.
  */
 async function replica(t: TestContext, o: { clock: { now: number }; metrics: MetricsStore; alerts: AlertStore; leadership: Leadership; bus?: Bus; beforeRead?: () => Promise<void> }) {
-  const reads: Array<[number, number]> = [];
-  const store = wrapMetricsStore(o.metrics, (name, fn) => async (...args) => {
-    if (name === 'seriesBuckets' || name === 'seriesBucketColumns') {
-      const range = args[0] as { fromNs: bigint; toNs: bigint };
-      reads.push([Number(range.fromNs / 1_000_000n), Number(range.toNs / 1_000_000n)]);
-      await o.beforeRead?.();
-    }
-    return fn(...args);
-  });
+  const { store, reads } = recordingReads(o.metrics, o.beforeRead);
   let writes = 0;
   const counted: AlertStore = Object.assign(Object.create(o.alerts) as AlertStore, {
     create: (a: Parameters<AlertStore['create']>[0]) => (writes++, o.alerts.create(a)),
@@ -74,11 +66,7 @@ async function replica(t: TestContext, o: { clock: { now: number }; metrics: Met
   });
   const alerts = createAlertService({ store: counted, bus: createLocalBus(), notifier: noChannels, now: () => o.clock.now, log: silent });
   t.after(() => alerts.close(1000));
-  const lines: string[] = [];
-  const log = pino({ level: 'info' }, new Writable({ write(chunk, _e, done) {
-    lines.push(String(JSON.parse(String(chunk)).msg));
-    done();
-  } }));
+  const { log, lines } = capturedLog();
   const detector = createDetectorService({ store, alerts, leadership: o.leadership, settings, now: () => o.clock.now, log, ...(o.bus ? { bus: o.bus } : {}) });
   /** A pass whose end is `endMs` (the service settles 2 s); `reads` then holds only its reads. */
   const passAt = (endMs: number) => {
