@@ -72,6 +72,23 @@ const median = (xs: number[]) => percentile(xs, 0.5);
 /** CPU of every thread of this process (DuckDB's included): less moved by a busy machine than wall time. */
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
+/**
+ * One timed run of `fn` (a detector pass, with what must happen in it): its wall time, the CPU of
+ * every thread, and the longest event-loop stall while it ran; `endAt` is when it ended
+ * (performance.now()), and `fn` gets when it began.
+ */
+async function timed<T>(fn: (startedAt: number) => Promise<T>): Promise<{ value: T; wall: number; cpu: number; stall: number; endAt: number }> {
+  const stall = monitorEventLoopDelay({ resolution: 5 });
+  stall.enable();
+  const c = process.cpuUsage();
+  const t = performance.now();
+  const value = await fn(t);
+  const endAt = performance.now();
+  const cpu = cpuMs(process.cpuUsage(c));
+  stall.disable();
+  return { value, wall: endAt - t, cpu, stall: stall.max / 1e6, endAt };
+}
+
 /** The slices a fresh engine reads for a pass ending at endMs. */
 function slices(settings: DetectorSettings, endMs: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
@@ -182,17 +199,11 @@ async function againstMainEngine(store: MetricsStore, settings: DetectorSettings
   for (let r = 0; r < 2 * rounds; r++) {
     const way = r % 2 === 0 ? 'now' : 'main';
     const detector = createDetectorService({ store: timedStore, alerts, leadership: createSingleLeadership('bench'), settings, now, log, ...(way === 'main' ? { engine: mainEngine(settings) } : {}) });
-    const stall = monitorEventLoopDelay({ resolution: 5 });
-    stall.enable();
-    const c = process.cpuUsage();
-    const t = performance.now();
-    await detector.runPass();
-    const end = performance.now();
-    out[way].wall.push(end - t);
-    out[way].tail.push(end - lastRead);
-    out[way].cpu.push(cpuMs(process.cpuUsage(c)));
-    stall.disable();
-    out[way].stall.push(stall.max / 1e6);
+    const run = await timed(() => detector.runPass());
+    out[way].wall.push(run.wall);
+    out[way].tail.push(run.endAt - lastRead);
+    out[way].cpu.push(run.cpu);
+    out[way].stall.push(run.stall);
   }
   const m = (k: 'wall' | 'cpu' | 'stall' | 'tail') => ({ now: median(out.now[k]), main: median(out.main[k]) });
   return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), tail: m('tail'), all: out };
@@ -275,23 +286,20 @@ async function againstSnapshot(store: MetricsStore, settings: DetectorSettings, 
       write.stall.push(s2.max / 1e6);
       write.bytes = saved.bytes;
     }
-    const stall = monitorEventLoopDelay({ resolution: 5 });
-    stall.enable();
-    const c = process.cpuUsage();
-    const t = performance.now();
-    let snapshot: { path: string; taken: Awaited<ReturnType<typeof takeEngineSnapshot>> } | undefined;
-    if (way === 'snap') {
-      const taken = await takeEngineSnapshot(path, settings);
-      if (!taken?.ok) throw new Error(`snapshot not taken: ${JSON.stringify(taken)}`);
-      out.snap.take.push(performance.now() - t);
-      snapshot = { path, taken };
-    }
-    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now, log, ...(snapshot ? { snapshot } : {}) });
-    await detector.runPass();
-    out[way].wall.push(performance.now() - t);
-    out[way].cpu.push(cpuMs(process.cpuUsage(c)));
-    stall.disable();
-    out[way].stall.push(stall.max / 1e6);
+    const run = await timed(async (t) => {
+      let snapshot: { path: string; taken: Awaited<ReturnType<typeof takeEngineSnapshot>> } | undefined;
+      if (way === 'snap') {
+        const taken = await takeEngineSnapshot(path, settings);
+        if (!taken?.ok) throw new Error(`snapshot not taken: ${JSON.stringify(taken)}`);
+        out.snap.take.push(performance.now() - t);
+        snapshot = { path, taken };
+      }
+      const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now, log, ...(snapshot ? { snapshot } : {}) });
+      await detector.runPass();
+    });
+    out[way].wall.push(run.wall);
+    out[way].cpu.push(run.cpu);
+    out[way].stall.push(run.stall);
   }
   const m = (k: 'wall' | 'cpu' | 'stall') => ({ snap: median(out.snap[k]), cold: median(out.cold[k]) });
   return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), take: median(out.snap.take), writeMs: median(write.ms), writeStall: median(write.stall), steadyMs: median(steady.ms), steadyStall: median(steady.stall), bytes: write.bytes };
@@ -331,15 +339,11 @@ async function againstLate(store: MetricsStore, settings: DetectorSettings, now:
       await store.write(late);
       bus.publish({ type: 'data_landed', points: late.length, earliestMs: endMs - 30 * 60_000, latestMs: endMs - 10 * 60_000 - STEP, ...(way === 'pops' ? { pops } : {}) });
     }
-    const stall = monitorEventLoopDelay({ resolution: 5 });
-    stall.enable();
-    const c = process.cpuUsage();
-    const t = performance.now();
-    const pass = await detector.runPass();
-    out[way].wall.push(performance.now() - t);
-    out[way].cpu.push(cpuMs(process.cpuUsage(c)));
-    stall.disable();
-    out[way].stall.push(stall.max / 1e6);
+    const run = await timed(() => detector.runPass());
+    const pass = run.value;
+    out[way].wall.push(run.wall);
+    out[way].cpu.push(run.cpu);
+    out[way].stall.push(run.stall);
     const expected = way === 'pops' ? JSON.stringify({ pops: [...pops].sort() }) : way === 'all' ? '"all"' : undefined;
     if (JSON.stringify(pass.rederived) !== expected) throw new Error(`late-data pass (${way}) re-derived ${JSON.stringify(pass.rederived)}`);
   }
@@ -392,15 +396,11 @@ async function againstFailover(store: MetricsStore, settings: DetectorSettings, 
     }
     offset = 0;
     holder = 'b';
-    const stall = monitorEventLoopDelay({ resolution: 5 });
-    stall.enable();
-    const c = process.cpuUsage();
-    const t = performance.now();
-    const first = await b.runPass();
-    out[way].wall.push(performance.now() - t);
-    out[way].cpu.push(cpuMs(process.cpuUsage(c)));
-    stall.disable();
-    out[way].stall.push(stall.max / 1e6);
+    const run = await timed(() => b.runPass());
+    const first = run.value;
+    out[way].wall.push(run.wall);
+    out[way].cpu.push(run.cpu);
+    out[way].stall.push(run.stall);
     if (first.skipped) throw new Error(`b did not lead: ${first.skipped}`);
   }
   const m = (k: 'wall' | 'cpu' | 'stall') => ({ warm: median(out.warm[k]), cold: median(out.cold[k]) });
