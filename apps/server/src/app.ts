@@ -61,6 +61,7 @@ import { startDetectorSchedule, type DetectorSchedule } from './detector/schedul
 import { detectorRoutes } from './detector/routes.ts';
 import { detectorHealth } from './detector/health.ts';
 import { createDetectorMetrics } from './detector/metrics.ts';
+import type { LateRederiveState } from './detector/late-rederives.ts';
 import type { AlertStore } from './stores/alert-store.ts';
 import { createEmbeddedAlertStore } from './stores/embedded/embedded-alert-store.ts';
 import { createMongoAlertStore } from './stores/mongodb/mongodb-alert-store.ts';
@@ -285,7 +286,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         standby: config.detector.standby,
         now,
         log: log.child({ module: 'detector' }),
-        onPass: createDetectorMetrics(metrics.registry),
+        onPass: createDetectorMetrics(metrics.registry, (): LateRederiveState | undefined => detector?.lateRederive()),
         ...(snapshot ? { snapshot } : {}),
       })
     : undefined;

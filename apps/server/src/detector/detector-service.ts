@@ -36,7 +36,10 @@
  * end, and its series replace theirs (engine.replaceSeries) before the evaluation. The series are
  * independent, so theirs end exactly where a full re-derive would put them, and every other series
  * keeps its long-running state. Without a POP list (another producer, an older replica, more than
- * LANDED_POPS_MAX POPs) the whole engine re-derives, as before.
+ * LANDED_POPS_MAX POPs), or owed POPs past the share where that costs less (late-rederives.ts), the
+ * whole engine re-derives. Late re-derives draw on a budget (late-rederives.ts): late data that keeps
+ * coming costs at most about one full re-derive per 8 minutes once a burst of two is spent; a
+ * re-derive waiting for it keeps its POPs owed, and the passes meanwhile evaluate what the engine has.
  */
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -45,12 +48,13 @@ import type { Alert } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
-import { LANDED_POPS_MAX, type Bus } from '../events.ts';
+import type { Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
 import { columnsIn } from '../stores/series-bucket-columns.ts';
 import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
+import { createLateRederives, type LateRederiveState } from './late-rederives.ts';
 
 /**
  * A bucket is read once it has been closed this long: samples written at their own
@@ -74,19 +78,25 @@ const READ_SLICE_MS = 15 * 60_000;
 const REPLAY_TURN_MS = 25;
 /**
  * Samples landing further than this behind what the engine has read (a backfill, a buffered
- * writer's replay after an outage) make the next pass re-derive, so the baselines hold them;
+ * writer's replay after an outage) make a later pass re-derive, so the baselines hold them;
  * later-than-settled by less is ordinary delivery jitter (an agent's flush interval), which the
- * running CUSUM may miss. At most one such re-derive a minute: a long replay re-derives once a
- * minute while it lasts, not once a batch.
+ * running CUSUM may miss. When, and how much, is late-rederives.ts's: at most one a minute, within
+ * a budget, POP by POP while that costs less than a full re-derive.
  */
 const LATE_TOLERANCE_MS = 2 * 60_000;
-const LATE_REDERIVE_EVERY_MS = 60_000;
 /**
  * Late data of at most this many POPs re-derives their span in one read (fed in the usual slices);
  * more read slice by slice, as a full re-derive: 64 POPs' span (422k buckets) bucketed in one
  * block stalled the event loop 115-178 ms, twice a full re-derive's longest stall (docs/notes/late-pops.md).
  */
 const ONE_READ_MAX_POPS = 8;
+/**
+ * Many POPs' series are read and replayed by one engine (in the usual slices: one read per slice
+ * for all of them; read per group of 64 POPs instead, the reads scan every series' rows once per
+ * group, and cost 10-30 % more CPU), then copied in this many POPs at a time (~5 ms at 2,115
+ * series, ~20 ms at 10,000), with a turn for the event loop between.
+ */
+const REPLACE_GROUP_POPS = 64;
 /**
  * A follower whose last completed pass (read and evaluated) ended longer ago than this re-derives
  * instead of reading on: its passes failed or did not run, it missed that many evaluations, and
@@ -121,6 +131,11 @@ export interface PassResult {
    * new leader, late data of unknown POPs), or only the series of these POPs (late data that named them).
    */
   rederived?: 'all' | { pops: string[] };
+  /**
+   * Late data owes a re-derive ('all', or how many POPs' series) that the budget defers until `until`
+   * (late-rederives.ts): the pass evaluated on what the engine had.
+   */
+  rederiveDeferred?: { owed: 'all' | number; until: string };
   durationMs: number;
 }
 
@@ -133,6 +148,7 @@ export interface LastRun {
   resolved?: number;
   skipped?: string;
   rederived?: PassResult['rederived'];
+  rederiveDeferred?: PassResult['rederiveDeferred'];
   error?: string;
 }
 
@@ -153,6 +169,8 @@ export interface DetectorService {
   readonly standby: 'warm' | 'cold';
   /** The end of the last bucket the engine read (null: none, or dropped): how warm a follower is, for /health. */
   fedUntil(): number | null;
+  /** What late data owes the engine (a re-derive of some POPs or all), and the budget that paces it. */
+  lateRederive(): LateRederiveState;
 }
 
 export interface DetectorServiceDeps {
@@ -193,10 +211,19 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   // The end of the pass running now, if one is: a fresh engine has read nothing until its
   // re-derive finishes, but data landing meanwhile may be behind what that re-derive reads.
   let passEndMs: number | null = null;
-  // Late data seen since the last re-derive it caused (see LATE_TOLERANCE_MS): the POPs it touched,
-  // or 'all' when an announcement named none (or more than LANDED_POPS_MAX together); null: none.
-  let lateLanded: Set<string> | 'all' | null = null;
-  let lastLateRederiveMs = -Infinity;
+  // The POPs whose series late data (see LATE_TOLERANCE_MS) owes a re-derive, or 'all' (an
+  // announcement that named none, too many together); paced by its budget (late-rederives.ts).
+  // How many POPs the engine holds is counted once per pass, when asked (a share's denominator).
+  let popsHeldCount: number | null = null;
+  const popsHeld = () => {
+    if (popsHeldCount === null) {
+      const pops = new Set<string>();
+      for (const s of engine.lastSeen()) pops.add(s.popCode);
+      popsHeldCount = pops.size;
+    }
+    return popsHeldCount;
+  };
+  const late = createLateRederives(popsHeld);
   // When data of the past (older than the no-data threshold) last landed: a backfill or a replay
   // is filling the store behind now, so silence at the edge is not a pipeline stopping.
   let pastLandedAtMs = -Infinity;
@@ -232,15 +259,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     }
   };
   /** Adds late data's POPs to the re-derive owed ('all' when there are none, or too many). */
-  const owe = (pops: Iterable<string> | undefined) => {
-    if (!pops || lateLanded === 'all') {
-      lateLanded = 'all';
-      return;
-    }
-    lateLanded ??= new Set();
-    for (const p of pops) lateLanded.add(p);
-    if (lateLanded.size > LANDED_POPS_MAX) lateLanded = 'all';
-  };
+  const owe = (pops: Iterable<string> | undefined) => late.owe(pops);
   // Behind an edge by more than jitter, and within the history a re-derive reads.
   const behind = (edge: number | null, earliestMs: number, latestMs: number) => edge !== null && earliestMs < edge - LATE_TOLERANCE_MS && latestMs >= edge - rederiveSpanMs(settings);
   // The bus lives as long as the app that owns this service, so the subscription is never dropped.
@@ -300,9 +319,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         return { ...skipped, durationMs: now() - started };
       }
       // Warm standby: fed and evaluated as the leader is, its findings dropped (they are the leader's to write).
-      const { rederived } = await feed(endMs, started, prevRole);
+      const { rederived, rederiveDeferred } = await feed(endMs, started, prevRole);
       log.debug({ holder: outcome.holder, fedUntil: engine.readUntil() }, 'not the detector leader; engine kept warm');
-      return { ...skipped, ...(rederived ? { rederived } : {}), durationMs: now() - started };
+      return { ...skipped, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}), durationMs: now() - started };
     } finally {
       passEndMs = null;
     }
@@ -323,15 +342,27 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       log.info({ evaluatedUntil: evaluatedEndMs === null ? null : new Date(evaluatedEndMs).toISOString() }, 'the standby engine state is older than the replay span; re-deriving it from the store');
       engine.reset();
     }
-    let partial: Set<string> | null = null;
-    if (lateLanded && started - lastLateRederiveMs >= LATE_REDERIVE_EVERY_MS) {
-      const due = lateLanded;
-      lateLanded = null;
-      lastLateRederiveMs = started;
-      if (due === 'all') {
-        log.info('samples landed behind what the detector had read (a backfill or a replay); re-deriving its state from the store');
-        engine.reset();
-      } else partial = due;
+    let partial: ReadonlySet<string> | null = null;
+    let rederiveDeferred: PassResult['rederiveDeferred'];
+    const before = engine.readUntil();
+    if (before === null || before < endMs - rederiveSpanMs(settings)) {
+      // A fresh engine (start, a new leader, a gap) re-derives every series anyway.
+      late.paidByFresh();
+    } else {
+      popsHeldCount = null;
+      const took = late.take(started);
+      if (took.kind === 'due') {
+        if (took.deferredForMs > 0) log.info({ deferredForMs: took.deferredForMs }, 'the late-data re-derive the budget deferred runs now');
+        if (took.due === 'all') {
+          log.info('samples landed behind what the detector had read (a backfill or a replay); re-deriving its state from the store');
+          engine.reset();
+        } else partial = took.due;
+      } else if (took.kind === 'deferred') {
+        const owed = took.owed === 'all' ? 'all' : took.owed.size;
+        rederiveDeferred = { owed, until: new Date(took.untilMs).toISOString() };
+        // Once per wait: late data that keeps coming would otherwise log it every pass.
+        if (took.first) log.warn({ owed, until: rederiveDeferred.until }, 'late data keeps landing behind the detector: its re-derive waits for the budget (late re-derives are paced), the detector evaluates on what it has meanwhile');
+      }
     }
     const until = engine.readUntil();
     const fresh = until === null || until < endMs - rederiveSpanMs(settings);
@@ -345,7 +376,13 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         log.info({ pops }, 'samples landed behind what the detector had read for a few POPs (a replay, a backfill); re-deriving their series from the store');
         const sub = createDetectorEngine(settings);
         await replay(sub, endMs, pops);
-        engine.replaceSeries(sub.exportState() ?? { fedUntil: endMs, stepFrom: -Infinity, series: [] }, partial);
+        const state = sub.exportState() ?? { fedUntil: endMs, stepFrom: -Infinity, series: [] };
+        // Copied in a group of POPs at a time, with a turn for the event loop between: 1,000 POPs'
+        // 5,000 series copied in one block stalled it 310 ms (docs/notes/late-flood.md).
+        for (let g = 0; g < pops.length; g += REPLACE_GROUP_POPS) {
+          if (g > 0) await new Promise((resolve) => setImmediate(resolve));
+          engine.replaceSeries(state, new Set(pops.slice(g, g + REPLACE_GROUP_POPS)));
+        }
         rederived = { pops };
       }
     } catch (err) {
@@ -356,7 +393,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const unresolved = await alerts.listUnresolved();
     const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
     evaluatedEndMs = endMs;
-    return { ev, unresolved, rederived };
+    popsHeldCount = null;
+    return { ev, unresolved, rederived, rederiveDeferred };
   }
 
   /**
@@ -420,9 +458,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         void r.close().catch(() => undefined);
       }
     }
-    const { ev, unresolved, rederived } = await feed(endMs, started, prevRole);
+    const { ev, unresolved, rederived, rederiveDeferred } = await feed(endMs, started, prevRole);
     const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
-    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, ...(rederived ? { rederived } : {}) };
+    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}) };
     // The fence goes through to every alert write: a leader deposed while it commits
     // stops at its next write instead of finishing the pass on a lock it lost.
     const stillLeading = () => leadership.stillLeader(fence);
@@ -524,7 +562,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       log.info('no detector state to snapshot (not the leader, or no pass yet)');
       return null;
     }
-    if (lateLanded) {
+    if (late.owed()) {
       // The state lacks samples that landed behind it; its re-derive is pending (at most one a minute).
       log.info('samples landed behind the detector state and its re-derive is pending: no snapshot written');
       return null;
@@ -559,7 +597,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
 
   /** After a pass: the periodic save, when one is due and this replica leads with a state. */
   async function saveIfDue() {
-    if (everyMs <= 0 || lastFence === null || lastSaveAtMs === null || now() - lastSaveAtMs < everyMs || lateLanded) return;
+    if (everyMs <= 0 || lastFence === null || lastSaveAtMs === null || now() - lastSaveAtMs < everyMs || late.owed()) return;
     try {
       await save(true);
     } catch (err) {
@@ -575,7 +613,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const t = now();
     try {
       const r = await pass();
-      last = { at, durationMs: r.durationMs, ok: true, evaluated: r.evaluated, created: r.created.length, resolved: r.resolved.length, ...(r.skipped ? { skipped: r.skipped } : {}), ...(r.rederived ? { rederived: r.rederived } : {}) };
+      last = { at, durationMs: r.durationMs, ok: true, evaluated: r.evaluated, created: r.created.length, resolved: r.resolved.length, ...(r.skipped ? { skipped: r.skipped } : {}), ...(r.rederived ? { rederived: r.rederived } : {}), ...(r.rederiveDeferred ? { rederiveDeferred: r.rederiveDeferred } : {}) };
       log.debug({ ...last }, 'detector pass done');
       deps.onPass?.(r, null);
       return r;
@@ -590,6 +628,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     settings,
     standby,
     fedUntil: () => engine.readUntil(),
+    lateRederive: () => late.state(now()),
     runPass() {
       const run = () => inSpan('detector.pass', {}, async (span) => {
         const r = await runRecorded();

@@ -7,7 +7,10 @@
 import type { ComponentHealth } from '../health/health.ts';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { DetectorService } from './detector-service.ts';
+import type { LateRederiveState } from './late-rederives.ts';
 import type { DetectorSchedule } from './schedule.ts';
+
+const lateData = (l: LateRederiveState) => ({ owed: l.owed, budget: l.budget, deferredUntil: l.deferredUntilMs === null ? null : new Date(l.deferredUntilMs).toISOString() });
 
 export function detectorHealth(detector: DetectorService, schedule: DetectorSchedule | null, leadership: Leadership): ComponentHealth {
   const last = detector.lastRun();
@@ -22,6 +25,8 @@ export function detectorHealth(detector: DetectorService, schedule: DetectorSche
     leadership: leadership.kind,
     // A warm follower's fedUntil follows the leader's pass by pass; null: it would re-derive on taking over.
     standby: { mode: detector.standby, fedUntil: detector.fedUntil() === null ? null : new Date(detector.fedUntil()!).toISOString() },
+    // Late data's re-derive: what is owed ('all', a number of POPs, null), the budget (full re-derives' worth), and until when it waits.
+    lateData: lateData(detector.lateRederive()),
     windows: { recentMs: s.recentMs, baselineMs: s.baselineMs, stepMs: s.stepMs, minChange: s.minChange, resolveAfterMs: s.resolveAfterMs },
   };
 }

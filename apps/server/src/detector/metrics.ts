@@ -1,10 +1,12 @@
 /**
  * Prometheus metrics of the detector, on the app's own registry (see health/metrics.ts).
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PassResult } from './detector-service.ts';
+import type { LateRederiveState } from './late-rederives.ts';
 
-export function createDetectorMetrics(registry: Registry) {
+/** `late`: what late data owes the detector now (read at each scrape; absent: no detector yet). */
+export function createDetectorMetrics(registry: Registry, late?: () => LateRederiveState | undefined) {
   const passes = new Counter({ name: 'edgeworker_detector_passes_total', help: 'Detector passes by result (ok, skipped, error)', labelNames: ['result'], registers: [registry] });
   const duration = new Histogram({
     name: 'edgeworker_detector_pass_duration_seconds',
@@ -14,6 +16,34 @@ export function createDetectorMetrics(registry: Registry) {
   });
   const alerts = new Counter({ name: 'edgeworker_detector_alerts_total', help: 'Alerts opened and resolved by the detector', labelNames: ['event'], registers: [registry] });
   const series = new Counter({ name: 'edgeworker_detector_series_evaluated_total', help: 'Series judged, summed over passes', registers: [registry] });
+  const rederives = new Counter({
+    name: 'edgeworker_detector_rederives_total',
+    help: "Passes that re-derived engine state from the store, by kind: 'pops' (late data's POPs only) or 'all' (every series: a fresh engine, late data of unknown or too many POPs)",
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const deferred = new Counter({ name: 'edgeworker_detector_rederive_deferred_passes_total', help: 'Passes at which the late-data budget deferred an owed re-derive', registers: [registry] });
+  for (const kind of ['pops', 'all']) rederives.inc({ kind }, 0);
+  new Gauge({
+    name: 'edgeworker_detector_rederive_owed',
+    help: "Re-derive owed to late data: kind 'pops' is how many POPs' series, kind 'all' is 1 when every series is",
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const owed = late?.()?.owed ?? null;
+      this.set({ kind: 'pops' }, typeof owed === 'number' ? owed : 0);
+      this.set({ kind: 'all' }, owed === 'all' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'edgeworker_detector_rederive_budget',
+    help: 'Full re-derives worth the late-data budget holds (refills one per 8 min, at most 2)',
+    registers: [registry],
+    collect() {
+      const l = late?.();
+      if (l) this.set(l.budget);
+    },
+  });
   return (result: PassResult | null, error: unknown) => {
     if (error || !result) {
       passes.inc({ result: 'error' });
@@ -24,5 +54,7 @@ export function createDetectorMetrics(registry: Registry) {
     series.inc(result.evaluated);
     if (result.created.length) alerts.inc({ event: 'opened' }, result.created.length);
     if (result.resolved.length) alerts.inc({ event: 'resolved' }, result.resolved.length);
+    if (result.rederived) rederives.inc({ kind: result.rederived === 'all' ? 'all' : 'pops' });
+    if (result.rederiveDeferred) deferred.inc();
   };
 }

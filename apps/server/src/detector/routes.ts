@@ -20,7 +20,11 @@ export const DetectorRunResult = Type.Object({
   rederived: Type.Optional(Type.Union([
     Type.Literal('all'),
     Type.Object({ pops: Type.Array(Type.String()) }),
-  ], { description: "what the pass re-derived from the store: 'all' (a fresh engine, or late data of unknown or more than 64 POPs) or the POPs late data touched; absent when it only read on" })),
+  ], { description: "what the pass re-derived from the store: 'all' (a fresh engine, or late data of unknown POPs or of too many to re-derive one by one) or the POPs late data touched; absent when it only read on" })),
+  rederiveDeferred: Type.Optional(Type.Object({
+    owed: Type.Union([Type.Literal('all'), Type.Integer({ minimum: 0 })], { description: "'all', or how many POPs' series" }),
+    until: Type.String({ format: 'date-time', description: 'when the budget lets it run (it runs at the first pass from then)' }),
+  }, { description: 'late data owes a re-derive that the budget for late re-derives defers: this pass evaluated on what the detector had' })),
   durationMs: Type.Number(),
 });
 
