@@ -24,7 +24,7 @@ const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a whole minute: the first pass ends here
 const POPS = ['FRA', 'AMS', 'LHR'].map((c) => findPop(c)!);
 
-interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number; rederived?: 'all' | { pops: string[] } }
+interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number; rederived?: 'all' | { pops: string[] }; rederiveDeferred?: { owed: 'all' | number; until: string } }
 
 async function start(t: import('node:test').TestContext, env: Record<string, string> = {}) {
   const clock = { now: T0 };
@@ -169,6 +169,36 @@ test('POST /api/detector/run needs the API token when one is set; /health shows 
   assert.equal((d.lastRun as { ok: boolean; evaluated: number }).ok, true);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   assert.match(metrics, /edgeworker_detector_passes_total\{result="ok"\} 1/);
+});
+
+test('late data that keeps coming: the budget defers its re-derive, and the answer, /health and /metrics say what is owed and until when', async (t) => {
+  const { url, writeUntil, run } = await start(t);
+  await writeUntil(T0);
+  assert.equal((await run()).rederived, 'all');
+  // Each minute, an agent of every POP replays samples of 30 minutes back through /write (announced with their POPs).
+  const got: RunResult[] = [];
+  for (let k = 1; k <= 3; k++) {
+    await writeUntil(T0 + k * MIN);
+    const replay = POPS.map((p) => line({ pop: p.code, ms: 50, t: T0 - 30 * MIN + k * 1000 })).join('\n');
+    assert.equal((await write(url, replay)).status, 204);
+    got.push(await run());
+  }
+  // All three POPs: a charge of 1 each time; the budget of 2 refills one per 8 minutes.
+  assert.deepEqual(got[0]!.rederived, { pops: ['AMS', 'FRA', 'LHR'] });
+  assert.deepEqual(got[1]!.rederived, { pops: ['AMS', 'FRA', 'LHR'] });
+  assert.equal(got[2]!.rederived, undefined);
+  const until = new Date(T0 + 3 * MIN + 6 * MIN).toISOString(); // 0.25 held, 0.75 to refill
+  assert.deepEqual(got[2]!.rederiveDeferred, { owed: 3, until }, 'the answer says it (a field missing from the schema would be dropped)');
+  const d = (await getJson<{ components: Record<string, Record<string, unknown>> }>(`${url}/health`)).body.components.detector!;
+  assert.deepEqual((d.lastRun as { rederiveDeferred: unknown }).rederiveDeferred, { owed: 3, until });
+  assert.deepEqual(d.lateData, { owed: 3, budget: 0.25, deferredUntil: until });
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.match(metrics, /edgeworker_detector_rederives_total\{kind="all"\} 1\n/);
+  assert.match(metrics, /edgeworker_detector_rederives_total\{kind="pops"\} 2\n/);
+  assert.match(metrics, /edgeworker_detector_rederive_owed\{kind="pops"\} 3\n/);
+  assert.match(metrics, /edgeworker_detector_rederive_owed\{kind="all"\} 0\n/);
+  assert.match(metrics, /edgeworker_detector_rederive_budget 0.25\n/);
+  assert.match(metrics, /edgeworker_detector_rederive_deferred_passes_total 1\n/);
 });
 
 test('DETECTOR=off: no route, health says off', async (t) => {
