@@ -33,6 +33,9 @@
  *   - the pass after late data from one POP (re-deriving that POP's series only) against the same
  *     pass re-deriving every series (an announcement without a POP list: every late batch before),
  *     and a steady pass, alternating; BENCH_DETECTOR_ONLY=late runs these rows alone (DuckDB and InfluxDB).
+ *   - the detector's CPU per minute under a sustained late flood (200 POPs' samples of 30 min back
+ *     every 10 s for 10 simulated minutes), main's service against today's, alternating;
+ *     BENCH_DETECTOR_ONLY=flood runs these rows alone (DuckDB only).
  * Goals (issue 13): one pass over 2,115 series <= 1 s, over 10,000 <= 5 s.
  */
 import { spawnSync } from 'node:child_process';
@@ -50,6 +53,7 @@ import { createAlertService } from '../apps/server/src/alerts/alert-service.ts';
 import { createSingleLeadership } from '../apps/server/src/cluster/leadership.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { createDetectorService } from '../apps/server/src/detector/detector-service.ts';
+import { createDetectorService as createMainDetectorService } from './detector-main-service.ts';
 import { createDetectorEngine, detectorSettings, rederiveSpanMs, type DetectorSettings } from '../apps/server/src/detector/engine.ts';
 import { createLocalBus } from '../apps/server/src/events.ts';
 import { createDuckDbMetricsStore } from '../apps/server/src/stores/duckdb/duckdb-metrics-store.ts';
@@ -362,6 +366,69 @@ function lateRows(v: Awaited<ReturnType<typeof againstLate>>, label: string, goa
 }
 
 /**
+ * The detector's CPU under a sustained late flood: every 10 s, BENCH_DETECTOR_FLOOD_POPS (200) POPs'
+ * samples of 30 minutes back are written again and announced, beside the live samples of every
+ * series, for BENCH_DETECTOR_FLOOD_MIN (10) simulated minutes, a pass every 10 s. Main's service
+ * (bench/detector-main-service.ts; main's ingest names no POPs past 64, so each minute a full
+ * re-derive) against today's (the list names the 200; re-derived POP by POP, within the budget of
+ * late-rederives.ts), same store, alternating (BENCH_DETECTOR_ROUNDS, 2 each). Each round is a new
+ * service whose first pass (a fresh engine's re-derive) is not counted; the clock moves on 10
+ * minutes a round (the live samples go on being written). BENCH_DETECTOR_ONLY=flood runs these rows alone.
+ */
+async function againstFlood(store: MetricsStore, settings: DetectorSettings, clock: { now: number }, alerts: ReturnType<typeof createAlertService>, seriesCount: number) {
+  const log = pino({ level: 'silent' });
+  const sampleAt = benchHistory(seriesCount);
+  const allPops = [...new Set(sampleAt(0).map((x) => x.popCode))];
+  const n = Math.min(allPops.length, Number(process.env.BENCH_DETECTOR_FLOOD_POPS ?? 200));
+  // Spread over the catalogue: a region's POPs are anywhere in a time-ordered table.
+  const pops = allPops.filter((_, i) => i % Math.max(1, Math.floor(allPops.length / n)) === 0).slice(0, n);
+  const popSet = new Set(pops);
+  const minutes = Number(process.env.BENCH_DETECTOR_FLOOD_MIN ?? 10);
+  const rounds = Number(process.env.BENCH_DETECTOR_ROUNDS ?? 2);
+  const ways = ['before', 'after'] as const;
+  type Way = { cpu: number[]; wall: number[]; stall: number[]; all: number[]; pops: number[]; deferred: number[] };
+  const out = Object.fromEntries(ways.map((w) => [w, { cpu: [], wall: [], stall: [], all: [], pops: [], deferred: [] }])) as unknown as Record<(typeof ways)[number], Way>;
+  for (let r = 0; r < rounds * ways.length; r++) {
+    const way = ways[r % ways.length]!;
+    const bus = createLocalBus();
+    const deps = { store, alerts, leadership: createSingleLeadership('bench'), settings, bus, now: () => clock.now + 2500, log };
+    const detector = way === 'before' ? createMainDetectorService(deps) : createDetectorService(deps);
+    await detector.runPass();
+    const round = { cpu: 0, wall: 0, stall: 0, all: 0, pops: 0, deferred: 0 };
+    for (let i = 0; i < minutes * 6; i++) {
+      await store.write(sampleAt(clock.now));
+      const lateMs = clock.now - 30 * 60_000;
+      const late = sampleAt(lateMs).filter((x) => popSet.has(x.popCode));
+      await store.write(late);
+      clock.now += STEP;
+      bus.publish({ type: 'data_landed', points: late.length, earliestMs: lateMs, latestMs: lateMs, ...(way === 'after' ? { pops } : {}) });
+      const run = await timed(() => detector.runPass());
+      round.cpu += run.cpu;
+      round.wall += run.wall;
+      round.stall = Math.max(round.stall, run.stall);
+      const rd = run.value.rederived;
+      if (rd === 'all') round.all++;
+      else if (rd) round.pops++;
+      if ('rederiveDeferred' in run.value && run.value.rederiveDeferred) round.deferred++;
+    }
+    for (const k of Object.keys(round) as Array<keyof typeof round>) out[way][k].push(k === 'cpu' || k === 'wall' ? round[k] / minutes : round[k]);
+  }
+  console.error(JSON.stringify({ flood: seriesCount, pops: n, minutes, rounds: out }));
+  const m = (w: (typeof ways)[number], k: keyof Way) => median(out[w][k]);
+  return { n, minutes, series: seriesCount, m };
+}
+
+function floodRows(v: Awaited<ReturnType<typeof againstFlood>>, label: string): BenchRow[] {
+  const { m, n, minutes } = v;
+  return [
+    { name: `detector CPU per minute (every thread, its passes) under a late flood, ${n} POPs late every 10 s for ${minutes} min, ${label} series`, value: Math.round(m('after', 'cpu')), unit: 'ms/min', anchor: { name: "main's service (a full re-derive each minute), alternating", value: Math.round(m('before', 'cpu')) }, ratio: m('after', 'cpu') / m('before', 'cpu') },
+    { name: `  its passes' wall time per minute, ${label} series`, value: Math.round(m('after', 'wall')), unit: 'ms/min', anchor: { name: "main's service", value: Math.round(m('before', 'wall')) }, ratio: m('after', 'wall') / m('before', 'wall') },
+    { name: `  re-derives in ${minutes} min: ${m('after', 'pops')} of ${n} POPs' series + ${m('after', 'all')} full (${m('after', 'deferred')} passes deferred), ${label} series`, value: m('after', 'pops') + m('after', 'all'), unit: 'count', anchor: { name: `main's service: ${m('before', 'all')} full`, value: m('before', 'all') + m('before', 'pops') }, ratio: (m('after', 'pops') + m('after', 'all')) / Math.max(1, m('before', 'all') + m('before', 'pops')) },
+    { name: `  longest event-loop stall during a pass, ${label} series`, value: Math.round(m('after', 'stall')), unit: 'ms', anchor: { name: "main's service", value: Math.round(m('before', 'stall')) }, ratio: m('after', 'stall') / Math.max(1, m('before', 'stall')) },
+  ];
+}
+
+/**
  * The first pass of a new leader after a failover, warm standby against cold, same store and end,
  * alternating (3 each). Each round: replica b follows (another replica holds the lock) for its
  * first pass a minute before the end and a pass every 10 s after it, with DETECTOR_STANDBY=warm
@@ -524,6 +591,10 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       rows.push(...lateRows(await againstLate(store, settings, passClock, alerts, seriesCount), label, goal));
       return rows;
     }
+    if (process.env.BENCH_DETECTOR_ONLY === 'flood') {
+      rows.push(...floodRows(await againstFlood(store, settings, clock, alerts, seriesCount), label));
+      return rows;
+    }
     if (process.env.BENCH_DETECTOR_ONLY === 'engine') {
       const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
       rows.push(...engineRows(vsEngine, await replayAgainstMain(store, settings, endMs), label, goal));
@@ -605,6 +676,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
 /** The first pass on a real influxd: raw values bucketed in JS, against InfluxDB's GROUP BY time() windows. */
 async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
   if (spawnSync('influxd', ['version']).status !== 0) return [];
+  if (process.env.BENCH_DETECTOR_ONLY === 'flood') return [];
   const cleanups: Array<() => Promise<void>> = [];
   try {
     const influxd = await startInfluxd({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
