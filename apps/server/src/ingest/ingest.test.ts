@@ -45,7 +45,7 @@ describe('ingest over HTTP', () => {
     const now = Date.now();
     assert.equal((await write(url, [line({ pop: 'FRA', ms: 10, t: now }), line({ pop: 'AMS', ms: 10, t: now - 1 }), line({ pop: 'FRA', fn: 'auth-check', ms: 10, t: now - 2 })].join('\n'))).status, 204);
     assert.deepEqual(seen, [['FRA', 'AMS']]);
-    const many = Array.from({ length: LANDED_POPS_MAX + 1 }, (_, i) => line({ pop: `P${i}`, ms: 10, t: now - i, lat: 10, lon: i }));
+    const many = Array.from({ length: LANDED_POPS_MAX + 1 }, (_, i) => line({ pop: `P${i}`, ms: 10, t: now - i, lat: 10, lon: i % 180 }));
     assert.equal((await write(url, many.slice(0, LANDED_POPS_MAX).join('\n'))).status, 204);
     assert.equal(seen[1]!.length, LANDED_POPS_MAX);
     assert.equal((await write(url, many.join('\n'))).status, 204);
