@@ -93,7 +93,7 @@ const ONE_READ_MAX_POPS = 8;
 /**
  * Many POPs' series are read and replayed by one engine (in the usual slices: one read per slice
  * for all of them; read per group of 64 POPs instead, the reads scan every series' rows once per
- * group, and cost 10-30 % more CPU), then copied in this many POPs at a time (~5 ms at 2,115
+ * group, and cost 10-40 % more CPU), then copied in this many POPs at a time (~5 ms at 2,115
  * series, ~20 ms at 10,000), with a turn for the event loop between.
  */
 const REPLACE_GROUP_POPS = 64;
@@ -378,7 +378,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         await replay(sub, endMs, pops);
         const state = sub.exportState() ?? { fedUntil: endMs, stepFrom: -Infinity, series: [] };
         // Copied in a group of POPs at a time, with a turn for the event loop between: 1,000 POPs'
-        // 5,000 series copied in one block stalled it 310 ms (docs/notes/late-flood.md).
+        // 5,000 series are 290-350 ms of copying at 10,000 series (docs/notes/late-flood.md).
         for (let g = 0; g < pops.length; g += REPLACE_GROUP_POPS) {
           if (g > 0) await new Promise((resolve) => setImmediate(resolve));
           engine.replaceSeries(state, new Set(pops.slice(g, g + REPLACE_GROUP_POPS)));
