@@ -213,7 +213,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   let passEndMs: number | null = null;
   // The POPs whose series late data (see LATE_TOLERANCE_MS) owes a re-derive, or 'all' (an
   // announcement that named none, too many together); paced by its budget (late-rederives.ts).
-  // How many POPs the engine holds is counted once per pass, when asked (a share's denominator).
+  // How many POPs the engine holds is counted when a re-derive is weighed (a share's denominator), once a pass.
   let popsHeldCount: number | null = null;
   const popsHeld = () => {
     if (popsHeldCount === null) {
@@ -373,7 +373,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         // Those POPs' series as a full re-derive to this end would leave them: a fresh engine reads
         // their span alone, in the same slices, and replays it; every other series stays as it is.
         const pops = [...partial].sort();
-        log.info({ pops }, 'samples landed behind what the detector had read for a few POPs (a replay, a backfill); re-deriving their series from the store');
+        log.info({ pops: pops.length <= 16 ? pops : `${pops.length} POPs` }, 'samples landed behind what the detector had read for some POPs (a replay, a backfill); re-deriving their series from the store');
         const sub = createDetectorEngine(settings);
         await replay(sub, endMs, pops);
         const state = sub.exportState() ?? { fedUntil: endMs, stepFrom: -Infinity, series: [] };

@@ -4,30 +4,35 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUDGET_BURST, BUDGET_REFILL_MS, CHARGE_FLOOR, createLateRederives, LATE_REDERIVE_EVERY_MS, PARTIAL_MIN_POPS } from './late-rederives.ts';
+import { BUDGET_BURST, BUDGET_REFILL_MS, CHARGE_FLOOR, createLateRederives, LATE_REDERIVE_EVERY_MS, OWED_POPS_MAX, PARTIAL_MIN_POPS } from './late-rederives.ts';
 
 const MIN = 60_000;
 const codes = (n: number, prefix = 'P') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
-test('owed POPs become "all" only past PARTIAL_MIN_POPS and past 60 % of the POPs held', () => {
+test('owed POPs are re-derived as "all" only past PARTIAL_MIN_POPS and past 60 % of the POPs held, judged when paid', () => {
   let held = 423;
+  const kindOf = (pops: string[][]) => {
+    const late = createLateRederives(() => held);
+    for (const p of pops) late.owe(p);
+    const took = late.take(0);
+    return took.kind === 'due' ? (took.due === 'all' ? 'all' : took.due.size) : took.kind;
+  };
+  assert.equal(kindOf([codes(200), codes(50, 'Q')]), 250, '250 of 423: POP by POP');
+  assert.equal(kindOf([codes(200), codes(50, 'Q'), codes(10, 'R')]), 'all', '260 of 423 is past 60 %');
+  held = 4;
+  assert.equal(kindOf([codes(PARTIAL_MIN_POPS)]), PARTIAL_MIN_POPS, 'up to 64 always POP by POP, however few are held');
+  assert.equal(kindOf([codes(PARTIAL_MIN_POPS), ['X']]), 'all');
+  // Against the POPs held when paid, not when owed.
   const late = createLateRederives(() => held);
-  late.owe(codes(200));
-  late.owe(codes(50, 'Q'));
-  assert.equal((late.owed() as ReadonlySet<string>).size, 250, '250 of 423: still POP by POP');
-  late.owe(codes(10, 'R'));
-  assert.equal(late.owed(), 'all', '260 of 423 is past 60 %');
-  const few = createLateRederives(() => 4);
-  few.owe(codes(PARTIAL_MIN_POPS));
-  assert.equal((few.owed() as ReadonlySet<string>).size, PARTIAL_MIN_POPS, 'up to 64 always POP by POP, however few are held');
-  few.owe(['X']);
-  assert.equal(few.owed(), 'all');
-  // Judged again when paid: the engine may hold fewer POPs by then.
-  const shrink = createLateRederives(() => held);
-  shrink.owe(codes(100));
+  held = 423;
+  late.owe(codes(100));
+  assert.equal(late.state(0).owed, 100);
   held = 100;
-  const took = shrink.take(0);
+  const took = late.take(0);
   assert.equal(took.kind === 'due' && took.due, 'all');
+  const many = createLateRederives(() => 20_000);
+  many.owe(codes(OWED_POPS_MAX + 1));
+  assert.equal(many.owed(), 'all', 'the set kept one by one is bounded');
 });
 
 test('the budget: a burst of two full re-derives, then one per BUDGET_REFILL_MS; a few POPs are charged their share, at least CHARGE_FLOOR', () => {

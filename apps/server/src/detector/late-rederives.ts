@@ -37,6 +37,11 @@ export const PARTIAL_MAX_SHARE = 0.6;
  * are still stepped by the CUSUMs, not only put into the baselines.
  */
 export const BUDGET_REFILL_MS = 8 * 60_000;
+/**
+ * Most POPs kept owed one by one (MAX_POPS' default): the set only grows between two re-derives, and
+ * whether it is worth re-deriving POP by POP is judged when it is paid (take), against the POPs held then.
+ */
+export const OWED_POPS_MAX = 10_000;
 /** Two full re-derives back to back (a minute apart): a one-off backfill and its tail cost what they did before. */
 export const BUDGET_BURST = 2;
 /** The least a re-derive of a few POPs is charged: the filtered read scans every series' rows (one POP: 2-5 % of a full re-derive). */
@@ -75,8 +80,8 @@ export interface LateRederives {
 }
 
 /**
- * `popsHeld`: how many POPs the engine holds series of (a share's denominator; only asked when
- * more than PARTIAL_MIN_POPS are owed).
+ * `popsHeld`: how many POPs the engine holds series of (a share's denominator), asked at take() and
+ * state() only: not while a pass may be rebuilding the engine.
  */
 export function createLateRederives(popsHeld: () => number): LateRederives {
   let owed: Set<string> | 'all' | null = null;
@@ -99,12 +104,12 @@ export function createLateRederives(popsHeld: () => number): LateRederives {
       }
       owed ??= new Set();
       for (const p of pops) owed.add(p);
-      if (tooMany(owed.size)) owed = 'all';
+      if (owed.size > OWED_POPS_MAX) owed = 'all';
     },
     owed: () => owed,
     take(nowMs) {
       if (!owed || nowMs - lastMs < LATE_REDERIVE_EVERY_MS) return { kind: 'none' };
-      // The share is judged when paid: POPs held may have grown since they were owed.
+      // Whether that many are worth re-deriving one by one is judged now, against the POPs held now.
       if (owed !== 'all' && tooMany(owed.size)) owed = 'all';
       const c = charge(owed);
       const have = budgetAt(nowMs);
