@@ -343,7 +343,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         // their span alone, in the same slices, and replays it; every other series stays as it is.
         const pops = [...partial].sort();
         log.info({ pops }, 'samples landed behind what the detector had read for a few POPs (a replay, a backfill); re-deriving their series from the store');
-        const sub = createDetectorEngine(settings);
+        // The functions' wander from the main engine: the sub-engine holds a few POPs' series only.
+        const sub = createDetectorEngine(settings, { wanderFrom: engine });
         await replay(sub, endMs, pops);
         engine.replaceSeries(sub.exportState() ?? { fedUntil: endMs, stepFrom: -Infinity, series: [] }, partial);
         rederived = { pops };
