@@ -15,6 +15,7 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     // Today's settings (the frozen engine reads the fields it knows); it has no wander estimate.
     settings,
     functionWander: () => 0,
+    wanderAt: () => new Map(),
     replaceSeries(state, pops) {
       const mine = engine.exportState();
       if (!mine) return;

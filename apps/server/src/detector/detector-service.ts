@@ -121,6 +121,12 @@ export interface PassResult {
    * new leader, late data of unknown POPs), or only the series of these POPs (late data that named them).
    */
   rederived?: 'all' | { pops: string[] };
+  /**
+   * Each function's wander as this pass counted it: the standard deviation of its level beyond its
+   * noise, on the log scale (0.03: about 3 %; 0: none measured), of the functions with enough
+   * history (engine.ts wanderK; absent with DETECTOR_WANDER=off).
+   */
+  wander?: Record<string, number>;
   durationMs: number;
 }
 
@@ -300,9 +306,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         return { ...skipped, durationMs: now() - started };
       }
       // Warm standby: fed and evaluated as the leader is, its findings dropped (they are the leader's to write).
-      const { rederived } = await feed(endMs, started, prevRole);
+      const { rederived, wander } = await feed(endMs, started, prevRole);
       log.debug({ holder: outcome.holder, fedUntil: engine.readUntil() }, 'not the detector leader; engine kept warm');
-      return { ...skipped, ...(rederived ? { rederived } : {}), durationMs: now() - started };
+      return { ...skipped, ...(rederived ? { rederived } : {}), ...(wander ? { wander } : {}), durationMs: now() - started };
     } finally {
       passEndMs = null;
     }
@@ -357,7 +363,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const unresolved = await alerts.listUnresolved();
     const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
     evaluatedEndMs = endMs;
-    return { ev, unresolved, rederived };
+    const wander = settings.wanderK > 0 ? Object.fromEntries([...engine.wanderAt(endMs)].map(([fn, v]) => [fn, Math.round(Math.sqrt(v) * 1e4) / 1e4])) : undefined;
+    return { ev, unresolved, rederived, wander };
   }
 
   /**
@@ -421,9 +428,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         void r.close().catch(() => undefined);
       }
     }
-    const { ev, unresolved, rederived } = await feed(endMs, started, prevRole);
+    const { ev, unresolved, rederived, wander } = await feed(endMs, started, prevRole);
     const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
-    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, ...(rederived ? { rederived } : {}) };
+    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, ...(rederived ? { rederived } : {}), ...(wander ? { wander } : {}) };
     // The fence goes through to every alert write: a leader deposed while it commits
     // stops at its next write instead of finishing the pass on a lock it lost.
     const stillLeading = () => leadership.stillLeader(fence);

@@ -370,6 +370,8 @@ export interface DetectorEngine {
   replaceSeries(state: EngineStateImport, pops: ReadonlySet<string>): void;
   /** A function's wander as the engine counts it for a bucket at tMs (variance, log scale; see settings.wanderK). */
   functionWander(functionName: string, tMs: number): number;
+  /** Every function's wander for a bucket at tMs, of the functions with at least 5 series measured. */
+  wanderAt(tMs: number): ReadonlyMap<string, number>;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
 }
@@ -766,6 +768,11 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
    * but the buckets, so a re-derive computes what a long-running engine did.
    */
   function functionWander(functionName: string, tMs: number): number {
+    return wanderAt(tMs).get(functionName) ?? 0;
+  }
+
+  /** Every function's wander for a bucket at tMs (functions with too few measured series are absent). */
+  function wanderAt(tMs: number): ReadonlyMap<string, number> {
     const period = Math.floor(tMs / s.wanderEveryMs) * s.wanderEveryMs;
     let byFunction = wanderByPeriod.get(period);
     if (!byFunction) {
@@ -782,13 +789,13 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
         list.push(v);
       }
       byFunction = new Map();
-      for (const [fn, list] of lists) byFunction.set(fn, s.wanderGain * pooledExcess(list));
+      for (const [fn, list] of lists) if (list.length >= WANDER_MIN_SERIES) byFunction.set(fn, s.wanderGain * pooledExcess(list));
       wanderByPeriod.set(period, byFunction);
       // The periods of the replay span: a few POPs' re-derive asks this engine for them (wanderFrom),
       // and its buckets no longer reach back to the oldest of those windows.
       for (const p of wanderByPeriod.keys()) if (p < period - s.replayMs - s.wanderEveryMs) wanderByPeriod.delete(p);
     }
-    return byFunction.get(functionName) ?? 0;
+    return byFunction;
   }
 
   function reset() {
@@ -863,6 +870,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     importStateStepwise: importSeries,
     replaceSeries,
     functionWander,
+    wanderAt,
     *lastSeen() {
       for (const st of series.values()) {
         if (st.n === 0) continue;
@@ -967,7 +975,6 @@ function levelAt(b: Baseline, tMs: number): number {
  * arm by a tenth of a sigma if it were taken as it is.
  */
 function pooledExcess(list: number[]): number {
-  if (list.length < WANDER_MIN_SERIES) return 0;
   list.sort((a, b) => a - b);
   const med = medianSorted(list);
   const dev = list.map((v) => Math.abs(v - med)).sort((a, b) => a - b);

@@ -21,6 +21,9 @@ export const DetectorRunResult = Type.Object({
     Type.Literal('all'),
     Type.Object({ pops: Type.Array(Type.String()) }),
   ], { description: "what the pass re-derived from the store: 'all' (a fresh engine, or late data of unknown or more than 64 POPs) or the POPs late data touched; absent when it only read on" })),
+  wander: Type.Optional(Type.Record(Type.String(), Type.Number(), {
+    description: "each function's wander as the pass counted it: the standard deviation of its level beyond its noise on the log scale (0.03: about 3 %), of functions with enough history; their CUSUMs are less eager by it (DETECTOR_WANDER)",
+  })),
   durationMs: Type.Number(),
 });
 

@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
 import type { SeriesBucket } from '../stores/metrics-store.ts';
+import { createDetectorMetrics } from './metrics.ts';
 import { createDetectorEngine, detectorSettings, type DetectorEngine } from './engine.ts';
 import { WANDER_BLOCK_MS, blocksOf, excessVariance, linearResidualVariance } from './wander.ts';
 
@@ -151,6 +153,7 @@ test('a function whose level wanders is counted as wandering, one on independent
   const wandering = engine.functionWander('wavy', T0 + 240 * MIN);
   assert.equal(calm, 0);
   assert.ok(wandering > 0.02 ** 2, `wavy: ${Math.sqrt(wandering).toFixed(3)} on the log scale`);
+  assert.deepEqual([...engine.wanderAt(T0 + 240 * MIN)].sort(), [['calm', 0], ['wavy', wandering]]);
   const off = createDetectorEngine({ ...settings, wanderK: 0 });
   const raisedOff = run(off, data, T0 - 10 * MIN, T0 + 240 * MIN);
   assert.equal(off.functionWander('wavy', T0 + 240 * MIN), wandering, 'measured either way');
@@ -193,4 +196,13 @@ test('a fresh engine (a re-derive), a restored one and a few POPs re-derived cou
   const a = long.exportState()!.series.filter((s) => pops.has(s.popCode));
   const b = given.exportState()!.series;
   assert.deepEqual(b.map((s) => s.runs.map((r) => r.s)), a.map((s) => s.runs.map((r) => r.s)), 'the same CUSUMs as the long-running engine');
+});
+
+test('the metrics show each function\'s wander as a pass counted it', async () => {
+  const registry = new Registry();
+  const onPass = createDetectorMetrics(registry);
+  onPass({ evaluated: 80, created: [], resolved: [], refreshed: 0, wander: { calm: 0, wavy: 0.0831 }, durationMs: 12 }, null);
+  const text = await registry.metrics();
+  assert.match(text, /edgeworker_detector_function_wander\{function="calm"\} 0\n/);
+  assert.match(text, /edgeworker_detector_function_wander\{function="wavy"\} 0\.0831\n/);
 });
