@@ -296,7 +296,7 @@ interface SeriesState {
   base: Baseline | null;
   /** One per arm of settings.arms. */
   runs: Run[];
-  /** Closed 5-minute blocks' medians and MADs (wander.ts), derived from the buckets held. */
+  /** Closed 5-minute blocks' levels and noise (wander.ts), derived from the buckets held. */
   blocks: WanderBlocks;
 }
 
@@ -394,8 +394,6 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   /** Each function's wander by the start of the refresh period it holds for (functionWander). */
   const wanderByPeriod = new Map<number, Map<string, number>>();
   const wanderSource = opts.wanderFrom ?? { functionWander };
-  /** Room for one block's values (a block holds at most one bucket per step). */
-  const scratch = new Float64Array(Math.ceil(WANDER_BLOCK_MS / s.stepMs) + 8);
   const span = historySpanMs(s);
   /**
    * Buckets a series holds at most at one bucket per step: the span, trim's two extra minutes,
@@ -674,7 +672,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     if (st.n === 0) return;
     const from = blockOf(st.tBase + st.t[st.n - 1]!);
     if (st.blocks.startMs.at(-1) === from) return;
-    closeBlock(st.blocks, from, st.x, lowerBound(st.t, st.n, from - st.tBase), st.n, s.stepMs, scratch);
+    closeBlock(st.blocks, from, st.t, st.x, st.tBase, lowerBound(st.t, st.n, from - st.tBase), st.n, s.stepMs);
   }
 
   /** After a read up to endMs: trims every series to the span and forgets the silent ones. */
@@ -755,7 +753,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       values.set(w.values);
       return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
     });
-    const blocks = blocksOf(t, x, n, e.tBase, s.stepMs, scratch);
+    const blocks = blocksOf(t, x, n, e.tBase, s.stepMs);
     return { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs, blocks };
   }
 

@@ -53,7 +53,7 @@ function estimate(seed: number, shape: Shape): number | null {
   const n = (150 * MIN) / STEP;
   const x = logSeries(seed, n, shape);
   const t = Int32Array.from({ length: n }, (_, i) => i * STEP);
-  const blocks = blocksOf(t, x, n, T0, STEP, new Float64Array(64));
+  const blocks = blocksOf(t, x, n, T0, STEP);
   return excessVariance(blocks, T0, T0 + 140 * MIN);
 }
 
@@ -100,7 +100,7 @@ test('blocks with less than 60 % of their buckets are left out, and fewer than 1
   const idx = keep.flatMap((k, i) => (k ? [i] : []));
   const t = Int32Array.from(idx, (i) => i * STEP);
   const xs = Float32Array.from(idx, (i) => x[i]!);
-  const blocks = blocksOf(t, xs, t.length, T0, STEP, new Float64Array(64));
+  const blocks = blocksOf(t, xs, t.length, T0, STEP);
   assert.equal(blocks.startMs[0], T0 + 60 * MIN);
   // The last block (still open: no bucket after it) is not closed.
   assert.equal(blocks.startMs.length, (150 - 60) / 5 - 1);
