@@ -32,7 +32,8 @@
  * half; EVAL_SWEEP=0 skips the pass-timing and variant tables (which take most of the time:
  * several minutes on 2 cores). EVAL_MIN_CHANGE overrides DETECTOR_MIN_CHANGE's default; the
  * other EVAL_* knobs below override one engine setting each, for tuning; EVAL_SHIFT_FLAT=1 takes the
- * diurnal swing out of the shift scenarios (to see what it costs the delays).
+ * diurnal swing out of the shift scenarios (to see what it costs the delays), and
+ * EVAL_SHIFT_WANDER="phi:sd" adds a wandering level to them (what it costs the delays).
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';
@@ -172,7 +173,8 @@ function runShift(factor: number, settings: DetectorSettings, scenarioSeed: numb
   const buckets = pairs.map((pair, i) => {
     const inj: Injection = { pops: [pair.pop.code], functions: [pair.fn.name], factor, startMs: shiftStarts[i]!, durationMs: SHIFT_MS };
     const model = createLatencyModel({ seed: scenarioSeed, injections: [inj] });
-    const sampler: Sampler = process.env.EVAL_SHIFT_FLAT === '1' ? (p, t) => model.sample(p.pop, p.fn, t) / diurnalFactor(p.pop.lon, t) : (p, t) => model.sample(p.pop, p.fn, t);
+    const modelled: Sampler = process.env.EVAL_SHIFT_FLAT === '1' ? (p, t) => model.sample(p.pop, p.fn, t) / diurnalFactor(p.pop.lon, t) : (p, t) => model.sample(p.pop, p.fn, t);
+    const sampler = SHIFT_WANDER ? withWander(SHIFT_WANDER[0], SHIFT_WANDER[1], modelled, (scenarioSeed << 16) ^ (i + 1)) : modelled;
     return bucketize(pair, i, sampler, startMs, total, settings.stepMs);
   });
   const timelines = simulate(buckets, settings, startMs + warmupMs(settings), startMs + total, plan, scenarioSeed);
@@ -279,12 +281,18 @@ const drifting = (perHour: number) => (m: ReturnType<typeof createLatencyModel>)
  * samples are independent; real latencies are not, and a CUSUM assumes they are.
  */
 const wanderTrace = new WeakMap<Pair, Map<number, number>>();
-const wandering = (phi: number, sd: number) => (m: ReturnType<typeof createLatencyModel>): Sampler => {
+const wandering = (phi: number, sd: number) => (m: ReturnType<typeof createLatencyModel>): Sampler => withWander(phi, sd, flat(m));
+
+/**
+ * `inner`'s samples times a wandering level (AR(1) on the log scale, per series; see wandering).
+ * salt: a sampler per series (the shift scenarios) needs its own, or every series would wander alike.
+ */
+function withWander(phi: number, sd: number, inner: Sampler, salt = 0): Sampler {
   const state = new Map<Pair, { t: number; w: number; random: () => number }>();
   let next = 1;
   return (p, t) => {
     let st = state.get(p);
-    if (!st || t <= st.t) state.set(p, (st = { t: -Infinity, w: 0, random: rng(0x9e3779b9 ^ next++) }));
+    if (!st || t <= st.t) state.set(p, (st = { t: -Infinity, w: 0, random: rng(0x9e3779b9 ^ salt ^ next++) }));
     // Box-Muller from the series' own stream; the first value from the stationary distribution.
     const e = Math.sqrt(-2 * Math.log(1 - st.random())) * Math.cos(2 * Math.PI * st.random());
     st.w = st.t === -Infinity ? sd * e : phi * st.w + sd * Math.sqrt(1 - phi * phi) * e;
@@ -292,9 +300,12 @@ const wandering = (phi: number, sd: number) => (m: ReturnType<typeof createLaten
     let trace = wanderTrace.get(p);
     if (!trace) wanderTrace.set(p, (trace = new Map()));
     trace.set(t, st.w);
-    return flat(m)(p, t) * Math.exp(st.w);
+    return inner(p, t) * Math.exp(st.w);
   };
-};
+}
+
+/** EVAL_SHIFT_WANDER="phi:sd": the shift scenarios' series wander too (what a wandering level costs the delays). */
+const SHIFT_WANDER = process.env.EVAL_SHIFT_WANDER?.split(':').map(Number) as [number, number] | undefined;
 
 function fmtMin(ms: number | undefined) {
   if (ms === undefined || Number.isNaN(ms)) return '–';
@@ -397,6 +408,8 @@ const defaults = {
   ...detectorSettings({ ...configured, minChange: Number(process.env.EVAL_MIN_CHANGE ?? configured.minChange) }),
   // Overrides for tuning: EVAL_ARMS="0.8:7.5,0.35:15:2" (k:h[:zClip] per CUSUM), EVAL_ZCLIP=3, EVAL_TREND_MIN=0 (off).
   ...(process.env.EVAL_ARMS ? { arms: process.env.EVAL_ARMS.split(',').map((a) => { const [k, h, z] = a.split(':').map(Number); return { k: k!, h: h!, ...(z ? { zClip: z } : {}) }; }) } : {}),
+  ...(process.env.EVAL_WANDER_K ? { wanderK: Number(process.env.EVAL_WANDER_K) } : {}),
+  ...(process.env.EVAL_WANDER_GAIN ? { wanderGain: Number(process.env.EVAL_WANDER_GAIN) } : {}),
   ...(process.env.EVAL_ZCLIP ? { zClip: Number(process.env.EVAL_ZCLIP) } : {}),
   ...(process.env.EVAL_TREND_MIN ? { trendMs: Number(process.env.EVAL_TREND_MIN) * MIN } : {}),
   ...(process.env.EVAL_BASELINE_MIN ? { baselineMs: Number(process.env.EVAL_BASELINE_MIN) * MIN } : {}),

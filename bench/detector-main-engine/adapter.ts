@@ -12,6 +12,10 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
   const engine = createDetectorEngine(settings);
   return {
     ...engine,
+    // Today's settings (the frozen engine reads the fields it knows); it has no wander estimate.
+    settings,
+    functionWander: () => 0,
+    wanderAt: () => new Map(),
     replaceSeries(state, pops) {
       const mine = engine.exportState();
       if (!mine) return;

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig, parseDuration } from './config.ts';
+import { detectorSettings } from './detector/engine.ts';
 
 describe('config', () => {
   it('has documented defaults', () => {
@@ -47,6 +48,14 @@ describe('config', () => {
     for (const bad of ['30s', 'often', '-5m']) {
       assert.throws(() => loadConfig({ DETECTOR_SNAPSHOT_EVERY: bad }), new RegExp(`^ConfigError: DETECTOR_SNAPSHOT_EVERY=${bad} is invalid: expected a duration of at least 1m, like 5m, or 0/off`));
     }
+  });
+
+  it('counts a function\'s wander by default (DETECTOR_WANDER=on|off), and off makes its k raise 0', () => {
+    assert.equal(loadConfig({}).detector.wander, true);
+    assert.equal(detectorSettings(loadConfig({}).detector).wanderK > 0, true);
+    assert.equal(loadConfig({ DETECTOR_WANDER: 'off' }).detector.wander, false);
+    assert.equal(detectorSettings(loadConfig({ DETECTOR_WANDER: 'off' }).detector).wanderK, 0);
+    assert.throws(() => loadConfig({ DETECTOR_WANDER: 'yes' }), /^ConfigError: DETECTOR_WANDER=yes is invalid: expected one of on, off$/);
   });
 
   it('keeps a follower\'s detector engine warm by default (DETECTOR_STANDBY=warm|cold)', () => {

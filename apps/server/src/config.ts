@@ -145,6 +145,11 @@ export interface DetectorConfig {
   /** A series (or POP, or all ingest) silent this long after reporting steadily gets a no_data alert. */
   noDataAfterMs: number;
   /**
+   * DETECTOR_WANDER: a function whose latency wanders beyond its noise (measured over its series)
+   * has its CUSUMs made less eager by that wander (engine.ts, wander.ts); off: never.
+   */
+  wander: boolean;
+  /**
    * DETECTOR_SNAPSHOT: the leader saves its engine's state here at a graceful stop and the next
    * start reads on from it (DATA_DIR/detector-snapshot.bin); undefined: off.
    */
@@ -269,6 +274,7 @@ export function loadConfig(env: Env = {}): Config {
       resolveAfterMs: r.duration('DETECTOR_RESOLVE_AFTER', '5m'),
       stepMs: detectorStepMs,
       noDataAfterMs,
+      wander: r.oneOf('DETECTOR_WANDER', ['on', 'off'] as const, 'on') === 'on',
       snapshotPath: r.oneOf('DETECTOR_SNAPSHOT', ['on', 'off'] as const, 'on') === 'on' ? join(dataDir, 'detector-snapshot.bin') : undefined,
       snapshotEveryMs,
       standby: r.oneOf('DETECTOR_STANDBY', ['warm', 'cold'] as const, 'warm'),

@@ -136,6 +136,12 @@ export interface PassResult {
    * (late-rederives.ts): the pass evaluated on what the engine had.
    */
   rederiveDeferred?: { owed: 'all' | number; until: string };
+  /**
+   * Each function's wander as this pass counted it: the standard deviation of its level beyond its
+   * noise, on the log scale (0.03: about 3 %; 0: none measured), of the functions with enough
+   * history (engine.ts wanderK; absent with DETECTOR_WANDER=off).
+   */
+  wander?: Record<string, number>;
   durationMs: number;
 }
 
@@ -319,9 +325,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         return { ...skipped, durationMs: now() - started };
       }
       // Warm standby: fed and evaluated as the leader is, its findings dropped (they are the leader's to write).
-      const { rederived, rederiveDeferred } = await feed(endMs, started, prevRole);
+      const { rederived, rederiveDeferred, wander } = await feed(endMs, started, prevRole);
       log.debug({ holder: outcome.holder, fedUntil: engine.readUntil() }, 'not the detector leader; engine kept warm');
-      return { ...skipped, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}), durationMs: now() - started };
+      return { ...skipped, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}), ...(wander ? { wander } : {}), durationMs: now() - started };
     } finally {
       passEndMs = null;
     }
@@ -374,7 +380,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         // their span alone, in the same slices, and replays it; every other series stays as it is.
         const pops = [...partial].sort();
         log.info({ pops: pops.length <= 16 ? pops : `${pops.length} POPs` }, 'samples landed behind what the detector had read for some POPs (a replay, a backfill); re-deriving their series from the store');
-        const sub = createDetectorEngine(settings);
+        // The functions' wander from the main engine: the sub-engine holds some POPs' series only.
+        const sub = createDetectorEngine(settings, { wanderFrom: engine });
         await replay(sub, endMs, pops);
         const state = sub.exportState() ?? { fedUntil: endMs, stepFrom: -Infinity, series: [] };
         // Copied in a group of POPs at a time, with a turn for the event loop between: 1,000 POPs'
@@ -394,7 +401,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
     evaluatedEndMs = endMs;
     popsHeldCount = null;
-    return { ev, unresolved, rederived, rederiveDeferred };
+    const wander = settings.wanderK > 0 ? Object.fromEntries([...engine.wanderAt(endMs)].map(([fn, v]) => [fn, Math.round(Math.sqrt(v) * 1e4) / 1e4])) : undefined;
+    return { ev, unresolved, rederived, rederiveDeferred, wander };
   }
 
   /**
@@ -458,9 +466,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         void r.close().catch(() => undefined);
       }
     }
-    const { ev, unresolved, rederived, rederiveDeferred } = await feed(endMs, started, prevRole);
+    const { ev, unresolved, rederived, rederiveDeferred, wander } = await feed(endMs, started, prevRole);
     const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
-    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}) };
+    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}), ...(wander ? { wander } : {}) };
     // The fence goes through to every alert write: a leader deposed while it commits
     // stops at its next write instead of finishing the pass on a lock it lost.
     const stillLeading = () => leadership.stillLeader(fence);

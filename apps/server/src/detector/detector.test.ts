@@ -24,7 +24,7 @@ const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a whole minute: the first pass ends here
 const POPS = ['FRA', 'AMS', 'LHR'].map((c) => findPop(c)!);
 
-interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number; rederived?: 'all' | { pops: string[] }; rederiveDeferred?: { owed: 'all' | number; until: string } }
+interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number; rederived?: 'all' | { pops: string[] }; rederiveDeferred?: { owed: 'all' | number; until: string }; wander?: Record<string, number> }
 
 async function start(t: import('node:test').TestContext, env: Record<string, string> = {}) {
   const clock = { now: T0 };
@@ -158,6 +158,8 @@ test('POST /api/detector/run needs the API token when one is set; /health shows 
   const empty = await run();
   assert.equal(empty.evaluated, 0);
   assert.deepEqual(empty.created, []);
+  // The functions' wander comes over HTTP (no function has the history for it yet).
+  assert.deepEqual(empty.wander, {});
   const health = await getJson<{ components: Record<string, Record<string, unknown>> }>(`${url}/health`);
   const d = health.body.components.detector!;
   assert.equal(d.status, 'ok');

@@ -15,7 +15,9 @@
  *   sigma     = the median of the three windows' (baseline, halfway, older)
  *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket below
  *               jumpPrevZ counts at most jumpCapZ (a lone spike adds little)
- *   S_t       = min(h, max(0, S_{t-1} + z_t - k))     upper CUSUM: slowdowns only; two arms
+ *   S_t       = min(h, max(0, S_{t-1} + z_t - k - w))  upper CUSUM: slowdowns only; two arms
+ *   w         = wanderK x the wander of the series' function / sigma: how far its level wanders
+ *               beyond what its noise explains (wander.ts; 0 on independent noise)
  *
  * S stays near 0 under noise and grows by about (shift / sigma - k) per bucket after a
  * shift, so a 2x shift at sigma = 0.25 crosses h in a handful of buckets and a 1.2x one
@@ -51,6 +53,7 @@ import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.
 import { mannWhitneyU } from './mann-whitney.ts';
 import { lowerBound } from './robust.ts';
 import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
+import { WANDER_BLOCK_MS, blockOf, blocksOf, closeBlock, emptyBlocks, excessVariance, trimBlocks, type WanderBlocks } from './wander.ts';
 
 export interface DetectorSettings {
   /** Bucket width; every window is whole buckets. */
@@ -126,6 +129,23 @@ export interface DetectorSettings {
   resolveAfterMs: number;
   /** Silence after which a steadily reporting series gets a no_data alert (no-data.ts). */
   noDataAfterMs: number;
+  /**
+   * Each arm's k is raised by wanderK times the wander of the series' function, in the series'
+   * sigmas (0: off): a level that wanders makes runs of buckets sit above the baseline's level
+   * with nothing having changed (wander.ts). The function's wander: the median over its series
+   * of their excess variance (at least 0), times wanderGain (the estimate leaves part of a
+   * wander out), square-rooted. On independent noise it is 0 and nothing changes.
+   */
+  wanderK: number;
+  wanderGain: number;
+  /**
+   * The estimate's window: the wanderSpanMs before a point wanderGuardMs back, so a shift is found
+   * (or not) before it can count as wander; refreshed once per wanderEveryMs, for every series at
+   * once (aligned to the epoch, so a re-derived engine computes what a long-running one did).
+   */
+  wanderSpanMs: number;
+  wanderGuardMs: number;
+  wanderEveryMs: number;
 }
 
 export interface CusumArm {
@@ -162,6 +182,8 @@ export interface DetectorConfigLike {
   resolveAfterMs: number;
   stepMs?: number;
   noDataAfterMs?: number;
+  /** Count a function's wander (default on). */
+  wander?: boolean;
 }
 
 /** Settings from config; k, h, zClip and alpha were chosen with `npm run eval:detector`. */
@@ -202,6 +224,14 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     criticalRatio: 2,
     resolveAfterMs: whole(cfg.resolveAfterMs),
     noDataAfterMs: cfg.noDataAfterMs ?? 3 * 60_000,
+    // A raise of 1.5 wander-sigmas (measured: at the fleet's 423 series per function, 3-5 % of
+    // wander over 1.5-17 minutes went from 8.8-10 to 0.4-2.3 false alerts per 1000 series-hours; 2.5
+    // or 3.5 bought little more). Off: 0.
+    wanderK: cfg.wander === false ? 0 : 1.5,
+    wanderGain: 2.5,
+    wanderSpanMs: 140 * 60_000,
+    wanderGuardMs: 40 * 60_000,
+    wanderEveryMs: 10 * 60_000,
   };
 }
 
@@ -266,6 +296,8 @@ interface SeriesState {
   base: Baseline | null;
   /** One per arm of settings.arms. */
   runs: Run[];
+  /** Closed 5-minute blocks' levels and noise (wander.ts), derived from the buckets held. */
+  blocks: WanderBlocks;
 }
 
 /** Full-length baseline windows' statistics by the window's end, oldest first (parallel arrays of doubles: ~3 KB per series). */
@@ -336,16 +368,32 @@ export interface DetectorEngine {
    * engine, the others' long-running state kept.
    */
   replaceSeries(state: EngineStateImport, pops: ReadonlySet<string>): void;
+  /** A function's wander as the engine counts it for a bucket at tMs (variance, log scale; see settings.wanderK). */
+  functionWander(functionName: string, tMs: number): number;
+  /** Every function's wander for a bucket at tMs, of the functions with at least 5 series measured. */
+  wanderAt(tMs: number): ReadonlyMap<string, number>;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
 }
 
-export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
+export interface EngineOptions {
+  /**
+   * Where the functions' wander comes from (default: this engine's own series). An engine that
+   * re-derives a few POPs' series holds too few of a function's series for its median: it takes
+   * the main engine's.
+   */
+  wanderFrom?: Pick<DetectorEngine, 'functionWander'>;
+}
+
+export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = {}): DetectorEngine {
   const series = new Map<string, SeriesState>();
   /** End of the last bucket fed (exclusive); null for a fresh engine. */
   let fedUntil: number | null = null;
   /** Buckets before this are history only (a fresh engine's re-derive; see settings.replayMs). */
   let stepFrom = -Infinity;
+  /** Each function's wander by the start of the refresh period it holds for (functionWander). */
+  const wanderByPeriod = new Map<number, Map<string, number>>();
+  const wanderSource = opts.wanderFrom ?? { functionWander };
   const span = historySpanMs(s);
   /**
    * Buckets a series holds at most at one bucket per step: the span, trim's two extra minutes,
@@ -357,7 +405,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })) };
+      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })), blocks: emptyBlocks() };
       series.set(k, st);
     }
     return st;
@@ -471,6 +519,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       const prevZ = n > 0 && tMs - prevMs <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, prevMs)) / base.sigma : 0;
       if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < s.jumpPrevZ) cap = s.jumpCapZ;
     }
+    const wander = base && s.wanderK > 0 ? wanderSource.functionWander(st.functionName, tMs) : 0;
+    const boost = wander > 0 ? (s.wanderK * Math.sqrt(wander)) / base!.sigma : 0;
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
       if (!base) {
@@ -486,7 +536,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       const z = Math.min(arm.zClip ?? s.zClip, cap, (x - levelAt(base, tMs)) / base.sigma);
       // Capped at h: past h the finding is judged anyway, and an S grown far above h over a
       // long regression would take as long to drain after it ended, holding the alert open.
-      const next = Math.min(arm.h, Math.max(0, run.s + z - arm.k));
+      const next = Math.min(arm.h, Math.max(0, run.s + z - arm.k - boost));
       if (next === 0) {
         run.startMs = NaN;
         run.base = null;
@@ -504,6 +554,7 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     const keepFrom = endMs - span - 2 * 60_000;
     let drop = 0;
     while (drop < st.n && st.t[drop]! < keepFrom - st.tBase) drop++;
+    trimBlocks(st.blocks, keepFrom);
     // Drop in chunks: amortised O(1) per bucket.
     if (drop > 64 || (drop > 0 && drop === st.n)) {
       st.t.copyWithin(0, drop, st.n);
@@ -609,9 +660,19 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       st.t = t;
       st.x = xs;
     }
+    // The previous bucket's block is complete once a bucket of a later one arrives (buckets only move forward).
+    if (last !== -Infinity && blockOf(last) < blockOf(startMs)) closeLastBlock(st);
     st.t[st.n] = startMs - st.tBase;
     st.x[st.n] = x;
     st.n++;
+  }
+
+  /** Closes the block of the series' newest bucket, unless it is closed already (wander.ts). */
+  function closeLastBlock(st: SeriesState) {
+    if (st.n === 0) return;
+    const from = blockOf(st.tBase + st.t[st.n - 1]!);
+    if (st.blocks.startMs.at(-1) === from) return;
+    closeBlock(st.blocks, from, st.t, st.x, st.tBase, lowerBound(st.t, st.n, from - st.tBase), st.n, s.stepMs);
   }
 
   /** After a read up to endMs: trims every series to the span and forgets the silent ones. */
@@ -692,10 +753,51 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
       values.set(w.values);
       return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
     });
-    return { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs };
+    const blocks = blocksOf(t, x, n, e.tBase, s.stepMs);
+    return { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs, blocks };
+  }
+
+  /**
+   * The function's wander (variance on the log scale, 0 when none is measured) for a bucket at
+   * tMs: the median over its series of their excess variance (wander.ts) in the window that ends
+   * wanderGuardMs before the start of tMs's refresh period, times wanderGain. Computed once per
+   * period, for every function at once, on first use: every series has been fed past that window
+   * by then (a re-derive's slices are 15 minutes, the guard 40), and the blocks depend on nothing
+   * but the buckets, so a re-derive computes what a long-running engine did.
+   */
+  function functionWander(functionName: string, tMs: number): number {
+    return wanderAt(tMs).get(functionName) ?? 0;
+  }
+
+  /** Every function's wander for a bucket at tMs (functions with too few measured series are absent). */
+  function wanderAt(tMs: number): ReadonlyMap<string, number> {
+    const period = Math.floor(tMs / s.wanderEveryMs) * s.wanderEveryMs;
+    let byFunction = wanderByPeriod.get(period);
+    if (!byFunction) {
+      const lists = new Map<string, number[]>();
+      const to = period - s.wanderGuardMs;
+      for (const st of series.values()) {
+        // A series silent since before the window's end has its last block closed here, as the
+        // next bucket would (or a re-derive's import of the buckets) close it.
+        if (st.n > 0 && blockOf(st.tBase + st.t[st.n - 1]!) + WANDER_BLOCK_MS <= to) closeLastBlock(st);
+        const v = excessVariance(st.blocks, to - s.wanderSpanMs, to);
+        if (v === null || Number.isNaN(v)) continue;
+        let list = lists.get(st.functionName);
+        if (!list) lists.set(st.functionName, (list = []));
+        list.push(v);
+      }
+      byFunction = new Map();
+      for (const [fn, list] of lists) if (list.length >= WANDER_MIN_SERIES) byFunction.set(fn, s.wanderGain * pooledExcess(list));
+      wanderByPeriod.set(period, byFunction);
+      // The periods of the replay span: a few POPs' re-derive asks this engine for them (wanderFrom),
+      // and its buckets no longer reach back to the oldest of those windows.
+      for (const p of wanderByPeriod.keys()) if (p < period - s.replayMs - s.wanderEveryMs) wanderByPeriod.delete(p);
+    }
+    return byFunction;
   }
 
   function reset() {
+    wanderByPeriod.clear();
     series.clear();
     fedUntil = null;
     stepFrom = -Infinity;
@@ -765,6 +867,8 @@ export function createDetectorEngine(s: DetectorSettings): DetectorEngine {
     },
     importStateStepwise: importSeries,
     replaceSeries,
+    functionWander,
+    wanderAt,
     *lastSeen() {
       for (const st of series.values()) {
         if (st.n === 0) continue;
@@ -861,6 +965,23 @@ function rawIn(st: SeriesState, fromMs: number, toMs: number): Float64Array {
 function levelAt(b: Baseline, tMs: number): number {
   return b.mu + b.slope * (tMs - b.centreMs);
 }
+
+/**
+ * The median of a function's series' excess variances, less WANDER_Z of its standard errors (from
+ * their spread: 1.2533 x 1.4826 MAD / sqrt(n)), at least 0: on independent noise each estimate
+ * is noise around 0, and the median of 40 of them is ~2e-4 by chance, enough to slow the slow
+ * arm by a tenth of a sigma if it were taken as it is.
+ */
+function pooledExcess(list: number[]): number {
+  list.sort((a, b) => a - b);
+  const med = medianSorted(list);
+  const dev = list.map((v) => Math.abs(v - med)).sort((a, b) => a - b);
+  const se = (1.2533 * 1.4826 * medianSorted(dev)) / Math.sqrt(list.length);
+  return Math.max(0, med - WANDER_Z * se);
+}
+/** How many standard errors the pooled excess must clear, and the fewest series it is pooled from. */
+const WANDER_Z = 2;
+const WANDER_MIN_SERIES = 5;
 
 function median3(a: number, b: number, c: number): number {
   return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));

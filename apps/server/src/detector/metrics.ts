@@ -44,6 +44,12 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
       if (l) this.set(l.budget);
     },
   });
+  const wander = new Gauge({
+    name: 'edgeworker_detector_function_wander',
+    help: "A function's level wander beyond its noise as the detector counts it (standard deviation, log scale: 0.03 is about 3 %); its CUSUMs are less eager by it",
+    labelNames: ['function'],
+    registers: [registry],
+  });
   return (result: PassResult | null, error: unknown) => {
     if (error || !result) {
       passes.inc({ result: 'error' });
@@ -52,6 +58,7 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
     passes.inc({ result: result.skipped ? 'skipped' : 'ok' });
     duration.observe(result.durationMs / 1000);
     series.inc(result.evaluated);
+    for (const [fn, v] of Object.entries(result.wander ?? {})) wander.set({ function: fn }, v);
     if (result.created.length) alerts.inc({ event: 'opened' }, result.created.length);
     if (result.resolved.length) alerts.inc({ event: 'resolved' }, result.resolved.length);
     if (result.rederived) rederives.inc({ kind: result.rederived === 'all' ? 'all' : 'pops' });
