@@ -14,7 +14,7 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     ...engine,
     // Today's settings (the frozen engine reads the fields it knows); it has no wander estimate.
     settings,
-    functionWander: () => 0,
+    functionWander: () => ({ level: 0, burst: 1 }),
     wanderAt: () => new Map(),
     replaceSeries(state, pops) {
       const mine = engine.exportState();

@@ -137,11 +137,12 @@ export interface PassResult {
    */
   rederiveDeferred?: { owed: 'all' | number; until: string };
   /**
-   * Each function's wander as this pass counted it: the standard deviation of its level beyond its
-   * noise, on the log scale (0.03: about 3 %; 0: none measured), of the functions with enough
-   * history (engine.ts wanderK; absent with DETECTOR_WANDER=off).
+   * Each function's wander as this pass counted it, of the functions with enough history
+   * (engine.ts wanderK; absent with DETECTOR_WANDER=off): `level`, the standard deviation of its
+   * level beyond its noise over minutes, on the log scale (0.03: about 3 %; 0: none), and `burst`,
+   * how much more a 2.5-minute mean of its samples varies than independent samples would (1: as much).
    */
-  wander?: Record<string, number>;
+  wander?: Record<string, { level: number; burst: number }>;
   durationMs: number;
 }
 
@@ -401,7 +402,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const ev = engine.evaluate(unresolved.filter((a) => a.type === 'regression'), endMs);
     evaluatedEndMs = endMs;
     popsHeldCount = null;
-    const wander = settings.wanderK > 0 ? Object.fromEntries([...engine.wanderAt(endMs)].map(([fn, v]) => [fn, Math.round(Math.sqrt(v) * 1e4) / 1e4])) : undefined;
+    const wander = settings.wanderK > 0 ? Object.fromEntries([...engine.wanderAt(endMs)].map(([fn, w]) => [fn, { level: Math.round(Math.sqrt(w.level) * 1e4) / 1e4, burst: Math.round(w.burst * 1e3) / 1e3 }])) : undefined;
     return { ev, unresolved, rederived, rederiveDeferred, wander };
   }
 

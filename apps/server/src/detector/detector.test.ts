@@ -24,7 +24,7 @@ const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0); // a whole minute: the first pass ends here
 const POPS = ['FRA', 'AMS', 'LHR'].map((c) => findPop(c)!);
 
-interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number; rederived?: 'all' | { pops: string[] }; rederiveDeferred?: { owed: 'all' | number; until: string }; wander?: Record<string, number> }
+interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; refreshed: number; rederived?: 'all' | { pops: string[] }; rederiveDeferred?: { owed: 'all' | number; until: string }; wander?: Record<string, { level: number; burst: number }> }
 
 async function start(t: import('node:test').TestContext, env: Record<string, string> = {}) {
   const clock = { now: T0 };

@@ -17,7 +17,8 @@
  *               jumpPrevZ counts at most jumpCapZ (a lone spike adds little)
  *   S_t       = min(h, max(0, S_{t-1} + z_t - k - w))  upper CUSUM: slowdowns only; two arms
  *   w         = wanderK x the wander of the series' function / sigma: how far its level wanders
- *               beyond what its noise explains (wander.ts; 0 on independent noise)
+ *               beyond what its noise explains, and sigma scaled by how much its neighbouring
+ *               samples move together (wander.ts; 0 and 1 on independent noise)
  *
  * S stays near 0 under noise and grows by about (shift / sigma - k) per bucket after a
  * shift, so a 2x shift at sigma = 0.25 crosses h in a handful of buckets and a 1.2x one
@@ -53,7 +54,7 @@ import type { SeriesBucket, SeriesBucketColumns } from '../stores/metrics-store.
 import { mannWhitneyU } from './mann-whitney.ts';
 import { lowerBound } from './robust.ts';
 import { slideWindow, windowStats, type SortedWindow } from './sorted-window.ts';
-import { WANDER_BLOCK_MS, blockOf, blocksOf, closeBlock, emptyBlocks, excessVariance, trimBlocks, type WanderBlocks } from './wander.ts';
+import { WANDER_BLOCK_MS, blockOf, blocksOf, closeBlock, emptyBlocks, excessVariance, shortRangeFactor, trimBlocks, type WanderBlocks } from './wander.ts';
 
 export interface DetectorSettings {
   /** Bucket width; every window is whole buckets. */
@@ -131,10 +132,12 @@ export interface DetectorSettings {
   noDataAfterMs: number;
   /**
    * Each arm's k is raised by wanderK times the wander of the series' function, in the series'
-   * sigmas (0: off): a level that wanders makes runs of buckets sit above the baseline's level
-   * with nothing having changed (wander.ts). The function's wander: the median over its series
-   * of their excess variance (at least 0), times wanderGain (the estimate leaves part of a
-   * wander out), square-rooted. On independent noise it is 0 and nothing changes.
+   * sigmas, and sigma is scaled by the square root of its short-range factor (0: both off): a
+   * level that wanders makes runs of buckets sit above the baseline's level with nothing having
+   * changed, and neighbouring samples that move together make a run of them look like a shift
+   * (wander.ts). Both are medians over the function's series, less two standard errors (so on
+   * independent noise they are 0 and 1, and nothing changes); the level's variance is multiplied
+   * by wanderGain (the estimate leaves part of a wander out).
    */
   wanderK: number;
   wanderGain: number;
@@ -368,13 +371,23 @@ export interface DetectorEngine {
    * engine, the others' long-running state kept.
    */
   replaceSeries(state: EngineStateImport, pops: ReadonlySet<string>): void;
-  /** A function's wander as the engine counts it for a bucket at tMs (variance, log scale; see settings.wanderK). */
-  functionWander(functionName: string, tMs: number): number;
+  /** A function's wander as the engine counts it for a bucket at tMs (see settings.wanderK). */
+  functionWander(functionName: string, tMs: number): FunctionWander;
   /** Every function's wander for a bucket at tMs, of the functions with at least 5 series measured. */
-  wanderAt(tMs: number): ReadonlyMap<string, number>;
+  wanderAt(tMs: number): ReadonlyMap<string, FunctionWander>;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
 }
+
+/** How a function's latency departs from independent samples (wander.ts), pooled over its series. */
+export interface FunctionWander {
+  /** Variance of its level beyond its noise over minutes (log scale; times wanderGain; 0: none). */
+  level: number;
+  /** How much more a 2.5-minute mean varies than independent samples would (1: as much). */
+  burst: number;
+}
+
+const NO_WANDER: FunctionWander = Object.freeze({ level: 0, burst: 1 });
 
 export interface EngineOptions {
   /**
@@ -392,7 +405,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   /** Buckets before this are history only (a fresh engine's re-derive; see settings.replayMs). */
   let stepFrom = -Infinity;
   /** Each function's wander by the start of the refresh period it holds for (functionWander). */
-  const wanderByPeriod = new Map<number, Map<string, number>>();
+  const wanderByPeriod = new Map<number, Map<string, FunctionWander>>();
   const wanderSource = opts.wanderFrom ?? { functionWander };
   const span = historySpanMs(s);
   /**
@@ -519,8 +532,10 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       const prevZ = n > 0 && tMs - prevMs <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, prevMs)) / base.sigma : 0;
       if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < s.jumpPrevZ) cap = s.jumpCapZ;
     }
-    const wander = base && s.wanderK > 0 ? wanderSource.functionWander(st.functionName, tMs) : 0;
-    const boost = wander > 0 ? (s.wanderK * Math.sqrt(wander)) / base!.sigma : 0;
+    // A wandering function's CUSUMs: sigma scaled up by its short-range factor, k raised by its level's wander.
+    const wander = base && s.wanderK > 0 ? wanderSource.functionWander(st.functionName, tMs) : NO_WANDER;
+    const sigma = base ? base.sigma * Math.sqrt(wander.burst) : 1;
+    const boost = wander.level > 0 ? (s.wanderK * Math.sqrt(wander.level)) / sigma : 0;
     for (let i = 0; i < st.runs.length; i++) {
       const run = st.runs[i]!;
       if (!base) {
@@ -533,7 +548,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       // Against the current baseline, not the one the run started on: frozen, it lets slow
       // drift pile up inside a long run (measured: 3.5x the false alerts on fast drift).
       const arm = s.arms[i]!;
-      const z = Math.min(arm.zClip ?? s.zClip, cap, (x - levelAt(base, tMs)) / base.sigma);
+      const z = Math.min(arm.zClip ?? s.zClip, cap, (x - levelAt(base, tMs)) / sigma);
       // Capped at h: past h the finding is judged anyway, and an S grown far above h over a
       // long regression would take as long to drain after it ended, holding the alert open.
       const next = Math.min(arm.h, Math.max(0, run.s + z - arm.k - boost));
@@ -758,36 +773,40 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   }
 
   /**
-   * The function's wander (variance on the log scale, 0 when none is measured) for a bucket at
-   * tMs: the median over its series of their excess variance (wander.ts) in the window that ends
-   * wanderGuardMs before the start of tMs's refresh period, times wanderGain. Computed once per
-   * period, for every function at once, on first use: every series has been fed past that window
-   * by then (a re-derive's slices are 15 minutes, the guard 40), and the blocks depend on nothing
-   * but the buckets, so a re-derive computes what a long-running engine did.
+   * The function's wander for a bucket at tMs (NO_WANDER when none is measured): from the median
+   * over its series (wander.ts) in the window that ends wanderGuardMs before the start of tMs's
+   * refresh period. Computed once per period, for every function at once, on first use: every
+   * series has been fed past that window by then (a re-derive's slices are 15 minutes, the guard
+   * 40), and the blocks depend on nothing but the buckets, so a re-derive computes what a
+   * long-running engine did.
    */
-  function functionWander(functionName: string, tMs: number): number {
-    return wanderAt(tMs).get(functionName) ?? 0;
+  function functionWander(functionName: string, tMs: number): FunctionWander {
+    return wanderAt(tMs).get(functionName) ?? NO_WANDER;
   }
 
-  /** Every function's wander for a bucket at tMs (functions with too few measured series are absent). */
-  function wanderAt(tMs: number): ReadonlyMap<string, number> {
+  /** Every function's wander for a bucket at tMs (functions with fewer than 5 series measured are absent). */
+  function wanderAt(tMs: number): ReadonlyMap<string, FunctionWander> {
     const period = Math.floor(tMs / s.wanderEveryMs) * s.wanderEveryMs;
     let byFunction = wanderByPeriod.get(period);
     if (!byFunction) {
-      const lists = new Map<string, number[]>();
+      const lists = new Map<string, { level: number[]; burst: number[] }>();
       const to = period - s.wanderGuardMs;
       for (const st of series.values()) {
         // A series silent since before the window's end has its last block closed here, as the
         // next bucket would (or a re-derive's import of the buckets) close it.
         if (st.n > 0 && blockOf(st.tBase + st.t[st.n - 1]!) + WANDER_BLOCK_MS <= to) closeLastBlock(st);
-        const v = excessVariance(st.blocks, to - s.wanderSpanMs, to);
-        if (v === null || Number.isNaN(v)) continue;
+        const level = excessVariance(st.blocks, to - s.wanderSpanMs, to);
+        const burst = shortRangeFactor(st.blocks, to - s.wanderSpanMs, to);
+        if (level === null || Number.isNaN(level) || burst === null) continue;
         let list = lists.get(st.functionName);
-        if (!list) lists.set(st.functionName, (list = []));
-        list.push(v);
+        if (!list) lists.set(st.functionName, (list = { level: [], burst: [] }));
+        list.level.push(level);
+        list.burst.push(burst - 1);
       }
       byFunction = new Map();
-      for (const [fn, list] of lists) if (list.length >= WANDER_MIN_SERIES) byFunction.set(fn, s.wanderGain * pooledExcess(list));
+      for (const [fn, list] of lists) {
+        if (list.level.length >= WANDER_MIN_SERIES) byFunction.set(fn, { level: s.wanderGain * pooledExcess(list.level), burst: 1 + pooledExcess(list.burst) });
+      }
       wanderByPeriod.set(period, byFunction);
       // The periods of the replay span: a few POPs' re-derive asks this engine for them (wanderFrom),
       // and its buckets no longer reach back to the oldest of those windows.

@@ -46,7 +46,13 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
   });
   const wander = new Gauge({
     name: 'edgeworker_detector_function_wander',
-    help: "A function's level wander beyond its noise as the detector counts it (standard deviation, log scale: 0.03 is about 3 %); its CUSUMs are less eager by it",
+    help: "A function's level wander beyond its noise over minutes as the detector counts it (standard deviation, log scale: 0.03 is about 3 %); its CUSUMs' k is raised by it",
+    labelNames: ['function'],
+    registers: [registry],
+  });
+  const burst = new Gauge({
+    name: 'edgeworker_detector_function_burst',
+    help: "How much more a 2.5-minute mean of a function's samples varies than independent samples would (1: as much); its CUSUMs' sigma is scaled by its square root",
     labelNames: ['function'],
     registers: [registry],
   });
@@ -58,7 +64,10 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
     passes.inc({ result: result.skipped ? 'skipped' : 'ok' });
     duration.observe(result.durationMs / 1000);
     series.inc(result.evaluated);
-    for (const [fn, v] of Object.entries(result.wander ?? {})) wander.set({ function: fn }, v);
+    for (const [fn, w] of Object.entries(result.wander ?? {})) {
+      wander.set({ function: fn }, w.level);
+      burst.set({ function: fn }, w.burst);
+    }
     if (result.created.length) alerts.inc({ event: 'opened' }, result.created.length);
     if (result.resolved.length) alerts.inc({ event: 'resolved' }, result.resolved.length);
     if (result.rederived) rederives.inc({ kind: result.rederived === 'all' ? 'all' : 'pops' });

@@ -25,8 +25,11 @@ export const DetectorRunResult = Type.Object({
     owed: Type.Union([Type.Literal('all'), Type.Integer({ minimum: 0 })], { description: "'all', or how many POPs' series" }),
     until: Type.String({ format: 'date-time', description: 'when the budget lets it run (it runs at the first pass from then)' }),
   }, { description: 'late data owes a re-derive that the budget for late re-derives defers: this pass evaluated on what the detector had' })),
-  wander: Type.Optional(Type.Record(Type.String(), Type.Number(), {
-    description: "each function's wander as the pass counted it: the standard deviation of its level beyond its noise on the log scale (0.03: about 3 %), of functions with enough history; their CUSUMs are less eager by it (DETECTOR_WANDER)",
+  wander: Type.Optional(Type.Record(Type.String(), Type.Object({
+    level: Type.Number({ description: 'the standard deviation of its level beyond its noise over minutes, log scale (0.03: about 3 %)' }),
+    burst: Type.Number({ description: 'how much more a 2.5-minute mean of its samples varies than independent samples would (1: as much)' }),
+  }), {
+    description: "each function's wander as the pass counted it, of functions with enough history; their CUSUMs are less eager by it (DETECTOR_WANDER)",
   })),
   durationMs: Type.Number(),
 });

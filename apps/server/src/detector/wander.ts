@@ -17,6 +17,13 @@
  * noisy (3 % of wander at sigma 0.25 is 1.5-2 of its standard errors over 140 minutes), so the
  * engine uses the median over a function's series. Blocks and line leave part of a wander out:
  * the engine scales it (wanderGain).
+ *
+ * Short-range factor, per series: samples that move together over seconds (bursts) are averaged
+ * away within a block, yet a CUSUM sums them as if independent. The noise shares (times the
+ * block's size) against the buckets' own spread around their half's mean: both estimate sigma^2
+ * when samples are independent, and the first grows with their correlation (the variance of a
+ * 2.5-minute mean over what independent samples would give). The engine scales sigma by its
+ * square root (pooled, as the level's wander).
  */
 import { lowerBound } from './robust.ts';
 
@@ -34,9 +41,12 @@ export interface WanderBlocks {
   level: number[];
   /** ((first half's mean - second's) / 2)^2: the noise's share of the level. */
   noise: number[];
+  /** The buckets' variance around their half's mean, and how many buckets. */
+  spread: number[];
+  size: number[];
 }
 
-export const emptyBlocks = (): WanderBlocks => ({ startMs: [], level: [], noise: [] });
+export const emptyBlocks = (): WanderBlocks => ({ startMs: [], level: [], noise: [], spread: [], size: [] });
 
 /** The block a bucket at tMs falls in (blocks are aligned to the epoch, so every series and process agrees). */
 export const blockOf = (tMs: number) => Math.floor(tMs / WANDER_BLOCK_MS) * WANDER_BLOCK_MS;
@@ -58,6 +68,11 @@ export function closeBlock(blocks: WanderBlocks, blockMs: number, t: Int32Array,
   blocks.startMs.push(blockMs);
   blocks.level.push((h1 + h2) / 2);
   blocks.noise.push(((h1 - h2) / 2) ** 2);
+  let sq = 0;
+  for (let i = lo; i < mid; i++) sq += (x[i]! - h1) ** 2;
+  for (let i = mid; i < hi; i++) sq += (x[i]! - h2) ** 2;
+  blocks.spread.push(sq / Math.max(1, hi - lo - 2));
+  blocks.size.push(hi - lo);
 }
 
 /**
@@ -85,6 +100,8 @@ export function trimBlocks(blocks: WanderBlocks, fromMs: number): void {
   blocks.startMs.splice(0, drop);
   blocks.level.splice(0, drop);
   blocks.noise.splice(0, drop);
+  blocks.spread.splice(0, drop);
+  blocks.size.splice(0, drop);
 }
 
 /** The level's excess variance over the closed blocks in [fromMs, toMs), or null with fewer than MIN_BLOCKS. */
@@ -127,4 +144,22 @@ function meanOf(x: Float32Array, lo: number, hi: number): number {
   let sum = 0;
   for (let i = lo; i < hi; i++) sum += x[i]!;
   return sum / (hi - lo);
+}
+
+/**
+ * How much more a block level varies than its buckets' spread says it would if they were
+ * independent (1: independent): the sum of the noise shares times the block sizes over the sum
+ * of the spreads, over the closed blocks in [fromMs, toMs); null with fewer than MIN_BLOCKS.
+ */
+export function shortRangeFactor(blocks: WanderBlocks, fromMs: number, toMs: number): number | null {
+  const lo = lowerBound(blocks.startMs, blocks.startMs.length, fromMs);
+  const hi = lowerBound(blocks.startMs, blocks.startMs.length, toMs - WANDER_BLOCK_MS + 1);
+  if (hi - lo < MIN_BLOCKS) return null;
+  let num = 0;
+  let den = 0;
+  for (let i = lo; i < hi; i++) {
+    num += blocks.noise[i]! * blocks.size[i]!;
+    den += blocks.spread[i]!;
+  }
+  return den > 0 ? num / den : null;
 }
