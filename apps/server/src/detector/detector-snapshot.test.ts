@@ -7,11 +7,9 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { FUNCTIONS } from '@edgeworker/pops';
 import { createAlertService } from '../alerts/alert-service.ts';
 import { buildApp } from '../app.ts';
@@ -19,33 +17,17 @@ import { createSingleLeadership, type Leadership } from '../cluster/leadership.t
 import { loadConfig } from '../config.ts';
 import { createLocalBus, type Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
-import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { createDetectorService, snapshotMaxAgeMs, type PassResult } from './detector-service.ts';
 import { takeEngineSnapshot } from './engine-snapshot.ts';
 import { historyFile, MIN, outcome, samples, SERIES, settings, STEP, T0 } from '../testing/detector-history.ts';
 import { capturedLog } from '../testing/detector-probes.ts';
-
-function tempDir(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'ewm-detector-snapshot-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const noChannels = { channels: [], notify: async () => [], close: async () => {} };
+import { tempDir } from '../stores/duckdb/test-store.ts';
+import { memoryAlerts } from '../testing/detector-alerts.ts';
 
 /** One process's alert store, and a detector service over the shared metrics file with a clock it drives. */
 async function process_(t: TestContext, store: MetricsStore, opts: { snapshot?: Parameters<typeof createDetectorService>[0]['snapshot']; bus?: Bus; leadership?: Leadership; alerts?: ReturnType<typeof createAlertService> } = {}) {
   const clock = { now: T0 };
-  let alerts = opts.alerts;
-  if (!alerts) {
-    const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
-    alerts = createAlertService({ store: alertStore, bus: createLocalBus(), notifier: noChannels, now: () => clock.now, log: pino({ level: 'silent' }) });
-    const a = alerts;
-    t.after(async () => {
-      await a.close(1000);
-      await alertStore.close();
-    });
-  }
+  const alerts = opts.alerts ?? (await memoryAlerts(t, () => clock.now));
   const { log, lines } = capturedLog();
   const detector = createDetectorService({ store, alerts, leadership: opts.leadership ?? createSingleLeadership('test'), settings, now: () => clock.now, log, ...(opts.bus ? { bus: opts.bus } : {}), ...(opts.snapshot ? { snapshot: opts.snapshot } : {}) });
   /** A pass whose end is `endMs` (the service settles 2 s). */
@@ -79,7 +61,7 @@ async function before(t: TestContext, store: MetricsStore, path: string) {
 }
 
 test('restarted from its snapshot, the detector opens and resolves exactly what a fresh re-derive does, pass after pass', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const { withSnapshot, fresh, opened } = await before(t, store, path);
@@ -98,7 +80,7 @@ test('restarted from its snapshot, the detector opens and resolves exactly what 
 });
 
 test('down for longer than the replay span (35 min), still within the catch-up limit: it reads on from the snapshot, and opens and resolves what a fresh re-derive does', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const { withSnapshot, fresh } = await before(t, store, path);
@@ -118,7 +100,7 @@ test('down for longer than the replay span (35 min), still within the catch-up l
 });
 
 test('a snapshot older than its catch-up limit (61 min) is not used: the first pass re-derives', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const { withSnapshot, fresh } = await before(t, store, path);
@@ -133,7 +115,7 @@ test('a snapshot older than its catch-up limit (61 min) is not used: the first p
 });
 
 test('late data landing behind the snapshot before the first pass (a backfill at start, the InfluxDB keeper) makes that pass re-derive', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const { withSnapshot, fresh } = await before(t, store, path);
@@ -152,7 +134,7 @@ test('late data landing behind the snapshot before the first pass (a backfill at
 });
 
 test('only the leader writes a snapshot: not a replica that does not lead, not one deposed since its last pass', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const follower: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder: 'a' }), stillLeader: async () => false };
@@ -175,7 +157,7 @@ test('only the leader writes a snapshot: not a replica that does not lead, not o
 });
 
 test('the app writes the snapshot at close, the next start takes it and starts from it; a damaged one is refused with a warning, not a crash', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const path = join(dir, 'detector-snapshot.bin');
   writeFileSync(path, 'not a snapshot');
   const start = async (env: Record<string, string> = {}) => {
@@ -214,7 +196,7 @@ test('the app writes the snapshot at close, the next start takes it and starts f
 });
 
 test('a leader saving every 5 minutes that crashes restarts from its last periodic snapshot: every outcome equal to a fresh re-derive', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const a = await process_(t, store, { snapshot: { path, taken: null, everyMs: 5 * MIN } });
@@ -244,7 +226,7 @@ test('a leader saving every 5 minutes that crashes restarts from its last period
 });
 
 test('late data behind a periodic snapshot deletes it at once: a crash before the next save restarts with a full re-derive, not from a state that lacks the data', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const bus = createLocalBus();
@@ -276,7 +258,7 @@ test('late data behind a periodic snapshot deletes it at once: a crash before th
 });
 
 test('periodic saves only while leading: a follower writes none, and a leader that finds another replica leading deletes its own', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'ewm-detector-snapshot-');
   const store = await historyFile(t, dir);
   const path = join(dir, 'detector-snapshot.bin');
   const follower: Leadership = { ...createSingleLeadership('b'), runAsLeader: async () => ({ ran: false, holder: 'a' }), stillLeader: async () => false };

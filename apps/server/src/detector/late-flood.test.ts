@@ -10,42 +10,27 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { FUNCTIONS, POPS } from '@edgeworker/pops';
 import { createLatencyModel, type Injection } from '@edgeworker/generator';
 import type { ColdStartSample } from '@edgeworker/schema';
-import { createAlertService } from '../alerts/alert-service.ts';
 import { createSingleLeadership } from '../cluster/leadership.ts';
 import { createLocalBus, type Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
-import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { createDetectorService } from './detector-service.ts';
 import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type SeriesStateExport } from './engine.ts';
 import { BUDGET_REFILL_MS } from './late-rederives.ts';
 import { historyFile, MIN, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
 import { capturedLog, recordingReads } from '../testing/detector-probes.ts';
-
-const noChannels = { channels: [], notify: async () => [], close: async () => {} };
-
-function tempDir(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'ewm-late-flood-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../stores/duckdb/test-store.ts';
+import { memoryAlerts } from '../testing/detector-alerts.ts';
 
 /** One detector over the store, with its own engine (to compare states), alert store and clock. */
 async function replica(t: TestContext, store: MetricsStore, opts: { bus?: Bus; log?: Logger } = {}) {
   const clock = { now: T0 };
-  const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
-  const alerts = createAlertService({ store: alertStore, bus: createLocalBus(), notifier: noChannels, now: () => clock.now, log: pino({ level: 'silent' }) });
-  t.after(async () => {
-    await alerts.close(1000);
-    await alertStore.close();
-  });
+  const alerts = await memoryAlerts(t, () => clock.now);
   const recorded = recordingReads(store);
   const engine = createDetectorEngine(settings);
   const detector = createDetectorService({ store: recorded.store, alerts, leadership: createSingleLeadership('test'), settings, engine, now: () => clock.now, log: opts.log ?? pino({ level: 'silent' }), ...(opts.bus ? { bus: opts.bus } : {}) });
@@ -79,7 +64,7 @@ function manyPopSamples(pops: number, fromMs: number, toMs: number, slow: { code
 
 test('late data naming more than 64 POPs re-derives only theirs, bit for bit as a full re-derive leaves them; the others keep their long-running state', async (t) => {
   const HELD = 120;
-  const store = await createDuckDbMetricsStore({ path: join(tempDir(t), 'metrics.duckdb'), now: () => T0 });
+  const store = await createDuckDbMetricsStore({ path: join(tempDir(t, 'ewm-late-flood-'), 'metrics.duckdb'), now: () => T0 });
   t.after(() => store.close().catch(() => undefined));
   await store.write(manyPopSamples(HELD, T0 - 230 * MIN, T0 + 5 * MIN, null, 7));
   const bus = createLocalBus();
@@ -114,7 +99,7 @@ test('late data naming more than 64 POPs re-derives only theirs, bit for bit as 
 });
 
 test('late data every pass for 20 minutes costs the budget\'s full re-derives (two, then one per 8 minutes), and one warning per wait', async (t) => {
-  const store = await historyFile(t, tempDir(t));
+  const store = await historyFile(t, tempDir(t, 'ewm-late-flood-'));
   const bus = createLocalBus();
   const logged = capturedLog();
   const a = await replica(t, store, { bus, log: logged.log });
@@ -147,7 +132,7 @@ test('late data every pass for 20 minutes costs the budget\'s full re-derives (t
 });
 
 test('POPs owed while the budget defers their re-derive are kept: their late data shows once it runs, as a full re-derive has it', async (t) => {
-  const store = await historyFile(t, tempDir(t));
+  const store = await historyFile(t, tempDir(t, 'ewm-late-flood-'));
   const bus = createLocalBus();
   const a = await replica(t, store, { bus });
   // Told of the same backfills, never of FRA's late data: where a would be without it.

@@ -9,38 +9,23 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { FUNCTIONS } from '@edgeworker/pops';
-import { createAlertService } from '../alerts/alert-service.ts';
 import { createSingleLeadership, type Leadership } from '../cluster/leadership.ts';
 import { createLocalBus, LANDED_POPS_MAX, type Bus } from '../events.ts';
 import { wrapMetricsStore, type MetricsStore, type SeriesBucketsOptions, type TimeRange } from '../stores/metrics-store.ts';
-import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { createDetectorService } from './detector-service.ts';
 import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type SeriesStateExport } from './engine.ts';
 import { historyFile, MIN, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
+import { tempDir } from '../stores/duckdb/test-store.ts';
+import { memoryAlerts } from '../testing/detector-alerts.ts';
 
 const LATE = 'FRA';
-const noChannels = { channels: [], notify: async () => [], close: async () => {} };
-
-function tempDir(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'ewm-late-pops-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** One replica's detector over the shared file, with its own engine (to compare states), alert store and clock. */
 async function replica(t: TestContext, store: MetricsStore, opts: { bus?: Bus; leadership?: Leadership } = {}) {
   const clock = { now: T0 };
-  const alertStore = await createEmbeddedAlertStore({ path: ':memory:' });
-  const alerts = createAlertService({ store: alertStore, bus: createLocalBus(), notifier: noChannels, now: () => clock.now, log: pino({ level: 'silent' }) });
-  t.after(async () => {
-    await alerts.close(1000);
-    await alertStore.close();
-  });
+  const alerts = await memoryAlerts(t, () => clock.now);
   // Every read the detector makes, with its POP filter.
   const reads: Array<{ range: TimeRange; pops?: readonly string[] }> = [];
   const recorded = wrapMetricsStore(store, (call, fn) => async (...args) => {
@@ -76,7 +61,7 @@ async function passes(rs: Array<{ passAt: (end: number) => Promise<unknown> }>, 
 }
 
 test('late data naming one POP re-derives only its series: they end as a full re-derive leaves them, the others keep their long-running state', async (t) => {
-  const store = await historyFile(t, tempDir(t));
+  const store = await historyFile(t, tempDir(t, 'ewm-late-pops-'));
   const busA = createLocalBus();
   const busF = createLocalBus();
   const a = await replica(t, store, { bus: busA });
@@ -134,7 +119,7 @@ test('late data naming one POP re-derives only its series: they end as a full re
 });
 
 test('late data without a POP list, or naming more POPs than LANDED_POPS_MAX together, still re-derives every series', async (t) => {
-  const store = await historyFile(t, tempDir(t));
+  const store = await historyFile(t, tempDir(t, 'ewm-late-pops-'));
   const bus = createLocalBus();
   const a = await replica(t, store, { bus });
   await passes([a], T0 - 20 * MIN, T0);
@@ -163,7 +148,7 @@ test('late data without a POP list, or naming more POPs than LANDED_POPS_MAX tog
 });
 
 test('late data naming more POPs than one read takes (read slice by slice) also leaves their series as a full re-derive does', async (t) => {
-  const store = await historyFile(t, tempDir(t));
+  const store = await historyFile(t, tempDir(t, 'ewm-late-pops-'));
   const bus = createLocalBus();
   const a = await replica(t, store, { bus });
   await passes([a], T0 - 20 * MIN, T0);
