@@ -6,13 +6,13 @@
  * minutes (host load, a noisy neighbour, caches warming and cooling) adds the same small offset
  * to many buckets in a row, and an offset of 0.1-0.2 sigma multiplies a CUSUM's false alarms:
  * 2-3 % of wander gave 2-12 false alerts per 1000 series-hours (`EVAL_WANDER`, README). The
- * engine raises each arm's k by the wander of the series' function (engine.ts, wanderK).
+ * engine raises each arm's k by the wander of the series' function, and scales sigma by its
+ * short-range factor (below; engine.ts, wanderK).
  *
- * Estimate, per series: each closed block's level is the mean of its buckets, as the mean of its
- * two halves' means, and half their difference, squared, is what the noise alone puts into that
- * level: with independent noise both have the same expectation, whatever the noise's distribution
- * (spikes included), and a wander over minutes hardly moves the level within one block. Over a window of
- * blocks: the variance of the levels around a least-squares line (which takes out a drift or a
+ * Estimate, per series: each closed block's level is the mean of its two halves' means, and half
+ * their difference, squared, is what the noise alone puts into that level: with independent noise
+ * both have the same expectation, whatever the noise's distribution (spikes included), and a
+ * wander over minutes hardly moves the level within one block. Over a window of blocks: the variance of the levels around a least-squares line (which takes out a drift or a
  * daily swing), less the mean of the noise parts. It may be negative; one series' estimate is
  * noisy (3 % of wander at sigma 0.25 is 1.5-2 of its standard errors over 140 minutes), so the
  * engine uses the median over a function's series. Blocks and line leave part of a wander out:
@@ -27,7 +27,7 @@
  */
 import { lowerBound } from './robust.ts';
 
-/** Block length: long enough that a block median is steady, short enough for ~28 blocks in the window. */
+/** Block length: long enough that a block's level is steady, short enough for ~28 blocks in the window. */
 export const WANDER_BLOCK_MS = 5 * 60_000;
 /** Fewest closed blocks in a window for an estimate (the line takes two degrees of freedom). */
 const MIN_BLOCKS = 12;
