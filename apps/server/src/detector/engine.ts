@@ -227,9 +227,10 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     criticalRatio: 2,
     resolveAfterMs: whole(cfg.resolveAfterMs),
     noDataAfterMs: cfg.noDataAfterMs ?? 3 * 60_000,
-    // A raise of 1.5 wander-sigmas (measured: at the fleet's 423 series per function, 3-5 % of
-    // wander over 1.5-17 minutes went from 8.8-10 to 0.4-2.3 false alerts per 1000 series-hours; 2.5
-    // or 3.5 bought little more). Off: 0.
+    // A raise of 1.5 wander-sigmas, with sigma scaled by the short-range factor (measured at the
+    // fleet's 423 series per function: 2-5 % of wander over 1.5-17 minutes went from 2.1-10 to
+    // 0.03-0.50 false alerts per 1000 series-hours, bursts of 10 % over ~14 s from 5.05 to 1.15;
+    // a raise of 1.0 left 1.15-1.30; docs/notes/wander2.md). Off: 0, and no scaling.
     wanderK: cfg.wander === false ? 0 : 1.5,
     wanderGain: 2.5,
     wanderSpanMs: 140 * 60_000,
