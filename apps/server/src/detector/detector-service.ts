@@ -50,7 +50,7 @@ import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
-import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
+import { createDetectorEngine, rederivesAt, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
 import { columnsIn } from '../stores/series-bucket-columns.ts';
 import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
@@ -351,8 +351,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     }
     let partial: ReadonlySet<string> | null = null;
     let rederiveDeferred: PassResult['rederiveDeferred'];
-    const before = engine.readUntil();
-    if (before === null || before < endMs - rederiveSpanMs(settings)) {
+    if (rederivesAt(engine.readUntil(), endMs, settings)) {
       // A fresh engine (start, a new leader, a gap) re-derives every series anyway.
       late.paidByFresh();
     } else {
@@ -371,8 +370,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         if (took.first) log.warn({ owed, until: rederiveDeferred.until }, 'late data keeps landing behind the detector: its re-derive waits for the budget (late re-derives are paced), the detector evaluates on what it has meanwhile');
       }
     }
-    const until = engine.readUntil();
-    const fresh = until === null || until < endMs - rederiveSpanMs(settings);
+    const fresh = rederivesAt(engine.readUntil(), endMs, settings);
     let rederived: PassResult['rederived'] = fresh ? 'all' : undefined;
     try {
       await replay(engine, endMs);

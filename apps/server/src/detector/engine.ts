@@ -249,6 +249,14 @@ export function rederiveSpanMs(s: DetectorSettings): number {
   return historySpanMs(s) + s.replayMs;
 }
 
+/**
+ * Whether an engine that has read up to fedUntil (null: nothing) re-derives for a pass ending at
+ * endMs: it is fresh, or further behind than a re-derive reads (reading on would cost more).
+ */
+export function rederivesAt(fedUntil: number | null, endMs: number, s: DetectorSettings): boolean {
+  return fedUntil === null || fedUntil < endMs - rederiveSpanMs(s);
+}
+
 /** A baseline as the engine computed it (exported for engine-snapshot.ts). */
 export interface Baseline {
   /** Level (log) at the window's centre, and its rise per ms (a fall only when consistent; see trendSlope). */
@@ -828,7 +836,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     readUntil: () => fedUntil,
     readFrom(endMs) {
       // Behind by less than a re-derive reads: reading on from fedUntil is cheaper and steps every bucket.
-      if (fedUntil === null || fedUntil < endMs - rederiveSpanMs(s)) {
+      if (fedUntil === null || rederivesAt(fedUntil, endMs, s)) {
         reset();
         // replayMs more than the span: every bucket stepped has the history a long-running
         // engine had at that moment (the trend's older window included), not just the last one.

@@ -94,6 +94,8 @@ export function createLateRederives(popsHeld: () => number): LateRederives {
 
   const budgetAt = (nowMs: number) => (budgetAtMs === null ? BUDGET_BURST : Math.min(BUDGET_BURST, budget + Math.max(0, nowMs - budgetAtMs) / BUDGET_REFILL_MS));
   const tooMany = (n: number) => n > PARTIAL_MIN_POPS && n > PARTIAL_MAX_SHARE * popsHeld();
+  // When the budget, holding `have` now, can pay a charge of c.
+  const payableAt = (nowMs: number, have: number, c: number) => nowMs + Math.ceil((c - have) * BUDGET_REFILL_MS);
   const charge = (o: Owed) => (o === 'all' ? 1 : Math.min(1, Math.max(CHARGE_FLOOR, o.size / Math.max(1, popsHeld()))));
 
   return {
@@ -116,7 +118,7 @@ export function createLateRederives(popsHeld: () => number): LateRederives {
       if (have < c) {
         const first = waitingSinceMs === null;
         waitingSinceMs ??= nowMs;
-        return { kind: 'deferred', owed, untilMs: nowMs + Math.ceil((c - have) * BUDGET_REFILL_MS), first };
+        return { kind: 'deferred', owed, untilMs: payableAt(nowMs, have, c), first };
       }
       budget = have - c;
       budgetAtMs = nowMs;
@@ -137,7 +139,7 @@ export function createLateRederives(popsHeld: () => number): LateRederives {
       return {
         owed: owed === null ? null : owed === 'all' ? 'all' : owed.size,
         budget: Math.round(b * 1000) / 1000,
-        deferredUntilMs: waitingSinceMs !== null && owed && b < c ? nowMs + Math.ceil((c - b) * BUDGET_REFILL_MS) : null,
+        deferredUntilMs: waitingSinceMs !== null && owed && b < c ? payableAt(nowMs, b, c) : null,
       };
     },
   };
