@@ -380,6 +380,20 @@ export interface DetectorEngine {
    * engine, the others' long-running state kept.
    */
   replaceSeries(state: EngineStateImport, pops: ReadonlySet<string>): void;
+  /**
+   * The state itself, series by series as held (not copied), for another engine's takeOver: a
+   * re-derive split between two threads (rederive-split.ts) posts it back, its typed arrays
+   * transferred (handoverBuffers). The engine must not be used after it.
+   */
+  handOver(): EngineHandover | null;
+  /**
+   * Adds the series of another engine's handOver, which holds only functions this one does not,
+   * fed over the same slices to the same end, and puts every series in `order` (a SeriesOrder's:
+   * where one engine fed every slice would hold it). The functions' wander is merged period by
+   * period (each function's is computed from its own series only, so neither engine's changes).
+   * After it the engine is the one that one engine fed all the slices would be, bit for bit.
+   */
+  takeOver(handover: EngineHandover, order: Iterable<string>): void;
   /** A function's wander as the engine counts it for a bucket at tMs (see settings.wanderK). */
   functionWander(functionName: string, tMs: number): FunctionWander;
   /** Every function's wander for a bucket at tMs, of the functions with at least 5 series measured. */
@@ -716,7 +730,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     // touched another series' arrays (a re-derive holds ~40 MB of them at 2,115 series, so
     // nearly every bucket was a cache miss; profiled: most of ingestColumns' own time).
     const m = c.startMs.length;
-    const keep = (i: number) => c.startMs[i]! < endMs && c.samples[i]! > 0 && c.p50[i]! > 0;
+    const keep = (i: number) => keepsBucket(c, i, endMs);
     // States first, in time order of each series' first bucket: the order series are kept (and
     // judged, and listed) in stays what feeding in time order gave.
     const states = new Array<SeriesState | undefined>(c.pops.length).fill(undefined);
@@ -757,6 +771,36 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     // Map.set on a key held keeps its place; deleting first would move it to the end.
     for (const [k, st] of series) if (pops.has(st.popCode) && !incoming.has(k)) series.delete(k);
     for (const [k, e] of incoming) series.set(k, imported(e));
+  }
+
+  function takeOver(h: EngineHandover, order: Iterable<string>) {
+    if (fedUntil !== h.fedUntil || stepFrom !== h.stepFrom) throw new Error(`engine handover: fed to ${h.fedUntil} from ${h.stepFrom}, this engine to ${fedUntil} from ${stepFrom}`);
+    const held = new Map(series);
+    for (const raw of h.series) {
+      const st = raw as SeriesState;
+      if (typeof st.popCode !== 'string' || !(st.t instanceof Int32Array) || !(st.x instanceof Float32Array) || st.runs.length !== s.arms.length) throw new Error('engine handover: not a series state of this engine');
+      const k = key(st.popCode, st.functionName);
+      if (held.has(k)) throw new Error(`engine handover: ${st.popCode}/${st.functionName} is held by both engines`);
+      held.set(k, st);
+    }
+    series.clear();
+    for (const k of order) {
+      const st = held.get(k);
+      if (st) {
+        series.set(k, st);
+        held.delete(k);
+      }
+    }
+    // Not in the order (it should name every series): kept, at the end.
+    for (const [k, st] of held) series.set(k, st);
+    // A period both engines computed holds each one's functions; one only one computed lacks the
+    // other's, so it is dropped and computed again, for every function, if a bucket needs it.
+    const theirs = new Map(h.wander);
+    for (const [period, byFunction] of wanderByPeriod) {
+      const other = theirs.get(period);
+      if (!other) wanderByPeriod.delete(period);
+      else for (const [fn, w] of other) byFunction.set(fn, w);
+    }
   }
 
   /** A series' state from its export, copied into arrays of this engine's own. */
@@ -895,6 +939,11 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     },
     importStateStepwise: importSeries,
     replaceSeries,
+    handOver() {
+      if (fedUntil === null) return null;
+      return { fedUntil, stepFrom, series: [...series.values()], wander: [...wanderByPeriod].map(([p, m]) => [p, [...m]]) };
+    },
+    takeOver,
     functionWander,
     wanderAt,
     *lastSeen() {
@@ -903,6 +952,73 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
         yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.tBase + st.t[st.n - 1]!, cadenceMs: cadenceOf(st), buckets: st.n };
       }
     },
+  };
+}
+
+/** Whether the engine feeds bucket i of columns fed up to endMs (an empty or zero bucket is not fed). */
+export function keepsBucket(c: SeriesBucketColumns, i: number, endMs: number): boolean {
+  return c.startMs[i]! < endMs && c.samples[i]! > 0 && c.p50[i]! > 0;
+}
+
+/** What handOver gives and takeOver takes: plain data and typed arrays (structured-cloneable). */
+export interface EngineHandover {
+  fedUntil: number;
+  stepFrom: number;
+  /** The series' states, in the engine's order (opaque outside the engine). */
+  series: readonly unknown[];
+  /** The functions' wander by refresh period, as the engine computed it. */
+  wander: Array<[number, Array<[string, FunctionWander]>]>;
+}
+
+/** The ArrayBuffers a handover's typed arrays live in, once each: its transfer list for postMessage. */
+export function handoverBuffers(h: EngineHandover): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const raw of h.series) {
+    const st = raw as SeriesState;
+    for (const a of [st.t, st.x, st.win?.values, st.olderWin?.values, st.middleWin?.values]) {
+      if (a && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * The order one engine fed every slice would hold its series in (the order they are judged and
+ * listed in), for slices fed to two engines split by function (rederive-split.ts): a series comes
+ * in at its first fed bucket, in the columns' time order, and leaves when settle forgets it (silent
+ * for the whole span), to come in again at the end if it speaks again. Mirrors feedColumns and settle.
+ */
+export interface SeriesOrder {
+  /** The columns of one slice, fed (by one engine or the other) up to endMs. */
+  observe(c: SeriesBucketColumns, endMs: number): void;
+  keys(): Iterable<string>;
+}
+
+export function createSeriesOrder(s: DetectorSettings): SeriesOrder {
+  const span = historySpanMs(s);
+  // Insertion order is the order; the value is the series' newest fed bucket.
+  const lastMs = new Map<string, number>();
+  return {
+    observe(c, endMs) {
+      const newest = new Float64Array(c.pops.length).fill(-Infinity);
+      const seen: number[] = [];
+      for (let i = 0; i < c.startMs.length; i++) {
+        if (!keepsBucket(c, i, endMs)) continue;
+        const id = c.series[i]!;
+        if (newest[id] === -Infinity) {
+          seen.push(id);
+          const k = key(c.pops[id]!, c.functions[id]!);
+          if (!lastMs.has(k)) lastMs.set(k, -Infinity);
+        }
+        newest[id] = Math.max(newest[id]!, c.startMs[i]!);
+      }
+      for (const id of seen) {
+        const k = key(c.pops[id]!, c.functions[id]!);
+        lastMs.set(k, Math.max(lastMs.get(k)!, newest[id]!));
+      }
+      for (const [k, t] of lastMs) if (t < endMs - span) lastMs.delete(k);
+    },
+    keys: () => lastMs.keys(),
   };
 }
 
