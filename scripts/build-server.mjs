@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const workspaces = ['apps', 'packages'].flatMap((dir) => readdirSync(join(root, dir)).map((name) => join(dir, name))).filter((w) => w !== join('apps', 'web'));
 const manifests = ['package.json', 'package-lock.json', ...workspaces.map((w) => join(w, 'package.json'))];
-const outputs = ['apps/server/dist/all-in-one.mjs', 'apps/server/dist/server.mjs'].map((f) => join(root, f));
+// The detector's re-derive worker is a thread's entry of its own (apps/server/src/detector/rederive-split.ts finds it beside the bundle).
+const outputs = ['apps/server/dist/all-in-one.mjs', 'apps/server/dist/server.mjs', 'apps/server/dist/detector-rederive-worker.mjs'].map((f) => join(root, f));
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;
@@ -43,7 +44,7 @@ for (const file of manifests) {
 
 // Same depth as src/, so paths computed from import.meta.url (config's repo root) still hold.
 await build({
-  entryPoints: { 'all-in-one': 'apps/server/src/bin/all-in-one.ts', server: 'apps/server/src/bin/server.ts' },
+  entryPoints: { 'all-in-one': 'apps/server/src/bin/all-in-one.ts', server: 'apps/server/src/bin/server.ts', 'detector-rederive-worker': 'apps/server/src/detector/rederive-worker.ts' },
   absWorkingDir: root,
   outdir: 'apps/server/dist',
   outExtension: { '.js': '.mjs' },

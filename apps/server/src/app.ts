@@ -284,6 +284,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         leadership: cluster.leadership,
         settings: detectorSettings(config.detector),
         standby: config.detector.standby,
+        ...(config.detector.rederiveWorker === 'auto' ? {} : { rederiveWorker: config.detector.rederiveWorker === 'on' ? {} : false }),
         now,
         log: log.child({ module: 'detector' }),
         onPass: createDetectorMetrics(metrics.registry, (): LateRederiveState | undefined => detector?.lateRederive()),

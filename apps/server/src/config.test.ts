@@ -58,6 +58,13 @@ describe('config', () => {
     assert.throws(() => loadConfig({ DETECTOR_WANDER: 'yes' }), /^ConfigError: DETECTOR_WANDER=yes is invalid: expected one of on, off$/);
   });
 
+  it('shares a re-derive with a worker thread where the cores allow by default (DETECTOR_REDERIVE_WORKER=auto|on|off)', () => {
+    assert.equal(loadConfig({}).detector.rederiveWorker, 'auto');
+    assert.equal(loadConfig({ DETECTOR_REDERIVE_WORKER: 'off' }).detector.rederiveWorker, 'off');
+    assert.equal(loadConfig({ DETECTOR_REDERIVE_WORKER: 'on' }).detector.rederiveWorker, 'on');
+    assert.throws(() => loadConfig({ DETECTOR_REDERIVE_WORKER: '2' }), /^ConfigError: DETECTOR_REDERIVE_WORKER=2 is invalid: expected one of auto, on, off$/);
+  });
+
   it('keeps a follower\'s detector engine warm by default (DETECTOR_STANDBY=warm|cold)', () => {
     assert.equal(loadConfig({}).detector.standby, 'warm');
     assert.equal(loadConfig({ DETECTOR_STANDBY: 'cold' }).detector.standby, 'cold');

@@ -150,6 +150,11 @@ export interface DetectorConfig {
    */
   wander: boolean;
   /**
+   * DETECTOR_REDERIVE_WORKER: a full re-derive shares its replay with a worker thread, by function
+   * (detector/rederive-split.ts). auto: where the machine has the cores for it (detector-service.ts).
+   */
+  rederiveWorker: 'auto' | 'on' | 'off';
+  /**
    * DETECTOR_SNAPSHOT: the leader saves its engine's state here at a graceful stop and the next
    * start reads on from it (DATA_DIR/detector-snapshot.bin); undefined: off.
    */
@@ -275,6 +280,7 @@ export function loadConfig(env: Env = {}): Config {
       stepMs: detectorStepMs,
       noDataAfterMs,
       wander: r.oneOf('DETECTOR_WANDER', ['on', 'off'] as const, 'on') === 'on',
+      rederiveWorker: r.oneOf('DETECTOR_REDERIVE_WORKER', ['auto', 'on', 'off'] as const, 'auto'),
       snapshotPath: r.oneOf('DETECTOR_SNAPSHOT', ['on', 'off'] as const, 'on') === 'on' ? join(dataDir, 'detector-snapshot.bin') : undefined,
       snapshotEveryMs,
       standby: r.oneOf('DETECTOR_STANDBY', ['warm', 'cold'] as const, 'warm'),

@@ -42,6 +42,7 @@
  * re-derive waiting for it keeps its POPs owed, and the passes meanwhile evaluate what the engine has.
  */
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { inSpan } from '../telemetry/spans.ts';
 import type { Alert } from '@edgeworker/schema';
@@ -55,6 +56,7 @@ import { columnsIn } from '../stores/series-bucket-columns.ts';
 import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
 import { createLateRederives, type LateRederiveState } from './late-rederives.ts';
+import { REDERIVE_WORKER_AUTO_CPUS, RederiveWorkerError, startRederiveSplit, type RederiveWorkerOptions } from './rederive-split.ts';
 
 /**
  * A bucket is read once it has been closed this long: samples written at their own
@@ -202,12 +204,19 @@ export interface DetectorServiceDeps {
   snapshot?: { path: string; taken: TakenSnapshot | null; everyMs?: number };
   /** DETECTOR_STANDBY: a follower keeps its engine fed (warm, the default) or drops it (cold). */
   standby?: 'warm' | 'cold';
+  /**
+   * DETECTOR_REDERIVE_WORKER: a full re-derive shares its replay with a worker thread, by function
+   * (rederive-split.ts); false: the JS thread alone. Default: on from REDERIVE_WORKER_AUTO_CPUS CPUs.
+   */
+  rederiveWorker?: RederiveWorkerOptions | false;
 }
 
 export function createDetectorService(deps: DetectorServiceDeps): DetectorService {
   const { store, alerts, leadership, settings, now, log } = deps;
   const engine = deps.engine ?? createDetectorEngine(settings);
   const standby = deps.standby ?? 'warm';
+  // Dropped for good after a worker fails: the next re-derives run on the JS thread alone.
+  let rederiveWorker = deps.rederiveWorker ?? (availableParallelism() >= REDERIVE_WORKER_AUTO_CPUS ? {} : false);
   // The role of this process's previous pass, and the end of the last pass that fed and
   // evaluated its engine (as leader or follower): a follower's state is trusted by its first
   // pass as leader only when it is that recent (standbyGapMs).
@@ -413,6 +422,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
    * the JS thread, so the replay and the read overlap instead of adding up.
    */
   async function replay(target: DetectorEngine, endMs: number, pops?: string[]) {
+    // Before readFrom, which drops the state of an engine that re-derives.
+    const whole = !pops && rederivesAt(target.readUntil(), endMs, settings);
     const slices: Array<[number, number]> = [];
     for (let from = target.readFrom(endMs); from < endMs; from += READ_SLICE_MS) slices.push([from, Math.min(endMs, from + READ_SLICE_MS)]);
     const opts = pops ? { pops } : undefined;
@@ -434,6 +445,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       }
       return;
     }
+    // A fresh engine's whole span: split with a worker thread by function, where there is one
+    // to spare (rederive-split.ts); a steady pass's few buckets are not worth a thread.
+    const split = whole && rederiveWorker && store.seriesBucketColumns ? startRederiveSplit(settings, endMs, rederiveWorker) : null;
     let next = slices.length > 0 ? read(slices[0]!) : null;
     try {
       for (let i = 0; i < slices.length; i++) {
@@ -443,9 +457,24 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         else {
           // Series by series, with a turn for the event loop every REPLAY_TURN_MS (the pass is
           // serialised, so nothing else touches the engine meanwhile).
-          await stepwise(target.ingestColumnsStepwise(got, slices[i]![1]));
+          await stepwise(target.ingestColumnsStepwise(split ? split.take(got, slices[i]![1]) : got, slices[i]![1]));
         }
       }
+      if (split) {
+        const t = performance.now();
+        const { workerSeries, jsSeries } = await split.finish(target);
+        if (workerSeries > 0) log.debug({ workerSeries, jsSeries, takeOverMs: Math.round(performance.now() - t) }, 'detector state re-derived in two threads');
+      }
+    } catch (err) {
+      split?.abort();
+      if (!(err instanceof RederiveWorkerError)) throw err;
+      // The worker failed (not the store): this re-derive, and the next ones, on the JS thread alone.
+      log.warn({ err }, 'the re-derive worker thread failed; re-deriving on the JS thread alone from now on');
+      rederiveWorker = false;
+      next?.catch(() => undefined);
+      next = null;
+      target.reset();
+      return replay(target, endMs);
     } finally {
       // A failed replay leaves at most one read in flight: its outcome is nobody's.
       next?.catch(() => undefined);
