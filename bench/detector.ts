@@ -36,13 +36,17 @@
  *   - the detector's CPU per minute under a sustained late flood (200 POPs' samples of 30 min back
  *     every 10 s for 10 simulated minutes), main's service against today's, alternating;
  *     BENCH_DETECTOR_ONLY=flood runs these rows alone (DuckDB only).
+ *   - the first pass with its re-derive shared with a worker thread (DETECTOR_REDERIVE_WORKER=on,
+ *     the worker as built for the server) against the JS thread alone, alternating
+ *     (BENCH_DETECTOR_ROUNDS each): wall, the JS thread's CPU, every thread's, the longest
+ *     event-loop stall. BENCH_DETECTOR_ONLY=worker runs these rows alone (DuckDB only).
  * Goals (issue 13): one pass over 2,115 series <= 1 s, over 10,000 <= 5 s.
  */
 import { spawnSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { mainEngine } from './detector-main-engine/adapter.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { takeEngineSnapshot } from '../apps/server/src/detector/engine-snapshot.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +69,7 @@ import type { MetricsStore, SeriesBucket, SeriesBucketColumns, TimeRange } from 
 import { startInfluxd } from '../apps/server/src/testing/influxd.ts';
 import { readSeriesBucketColumns } from '../apps/server/src/stores/duckdb/series-buckets.ts';
 import { mainReadSeriesBucketColumns } from './detector-main-read.ts';
-import { percentile, runAlone, type BenchRow } from './lib.ts';
+import { jsThreadCpuMs, percentile, runAlone, type BenchRow } from './lib.ts';
 import { benchHistory } from './detector-history.ts';
 
 const STEP = 10_000;
@@ -202,7 +206,8 @@ async function againstMainEngine(store: MetricsStore, settings: DetectorSettings
   const rounds = Number(process.env.BENCH_DETECTOR_ROUNDS ?? 3);
   for (let r = 0; r < 2 * rounds; r++) {
     const way = r % 2 === 0 ? 'now' : 'main';
-    const detector = createDetectorService({ store: timedStore, alerts, leadership: createSingleLeadership('bench'), settings, now, log, ...(way === 'main' ? { engine: mainEngine(settings) } : {}) });
+    // The engines alone: both on the JS thread (main's cannot share a re-derive with a worker).
+    const detector = createDetectorService({ store: timedStore, alerts, leadership: createSingleLeadership('bench'), settings, now, log, rederiveWorker: false, ...(way === 'main' ? { engine: mainEngine(settings) } : {}) });
     const run = await timed(() => detector.runPass());
     out[way].wall.push(run.wall);
     out[way].tail.push(run.endAt - lastRead);
@@ -240,6 +245,42 @@ async function replayAgainstMain(store: MetricsStore, settings: DetectorSettings
   }
   if (evals.now !== evals.main) throw new Error("bench: this engine's replay and main's evaluate differently");
   return { all: { now: median(out.now.all), main: median(out.main.all) }, last: { now: median(out.now.last), main: median(out.main.last) } };
+}
+
+/**
+ * The first pass with the re-derive shared with a worker thread (rederive-split.ts) against the JS
+ * thread alone, the same store and end, alternating. The worker is the server's build
+ * (apps/server/dist, rebuilt when stale), not the sources under tsx (whose loader starts slower).
+ */
+async function againstOneThread(store: MetricsStore, settings: DetectorSettings, now: () => number, alerts: ReturnType<typeof createAlertService>) {
+  spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build-server.mjs', import.meta.url))], { stdio: 'inherit' });
+  const built = new URL('../apps/server/dist/detector-rederive-worker.mjs', import.meta.url);
+  const log = pino({ level: 'silent' });
+  const blank = () => ({ wall: [] as number[], cpu: [] as number[], js: [] as number[], stall: [] as number[] });
+  const out = { split: blank(), alone: blank() };
+  const rounds = Number(process.env.BENCH_DETECTOR_ROUNDS ?? 3);
+  for (let r = 0; r < 2 * rounds; r++) {
+    const way = r % 2 === 0 ? 'split' : 'alone';
+    const rederiveWorker = way === 'split' ? (existsSync(built) ? { url: built } : {}) : false;
+    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now, log, rederiveWorker });
+    const js0 = jsThreadCpuMs();
+    const run = await timed(() => detector.runPass());
+    out[way].js.push(jsThreadCpuMs() - js0);
+    out[way].wall.push(run.wall);
+    out[way].cpu.push(run.cpu);
+    out[way].stall.push(run.stall);
+  }
+  const m = (k: 'wall' | 'cpu' | 'js' | 'stall') => ({ split: median(out.split[k]), alone: median(out.alone[k]) });
+  return { wall: m('wall'), cpu: m('cpu'), js: m('js'), stall: m('stall'), all: out };
+}
+
+function oneThreadRows(v: Awaited<ReturnType<typeof againstOneThread>>, label: string, goal: number): BenchRow[] {
+  return [
+    { name: `first pass, re-derive shared with a worker thread (DETECTOR_REDERIVE_WORKER=on), ${label} series`, value: Math.round(v.wall.split), unit: 'ms', anchor: { name: 'the JS thread alone, alternating', value: Math.round(v.wall.alone) }, ratio: v.wall.split / v.wall.alone, goal: `<= ${goal} ms`, ok: v.wall.split <= goal },
+    { name: `  its JS thread's CPU, ${label} series`, value: Math.round(v.js.split), unit: 'ms', anchor: { name: 'the JS thread alone', value: Math.round(v.js.alone) }, ratio: v.js.split / v.js.alone },
+    { name: `  its CPU (every thread), ${label} series`, value: Math.round(v.cpu.split), unit: 'ms', anchor: { name: 'the JS thread alone', value: Math.round(v.cpu.alone) }, ratio: v.cpu.split / v.cpu.alone },
+    { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(v.stall.split), unit: 'ms', anchor: { name: 'the JS thread alone', value: Math.round(v.stall.alone) }, ratio: v.stall.split / v.stall.alone },
+  ];
 }
 
 function engineRows(vsEngine: Awaited<ReturnType<typeof againstMainEngine>>, replay: Awaited<ReturnType<typeof replayAgainstMain>>, label: string, goal: number): BenchRow[] {
@@ -595,6 +636,12 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       rows.push(...floodRows(await againstFlood(store, settings, clock, alerts, seriesCount), label));
       return rows;
     }
+    if (process.env.BENCH_DETECTOR_ONLY === 'worker') {
+      const v = await againstOneThread(store, settings, passClock, alerts);
+      rows.push(...oneThreadRows(v, label, goal));
+      console.error(JSON.stringify({ series: seriesCount, rounds: v.all }));
+      return rows;
+    }
     if (process.env.BENCH_DETECTOR_ONLY === 'engine') {
       const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
       rows.push(...engineRows(vsEngine, await replayAgainstMain(store, settings, endMs), label, goal));
@@ -635,6 +682,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     const vsSnapshot = await againstSnapshot(store, settings, passClock, alerts, dir);
     const vsFailover = await againstFailover(store, settings, passClock, alerts);
     const vsLate = await againstLate(store, settings, passClock, alerts, seriesCount);
+    const vsOneThread = await againstOneThread(store, settings, passClock, alerts);
     await store.close();
     closed = true;
     const mem = memoryInChildren(path, seriesCount, t0);
@@ -661,6 +709,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     rows.push(...snapshotRows(vsSnapshot, label, goal));
     rows.push(...failoverRows(vsFailover, label, goal));
     rows.push(...lateRows(vsLate, label, goal));
+    rows.push(...oneThreadRows(vsOneThread, label, goal));
     if (steadyRows) rows.push(
       { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },
     );
@@ -676,7 +725,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
 /** The first pass on a real influxd: raw values bucketed in JS, against InfluxDB's GROUP BY time() windows. */
 async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
   if (spawnSync('influxd', ['version']).status !== 0) return [];
-  if (process.env.BENCH_DETECTOR_ONLY === 'flood') return [];
+  if (process.env.BENCH_DETECTOR_ONLY === 'flood' || process.env.BENCH_DETECTOR_ONLY === 'worker') return [];
   const cleanups: Array<() => Promise<void>> = [];
   try {
     const influxd = await startInfluxd({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });

@@ -50,11 +50,16 @@ if (process.env.MODE === 'service') {
   const { mainEngine } = await import('./detector-main-engine/adapter.ts');
   const alerts = { listUnresolved: async () => [], raise: async () => ({ alert: {}, created: true }), raiseNoData: async () => ({ alert: {}, created: true }), resolve: async () => ({}) } as never;
   const gc = (globalThis as { gc?: () => void }).gc;
+  // The worker as the server runs it (the bundle), unless WORKER_SOURCE=1 (the sources under tsx: a slower start).
+  const built = new URL('../apps/server/dist/detector-rederive-worker.mjs', import.meta.url);
+  const workerOpts = process.env.WORKER_SOURCE === '1' || !existsSync(built) ? {} : { url: built };
   // What the store holds after opening (its caches) is not the pass's: one read of a slice first.
   await store.seriesBucketColumns!({ fromNs: ms(endMs - SLICE), toNs: ms(endMs) }, STEP);
   for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
     const engine = process.env.ENGINE === 'main' ? mainEngine(settings) : undefined;
-    const d = createDetectorService({ store, alerts, leadership: createSingleLeadership('p'), settings, now: () => endMs + 2500, log: pino({ level: 'silent' }), ...(engine ? { engine } : {}) });
+    // WORKER=off|on|ab: the re-derive on the JS thread alone, split with a worker thread, or alternating (on first).
+    const worker = process.env.WORKER === 'ab' ? r % 2 === 0 : process.env.WORKER !== 'off' && !engine;
+    const d = createDetectorService({ store, alerts, leadership: createSingleLeadership('p'), settings, now: () => endMs + 2500, log: pino({ level: 'silent' }), rederiveWorker: worker ? workerOpts : false, ...(engine ? { engine } : {}) });
     gc?.();
     const mem0 = process.memoryUsage();
     const rss0 = mem0.rss;
@@ -76,7 +81,7 @@ if (process.env.MODE === 'service') {
     const mem1 = process.memoryUsage();
     const mib = (b: number) => Math.round(b / 2 ** 20);
     console.log(JSON.stringify({
-      series: n, engine: process.env.ENGINE ?? 'now', firstPassMs: Math.round(wall), cpuMs: Math.round((u.user + u.system) / 1000), jsThreadCpuMs: Math.round(jsCpuMs), evaluated: res.evaluated,
+      series: n, engine: process.env.ENGINE ?? 'now', worker, firstPassMs: Math.round(wall), cpuMs: Math.round((u.user + u.system) / 1000), jsThreadCpuMs: Math.round(jsCpuMs), evaluated: res.evaluated,
       longestStallMs: Math.round(stall.max / 1e6), stallP99Ms: Math.round(stall.percentile(99) / 1e6), longestGcMs: Math.round(Math.max(0, ...gcPauses)), gcMs: Math.round(gcPauses.reduce((a, b) => a + b, 0)),
       ...(r === 0 ? { peakRssGrowthMiB: mib(peakRss - rss0), keptHeapMiB: mib(mem1.heapUsed - mem0.heapUsed), keptArrayBuffersMiB: mib(mem1.arrayBuffers - mem0.arrayBuffers), rssAfterMiB: mib(mem1.rss) } : {}),
     }));

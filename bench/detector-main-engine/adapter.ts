@@ -4,6 +4,8 @@
  * used as it is; the interface is today's, so a change of it shows here as a type error.
  * replaceSeries (late data of a few POPs, after it was frozen) is built from its export and
  * import: the whole state round-trips, which is slower than today's, but the bench never times it.
+ * It cannot share a re-derive with a worker thread (handOver, takeOver): a service running it is
+ * given `rederiveWorker: false` (were it not, the split fails and the service re-derives alone).
  */
 import type { DetectorEngine, DetectorSettings, SeriesStateExport } from '../../apps/server/src/detector/engine.ts';
 import { createDetectorEngine } from './engine.ts';
@@ -16,6 +18,10 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     settings,
     functionWander: () => ({ level: 0, burst: 1 }),
     wanderAt: () => new Map(),
+    handOver: () => null,
+    takeOver() {
+      throw new Error("main's frozen engine does not take over another engine's series");
+    },
     replaceSeries(state, pops) {
       const mine = engine.exportState();
       if (!mine) return;
