@@ -463,7 +463,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       if (split) {
         const t = performance.now();
         const { workerSeries, jsSeries } = await split.finish(target);
-        if (workerSeries > 0) log.debug({ workerSeries, jsSeries, takeOverMs: Math.round(performance.now() - t) }, 'detector state re-derived in two threads');
+        if (workerSeries > 0) log.info({ workerSeries, jsSeries, takeOverMs: Math.round(performance.now() - t) }, 'detector state re-derived in two threads');
       }
     } catch (err) {
       split?.abort();

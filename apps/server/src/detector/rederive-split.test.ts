@@ -6,7 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { createSingleLeadership } from '../cluster/leadership.ts';
@@ -124,6 +126,20 @@ test('a re-derive split with a worker thread by function builds the engine one t
     assert.deepStrictEqual(two.engine.evaluate([], end + STEP), one.evaluate([], end + STEP));
   }
   assert.ok(one.evaluate([], END + 6 * MIN).raise.some((f) => f.popCode === 'P2' && f.functionName === 'auth-check'), 'the shifted series is found');
+});
+
+test('the worker as the server is built (apps/server/dist) builds the same engine', async () => {
+  // The build is skipped when up to date; the server's own start builds it the same way.
+  const built = spawnSync(process.execPath, [fileURLToPath(new URL('../../../../scripts/build-server.mjs', import.meta.url))], { encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stderr);
+  const url = new URL('../../dist/detector-rederive-worker.mjs', import.meta.url);
+  const slices = slicesOf(fleet.slice(0, 12), END);
+  const e = createDetectorEngine(settings);
+  e.readFrom(END);
+  const sp = startRederiveSplit(settings, END, { minSeries: 0, url });
+  for (const s of slices) e.ingestColumns(sp.take(copy(s.columns), s.endMs), s.endMs);
+  assert.ok((await sp.finish(e)).workerSeries > 0);
+  assert.deepStrictEqual(e.exportState(), single(slices, END).exportState());
 });
 
 test('few series, or one function, are re-derived by the JS thread alone', async () => {
