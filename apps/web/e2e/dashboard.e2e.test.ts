@@ -142,13 +142,14 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
 
     const tooltip = page.locator('[data-testid="map-tooltip"]');
     // The layout can still shift while cards, trends and live data arrive, moving the marker
-    // from under a pointer placed a moment earlier: hover again until the tooltip shows (bounded).
-    for (let i = 0; i < 10 && !(await tooltip.isVisible()); i++) {
+    // from under a pointer placed a moment earlier (the tooltip then shows and goes again): hover
+    // until the tooltip shows and its text is read (bounded).
+    let tip = '';
+    for (let i = 0; i < 10 && !tip; i++) {
       await marker.hover();
-      await tooltip.waitFor({ timeout: 2000 }).catch(() => undefined);
+      tip = await tooltip.innerText({ timeout: 2000 }).catch(() => '');
     }
-    await tooltip.waitFor({ timeout: 1000 });
-    const tip = await tooltip.innerText();
+    assert.ok(tip, 'the tooltip never showed on hover');
     for (const part of [LONE_POP, 'Nowhere', 'PF', 'tier3', 'Mean', 'p95', 'Samples']) assert.ok(tip.includes(part), `tooltip lacks ${part}: ${tip}`);
 
     await marker.click();
