@@ -4,8 +4,9 @@
  * Why: a fresh engine's first pass (a start without a snapshot, a cold leader change, late data
  * that owes every series) replays 220 minutes of buckets, and the profile put most of its JS
  * thread in that replay (sliding the baseline windows, their statistics, feeding the buckets)
- * and the garbage it leaves; the JS thread was the pass's bottleneck while a second core sat
- * partly idle (docs/notes/rederive-worker.md). The series are independent but for a function's
+ * and the garbage it leaves. Where there are cores to spare, the JS thread's CPU is the pass's
+ * wall; on 2 cores every thread's CPU is, and a second isolate's own warm-up costs more than it
+ * takes off (measured: docs/notes/rederive-worker.md), hence REDERIVE_WORKER_AUTO_CPUS. The series are independent but for a function's
  * wander, which is pooled over that function's series (wander.ts): so the split is by function,
  * and each engine computes exactly the wander one engine would. The JS thread still reads every
  * slice; each slice's buckets of the worker's functions are posted to it (typed arrays
@@ -26,8 +27,8 @@ const WORKER_SHARE = 0.55;
 /** Either thread below this share of the series (one dominant function): a worker is not worth its start. */
 const WORKER_SHARE_MIN = 0.15;
 /**
- * Fewer series than this in the first slice: the JS thread alone (a worker's start, ~30-60 ms
- * bundled, is then a good part of the re-derive).
+ * Fewer series than this in the first slice: the JS thread alone (a worker's start and its code's
+ * warm-up would then be a good part of the re-derive).
  */
 export const REDERIVE_WORKER_MIN_SERIES = 500;
 
