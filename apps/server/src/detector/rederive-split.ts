@@ -116,8 +116,8 @@ export function startRederiveSplit(settings: DetectorSettings, endMs: number, op
   }
 
   function start() {
+    // Kept referenced while it replays (the pass waits on it); finish and abort end it.
     const w = new Worker(opts.url ?? rederiveWorkerUrl());
-    w.unref();
     worker = w;
     let done = false;
     const fail = (err: unknown) => {
