@@ -46,7 +46,7 @@ export interface RederiveWorkerOptions {
   url?: URL;
   /** A worker only for at least this many series (default REDERIVE_WORKER_MIN_SERIES). */
   minSeries?: number;
-  /** Series per message the worker hands back (default 256: ~20 ms of decoding on the JS thread each). */
+  /** Series per message the worker hands back (default 256): each message is decoded on the JS thread as an event of its own. */
   seriesPerMessage?: number;
 }
 

@@ -16,14 +16,13 @@ export type ToRederiveWorker =
 
 /**
  * What it sends back after end: its series in groups, then the rest of its handover. Each message
- * is decoded on the JS thread as an event of its own, so a group, not all of them, holds its event
- * loop (5,000 series' states in one message held it ~0.4 s).
+ * is decoded on the JS thread as an event of its own, so a group, not all of them at once, holds
+ * its event loop.
  */
 export type FromRederiveWorker =
   | { type: 'series'; series: EngineHandover['series'] }
   | ({ type: 'done' } & Omit<EngineHandover, 'series'>)
   | { type: 'empty' };
-
 
 if (!parentPort) throw new Error('rederive-worker.ts runs as a worker thread (rederive-split.ts starts it)');
 const port = parentPort;
