@@ -135,7 +135,11 @@ export interface MetricsStore {
    * data touched): exactly the unfiltered answer's buckets of those POPs.
    */
   seriesBuckets(range: TimeRange, stepMs: number, opts?: SeriesBucketsOptions): Promise<SeriesBucket[]>;
-  /** Optional: the same answer as columns in time order (the detector prefers it when a store has it). */
+  /**
+   * Optional: the same answer as columns in time order (the detector prefers it when a store has
+   * it). The arrays are the caller's, fresh each call (not a cache's): a re-derive split with a
+   * worker thread rewrites them in place (detector/rederive-split.ts).
+   */
   seriesBucketColumns?(range: TimeRange, stepMs: number, opts?: SeriesBucketsOptions): Promise<SeriesBucketColumns>;
   /**
    * Count and mean of every (POP, function) series over a range, planned like summarize
