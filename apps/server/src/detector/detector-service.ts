@@ -471,8 +471,6 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       // The worker failed (not the store): this re-derive, and the next ones, on the JS thread alone.
       log.warn({ err }, 'the re-derive worker thread failed; re-deriving on the JS thread alone from now on');
       rederiveWorker = false;
-      next?.catch(() => undefined);
-      next = null;
       target.reset();
       return replay(target, endMs);
     } finally {

@@ -160,7 +160,6 @@ test('the series order follows the engine across slices: a series forgotten and 
   const slices = slicesOf([{ pop: 'A', fn: 'f' }, { pop: 'B', fn: 'f', speaks: (o) => o < 5 * MIN || o > rederiveSpanMs(settings) - 10 * MIN }, { pop: 'C', fn: 'f' }], END);
   const order = createSeriesOrder(settings);
   const e = single([], END);
-  e.readFrom(END);
   for (const s of slices) {
     order.observe(s.columns, s.endMs);
     e.ingestColumns(copy(s.columns), s.endMs);

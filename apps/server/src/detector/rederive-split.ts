@@ -157,7 +157,6 @@ export function startRederiveSplit(settings: DetectorSettings, endMs: number, op
       deal(c);
       if (mode === 'alone') return c;
       order.observe(c, sliceEndMs);
-      if (!worker) return c;
       const side = new Uint8Array(c.pops.length);
       for (let id = 0; id < c.pops.length; id++) side[id] = toWorker.get(c.functions[id]!) ? 1 : 0;
       const m = c.startMs.length;
