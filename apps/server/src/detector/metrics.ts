@@ -64,6 +64,10 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
     passes.inc({ result: result.skipped ? 'skipped' : 'ok' });
     duration.observe(result.durationMs / 1000);
     series.inc(result.evaluated);
+    // Only the functions this pass measured: a function that stopped being measured (fewer than 5
+    // series, DETECTOR_WANDER off, a cold standby that skips) must not keep its last value.
+    wander.reset();
+    burst.reset();
     for (const [fn, w] of Object.entries(result.wander ?? {})) {
       wander.set({ function: fn }, w.level);
       burst.set({ function: fn }, w.burst);

@@ -225,4 +225,15 @@ test('the metrics show each function\'s wander as a pass counted it', async () =
   assert.match(text, /edgeworker_detector_function_wander\{function="wavy"\} 0\.0831\n/);
   assert.match(text, /edgeworker_detector_function_burst\{function="calm"\} 1\n/);
   assert.match(text, /edgeworker_detector_function_burst\{function="wavy"\} 1\.172\n/);
+  // The next pass measures only one of them (the other has too few series now): the other's line goes.
+  onPass({ evaluated: 80, created: [], resolved: [], refreshed: 0, wander: { wavy: { level: 0.05, burst: 1.1 } }, durationMs: 12 }, null);
+  const next = await registry.metrics();
+  assert.doesNotMatch(next, /function="calm"/);
+  assert.match(next, /edgeworker_detector_function_wander\{function="wavy"\} 0\.05\n/);
+  // A pass that failed tells nothing new: the last measured values stay.
+  onPass(null, new Error('store down'));
+  assert.match(await registry.metrics(), /edgeworker_detector_function_burst\{function="wavy"\} 1\.1\n/);
+  // A cold standby's skipped pass measures nothing: no value is left to read as current.
+  onPass({ evaluated: 0, created: [], resolved: [], refreshed: 0, skipped: 'not_leader', durationMs: 1 }, null);
+  assert.doesNotMatch(await registry.metrics(), /function="wavy"/);
 });
