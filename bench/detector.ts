@@ -65,7 +65,7 @@ import { createEmbeddedAlertStore } from '../apps/server/src/stores/embedded/emb
 import { createInfluxClient } from '../apps/server/src/stores/influxdb/influx-client.ts';
 import { createInfluxDbMetricsStore } from '../apps/server/src/stores/influxdb/influxdb-metrics-store.ts';
 import { q } from '../apps/server/src/stores/influxdb/influxql.ts';
-import type { MetricsStore, SeriesBucket, SeriesBucketColumns, TimeRange } from '../apps/server/src/stores/metrics-store.ts';
+import { wrapMetricsStore, type MetricsStore, type SeriesBucket, type SeriesBucketColumns, type TimeRange } from '../apps/server/src/stores/metrics-store.ts';
 import { startInfluxd } from '../apps/server/src/testing/influxd.ts';
 import { readSeriesBucketColumns } from '../apps/server/src/stores/duckdb/series-buckets.ts';
 import { mainReadSeriesBucketColumns } from './detector-main-read.ts';
@@ -407,6 +407,71 @@ function lateRows(v: Awaited<ReturnType<typeof againstLate>>, label: string, goa
 }
 
 /**
+ * Steady passes while some POPs' agents deliver 30 s late (engine.behind: each pass reads those
+ * POPs' buckets again from where they stopped, BENCH_DETECTOR_CATCHUP_POPS of them, default 16),
+ * against steady passes with every POP on time, same store, alternating (ROUNDS each, default 3).
+ * Each round: a new service's first pass (not counted), then 2 minutes of passes every 10 s on a
+ * moving clock, the first 30 s not counted (the lag builds up); the lagging POPs' samples are
+ * written 30 s after their time. Wall and CPU (every thread) per pass, the longest stall.
+ */
+async function againstCatchUp(store: MetricsStore, settings: DetectorSettings, clock: { now: number }, alerts: ReturnType<typeof createAlertService>, seriesCount: number) {
+  const log = pino({ level: 'silent' });
+  const sampleAt = benchHistory(seriesCount);
+  const allPops = [...new Set(sampleAt(0).map((x) => x.popCode))];
+  const n = Math.min(allPops.length, Number(process.env.BENCH_DETECTOR_CATCHUP_POPS ?? 16));
+  const lagging = new Set(allPops.filter((_, i) => i % Math.max(1, Math.floor(allPops.length / n)) === 0).slice(0, n));
+  const LAG = 30_000;
+  const ways = ['lagging', 'ontime'] as const;
+  const out = Object.fromEntries(ways.map((w) => [w, { wall: [] as number[], cpu: [] as number[], stall: [] as number[], caughtUp: 0 }])) as Record<(typeof ways)[number], { wall: number[]; cpu: number[]; stall: number[]; caughtUp: number }>;
+  const rounds = Number(process.env.BENCH_DETECTOR_ROUNDS ?? 3);
+  // Counts the passes that read some POPs again (the catch-up's read names them).
+  let named = 0;
+  const counted = wrapMetricsStore(store, (name, f) => async (...args) => {
+    if (name === 'seriesBucketColumns' && (args[2] as { pops?: unknown } | undefined)?.pops) named++;
+    return f(...args);
+  });
+  for (let r = 0; r < rounds * ways.length; r++) {
+    const way = ways[r % ways.length]!;
+    const detector = createDetectorService({ store: counted, alerts, leadership: createSingleLeadership('bench'), settings, now: () => clock.now + 2500, log });
+    await detector.runPass();
+    const held: ColdStartSample[] = [];
+    for (let i = 0; i < 12; i++) {
+      const now = sampleAt(clock.now);
+      if (way === 'lagging') {
+        await store.write(now.filter((x) => !lagging.has(x.popCode)));
+        held.push(...now.filter((x) => lagging.has(x.popCode)));
+        const due = clock.now + STEP - LAG;
+        const landed = held.filter((x) => Number(x.timeNs / 1_000_000n) <= due);
+        if (landed.length) await store.write(landed);
+        held.splice(0, landed.length);
+      } else await store.write(now);
+      clock.now += STEP;
+      named = 0;
+      const run = await timed(() => detector.runPass());
+      if (i < 3) continue;
+      out[way].wall.push(run.wall);
+      out[way].cpu.push(run.cpu);
+      out[way].stall.push(run.stall);
+      out[way].caughtUp += named > 0 ? 1 : 0;
+    }
+    // The held samples land before the next round, so it starts with every POP on time.
+    if (held.length) await store.write(held);
+  }
+  console.error(JSON.stringify({ catchUp: seriesCount, pops: n, rounds: out }));
+  const m = (k: 'wall' | 'cpu' | 'stall') => Object.fromEntries(ways.map((w) => [w, median(out[w][k])])) as Record<(typeof ways)[number], number>;
+  if (out.lagging.caughtUp === 0 || out.ontime.caughtUp > 0) throw new Error(`catch-up bench: ${out.lagging.caughtUp} lagging passes caught up, ${out.ontime.caughtUp} on-time ones`);
+  return { wall: m('wall'), cpu: m('cpu'), stall: m('stall'), pops: n, passes: out.lagging.wall.length };
+}
+
+function catchUpRows(v: Awaited<ReturnType<typeof againstCatchUp>>, label: string): BenchRow[] {
+  return [
+    { name: `detector steady pass while ${v.pops} POPs' samples land 30 s late (their series read again from where they stopped), ${label} series`, value: Math.round(v.wall.lagging), unit: 'ms', anchor: { name: 'every POP on time, alternating', value: Math.round(v.wall.ontime) }, ratio: v.wall.lagging / v.wall.ontime },
+    { name: `  its CPU (every thread), ${label} series`, value: Math.round(v.cpu.lagging), unit: 'ms', anchor: { name: 'every POP on time', value: Math.round(v.cpu.ontime) }, ratio: v.cpu.lagging / v.cpu.ontime },
+    { name: `  longest event-loop stall during it, ${label} series`, value: Math.round(v.stall.lagging), unit: 'ms', anchor: { name: 'every POP on time', value: Math.round(v.stall.ontime) }, ratio: v.stall.lagging / Math.max(1, v.stall.ontime) },
+  ];
+}
+
+/**
  * The detector's CPU under a sustained late flood: every 10 s, BENCH_DETECTOR_FLOOD_POPS (200) POPs'
  * samples of 30 minutes back are written again and announced, beside the live samples of every
  * series, for BENCH_DETECTOR_FLOOD_MIN (10) simulated minutes, a pass every 10 s. Main's service
@@ -636,6 +701,10 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       rows.push(...floodRows(await againstFlood(store, settings, clock, alerts, seriesCount), label));
       return rows;
     }
+    if (process.env.BENCH_DETECTOR_ONLY === 'catchup') {
+      rows.push(...catchUpRows(await againstCatchUp(store, settings, clock, alerts, seriesCount), label));
+      return rows;
+    }
     if (process.env.BENCH_DETECTOR_ONLY === 'worker') {
       const v = await againstOneThread(store, settings, passClock, alerts);
       rows.push(...oneThreadRows(v, label, goal));
@@ -683,6 +752,8 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     const vsFailover = await againstFailover(store, settings, passClock, alerts);
     const vsLate = await againstLate(store, settings, passClock, alerts, seriesCount);
     const vsOneThread = await againstOneThread(store, settings, passClock, alerts);
+    // Last: it moves the clock on (writing live samples past t0).
+    const vsCatchUp = await againstCatchUp(store, settings, clock, alerts, seriesCount);
     await store.close();
     closed = true;
     const mem = memoryInChildren(path, seriesCount, t0);
@@ -710,6 +781,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     rows.push(...failoverRows(vsFailover, label, goal));
     rows.push(...lateRows(vsLate, label, goal));
     rows.push(...oneThreadRows(vsOneThread, label, goal));
+    rows.push(...catchUpRows(vsCatchUp, label));
     if (steadyRows) rows.push(
       { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },
     );
@@ -754,6 +826,8 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const influxRows = (rs: BenchRow[]) => rs.map((r) => ({ ...r, name: r.name.startsWith('  ') ? r.name : `influx: ${r.name}` }));
     if (process.env.BENCH_DETECTOR_ONLY === 'failover') return influxRows(failoverRows(await againstFailover(store, settings, () => t0 + 2500, alerts), label, goal));
     if (process.env.BENCH_DETECTOR_ONLY === 'late') return influxRows(lateRows(await againstLate(store, settings, () => t0 + 2500, alerts, seriesCount), label, goal));
+    // Its own clock, moving on from t0 (the other rows' passes end at t0).
+    if (process.env.BENCH_DETECTOR_ONLY === 'catchup') return influxRows(catchUpRows(await againstCatchUp(store, settings, { now: t0 }, alerts, seriesCount), label));
     if (process.env.BENCH_DETECTOR_ONLY === 'engine') {
       // The same rows against main's engine, on influxd: here the JS thread waits on the reads.
       const vsEngine = await againstMainEngine(store, settings, () => t0 + 2500, alerts);
@@ -767,6 +841,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     if (process.env.BENCH_DETECTOR_ONLY === 'snapshot') return snapRows;
     const failRows = influxRows(failoverRows(await againstFailover(store, settings, () => t0 + 2500, alerts), label, goal));
     const lateRowsInflux = influxRows(lateRows(await againstLate(store, settings, () => t0 + 2500, alerts, seriesCount), label, goal));
+    const catchUpInflux = influxRows(catchUpRows(await againstCatchUp(store, settings, { now: t0 }, alerts, seriesCount), label));
     const split = await parts(store, settings, endMs);
     const firsts: number[] = [];
     for (let r = 0; r < 3; r++) {
@@ -785,6 +860,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
       ...snapRows,
       ...failRows,
       ...lateRowsInflux,
+      ...catchUpInflux,
       { name: `influx: detector first pass (re-derive ${span / 60_000} min), ${label} series`, value: Math.round(firstMs), unit: 'ms', anchor: { name: 'GROUP BY time() read alone (before)', value: Math.round(grouped) }, ratio: firstMs / grouped, goal: `<= ${goal} ms`, ok: firstMs <= goal },
       { name: `  its read: raw values bucketed in JS, ${label} series`, value: Math.round(split.read), unit: 'ms', anchor: { name: 'GROUP BY time() with median', value: Math.round(grouped) }, ratio: split.read / grouped },
     ];

@@ -19,6 +19,8 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     functionWander: () => ({ level: 0, burst: 1 }),
     wanderAt: () => new Map(),
     handOver: () => null,
+    // It reads on from where it stopped only (what a slow agent's samples land after their pass is lost to it, as it was).
+    behind: () => null,
     takeOver() {
       throw new Error("main's frozen engine does not take over another engine's series");
     },

@@ -194,12 +194,14 @@ test('a backfill landing behind what the engine has read is re-derived at the ne
 test('samples a few seconds late (delivery jitter) do not make the engine re-derive; two minutes late do, once', async (t) => {
   const { store, alerts, bus } = await stores(t);
   await store.write(samples());
-  // What each pass reads, oldest first: a re-derive starts hours back, a steady pass where the last one ended.
+  // What each pass reads, oldest first: a re-derive starts hours back, a steady pass where the last
+  // one ended; the reads of some POPs only (catching up series behind the last read) apart.
   const readFrom: number[] = [];
+  const caughtUp: number[] = [];
   const counted = Object.assign(Object.create(store) as typeof store, {
-    seriesBucketColumns: (range: { fromNs: bigint; toNs: bigint }, stepMs: number) => {
-      readFrom.push(Number(range.fromNs / 1_000_000n));
-      return store.seriesBucketColumns!(range, stepMs);
+    seriesBucketColumns: (range: { fromNs: bigint; toNs: bigint }, stepMs: number, opts?: { pops?: readonly string[] }) => {
+      (opts?.pops ? caughtUp : readFrom).push(Number(range.fromNs / 1_000_000n));
+      return store.seriesBucketColumns!(range, stepMs, opts);
     },
   });
   let now = T0 + 30_000;
@@ -213,6 +215,8 @@ test('samples a few seconds late (delivery jitter) do not make the engine re-der
   bus.publish({ type: 'data_landed', points: 2, latestMs: T0, earliestMs: T0 - 5_000 });
   await detector.runPass();
   assert.deepEqual(readFrom, [T0 + 20_000], 'five seconds late: read on from where the last pass ended');
+  // Every series' newest bucket ended at T0, before the last read's end: they are read again from there.
+  assert.deepEqual(caughtUp, [T0]);
 
   readFrom.length = 0;
   now += 10_000;

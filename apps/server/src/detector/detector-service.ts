@@ -79,19 +79,17 @@ const READ_SLICE_MS = 15 * 60_000;
  */
 const REPLAY_TURN_MS = 25;
 /**
- * Samples landing further than this behind what the engine has read (a backfill, a buffered
- * writer's replay after an outage) make a later pass re-derive, so the baselines hold them;
- * later-than-settled by less is ordinary delivery jitter (an agent's flush interval), which the
- * running CUSUM may miss. When, and how much, is late-rederives.ts's: at most one a minute, within
- * a budget, POP by POP while that costs less than a full re-derive.
- */
-const LATE_TOLERANCE_MS = 2 * 60_000;
-/**
  * Late data of at most this many POPs re-derives their span in one read (fed in the usual slices);
  * more read slice by slice, as a full re-derive: 64 POPs' span (422k buckets) bucketed in one
  * block stalled the event loop 115-178 ms, twice a full re-derive's longest stall (docs/notes/late-pops.md).
  */
 const ONE_READ_MAX_POPS = 8;
+/**
+ * The series behind the last read (engine.behind: a slow agent's samples landing after their pass)
+ * are caught up by a read of their POPs alone, up to this many POPs; more, one read of every series
+ * over the same minutes (at most settings.catchUpMs: ~40k buckets at 2,115 series).
+ */
+const CATCH_UP_POPS_MAX = 64;
 /**
  * Many POPs' series are read and replayed by one engine (in the usual slices: one read per slice
  * for all of them; read per group of 64 POPs instead, the reads scan every series' rows once per
@@ -227,7 +225,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   // The end of the pass running now, if one is: a fresh engine has read nothing until its
   // re-derive finishes, but data landing meanwhile may be behind what that re-derive reads.
   let passEndMs: number | null = null;
-  // The POPs whose series late data (see LATE_TOLERANCE_MS) owes a re-derive, or 'all' (an
+  // The POPs whose series late data (further behind than settings.catchUpMs) owes a re-derive, or 'all' (an
   // announcement that named none, too many together); paced by its budget (late-rederives.ts).
   // How many POPs the engine holds is counted when a re-derive is weighed (a share's denominator), once a pass.
   let popsHeldCount: number | null = null;
@@ -276,8 +274,13 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   };
   /** Adds late data's POPs to the re-derive owed ('all' when there are none, or too many). */
   const owe = (pops: Iterable<string> | undefined) => late.owe(pops);
-  // Behind an edge by more than jitter, and within the history a re-derive reads.
-  const behind = (edge: number | null, earliestMs: number, latestMs: number) => edge !== null && earliestMs < edge - LATE_TOLERANCE_MS && latestMs >= edge - rederiveSpanMs(settings);
+  // Samples landing further behind what the engine has read than a steady read catches up
+  // (settings.catchUpMs: a backfill, a buffered writer's replay after an outage) make a later pass
+  // re-derive, so the baselines hold them; less late, a steady read feeds them to a series that is
+  // behind (an agent's flush interval, delivery jitter). When, and how much, is late-rederives.ts's:
+  // at most one a minute, within a budget, POP by POP while that costs less than a full re-derive.
+  // Behind an edge by more than that, and within the history a re-derive reads.
+  const behind = (edge: number | null, earliestMs: number, latestMs: number) => edge !== null && earliestMs < edge - settings.catchUpMs && latestMs >= edge - rederiveSpanMs(settings);
   // The bus lives as long as the app that owns this service, so the subscription is never dropped.
   deps.bus?.subscribe((e) => {
     if (e.type === 'bus_resumed') {
@@ -382,6 +385,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const fresh = rederivesAt(engine.readUntil(), endMs, settings);
     let rederived: PassResult['rederived'] = fresh ? 'all' : undefined;
     try {
+      if (!fresh) await catchUp(endMs);
       await replay(engine, endMs);
       if (partial && !fresh) {
         // Those POPs' series as a full re-derive to this end would leave them: a fresh engine reads
@@ -411,6 +415,23 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     popsHeldCount = null;
     const wander = settings.wanderK > 0 ? Object.fromEntries([...engine.wanderAt(endMs)].map(([fn, w]) => [fn, { level: Math.round(Math.sqrt(w.level) * 1e4) / 1e4, burst: Math.round(w.burst * 1e3) / 1e3 }])) : undefined;
     return { ev, unresolved, rederived, rederiveDeferred, wander };
+  }
+
+  /**
+   * Feeds the series that are behind the last read what has landed for them since (engine.behind),
+   * before the pass reads on: their POPs' buckets from where the oldest of them stopped to where the
+   * last read ended. The engine skips what a series holds already, so each gets its own later
+   * buckets, in order; a POP whose agent delivers 30 s late is judged 30 s late, not never.
+   */
+  async function catchUp(endMs: number) {
+    const behind = engine.behind(endMs);
+    const until = engine.readUntil();
+    if (!behind || until === null) return;
+    const range = { fromNs: BigInt(behind.fromMs) * 1_000_000n, toNs: BigInt(until) * 1_000_000n };
+    const opts = behind.pops.length <= CATCH_UP_POPS_MAX ? { pops: behind.pops } : undefined;
+    const got = store.seriesBucketColumns ? await store.seriesBucketColumns(range, settings.stepMs, opts) : await store.seriesBuckets(range, settings.stepMs, opts);
+    if (Array.isArray(got)) engine.ingest(got, until);
+    else engine.ingestColumns(got, until);
   }
 
   /**

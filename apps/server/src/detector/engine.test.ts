@@ -308,3 +308,26 @@ test('replaceSeries swaps in the given POPs\' series (in their places), drops th
   assert.notDeepEqual(before.filter((s) => s.popCode === 'FRA'), fresh.filter((s) => s.popCode === 'FRA'), 'the two engines differ (a long run against a re-derive)');
   assert.equal(main.readUntil(), T0);
 });
+
+test('behind: the series whose later buckets were due before the last read but not in it, within catchUpMs; not one at its own slower cadence, nor one silent longer', () => {
+  const engine = createDetectorEngine(settings);
+  assert.equal(engine.behind(T0), null, 'a fresh engine re-derives: nothing to catch up');
+  // FRA reports every 10 s; AMS stopped 40 s before T0; LHR stopped 5 minutes before; and a
+  // POP that reports once a minute (its last bucket 30 s before T0).
+  const data = buckets(T0 - 60 * MIN, T0, [], { skip: (pop, t) => (pop === 'AMS' && t >= T0 - 40_000) || (pop === 'LHR' && t >= T0 - 5 * MIN) });
+  const minutely: SeriesBucket[] = [];
+  for (let t = T0 - 60 * MIN; t < T0 - 20_000; t += MIN) minutely.push({ popCode: 'GRU', functionName: 'auth-check', startMs: t + 30_000, samples: 1, mean: 40, p50: 40 });
+  engine.ingest([...data, ...minutely], T0);
+  assert.equal(engine.readUntil(), T0);
+  // Pass ending T0 + 10 s: AMS' next bucket (T0 - 40 s) was due before T0; LHR is 5 min behind (past catchUpMs, 3 min).
+  assert.equal(settings.catchUpMs, 3 * MIN);
+  assert.deepEqual(engine.behind(T0 + STEP), { fromMs: T0 - 40_000, pops: ['AMS'] });
+  // AMS' buckets land: fed in order, it is caught up, and nothing is behind.
+  engine.ingest(buckets(T0 - 40_000, T0).filter((b) => b.popCode === 'AMS'), T0);
+  engine.ingest(buckets(T0, T0 + STEP).filter((b) => b.popCode !== 'LHR'), T0 + STEP);
+  assert.equal(engine.behind(T0 + 2 * STEP), null);
+  // AMS silent again: behind until catchUpMs has passed, then given up (what lands later is late data).
+  engine.ingest(buckets(T0 + STEP, T0 + 4 * MIN).filter((b) => b.popCode === 'FRA'), T0 + 4 * MIN);
+  assert.equal(engine.behind(T0 + 4 * MIN), null, 'AMS stopped at T0 + 10 s, more than 3 minutes before');
+  assert.deepEqual(engine.behind(T0 + 3 * MIN), { fromMs: T0 + STEP, pops: ['AMS'] });
+});

@@ -118,6 +118,16 @@ export interface DetectorSettings {
    * than this already have their alerts in the store.
    */
   replayMs: number;
+  /**
+   * How far back a steady read reaches for the series that are behind: a series whose newest
+   * bucket ended before the last read's end, but within this of the pass's end, is read again from
+   * there, so buckets that landed after their pass (an agent that flushes every 30 s, delivery
+   * jitter) are still fed to it, in order. Samples landing further behind are late data, which the
+   * detector service re-derives (the same bound). Without it a POP whose samples all land 30 s late
+   * was never fed by a steady pass: no regression found, and a no_data alert while it reported.
+   * NO_DATA_AFTER, within 2-5 minutes (3 by default).
+   */
+  catchUpMs: number;
   /** Floor of sigma on the log scale (a perfectly steady series must not alert on 1 %). */
   minSigma: number;
   /** One-sided Mann-Whitney significance level of the confirmation. */
@@ -221,6 +231,10 @@ export function detectorSettings(cfg: DetectorConfigLike): DetectorSettings {
     trendFall: true,
     sigmaMedian3: true,
     replayMs: whole(30 * 60_000),
+    // As long as a series may be silent before it is no_data (at least the 2 minutes that were
+    // the tolerance before, at most 5: the read's cost): one that lands later than that is silent
+    // meanwhile, and its samples are late data when they land.
+    catchUpMs: whole(Math.min(5 * 60_000, Math.max(2 * 60_000, cfg.noDataAfterMs ?? 3 * 60_000))),
     minSigma: 0.03,
     alpha: 0.01,
     minChange: cfg.minChange,
@@ -337,6 +351,15 @@ export interface DetectorEngine {
    * last bucket fed, or the whole history span for a fresh engine (or one that fell behind).
    */
   readFrom(endMs: number): number;
+  /**
+   * The series behind the last read, for a steady pass ending at endMs: those whose newest bucket
+   * ended before readUntil() but within settings.catchUpMs of endMs (their later buckets may have
+   * landed since), as the oldest such end and their POPs; null when none is (or the engine is
+   * fresh). Reading [fromMs, readUntil()) of those POPs and feeding it (ingest*, to readUntil())
+   * before the pass's own read feeds them what landed late, in order; buckets a series holds
+   * already are not fed again.
+   */
+  behind(endMs: number): { fromMs: number; pops: string[] } | null;
   /** Feeds the buckets of [readFrom(endMs), endMs) (any order); buckets at or after endMs wait. */
   ingest(buckets: readonly SeriesBucket[], endMs: number): void;
   /**
@@ -868,6 +891,30 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     return byFunction;
   }
 
+  /**
+   * The series behind fedUntil whose newest bucket ended within catchUpMs of endMs, and whose next
+   * bucket was due (at its own cadence) before fedUntil (see the interface). One that has been
+   * silent for longer is not waited for: what lands later than that is late data (re-derived), and
+   * the series is silent meanwhile (no_data).
+   */
+  function behind(endMs: number): { fromMs: number; pops: string[] } | null {
+    if (fedUntil === null || rederivesAt(fedUntil, endMs, s)) return null;
+    const floor = endMs - s.catchUpMs;
+    let fromMs = fedUntil;
+    const pops = new Set<string>();
+    for (const st of series.values()) {
+      if (st.n === 0) continue;
+      const last = st.tBase + st.t[st.n - 1]!;
+      const end = last + s.stepMs;
+      if (end >= fedUntil || end < floor) continue;
+      // Not behind when its next bucket was not due within what was read (a series that reports every minute).
+      if (last + Math.max(s.stepMs, cadenceOf(st)) >= fedUntil) continue;
+      pops.add(st.popCode);
+      if (end < fromMs) fromMs = end;
+    }
+    return pops.size === 0 ? null : { fromMs, pops: [...pops] };
+  }
+
   function reset() {
     wanderByPeriod.clear();
     series.clear();
@@ -889,6 +936,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       }
       return fedUntil;
     },
+    behind,
     ingest(buckets, endMs) {
       const sorted = buckets.filter((b) => b.startMs < endMs && b.samples > 0 && b.p50 > 0).sort((a, b) => a.startMs - b.startMs);
       for (const b of sorted) feed(stateOf(b), b.startMs, b.p50, b.samples);
