@@ -34,6 +34,8 @@
  * other EVAL_* knobs below override one engine setting each, for tuning; EVAL_SHIFT_FLAT=1 takes the
  * diurnal swing out of the shift scenarios (to see what it costs the delays), and
  * EVAL_SHIFT_WANDER="phi:sd" adds a wandering level to them (what it costs the delays).
+ * EVAL_LAG_S="a" or "a:b" makes every bucket land that many seconds after it closes (see landings),
+ * EVAL_CATCHUP=0 without the service's catch-up of series behind the last read.
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';
@@ -115,8 +117,25 @@ const costs = { quiet: { ms: 0, seriesPasses: 0 }, shift: { ms: 0, seriesPasses:
 let evalCost = costs.shift;
 
 /**
+ * EVAL_LAG_S="a" or "a:b": each bucket lands a (or uniformly a to b) seconds after it closes, as
+ * from an agent that flushes every few seconds or over a slow link, rather than at once; a pass
+ * reads what has landed, and first reads again the series engine.behind names (the service's
+ * catch-up), unless EVAL_CATCHUP=0 (as before it: a bucket that landed after its pass was lost).
+ */
+const LAG = process.env.EVAL_LAG_S?.split(':').map((x) => Number(x) * 1000) as [number, number?] | undefined;
+const CATCH_UP = process.env.EVAL_CATCHUP !== '0';
+
+/** When each bucket of each series lands (null: as it closes); seeded per scenario. */
+function landings(buckets: SeriesBucket[][], stepMs: number, seed: number): Float64Array[] | null {
+  if (!LAG) return null;
+  const random = rng(seed ^ 0x5bd1e995);
+  const [lo, hi = lo] = LAG;
+  return buckets.map((bs) => Float64Array.from(bs, (b) => b.startMs + stepMs + lo + (hi - lo) * random()));
+}
+
+/**
  * Runs the engine pass by pass from firstPassMs to endMs with the alert lifecycle; returns each
- * series' events. Samples land at their own timestamps (the generator writes at once).
+ * series' events. Samples land at their own timestamps (the generator writes at once), or EVAL_LAG_S later.
  */
 function simulate(buckets: SeriesBucket[][], settings: DetectorSettings, firstPassMs: number, endMs: number, plan: PassPlan, seed: number): SeriesTimeline[] {
   const engine = createDetectorEngine(settings);
@@ -124,17 +143,33 @@ function simulate(buckets: SeriesBucket[][], settings: DetectorSettings, firstPa
   const timelines: SeriesTimeline[] = buckets.map(() => ({ opened: [], resolved: [] }));
   const index = new Map(buckets.map((bs, i) => [`${bs[0]!.popCode}\u0000${bs[0]!.functionName}`, i]));
   const open = new Map<string, UnresolvedAlertRef>();
+  const landAt = landings(buckets, settings.stepMs, seed);
   let nextId = 1;
   // A cron fires at its phase, a plan without one at a random phase to the samples; "after each batch" right after one lands.
   const phase = plan.phase === 'after_batch' ? 1 : plan.phase === 'random' ? Math.floor(rng(seed)() * plan.everyMs) : (((plan.phase - firstPassMs) % plan.everyMs) + plan.everyMs) % plan.everyMs;
   for (let pass = firstPassMs + phase; pass <= endMs; pass += plan.everyMs) {
     const end = Math.floor((pass - plan.settleMs) / settings.stepMs) * settings.stepMs;
+    const index0 = (ms: number) => Math.max(0, Math.ceil((ms - origin) / settings.stepMs));
+    const t = performance.now();
+    const behind = landAt && CATCH_UP ? engine.behind(end) : null;
+    const until = engine.readUntil();
+    if (behind && until !== null) {
+      // The service's catch-up: those series' buckets again from where they stopped, what has landed of them.
+      const pops = new Set(behind.pops);
+      const again: SeriesBucket[] = [];
+      buckets.forEach((bs, j) => {
+        if (!pops.has(bs[0]!.popCode)) return;
+        for (let i = index0(behind.fromMs); i < index0(until) && i < bs.length; i++) if (landAt![j]![i]! <= pass) again.push(bs[i]!);
+      });
+      engine.ingest(again, until);
+    }
     const from = engine.readFrom(end);
-    const lo = Math.max(0, Math.ceil((from - origin) / settings.stepMs));
+    const lo = index0(from);
     const hi = Math.floor((end - origin) / settings.stepMs);
     const fresh: SeriesBucket[] = [];
-    for (const bs of buckets) for (let i = lo; i < hi && i < bs.length; i++) fresh.push(bs[i]!);
-    const t = performance.now();
+    buckets.forEach((bs, j) => {
+      for (let i = lo; i < hi && i < bs.length; i++) if (!landAt || landAt[j]![i]! <= pass) fresh.push(bs[i]!);
+    });
     engine.ingest(fresh, end);
     const ev = engine.evaluate([...open.values()], end);
     evalCost.ms += performance.now() - t;
