@@ -71,6 +71,19 @@ describe('config', () => {
     assert.throws(() => loadConfig({ DETECTOR_STANDBY: 'hot' }), /^ConfigError: DETECTOR_STANDBY=hot is invalid: expected one of warm, cold$/);
   });
 
+  it('refuses detector windows past their bounds (a unit typo such as 60d for 60m ran the first pass out of memory)', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ DETECTOR_BASELINE_WINDOW: '60d' }, /^DETECTOR_BASELINE_WINDOW=60d is invalid: expected a duration of at most 6h, like 60m/],
+      [{ DETECTOR_RECENT_WINDOW: '10d' }, /^DETECTOR_RECENT_WINDOW=10d is invalid: expected a duration of at most 1h, like 10m/],
+      [{ DETECTOR_RESOLVE_AFTER: '5000d' }, /^DETECTOR_RESOLVE_AFTER=5000d is invalid: expected a duration of at most 6h, like 5m/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(() => loadConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+    }
+    const max = loadConfig({ DETECTOR_BASELINE_WINDOW: '6h', DETECTOR_RECENT_WINDOW: '1h', DETECTOR_RESOLVE_AFTER: '6h' }).detector;
+    assert.deepEqual([max.baselineMs, max.recentMs, max.resolveAfterMs], [6 * 3_600_000, 3_600_000, 6 * 3_600_000]);
+  });
+
   it('limits the JS heap\'s growth to 50 % over its live size by default (V8_HEAP_GROWING_PERCENT; 0: V8\'s own)', () => {
     assert.equal(loadConfig({}).v8HeapGrowingPercent, 50);
     assert.equal(loadConfig({ V8_HEAP_GROWING_PERCENT: '0' }).v8HeapGrowingPercent, 0);

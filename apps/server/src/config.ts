@@ -201,6 +201,16 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
  */
 export const DEFAULT_DETECTOR_SCHEDULE = '2-59/10 * * * * *';
 
+/**
+ * Longest detector windows. A fresh engine (the first pass, a re-derive) reads 3 x the baseline +
+ * the recent window (or the resolve-after span, if longer) and every series keeps that many buckets:
+ * at the defaults 220 min; at these bounds 19 h (~5x the defaults' memory, +80 MiB at 2,115 series
+ * with a 6 h baseline).
+ */
+const DETECTOR_MAX_BASELINE_MS = 6 * 3_600_000;
+const DETECTOR_MAX_RECENT_MS = 3_600_000;
+const DETECTOR_MAX_RESOLVE_AFTER_MS = 6 * 3_600_000;
+
 export function loadConfig(env: Env = {}): Config {
   const r = new Reader(env);
   const warnMs = r.number('STATUS_WARN_MS', 200, { min: 1 });
@@ -236,10 +246,20 @@ export function loadConfig(env: Env = {}): Config {
   // The detector's bucket width and the no-data threshold (issue 13).
   const detectorStepMs = r.duration('DETECTOR_STEP', '10s');
   if (detectorStepMs < 1000 || detectorStepMs > 5 * 60_000) throw new ConfigError(`DETECTOR_STEP=${r.raw('DETECTOR_STEP')} is invalid: expected a duration from 1s to 5m, like 10s`);
-  const baselineWindowMs = r.duration('DETECTOR_BASELINE_WINDOW', '60m');
+  // Upper bounds: a fresh engine reads and holds 3 x baseline + recent (or resolve-after) of
+  // buckets for every series, so a unit typo (60d for 60m) made the first pass read months in
+  // 15-minute slices and ran the server out of memory (or hung it) instead of stopping start-up.
+  const detectorWindow = (name: string, def: string, maxMs: number, max: string) => {
+    const ms = r.duration(name, def);
+    if (ms > maxMs) throw new ConfigError(`${name}=${r.raw(name)} is invalid: expected a duration of at most ${max}, like ${def} (the detector reads and keeps this span of buckets for every series)`);
+    return ms;
+  };
+  const baselineWindowMs = detectorWindow('DETECTOR_BASELINE_WINDOW', '60m', DETECTOR_MAX_BASELINE_MS, '6h');
   if (baselineWindowMs < 20 * detectorStepMs) {
     throw new ConfigError(`DETECTOR_BASELINE_WINDOW=${r.raw('DETECTOR_BASELINE_WINDOW') ?? '60m'} is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP (${detectorStepMs / 1000}s), so at least ${(20 * detectorStepMs) / 1000}s; or set a smaller DETECTOR_STEP`);
   }
+  const recentWindowMs = detectorWindow('DETECTOR_RECENT_WINDOW', '10m', DETECTOR_MAX_RECENT_MS, '1h');
+  const resolveAfterMs = detectorWindow('DETECTOR_RESOLVE_AFTER', '5m', DETECTOR_MAX_RESOLVE_AFTER_MS, '6h');
   const noDataAfterMs = r.duration('NO_DATA_AFTER', '3m');
   // 0/off: only at a graceful stop. At least a minute: a save costs 0.1-0.5 s of the passes' turn.
   const snapshotEvery = r.raw('DETECTOR_SNAPSHOT_EVERY') ?? '5m';
@@ -272,11 +292,11 @@ export function loadConfig(env: Env = {}): Config {
       enabled: r.oneOf('DETECTOR', ['on', 'off'] as const, 'on') === 'on',
       schedule,
       // Defaults chosen with `npm run eval:detector` (README, Regression detection).
-      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '10m'),
+      recentMs: recentWindowMs,
       baselineMs: baselineWindowMs,
       // 0.1: the floor under the CUSUM's confirmed findings; the false-alert rate is set by the CUSUM, not by it.
       minChange: r.number('DETECTOR_MIN_CHANGE', 0.1, { min: 0.01, max: 10 }),
-      resolveAfterMs: r.duration('DETECTOR_RESOLVE_AFTER', '5m'),
+      resolveAfterMs,
       stepMs: detectorStepMs,
       noDataAfterMs,
       wander: r.oneOf('DETECTOR_WANDER', ['on', 'off'] as const, 'on') === 'on',
