@@ -13,7 +13,7 @@ import { FUNCTIONS, POPS, findPop } from '@edgeworker/pops';
 import { redact, type Config } from './config.ts';
 import type { Bus } from './events.ts';
 import { createCluster, type Cluster } from './cluster/cluster.ts';
-import { registerErrorHandler } from './http/errors.ts';
+import { errorCode, registerErrorHandler } from './http/errors.ts';
 import { createAccess, registerReadGuard, sessionRoute } from './http/auth.ts';
 import { registerSecurityHeaders } from './http/security.ts';
 import { registerDocs } from './http/docs.ts';
@@ -321,7 +321,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   app.addHook('onError', async (req, _reply, err) => {
     if (req.url.startsWith('/write') || req.url.startsWith('/api/v2/write')) {
-      metrics.ingestRejected.inc({ code: (err as { code?: string }).code ?? 'error' });
+      metrics.ingestRejected.inc({ code: errorCode(err) });
     }
   });
   await app.register(fastifySwagger, {
