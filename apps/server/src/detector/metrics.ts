@@ -64,6 +64,11 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
     passes.inc({ result: result.skipped ? 'skipped' : 'ok' });
     duration.observe(result.durationMs / 1000);
     series.inc(result.evaluated);
+    // The pass's map is every function the engine counts wander for now (absent: none, as after
+    // a function fell under the series it pools, or a follower dropped its engine): reset first,
+    // so a function no longer counted does not keep its last figure on /metrics.
+    wander.reset();
+    burst.reset();
     for (const [fn, w] of Object.entries(result.wander ?? {})) {
       wander.set({ function: fn }, w.level);
       burst.set({ function: fn }, w.burst);
