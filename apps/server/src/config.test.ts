@@ -136,6 +136,8 @@ describe('config', () => {
       [{ SMTP_URL: 'smtp://u:secret@127.0.0.1:25x', ALERT_EMAIL_TO: 'a@b.c' }, /^SMTP_URL=smtp:\/\/u:\*\*\*@127/],
       [{ STATUS_WARN_MS: '500', STATUS_CRIT_MS: '400' }, /STATUS_CRIT_MS must be greater than STATUS_WARN_MS/],
       [{ RETENTION: 'forever' }, /^RETENTION=forever is invalid: expected a duration/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '500ms' }, /^INFLUX_ROLLUP_INTERVAL=500ms is invalid: expected a duration of at least 1s/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '0s' }, /^INFLUX_ROLLUP_INTERVAL=0s is invalid: expected a duration of at least 1s/],
       [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL=loud is invalid/],
     ];
     for (const [env, message] of cases) {

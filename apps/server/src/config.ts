@@ -105,6 +105,13 @@ function influxRetention(retention: { retention1mMs: number; retention1hMs: numb
   return retention;
 }
 
+/** INFLUX_ROLLUP_INTERVAL, at least 1 s (a smaller value was raised to 1 s without a word). */
+function rollupInterval(r: Reader): number {
+  const ms = r.duration('INFLUX_ROLLUP_INTERVAL', '10s');
+  if (ms < 1000) throw new ConfigError(`INFLUX_ROLLUP_INTERVAL=${r.raw('INFLUX_ROLLUP_INTERVAL')} is invalid: expected a duration of at least 1s, like 10s`);
+  return ms;
+}
+
 export interface InfluxRollupConfig {
   /** Retention policies of the rollup measurements (RETENTION_1M: 1 min and 10 min; RETENTION_1H: 1 h); 0 keeps everything. */
   retention1mMs: number;
@@ -473,7 +480,7 @@ function readInflux(r: Reader, retention: { retention1mMs: number; retention1hMs
       r.oneOf('INFLUX_ROLLUPS', ['on', 'off'] as const, 'on') === 'off'
         ? undefined
         : {
-            intervalMs: Math.max(1000, r.duration('INFLUX_ROLLUP_INTERVAL', '10s')),
+            intervalMs: rollupInterval(r),
             lookbackMs: r.duration('INFLUX_ROLLUP_LOOKBACK', '7d'),
             rawMaxMs: r.duration('INFLUX_ROLLUP_RAW_MAX', '1h'),
             ...influxRetention(retention),
