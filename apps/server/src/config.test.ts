@@ -121,7 +121,7 @@ describe('config', () => {
       [{ DETECTOR_BASELINE_WINDOW: '2m' }, /^DETECTOR_BASELINE_WINDOW=2m is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP \(10s\)/],
       [{ PORT: '70000' }, /^PORT=70000/],
       [{ GENERATOR: 'yes' }, /^GENERATOR=yes is invalid: expected one of on, off$/],
-      [{ GENERATOR_INTERVAL_MS: '10' }, /^GENERATOR_INTERVAL_MS=10 is invalid: expected an integer >= 100$/],
+      [{ GENERATOR_INTERVAL_MS: '10' }, /^GENERATOR_INTERVAL_MS=10 is invalid: expected an integer from 100 to 2147483647$/],
       [{ METRICS_STORE: 'sqlite' }, /^METRICS_STORE=sqlite is invalid: expected one of embedded, influxdb$/],
       [{ METRICS_STORE: 'influxdb' }, /^INFLUX_URL is required when METRICS_STORE=influxdb: expected a URL starting with http: or https:\/\/$/],
       [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'localhost:8086' }, /^INFLUX_URL=localhost:8086 is invalid: expected a URL/],
@@ -136,8 +136,13 @@ describe('config', () => {
       [{ SMTP_URL: 'smtp://u:secret@127.0.0.1:25x', ALERT_EMAIL_TO: 'a@b.c' }, /^SMTP_URL=smtp:\/\/u:\*\*\*@127/],
       [{ STATUS_WARN_MS: '500', STATUS_CRIT_MS: '400' }, /STATUS_CRIT_MS must be greater than STATUS_WARN_MS/],
       [{ RETENTION: 'forever' }, /^RETENTION=forever is invalid: expected a duration/],
-      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '500ms' }, /^INFLUX_ROLLUP_INTERVAL=500ms is invalid: expected a duration of at least 1s/],
-      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '0s' }, /^INFLUX_ROLLUP_INTERVAL=0s is invalid: expected a duration of at least 1s/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '500ms' }, /^INFLUX_ROLLUP_INTERVAL=500ms is invalid: expected a duration from 1s to 24d/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '0s' }, /^INFLUX_ROLLUP_INTERVAL=0s is invalid: expected a duration from 1s to 24d/],
+      // Past Node's longest timer (2^31 - 1 ms) a timer fires after 1 ms: pings, polls and passes back to back.
+      [{ WS_PING_INTERVAL_MS: '99999999999' }, /^WS_PING_INTERVAL_MS=99999999999 is invalid: expected an integer from 100 to 2147483647$/],
+      [{ GENERATOR_INTERVAL_MS: '2147483648' }, /^GENERATOR_INTERVAL_MS=2147483648 is invalid: expected an integer from 100 to 2147483647$/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_POLL_INTERVAL_MS: '2147483648' }, /^INFLUX_POLL_INTERVAL_MS=2147483648 is invalid: expected an integer from 100 to 2147483647$/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '30d' }, /^INFLUX_ROLLUP_INTERVAL=30d is invalid: expected a duration from 1s to 24d/],
       [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL=loud is invalid/],
     ];
     for (const [env, message] of cases) {

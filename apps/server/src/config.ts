@@ -108,7 +108,7 @@ function influxRetention(retention: { retention1mMs: number; retention1hMs: numb
 /** INFLUX_ROLLUP_INTERVAL, at least 1 s (a smaller value was raised to 1 s without a word). */
 function rollupInterval(r: Reader): number {
   const ms = r.duration('INFLUX_ROLLUP_INTERVAL', '10s');
-  if (ms < 1000) throw new ConfigError(`INFLUX_ROLLUP_INTERVAL=${r.raw('INFLUX_ROLLUP_INTERVAL')} is invalid: expected a duration of at least 1s, like 10s`);
+  if (ms < 1000 || ms > MAX_TIMER_MS) throw new ConfigError(`INFLUX_ROLLUP_INTERVAL=${r.raw('INFLUX_ROLLUP_INTERVAL')} is invalid: expected a duration from 1s to 24d, like 10s`);
   return ms;
 }
 
@@ -345,12 +345,12 @@ export function loadConfig(env: Env = {}): Config {
     },
     live: {
       coalesceMs: 1000,
-      pingIntervalMs: r.int('WS_PING_INTERVAL_MS', 30_000, { min: 100 }),
+      pingIntervalMs: r.int('WS_PING_INTERVAL_MS', 30_000, { min: 100, max: MAX_TIMER_MS }),
       maxBufferedBytes: r.int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, { min: 1024 }),
     },
     generator: {
       enabled: r.oneOf('GENERATOR', ['on', 'off'] as const, 'on') === 'on',
-      intervalMs: r.int('GENERATOR_INTERVAL_MS', 10_000, { min: 100 }),
+      intervalMs: r.int('GENERATOR_INTERVAL_MS', 10_000, { min: 100, max: MAX_TIMER_MS }),
       seed: env.GENERATOR_SEED === undefined || env.GENERATOR_SEED === '' ? undefined : r.int('GENERATOR_SEED', 0, {}),
       maxBufferedPoints: r.int('GENERATOR_MAX_BUFFER', 1_000_000, { min: 1 }),
       inject: readInjections(r.raw('GENERATOR_INJECT')),
@@ -474,7 +474,7 @@ function readInflux(r: Reader, retention: { retention1mMs: number; retention1hMs
     username,
     password,
     timeoutMs: r.int('INFLUX_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
-    pollIntervalMs: r.int('INFLUX_POLL_INTERVAL_MS', 1000, { min: 100 }),
+    pollIntervalMs: r.int('INFLUX_POLL_INTERVAL_MS', 1000, { min: 100, max: MAX_TIMER_MS }),
     // Rollups (issue 10): on by default; off answers everything from raw samples as before.
     rollups:
       r.oneOf('INFLUX_ROLLUPS', ['on', 'off'] as const, 'on') === 'off'
@@ -538,6 +538,13 @@ function cronError(expr: string): string | undefined {
     return (err as Error).message.replace(/^CronPattern: /, '');
   }
 }
+
+/**
+ * Longest period a Node timer takes (2^31 - 1 ms, ~24.8 days): a longer one fires after 1 ms, so
+ * WS_PING_INTERVAL_MS=99999999999 pinged every millisecond and dropped every WebSocket client as
+ * dead within 60 ms, and a poll or rollup interval past it ran back to back.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
