@@ -557,7 +557,7 @@ function readMemoryLimit(r: Reader, name: string, def: string): number | undefin
   if (text.toLowerCase() === 'auto') return undefined;
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b)$/i.exec(text);
   const bytes = m ? Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!) : NaN;
-  if (!(bytes >= 64 * 2 ** 20)) throw new ConfigError(`${name}=${text} is invalid: expected a size of at least 64MB like 384MB or 1GB, or auto (DuckDB's default: 80 % of RAM)`);
+  if (!(bytes >= 64 * SIZE_UNITS.mb!)) throw new ConfigError(`${name}=${text} is invalid: expected a size of at least 64MB like 384MB or 1GB, or auto (DuckDB's default: 80 % of RAM)`);
   return bytes;
 }
 
