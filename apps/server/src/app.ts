@@ -157,6 +157,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onOutcome: (o) => metrics.notifications.inc({ channel: o.channel, result: o.ok ? 'sent' : 'failed' }),
     baseUrl: () => config.notify.publicUrl ?? ownBaseUrl(app.server.address(), config.host, config.port),
   });
+  // Every configured channel's outcomes exist from the start, at 0: a counter series born at 1
+  // (the first failure after a start) has no increase() in Prometheus, so
+  // EdgeworkerNotificationsFailing (docs/alerts.yml) missed a lone failed notification.
+  for (const channel of notifier.channels) for (const result of ['sent', 'failed']) metrics.notifications.inc({ channel, result }, 0);
 
   // Services
   const alerts = createAlertService({ store: alertStore, bus, notifier, now, log: log.child({ module: 'alerts' }) });
