@@ -138,6 +138,8 @@ describe('config', () => {
       [{ SMTP_URL: 'smtp://u:secret@127.0.0.1:25x', ALERT_EMAIL_TO: 'a@b.c' }, /^SMTP_URL=smtp:\/\/u:\*\*\*@127/],
       [{ STATUS_WARN_MS: '500', STATUS_CRIT_MS: '400' }, /STATUS_CRIT_MS must be greater than STATUS_WARN_MS/],
       [{ RETENTION: 'forever' }, /^RETENTION=forever is invalid: expected a duration/],
+      [{ DUCKDB_WARM_WINDOW: '99999999999999d' }, /^DUCKDB_WARM_WINDOW=99999999999999d is invalid: expected a duration like 30s, 15m, 12h or 7d, at most 36500d/],
+      [{ RETENTION: '99999999999999999999d' }, /^RETENTION=99999999999999999999d is invalid: expected a duration like 30s, 15m, 12h or 7d, at most 36500d/],
       [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '500ms' }, /^INFLUX_ROLLUP_INTERVAL=500ms is invalid: expected a duration from 1s to 24d/],
       [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '0s' }, /^INFLUX_ROLLUP_INTERVAL=0s is invalid: expected a duration from 1s to 24d/],
       // Past Node's longest timer (2^31 - 1 ms) a timer fires after 1 ms: pings, polls and passes back to back.

@@ -546,6 +546,13 @@ function cronError(expr: string): string | undefined {
  */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/**
+ * Longest duration a variable takes (100 years). Past ~270,000 years a span goes beyond what a
+ * Date can hold: DUCKDB_WARM_WINDOW=99999999999999d never finished its start-up warm-up (no
+ * /health, no error) instead of being refused.
+ */
+const MAX_DURATION_MS = 36_500 * 86_400_000;
+
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -633,7 +640,7 @@ class Reader {
   duration(name: string, def: string): number {
     const v = this.raw(name) ?? def;
     const ms = parseDuration(v);
-    if (ms === null) throw new ConfigError(`${name}=${v} is invalid: expected a duration like 30s, 15m, 12h or 7d (0d keeps everything)`);
+    if (ms === null || ms > MAX_DURATION_MS) throw new ConfigError(`${name}=${v} is invalid: expected a duration like 30s, 15m, 12h or 7d, at most 36500d (0d keeps everything)`);
     return ms;
   }
 }
