@@ -13,7 +13,7 @@ import { FUNCTIONS, POPS, findPop } from '@edgeworker/pops';
 import { redact, type Config } from './config.ts';
 import type { Bus } from './events.ts';
 import { createCluster, type Cluster } from './cluster/cluster.ts';
-import { registerErrorHandler } from './http/errors.ts';
+import { errorCode, registerErrorHandler } from './http/errors.ts';
 import { createAccess, registerReadGuard, sessionRoute } from './http/auth.ts';
 import { registerSecurityHeaders } from './http/security.ts';
 import { registerDocs } from './http/docs.ts';
@@ -157,6 +157,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onOutcome: (o) => metrics.notifications.inc({ channel: o.channel, result: o.ok ? 'sent' : 'failed' }),
     baseUrl: () => config.notify.publicUrl ?? ownBaseUrl(app.server.address(), config.host, config.port),
   });
+  // Every configured channel's outcomes exist from the start, at 0: a counter series born at 1
+  // (the first failure after a start) has no increase() in Prometheus, so
+  // EdgeworkerNotificationsFailing (docs/alerts.yml) missed a lone failed notification.
+  for (const channel of notifier.channels) for (const result of ['sent', 'failed']) metrics.notifications.inc({ channel, result }, 0);
 
   // Services
   const alerts = createAlertService({ store: alertStore, bus, notifier, now, log: log.child({ module: 'alerts' }) });
@@ -321,7 +325,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   app.addHook('onError', async (req, _reply, err) => {
     if (req.url.startsWith('/write') || req.url.startsWith('/api/v2/write')) {
-      metrics.ingestRejected.inc({ code: (err as { code?: string }).code ?? 'error' });
+      metrics.ingestRejected.inc({ code: errorCode(err) });
     }
   });
   await app.register(fastifySwagger, {

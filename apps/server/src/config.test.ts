@@ -27,7 +27,9 @@ describe('config', () => {
     assert.deepEqual(loadConfig({ DUCKDB_MEMORY_LIMIT: '1GiB', DUCKDB_WARM_WINDOW: '24h' }).duckdb, { memoryLimitBytes: 2 ** 30, warmBlocksMs: 86_400_000 });
     assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: '512 mb' }).duckdb.memoryLimitBytes, 512e6);
     assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: 'auto' }).duckdb.memoryLimitBytes, undefined);
-    for (const bad of ['lots', '12', '10MB', '-1GB']) {
+    // The documented floor itself is accepted (it was refused: the check was 64 MiB, 67.1e6 bytes).
+    assert.equal(loadConfig({ DUCKDB_MEMORY_LIMIT: '64MB' }).duckdb.memoryLimitBytes, 64e6);
+    for (const bad of ['lots', '12', '10MB', '-1GB', '63MB']) {
       assert.throws(() => loadConfig({ DUCKDB_MEMORY_LIMIT: bad }), new RegExp(`DUCKDB_MEMORY_LIMIT=${bad} is invalid: expected a size of at least 64MB`));
     }
   });
@@ -71,6 +73,19 @@ describe('config', () => {
     assert.throws(() => loadConfig({ DETECTOR_STANDBY: 'hot' }), /^ConfigError: DETECTOR_STANDBY=hot is invalid: expected one of warm, cold$/);
   });
 
+  it('refuses detector windows past their bounds (a unit typo such as 60d for 60m ran the first pass out of memory)', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ DETECTOR_BASELINE_WINDOW: '60d' }, /^DETECTOR_BASELINE_WINDOW=60d is invalid: expected a duration of at most 6h, like 60m/],
+      [{ DETECTOR_RECENT_WINDOW: '10d' }, /^DETECTOR_RECENT_WINDOW=10d is invalid: expected a duration of at most 1h, like 10m/],
+      [{ DETECTOR_RESOLVE_AFTER: '5000d' }, /^DETECTOR_RESOLVE_AFTER=5000d is invalid: expected a duration of at most 6h, like 5m/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(() => loadConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+    }
+    const max = loadConfig({ DETECTOR_BASELINE_WINDOW: '6h', DETECTOR_RECENT_WINDOW: '1h', DETECTOR_RESOLVE_AFTER: '6h' }).detector;
+    assert.deepEqual([max.baselineMs, max.recentMs, max.resolveAfterMs], [6 * 3_600_000, 3_600_000, 6 * 3_600_000]);
+  });
+
   it('limits the JS heap\'s growth to 50 % over its live size by default (V8_HEAP_GROWING_PERCENT; 0: V8\'s own)', () => {
     assert.equal(loadConfig({}).v8HeapGrowingPercent, 50);
     assert.equal(loadConfig({ V8_HEAP_GROWING_PERCENT: '0' }).v8HeapGrowingPercent, 0);
@@ -108,7 +123,7 @@ describe('config', () => {
       [{ DETECTOR_BASELINE_WINDOW: '2m' }, /^DETECTOR_BASELINE_WINDOW=2m is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP \(10s\)/],
       [{ PORT: '70000' }, /^PORT=70000/],
       [{ GENERATOR: 'yes' }, /^GENERATOR=yes is invalid: expected one of on, off$/],
-      [{ GENERATOR_INTERVAL_MS: '10' }, /^GENERATOR_INTERVAL_MS=10 is invalid: expected an integer >= 100$/],
+      [{ GENERATOR_INTERVAL_MS: '10' }, /^GENERATOR_INTERVAL_MS=10 is invalid: expected an integer from 100 to 2147483647$/],
       [{ METRICS_STORE: 'sqlite' }, /^METRICS_STORE=sqlite is invalid: expected one of embedded, influxdb$/],
       [{ METRICS_STORE: 'influxdb' }, /^INFLUX_URL is required when METRICS_STORE=influxdb: expected a URL starting with http: or https:\/\/$/],
       [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'localhost:8086' }, /^INFLUX_URL=localhost:8086 is invalid: expected a URL/],
@@ -123,6 +138,15 @@ describe('config', () => {
       [{ SMTP_URL: 'smtp://u:secret@127.0.0.1:25x', ALERT_EMAIL_TO: 'a@b.c' }, /^SMTP_URL=smtp:\/\/u:\*\*\*@127/],
       [{ STATUS_WARN_MS: '500', STATUS_CRIT_MS: '400' }, /STATUS_CRIT_MS must be greater than STATUS_WARN_MS/],
       [{ RETENTION: 'forever' }, /^RETENTION=forever is invalid: expected a duration/],
+      [{ DUCKDB_WARM_WINDOW: '99999999999999d' }, /^DUCKDB_WARM_WINDOW=99999999999999d is invalid: expected a duration like 30s, 15m, 12h or 7d, at most 36500d/],
+      [{ RETENTION: '99999999999999999999d' }, /^RETENTION=99999999999999999999d is invalid: expected a duration like 30s, 15m, 12h or 7d, at most 36500d/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '500ms' }, /^INFLUX_ROLLUP_INTERVAL=500ms is invalid: expected a duration from 1s to 24d/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '0s' }, /^INFLUX_ROLLUP_INTERVAL=0s is invalid: expected a duration from 1s to 24d/],
+      // Past Node's longest timer (2^31 - 1 ms) a timer fires after 1 ms: pings, polls and passes back to back.
+      [{ WS_PING_INTERVAL_MS: '99999999999' }, /^WS_PING_INTERVAL_MS=99999999999 is invalid: expected an integer from 100 to 2147483647$/],
+      [{ GENERATOR_INTERVAL_MS: '2147483648' }, /^GENERATOR_INTERVAL_MS=2147483648 is invalid: expected an integer from 100 to 2147483647$/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_POLL_INTERVAL_MS: '2147483648' }, /^INFLUX_POLL_INTERVAL_MS=2147483648 is invalid: expected an integer from 100 to 2147483647$/],
+      [{ METRICS_STORE: 'influxdb', INFLUX_URL: 'http://h:8086', INFLUX_ROLLUP_INTERVAL: '30d' }, /^INFLUX_ROLLUP_INTERVAL=30d is invalid: expected a duration from 1s to 24d/],
       [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL=loud is invalid/],
     ];
     for (const [env, message] of cases) {

@@ -105,6 +105,13 @@ function influxRetention(retention: { retention1mMs: number; retention1hMs: numb
   return retention;
 }
 
+/** INFLUX_ROLLUP_INTERVAL, at least 1 s (a smaller value was raised to 1 s without a word). */
+function rollupInterval(r: Reader): number {
+  const ms = r.duration('INFLUX_ROLLUP_INTERVAL', '10s');
+  if (ms < 1000 || ms > MAX_TIMER_MS) throw new ConfigError(`INFLUX_ROLLUP_INTERVAL=${r.raw('INFLUX_ROLLUP_INTERVAL')} is invalid: expected a duration from 1s to 24d, like 10s`);
+  return ms;
+}
+
 export interface InfluxRollupConfig {
   /** Retention policies of the rollup measurements (RETENTION_1M: 1 min and 10 min; RETENTION_1H: 1 h); 0 keeps everything. */
   retention1mMs: number;
@@ -201,6 +208,16 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
  */
 export const DEFAULT_DETECTOR_SCHEDULE = '2-59/10 * * * * *';
 
+/**
+ * Longest detector windows. A fresh engine (the first pass, a re-derive) reads 3 x the baseline +
+ * the recent window (or the resolve-after span, if longer) and every series keeps that many buckets:
+ * at the defaults 220 min; at these bounds 19 h (~5x the defaults' memory, +80 MiB at 2,115 series
+ * with a 6 h baseline).
+ */
+const DETECTOR_MAX_BASELINE_MS = 6 * 3_600_000;
+const DETECTOR_MAX_RECENT_MS = 3_600_000;
+const DETECTOR_MAX_RESOLVE_AFTER_MS = 6 * 3_600_000;
+
 export function loadConfig(env: Env = {}): Config {
   const r = new Reader(env);
   const warnMs = r.number('STATUS_WARN_MS', 200, { min: 1 });
@@ -236,10 +253,20 @@ export function loadConfig(env: Env = {}): Config {
   // The detector's bucket width and the no-data threshold (issue 13).
   const detectorStepMs = r.duration('DETECTOR_STEP', '10s');
   if (detectorStepMs < 1000 || detectorStepMs > 5 * 60_000) throw new ConfigError(`DETECTOR_STEP=${r.raw('DETECTOR_STEP')} is invalid: expected a duration from 1s to 5m, like 10s`);
-  const baselineWindowMs = r.duration('DETECTOR_BASELINE_WINDOW', '60m');
+  // Upper bounds: a fresh engine reads and holds 3 x baseline + recent (or resolve-after) of
+  // buckets for every series, so a unit typo (60d for 60m) made the first pass read months in
+  // 15-minute slices and ran the server out of memory (or hung it) instead of stopping start-up.
+  const detectorWindow = (name: string, def: string, maxMs: number, max: string) => {
+    const ms = r.duration(name, def);
+    if (ms > maxMs) throw new ConfigError(`${name}=${r.raw(name)} is invalid: expected a duration of at most ${max}, like ${def} (the detector reads and keeps this span of buckets for every series)`);
+    return ms;
+  };
+  const baselineWindowMs = detectorWindow('DETECTOR_BASELINE_WINDOW', '60m', DETECTOR_MAX_BASELINE_MS, '6h');
   if (baselineWindowMs < 20 * detectorStepMs) {
     throw new ConfigError(`DETECTOR_BASELINE_WINDOW=${r.raw('DETECTOR_BASELINE_WINDOW') ?? '60m'} is invalid: the baseline needs at least 20 buckets of DETECTOR_STEP (${detectorStepMs / 1000}s), so at least ${(20 * detectorStepMs) / 1000}s; or set a smaller DETECTOR_STEP`);
   }
+  const recentWindowMs = detectorWindow('DETECTOR_RECENT_WINDOW', '10m', DETECTOR_MAX_RECENT_MS, '1h');
+  const resolveAfterMs = detectorWindow('DETECTOR_RESOLVE_AFTER', '5m', DETECTOR_MAX_RESOLVE_AFTER_MS, '6h');
   const noDataAfterMs = r.duration('NO_DATA_AFTER', '3m');
   // 0/off: only at a graceful stop. At least a minute: a save costs 0.1-0.5 s of the passes' turn.
   const snapshotEvery = r.raw('DETECTOR_SNAPSHOT_EVERY') ?? '5m';
@@ -272,11 +299,11 @@ export function loadConfig(env: Env = {}): Config {
       enabled: r.oneOf('DETECTOR', ['on', 'off'] as const, 'on') === 'on',
       schedule,
       // Defaults chosen with `npm run eval:detector` (README, Regression detection).
-      recentMs: r.duration('DETECTOR_RECENT_WINDOW', '10m'),
+      recentMs: recentWindowMs,
       baselineMs: baselineWindowMs,
       // 0.1: the floor under the CUSUM's confirmed findings; the false-alert rate is set by the CUSUM, not by it.
       minChange: r.number('DETECTOR_MIN_CHANGE', 0.1, { min: 0.01, max: 10 }),
-      resolveAfterMs: r.duration('DETECTOR_RESOLVE_AFTER', '5m'),
+      resolveAfterMs,
       stepMs: detectorStepMs,
       noDataAfterMs,
       wander: r.oneOf('DETECTOR_WANDER', ['on', 'off'] as const, 'on') === 'on',
@@ -318,12 +345,12 @@ export function loadConfig(env: Env = {}): Config {
     },
     live: {
       coalesceMs: 1000,
-      pingIntervalMs: r.int('WS_PING_INTERVAL_MS', 30_000, { min: 100 }),
+      pingIntervalMs: r.int('WS_PING_INTERVAL_MS', 30_000, { min: 100, max: MAX_TIMER_MS }),
       maxBufferedBytes: r.int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, { min: 1024 }),
     },
     generator: {
       enabled: r.oneOf('GENERATOR', ['on', 'off'] as const, 'on') === 'on',
-      intervalMs: r.int('GENERATOR_INTERVAL_MS', 10_000, { min: 100 }),
+      intervalMs: r.int('GENERATOR_INTERVAL_MS', 10_000, { min: 100, max: MAX_TIMER_MS }),
       seed: env.GENERATOR_SEED === undefined || env.GENERATOR_SEED === '' ? undefined : r.int('GENERATOR_SEED', 0, {}),
       maxBufferedPoints: r.int('GENERATOR_MAX_BUFFER', 1_000_000, { min: 1 }),
       inject: readInjections(r.raw('GENERATOR_INJECT')),
@@ -447,13 +474,13 @@ function readInflux(r: Reader, retention: { retention1mMs: number; retention1hMs
     username,
     password,
     timeoutMs: r.int('INFLUX_TIMEOUT_MS', 5000, { min: 100, max: 600_000 }),
-    pollIntervalMs: r.int('INFLUX_POLL_INTERVAL_MS', 1000, { min: 100 }),
+    pollIntervalMs: r.int('INFLUX_POLL_INTERVAL_MS', 1000, { min: 100, max: MAX_TIMER_MS }),
     // Rollups (issue 10): on by default; off answers everything from raw samples as before.
     rollups:
       r.oneOf('INFLUX_ROLLUPS', ['on', 'off'] as const, 'on') === 'off'
         ? undefined
         : {
-            intervalMs: Math.max(1000, r.duration('INFLUX_ROLLUP_INTERVAL', '10s')),
+            intervalMs: rollupInterval(r),
             lookbackMs: r.duration('INFLUX_ROLLUP_LOOKBACK', '7d'),
             rawMaxMs: r.duration('INFLUX_ROLLUP_RAW_MAX', '1h'),
             ...influxRetention(retention),
@@ -512,6 +539,20 @@ function cronError(expr: string): string | undefined {
   }
 }
 
+/**
+ * Longest period a Node timer takes (2^31 - 1 ms, ~24.8 days): a longer one fires after 1 ms, so
+ * WS_PING_INTERVAL_MS=99999999999 pinged every millisecond and dropped every WebSocket client as
+ * dead within 60 ms, and a poll or rollup interval past it ran back to back.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Longest duration a variable takes (100 years). Past ~270,000 years a span goes beyond what a
+ * Date can hold: DUCKDB_WARM_WINDOW=99999999999999d never finished its start-up warm-up (no
+ * /health, no error) instead of being refused.
+ */
+const MAX_DURATION_MS = 36_500 * 86_400_000;
+
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -523,7 +564,7 @@ function readMemoryLimit(r: Reader, name: string, def: string): number | undefin
   if (text.toLowerCase() === 'auto') return undefined;
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b)$/i.exec(text);
   const bytes = m ? Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!) : NaN;
-  if (!(bytes >= 64 * 2 ** 20)) throw new ConfigError(`${name}=${text} is invalid: expected a size of at least 64MB like 384MB or 1GB, or auto (DuckDB's default: 80 % of RAM)`);
+  if (!(bytes >= 64 * SIZE_UNITS.mb!)) throw new ConfigError(`${name}=${text} is invalid: expected a size of at least 64MB like 384MB or 1GB, or auto (DuckDB's default: 80 % of RAM)`);
   return bytes;
 }
 
@@ -599,7 +640,7 @@ class Reader {
   duration(name: string, def: string): number {
     const v = this.raw(name) ?? def;
     const ms = parseDuration(v);
-    if (ms === null) throw new ConfigError(`${name}=${v} is invalid: expected a duration like 30s, 15m, 12h or 7d (0d keeps everything)`);
+    if (ms === null || ms > MAX_DURATION_MS) throw new ConfigError(`${name}=${v} is invalid: expected a duration like 30s, 15m, 12h or 7d, at most 36500d (0d keeps everything)`);
     return ms;
   }
 }

@@ -24,6 +24,10 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
   });
   const deferred = new Counter({ name: 'edgeworker_detector_rederive_deferred_passes_total', help: 'Passes at which the late-data budget deferred an owed re-derive', registers: [registry] });
   for (const kind of ['pops', 'all']) rederives.inc({ kind }, 0);
+  // From the start, at 0 (docs/alerts.yml): with no `ok` series (no replica has led since it
+  // started, e.g. Redis down through a deploy) EdgeworkerNoDetectorLeader's sum(increase(ok)) was
+  // empty, not 0, and never fired; and an `error` series born at 1 has no increase().
+  for (const result of ['ok', 'skipped', 'error']) passes.inc({ result }, 0);
   new Gauge({
     name: 'edgeworker_detector_rederive_owed',
     help: "Re-derive owed to late data: kind 'pops' is how many POPs' series, kind 'all' is 1 when every series is",

@@ -14,3 +14,17 @@ it("docs/alerts.yml uses only metric names the server exports", async (t) => {
   assert.ok(used.size >= 7, `the rules use ${used.size} metrics`);
   for (const name of used) assert.ok(exported.has(name), `${name} is used in docs/alerts.yml but not exported on /metrics`);
 });
+
+it('the counters docs/alerts.yml takes increase() of exist at 0 from the start (a series born at 1 has no increase)', async (t) => {
+  // A webhook that is never called: nothing is sent or failed yet.
+  const { url } = await startTestApp(t, { ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/hook', DETECTOR_SCHEDULE: '0 0 1 1 *' });
+  const text = await (await fetch(`${url}/metrics`)).text();
+  for (const series of [
+    'edgeworker_notifications_total{channel="webhook",result="failed"} 0',
+    'edgeworker_notifications_total{channel="webhook",result="sent"} 0',
+    'edgeworker_detector_passes_total{result="ok"} 0',
+    'edgeworker_detector_passes_total{result="error"} 0',
+  ]) {
+    assert.ok(text.split('\n').includes(series), `${series} is exported before any event`);
+  }
+});

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import { createHealthRegistry } from './health.ts';
 import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
 
@@ -34,6 +35,19 @@ describe('health', () => {
     assert.match(text, /^edgeworker_component_up\{component="notify"\} 1$/m);
     const age = Number(/^edgeworker_latest_sample_age_seconds\{store="duckdb"\} ([\d.e+-]+)$/m.exec(text)?.[1]);
     assert.ok(age >= 0 && age < 60, `sample age ${age}`);
+  });
+
+  it('counts refused writes under the code their answer carries (runbook: rejected_total by code)', async (t) => {
+    const { url } = await startTestApp(t, { INGEST_MAX_BODY_BYTES: '1024', DETECTOR: 'off' });
+    const plain = await fetch(`${url}/write`, { method: 'POST', body: 'x'.repeat(3000) });
+    const gzipped = await fetch(`${url}/write`, { method: 'POST', headers: { 'content-encoding': 'gzip' }, body: gzipSync('x'.repeat(5000)) });
+    const bad = await fetch(`${url}/write`, { method: 'POST', body: 'garbage' });
+    const codes = [await plain.json(), await gzipped.json(), await bad.json()].map((b) => (b as { code: string }).code);
+    assert.deepEqual([plain.status, gzipped.status, bad.status], [413, 413, 400]);
+    assert.deepEqual(codes, ['payload_too_large', 'payload_too_large', 'invalid_line_protocol']);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const counted = [...text.matchAll(/^edgeworker_ingest_rejected_total\{code="([^"]+)"\} (\d+)$/gm)].map((m) => `${m[1]}=${m[2]}`).sort();
+    assert.deepEqual(counted, ['invalid_line_protocol=1', 'payload_too_large=2']);
   });
 
   it('answers 503 when the metrics store cannot answer', async (t) => {

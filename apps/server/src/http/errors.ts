@@ -26,6 +26,19 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'bad_request' },
 };
 
+/**
+ * The `code` an error's answer carries (the handler below sends exactly this), so what counts
+ * errors (edgeworker_ingest_rejected_total{code}) names them as the clients and the runbook see
+ * them: Fastify's own FST_ERR_CTP_BODY_TOO_LARGE is `payload_too_large`, as the gzip limit's is.
+ */
+export function errorCode(error: FastifyError | AppError | { code?: string; statusCode?: number; validation?: unknown }): string {
+  if (error instanceof AppError) return error.code;
+  if ('validation' in error && error.validation) return 'bad_request';
+  const known = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (known) return known.code;
+  return (error.statusCode ?? 500) < 500 ? 'bad_request' : 'internal_error';
+}
+
 export function registerErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const requestId = String(request.id);

@@ -273,7 +273,14 @@ export async function createInfluxDbMetricsStore(opts: InfluxStoreOptions): Prom
       assertOpen();
       const recent = BigInt(now()) * 1_000_000n - RECENT_NS;
       let [res] = await client.query([q.latest(recent)]);
-      if (!res?.[0]?.values[0]) [res] = await client.query([q.latest()]);
+      if (!res?.[0]?.values[0]) {
+        // Nothing in the last hour (ingest stopped): the newest sample is the one found before,
+        // so the all-time query (every shard) runs once, not at every poll and /health for as
+        // long as the silence lasts. A point written since with an older timestamp is a backfill,
+        // which the watermark does not announce anyway (README, Known limits).
+        if (watermark !== null && watermark < recent) return watermark;
+        [res] = await client.query([q.latest()]);
+      }
       const t = res?.[0]?.values[0]?.[0];
       const latest = typeof t === 'number' ? BigInt(t) * 1_000_000n : null;
       // Someone else wrote (the watermark moved without our own write): their new POP or
