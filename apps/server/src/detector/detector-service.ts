@@ -488,7 +488,14 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       }
     } catch (err) {
       split?.abort();
-      if (!(err instanceof RederiveWorkerError)) throw err;
+      if (!(err instanceof RederiveWorkerError)) {
+        // The worker's functions' series went with it: what is left holds the JS thread's alone,
+        // fed up to the last slice, and a pass reading on from it would never give the others
+        // their history. The next pass re-derives. (One thread's half re-derive is read on from:
+        // every series it holds was fed slice by slice.)
+        if (split) target.reset();
+        throw err;
+      }
       // The worker failed (not the store): this re-derive, and the next ones, on the JS thread alone.
       log.warn({ err }, 'the re-derive worker thread failed; re-deriving on the JS thread alone from now on');
       rederiveWorker = false;

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import type { SeriesBucketColumns } from '../stores/metrics-store.ts';
+import { wrapMetricsStore, type SeriesBucketColumns } from '../stores/metrics-store.ts';
 import { createSingleLeadership } from '../cluster/leadership.ts';
 import { tempDir } from '../stores/duckdb/test-store.ts';
 import { historyFile, MIN, settings as historySettings, STEP, T0, outcome } from '../testing/detector-history.ts';
@@ -217,4 +217,39 @@ test('the service re-derives with a worker thread on a real DuckDB file and deci
   assert.ok(threads && (threads.workerSeries as number) > 0 && (threads.jsSeries as number) > 0, JSON.stringify(threads));
   assert.equal(broken.lines.filter((l) => String(l.msg).startsWith('the re-derive worker thread failed')).length, 1);
   assert.ok(!broken.lines.some((l) => l.msg === 'detector state re-derived in two threads'));
+});
+
+test('a store read that fails in the middle of a split re-derive leaves no half engine: the next pass re-derives, and decides what one thread decides', async (t) => {
+  const raw = await historyFile(t, tempDir(t, 'ewm-rederive-split-fail-'));
+  // The third read of the split replica's first pass fails (the store went away for a moment).
+  let reads = 0;
+  const failing = wrapMetricsStore(raw, (name, f) => async (...args) => {
+    if (name === 'seriesBucketColumns' && ++reads === 3) throw new Error('store unavailable');
+    return f(...args);
+  });
+  const replica = async (store: typeof raw, rederiveWorker: Parameters<typeof createDetectorService>[0]['rederiveWorker']) => {
+    const clock = { now: T0 };
+    const alerts = await memoryAlerts(t, () => clock.now);
+    const engine = createDetectorEngine(historySettings);
+    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('test'), settings: historySettings, engine, now: () => clock.now, log: capture().log, rederiveWorker });
+    const passAt = (endMs: number) => {
+      clock.now = endMs + 2_500;
+      return detector.runPass();
+    };
+    return { engine, passAt };
+  };
+  // One thread, its first pass 10 s later: where the split replica must be after its failed pass.
+  const alone = await replica(raw, false);
+  const split = await replica(failing, { minSeries: 0 });
+  await assert.rejects(split.passAt(T0), /store unavailable/);
+  // Half the functions' series were the worker's: what is left must not be read on from.
+  assert.equal(split.engine.readUntil(), null, 'the failed split re-derive left its engine fresh');
+  for (let end = T0 + STEP; end <= T0 + 5 * MIN; end += STEP) {
+    const [a, s] = [await alone.passAt(end), await split.passAt(end)];
+    if (end === T0 + STEP) {
+      assert.equal(s.rederived, 'all');
+      assert.deepStrictEqual(split.engine.exportState(), alone.engine.exportState());
+    }
+    assert.deepStrictEqual(outcome(s), outcome(a), `pass at +${(end - T0) / 1000} s`);
+  }
 });
