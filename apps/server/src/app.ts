@@ -378,7 +378,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     detectorSchedule?.stop();
     poller?.stop();
     await rollupKeeper?.stop();
-    await detector?.idle(); // a pass in flight finishes before the stores close
+    await detector?.stop(); // before the stores close: a re-derive in flight is cut short, any other pass finishes
     // The engine's state for the next start (leader only, under its fence; before the cluster and the store close).
     await detector?.saveSnapshot().catch((err) => log.warn({ err }, 'could not write the detector snapshot; the next start re-derives'));
     hub.close();

@@ -245,3 +245,33 @@ test('while data of the past lands (a backfill still running), silence at the ed
   const after = await detector.runPass();
   assert.deepEqual(after.created.filter((a) => a.type === 'no_data').map((a) => [a.popCode, a.functionName]), [['*', '*']]);
 });
+
+test('stop cuts a re-derive in flight short (it leaves the engine fresh, nothing to save) and starts no pass after it; a steady pass in flight finishes', async (t) => {
+  const { store, alerts } = await stores(t);
+  await store.write(samples());
+  // Each read answers 100 ms late (a slow InfluxDB): a re-derive's 15 slices take 1.5 s at least.
+  const recorded = recordingReads(store, () => new Promise((resolve) => setTimeout(resolve, 100)));
+  const engine = createDetectorEngine(settings);
+  let now = T0 + 30_000;
+  const detector = createDetectorService({ store: recorded.store, alerts, leadership: createSingleLeadership('a'), settings, engine, now: () => now, log: pino({ level: 'silent' }) });
+  const rederive = detector.runPass();
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  await detector.stop();
+  await assert.rejects(rederive, { name: 'DetectorStopping' });
+  const slices = Math.ceil(rederiveSpanMs(settings) / (15 * MIN));
+  assert.ok(recorded.reads.length < slices, `cut short after ${recorded.reads.length} of ${slices} reads`);
+  assert.equal(engine.readUntil(), null, 'no half re-derive is left to be saved or read on from');
+  assert.equal(await detector.saveSnapshot(), null);
+  await assert.rejects(detector.runPass(), { name: 'DetectorStopping' }, 'no pass starts once stopping');
+
+  // Another service, past its re-derive: the steady pass in flight at the stop completes.
+  const steady = createDetectorService({ store: recorded.store, alerts, leadership: createSingleLeadership('b'), settings, now: () => now, log: pino({ level: 'silent' }) });
+  await steady.runPass();
+  now += 10_000;
+  const reads = recorded.reads.length;
+  const inFlight = steady.runPass();
+  await new Promise((resolve) => setTimeout(resolve, 50)); // its read is answering
+  assert.equal(recorded.reads.length, reads + 1);
+  await steady.stop();
+  assert.equal((await inFlight).evaluated, 2);
+});

@@ -37,7 +37,8 @@ export function startDetectorSchedule(opts: DetectorScheduleOptions): DetectorSc
     try {
       await opts.run();
     } catch (err) {
-      log.error({ err }, 'detector pass failed; the next scheduled pass tries again');
+      if ((err as Error)?.name === 'DetectorStopping') log.info('detector pass cut short: the server is stopping');
+      else log.error({ err }, 'detector pass failed; the next scheduled pass tries again');
     }
   });
   if (job.nextRun() === null) {
