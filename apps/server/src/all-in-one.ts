@@ -3,6 +3,9 @@
  * in-process, through the same buffered writer the standalone generator uses
  * (so a store hiccup is buffered and replayed, not lost). `npm start` runs this.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { FUNCTIONS, POPS } from '@edgeworker/pops';
 import { createBackfill, createBufferedWriter, createGenerator, createLatencyModel, parseInjection } from '@edgeworker/generator';
 import type { Config } from './config.ts';
@@ -17,6 +20,34 @@ export interface RunningProduct {
 
 const FLUSH_ON_STOP_MS = 10_000;
 
+/** Where the built-in generator keeps the seed it chose, so a restart on the same data goes on with the same fleet. */
+export const GENERATOR_SEED_FILE = 'generator-seed';
+
+/**
+ * GENERATOR_SEED, or the seed kept in DATA_DIR (chosen at random on the first start there). Each
+ * POP's level comes from the seed (the model's popBias), so a new random seed at every start moved
+ * every POP's latency at a restart, and the detector rightly raised the slower ones as regressions
+ * (27-38 warnings of +25-75 % after `npm start` twice on the same data). A new DATA_DIR is a new fleet.
+ */
+export function generatorSeed(config: Config, log: Logger): number {
+  if (config.generator.seed !== undefined) return config.generator.seed;
+  const path = join(config.dataDir, GENERATOR_SEED_FILE);
+  try {
+    const kept = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(kept) && kept >= 0) return kept;
+    log.warn({ path }, 'the kept generator seed is not a whole number; choosing a new one');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err, path }, 'could not read the kept generator seed; choosing a new one');
+  }
+  const seed = Math.floor(Math.random() * 2 ** 31);
+  try {
+    writeFileSync(path, `${seed}\n`);
+  } catch (err) {
+    log.warn({ err, path }, 'could not keep the generator seed: a restart will generate another fleet');
+  }
+  return seed;
+}
+
 export async function startAllInOne(config: Config): Promise<RunningProduct> {
   const app = await buildApp(config);
   const log = app.services.log.child({ module: 'all-in-one' });
@@ -29,7 +60,7 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
   let stopGenerator = async (): Promise<{ sentPoints?: number }> => ({});
   if (config.generator.enabled) {
     const genLog = app.services.log.child({ module: 'generator' });
-    const seed = config.generator.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const seed = generatorSeed(config, genLog);
     // GENERATOR_INJECT (validated in config): relative starts like +1m count from now.
     const injections = config.generator.inject.map((spec) => parseInjection(spec, Date.now()));
     const writer = createBufferedWriter({
