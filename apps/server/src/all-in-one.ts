@@ -48,6 +48,12 @@ export function generatorSeed(config: Config, log: Logger): number {
   return seed;
 }
 
+/** Where GENERATOR_BACKFILL starts: `fromMs`, or an interval after the newest sample stored when that is later (a restart). */
+async function backfillStart(app: App, fromMs: number, intervalMs: number): Promise<number> {
+  const newest = await app.services.store.latestSampleNs().catch(() => null);
+  return newest === null ? fromMs : Math.max(fromMs, Number(newest / 1_000_000n) + intervalMs);
+}
+
 export async function startAllInOne(config: Config): Promise<RunningProduct> {
   const app = await buildApp(config);
   const log = app.services.log.child({ module: 'all-in-one' });
@@ -79,16 +85,20 @@ export async function startAllInOne(config: Config): Promise<RunningProduct> {
       onBatch: (batch) => writer.enqueue(batch),
       log: genLog,
     });
-    // GENERATOR_BACKFILL: history first, so 24 h and 7 d charts and the detector's baseline are there at once.
+    // GENERATOR_BACKFILL: history first, so 24 h and 7 d charts and the detector's baseline are
+    // there at once; on a restart, only what is missing of it (from after the newest sample stored):
+    // written again, the span would hold two samples per tick, at other instants, and the detector's
+    // baselines of two-sample buckets would be narrower than the live one-sample ones.
     const abort = new AbortController();
+    const backfillFromMs = config.generator.backfillMs > 0 ? await backfillStart(app, Date.now() - config.generator.backfillMs, config.generator.intervalMs) : null;
     const backfill =
-      config.generator.backfillMs > 0
+      backfillFromMs !== null
         ? createBackfill({
             pops: POPS,
             functions: FUNCTIONS,
             intervalMs: config.generator.intervalMs,
             model,
-            fromMs: Date.now() - config.generator.backfillMs,
+            fromMs: backfillFromMs,
             writer,
             highWaterPoints: Math.min(200_000, Math.floor(config.generator.maxBufferedPoints / 2)),
             signal: abort.signal,
