@@ -143,13 +143,18 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
                     selected={selected}
                     onSelect={select}
                   />
-                  {heatmap.data === null && !heatmap.error && <div className="map-overlay">Loading POPs…</div>}
+                  {heatmap.data === null && !heatmap.error && (
+                    <div className="map-overlay" data-testid="map-loading">
+                      Loading the last {windowLabel(win)}…
+                    </div>
+                  )}
                 </div>
                 <MapLegend thresholds={thresholds} fn={url.fn} entries={entries} />
               </section>
               <PopTable
                 entries={entries}
                 total={all.length}
+                loading={heatmap.data === null}
                 sort={url.sort}
                 onSort={setSort}
                 selected={selected}

@@ -1,0 +1,90 @@
+/**
+ * What the dashboard claims while it waits, and how it is used from the keyboard, in a real
+ * browser against the all-in-one (generator every second, detector off: nothing here needs it).
+ * Every page's console errors and page errors are collected; the last test asserts none.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Page, Route } from 'playwright-core';
+import { startStack, waitFor, writeLine, type Stack } from './harness.ts';
+
+let stack: Stack;
+
+/** Holds the page's heatmap requests for `window` until `release()`; `requested` settles at the first. */
+async function holdHeatmap(page: Page, window: string) {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let seen!: () => void;
+  const requested = new Promise<void>((r) => (seen = r));
+  const handler = async (route: Route) => {
+    seen();
+    await released;
+    await route.continue().catch(() => undefined);
+  };
+  const match = (u: URL) => u.pathname === '/api/heatmap' && u.searchParams.get('window') === window;
+  await page.route(match, handler);
+  return {
+    requested,
+    release: async () => {
+      release();
+      await page.unroute(match, handler);
+    },
+  };
+}
+
+const statusOf = (page: Page, pop: string) => page.locator(`[data-pop="${pop}"]`).getAttribute('data-status');
+
+describe('dashboard states while loading, and the keyboard', { timeout: 300_000 }, () => {
+  before(async () => {
+    stack = await startStack({ GENERATOR_SEED: '11', DETECTOR: 'off' });
+  });
+
+  afterEach(async () => {
+    await stack?.closePages();
+  });
+
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('does not show the previous window under the new one while the new one loads', async () => {
+    // healthy over 5 min, critical over 24 h (slow 3 h ago, fast now)
+    const POP = 'ZZQ';
+    const tags = `cold_start_metrics,pop_code=${POP},city=Slowville,country=GS,tier=tier3,function_name=ssr-render`;
+    const slow = Array.from({ length: 20 }, (_, i) => `${tags} cold_start_time_ms=950,latitude=-55,longitude=-35 ${Date.now() - 3 * 3_600_000 + i * 10_000}`);
+    await writeLine(stack.url, [...slow, `${tags} cold_start_time_ms=50,latitude=-55,longitude=-35 ${Date.now() - 20_000}`].join('\n'));
+
+    const page = await stack.newPage();
+    await page.goto(stack.url);
+    await page.locator(`[data-pop="${POP}"][data-status="healthy"]`).waitFor({ timeout: 30_000 });
+
+    // a 24 h answer that takes its time (as on a busy server with a day of history)
+    const day = await holdHeatmap(page, '24h');
+    await page.locator('[data-window="24h"]').click();
+    await day.requested;
+    await page.locator('.map-panel .panel-sub', { hasText: 'last 24 h' }).waitFor();
+    assert.equal(await page.locator('[data-pop]').count(), 0, 'no 5 min marker under the 24 h caption');
+    assert.equal(await page.locator(`tr[data-pop-row="${POP}"]`).count(), 0, 'no 5 min row in the table');
+    await page.locator('[data-testid="map-loading"]', { hasText: 'Loading the last 24 h' }).waitFor({ timeout: 5_000 });
+    assert.match(await page.locator('[data-testid="pop-count"]').innerText(), /loading/);
+
+    await day.release();
+    await page.locator(`[data-pop="${POP}"][data-status="critical"]`).waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="map-resolution"]', { hasText: '1h rollups' }).waitFor({ timeout: 30_000 });
+
+    // back to 5 min: the 24 h answer's "from 1h rollups" is not the 5 min map's
+    const live = await holdHeatmap(page, '5m');
+    await page.locator('[data-window="5m"]').click();
+    await live.requested;
+    await page.locator('.map-panel .panel-sub', { hasText: 'last 5 min' }).waitFor();
+    assert.equal(await page.locator('[data-testid="map-resolution"]').count(), 0, 'no rollup note on the 5 min caption');
+    assert.equal(await page.locator('[data-pop]').count(), 0, 'no 24 h marker under the 5 min caption');
+    await live.release();
+    await page.locator(`[data-pop="${POP}"][data-status="healthy"]`).waitFor({ timeout: 30_000 });
+    assert.equal(await statusOf(page, POP), 'healthy');
+  });
+
+  it('logged no console errors and no page errors', () => {
+    assert.deepEqual(stack.errors, []);
+  });
+});
