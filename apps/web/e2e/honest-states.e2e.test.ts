@@ -84,6 +84,20 @@ describe('dashboard states while loading, and the keyboard', { timeout: 300_000 
     assert.equal(await statusOf(page, POP), 'healthy');
   });
 
+  it('draws no single warn/crit line on the chart of all functions, and the function’s own pair on one', async () => {
+    const page = await stack.newPage();
+    await page.goto(`${stack.url}/?pop=FRA`);
+    const chart = page.locator('[data-testid="timeseries-chart"][data-loaded="true"]');
+    await chart.waitFor({ timeout: 30_000 });
+    // each function has its own pair (auth-check 60/120 … ssr-render 400/800): the default
+    // 200/400 judges none of them, so a line there would contradict the POP's status
+    assert.equal(await chart.getAttribute('data-thresholds'), '', 'no line drawn');
+    await page.locator('[data-testid="chart-thresholds"]', { hasText: 'pick one' }).waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="drilldown-function"]').selectOption('ssr-render');
+    await page.locator('[data-testid="timeseries-chart"][data-thresholds="400/800"]').waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('[data-testid="chart-thresholds"]').innerText(), /ssr-render, 400 \/ 800 ms/);
+  });
+
   it('logged no console errors and no page errors', () => {
     assert.deepEqual(stack.errors, []);
   });

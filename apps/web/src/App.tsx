@@ -15,7 +15,7 @@ import { AlertsView } from './components/AlertsView';
 import { Filters, type FilterValues } from './components/Filters';
 import { Header } from './components/Header';
 import { MapLegend } from './components/MapLegend';
-import { pairFor } from './lib/thresholds';
+import { chartPair, pairFor } from './lib/thresholds';
 import { OverviewCards } from './components/OverviewCards';
 import { PopTable } from './components/PopTable';
 import { WindowSelector } from './components/WindowSelector';
@@ -176,7 +176,7 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
             onRange={(range) => setUrl({ range })}
             window={win}
             version={live.version}
-            thresholds={thresholds ? pairFor(thresholds, url.fn) : null}
+            thresholds={thresholds ? chartPair(thresholds, url.fn) : null}
             theme={theme.theme}
             lastAlert={live.lastAlert}
             alertVersion={live.alertVersion}
