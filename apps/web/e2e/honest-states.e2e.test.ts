@@ -98,6 +98,39 @@ describe('dashboard states while loading, and the keyboard', { timeout: 300_000 
     assert.match(await page.locator('[data-testid="chart-thresholds"]').innerText(), /ssr-render, 400 \/ 800 ms/);
   });
 
+  it('makes the map one tab stop, with arrow keys from POP to POP that never revisit one', async () => {
+    const page = await stack.newPage();
+    await page.goto(stack.url);
+    await page.waitForFunction(() => document.querySelectorAll('[data-pop]').length >= 250, null, { timeout: 60_000 });
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-pop') ?? document.activeElement?.tagName ?? null);
+
+    await page.locator('[data-testid="status-filter"]').focus();
+    await page.keyboard.press('Tab');
+    const first = await focused();
+    assert.ok(first && /^[A-Z0-9]{3}$/.test(first), `Tab from the filters reaches the map (focused ${first})`);
+    await page.locator('[data-testid="map-tooltip"]').waitFor();
+    // the next Tab leaves the map (it used to walk through every POP first)
+    await page.keyboard.press('Tab');
+    const afterMap = await page.evaluate(() => document.activeElement?.closest('[data-pop]') === null);
+    assert.ok(afterMap, `the second Tab left the map (focused ${await focused()})`);
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await focused(), first, 'Shift+Tab comes back to the same POP');
+
+    // live updates (every second here) reorder the drawing; the arrow keys' order stays put
+    const visited = [first];
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('ArrowRight');
+      if (i % 10 === 0) await page.waitForTimeout(1_200);
+      visited.push((await focused())!);
+    }
+    assert.equal(new Set(visited).size, visited.length, `no POP visited twice: ${visited.join(' ')}`);
+    const target = visited.at(-1)!;
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-pop-detail="${target}"]`).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Escape');
+    await waitFor('focus back on the marker', async () => ((await focused()) === target ? true : undefined), 5_000, 100);
+  });
+
   it('logged no console errors and no page errors', () => {
     assert.deepEqual(stack.errors, []);
   });
