@@ -382,6 +382,10 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     await page.locator(`[data-alert-id="${alert.id}"][data-alert-status="acknowledged"]`).waitFor();
     const stored = await getJson<{ alerts: AlertLike[] }>(`${stack.url}/api/alerts?status=acknowledged&pop=${INJECTED.pop}`);
     assert.ok(stored.alerts.some((a) => a.id === alert.id), 'the server has it acknowledged');
+    // the overview's count still holds it (unresolved), so the card must not call it open
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="card-regressions-value"]')?.textContent) >= 1);
+    assert.doesNotMatch(await page.locator('[data-testid="card-regressions"]').innerText(), /open alerts/);
+    assert.match(await page.locator('[data-testid="card-regressions"]').innerText(), /open or acknowledged/);
     await screenshot(page, '09-alert-acknowledged');
 
     // the alert links to its POP's drill-down, which lists it too
