@@ -373,6 +373,19 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     assert.match(await row.innerText(), new RegExp(`${INJECTED.pop}[\\s\\S]*${INJECTED.fn}`));
     await screenshot(page, '08-alerts-open');
 
+    // in a narrow window (740 px, above the phone layout) both actions stay in view, without
+    // scrolling the table sideways
+    const narrow = await stack.newPage({ viewport: { width: 740, height: 600 } });
+    await narrow.goto(`${stack.url}/?view=alerts`);
+    const narrowRow = narrow.locator(`[data-alert-id="${alert.id}"]`);
+    await narrowRow.waitFor();
+    const fit = await narrow.locator('.alerts-view .table-scroll').evaluate((el, id) => {
+      const box = el.getBoundingClientRect();
+      const buttons = [...el.querySelectorAll(`[data-alert-id="${id}"] button`)].map((b) => b.getBoundingClientRect());
+      return { overflow: el.scrollWidth - el.clientWidth, buttons: buttons.length, outside: buttons.filter((b) => b.right > box.right + 0.5).length };
+    }, alert.id);
+    assert.deepEqual(fit, { overflow: 0, buttons: 2, outside: 0 }, 'Acknowledge and Resolve fit at 740 px');
+
     await row.getByRole('button', { name: 'Acknowledge' }).click();
     // it leaves the open tab...
     await row.waitFor({ state: 'detached' });
