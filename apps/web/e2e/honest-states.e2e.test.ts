@@ -131,6 +131,23 @@ describe('dashboard states while loading, and the keyboard', { timeout: 300_000 
     await waitFor('focus back on the marker', async () => ((await focused()) === target ? true : undefined), 5_000, 100);
   });
 
+  it('lays the window selector out as styled: label apart from the buttons, at the right', async () => {
+    // styles.css once lacked a "}" before the window bar's rules, which then nested under
+    // .signin-submit:disabled and matched nothing ("Window" glued to "5 min", at the left)
+    const page = await stack.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(stack.url);
+    await page.locator('[data-window="5m"]').waitFor();
+    const g = await page.evaluate(() => {
+      const bar = document.querySelector('.window-bar')!.getBoundingClientRect();
+      const label = document.querySelector('.window-bar-label')!.getBoundingClientRect();
+      const first = document.querySelector('[data-window]')!.getBoundingClientRect();
+      const last = [...document.querySelectorAll('[data-window]')].pop()!.getBoundingClientRect();
+      return { gap: Math.round(first.left - label.right), rightSlack: Math.round(bar.right - last.right) };
+    });
+    assert.ok(g.gap >= 6, `label to buttons: ${g.gap} px`);
+    assert.ok(g.rightSlack <= 2, `buttons end ${g.rightSlack} px before the bar's right edge`);
+  });
+
   it('logged no console errors and no page errors', () => {
     assert.deepEqual(stack.errors, []);
   });
