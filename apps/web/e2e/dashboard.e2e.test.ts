@@ -373,6 +373,19 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     assert.match(await row.innerText(), new RegExp(`${INJECTED.pop}[\\s\\S]*${INJECTED.fn}`));
     await screenshot(page, '08-alerts-open');
 
+    // in a narrow window (740 px, above the phone layout) both actions stay in view, without
+    // scrolling the table sideways
+    const narrow = await stack.newPage({ viewport: { width: 740, height: 600 } });
+    await narrow.goto(`${stack.url}/?view=alerts`);
+    const narrowRow = narrow.locator(`[data-alert-id="${alert.id}"]`);
+    await narrowRow.waitFor();
+    const fit = await narrow.locator('.alerts-view .table-scroll').evaluate((el, id) => {
+      const box = el.getBoundingClientRect();
+      const buttons = [...el.querySelectorAll(`[data-alert-id="${id}"] button`)].map((b) => b.getBoundingClientRect());
+      return { overflow: el.scrollWidth - el.clientWidth, buttons: buttons.length, outside: buttons.filter((b) => b.right > box.right + 0.5).length };
+    }, alert.id);
+    assert.deepEqual(fit, { overflow: 0, buttons: 2, outside: 0 }, 'Acknowledge and Resolve fit at 740 px');
+
     await row.getByRole('button', { name: 'Acknowledge' }).click();
     // it leaves the open tab...
     await row.waitFor({ state: 'detached' });
@@ -382,6 +395,10 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     await page.locator(`[data-alert-id="${alert.id}"][data-alert-status="acknowledged"]`).waitFor();
     const stored = await getJson<{ alerts: AlertLike[] }>(`${stack.url}/api/alerts?status=acknowledged&pop=${INJECTED.pop}`);
     assert.ok(stored.alerts.some((a) => a.id === alert.id), 'the server has it acknowledged');
+    // the overview's count still holds it (unresolved), so the card must not call it open
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="card-regressions-value"]')?.textContent) >= 1);
+    assert.doesNotMatch(await page.locator('[data-testid="card-regressions"]').innerText(), /open alerts/);
+    assert.match(await page.locator('[data-testid="card-regressions"]').innerText(), /open or acknowledged/);
     await screenshot(page, '09-alert-acknowledged');
 
     // the alert links to its POP's drill-down, which lists it too

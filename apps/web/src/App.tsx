@@ -15,7 +15,7 @@ import { AlertsView } from './components/AlertsView';
 import { Filters, type FilterValues } from './components/Filters';
 import { Header } from './components/Header';
 import { MapLegend } from './components/MapLegend';
-import { pairFor } from './lib/thresholds';
+import { chartPair, pairFor } from './lib/thresholds';
 import { OverviewCards } from './components/OverviewCards';
 import { PopTable } from './components/PopTable';
 import { WindowSelector } from './components/WindowSelector';
@@ -143,13 +143,18 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
                     selected={selected}
                     onSelect={select}
                   />
-                  {heatmap.data === null && !heatmap.error && <div className="map-overlay">Loading POPs…</div>}
+                  {heatmap.data === null && !heatmap.error && (
+                    <div className="map-overlay" data-testid="map-loading">
+                      Loading the last {windowLabel(win)}…
+                    </div>
+                  )}
                 </div>
                 <MapLegend thresholds={thresholds} fn={url.fn} entries={entries} />
               </section>
               <PopTable
                 entries={entries}
                 total={all.length}
+                loading={heatmap.data === null}
                 sort={url.sort}
                 onSort={setSort}
                 selected={selected}
@@ -171,7 +176,7 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
             onRange={(range) => setUrl({ range })}
             window={win}
             version={live.version}
-            thresholds={thresholds ? pairFor(thresholds, url.fn) : null}
+            thresholds={thresholds ? chartPair(thresholds, url.fn) : null}
             theme={theme.theme}
             lastAlert={live.lastAlert}
             alertVersion={live.alertVersion}

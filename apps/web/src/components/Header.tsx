@@ -62,7 +62,11 @@ export function Header({ live, view, onView, themePref, onThemePref, stale, stal
         >
           Alerts
           {regressions > 0 && (
-            <span className="count-pill" aria-label={`${regressions} unresolved`}>
+            <span
+              className="count-pill"
+              aria-label={`${regressions} unresolved regression${regressions === 1 ? '' : 's'}`}
+              title="Regression alerts open or acknowledged (no-data alerts are in the list, not in this count)"
+            >
               {regressions}
             </span>
           )}

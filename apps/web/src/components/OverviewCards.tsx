@@ -48,7 +48,8 @@ export function OverviewCards({ overview: o, trend }: Props) {
           testId="card-regressions"
           label="Regressions"
           value={formatInt(o?.regressions)}
-          hint="open alerts"
+          // the server counts every unresolved regression alert, acknowledged ones too
+          hint="open or acknowledged"
           tone={o && o.regressions > 0 ? 'critical' : 'default'}
           trend={t('regressions')}
         />

@@ -23,6 +23,7 @@ interface Props {
   /** Window of the POP's numbers and per-function table (the dashboard's window selector). */
   window: string;
   version: number;
+  /** The pair judging the chart's series (see chartPair), or null when no single pair does. */
   thresholds: { warnMs: number; critMs: number } | null;
   theme: Theme;
   lastAlert: Alert | null;
@@ -144,6 +145,11 @@ export function PopDrilldown(p: Props) {
           </p>
         )}
         <TimeseriesChart data={series.data} thresholds={thresholds} theme={p.theme} />
+        <p className="chart-note muted" data-testid="chart-thresholds">
+          {thresholds
+            ? `Dashed: warn / crit${fn ? ` of ${fn}` : ''}, ${thresholds.warnMs} / ${thresholds.critMs} ms`
+            : 'Each function has its own warn / crit: pick one to see its lines.'}
+        </p>
       </section>
 
       <section className="drilldown-section" data-testid="drilldown-alerts">

@@ -12,13 +12,15 @@ interface Props {
   /** Radius of the invisible hit area, so small markers stay easy to click and tap. */
   hitR: number;
   selected: boolean;
+  /** The map's one tab stop (the others are reached with the arrow keys, see WorldMap). */
+  tabbable: boolean;
   onSelect: (code: string) => void;
   /** Hover or keyboard focus entered (code) or left (null): drives the map tooltip. */
   onHover: (code: string | null) => void;
 }
 
 /** One POP on the map: a focusable button with a status shape; hover or focus shows the map tooltip. */
-export const PopMarker = memo(function PopMarker({ entry: e, x, y, r, hitR, selected, onSelect, onHover }: Props) {
+export const PopMarker = memo(function PopMarker({ entry: e, x, y, r, hitR, selected, tabbable, onSelect, onHover }: Props) {
   const status = safeStatus(e.status);
   const place = `${e.city}, ${e.country}`;
   const onKeyDown = (ev: KeyboardEvent<SVGGElement>) => {
@@ -34,7 +36,7 @@ export const PopMarker = memo(function PopMarker({ entry: e, x, y, r, hitR, sele
       data-pop={e.popCode}
       data-status={status}
       role="button"
-      tabIndex={0}
+      tabIndex={tabbable ? 0 : -1}
       aria-label={`${e.popCode} ${place}, ${e.tier}: ${STATUS_LABEL[status]}, mean ${formatMs(e.coldStartTime)}, p95 ${formatMs(e.p95)}, ${formatInt(e.samples)} samples`}
       aria-pressed={selected}
       onClick={() => onSelect(e.popCode)}
@@ -64,6 +66,7 @@ function sameMarker(a: Props, b: Props): boolean {
     a.r === b.r &&
     a.hitR === b.hitR &&
     a.selected === b.selected &&
+    a.tabbable === b.tabbable &&
     a.onSelect === b.onSelect &&
     a.onHover === b.onHover &&
     x.popCode === y.popCode &&

@@ -8,6 +8,8 @@ interface Props {
   /** Already filtered. */
   entries: readonly HeatmapEntry[];
   total: number;
+  /** No answer for this window and function yet: neither a count nor "no match" is known. */
+  loading?: boolean;
   sort: PopSort;
   onSort: (s: PopSort) => void;
   selected: string | null;
@@ -32,7 +34,7 @@ const COLUMNS: readonly { key: SortKey; label: string; num?: boolean; className?
  * Every POP matching the filters, sortable by any column (worst first by default).
  * Only the rows in view (plus a margin) are in the DOM, so 1,000 POPs scroll smoothly.
  */
-export function PopTable({ entries, total, sort, onSort, selected, onSelect }: Props) {
+export function PopTable({ entries, total, loading = false, sort, onSort, selected, onSelect }: Props) {
   const rows = useMemo(() => sortPops(entries, sort), [entries, sort]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [win, setWin] = useState(() => visibleRows(0, VIEWPORT_HEIGHT, ROW_HEIGHT, rows.length));
@@ -55,12 +57,13 @@ export function PopTable({ entries, total, sort, onSort, selected, onSelect }: P
       <div className="panel-head">
         <h2 id="pops-title">POPs</h2>
         <span className="panel-sub" data-testid="pop-count">
-          {rows.length === total ? `${formatInt(total)} POPs` : `${formatInt(rows.length)} of ${formatInt(total)} POPs`} · worst
-          first unless sorted
+          {loading
+            ? 'loading…'
+            : `${rows.length === total ? `${formatInt(total)} POPs` : `${formatInt(rows.length)} of ${formatInt(total)} POPs`} · worst first unless sorted`}
         </span>
       </div>
       {rows.length === 0 ? (
-        <p className="empty">No POP matches these filters.</p>
+        <p className="empty">{loading ? 'Loading POPs…' : 'No POP matches these filters.'}</p>
       ) : (
         <div className="table-scroll pop-scroll" ref={scrollRef} onScroll={onScroll} style={{ maxHeight: VIEWPORT_HEIGHT }}>
           <table className="data-table pop-table" data-testid="pop-table" aria-rowcount={rows.length + 1}>

@@ -166,6 +166,7 @@ export function TimeseriesChart({ data, thresholds, theme, height = 220 }: Props
         data-testid="timeseries-chart"
         data-loaded={data !== null}
         data-points-with-samples={data?.points.filter((p) => p.samples > 0).length ?? 0}
+        data-thresholds={thresholds ? `${thresholds.warnMs}/${thresholds.critMs}` : ''}
       />
       {empty && <div className="chart-empty">No samples in this range.</div>}
     </div>

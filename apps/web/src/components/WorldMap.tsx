@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent } from 'react';
 import type { HeatmapEntry } from '@edgeworker/schema';
 import { useElementWidth } from '../hooks/useElementWidth';
 import { STATUS_ORDER, safeStatus } from '../lib/status';
@@ -45,6 +45,39 @@ export function WorldMap({ entries, critMs, thresholds, fn, selected, onSelect }
       .sort((a, b) => rank(a.e) - rank(b.e) || (a.e.coldStartTime ?? 0) - (b.e.coldStartTime ?? 0));
   }, [entries]);
 
+  // Keyboard: the map is one tab stop (roving tabindex), arrow keys go from POP to POP west to
+  // east. The drawing order above changes with every live update (status, then mean), so a tab
+  // stop per marker in that order sent Tab back to POPs already visited and past others, and put
+  // every POP between the filters and the table.
+  const keyOrder = useMemo(
+    () =>
+      markers
+        .map((m) => m.e)
+        .sort((a, b) => a.lon - b.lon || b.lat - a.lat || a.popCode.localeCompare(b.popCode))
+        .map((e) => e.popCode),
+    [markers],
+  );
+  const [focusCode, setFocusCode] = useState<string | null>(null);
+  const has = (code: string | null) => code !== null && markers.some((m) => m.e.popCode === code);
+  const tabStop = has(focusCode) ? focusCode : has(selected) ? selected : (keyOrder[0] ?? null);
+  const onMarkerFocus = useCallback((ev: FocusEvent<SVGGElement>) => {
+    const code = (ev.target as Element).closest('[data-pop]')?.getAttribute('data-pop');
+    if (code) setFocusCode(code);
+  }, []);
+  const onMarkerKey = (ev: KeyboardEvent<SVGGElement>) => {
+    const code = (ev.target as Element).closest('[data-pop]')?.getAttribute('data-pop');
+    const i = code ? keyOrder.indexOf(code) : -1;
+    if (i < 0 || keyOrder.length === 0) return;
+    const last = keyOrder.length - 1;
+    const step: Record<string, number> = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: last };
+    const j = step[ev.key];
+    if (j === undefined) return;
+    ev.preventDefault();
+    const next = keyOrder[Math.min(last, Math.max(0, j))]!;
+    setFocusCode(next);
+    wrapRef.current?.querySelector<SVGGElement>(`[data-pop="${CSS.escape(next)}"]`)?.focus();
+  };
+
   const hoveredMarker = hovered ? markers.find((m) => m.e.popCode === hovered) : undefined;
   const { x, y, width: w, height: h } = MAP_VIEWBOX;
   return (
@@ -54,13 +87,13 @@ export function WorldMap({ entries, critMs, thresholds, fn, selected, onSelect }
         viewBox={`${x} ${y} ${w} ${h}`}
         preserveAspectRatio="xMidYMid meet"
         role="group"
-        aria-label={`World map of ${markers.length} POPs by cold-start status`}
+        aria-label={`World map of ${markers.length} POPs by cold-start status; arrow keys move between POPs`}
       >
         <path className="map-sphere" d={BASE_PATHS.sphere} />
         <path className="map-graticule" d={BASE_PATHS.graticule} />
         <path className="map-land" d={BASE_PATHS.land} />
         <path className="map-borders" d={BASE_PATHS.borders} />
-        <g className="markers">
+        <g className="markers" onFocus={onMarkerFocus} onKeyDown={onMarkerKey}>
           {markers.map(({ e, p }) => {
             const r = markerPx(e.coldStartTime, critMs) * unit;
             return (
@@ -72,6 +105,7 @@ export function WorldMap({ entries, critMs, thresholds, fn, selected, onSelect }
                 r={r}
                 hitR={Math.max(r * 1.4, 7 * unit)}
                 selected={e.popCode === selected}
+                tabbable={e.popCode === tabStop}
                 onSelect={onSelect}
                 onHover={onHover}
               />

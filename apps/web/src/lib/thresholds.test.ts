@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { functionPairs, pairFor, pairText } from './thresholds.ts';
+import { chartPair, functionPairs, pairFor, pairText } from './thresholds.ts';
 
 const t = { warnMs: 200, critMs: 400, functions: { 'ssr-render': { warnMs: 400, critMs: 800 }, 'auth-check': { warnMs: 60, critMs: 120 } } };
 
@@ -11,4 +11,11 @@ test('a function is judged by its own pair, others (and all functions) by the de
   assert.deepEqual(pairFor({ warnMs: 1, critMs: 2 }, 'auth-check'), { warnMs: 1, critMs: 2 }, 'an older server without pairs');
   assert.deepEqual(functionPairs(t).map(([n]) => n), ['auth-check', 'ssr-render']);
   assert.equal(pairText(pairFor(t, 'ssr-render')), '400 / 800 ms');
+});
+
+test('a chart of all functions gets no threshold line while each function has its own pair', () => {
+  assert.equal(chartPair(t, null), null);
+  assert.deepEqual(chartPair(t, 'ssr-render'), { warnMs: 400, critMs: 800 });
+  assert.deepEqual(chartPair(t, 'edge-fn'), { warnMs: 200, critMs: 400 });
+  assert.deepEqual(chartPair({ warnMs: 1, critMs: 2 }, null), { warnMs: 1, critMs: 2 }, 'an older server: one pair judges every function');
 });

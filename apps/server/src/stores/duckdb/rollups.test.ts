@@ -247,6 +247,34 @@ describe('DuckDB rollups', () => {
     assert.equal(s.overall.samples, all.length);
   });
 
+  it('rolls a backlog up in smaller steps when a step does not fit in DuckDB memory', async (t) => {
+    // 300 series × 4 h at 10 s (432,000 points): a 240-minute step needs more than a 32 MB
+    // memory_limit and failed the same way at every retry; 120 minutes fit. (At the default
+    // 192 MB the same happened to a 24 h backfill of the 423 × 5 generator fleet.)
+    const to = NOW - 2 * MIN;
+    const from = to - 4 * HOUR;
+    const { open } = tempStore(t, { memoryLimitBytes: 32 * 1024 * 1024, warmBlocksHours: 0, popMajorDelayMs: null });
+    const store = await open();
+    t.after(() => store.close());
+    let batch: ColdStartSample[] = [];
+    let written = 0;
+    for (let at = from; at < to; at += 10_000) {
+      for (let p = 0; p < 300; p++) {
+        batch.push(sample({ t: at + p, v: 20 + ((at / 10_000 + p * 7) % 97), popCode: `P${p}` }));
+        if (batch.length === 20_000) (await store.write(batch), (written += batch.length), (batch = []));
+      }
+    }
+    await store.write(batch);
+    written += batch.length;
+    assert.ok(store.rollups.stats().dirtyMinutes >= 240);
+
+    await store.rollups.flush();
+    assert.equal(store.rollups.stats().dirtyMinutes, 0, 'every closed minute rolled up');
+    const s = await store.summarize({ fromNs: ns(from), toNs: ns(to) });
+    assert.equal(s.resolution, '1h');
+    assert.equal(s.overall.samples, written);
+  });
+
   it('does not store points older than the raw retention, and counts them', async (t) => {
     const { open } = tempStore(t, { retentionMs: 2 * HOUR });
     const store = await open();

@@ -126,6 +126,14 @@ export async function createRollups(opts: RollupOptions) {
     for (const m of list) addDirty(m);
   }
 
+  // Minutes per step. A backlog's step (a backfill) that does not fit in DuckDB's memory_limit
+  // fails with "Out of Memory" every time: retried as it was, it never rolled anything up (a
+  // 24 h backfill at the default 192 MB left 17 h of minutes dirty, so 24 h and 7 d answers read
+  // raw, 4-24 s each, and every retry held the writer for seconds). Each such failure halves
+  // the step for the rest of the run, down to one minute; the size matters only for a backlog.
+  let batch = batchMinutes;
+  const outOfMemory = (err: unknown) => err instanceof Error && /out of memory/i.test(err.message);
+
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   // Duty cycle while writes stream in: the next step waits at least DUTY_GAP × the last
@@ -140,8 +148,9 @@ export async function createRollups(opts: RollupOptions) {
     const ms = writesSinceStep > 0 ? Math.max(wanted, notBefore - performance.now()) : wanted;
     timer = setTimeout(() => {
       timer = undefined;
+      const tried = batch;
       void step().then((n) => {
-        if (n === batchMinutes) schedule(0); // a backfill: carry on, letting writes in between
+        if (n === batch) schedule(0); // a backfill: carry on, letting writes in between
         else if (dirty.size > 0) {
           // Wake up when the oldest open minute has closed (bounded: at most a minute and the grace away).
           const open = Math.min(...[...dirty].filter((m) => (m + 1) * MINUTE_MS + graceMs > opts.now()));
@@ -150,7 +159,8 @@ export async function createRollups(opts: RollupOptions) {
       }, (err) => {
         stats.lastError = (err as Error).message;
         opts.log?.warn({ err }, 'rollup step failed; the minutes stay dirty (read raw) and the step retries');
-        schedule(Math.max(delayMs, 5000));
+        // out of memory: the next, smaller step goes at once; anything else waits a little
+        schedule(batch < tried ? delayMs : Math.max(delayMs, 5000));
       });
     }, ms);
     timer.unref?.();
@@ -170,7 +180,7 @@ export async function createRollups(opts: RollupOptions) {
       writesSinceStep = 0;
       const closedBefore = Math.floor((opts.now() - graceMs) / MINUTE_MS);
       const rows = (await conn.runAndReadAll(
-        `SELECT minute FROM rollup_dirty WHERE minute < ${closedBefore} ORDER BY minute LIMIT ${batchMinutes}`,
+        `SELECT minute FROM rollup_dirty WHERE minute < ${closedBefore} ORDER BY minute LIMIT ${batch}`,
       )).getRows();
       const minutes = rows.map(([m]) => Number(m));
       if (minutes.length === 0) return 0;
@@ -189,6 +199,10 @@ export async function createRollups(opts: RollupOptions) {
         await conn.run('COMMIT');
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
+        if (outOfMemory(err) && minutes.length > 1) {
+          batch = Math.max(1, Math.floor(minutes.length / 2));
+          opts.log?.warn({ minutes: batch }, 'rollup step ran out of DuckDB memory (DUCKDB_MEMORY_LIMIT); steps now take at most this many minutes');
+        }
         throw err;
       }
       // Before the marks clear (reloadDirty), so no reader plans these minutes clean while a cache holds their old rollups.
@@ -204,7 +218,15 @@ export async function createRollups(opts: RollupOptions) {
 
   /** Rolls up every closed dirty minute now (tests, bench, shutdown). */
   async function flush(): Promise<void> {
-    for (let i = 0; i < 100_000; i++) if ((await step()) < batchMinutes) return;
+    for (let i = 0; i < 100_000; i++) {
+      const tried = batch;
+      try {
+        if ((await step()) < batch) return;
+      } catch (err) {
+        if (batch < tried) continue; // out of memory: again, on fewer minutes
+        throw err;
+      }
+    }
   }
 
   /** Hourly retention per resolution, on the writer. Cuts are hour-aligned so no kept minute loses some of its rows. */
