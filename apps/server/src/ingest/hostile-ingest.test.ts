@@ -1,0 +1,31 @@
+/**
+ * Hostile or mistaken points that line protocol allows but the service cannot answer for:
+ * each is refused with a 400 that names the line and the mistake, stores nothing of the
+ * body, and leaves every other client's answers as they were (real DuckDB, real HTTP).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
+
+describe('hostile ingest', () => {
+  it('refuses a cold start too large to be one, which made the fleet average null', async (t) => {
+    const { url } = await startTestApp(t);
+    const now = Date.now();
+    assert.equal((await write(url, line({ pop: 'FRA', ms: 100, t: now - 3000 }))).status, 204);
+    // Two such values overflowed the sum to Infinity: averageColdStart (every client's) became null.
+    for (const v of ['1.7e308', '18446744073709551615u', '86400001']) {
+      const body = [line({ pop: 'AMS', ms: 10, t: now - 2000 }), `cold_start_metrics,pop_code=AMS,function_name=ssr-render cold_start_time_ms=${v} ${now - 1000}`].join('\n');
+      const r = await write(url, body);
+      assert.equal(r.status, 400, v);
+      assert.equal(r.json?.code, 'invalid_field', v);
+      assert.equal(r.json?.line, 2, v);
+      assert.match(String(r.json?.message), /cold_start_time_ms must be at most 86400000/, v);
+    }
+    // A day is still a cold start (a stuck one): accepted.
+    assert.equal((await write(url, `cold_start_metrics,pop_code=AMS,function_name=ssr-render cold_start_time_ms=86400000 ${now - 1000}`)).status, 204);
+    const o = await getJson(`${url}/api/dashboard/overview?window=5m`);
+    assert.equal(o.body.samples, 2, 'nothing of the refused bodies was stored');
+    assert.equal(o.body.averageColdStart, (100 + 86_400_000) / 2);
+  });
+
+});
