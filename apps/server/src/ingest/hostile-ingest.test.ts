@@ -28,4 +28,14 @@ describe('hostile ingest', () => {
     assert.equal(o.body.averageColdStart, (100 + 86_400_000) / 2);
   });
 
+  it('names the bad coordinate of a catalog POP instead of saying it is not in the catalog', async (t) => {
+    const { url } = await startTestApp(t);
+    const r = await write(url, `cold_start_metrics,pop_code=FRA,function_name=ssr-render cold_start_time_ms=1,latitude="north" ${Date.now()}`);
+    assert.equal(r.status, 400);
+    assert.equal(r.json?.code, 'invalid_field');
+    assert.equal(r.json?.message, 'line 1: field latitude must be a number, got a string');
+    const r2 = await write(url, `cold_start_metrics,pop_code=NEWPOP,function_name=ssr-render cold_start_time_ms=1,latitude=1,longitude=true ${Date.now()}`);
+    assert.equal(r2.status, 400);
+    assert.equal(r2.json?.message, 'line 1: field longitude must be a number, got a boolean');
+  });
 });

@@ -63,6 +63,10 @@ export function toSample(
   const known = lookupPop(popCode);
   const latField = p.fields[FIELD.latitude];
   const lonField = p.fields[FIELD.longitude];
+  // A coordinate that is there but not a number is named as such (it was reported as missing).
+  for (const [name, f] of [[FIELD.latitude, latField], [FIELD.longitude, lonField]] as const) {
+    if (f && numeric(f) === undefined) return { code: 'invalid_field', error: `field ${name} must be a number, got a ${f.type}` };
+  }
   const lat = latField ? numeric(latField) : known?.lat;
   const lon = lonField ? numeric(lonField) : known?.lon;
   if (lat === undefined || lon === undefined) {
