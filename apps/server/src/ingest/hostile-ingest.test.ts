@@ -38,4 +38,25 @@ describe('hostile ingest', () => {
     assert.equal(r2.status, 400);
     assert.equal(r2.json?.message, 'line 1: field longitude must be a number, got a boolean');
   });
+
+  it('refuses a point timestamped far ahead of the server clock, which froze latestSampleAt for good', async (t) => {
+    const { url } = await startTestApp(t);
+    const now = Date.now();
+    assert.equal((await write(url, line({ pop: 'FRA', ms: 100, t: now - 1000 }))).status, 204);
+    const before = (await getJson(`${url}/api/dashboard/overview?window=5m`)).body.latestSampleAt;
+    // A year ahead (a wrong agent clock), and 2255 (the last instant line protocol holds, past what any query can ask for).
+    for (const [ts, precision] of [[String(now + 365 * 86_400_000), 'ms'], ['9000000000', 's']] as const) {
+      const body = [line({ pop: 'AMS', ms: 10, t: now - 500 }).replace(/ \d+$/, ''), `cold_start_metrics,pop_code=AMS,function_name=ssr-render cold_start_time_ms=10 ${ts}`].join('\n');
+      const r = await write(url, body, { precision });
+      assert.equal(r.status, 400, ts);
+      assert.equal(r.json?.code, 'invalid_timestamp', ts);
+      assert.equal(r.json?.line, 2, ts);
+      assert.match(String(r.json?.message), /ahead of the server's clock/, ts);
+    }
+    const after = (await getJson(`${url}/api/dashboard/overview?window=5m`)).body;
+    assert.equal(after.latestSampleAt, before, 'the newest sample is still the real one');
+    assert.equal(after.samples, 1, 'nothing of the refused bodies was stored');
+    // A clock a few minutes fast is tolerated.
+    assert.equal((await write(url, line({ pop: 'AMS', ms: 10, t: now + 5 * 60_000 }))).status, 204);
+  });
 });

@@ -44,6 +44,14 @@ export interface IngestService {
 }
 
 const MAX_LINE_ECHO = 200;
+/**
+ * How far ahead of the server's clock a point may be (agents' clocks drift; Mimir and Loki
+ * allow the same 10 minutes). One point from a clock set years ahead became every answer's
+ * latestSampleAt for good (nothing ever passes it, retention never deletes it), which froze
+ * /health, the dashboard's freshness and the ingest-stopped alert; a point past 2199 could
+ * not even be asked for.
+ */
+export const MAX_FUTURE_MS = 10 * 60_000;
 
 /** The batch's POPs for `data_landed` (late data re-derives only their series); none when more than LANDED_POPS_MAX. */
 function popsOf(samples: readonly ColdStartSample[]): { pops?: string[] } {
@@ -101,11 +109,17 @@ export function createIngestService(deps: IngestDeps): IngestService {
       }
       const { ours, skipped, skippedTotal } = splitForeignMeasurements(points);
       const samples: ColdStartSample[] = [];
+      const latestNs = BigInt(deps.now() + MAX_FUTURE_MS) * 1_000_000n;
+      const refuse = (line: number, code: string, error: string) => {
+        const text = String(body).split('\n', line)[line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
+        return new AppError(code, `line ${line}: ${error}`, 400, { line, text });
+      };
       for (const p of ours) {
         const r = toSample(p, deps.lookupPop);
-        if ('error' in r) {
-          const text = String(body).split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
-          throw new AppError(r.code, `line ${p.line}: ${r.error}`, 400, { line: p.line, text });
+        if ('error' in r) throw refuse(p.line, r.code, r.error);
+        if (r.sample.timeNs > latestNs) {
+          const at = new Date(Number(r.sample.timeNs / 1_000_000n)).toISOString();
+          throw refuse(p.line, 'invalid_timestamp', `timestamp ${at} is more than ${MAX_FUTURE_MS / 60_000} minutes ahead of the server's clock; check the agent's clock and the precision (${precision})`);
         }
         samples.push(r.sample);
       }
