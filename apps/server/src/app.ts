@@ -13,7 +13,7 @@ import { FUNCTIONS, POPS, findPop } from '@edgeworker/pops';
 import { redact, type Config } from './config.ts';
 import type { Bus } from './events.ts';
 import { createCluster, type Cluster } from './cluster/cluster.ts';
-import { registerErrorHandler } from './http/errors.ts';
+import { frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandler } from './http/errors.ts';
 import { createAccess, registerReadGuard, sessionRoute } from './http/auth.ts';
 import { registerSecurityHeaders } from './http/security.ts';
 import { registerDocs } from './http/docs.ts';
@@ -120,6 +120,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // A client that trickles its headers or body is dropped (checked every second).
     requestTimeout: requestTimeoutMs,
     http: { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    // Every POP code ingest accepts fits in its route; the router's own errors answer in our shape.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (config.ignoredVariables.length > 0) {

@@ -3,7 +3,7 @@
  * one handler turns every error into `{code, message, requestId}` and hides the
  * internals of 5xx errors, which are logged in full instead.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export class AppError extends Error {
   constructor(
@@ -55,4 +55,29 @@ export function registerErrorHandler(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, requestId: String(request.id) });
   });
+}
+
+/**
+ * Most characters of one path parameter the router takes. A POP code holds up to 128
+ * characters (a tag value's limit), and a non-ASCII one arrives percent-encoded, up to 9
+ * characters each (3 UTF-8 bytes); the router's default of 100 answered 414 or 404 for
+ * POP codes that ingest accepts.
+ */
+export const MAX_PARAM_LENGTH = 128 * 9;
+
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`),
+ * in our shape: they bypassed the error handler and sent Fastify's own body.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const requestId = String(request.id);
+  reply.header('x-request-id', requestId);
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return reply.status(400).send({ code: 'bad_request', message: 'the URL path is not valid percent-encoded UTF-8', requestId });
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply.status(414).send({ code: 'uri_too_long', message: `a path segment is longer than ${MAX_PARAM_LENGTH} characters; names are at most 128`, requestId });
+  }
+  request.log.error({ err: error }, 'request failed in the router');
+  return reply.status(500).send({ code: 'internal_error', message: `internal error; the server log has the details under requestId ${requestId}`, requestId });
 }
