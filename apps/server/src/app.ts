@@ -13,7 +13,7 @@ import { FUNCTIONS, POPS, findPop } from '@edgeworker/pops';
 import { redact, type Config } from './config.ts';
 import type { Bus } from './events.ts';
 import { createCluster, type Cluster } from './cluster/cluster.ts';
-import { frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandler } from './http/errors.ts';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandler } from './http/errors.ts';
 import { createAccess, registerReadGuard, sessionRoute } from './http/auth.ts';
 import { registerSecurityHeaders } from './http/security.ts';
 import { registerDocs } from './http/docs.ts';
@@ -123,6 +123,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // Every POP code ingest accepts fits in its route; the router's own errors answer in our shape.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (config.ignoredVariables.length > 0) {

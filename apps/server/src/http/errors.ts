@@ -3,6 +3,9 @@
  * one handler turns every error into `{code, message, requestId}` and hides the
  * internals of 5xx errors, which are logged in full instead.
  */
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export class AppError extends Error {
@@ -80,4 +83,34 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   }
   request.log.error({ err: error }, 'request failed in the router');
   return reply.status(500).send({ code: 'internal_error', message: `internal error; the server log has the details under requestId ${requestId}`, requestId });
+}
+
+/**
+ * A request Node's HTTP parser refuses (Fastify's `clientErrorHandler`) never reaches a
+ * route: Fastify answered `{error, message: "Client Error", statusCode}` without an
+ * X-Request-Id. The same answer in our shape, with what was wrong.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const requestId = randomUUID();
+  let status = 400;
+  let code = 'bad_request';
+  let message = `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'}); nothing was done`;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    code = 'request_timeout';
+    message = 'the request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS, HTTP_HEADERS_TIMEOUT_MS); nothing was done';
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    code = 'headers_too_large';
+    message = 'the request headers are larger than the server takes (16 KiB); nothing was done';
+  }
+  const body = JSON.stringify({ code, message, requestId });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -4,6 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { getJson, startTestApp, write } from '../testing/start-app.ts';
 
 describe('hostile URLs', () => {
@@ -38,6 +39,33 @@ describe('hostile URLs', () => {
       assert.equal(body.code, 'bad_request', path);
       assert.match(String(body.message), /percent-encoded UTF-8/, path);
       assert.equal(body.requestId, r.headers.get('x-request-id'), path);
+    }
+  });
+
+  it('answers a request that is not valid HTTP with {code, message, requestId} and an X-Request-Id, not "Client Error"', async (t) => {
+    const { url } = await startTestApp(t);
+    const { hostname, port } = new URL(url);
+    const raw = (payload: string) => new Promise<string>((resolve) => {
+      const s = connect(Number(port), hostname);
+      let out = '';
+      s.on('data', (d) => (out += d));
+      s.on('close', () => resolve(out));
+      s.on('error', () => undefined);
+      s.write(payload);
+    });
+    const cases: Array<[string, number, string, RegExp]> = [
+      ['GET /api/functions HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n', 400, 'bad_request', /not valid HTTP\/1\.1/],
+      ['GARBAGE\r\n\r\n', 400, 'bad_request', /not valid HTTP\/1\.1/],
+      [`GET /api/functions HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large', /headers are larger than/],
+    ];
+    for (const [payload, status, code, message] of cases) {
+      const answer = await raw(payload);
+      const [head, body] = answer.split('\r\n\r\n');
+      assert.match(head!, new RegExp(`^HTTP/1\\.1 ${status} `), answer);
+      const json = JSON.parse(body!) as Record<string, unknown>;
+      assert.equal(json.code, code);
+      assert.match(String(json.message), message);
+      assert.equal(head!.match(/x-request-id: (.+)/i)?.[1], json.requestId);
     }
   });
 });
