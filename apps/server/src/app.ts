@@ -54,7 +54,7 @@ import { notifierHealth } from './notify/health.ts';
 import { createAlertService, type RunningAlertService } from './alerts/alert-service.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { createDetectorService, type DetectorService } from './detector/detector-service.ts';
-import { detectorSettings, rederiveSpanMs } from './detector/engine.ts';
+import { detectorSettings, historySpanMs, rederiveSpanMs } from './detector/engine.ts';
 import { takeEngineSnapshot } from './detector/engine-snapshot.ts';
 import { rm } from 'node:fs/promises';
 import { startDetectorSchedule, type DetectorSchedule } from './detector/schedule.ts';
@@ -172,6 +172,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     maxLines: config.ingest.maxLines,
     maxPops: config.ingest.maxPops,
     maxFunctions: config.ingest.maxFunctions,
+    maxSeries: config.ingest.maxSeries,
+    // A series counts while the detector's history holds it.
+    seriesWindowMs: historySpanMs(detectorSettings(config.detector)),
     now,
     log: log.child({ module: 'ingest' }),
     onStored: (n) => metrics.ingestedPoints.inc(n),

@@ -30,7 +30,7 @@ export interface Config {
   apiToken: string | undefined;
   /** warnMs/critMs for functions without their own pair; functions: STATUS_THRESHOLDS (over the catalog's defaults). */
   status: { warnMs: number; critMs: number; functions: Record<string, { warnMs: number; critMs: number }> };
-  ingest: { maxBodyBytes: number; maxLines: number; maxPops: number; maxFunctions: number };
+  ingest: { maxBodyBytes: number; maxLines: number; maxPops: number; maxFunctions: number; maxSeries: number };
   query: { maxPoints: number; defaultWindow: string };
   retentionMs: number;
   /**
@@ -302,6 +302,8 @@ export function loadConfig(env: Env = {}): Config {
       // Distinct POPs and functions the service keeps (new ones beyond get 422); the built-in catalog has 423 and 5.
       maxPops: r.int('MAX_POPS', 10_000, { min: 1 }),
       maxFunctions: r.int('MAX_FUNCTIONS', 100, { min: 1 }),
+      // (POP, function) series reporting within the detector's history; each costs the detector ~11 KB.
+      maxSeries: r.int('MAX_SERIES', 50_000, { min: 1 }),
     },
     query: { maxPoints: r.int('QUERY_MAX_POINTS', 2000, { min: 10 }), defaultWindow: '5m' },
     retentionMs: r.duration('RETENTION', '7d'),

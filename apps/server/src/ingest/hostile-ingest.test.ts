@@ -59,4 +59,21 @@ describe('hostile ingest', () => {
     // A clock a few minutes fast is tolerated.
     assert.equal((await write(url, line({ pop: 'AMS', ms: 10, t: now + 5 * 60_000 }))).status, 204);
   });
+
+  it('caps the (POP, function) series that report at once (MAX_SERIES): each cost the detector ~11 KB, and the POP and function caps allow 1M of them', async (t) => {
+    const { url } = await startTestApp(t, { MAX_SERIES: '4' });
+    const now = Date.now();
+    const at = (pop: string, fn: string, t: number) => line({ pop, fn, ms: 50, t });
+    assert.equal((await write(url, [at('FRA', 'auth-check', now), at('FRA', 'ssr-render', now), at('AMS', 'auth-check', now), at('AMS', 'ssr-render', now)].join('\n'))).status, 204);
+    // Known POP, known function, a new pair: a fifth series.
+    const r = await write(url, [at('FRA', 'auth-check', now - 10), at('AMS', 'auth-check', now - 10), at('FRA', 'geo-router', now - 10)].join('\n'));
+    assert.equal(r.status, 422);
+    assert.equal(r.json?.code, 'too_many_series');
+    assert.match(String(r.json?.message), /FRA\/geo-router/);
+    // Points of the series already reporting keep writing; history older than the detector reads does not count.
+    assert.equal((await write(url, [at('FRA', 'auth-check', now - 20), at('AMS', 'ssr-render', now - 20)].join('\n'))).status, 204);
+    assert.equal((await write(url, at('LHR', 'auth-check', now - 6 * 3_600_000))).status, 204);
+    const o = await getJson(`${url}/api/dashboard/overview?window=5m`);
+    assert.equal(o.body.samples, 6, 'nothing of the refused body was stored');
+  });
 });

@@ -23,6 +23,9 @@ export interface IngestDeps {
   /** Most distinct POPs and functions (MAX_POPS, MAX_FUNCTIONS); new ones beyond are refused with 422. */
   maxPops: number;
   maxFunctions: number;
+  /** Most (POP, function) series with a sample in the last seriesWindowMs (MAX_SERIES); new ones beyond are refused with 422. */
+  maxSeries?: number;
+  seriesWindowMs?: number;
   now: () => number;
   log: Logger;
   onStored?: (points: number) => void;
@@ -60,7 +63,11 @@ function popsOf(samples: readonly ColdStartSample[]): { pops?: string[] } {
 }
 
 export function createIngestService(deps: IngestDeps): IngestService {
-  const cardinality = createCardinalityGuard(deps.store, { maxPops: deps.maxPops, maxFunctions: deps.maxFunctions }, deps);
+  const cardinality = createCardinalityGuard(
+    deps.store,
+    { maxPops: deps.maxPops, maxFunctions: deps.maxFunctions, ...(deps.maxSeries !== undefined ? { maxSeries: deps.maxSeries } : {}), ...(deps.seriesWindowMs !== undefined ? { seriesWindowMs: deps.seriesWindowMs } : {}) },
+    deps,
+  );
 
   function store(samples: ColdStartSample[]): Promise<void> {
     if (samples.length === 0) return Promise.resolve();
