@@ -170,6 +170,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bus,
     lookupPop: findPop,
     maxLines: config.ingest.maxLines,
+    maxLineBytes: config.ingest.maxLineBytes,
     maxPops: config.ingest.maxPops,
     maxFunctions: config.ingest.maxFunctions,
     maxSeries: config.ingest.maxSeries,

@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getJson, line, startTestApp, write } from '../testing/start-app.ts';
 
 describe('hostile ingest', () => {
@@ -75,5 +76,39 @@ describe('hostile ingest', () => {
     assert.equal((await write(url, at('LHR', 'auth-check', now - 6 * 3_600_000))).status, 204);
     const o = await getJson(`${url}/api/dashboard/overview?window=5m`);
     assert.equal(o.body.samples, 6, 'nothing of the refused body was stored');
+  });
+
+  it('refuses a line longer than INGEST_MAX_LINE_BYTES (one 8 MB line of 800k fields blocked the server for 4-9 s)', async (t) => {
+    const { url } = await startTestApp(t);
+    const now = Date.now();
+    const fields = Array.from({ length: 40_000 }, (_, i) => `f${i}=1`).join(',');
+    const body = [line({ pop: 'FRA', ms: 1, t: now }), `cold_start_metrics,pop_code=FRA,function_name=ssr-render cold_start_time_ms=1,${fields} ${now}`].join('\n');
+    const r = await write(url, body);
+    assert.equal(r.status, 400);
+    assert.equal(r.json?.code, 'invalid_line_protocol');
+    assert.equal(r.json?.line, 2);
+    assert.match(String(r.json?.message), /line 2: the line is \d+ bytes long; the limit is 262144 \(INGEST_MAX_LINE_BYTES\)/);
+    assert.ok(String(r.json?.text).length <= 200);
+    // A long line within the limit, and the limit raised: accepted.
+    const { url: url2 } = await startTestApp(t, { INGEST_MAX_LINE_BYTES: '1048576' });
+    assert.equal((await write(url2, body)).status, 204);
+  });
+
+  it('keeps the event loop turning while it parses a large body', async (t) => {
+    const { url } = await startTestApp(t);
+    const now = Date.now();
+    // ~9 MB of Telegraf-like points (skipped: another measurement), 50 fields each: seconds of parsing on a loaded machine.
+    const fields = Array.from({ length: 50 }, (_, i) => `field_${i}=${i}.5`).join(',');
+    const body = Array.from({ length: 12_000 }, (_, i) => `telegraf_cpu,host=h${i % 50},cpu=cpu${i % 8} ${fields} ${now - i}`).join('\n');
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    const started = performance.now();
+    const r = await write(url, body);
+    const tookMs = performance.now() - started;
+    h.disable();
+    assert.equal(r.status, 204);
+    const longestStallMs = h.max / 1e6;
+    assert.ok(tookMs > 300, `the body took ${tookMs.toFixed(0)} ms: too small to tell`);
+    assert.ok(longestStallMs < tookMs / 3, `longest event-loop stall ${longestStallMs.toFixed(0)} ms of a ${tookMs.toFixed(0)} ms write`);
   });
 });

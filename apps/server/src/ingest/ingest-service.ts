@@ -5,7 +5,7 @@
  * batch without creating duplicates or gaps.
  */
 import { inSpan } from '../telemetry/spans.ts';
-import { LineProtocolError, parseLineProtocol, type Precision } from '@edgeworker/line-protocol';
+import { LineProtocolError, parseLineProtocolAsync, type Precision } from '@edgeworker/line-protocol';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import { landedPops, type Bus } from '../events.ts';
@@ -20,6 +20,8 @@ export interface IngestDeps {
   bus: Bus;
   lookupPop: (code: string) => KnownPop | undefined;
   maxLines: number;
+  /** Longest line, bytes (INGEST_MAX_LINE_BYTES): a line is parsed in one go, so this bounds how long it holds the thread. */
+  maxLineBytes?: number;
   /** Most distinct POPs and functions (MAX_POPS, MAX_FUNCTIONS); new ones beyond are refused with 422. */
   maxPops: number;
   maxFunctions: number;
@@ -103,14 +105,18 @@ export function createIngestService(deps: IngestDeps): IngestService {
     async ingestLineProtocol(body, precision) {
       let points;
       try {
-        points = parseLineProtocol(body, {
+        // In slices, with turns of the event loop between them: a 10 MB body is seconds of parsing on a
+        // loaded machine, during which the server answered nothing else (health checks, dashboards, writes).
+        points = await parseLineProtocolAsync(body, {
           precision,
           defaultTimeNs: BigInt(deps.now()) * 1_000_000n,
           maxLines: deps.maxLines,
+          ...(deps.maxLineBytes !== undefined ? { maxLineLength: deps.maxLineBytes } : {}),
         });
       } catch (err) {
         if (err instanceof LineProtocolError) {
-          throw new AppError('invalid_line_protocol', err.message, 400, { line: err.line, text: err.text });
+          const variable = /^the line is \d+ bytes long/.test(err.reason) ? ' (INGEST_MAX_LINE_BYTES)' : '';
+          throw new AppError('invalid_line_protocol', err.message + variable, 400, { line: err.line, text: err.text });
         }
         throw err;
       }
