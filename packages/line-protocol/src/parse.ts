@@ -32,8 +32,9 @@ export interface AsyncParseOptions extends ParseOptions {
   sliceMs?: number;
 }
 
-/** Lines parsed between two looks at the clock (parseLineProtocolAsync). */
+/** Lines, and characters, parsed between two looks at the clock (parseLineProtocolAsync), whichever comes first. */
 const LINES_PER_STEP = 256;
+const CHARS_PER_STEP = 32 * 1024;
 
 
 /** Plain assignment of "__proto__" would set the prototype and silently drop the key. */
@@ -407,9 +408,11 @@ function* parseText(body: string, opts: ParseOptions, utf8Bytes: boolean): Gener
   let pos = body.charCodeAt(0) === 0xfeff ? 1 : 0;
   let lineNo = 0;
   let untilStep = LINES_PER_STEP;
+  let stepEnd = pos + CHARS_PER_STEP;
   while (pos < len) {
-    if (--untilStep === 0) {
+    if (--untilStep === 0 || pos >= stepEnd) {
       untilStep = LINES_PER_STEP;
+      stepEnd = pos + CHARS_PER_STEP;
       yield;
     }
     lineNo++;
