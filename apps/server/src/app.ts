@@ -347,7 +347,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await registerCrossOrigin(app, { allowed: config.hardening.corsOrigins, ownOrigins: config.notify.publicUrl ? [new URL(config.notify.publicUrl).origin] : [] });
 
   const guard = access.write;
-  await app.register(ingestRoutes, { ingest, maxBodyBytes: config.ingest.maxBodyBytes, guard });
+  await app.register(ingestRoutes, { ingest, maxBodyBytes: config.ingest.maxBodyBytes, maxInflightBytes: config.ingest.maxInflightBytes, guard });
   await app.register(overviewRoute, { query: cached, defaultWindow: config.query.defaultWindow });
   await app.register(heatmapRoute, { query: cached, defaultWindow: config.query.defaultWindow });
   await app.register(popsRoutes, { query: cached, defaultWindow: config.query.defaultWindow });
