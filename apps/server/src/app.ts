@@ -13,7 +13,7 @@ import { FUNCTIONS, POPS, findPop } from '@edgeworker/pops';
 import { redact, type Config } from './config.ts';
 import type { Bus } from './events.ts';
 import { createCluster, type Cluster } from './cluster/cluster.ts';
-import { errorCode, registerErrorHandler } from './http/errors.ts';
+import { clientErrorHandler, errorCode, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandler } from './http/errors.ts';
 import { createAccess, registerReadGuard, sessionRoute } from './http/auth.ts';
 import { registerSecurityHeaders } from './http/security.ts';
 import { registerDocs } from './http/docs.ts';
@@ -54,7 +54,7 @@ import { notifierHealth } from './notify/health.ts';
 import { createAlertService, type RunningAlertService } from './alerts/alert-service.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { createDetectorService, type DetectorService } from './detector/detector-service.ts';
-import { detectorSettings, rederiveSpanMs } from './detector/engine.ts';
+import { detectorSettings, historySpanMs, rederiveSpanMs } from './detector/engine.ts';
 import { takeEngineSnapshot } from './detector/engine-snapshot.ts';
 import { rm } from 'node:fs/promises';
 import { startDetectorSchedule, type DetectorSchedule } from './detector/schedule.ts';
@@ -120,6 +120,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // A client that trickles its headers or body is dropped (checked every second).
     requestTimeout: requestTimeoutMs,
     http: { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    // Every POP code ingest accepts fits in its route; the router's own errors answer in our shape.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (config.ignoredVariables.length > 0) {
@@ -170,8 +174,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bus,
     lookupPop: findPop,
     maxLines: config.ingest.maxLines,
+    maxLineBytes: config.ingest.maxLineBytes,
     maxPops: config.ingest.maxPops,
     maxFunctions: config.ingest.maxFunctions,
+    maxSeries: config.ingest.maxSeries,
+    // A series counts while the detector's history holds it.
+    seriesWindowMs: historySpanMs(detectorSettings(config.detector)),
     now,
     log: log.child({ module: 'ingest' }),
     onStored: (n) => metrics.ingestedPoints.inc(n),
@@ -343,7 +351,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await registerCrossOrigin(app, { allowed: config.hardening.corsOrigins, ownOrigins: config.notify.publicUrl ? [new URL(config.notify.publicUrl).origin] : [] });
 
   const guard = access.write;
-  await app.register(ingestRoutes, { ingest, maxBodyBytes: config.ingest.maxBodyBytes, guard });
+  await app.register(ingestRoutes, { ingest, maxBodyBytes: config.ingest.maxBodyBytes, maxInflightBytes: config.ingest.maxInflightBytes, guard });
   await app.register(overviewRoute, { query: cached, defaultWindow: config.query.defaultWindow });
   await app.register(heatmapRoute, { query: cached, defaultWindow: config.query.defaultWindow });
   await app.register(popsRoutes, { query: cached, defaultWindow: config.query.defaultWindow });

@@ -30,7 +30,7 @@ export interface Config {
   apiToken: string | undefined;
   /** warnMs/critMs for functions without their own pair; functions: STATUS_THRESHOLDS (over the catalog's defaults). */
   status: { warnMs: number; critMs: number; functions: Record<string, { warnMs: number; critMs: number }> };
-  ingest: { maxBodyBytes: number; maxLines: number; maxPops: number; maxFunctions: number };
+  ingest: { maxBodyBytes: number; maxInflightBytes: number; maxLines: number; maxLineBytes: number; maxPops: number; maxFunctions: number; maxSeries: number };
   query: { maxPoints: number; defaultWindow: string };
   retentionMs: number;
   /**
@@ -325,10 +325,16 @@ export function loadConfig(env: Env = {}): Config {
     status: { warnMs, critMs, functions: statusFunctions },
     ingest: {
       maxBodyBytes: r.int('INGEST_MAX_BODY_BYTES', 10 * 1024 * 1024, { min: 1024 }),
+      // Write bodies in flight at once, by bytes (each holds ~5× its size while parsed and stored); 503 beyond.
+      maxInflightBytes: r.int('INGEST_MAX_INFLIGHT_BYTES', 64 * 1024 * 1024, { min: 1024 }),
       maxLines: r.int('INGEST_MAX_LINES', 200_000, { min: 1 }),
+      // A line is parsed in one go: this bounds how long one line holds the thread (~0.1 s at 256 KiB).
+      maxLineBytes: r.int('INGEST_MAX_LINE_BYTES', 256 * 1024, { min: 1024 }),
       // Distinct POPs and functions the service keeps (new ones beyond get 422); the built-in catalog has 423 and 5.
       maxPops: r.int('MAX_POPS', 10_000, { min: 1 }),
       maxFunctions: r.int('MAX_FUNCTIONS', 100, { min: 1 }),
+      // (POP, function) series reporting within the detector's history; each costs the detector ~11 KB.
+      maxSeries: r.int('MAX_SERIES', 50_000, { min: 1 }),
     },
     query: { maxPoints: r.int('QUERY_MAX_POINTS', 2000, { min: 10 }), defaultWindow: '5m' },
     retentionMs: r.duration('RETENTION', '7d'),

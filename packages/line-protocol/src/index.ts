@@ -14,5 +14,5 @@
 export type { FieldInput, FieldValue, ParsedPoint, PointInput, Precision } from './types.ts';
 export { LineProtocolError } from './types.ts';
 export { PRECISIONS, fromNanoseconds, isPrecision, toNanoseconds } from './precision.ts';
-export { parseLineProtocol, type ParseOptions } from './parse.ts';
+export { parseLineProtocol, parseLineProtocolAsync, type AsyncParseOptions, type ParseOptions } from './parse.ts';
 export { encodeBatch, encodePoint } from './encode.ts';

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineProtocolError, parseLineProtocol, type FieldValue, type ParsedPoint, type Precision } from './index.ts';
+import { LineProtocolError, parseLineProtocol, parseLineProtocolAsync, type FieldValue, type ParsedPoint, type Precision } from './index.ts';
 
 const DEF = 42n;
 
@@ -257,4 +257,33 @@ test('a body given as UTF-8 bytes reads as its text does, errors included', () =
     return true;
   });
   assert.throws(() => parseLineProtocol(Buffer.from([0x6d, 0x20, 0x76, 0x3d, 0xff]), { defaultTimeNs: DEF }), /not valid UTF-8/);
+});
+
+describe('long lines and turns of the event loop', () => {
+  const opts = { defaultTimeNs: 0n, maxLineLength: 64 };
+  it('refuses a line longer than maxLineLength, in bytes as received, naming it', () => {
+    const ok = 'm,t=a v=1 1';
+    const long = `m,t=${'é'.repeat(40)} v=1 1`; // 51 characters, 91 bytes
+    assert.equal(parseLineProtocol(`${ok}\n${long}`, { defaultTimeNs: 0n, maxLineLength: 64 }).length, 2, 'as text: 51 characters');
+    for (const body of [Buffer.from(`${ok}\n${long}`), `${ok}\n${ok} ${'x'.repeat(60)}`]) {
+      assert.throws(() => parseLineProtocol(body, opts), (err: unknown) => {
+        assert.ok(err instanceof LineProtocolError);
+        assert.equal(err.line, 2);
+        assert.match(err.reason, /^the line is \d+ bytes long; the limit is 64$/);
+        return true;
+      });
+    }
+    assert.equal(parseLineProtocol(Buffer.from(`${ok}\r\n${'m v=1'.padEnd(64, ' ')}\r\n`), opts).length, 2, 'exactly the limit, CR not counted');
+  });
+
+  it('parseLineProtocolAsync gives what parseLineProtocol gives, errors included, and yields to the event loop', async () => {
+    const body = Array.from({ length: 3000 }, (_, i) => `m,host=h${i % 7} v=${i},s="x${i}" ${i}`).join('\n');
+    assert.deepEqual(await parseLineProtocolAsync(Buffer.from(body), { defaultTimeNs: 0n }), parseLineProtocol(Buffer.from(body), { defaultTimeNs: 0n }));
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    await parseLineProtocolAsync(body, { defaultTimeNs: 0n, sliceMs: 0 });
+    clearInterval(ticker);
+    assert.ok(turns > 0, 'the event loop ran during the parse');
+    await assert.rejects(parseLineProtocolAsync(`${body}\nm v=oops`, { defaultTimeNs: 0n }), (err: unknown) => err instanceof LineProtocolError && err.line === 3001);
+  });
 });

@@ -18,7 +18,23 @@ export interface ParseOptions {
   defaultTimeNs: bigint;
   /** Most point lines accepted; blank and comment lines do not count. */
   maxLines?: number;
+  /**
+   * Longest line accepted, in bytes as received (characters of a text body), CR excluded.
+   * A line's parse runs in one go, so this bounds how long it holds the thread: one 8 MB
+   * line of 800k fields took 4-9 s.
+   */
+  maxLineLength?: number;
 }
+
+/** Options of parseLineProtocolAsync. */
+export interface AsyncParseOptions extends ParseOptions {
+  /** Longest run of parsing between two turns of the event loop, ms (default 20). */
+  sliceMs?: number;
+}
+
+/** Lines, and characters, parsed between two looks at the clock (parseLineProtocolAsync), whichever comes first. */
+const LINES_PER_STEP = 256;
+const CHARS_PER_STEP = 32 * 1024;
 
 
 /** Plain assignment of "__proto__" would set the prototype and silently drop the key. */
@@ -313,27 +329,77 @@ function isBlank(c: number): boolean {
  * only the names and strings kept are decoded. Bytes that are not valid UTF-8 are refused.
  */
 export function parseLineProtocol(body: string | Uint8Array, opts: ParseOptions): ParsedPoint[] {
-  if (typeof body === 'string') return parseText(body, opts, false);
-  if (!isUtf8(body)) throw new LineProtocolError(0, '', 'the body is not valid UTF-8');
-  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (isAscii(bytes)) return parseText(bytes.toString('latin1'), opts, false);
+  const steps = parseSteps(body, opts);
   try {
-    // A UTF-8 byte order mark as bytes; parseText skips the character form.
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    return parseText(bytes.toString('latin1', bom), opts, true);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
   } catch (err) {
-    // Errors quote the line as text: the rare failing body is read again as text for them.
-    if (err instanceof LineProtocolError) return parseText(bytes.toString('utf8'), opts, false);
-    throw err;
+    throw outsideTheParse(err);
   }
 }
 
-function parseText(body: string, opts: ParseOptions, utf8Bytes: boolean): ParsedPoint[] {
+/**
+ * An error made inside the parse's generator records its frame, and through it the whole
+ * body, for as long as the error is kept (a response, a log): the same error made again here.
+ */
+function outsideTheParse(err: unknown): unknown {
+  return err instanceof LineProtocolError ? new LineProtocolError(err.line, err.text, err.reason) : err;
+}
+
+/**
+ * The same parse, giving the event loop a turn at least every `sliceMs` (20 ms): a 10 MB
+ * body takes ~1 s (several on a loaded machine), during which a server answered nothing else.
+ */
+export async function parseLineProtocolAsync(body: string | Uint8Array, opts: AsyncParseOptions): Promise<ParsedPoint[]> {
+  const sliceMs = opts.sliceMs ?? 20;
+  const steps = parseSteps(body, opts);
+  let sliceStart = performance.now();
+  for (;;) {
+    let r: IteratorResult<void, ParsedPoint[]>;
+    try {
+      r = steps.next();
+    } catch (err) {
+      throw outsideTheParse(err);
+    }
+    if (r.done) return r.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** The parse, yielding every LINES_PER_STEP lines; returns the points. */
+function* parseSteps(body: string | Uint8Array, opts: ParseOptions): Generator<void, ParsedPoint[], undefined> {
+  if (typeof body === 'string') return yield* parseText(body, opts, false);
+  if (!isUtf8(body)) throw new LineProtocolError(0, '', 'the body is not valid UTF-8');
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (isAscii(bytes)) return yield* parseText(bytes.toString('latin1'), opts, false);
+  try {
+    // A UTF-8 byte order mark as bytes; parseText skips the character form.
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    return yield* parseText(bytes.toString('latin1', bom), opts, true);
+  } catch (err) {
+    if (!(err instanceof LineProtocolError)) throw err;
+    // Errors quote the line as text: the rare failing body is read again as text for them.
+    const text = bytes.toString('utf8');
+    yield* parseText(text, opts, false);
+    // Read as text it passed: a line too long in bytes is shorter in characters. The byte read's verdict stands.
+    const line = text.split('\n', err.line)[err.line - 1] ?? '';
+    throw new LineProtocolError(err.line, line.slice(0, 200), err.reason);
+  }
+}
+
+function* parseText(body: string, opts: ParseOptions, utf8Bytes: boolean): Generator<void, ParsedPoint[], undefined> {
   const precision = opts.precision ?? 'ns';
   if (!isPrecision(precision)) throw new TypeError(`invalid precision ${String(precision)}`);
   if (typeof opts.defaultTimeNs !== 'bigint') throw new TypeError('defaultTimeNs must be a bigint');
   const maxLines = opts.maxLines ?? Number.POSITIVE_INFINITY;
   if (!(maxLines >= 0)) throw new TypeError('maxLines must be a non-negative number');
+  const maxLineLength = opts.maxLineLength ?? Number.POSITIVE_INFINITY;
+  if (!(maxLineLength > 0)) throw new TypeError('maxLineLength must be a positive number');
 
   const scanner = new LineScanner(body, precision, opts.defaultTimeNs, utf8Bytes);
   const out: ParsedPoint[] = [];
@@ -341,13 +407,23 @@ function parseText(body: string, opts: ParseOptions, utf8Bytes: boolean): Parsed
   // A UTF-8 BOM (files saved by some Windows tools) would otherwise become part of the first measurement name.
   let pos = body.charCodeAt(0) === 0xfeff ? 1 : 0;
   let lineNo = 0;
+  let untilStep = LINES_PER_STEP;
+  let stepEnd = pos + CHARS_PER_STEP;
   while (pos < len) {
+    if (--untilStep === 0 || pos >= stepEnd) {
+      untilStep = LINES_PER_STEP;
+      stepEnd = pos + CHARS_PER_STEP;
+      yield;
+    }
     lineNo++;
     let nl = body.indexOf('\n', pos);
     if (nl === -1) nl = len;
     const lineStart = pos;
     pos = nl + 1;
     const textEnd = nl > lineStart && body.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+    if (textEnd - lineStart > maxLineLength) {
+      throw new LineProtocolError(lineNo, body.slice(lineStart, lineStart + 200), `the line is ${textEnd - lineStart} bytes long; the limit is ${maxLineLength}`);
+    }
     let end = textEnd;
     while (end > lineStart && isBlank(body.charCodeAt(end - 1))) end--;
     let start = lineStart;
@@ -367,4 +443,3 @@ function parseText(body: string, opts: ParseOptions, utf8Bytes: boolean): Parsed
   }
   return out;
 }
-

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { LineProtocolError, parseLineProtocol } from './index.ts';
+import { LineProtocolError, parseLineProtocol, parseLineProtocolAsync } from './index.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -28,6 +28,27 @@ test('parsed strings do not pin the request body', () => {
   gc();
   const grownMb = (process.memoryUsage().heapUsed - before) / 1e6;
   // Pinning would retain about 40 MB (two 2 MB bodies per round).
+  assert.ok(grownMb < 8, `heap grew ${grownMb.toFixed(1)} MB`);
+  assert.equal(kept.length, 40);
+});
+
+test('nor do they, nor its errors, when parsed with turns of the event loop (parseLineProtocolAsync)', async () => {
+  const kept: unknown[] = [];
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let n = 0; n < 10; n++) {
+    const filler = `${'x'.repeat(2_000_000)}${n} v=1\n`;
+    const body = `measurement_long_name${n},city=Frankfurt\\ am\\ Main${n},pop=abcdefghijklmnop${n} v=1,s="a string field value ${n}"\n${filler}`;
+    const [p] = await parseLineProtocolAsync(body, { defaultTimeNs: 0n, sliceMs: 0 });
+    kept.push(p?.measurement, p?.tags, p?.fields);
+    await assert.rejects(parseLineProtocolAsync(`m v=1\n${filler.slice(0, -5)}`, { defaultTimeNs: 0n, sliceMs: 0 }), (err) => {
+      assert.ok(err instanceof LineProtocolError);
+      kept.push(err);
+      return true;
+    });
+  }
+  gc();
+  const grownMb = (process.memoryUsage().heapUsed - before) / 1e6;
   assert.ok(grownMb < 8, `heap grew ${grownMb.toFixed(1)} MB`);
   assert.equal(kept.length, 40);
 });

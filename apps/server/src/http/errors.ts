@@ -3,7 +3,10 @@
  * one handler turns every error into `{code, message, requestId}` and hides the
  * internals of 5xx errors, which are logged in full instead.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export class AppError extends Error {
   constructor(
@@ -68,4 +71,59 @@ export function registerErrorHandler(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, requestId: String(request.id) });
   });
+}
+
+/**
+ * Most characters of one path parameter the router takes. A POP code holds up to 128
+ * characters (a tag value's limit), and a non-ASCII one arrives percent-encoded, up to 9
+ * characters each (3 UTF-8 bytes); the router's default of 100 answered 414 or 404 for
+ * POP codes that ingest accepts.
+ */
+export const MAX_PARAM_LENGTH = 128 * 9;
+
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`),
+ * in our shape: they bypassed the error handler and sent Fastify's own body.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const requestId = String(request.id);
+  reply.header('x-request-id', requestId);
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return reply.status(400).send({ code: 'bad_request', message: 'the URL path is not valid percent-encoded UTF-8', requestId });
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply.status(414).send({ code: 'uri_too_long', message: `a path segment is longer than ${MAX_PARAM_LENGTH} characters; names are at most 128`, requestId });
+  }
+  request.log.error({ err: error }, 'request failed in the router');
+  return reply.status(500).send({ code: 'internal_error', message: `internal error; the server log has the details under requestId ${requestId}`, requestId });
+}
+
+/**
+ * A request Node's HTTP parser refuses (Fastify's `clientErrorHandler`) never reaches a
+ * route: Fastify answered `{error, message: "Client Error", statusCode}` without an
+ * X-Request-Id. The same answer in our shape, with what was wrong.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const requestId = randomUUID();
+  let status = 400;
+  let code = 'bad_request';
+  let message = `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'}); nothing was done`;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    code = 'request_timeout';
+    message = 'the request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS, HTTP_HEADERS_TIMEOUT_MS); nothing was done';
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    code = 'headers_too_large';
+    message = 'the request headers are larger than the server takes (16 KiB); nothing was done';
+  }
+  const body = JSON.stringify({ code, message, requestId });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -43,4 +43,27 @@ describe('cardinality caps', () => {
     // Until the refresh lands DDD fits (and is handed back); then it is one too many.
     await waitFor(() => other.admit(pop('DDD')).then((undoIt) => void undoIt(), refused('too_many_pops')), 5000, 'ZZZ to count');
   });
+
+  it('counts the series the store holds within the window (after a restart too), and a series no longer reporting frees its slot', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ewm-cardinality-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb') });
+    t.after(() => store.close());
+    const H = 3_600_000;
+    const at = (t: number, popCode: string, functionName = 'ssr-render') => sample({ t, v: 1, popCode, functionName });
+    await store.write([at(T0, 'AAA'), at(T0, 'BBB'), at(T0, 'AAA', 'auth-check')]);
+
+    let clock = T0 + 1000;
+    const log = pino({ level: 'silent' });
+    const refused = (err: unknown) => err instanceof AppError && err.statusCode === 422 && err.code === 'too_many_series';
+    const guard = createCardinalityGuard(store, { maxPops: 100, maxFunctions: 100, maxSeries: 3, seriesWindowMs: H }, { now: () => clock, log });
+    await guard.admit([at(T0 + 1000, 'AAA')]);
+    await assert.rejects(guard.admit([at(T0 + 1000, 'BBB', 'auth-check')]), refused);
+    // Older than the window: history, not a series reporting now.
+    await guard.admit([at(T0 - 2 * H, 'CCC')]);
+    // An hour and more later the stored series have left the window: once the refresh lands, slots are free.
+    clock = T0 + 2 * H;
+    await waitFor(() => guard.admit([at(clock, 'DDD'), at(clock, 'EEE'), at(clock, 'FFF')]).then(() => true, (err) => (refused(err) ? false : Promise.reject(err))), 5000, 'the old series to leave the window');
+    await assert.rejects(guard.admit([at(clock, 'GGG')]), refused);
+  });
 });

@@ -5,7 +5,7 @@
  * batch without creating duplicates or gaps.
  */
 import { inSpan } from '../telemetry/spans.ts';
-import { LineProtocolError, parseLineProtocol, type Precision } from '@edgeworker/line-protocol';
+import { LineProtocolError, parseLineProtocolAsync, type Precision } from '@edgeworker/line-protocol';
 import type { ColdStartSample } from '@edgeworker/schema';
 import type { Logger } from 'pino';
 import { landedPops, type Bus } from '../events.ts';
@@ -20,9 +20,14 @@ export interface IngestDeps {
   bus: Bus;
   lookupPop: (code: string) => KnownPop | undefined;
   maxLines: number;
+  /** Longest line, bytes (INGEST_MAX_LINE_BYTES): a line is parsed in one go, so this bounds how long it holds the thread. */
+  maxLineBytes?: number;
   /** Most distinct POPs and functions (MAX_POPS, MAX_FUNCTIONS); new ones beyond are refused with 422. */
   maxPops: number;
   maxFunctions: number;
+  /** Most (POP, function) series with a sample in the last seriesWindowMs (MAX_SERIES); new ones beyond are refused with 422. */
+  maxSeries?: number;
+  seriesWindowMs?: number;
   now: () => number;
   log: Logger;
   onStored?: (points: number) => void;
@@ -44,6 +49,14 @@ export interface IngestService {
 }
 
 const MAX_LINE_ECHO = 200;
+/**
+ * How far ahead of the server's clock a point may be (agents' clocks drift; Mimir and Loki
+ * allow the same 10 minutes). One point from a clock set years ahead became every answer's
+ * latestSampleAt for good (nothing ever passes it, retention never deletes it), which froze
+ * /health, the dashboard's freshness and the ingest-stopped alert; a point past 2199 could
+ * not even be asked for.
+ */
+export const MAX_FUTURE_MS = 10 * 60_000;
 
 /** The batch's POPs for `data_landed` (late data re-derives only their series); none when more than LANDED_POPS_MAX. */
 function popsOf(samples: readonly ColdStartSample[]): { pops?: string[] } {
@@ -52,7 +65,11 @@ function popsOf(samples: readonly ColdStartSample[]): { pops?: string[] } {
 }
 
 export function createIngestService(deps: IngestDeps): IngestService {
-  const cardinality = createCardinalityGuard(deps.store, { maxPops: deps.maxPops, maxFunctions: deps.maxFunctions }, deps);
+  const cardinality = createCardinalityGuard(
+    deps.store,
+    { maxPops: deps.maxPops, maxFunctions: deps.maxFunctions, ...(deps.maxSeries !== undefined ? { maxSeries: deps.maxSeries } : {}), ...(deps.seriesWindowMs !== undefined ? { seriesWindowMs: deps.seriesWindowMs } : {}) },
+    deps,
+  );
 
   function store(samples: ColdStartSample[]): Promise<void> {
     if (samples.length === 0) return Promise.resolve();
@@ -88,24 +105,34 @@ export function createIngestService(deps: IngestDeps): IngestService {
     async ingestLineProtocol(body, precision) {
       let points;
       try {
-        points = parseLineProtocol(body, {
+        // In slices, with turns of the event loop between them: a 10 MB body is seconds of parsing on a
+        // loaded machine, during which the server answered nothing else (health checks, dashboards, writes).
+        points = await parseLineProtocolAsync(body, {
           precision,
           defaultTimeNs: BigInt(deps.now()) * 1_000_000n,
           maxLines: deps.maxLines,
+          ...(deps.maxLineBytes !== undefined ? { maxLineLength: deps.maxLineBytes } : {}),
         });
       } catch (err) {
         if (err instanceof LineProtocolError) {
-          throw new AppError('invalid_line_protocol', err.message, 400, { line: err.line, text: err.text });
+          const variable = /^the line is \d+ bytes long/.test(err.reason) ? ' (INGEST_MAX_LINE_BYTES)' : '';
+          throw new AppError('invalid_line_protocol', err.message + variable, 400, { line: err.line, text: err.text });
         }
         throw err;
       }
       const { ours, skipped, skippedTotal } = splitForeignMeasurements(points);
       const samples: ColdStartSample[] = [];
+      const latestNs = BigInt(deps.now() + MAX_FUTURE_MS) * 1_000_000n;
+      const refuse = (line: number, code: string, error: string) => {
+        const text = String(body).split('\n', line)[line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
+        return new AppError(code, `line ${line}: ${error}`, 400, { line, text });
+      };
       for (const p of ours) {
         const r = toSample(p, deps.lookupPop);
-        if ('error' in r) {
-          const text = String(body).split('\n', p.line)[p.line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
-          throw new AppError(r.code, `line ${p.line}: ${r.error}`, 400, { line: p.line, text });
+        if ('error' in r) throw refuse(p.line, r.code, r.error);
+        if (r.sample.timeNs > latestNs) {
+          const at = new Date(Number(r.sample.timeNs / 1_000_000n)).toISOString();
+          throw refuse(p.line, 'invalid_timestamp', `timestamp ${at} is more than ${MAX_FUTURE_MS / 60_000} minutes ahead of the server's clock; check the agent's clock and the precision (${precision})`);
         }
         samples.push(r.sample);
       }

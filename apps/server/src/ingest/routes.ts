@@ -14,6 +14,11 @@ import type { IngestService } from './ingest-service.ts';
 export interface IngestRoutesOptions {
   ingest: IngestService;
   maxBodyBytes: number;
+  /**
+   * Most bytes of write bodies in flight at once (INGEST_MAX_INFLIGHT_BYTES): each body holds
+   * about 5× its size in memory while it is read, parsed and stored (~50 MB for 10 MB).
+   */
+  maxInflightBytes?: number;
   guard: (req: import('fastify').FastifyRequest) => Promise<void>;
 }
 
@@ -28,6 +33,32 @@ function precisionOf(value: string | undefined): Precision {
 }
 
 const responses = { 204: Type.Null(), 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 503: ErrorBody };
+
+/**
+ * Reserves a write's bytes (its Content-Length; the body limit when it has none) before its
+ * body is read, or refuses it with 503: the server's memory for writes stays bounded however
+ * many arrive at once. A body alone is always taken. The reservation ends with the request,
+ * however it ends (answered, refused, client gone).
+ */
+function inflightLimit(maxBytes: number, maxBodyBytes: number) {
+  let inflight = 0;
+  return async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const declared = Number(req.headers['content-length']);
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, maxBodyBytes) : maxBodyBytes;
+    if (inflight > 0 && inflight + bytes > maxBytes) {
+      reply.header('retry-after', '1');
+      throw new AppError(
+        'ingest_busy',
+        `${inflight} bytes of writes are being processed, and this one (${bytes} bytes) would pass INGEST_MAX_INFLIGHT_BYTES (${maxBytes}); nothing was stored, retry in a second`,
+        503,
+      );
+    }
+    inflight += bytes;
+    reply.raw.once('close', () => {
+      inflight -= bytes;
+    });
+  };
+}
 
 export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = async (app, opts) => {
   // Line protocol arrives with any content type (text/plain, octet-stream, none):
@@ -72,9 +103,11 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
       }),
     },
   ];
+  const admit = inflightLimit(opts.maxInflightBytes ?? Number.POSITIVE_INFINITY, opts.maxBodyBytes);
   for (const route of routes) {
     app.post(route.url, {
-      onRequest: opts.guard,
+      // After the token check: a refused client holds no share of the bound.
+      onRequest: [opts.guard, admit],
       bodyLimit: opts.maxBodyBytes,
       schema: { summary: route.summary, tags: ['ingest'], querystring: route.querystring, response: responses },
     }, async (req, reply) => {

@@ -17,6 +17,12 @@ export interface KnownPop {
 }
 
 const MAX_TAG_LENGTH = 128;
+/**
+ * Largest cold start accepted, in ms (a day). Anything above is a unit mistake (ns or µs
+ * sent as ms) or garbage, and line protocol allows floats up to 1.8e308: two of those
+ * overflowed a window's sum to Infinity, which made every client's averageColdStart null.
+ */
+export const MAX_COLD_START_MS = 86_400_000;
 /** The parser shares one frozen tags object among the points of a series: check each once. */
 const tagsWithinLimits = new WeakSet<object>();
 
@@ -50,10 +56,17 @@ export function toSample(
   if (raw === undefined) return { code: 'missing_field', error: `field ${FIELD.coldStartTimeMs} is required` };
   if (ms === undefined) return { code: 'invalid_field', error: `field ${FIELD.coldStartTimeMs} must be a number, got a ${raw.type}` };
   if (!(ms >= 0)) return { code: 'invalid_field', error: `field ${FIELD.coldStartTimeMs} must be >= 0, got ${ms}` };
+  if (ms > MAX_COLD_START_MS) {
+    return { code: 'invalid_field', error: `field ${FIELD.coldStartTimeMs} must be at most ${MAX_COLD_START_MS} (a day, in ms), got ${ms}; was it sent in µs or ns?` };
+  }
 
   const known = lookupPop(popCode);
   const latField = p.fields[FIELD.latitude];
   const lonField = p.fields[FIELD.longitude];
+  // A coordinate that is there but not a number is named as such (it was reported as missing).
+  for (const [name, f] of [[FIELD.latitude, latField], [FIELD.longitude, lonField]] as const) {
+    if (f && numeric(f) === undefined) return { code: 'invalid_field', error: `field ${name} must be a number, got a ${f.type}` };
+  }
   const lat = latField ? numeric(latField) : known?.lat;
   const lon = lonField ? numeric(lonField) : known?.lon;
   if (lat === undefined || lon === undefined) {

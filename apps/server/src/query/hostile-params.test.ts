@@ -23,6 +23,10 @@ describe('hostile query parameters', () => {
       ['/api/pops/FRA/timeseries?to=99999999999999999999999', 'invalid_time'],
       ['/api/pops/FRA/timeseries?from=2300-01-01T00:00:00Z&to=2300-01-02T00:00:00Z', 'invalid_time'],
       ['/api/pops/FRA/timeseries?from=-5', 'invalid_time'],
+      // Dates that do not exist were rolled over (to 2 March, to the next day) and answered for another range.
+      ['/api/pops/FRA/timeseries?from=2026-02-30T00:00:00Z', 'invalid_time'],
+      ['/api/pops/FRA/timeseries?from=2026-11-31T00:00:00%2B01:00', 'invalid_time'],
+      ['/api/pops/FRA/timeseries?to=2026-12-01T24:00:00Z', 'invalid_time'],
       [`/api/pops/FRA/timeseries?to=${'9'.repeat(200)}`, 'bad_request'],
       ['/api/dashboard/overview?window=600000000000000000000000s', 'invalid_window'],
       [`/api/heatmap?function=${'f'.repeat(129)}`, 'bad_request'],

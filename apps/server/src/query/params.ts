@@ -51,7 +51,7 @@ export const MAX_INSTANT_MS = Date.UTC(2200, 0, 1);
 /** RFC 3339 or epoch milliseconds, from 1970 to 2200. */
 export function parseInstant(name: string, text: string): number {
   const digits = /^\d{1,16}$/.test(text);
-  const ms = digits ? Number(text) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
+  const ms = digits ? Number(text) : /^\d{4}-\d{2}-\d{2}T/.test(text) && isRealDateTime(text) ? Date.parse(text) : NaN;
   if (!Number.isFinite(ms)) {
     throw new AppError('invalid_time', `${name}=${printable(text)} is invalid: use RFC 3339 (2026-11-26T12:00:00Z) or epoch milliseconds`, 400);
   }
@@ -59,6 +59,19 @@ export function parseInstant(name: string, text: string): number {
     throw new AppError('invalid_time', `${name}=${printable(text)} is out of range: use an instant from 1970 to 2199`, 400);
   }
   return ms;
+}
+
+/**
+ * Date.parse rolls a date that does not exist over (2026-02-30 is 2 March, T24:00 the next
+ * day): such a typo was answered for another range. The date and time as written must exist.
+ */
+function isRealDateTime(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute] = m.slice(1, 6).map(Number) as [number, number, number, number, number];
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
 }
 
 export const MIN_STEP_MS = 1000;
