@@ -7,6 +7,15 @@ import { LineProtocolError, parseLineProtocol, parseLineProtocolAsync } from './
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
+/** Round n's bodies: one whose first line's strings are kept, ~2 MB behind it, and one that fails on its ~2 MB line. */
+function bodies(n: number): { body: string; failing: string } {
+  const filler = `${'x'.repeat(2_000_000)}${n} v=1\n`;
+  return {
+    body: `measurement_long_name${n},city=Frankfurt\\ am\\ Main${n},pop=abcdefghijklmnop${n} v=1,s="a string field value ${n}"\n${filler}`,
+    failing: `m v=1\n${filler.slice(0, -5)}`,
+  };
+}
+
 // V8 substrings of 13+ characters are views into the parent string; a store keeping a
 // parsed tag value must not keep the whole request body alive with it.
 test('parsed strings do not pin the request body', () => {
@@ -14,12 +23,11 @@ test('parsed strings do not pin the request body', () => {
   gc();
   const before = process.memoryUsage().heapUsed;
   for (let n = 0; n < 10; n++) {
-    const filler = `${'x'.repeat(2_000_000)}${n} v=1\n`;
-    const body = `measurement_long_name${n},city=Frankfurt\\ am\\ Main${n},pop=abcdefghijklmnop${n} v=1,s="a string field value ${n}"\n${filler}`;
+    const { body, failing } = bodies(n);
     const [p] = parseLineProtocol(body, { defaultTimeNs: 0n });
     kept.push(p?.measurement, p?.tags, p?.fields);
     try {
-      parseLineProtocol(`m v=1\n${filler.slice(0, -5)}`, { defaultTimeNs: 0n });
+      parseLineProtocol(failing, { defaultTimeNs: 0n });
     } catch (err) {
       assert.ok(err instanceof LineProtocolError);
       kept.push(err);
@@ -37,11 +45,10 @@ test('nor do they, nor its errors, when parsed with turns of the event loop (par
   gc();
   const before = process.memoryUsage().heapUsed;
   for (let n = 0; n < 10; n++) {
-    const filler = `${'x'.repeat(2_000_000)}${n} v=1\n`;
-    const body = `measurement_long_name${n},city=Frankfurt\\ am\\ Main${n},pop=abcdefghijklmnop${n} v=1,s="a string field value ${n}"\n${filler}`;
+    const { body, failing } = bodies(n);
     const [p] = await parseLineProtocolAsync(body, { defaultTimeNs: 0n, sliceMs: 0 });
     kept.push(p?.measurement, p?.tags, p?.fields);
-    await assert.rejects(parseLineProtocolAsync(`m v=1\n${filler.slice(0, -5)}`, { defaultTimeNs: 0n, sliceMs: 0 }), (err) => {
+    await assert.rejects(parseLineProtocolAsync(failing, { defaultTimeNs: 0n, sliceMs: 0 }), (err) => {
       assert.ok(err instanceof LineProtocolError);
       kept.push(err);
       return true;

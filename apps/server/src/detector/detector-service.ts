@@ -445,11 +445,11 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
    * buckets, in order; a POP whose agent delivers 30 s late is judged 30 s late, not never.
    */
   async function catchUp(endMs: number) {
-    const behind = engine.behind(endMs);
+    const lagging = engine.behind(endMs);
     const until = engine.readUntil();
-    if (!behind || until === null) return;
-    const range = { fromNs: BigInt(behind.fromMs) * 1_000_000n, toNs: BigInt(until) * 1_000_000n };
-    const opts = behind.pops.length <= CATCH_UP_POPS_MAX ? { pops: behind.pops } : undefined;
+    if (!lagging || until === null) return;
+    const range = { fromNs: BigInt(lagging.fromMs) * 1_000_000n, toNs: BigInt(until) * 1_000_000n };
+    const opts = lagging.pops.length <= CATCH_UP_POPS_MAX ? { pops: lagging.pops } : undefined;
     const got = store.seriesBucketColumns ? await store.seriesBucketColumns(range, settings.stepMs, opts) : await store.seriesBuckets(range, settings.stepMs, opts);
     if (Array.isArray(got)) engine.ingest(got, until);
     else engine.ingestColumns(got, until);

@@ -352,9 +352,10 @@ export interface DetectorEngine {
    */
   readFrom(endMs: number): number;
   /**
-   * The series behind the last read, for a steady pass ending at endMs: those whose newest bucket
-   * ended before readUntil() but within settings.catchUpMs of endMs (their later buckets may have
-   * landed since), as the oldest such end and their POPs; null when none is (or the engine is
+   * The series behind the last read, for a steady pass ending at endMs: those whose next bucket, at
+   * their own cadence, was due before readUntil() and was not in it, and whose newest bucket ended
+   * within settings.catchUpMs of endMs (their later buckets may have landed since), as the oldest
+   * such end and their POPs; null when none is (or the engine is
    * fresh). Reading [fromMs, readUntil()) of those POPs and feeding it (ingest*, to readUntil())
    * before the pass's own read feeds them what landed late, in order; buckets a series holds
    * already are not fed again.
