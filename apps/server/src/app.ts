@@ -181,6 +181,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // A series counts while the detector's history holds it.
     seriesWindowMs: historySpanMs(detectorSettings(config.detector)),
     now,
+    retentionMs: config.retentionMs,
     log: log.child({ module: 'ingest' }),
     onStored: (n) => metrics.ingestedPoints.inc(n),
     onSkipped: (byMeasurement) => {

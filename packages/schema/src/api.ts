@@ -26,6 +26,8 @@ export const ErrorBody = Type.Object({
   requestId: Type.Optional(Type.String()),
   line: Type.Optional(Type.Integer({ description: 'for ingest errors: 1-based number of the first bad line' })),
   text: Type.Optional(Type.String({ description: 'for ingest errors: the first bad line (truncated)' })),
+  dropped: Type.Optional(Type.Integer({ description: 'beyond_retention: points older than RETENTION, not stored' })),
+  stored: Type.Optional(Type.Integer({ description: 'beyond_retention: the body\'s other points, stored' })),
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 

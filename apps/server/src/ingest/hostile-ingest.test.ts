@@ -111,8 +111,10 @@ describe('hostile ingest', () => {
       assert.equal(r.status, 204);
       const longestStallMs = h.max / 1e6;
       const what = `${lines} lines of ${fields} fields: longest event-loop stall ${longestStallMs.toFixed(0)} ms of a ${tookMs.toFixed(0)} ms write`;
-      assert.ok(tookMs > 300, `${what}: too small to tell`);
-      assert.ok(longestStallMs < tookMs / 4, what);
+      // Parsed in one block, the stall is about the whole parse (919 ms of a 1,194 ms write before
+      // the slices, here); in slices, a slice or a GC. On a fast machine the whole write can take
+      // under 300 ms: then no stall may pass 100 ms (not "the write was too quick to tell": a pass).
+      assert.ok(longestStallMs < Math.max(tookMs / 4, 100), what);
     }
   });
 });

@@ -29,6 +29,12 @@ export interface IngestDeps {
   maxSeries?: number;
   seriesWindowMs?: number;
   now: () => number;
+  /**
+   * RETENTION (0 or absent: keep everything): points older than it are not stored, and a body with
+   * any is answered as InfluxDB 1.x answers it, a 400 "partial write: points beyond retention policy
+   * dropped=N" with the others stored.
+   */
+  retentionMs?: number;
   log: Logger;
   onStored?: (points: number) => void;
   /** Points of other measurements skipped in a body, by measurement name. */
@@ -127,6 +133,9 @@ export function createIngestService(deps: IngestDeps): IngestService {
         const text = String(body).split('\n', line)[line - 1]?.replace(/\r$/, '').slice(0, MAX_LINE_ECHO) ?? '';
         return new AppError(code, `line ${line}: ${error}`, 400, { line, text });
       };
+      const oldestNs = deps.retentionMs ? BigInt(deps.now() - deps.retentionMs) * 1_000_000n : null;
+      // Beyond RETENTION: not stored; the first such line and how many, for the answer.
+      const beyond = { line: 0, timeNs: 0n, count: 0 };
       for (const p of ours) {
         const r = toSample(p, deps.lookupPop);
         if ('error' in r) throw refuse(p.line, r.code, r.error);
@@ -134,9 +143,25 @@ export function createIngestService(deps: IngestDeps): IngestService {
           const at = new Date(Number(r.sample.timeNs / 1_000_000n)).toISOString();
           throw refuse(p.line, 'invalid_timestamp', `timestamp ${at} is more than ${MAX_FUTURE_MS / 60_000} minutes ahead of the server's clock; check the agent's clock and the precision (${precision})`);
         }
+        if (oldestNs !== null && r.sample.timeNs < oldestNs) {
+          if (beyond.count++ === 0) Object.assign(beyond, { line: p.line, timeNs: r.sample.timeNs });
+          continue;
+        }
         samples.push(r.sample);
       }
       await store(samples);
+      if (beyond.count > 0) {
+        // InfluxDB 1.x's answer (measured on influxd 1.6): 400, the others stored. A 204 would say
+        // all of it was, and a precision mistake (seconds sent as ns: 1970) would store nothing, silently.
+        const at = new Date(Number(beyond.timeNs / 1_000_000n)).toISOString();
+        const { details } = refuse(beyond.line, '', '') as { details: Record<string, unknown> };
+        throw new AppError(
+          'beyond_retention',
+          `partial write: points beyond retention policy dropped=${beyond.count}: line ${beyond.line} is dated ${at}, older than RETENTION (${Math.round(deps.retentionMs! / 3_600_000)} h); the other ${samples.length} point(s) were stored. Check the precision (${precision})`,
+          400,
+          { ...details, dropped: beyond.count, stored: samples.length },
+        );
+      }
       // Counted once the body is accepted: a refused body skipped nothing, it stored nothing.
       if (skippedTotal > 0) {
         deps.onSkipped?.(skipped);
