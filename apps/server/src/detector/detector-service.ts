@@ -439,6 +439,16 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   }
 
   /**
+   * The store's buckets of [fromMs, toMs) at the engine's step (of `pops` only, when given): as
+   * columns where the store has them (a re-derive is ~444k buckets at 2,115 series, and an
+   * object, a key and a sort per bucket were a quarter of the engine's replay).
+   */
+  function readBuckets(fromMs: number, toMs: number, opts?: { pops: string[] }) {
+    const range = { fromNs: BigInt(fromMs) * 1_000_000n, toNs: BigInt(toMs) * 1_000_000n };
+    return store.seriesBucketColumns ? store.seriesBucketColumns(range, settings.stepMs, opts) : store.seriesBuckets(range, settings.stepMs, opts);
+  }
+
+  /**
    * Feeds the series that are behind the last read what has landed for them since (engine.behind),
    * before the pass reads on: their POPs' buckets from where the oldest of them stopped to where the
    * last read ended. The engine skips what a series holds already, so each gets its own later
@@ -448,9 +458,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const lagging = engine.behind(endMs);
     const until = engine.readUntil();
     if (!lagging || until === null) return;
-    const range = { fromNs: BigInt(lagging.fromMs) * 1_000_000n, toNs: BigInt(until) * 1_000_000n };
-    const opts = lagging.pops.length <= CATCH_UP_POPS_MAX ? { pops: lagging.pops } : undefined;
-    const got = store.seriesBucketColumns ? await store.seriesBucketColumns(range, settings.stepMs, opts) : await store.seriesBuckets(range, settings.stepMs, opts);
+    const got = await readBuckets(lagging.fromMs, until, lagging.pops.length <= CATCH_UP_POPS_MAX ? { pops: lagging.pops } : undefined);
     if (Array.isArray(got)) engine.ingest(got, until);
     else engine.ingestColumns(got, until);
   }
@@ -469,12 +477,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const slices: Array<[number, number]> = [];
     for (let from = target.readFrom(endMs); from < endMs; from += READ_SLICE_MS) slices.push([from, Math.min(endMs, from + READ_SLICE_MS)]);
     const opts = pops ? { pops } : undefined;
-    const read = ([from, to]: [number, number]) => {
-      const range = { fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(to) * 1_000_000n };
-      // Columns where the store has them: a re-derive is ~444k buckets at 2,115 series, and an
-      // object, a key and a sort per bucket were a quarter of the engine's replay.
-      return store.seriesBucketColumns ? store.seriesBucketColumns(range, settings.stepMs, opts) : store.seriesBuckets(range, settings.stepMs, opts);
-    };
+    const read = ([from, to]: [number, number]) => readBuckets(from, to, opts);
     if (pops && pops.length <= ONE_READ_MAX_POPS && slices.length > 0) {
       // A few POPs' span in one statement, fed in the same slices (the state is then exactly a full
       // re-derive's): each slice's statement scans every series' rows of its 15 minutes to find
