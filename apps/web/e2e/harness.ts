@@ -143,6 +143,17 @@ export async function writeLine(url: string, line: string): Promise<void> {
   if (res.status !== 204) throw new Error(`write answered ${res.status}: ${await res.text()}`);
 }
 
+/**
+ * A POP that was slow (950 ms) for 20 samples 3 hours ago and reports fast (50 ms) now: healthy
+ * over 5 min, critical over 24 h (it reports now: a POP silent for NO_DATA_AFTER is no_data in every window).
+ */
+export async function writeSlowThenFast(url: string, pop: { code: string; city: string; lat: number; lon: number }): Promise<void> {
+  const tags = `cold_start_metrics,pop_code=${pop.code},city=${pop.city},country=GS,tier=tier3,function_name=ssr-render`;
+  const at = `latitude=${pop.lat},longitude=${pop.lon}`;
+  const slow = Array.from({ length: 20 }, (_, i) => `${tags} cold_start_time_ms=950,${at} ${Date.now() - 3 * 3_600_000 + i * 10_000}`);
+  await writeLine(url, [...slow, `${tags} cold_start_time_ms=50,${at} ${Date.now() - 20_000}`].join('\n'));
+}
+
 export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);

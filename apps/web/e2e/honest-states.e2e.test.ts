@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Page, Route } from 'playwright-core';
-import { startStack, waitFor, writeLine, type Stack } from './harness.ts';
+import { startStack, waitFor, writeSlowThenFast, type Stack } from './harness.ts';
 
 let stack: Stack;
 
@@ -50,9 +50,7 @@ describe('dashboard states while loading, and the keyboard', { timeout: 300_000 
   it('does not show the previous window under the new one while the new one loads', async () => {
     // healthy over 5 min, critical over 24 h (slow 3 h ago, fast now)
     const POP = 'ZZQ';
-    const tags = `cold_start_metrics,pop_code=${POP},city=Slowville,country=GS,tier=tier3,function_name=ssr-render`;
-    const slow = Array.from({ length: 20 }, (_, i) => `${tags} cold_start_time_ms=950,latitude=-55,longitude=-35 ${Date.now() - 3 * 3_600_000 + i * 10_000}`);
-    await writeLine(stack.url, [...slow, `${tags} cold_start_time_ms=50,latitude=-55,longitude=-35 ${Date.now() - 20_000}`].join('\n'));
+    await writeSlowThenFast(stack.url, { code: POP, city: 'Slowville', lat: -55, lon: -35 });
 
     const page = await stack.newPage();
     await page.goto(stack.url);
