@@ -36,6 +36,9 @@
  * EVAL_SHIFT_WANDER="phi:sd" adds a wandering level to them (what it costs the delays).
  * EVAL_LAG_S="a" or "a:b" makes every bucket land that many seconds after it closes (see landings),
  * EVAL_CATCHUP=0 without the service's catch-up of series behind the last read.
+ * EVAL_PARTS="m:L" gives each bucket m samples (one every 10/m s), each landing uniformly 0-L s after
+ * its own timestamp (agents that each flush every L s: a bucket lands in parts), and EVAL_SETTLE_S
+ * sets how long a bucket has been closed before a pass reads it (the service's DETECTOR_SETTLE).
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';
@@ -50,7 +53,11 @@ import { Cron } from 'croner';
 const SEEDS = (process.env.EVAL_SEEDS ?? process.env.EVAL_SEED ?? '1').split(',').map(Number);
 const SEED = SEEDS[0]!;
 const SERIES = Number(process.env.EVAL_SERIES ?? 200);
-const SAMPLE_MS = 10_000;
+/** EVAL_PARTS="m:L" (see above): m samples per bucket, landing 0-L s after their timestamps. */
+const PARTS = process.env.EVAL_PARTS ? (process.env.EVAL_PARTS.split(':').map(Number) as [number, number?]) : undefined;
+const SAMPLE_MS = 10_000 / (PARTS?.[0] ?? 1);
+const PARTS_LAND_MS = (PARTS?.[1] ?? 0) * 1000;
+const SETTLE = process.env.EVAL_SETTLE_S ? Number(process.env.EVAL_SETTLE_S) * 1000 : SETTLE_MS;
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const SHIFT_MS = 30 * MIN;
@@ -64,11 +71,11 @@ interface PassPlan { name: string; everyMs: number; settleMs: number; phase: num
 function cronPlan(name: string, expression: string): PassPlan {
   const [a, b] = new Cron(expression, { paused: true }).nextRuns(2, new Date(Date.UTC(2026, 0, 1)));
   const everyMs = b!.getTime() - a!.getTime();
-  return { name, everyMs, settleMs: SETTLE_MS, phase: a!.getTime() % everyMs };
+  return { name, everyMs, settleMs: SETTLE, phase: a!.getTime() % everyMs };
 }
 
 const DEFAULT_PLAN: PassPlan = process.env.EVAL_PASS_S
-  ? { name: `every ${Number(process.env.EVAL_PASS_S)} s`, everyMs: Number(process.env.EVAL_PASS_S) * 1000, settleMs: SETTLE_MS, phase: 'random' }
+  ? { name: `every ${Number(process.env.EVAL_PASS_S)} s`, everyMs: Number(process.env.EVAL_PASS_S) * 1000, settleMs: SETTLE, phase: 'random' }
   : cronPlan(`at DETECTOR_SCHEDULE's default \`${DEFAULT_DETECTOR_SCHEDULE}\` (every 10 s, 2 s after each bucket closes)`, DEFAULT_DETECTOR_SCHEDULE);
 
 interface Pair { pop: PopInfo; fn: FunctionSpec }
@@ -101,9 +108,25 @@ function bucketize(pair: Pair, id: number, sample: Sampler, startMs: number, dur
     for (let t = b; t < b + stepMs; t += SAMPLE_MS) values.push(sample(pair, t));
     const mean = values.reduce((s, v) => s + v, 0) / values.length;
     // Series are told apart by index: two picks of the same (POP, function) are two series here.
-    out.push({ popCode: `${pair.pop.code}#${id}`, functionName: pair.fn.name, startMs: b, samples: values.length, mean, p50: median(values) });
+    const bucket: SeriesBucket = { popCode: `${pair.pop.code}#${id}`, functionName: pair.fn.name, startMs: b, samples: values.length, mean, p50: median(values) };
+    if (PARTS_LAND_MS > 0) partsOf.set(bucket, { values, lands: values.map((_, k) => b + k * SAMPLE_MS + PARTS_LAND_MS * landRandom()) });
+    out.push(bucket);
   }
   return out;
+}
+
+/** EVAL_PARTS: each bucket's samples and when each lands. */
+const partsOf = new WeakMap<SeriesBucket, { values: number[]; lands: number[] }>();
+const landRandom = rng(0x2545f491);
+
+/** What a read at atMs finds of a bucket whose samples land in parts (null: none yet). */
+function landedPart(b: SeriesBucket, atMs: number): SeriesBucket | null {
+  const p = partsOf.get(b);
+  if (!p) return b;
+  const values = p.values.filter((_, k) => p.lands[k]! <= atMs);
+  if (values.length === p.values.length) return b;
+  if (values.length === 0) return null;
+  return { ...b, samples: values.length, mean: values.reduce((a, v) => a + v, 0) / values.length, p50: median(values) };
 }
 
 interface SeriesTimeline { opened: number[]; resolved: number[] }
@@ -151,7 +174,7 @@ function simulate(buckets: SeriesBucket[][], settings: DetectorSettings, firstPa
     const end = Math.floor((pass - plan.settleMs) / settings.stepMs) * settings.stepMs;
     const index0 = (ms: number) => Math.max(0, Math.ceil((ms - origin) / settings.stepMs));
     const t = performance.now();
-    const behind = landAt && CATCH_UP ? engine.behind(end) : null;
+    const behind = (landAt || PARTS_LAND_MS > 0) && CATCH_UP ? engine.behind(end) : null;
     const until = engine.readUntil();
     if (behind && until !== null) {
       // The service's catch-up: those series' buckets again from where they stopped, what has landed of them.
@@ -159,7 +182,11 @@ function simulate(buckets: SeriesBucket[][], settings: DetectorSettings, firstPa
       const again: SeriesBucket[] = [];
       buckets.forEach((bs, j) => {
         if (!pops.has(bs[0]!.popCode)) return;
-        for (let i = index0(behind.fromMs); i < index0(until) && i < bs.length; i++) if (landAt![j]![i]! <= pass) again.push(bs[i]!);
+        for (let i = index0(behind.fromMs); i < index0(until) && i < bs.length; i++) {
+          if (landAt && landAt[j]![i]! > pass) continue;
+          const part = landedPart(bs[i]!, pass);
+          if (part) again.push(part);
+        }
       });
       engine.ingest(again, until);
     }
@@ -168,7 +195,11 @@ function simulate(buckets: SeriesBucket[][], settings: DetectorSettings, firstPa
     const hi = Math.floor((end - origin) / settings.stepMs);
     const fresh: SeriesBucket[] = [];
     buckets.forEach((bs, j) => {
-      for (let i = lo; i < hi && i < bs.length; i++) if (!landAt || landAt[j]![i]! <= pass) fresh.push(bs[i]!);
+      for (let i = lo; i < hi && i < bs.length; i++) {
+        if (landAt && landAt[j]![i]! > pass) continue;
+        const part = landedPart(bs[i]!, pass);
+        if (part) fresh.push(part);
+      }
     });
     engine.ingest(fresh, end);
     const ev = engine.evaluate([...open.values()], end);
