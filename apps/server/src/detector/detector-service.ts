@@ -151,6 +151,11 @@ export interface PassResult {
    * how much more a 2.5-minute mean of its samples varies than independent samples would (1: as much).
    */
   wander?: Record<string, { level: number; burst: number }>;
+  /**
+   * Series whose buckets land in parts (several agents, each flushing every few seconds): each
+   * newest bucket of theirs waits one pass, to be judged whole (engine.ts, PARTS_HOLD_MS).
+   */
+  heldBack?: number;
   durationMs: number;
 }
 
@@ -550,7 +555,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     }
     const { ev, unresolved, rederived, rederiveDeferred, wander } = await feed(endMs, started, prevRole);
     const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
-    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}), ...(wander ? { wander } : {}) };
+    const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, heldBack: ev.heldBack, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}), ...(wander ? { wander } : {}) };
     // The fence goes through to every alert write: a leader deposed while it commits
     // stops at its next write instead of finishing the pass on a lock it lost.
     const stillLeading = () => leadership.stillLeader(fence);

@@ -60,6 +60,11 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
     labelNames: ['function'],
     registers: [registry],
   });
+  const heldBack = new Gauge({
+    name: 'edgeworker_detector_series_held_back',
+    help: 'Series whose buckets land in parts (several agents, each flushing every few seconds): at the last pass, their newest bucket waited to be judged whole at the next',
+    registers: [registry],
+  });
   return (result: PassResult | null, error: unknown) => {
     if (error || !result) {
       passes.inc({ result: 'error' });
@@ -68,6 +73,7 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
     passes.inc({ result: result.skipped ? 'skipped' : 'ok' });
     duration.observe(result.durationMs / 1000);
     series.inc(result.evaluated);
+    if (result.heldBack !== undefined) heldBack.set(result.heldBack);
     // Only the functions this pass measured: a function that stopped being measured (fewer than 5
     // series, DETECTOR_WANDER off, a cold standby that skips) must not keep its last value.
     wander.reset();

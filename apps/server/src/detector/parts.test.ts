@@ -1,0 +1,144 @@
+/**
+ * A POP whose buckets land in parts: several agents, each flushing every few seconds (Telegraf's
+ * default is every 10 s), so when a pass reads a bucket 2 s after it closed only some of its
+ * samples are there. Before, the running engine was fed that part and never the rest: its buckets
+ * were noisier than the whole ones a re-derive reads, and after a restart the baselines (whole)
+ * were narrower than the buckets judged against them (the eval, EVAL_PARTS=6:10: 3.5x the false
+ * alerts). Now a steady read overlaps the last step; a series seen to grow there has its newest
+ * bucket held back a pass, and fed whole.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { FUNCTIONS } from '@edgeworker/pops';
+import type { Injection } from '@edgeworker/generator';
+import type { ColdStartSample } from '@edgeworker/schema';
+import { createSingleLeadership } from '../cluster/leadership.ts';
+import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
+import { tempDir } from '../stores/duckdb/test-store.ts';
+import { MIN, STEP, T0, samples, settings } from '../testing/detector-history.ts';
+import { memoryAlerts } from '../testing/detector-alerts.ts';
+import { createDetectorEngine, type DetectorEngine } from './engine.ts';
+import { createDetectorService } from './detector-service.ts';
+import type { SeriesBucket } from '../stores/metrics-store.ts';
+
+const PARTS = 'CDG';
+const SHIFT_AT = T0 + 5 * MIN;
+const fn = (i: number) => FUNCTIONS[i]!.name;
+const INJECTIONS: Injection[] = [
+  { pops: [PARTS], functions: [fn(0)], factor: 2, startMs: SHIFT_AT, durationMs: 20 * MIN },
+  { pops: ['FRA'], functions: [fn(1)], factor: 2, startMs: SHIFT_AT, durationMs: 20 * MIN },
+];
+const PER_BUCKET = 4;
+const ms = (s: ColdStartSample) => Number(s.timeNs / 1_000_000n);
+
+/** PER_BUCKET samples per series per bucket (at 0, 2.5, 5 and 7.5 s into it), in time order. */
+function fourPerBucket(fromMs: number, toMs: number): ColdStartSample[] {
+  const all: ColdStartSample[] = [];
+  for (let k = 0; k < PER_BUCKET; k++) {
+    const offset = (k * STEP) / PER_BUCKET;
+    all.push(...samples(fromMs + offset, toMs + offset, INJECTIONS));
+  }
+  return all.sort((a, b) => ms(a) - ms(b));
+}
+
+/**
+ * 230 minutes of history, then `minutes` of passes every 10 s (2.5 s after each bucket closes). With
+ * `inParts`, the PARTS POP's samples of the second half of each bucket land 10 s after their bucket
+ * closed (after its pass, before the next); every other sample lands at its time.
+ */
+async function run(t: TestContext, inParts: boolean, minutes: number) {
+  const clock = { now: T0 };
+  const store = await createDuckDbMetricsStore({ path: join(tempDir(t, 'ewm-parts-'), 'metrics.duckdb'), now: () => clock.now });
+  t.after(() => store.close().catch(() => undefined));
+  await store.write(fourPerBucket(T0 - 230 * MIN, T0));
+  const alerts = await memoryAlerts(t, () => clock.now);
+  const engine = createDetectorEngine(settings);
+  const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('test'), settings, engine, now: () => clock.now, log: pino({ level: 'silent' }) });
+  const opened: Array<{ atMs: number; type: string; popCode: string; functionName: string; baselineMs: number; currentMs: number }> = [];
+  const heldBack: number[] = [];
+  const late = (s: ColdStartSample) => inParts && s.popCode === PARTS && ms(s) % STEP >= STEP / 2;
+  let owed: ColdStartSample[] = [];
+  for (let bucket = T0; bucket < T0 + minutes * MIN; bucket += STEP) {
+    const now = fourPerBucket(bucket, bucket + STEP);
+    // The previous bucket's late half lands as this one closes: 10 s after its own bucket closed.
+    await store.write([...owed, ...now.filter((s) => !late(s))]);
+    owed = now.filter(late);
+    clock.now = bucket + STEP + 2_500;
+    const r = await detector.runPass();
+    heldBack.push(r.heldBack ?? 0);
+    for (const a of r.created) opened.push({ atMs: clock.now, type: a.type, popCode: a.popCode, functionName: a.functionName, baselineMs: a.baselineMs ?? 0, currentMs: a.currentMs ?? 0 });
+  }
+  await store.write(owed);
+  return { opened, heldBack, engine, store, endMs: T0 + minutes * MIN };
+}
+
+/** The newest `n` buckets (start, value) of each series of a POP, by function. */
+function newest(e: DetectorEngine, pop: string, n: number) {
+  return e.exportState()!.series.filter((x) => x.popCode === pop).map((x) => [x.functionName, Array.from(x.t, (o) => o + x.tBase).slice(-n), Array.from(x.x).slice(-n)]);
+}
+
+test('a POP whose buckets land in parts: once seen growing, each newest bucket waits a pass and is fed whole; its shift is found a pass later, with the values of one that lands whole', async (t) => {
+  const whole = await run(t, false, 12);
+  const parts = await run(t, true, 12);
+
+  // Nothing is held back while every bucket lands whole.
+  assert.deepEqual([...new Set(whole.heldBack)], [0]);
+  // In parts: the first bucket after the re-derive is fed as it stands (nothing was known of the
+  // series), its growth is seen a pass later, and from then the POP's three series wait each pass; no other.
+  assert.deepEqual(parts.heldBack.slice(0, 2), [0, 3]);
+  assert.deepEqual([...new Set(parts.heldBack.slice(1))], [3]);
+
+  const find = (r: typeof whole, pop: string) => r.opened.filter((a) => a.popCode === pop);
+  assert.ok(find(whole, PARTS).some((a) => a.type === 'regression' && a.functionName === fn(0)), 'the shift is found when the buckets land whole');
+  assert.deepEqual(
+    find(parts, PARTS).map((a) => ({ ...a, atMs: a.atMs - STEP })),
+    find(whole, PARTS),
+    'in parts, the POP\'s alerts open one pass later, on the same (whole) buckets: the same values',
+  );
+  assert.deepEqual(parts.opened.filter((a) => a.popCode !== PARTS), whole.opened.filter((a) => a.popCode !== PARTS), 'every other POP untouched');
+
+  // What the long-running engine holds of that POP is what a re-derive of the store holds, now that
+  // every sample has landed: whole buckets (up to the one held back, the newest).
+  const fresh = createDetectorEngine(settings);
+  const end = parts.endMs - STEP;
+  const from = fresh.readFrom(end);
+  fresh.ingestColumns(await parts.store.seriesBucketColumns!({ fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(end) * 1_000_000n }, STEP), end);
+  assert.deepEqual(newest(parts.engine, PARTS, 60), newest(fresh, PARTS, 60));
+  // And the newest bucket waits: the engine holds the POP one step behind the others.
+  const last = (pop: string) => (newest(parts.engine, pop, 1)[0]![1] as number[])[0];
+  assert.equal(last(PARTS), last('FRA')! - STEP);
+});
+
+test('the engine: a series whose bucket grew after it was fed is held back for five minutes from its last growth, and one that lands whole never is', () => {
+  const engine = createDetectorEngine(settings);
+  const bucket = (pop: string, startMs: number, samples: number): SeriesBucket => ({ popCode: pop, functionName: 'f', startMs, samples, mean: 50 + samples, p50: 50 + samples });
+  const start = T0 - 40 * MIN;
+  const history: SeriesBucket[] = [];
+  for (let b = start; b < T0; b += STEP) history.push(bucket('A', b, 4), bucket('B', b, 4));
+  const read = (end: number, grown: (startMs: number) => number) => {
+    const from = engine.readFrom(end);
+    const fresh = from < start ? history : [];
+    const steady: SeriesBucket[] = [];
+    for (let b = Math.max(from, T0); b < end; b += STEP) steady.push(bucket('A', b, grown(b)), bucket('B', b, 4));
+    engine.ingest([...fresh.filter((x) => x.startMs >= from && x.startMs < end), ...steady], end);
+    return engine.evaluate([], end).heldBack;
+  };
+  const held: number[] = [];
+  // A's buckets land in parts for 3 minutes (2 samples at the pass that reads them first, 4 at the next), then whole.
+  const partsUntil = T0 + 3 * MIN;
+  for (let end = T0; end <= T0 + 10 * MIN; end += STEP) held.push(read(end, (b) => (b < partsUntil && b === end - STEP ? 2 : 4)));
+  const passes = (fromMs: number, toMs: number) => held.slice((fromMs - T0) / STEP, (toMs - T0) / STEP);
+  assert.equal(held[0], 0, 'the re-derive');
+  assert.equal(held[1], 0, 'its first steady pass: nothing known yet');
+  assert.deepEqual([...new Set(passes(T0 + 2 * STEP, partsUntil + STEP))], [1], 'from the pass that saw it grow, A waits at every pass');
+  // A's last growing bucket is the one before partsUntil; five minutes on from it, it is fed at once again.
+  const lastGrowth = partsUntil - STEP;
+  assert.deepEqual([...new Set(passes(partsUntil + STEP, lastGrowth + 5 * MIN + STEP))], [1]);
+  assert.deepEqual([...new Set(passes(lastGrowth + 5 * MIN + STEP, T0 + 10 * MIN + STEP))], [0]);
+  // B never waited, and A holds every bucket but the partial one the first steady pass fed, whole.
+  const a = engine.exportState()!.series.find((x) => x.popCode === 'A')!;
+  const fedWhole = Array.from(a.x).map((x, i) => [a.t[i]! + a.tBase, x]).filter(([t]) => t! >= T0);
+  assert.deepEqual(fedWhole.filter(([, x]) => x !== Math.fround(Math.log(54))).map(([t]) => t), [T0]);
+});
