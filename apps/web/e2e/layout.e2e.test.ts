@@ -150,6 +150,23 @@ describe('layout: phone width and a crowded map', { timeout: 300_000 }, () => {
     }
   });
 
+  it('shows the alerts without scrolling sideways at every width from a big phone to a laptop', async () => {
+    const page = await stack.newPage({ viewport: PHONE });
+    await page.goto(`${stack.url}/?view=alerts`);
+    await page.locator('[data-alert-id]').first().waitFor();
+    // each side of the card breakpoint (900 px) and the phone layout's (720 px)
+    for (const width of [430, 720, 721, 740, 900, 901, 1024]) {
+      await page.setViewportSize({ width, height: 800 });
+      const overflow = await pageOverflow(page);
+      assert.deepEqual(overflow, { document: 0, scrollers: [] }, `at ${width} px`);
+      const outside = await page.evaluate(
+        (w) => [...document.querySelectorAll('[data-alert-id] button')].filter((b) => b.getBoundingClientRect().right > w).length,
+        width,
+      );
+      assert.equal(outside, 0, `buttons past the right edge at ${width} px`);
+    }
+  });
+
   it('keeps the rest of the page within a 390 px phone: header, window, cards, POP table, drill-down', async () => {
     const page = await stack.newPage({ viewport: PHONE });
     await page.goto(stack.url);

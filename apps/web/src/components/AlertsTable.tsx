@@ -19,7 +19,7 @@ export function AlertsTable({ alerts, busy, onAct, onOpenPop, empty, compact = f
   const now = useNow(10_000);
   if (alerts.length === 0) return <p className="empty">{empty}</p>;
   if (compact) return <CompactAlerts alerts={alerts} busy={busy} onAct={onAct} now={now} />;
-  // Below 720 px each row is laid out as a card (styles.css, "alerts on a phone"): the cells keep
+  // Below 900 px each row is laid out as a card (styles.css, "alerts on a phone"): the cells keep
   // their header association, and each number shows its column's name (data-label). The roles
   // restate the table's own: a browser may drop a table's semantics once CSS changes its display.
   return (
