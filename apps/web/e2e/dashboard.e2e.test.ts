@@ -376,8 +376,8 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     assert.match(await row.innerText(), new RegExp(`${INJECTED.pop}[\\s\\S]*${INJECTED.fn}`));
     await screenshot(page, '08-alerts-open');
 
-    // in a narrow window (740 px, above the phone layout) both actions stay in view, without
-    // scrolling the table sideways
+    // in a narrow window (740 px, where the alerts are cards: the full table needs ~830 px) both
+    // actions stay in view, without scrolling sideways
     const narrow = await stack.newPage({ viewport: { width: 740, height: 600 } });
     await narrow.goto(`${stack.url}/?view=alerts`);
     const narrowRow = narrow.locator(`[data-alert-id="${alert.id}"]`);

@@ -1,5 +1,5 @@
 import type { Alert } from '@edgeworker/schema';
-import { ALERT_STATUS_GLYPH, ALERT_STATUS_LABEL, formatChange } from '../lib/alerts';
+import { ALERT_STATUS_GLYPH, ALERT_STATUS_LABEL, ALERT_TYPE_LABEL, formatChange } from '../lib/alerts';
 import { formatAgo, formatMs } from '../lib/format';
 import { useNow } from '../hooks/useNow';
 
@@ -19,34 +19,38 @@ export function AlertsTable({ alerts, busy, onAct, onOpenPop, empty, compact = f
   const now = useNow(10_000);
   if (alerts.length === 0) return <p className="empty">{empty}</p>;
   if (compact) return <CompactAlerts alerts={alerts} busy={busy} onAct={onAct} now={now} />;
+  // Below 900 px each row is laid out as a card (styles.css, "alerts on a phone"): the cells keep
+  // their header association, and each number shows its column's name (data-label). The roles
+  // restate the table's own: a browser may drop a table's semantics once CSS changes its display.
   return (
-    <div className="table-scroll">
-      <table className="data-table alerts-table" data-testid="alerts-table">
-        <thead>
-          <tr>
-            <th scope="col">State</th>
-            <th scope="col">POP · function</th>
-            <th scope="col">Severity</th>
-            <th scope="col" className="num">Baseline</th>
-            <th scope="col" className="num">Now</th>
-            <th scope="col" className="num">Change</th>
-            <th scope="col" className="col-since">Since</th>
-            <th scope="col">
+    <div className="table-scroll alerts-scroll">
+      <table className="data-table alerts-table" data-testid="alerts-table" role="table">
+        <thead role="rowgroup">
+          <tr role="row">
+            <th scope="col" role="columnheader">State</th>
+            <th scope="col" role="columnheader">POP · function</th>
+            <th scope="col" role="columnheader">Type</th>
+            <th scope="col" role="columnheader">Severity</th>
+            <th scope="col" role="columnheader" className="num">Baseline</th>
+            <th scope="col" role="columnheader" className="num">Now</th>
+            <th scope="col" role="columnheader" className="num">Change</th>
+            <th scope="col" role="columnheader" className="col-since">Since</th>
+            <th scope="col" role="columnheader">
               <span className="visually-hidden">Actions</span>
             </th>
           </tr>
         </thead>
-        <tbody>
+        <tbody role="rowgroup">
           {alerts.map((a) => {
             const working = busy.has(a.id);
             return (
-              <tr key={a.id} data-alert-id={a.id} data-alert-status={a.status} data-alert-pop={a.popCode}>
-                <td>
+              <tr key={a.id} role="row" data-alert-id={a.id} data-alert-status={a.status} data-alert-pop={a.popCode}>
+                <td role="cell" className="alert-state-cell">
                   <span className={`alert-state alert-${a.status}`}>
                     <span aria-hidden="true">{ALERT_STATUS_GLYPH[a.status]}</span> {ALERT_STATUS_LABEL[a.status]}
                   </span>
                 </td>
-                <th scope="row" className="alert-subject">
+                <th scope="row" role="rowheader" className="alert-subject">
                   {onOpenPop ? (
                     <a
                       className="link mono"
@@ -64,27 +68,36 @@ export function AlertsTable({ alerts, busy, onAct, onOpenPop, empty, compact = f
                   )}{' '}
                   <span className="mono muted">{a.functionName}</span>
                 </th>
-                <td>
+                <td role="cell" className="alert-type" data-alert-type={a.type}>
+                  {ALERT_TYPE_LABEL[a.type]}
+                </td>
+                <td role="cell" className="alert-severity">
                   <span className={`severity severity-${a.severity}`}>
                     <span aria-hidden="true">{a.severity === 'critical' ? '◆' : '▲'}</span> {a.severity}
                   </span>
                 </td>
                 {a.type === 'no_data' ? (
-                  <td className="num" colSpan={3} data-testid="alert-no-data">
+                  <td role="cell" className="num alert-no-data" colSpan={3} data-testid="alert-no-data">
                     no data{a.lastSeenAt ? ` since ${formatAgo(Date.parse(a.lastSeenAt), now)}` : ''}
                     {a.silentSeries ? ` · ${a.silentSeries} series` : ''}
                   </td>
                 ) : (
                   <>
-                    <td className="num">{formatMs(a.baselineMs)}</td>
-                    <td className="num">{formatMs(a.currentMs)}</td>
-                    <td className="num">{formatChange(a.changePct)}</td>
+                    <td role="cell" className="num alert-baseline" data-label="Baseline">
+                      {formatMs(a.baselineMs)}
+                    </td>
+                    <td role="cell" className="num alert-now" data-label="Now">
+                      {formatMs(a.currentMs)}
+                    </td>
+                    <td role="cell" className="num alert-change">
+                      {formatChange(a.changePct)}
+                    </td>
                   </>
                 )}
-                <td className="col-since" title={a.createdAt}>
+                <td role="cell" className="col-since" title={a.createdAt} data-label="Since">
                   {formatAgo(Date.parse(a.createdAt), now)}
                 </td>
-                <td className="actions">
+                <td role="cell" className="actions">
                   <div className="actions-inner">
                     <AlertActions alert={a} working={working} onAct={onAct} />
                   </div>

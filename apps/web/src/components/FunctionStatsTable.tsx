@@ -22,7 +22,10 @@ export function FunctionStatsTable({ functions, highlight }: Props) {
             <th scope="col" className="num col-p50">p50</th>
             <th scope="col" className="num">p95</th>
             <th scope="col" className="num col-p99">p99</th>
-            <th scope="col" className="num">Samples</th>
+            {/* col-samples: hidden in a column under 440 px (a phone's drill-down), where it would scroll sideways */}
+            <th scope="col" className="num col-samples">
+              Samples
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -38,7 +41,7 @@ export function FunctionStatsTable({ functions, highlight }: Props) {
               <td className="num col-p50">{formatMs(f.p50)}</td>
               <td className="num">{formatMs(f.p95)}</td>
               <td className="num col-p99">{formatMs(f.p99)}</td>
-              <td className="num">{formatInt(f.samples)}</td>
+              <td className="num col-samples">{formatInt(f.samples)}</td>
             </tr>
           ))}
         </tbody>

@@ -1,5 +1,5 @@
 /** Pure helpers for alert lists: live merge of `alert` messages and display text. */
-import type { Alert, AlertStatus } from '@edgeworker/schema';
+import type { Alert, AlertStatus, AlertType } from '@edgeworker/schema';
 
 export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
 
@@ -7,6 +7,11 @@ export const ALERT_STATUS_LABEL: Record<AlertStatus, string> = {
   open: 'Open',
   acknowledged: 'Acknowledged',
   resolved: 'Resolved',
+};
+
+export const ALERT_TYPE_LABEL: Record<AlertType, string> = {
+  regression: 'Regression',
+  no_data: 'No data',
 };
 
 /** A glyph per alert state so the state never depends on colour alone. */
