@@ -37,7 +37,7 @@ async function hubServer(t: TestContext, over: Partial<HubOptions> = {}) {
   return { hub, url: `ws://127.0.0.1:${port}`, computedCount: () => computed };
 }
 
-/** A client that records every message; resolves once it has had its hello. */
+/** A client that records every message; resolves once it has had its hello (rejects after 10 s without). */
 async function client(t: TestContext, url: string, opts: ConstructorParameters<typeof WebSocket>[2] = {}) {
   const ws = new WebSocket(url, opts);
   const messages: any[] = [];
@@ -49,7 +49,9 @@ async function client(t: TestContext, url: string, opts: ConstructorParameters<t
     });
   });
   t.after(() => ws.terminate());
-  await hello;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no hello within 10 s')), 10_000)));
+  await Promise.race([hello, late]).finally(() => clearTimeout(timer));
   return { ws, messages, of: (type: string) => messages.filter((m) => m.type === type) };
 }
 
@@ -220,7 +222,7 @@ describe('live hub', () => {
     t.after(() => third.terminate());
     const got: string[] = [];
     third.on('message', (d) => got.push(String(d)));
-    const [code, reason] = (await once(third, 'close')) as [number, Buffer];
+    const [code, reason] = (await once(third, 'close', { signal: AbortSignal.timeout(5_000) })) as [number, Buffer];
     assert.equal(code, 1013);
     assert.match(String(reason), /^server full: 2 live clients \(WS_MAX_CLIENTS\); retry later$/);
     assert.deepEqual(got, [], 'no hello for a refused client');
