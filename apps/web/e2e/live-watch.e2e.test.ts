@@ -32,7 +32,7 @@ describe('live connection watch: a stopped server, a full server', { timeout: 30
     await stack?.stop();
   });
 
-  it('leaves "Live" within the bound when the server process is stopped, and comes back when it continues', async () => {
+  it('leaves "Live" within the bound when the server process is stopped, and comes back when it continues', async (t) => {
     const page = await stack.newPage();
     await page.goto(stack.url);
     const badge = page.locator('[data-connection]');
@@ -49,6 +49,7 @@ describe('live connection watch: a stopped server, a full server', { timeout: 30
     // The last message came at most one interval before the stop: not before 3 - 1 intervals.
     assert.ok(after >= SILENCE_BOUND_MS - HEARTBEAT_MS - 100, `stale after ${after} ms: too early for a bound of ${SILENCE_BOUND_MS} ms`);
     assert.ok(after <= SILENCE_BOUND_MS + 3_000, `stale only after ${after} ms (bound ${SILENCE_BOUND_MS} ms)`);
+    t.diagnostic(`SIGSTOP to Stale: ${after} ms (bound ${SILENCE_BOUND_MS} ms after the last message)`);
     await page.locator('[data-testid="conn-silent"]', { hasText: /no data from the server for \d+ s/ }).waitFor({ timeout: 2_000 });
     // the numbers on screen are marked as not live
     await page.locator('[data-testid="live-stale"]').waitFor({ timeout: 2_000 });
@@ -63,8 +64,10 @@ describe('live connection watch: a stopped server, a full server', { timeout: 30
     assert.doesNotMatch(frozen, FRESH, 'nothing new reached the page while the server was stopped');
 
     assert.ok(stack.server.child.kill('SIGCONT'), 'SIGCONT delivered');
+    const continuedAt = Date.now();
     // the pending retry (or the next one, backoff 1 s → 2 s → …) finds the server again
     await page.locator('[data-connection="live"]').waitFor({ timeout: 20_000 });
+    t.diagnostic(`SIGCONT to Live: ${Date.now() - continuedAt} ms`);
     assert.equal(await page.locator('[data-testid="live-stale"]').count(), 0, 'the stale notice is gone');
     assert.doesNotMatch((await page.locator('main').getAttribute('class')) ?? '', /\bdata-stale\b/);
     // the page let the silent socket go: the server ends up with one client (this page's new socket), not two
