@@ -12,6 +12,8 @@ import WebSocket from 'ws';
 type Command = { connect: string; count: number } | { arm: true } | { close: true };
 
 const clients: WebSocket[] = [];
+/** How the hub's heartbeat message starts (JSON.stringify puts `type` first). */
+const HEARTBEAT = Buffer.from('{"type":"heartbeat"');
 let waiting = 0;
 
 function send(msg: object) {
@@ -37,7 +39,9 @@ process.on('message', async (cmd: Command) => {
             ws.once('error', reject);
           }),
         );
-        ws.on('message', () => {
+        ws.on('message', (data: Buffer) => {
+          // A heartbeat (every WS_HEARTBEAT_INTERVAL_MS) is not the broadcast being timed.
+          if (data.subarray(0, HEARTBEAT.length).equals(HEARTBEAT)) return;
           if (waiting > 0 && --waiting === 0) send({ done: true });
         });
       }

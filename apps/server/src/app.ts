@@ -148,7 +148,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     throw err;
   });
   let liveClients = () => 0;
-  const metrics = createServerMetrics({ liveClients: () => liveClients() });
+  const metrics = createServerMetrics({ liveClients: () => liveClients(), maxLiveClients: config.live.maxClients });
   // Local bus and leadership, or Redis-backed ones shared with other replicas when REDIS_URL is set.
   const cluster = createCluster(config, log);
   const bus = cluster.bus;
@@ -221,9 +221,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     coalesceMs: config.live.coalesceMs,
     pingIntervalMs: config.live.pingIntervalMs,
     maxBufferedBytes: config.live.maxBufferedBytes,
+    heartbeatIntervalMs: config.live.heartbeatIntervalMs,
+    maxClients: config.live.maxClients,
     log: log.child({ module: 'live' }),
     now,
     onDrop: (reason) => metrics.wsDropped.inc({ reason }),
+    onRefuse: () => metrics.wsRefused.inc(),
     onSent: (type, n) => metrics.wsMessages.inc({ type }, n),
   });
   // The new version first, so the update the hub computes cannot come from an older cache entry.
@@ -277,7 +280,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       };
     },
   });
-  health.register({ name: 'websocket', required: false, check: () => ({ status: 'ok', clients: hub.clientCount() }) });
+  health.register({ name: 'websocket', required: false, check: () => ({ status: 'ok', clients: hub.clientCount(), maxClients: config.live.maxClients }) });
   health.register({
     name: 'alertStore',
     required: false,

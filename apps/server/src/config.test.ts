@@ -34,6 +34,25 @@ describe('config', () => {
     }
   });
 
+  it('sends a WebSocket heartbeat every 5 s and holds 1,000 live clients by default (WS_HEARTBEAT_INTERVAL_MS, WS_MAX_CLIENTS)', () => {
+    const live = loadConfig({}).live;
+    assert.equal(live.heartbeatIntervalMs, 5_000);
+    assert.equal(live.maxClients, 1_000);
+    assert.deepEqual(
+      (({ heartbeatIntervalMs, maxClients }) => ({ heartbeatIntervalMs, maxClients }))(loadConfig({ WS_HEARTBEAT_INTERVAL_MS: '1000', WS_MAX_CLIENTS: '3' }).live),
+      { heartbeatIntervalMs: 1_000, maxClients: 3 },
+    );
+    for (const [env, message] of [
+      [{ WS_HEARTBEAT_INTERVAL_MS: '999' }, /^WS_HEARTBEAT_INTERVAL_MS=999 is invalid: expected an integer from 1000 to 60000$/],
+      [{ WS_HEARTBEAT_INTERVAL_MS: '5s' }, /^WS_HEARTBEAT_INTERVAL_MS=5s is invalid/],
+      [{ WS_HEARTBEAT_INTERVAL_MS: '60001' }, /^WS_HEARTBEAT_INTERVAL_MS=60001 is invalid/],
+      [{ WS_MAX_CLIENTS: '0' }, /^WS_MAX_CLIENTS=0 is invalid: expected an integer from 1 to 1000000$/],
+      [{ WS_MAX_CLIENTS: 'lots' }, /^WS_MAX_CLIENTS=lots is invalid/],
+    ] as const) {
+      assert.throws(() => loadConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+    }
+  });
+
   it('keeps the detector snapshot in DATA_DIR unless DETECTOR_SNAPSHOT=off', () => {
     assert.equal(loadConfig({ DATA_DIR: '/srv/ewm' }).detector.snapshotPath, '/srv/ewm/detector-snapshot.bin');
     assert.equal(loadConfig({ DATA_DIR: '/srv/ewm', DETECTOR_SNAPSHOT: 'off' }).detector.snapshotPath, undefined);

@@ -43,7 +43,12 @@ export interface Config {
   rollups: { retention1mMs: number; retention1hMs: number };
   /** The embedded metrics store's DuckDB (week bench, docs/notes/week.md): buffer-pool bound and how much history is warmed at start. */
   duckdb: { memoryLimitBytes: number | undefined; warmBlocksMs: number };
-  live: { coalesceMs: number; pingIntervalMs: number; maxBufferedBytes: number };
+  /**
+   * The WebSocket hub: heartbeatIntervalMs (WS_HEARTBEAT_INTERVAL_MS) is how often every client gets
+   * a `heartbeat` (the dashboard calls the server stale after three silent intervals); maxClients
+   * (WS_MAX_CLIENTS) how many live clients one process holds before it refuses more (close 1013).
+   */
+  live: { coalesceMs: number; pingIntervalMs: number; maxBufferedBytes: number; heartbeatIntervalMs: number; maxClients: number };
   generator: {
     enabled: boolean;
     intervalMs: number;
@@ -353,6 +358,12 @@ export function loadConfig(env: Env = {}): Config {
       coalesceMs: 1000,
       pingIntervalMs: r.int('WS_PING_INTERVAL_MS', 30_000, { min: 100, max: MAX_TIMER_MS }),
       maxBufferedBytes: r.int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, { min: 1024 }),
+      // At least 1 s: every client gets one per interval. At most 60 s: the dashboard waits three
+      // intervals of silence before it calls the server stale, and longer is not "live".
+      heartbeatIntervalMs: r.int('WS_HEARTBEAT_INTERVAL_MS', 5_000, { min: 1_000, max: 60_000 }),
+      // Each client holds a socket (a file descriptor) and its share of every broadcast; 9,750
+      // clients took 134 ms per broadcast in `npm run bench` (ws-fanout), so 1,000 leaves room.
+      maxClients: r.int('WS_MAX_CLIENTS', 1_000, { min: 1, max: 1_000_000 }),
     },
     generator: {
       enabled: r.oneOf('GENERATOR', ['on', 'off'] as const, 'on') === 'on',

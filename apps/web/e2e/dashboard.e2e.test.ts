@@ -285,7 +285,8 @@ describe('dashboard in Chromium against the all-in-one', { timeout: 420_000 }, (
     // Between the page and the server: pass the socket through, or refuse it while blocked.
     await page.routeWebSocket(/\/ws$/, (ws) => {
       if (blocked) {
-        ws.close({ code: 1013, reason: 'test: live channel down' });
+        // not 1013: that is the server saying it is full (the dashboard then says "Server full")
+        ws.close({ code: 1011, reason: 'test: live channel down' });
         return;
       }
       current = ws;

@@ -4,8 +4,9 @@
  * built into a temp directory (so the test never serves a stale build and never
  * touches apps/web/dist), and Debian's Chromium driven by playwright-core.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,27 +70,49 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
   }
   let browser: Browser;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // playwright gives every launch a fresh temporary profile (user-data-dir)
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
   } catch (err) {
     await product.stop();
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+  const pages = trackPages(browser);
+  return {
+    product,
+    url: product.url,
+    browser,
+    errors: pages.errors,
+    newPage: pages.newPage,
+    closePages: pages.closePages,
+    async stop() {
+      await pages.closeAll();
+      await browser.close().catch(() => undefined);
+      await product.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
 
+/** Debian's Chromium, headless, with a fresh temporary profile (playwright gives every launch one). */
+async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    timeout: 60_000,
+  });
+}
+
+/** Pages in their own contexts, with every console error and page error collected (until closeAll). */
+function trackPages(browser: Browser) {
   const errors: string[] = [];
   const contexts: BrowserContext[] = [];
   let stopping = false;
@@ -102,13 +125,9 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
       if (!stopping) errors.push(`page error on ${page.url()}: ${err.message}`);
     });
   };
-
   return {
-    product,
-    url: product.url,
-    browser,
     errors,
-    async newPage(options = {}) {
+    async newPage(options: { viewport?: { width: number; height: number }; colorScheme?: 'dark' | 'light' } = {}) {
       const context = await browser.newContext({
         viewport: options.viewport ?? { width: 1440, height: 900 },
         colorScheme: options.colorScheme ?? 'dark',
@@ -123,11 +142,102 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
     async closePages() {
       for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
     },
-    async stop() {
+    async closeAll() {
       stopping = true;
       for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    },
+  };
+}
+
+/** The all-in-one in a process of its own, so a test can stop it for real (SIGSTOP) and go on. */
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** stdout and stderr so far (LOG_LEVEL=warn: little), for failure messages. */
+  output(): string;
+}
+
+export interface ProcessStack extends Omit<Stack, 'product'> {
+  server: ServerProcess;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * As startStack, but the all-in-one runs in a child process (`node --import tsx`, the entry point
+ * `npm start` bundles) on a free loopback port, so the test can SIGSTOP and SIGCONT it. `stop()`
+ * continues it first (a stopped process acts on no signal), then SIGTERM, then SIGKILL after 15 s.
+ */
+export async function startProcessStack(env: Record<string, string>): Promise<ProcessStack> {
+  const tmp = mkdtempSync(join(tmpdir(), 'ewm-e2e-proc-'));
+  const dist = join(tmp, 'web');
+  buildDashboard(dist);
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  mkdirSync(join(tmp, 'data'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/bin/all-in-one.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: join(tmp, 'data'),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      WEB_DIST_DIR: dist,
+      GENERATOR_INTERVAL_MS: '1000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stopServer = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(killer);
+  };
+  const server: ServerProcess = { url, child, output: () => out };
+  let browser: Browser;
+  try {
+    await waitFor(
+      'the server process to answer /health',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}): ${out}`);
+        return (await fetch(`${url}/health`)).ok ? true : undefined;
+      },
+      60_000,
+      250,
+    );
+    browser = await launchChromium();
+  } catch (err) {
+    await stopServer();
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const pages = trackPages(browser);
+  return {
+    server,
+    url,
+    browser,
+    errors: pages.errors,
+    newPage: pages.newPage,
+    closePages: pages.closePages,
+    async stop() {
+      await pages.closeAll();
       await browser.close().catch(() => undefined);
-      await product.stop();
+      await stopServer();
       rmSync(tmp, { recursive: true, force: true });
     },
   };

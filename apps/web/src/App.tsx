@@ -50,6 +50,8 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
   const staleAgeMs = typeof degraded?.staleAgeMs === 'number' ? degraded.staleAgeMs : null;
   const stale = degraded?.stale === true || heatmap.data?.stale === true;
   const selected = url.pop;
+  // the server went silent on its socket: what is on screen is frozen, and says so
+  const liveStale = live.connection === 'stale';
 
   // give focus back to whatever opened the drill-down when it closes
   const opener = useRef<HTMLElement | SVGElement | null>(null);
@@ -91,7 +93,13 @@ export function App({ onSignOut, onSignIn }: { onSignOut?: () => void; onSignIn?
         onSignOut={onSignOut}
         onSignIn={onSignIn}
       />
-      <main className="content" id="main">
+      <main className={liveStale ? 'content data-stale' : 'content'} id="main">
+        {liveStale && (
+          <p className="live-stale" data-testid="live-stale">
+            ⚠ The server has sent nothing since {live.silentSince === null ? 'a while' : new Date(live.silentSince).toLocaleTimeString()}: the
+            numbers below are from then, not live. Reconnecting…
+          </p>
+        )}
         <div className="window-bar">
           <span className="window-bar-label">Window</span>
           <WindowSelector value={win} onChange={setWindow} />

@@ -24,6 +24,7 @@ it('the counters docs/alerts.yml takes increase() of exist at 0 from the start (
     'edgeworker_notifications_total{channel="webhook",result="sent"} 0',
     'edgeworker_detector_passes_total{result="ok"} 0',
     'edgeworker_detector_passes_total{result="error"} 0',
+    'edgeworker_ws_clients_refused_total 0',
   ]) {
     assert.ok(text.split('\n').includes(series), `${series} is exported before any event`);
   }

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type ServerMetrics = ReturnType<typeof createServerMetrics>;
 
-export function createServerMetrics(sources: { liveClients: () => number }) {
+export function createServerMetrics(sources: { liveClients: () => number; maxLiveClients: number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'edgeworker_process_' });
   return {
@@ -26,6 +26,20 @@ export function createServerMetrics(sources: { liveClients: () => number }) {
       collect() {
         this.set(sources.liveClients());
       },
+    }),
+    wsMaxClients: new Gauge({
+      name: 'edgeworker_ws_clients_max',
+      help: 'Most WebSocket clients this process takes (WS_MAX_CLIENTS); one more is refused',
+      registers: [registry],
+      collect() {
+        this.set(sources.maxLiveClients);
+      },
+    }),
+    // No labels: exported as 0 from the start, so increase() sees the first refusal (docs/alerts.yml).
+    wsRefused: new Counter({
+      name: 'edgeworker_ws_clients_refused_total',
+      help: 'WebSocket connections refused (close 1013) because WS_MAX_CLIENTS clients were connected',
+      registers: [registry],
     }),
     // Outcomes after retries; a failure here is an alert nobody was told about (docs/alerts.yml).
     notifications: new Counter({ name: 'edgeworker_notifications_total', help: 'Alert notifications by channel and result (sent, failed), after retries', labelNames: ['channel', 'result'], registers: [registry] }),

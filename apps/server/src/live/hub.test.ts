@@ -20,6 +20,8 @@ async function hubServer(t: TestContext, over: Partial<HubOptions> = {}) {
     coalesceMs: 200,
     pingIntervalMs: 60_000,
     maxBufferedBytes: 1024 * 1024,
+    heartbeatIntervalMs: 60_000,
+    maxClients: 1000,
     log,
     ...over,
   });
@@ -35,7 +37,7 @@ async function hubServer(t: TestContext, over: Partial<HubOptions> = {}) {
   return { hub, url: `ws://127.0.0.1:${port}`, computedCount: () => computed };
 }
 
-/** A client that records every message; resolves once it has had its hello. */
+/** A client that records every message; resolves once it has had its hello (rejects after 10 s without). */
 async function client(t: TestContext, url: string, opts: ConstructorParameters<typeof WebSocket>[2] = {}) {
   const ws = new WebSocket(url, opts);
   const messages: any[] = [];
@@ -47,7 +49,9 @@ async function client(t: TestContext, url: string, opts: ConstructorParameters<t
     });
   });
   t.after(() => ws.terminate());
-  await hello;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no hello within 10 s')), 10_000)));
+  await Promise.race([hello, late]).finally(() => clearTimeout(timer));
   return { ws, messages, of: (type: string) => messages.filter((m) => m.type === type) };
 }
 
@@ -162,5 +166,74 @@ describe('live hub', () => {
     assert.deepEqual(drops, ['dead']);
     assert.equal(hub.clientCount(), 1);
     assert.equal(healthy.ws.readyState, WebSocket.OPEN);
+  });
+
+  it('sends a heartbeat to every client at a fixed interval, data or not, after its hello', async (t) => {
+    const sent: string[] = [];
+    const { url } = await hubServer(t, { heartbeatIntervalMs: 100, onSent: (type) => sent.push(type) });
+    const a = await client(t, url);
+    const b = await client(t, url);
+    assert.equal(a.messages[0].type, 'hello');
+    assert.equal(a.messages[0].data.heartbeatIntervalMs, 100, 'hello says the interval, so a client can arm its watchdog at once');
+    const start = a.of('heartbeat').length;
+    await sleep(650);
+    const beats = a.of('heartbeat').slice(start);
+    // ~6 in 650 ms; a loaded machine may delay ticks, never add any
+    assert.ok(beats.length >= 3 && beats.length <= 7, `${beats.length} heartbeats in 650 ms at 100 ms`);
+    assert.ok(b.of('heartbeat').length >= 3, 'every client gets them');
+    for (const m of beats) {
+      assert.equal(m.data.intervalMs, 100);
+      assert.ok(Math.abs(Date.parse(m.data.serverTime) - Date.now()) < 5_000, m.data.serverTime);
+    }
+    assert.equal(a.of('metrics_update').length, 0, 'a heartbeat is no data');
+    assert.ok(sent.includes('heartbeat'), 'counted in edgeworker_ws_messages_total{type="heartbeat"}');
+  });
+
+  it('keeps hello the first message: no heartbeat before it, however long its overview takes', async (t) => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { hub, url } = await hubServer(t, {
+      heartbeatIntervalMs: 50,
+      computeOverview: async () => {
+        await gate;
+        return overview(1);
+      },
+    });
+    const ws = new WebSocket(url);
+    t.after(() => ws.terminate());
+    const messages: any[] = [];
+    ws.on('message', (d) => messages.push(JSON.parse(String(d))));
+    await until(() => hub.clientCount() === 1, 'the client joined');
+    await sleep(300); // six ticks
+    assert.equal(messages.length, 0, `nothing before the hello: ${JSON.stringify(messages)}`);
+    release();
+    await until(() => messages.filter((m) => m.type === 'heartbeat').length >= 2, 'heartbeats after the hello');
+    assert.equal(messages[0].type, 'hello');
+  });
+
+  it('refuses a client beyond maxClients with close 1013 and a reason, and takes one again once a place is free', async (t) => {
+    let refused = 0;
+    const { hub, url } = await hubServer(t, { maxClients: 2, onRefuse: () => refused++ });
+    const a = await client(t, url);
+    await client(t, url);
+    assert.equal(hub.clientCount(), 2);
+
+    const third = new WebSocket(url);
+    t.after(() => third.terminate());
+    const got: string[] = [];
+    third.on('message', (d) => got.push(String(d)));
+    const [code, reason] = (await once(third, 'close', { signal: AbortSignal.timeout(5_000) })) as [number, Buffer];
+    assert.equal(code, 1013);
+    assert.match(String(reason), /^server full: 2 live clients \(WS_MAX_CLIENTS\); retry later$/);
+    assert.deepEqual(got, [], 'no hello for a refused client');
+    assert.equal(refused, 1);
+    assert.equal(hub.clientCount(), 2);
+
+    a.ws.close();
+    await until(() => hub.clientCount() === 1, 'the server saw a client leave');
+    const next = await client(t, url);
+    assert.equal(next.of('hello').length, 1, 'a free place is taken again');
+    assert.equal(hub.clientCount(), 2);
+    assert.equal(refused, 1);
   });
 });

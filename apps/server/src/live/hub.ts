@@ -9,22 +9,35 @@
  * up in its own buffer, and once that passes `maxBufferedBytes` it is dropped
  * (it reconnects and starts from a fresh `hello`). Clients that stop answering
  * pings are dropped too.
+ *
+ * A `heartbeat` goes to every greeted client every `heartbeatIntervalMs`, data or not: a
+ * browser cannot see ping frames, and a stopped or hung server keeps its TCP connections
+ * open, so without a message it can read a page would show "Live" over frozen data for ever.
+ *
+ * At most `maxClients` clients at once: one more is closed right after its handshake with
+ * 1013 (Try Again Later) and a reason, and never joins (WS_MAX_CLIENTS).
  */
 import type { SpanContext } from '@opentelemetry/api';
 import { currentSpanContext, inSpan } from '../telemetry/spans.ts';
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
-import type { Overview, ServerMessage } from '@edgeworker/schema';
+import { WS_CLOSE_TRY_AGAIN_LATER, type Overview, type ServerMessage } from '@edgeworker/schema';
 
 export interface HubOptions {
   computeOverview: () => Promise<Overview>;
   coalesceMs: number;
   pingIntervalMs: number;
   maxBufferedBytes: number;
+  /** A `heartbeat` to every greeted client this often (WS_HEARTBEAT_INTERVAL_MS). */
+  heartbeatIntervalMs: number;
+  /** Most clients at once (WS_MAX_CLIENTS); one more is refused with close code 1013. */
+  maxClients: number;
   log: Logger;
   now?: () => number;
   onDrop?: (reason: 'slow' | 'dead') => void;
   onSent?: (type: string, clients: number) => void;
+  /** A connection refused because `maxClients` were connected. */
+  onRefuse?: () => void;
 }
 
 export type LiveHub = ReturnType<typeof createLiveHub>;
@@ -36,7 +49,14 @@ const TEXT_FRAME = { binary: false } as const;
 interface Client {
   socket: WebSocket;
   alive: boolean;
+  /** Its hello was sent (or could not be): heartbeats go to it from then on, so hello stays the first message. */
+  greeted: boolean;
 }
+
+/** A refused client that never answers our close frame is cut off after this (ws itself waits 30 s). */
+const REFUSED_CLOSE_TIMEOUT_MS = 5_000;
+/** Refusals are logged at most this often, with the count since the last line. */
+const REFUSAL_LOG_EVERY_MS = 60_000;
 
 export function createLiveHub(opts: HubOptions) {
   const now = opts.now ?? Date.now;
@@ -69,14 +89,14 @@ export function createLiveHub(opts: HubOptions) {
   }
 
   /** Sends a message to every client; never awaits a socket. */
-  function broadcast(message: ServerMessage) {
+  function broadcast(message: ServerMessage, to: (c: Client) => boolean = () => true) {
     // Encoded once: a string would be UTF-8 encoded again for every socket. No send
     // callback: a failed socket emits 'error'/'close', which remove the client, and a
     // callback per send costs a tick per client (measured in `npm run bench`).
     const bytes = Buffer.from(JSON.stringify(message));
     let sent = 0;
     for (const c of clients) {
-      if (c.socket.readyState !== c.socket.OPEN) continue;
+      if (c.socket.readyState !== c.socket.OPEN || !to(c)) continue;
       if (c.socket.bufferedAmount > opts.maxBufferedBytes) {
         drop(c, 'slow');
         continue;
@@ -132,8 +152,42 @@ export function createLiveHub(opts: HubOptions) {
   }, opts.pingIntervalMs);
   pinger.unref();
 
+  // Fixed ticks, not per client: one encoding per tick, and a client joins the next one after
+  // its hello (at most one interval later), so no gap between two messages exceeds an interval.
+  const heartbeat = setInterval(() => {
+    if (clients.size === 0) return;
+    broadcast({ type: 'heartbeat', data: { serverTime: new Date(now()).toISOString(), intervalMs: opts.heartbeatIntervalMs } }, (c) => c.greeted);
+  }, opts.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  let refusedSinceLog = 0;
+  let lastRefusalLogAt = -Infinity;
+  function refuse(socket: WebSocket) {
+    opts.onRefuse?.();
+    refusedSinceLog++;
+    if (now() - lastRefusalLogAt >= REFUSAL_LOG_EVERY_MS) {
+      opts.log.warn(
+        { refused: refusedSinceLog, clients: clients.size, maxClients: opts.maxClients },
+        'refusing websocket clients: WS_MAX_CLIENTS are connected (close 1013); raise it or add replicas',
+      );
+      lastRefusalLogAt = now();
+      refusedSinceLog = 0;
+    }
+    socket.on('error', (err) => opts.log.debug({ err }, 'websocket error on a refused client'));
+    // At most 123 bytes of reason: the browser shows it, the dashboard says "server full".
+    socket.close(WS_CLOSE_TRY_AGAIN_LATER, `server full: ${opts.maxClients} live clients (WS_MAX_CLIENTS); retry later`);
+    const cut = setTimeout(() => socket.terminate(), REFUSED_CLOSE_TIMEOUT_MS);
+    cut.unref();
+    socket.once('close', () => clearTimeout(cut));
+  }
+
   async function addClient(socket: WebSocket) {
-    const c: Client = { socket, alive: true };
+    if (closed || clients.size >= opts.maxClients) {
+      if (closed) socket.close(1001, 'server shutting down');
+      else refuse(socket);
+      return;
+    }
+    const c: Client = { socket, alive: true, greeted: false };
     clients.add(c);
     socket.on('pong', () => {
       c.alive = true;
@@ -147,10 +201,13 @@ export function createLiveHub(opts: HubOptions) {
     try {
       const data = await sharedOverview();
       if (socket.readyState === socket.OPEN) {
-        socket.send(JSON.stringify({ type: 'hello', data: { serverTime: new Date(now()).toISOString(), overview: data } } satisfies ServerMessage));
+        const hello = { serverTime: new Date(now()).toISOString(), overview: data, heartbeatIntervalMs: opts.heartbeatIntervalMs };
+        socket.send(JSON.stringify({ type: 'hello', data: hello } satisfies ServerMessage));
       }
     } catch (err) {
       opts.log.warn({ err }, 'could not compute the overview for a new client; it gets the next metrics_update');
+    } finally {
+      c.greeted = true;
     }
   }
 
@@ -162,6 +219,7 @@ export function createLiveHub(opts: HubOptions) {
     close() {
       closed = true;
       clearInterval(pinger);
+      clearInterval(heartbeat);
       if (pending) clearTimeout(pending);
       for (const c of clients) c.socket.close(1001, 'server shutting down');
       clients.clear();

@@ -28,6 +28,23 @@ test('hello and metrics_update are parsed', () => {
   assert.deepEqual(update, { type: 'metrics_update', data: overview });
 });
 
+test('heartbeat is parsed, and hello carries the heartbeat interval when the server says one', () => {
+  assert.deepEqual(parseServerMessage(JSON.stringify({ type: 'heartbeat', data: { serverTime: 't', intervalMs: 5000 } })), {
+    type: 'heartbeat',
+    data: { serverTime: 't', intervalMs: 5000 },
+  });
+  const hello = parseServerMessage(JSON.stringify({ type: 'hello', data: { serverTime: 'x', overview, heartbeatIntervalMs: 5000 } }));
+  assert.equal(hello?.type === 'hello' && hello.data.heartbeatIntervalMs, 5000);
+  // a server from before heartbeats: no interval, and the watchdog stands down
+  const old = parseServerMessage(JSON.stringify({ type: 'hello', data: { serverTime: 'x', overview } }));
+  assert.ok(old?.type === 'hello' && !('heartbeatIntervalMs' in old.data));
+  for (const bad of [0, -1, '5000', null]) {
+    assert.equal(parseServerMessage(JSON.stringify({ type: 'heartbeat', data: { intervalMs: bad } })), null, String(bad));
+    const h = parseServerMessage(JSON.stringify({ type: 'hello', data: { serverTime: 'x', overview, heartbeatIntervalMs: bad } }));
+    assert.ok(h?.type === 'hello' && !('heartbeatIntervalMs' in h.data), `hello with heartbeatIntervalMs ${String(bad)}`);
+  }
+});
+
 test('alert messages are parsed when they carry an alert', () => {
   const alert = {
     id: 'a1',
@@ -59,6 +76,9 @@ test('malformed and unknown messages yield null instead of throwing', () => {
     JSON.stringify({ type: 'metrics_update', data: null }),
     JSON.stringify({ type: 'metrics_update', data: { totalPops: '3' } }),
     JSON.stringify({ type: 'hello', data: {} }),
+    JSON.stringify({ type: 'heartbeat' }),
+    // a type from a newer server: ignored (the page's watchdog still counts it as a sign of life)
+    JSON.stringify({ type: 'maintenance', data: {} }),
   ]) {
     assert.equal(parseServerMessage(raw), null, raw);
   }

@@ -25,7 +25,8 @@ interface Props {
 /** Product name, views, connection state, data age and theme. Re-renders itself every second for the ticking age. */
 export function Header({ live, view, onView, themePref, onThemePref, stale, staleAgeMs, onSignOut, onSignIn }: Props) {
   const now = useNow(1_000);
-  const old = live.lastUpdateAt !== null && now - live.lastUpdateAt > 60_000;
+  // a silent server's numbers are old however recently they came
+  const old = live.connection === 'stale' || (live.lastUpdateAt !== null && now - live.lastUpdateAt > 60_000);
   const regressions = live.overview?.regressions ?? 0;
   return (
     <header className="app-header">
@@ -73,7 +74,13 @@ export function Header({ live, view, onView, themePref, onThemePref, stale, stal
         </a>
       </nav>
       <div className="header-status">
-        <ConnectionBadge state={live.connection} nextRetryAt={live.nextRetryAt} now={now} error={live.error} />
+        <ConnectionBadge
+          state={live.connection}
+          nextRetryAt={live.nextRetryAt}
+          now={now}
+          error={live.error}
+          silentSince={live.silentSince}
+        />
         {stale && (
           <span
             className="stale-badge"

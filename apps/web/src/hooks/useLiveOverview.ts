@@ -3,7 +3,13 @@
  *
  * States:
  *   connecting   first socket attempt in progress, nothing known yet
- *   live         socket open; `hello` and `metrics_update` messages drive the data
+ *   live         a message arrived on the open socket; `hello` and `metrics_update` drive the data
+ *   stale        the server went silent on an open socket (no message of any kind, not even its
+ *                `heartbeat`, for 3 of its heartbeat intervals: a stopped or hung process keeps
+ *                the TCP connection open, so the socket itself never closes). The socket is given
+ *                up, a retry is scheduled and polling runs; the numbers on screen are not live
+ *   full         the server refused the socket (close 1013: it holds WS_MAX_CLIENTS clients);
+ *                polling keeps the numbers fresh while retries back off
  *   reconnecting socket closed; a retry is scheduled (1 s → 30 s, jittered) and polling
  *                is running but has not answered (yet) either
  *   polling      socket still down, but GET /api/dashboard/overview answers every 5 s
@@ -14,11 +20,12 @@
 import { useEffect, useState } from 'react';
 import type { Alert, Overview } from '@edgeworker/schema';
 import { api, errorMessage, isAbort } from '../api/client';
-import { liveSocketUrl, parseServerMessage } from '../api/messages';
+import { liveSocketUrl, parseServerMessage, SERVER_FULL_CLOSE_CODE } from '../api/messages';
 import { socketProtocols } from '../api/token';
 import { backoffDelay } from '../lib/backoff';
+import { startWatchdog, type Heard } from '../lib/liveWatchdog';
 
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'polling';
+export type ConnectionState = 'connecting' | 'live' | 'stale' | 'full' | 'reconnecting' | 'polling';
 
 export const POLL_INTERVAL_MS = 5_000;
 
@@ -31,8 +38,10 @@ export interface LiveOverview {
   version: number;
   /** When the next socket attempt is due, while disconnected. */
   nextRetryAt: number | null;
-  /** Why polling failed, while it does. */
+  /** Why polling failed, while it does; the server's reason when it refused the socket. */
   error: string | null;
+  /** While `stale`: client clock (epoch ms) of the server's last message, of any type. */
+  silentSince: number | null;
   /** The newest alert change pushed over the socket. */
   lastAlert: Alert | null;
   /**
@@ -49,6 +58,7 @@ const INITIAL: LiveOverview = {
   version: 0,
   nextRetryAt: null,
   error: null,
+  silentSince: null,
   lastAlert: null,
   alertVersion: 0,
 };
@@ -64,6 +74,9 @@ export function useLiveOverview(window: string): LiveOverview {
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     let pollTimer: ReturnType<typeof setInterval> | undefined;
     let pollCtrl: AbortController | null = null;
+    let stopWatchdog: (() => void) | null = null;
+    /** Client clock of the last message on any socket. */
+    let lastMessageAt: number | null = null;
 
     const accept = (overview: Overview) => {
       setState((s) => ({ ...s, overview, lastUpdateAt: Date.now(), version: s.version + 1 }));
@@ -77,10 +90,17 @@ export function useLiveOverview(window: string): LiveOverview {
         const overview = await api.overview(window, ctrl.signal);
         if (disposed || socketOpen || ctrl.signal.aborted) return;
         accept(overview);
-        setState((s) => ({ ...s, connection: 'polling', error: null, alertVersion: s.alertVersion + 1 }));
+        // Refused by a full server, the numbers still come by polling: say both (the badge does).
+        setState((s) => ({
+          ...s,
+          connection: s.connection === 'full' ? 'full' : 'polling',
+          error: s.connection === 'full' ? s.error : null,
+          silentSince: null,
+          alertVersion: s.alertVersion + 1,
+        }));
       } catch (err) {
         if (disposed || isAbort(err) || socketOpen) return;
-        setState((s) => ({ ...s, connection: 'reconnecting', error: errorMessage(err) }));
+        setState((s) => ({ ...s, connection: s.connection === 'stale' ? 'stale' : 'reconnecting', error: errorMessage(err) }));
       } finally {
         if (pollCtrl === ctrl) pollCtrl = null;
       }
@@ -104,11 +124,37 @@ export function useLiveOverview(window: string): LiveOverview {
       attempt += 1;
       setState((s) => ({
         ...s,
-        connection: s.connection === 'polling' ? 'polling' : 'reconnecting',
+        connection: s.connection === 'polling' || s.connection === 'stale' || s.connection === 'full' ? s.connection : 'reconnecting',
         nextRetryAt: Date.now() + delay,
       }));
       startPolling();
       retryTimer = setTimeout(connect, delay);
+    };
+
+    /**
+     * The watchdog's verdict: the server said nothing for too long on this socket. Its
+     * connection may never close by itself (a stopped process keeps the TCP connection open),
+     * so it is let go here and a fresh one is tried with the usual backoff.
+     */
+    const giveUp = (ws: WebSocket) => {
+      if (disposed || socket !== ws) return;
+      socket = null;
+      socketOpen = false;
+      ws.onmessage = null;
+      ws.onclose = null;
+      if (ws.readyState === WebSocket.CONNECTING) {
+        // close() now would log an error in the console; end it if it ever opens instead.
+        ws.onopen = () => ws.close();
+      } else {
+        ws.onopen = null;
+        ws.close();
+      }
+      setState((s) => ({
+        ...s,
+        connection: s.connection === 'polling' || s.connection === 'full' ? s.connection : lastMessageAt === null ? 'reconnecting' : 'stale',
+        silentSince: lastMessageAt,
+      }));
+      scheduleReconnect();
     };
 
     function connect() {
@@ -122,13 +168,27 @@ export function useLiveOverview(window: string): LiveOverview {
         return;
       }
       socket = ws;
+      stopWatchdog?.();
+      const watchdog = startWatchdog({ onSilent: () => giveUp(ws) });
+      stopWatchdog = watchdog.stop;
+      let greeted = false;
       ws.onopen = () => {
         socketOpen = true;
-        stopPolling();
-        setState((s) => ({ ...s, connection: 'live', nextRetryAt: null, error: null, alertVersion: s.alertVersion + 1 }));
       };
       ws.onmessage = (ev: MessageEvent) => {
+        lastMessageAt = Date.now();
         const msg = parseServerMessage(ev.data);
+        // Any message is a sign of life, even one of a type this version does not know.
+        const heard: Heard =
+          msg?.type === 'hello' ? { hello: true, intervalMs: msg.data.heartbeatIntervalMs } : msg?.type === 'heartbeat' ? { intervalMs: msg.data.intervalMs } : {};
+        watchdog.heard(heard);
+        if (!greeted) {
+          // Live from the first message, not from the handshake: a full server completes the
+          // handshake and closes at once (1013), and that socket was never live.
+          greeted = true;
+          stopPolling();
+          setState((s) => ({ ...s, connection: 'live', nextRetryAt: null, error: null, silentSince: null, alertVersion: s.alertVersion + 1 }));
+        }
         if (!msg) return; // malformed or a type this version does not know: ignore
         if (msg.type === 'hello') {
           attempt = 0; // a server that greets us is healthy: start backoff afresh next time
@@ -140,10 +200,15 @@ export function useLiveOverview(window: string): LiveOverview {
           setState((s) => ({ ...s, lastAlert: alert, alertVersion: s.alertVersion + 1 }));
         }
       };
-      ws.onclose = () => {
+      ws.onclose = (ev: CloseEvent) => {
+        watchdog.stop();
         if (socket === ws) socket = null;
         socketOpen = false;
-        if (!disposed) scheduleReconnect();
+        if (disposed) return;
+        if (ev.code === SERVER_FULL_CLOSE_CODE) {
+          setState((s) => ({ ...s, connection: 'full', silentSince: null, error: ev.reason || 'the server holds as many live clients as it takes' }));
+        }
+        scheduleReconnect();
       };
     }
 
@@ -163,6 +228,7 @@ export function useLiveOverview(window: string): LiveOverview {
       globalThis.removeEventListener('online', onOnline);
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       stopPolling();
+      stopWatchdog?.();
       if (socket) {
         socket.onopen = null;
         socket.onmessage = null;
