@@ -15,7 +15,7 @@ import type { Notifier } from '../notify/notifier.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { createDetectorService } from './detector-service.ts';
-import { createDetectorEngine, detectorSettings, rederiveSpanMs } from './engine.ts';
+import { createDetectorEngine, detectorSettings, MAX_HOLD_STEPS, rederiveSpanMs } from './engine.ts';
 import { recordingReads } from '../testing/detector-probes.ts';
 
 const MIN = 60_000;
@@ -125,8 +125,8 @@ test('a follower whose passes stopped for longer than the replay span re-derives
   };
   const span = rederiveSpanMs(settings);
   assert.equal(await passAt(T0 - 60 * MIN), T0 - 60 * MIN - span, 'the first pass re-derives');
-  // From a step before where it stopped: a steady read overlaps the last step (buckets landing in parts, engine.readFrom).
-  assert.equal(await passAt(T0 - 40 * MIN), T0 - 60 * MIN - STEP, '20 minutes behind: reads on');
+  // From a few steps before where it stopped: a steady read overlaps the last steps (buckets landing in parts, engine.readFrom).
+  assert.equal(await passAt(T0 - 40 * MIN), T0 - 60 * MIN - MAX_HOLD_STEPS * STEP, '20 minutes behind: reads on');
   assert.equal(await passAt(T0 - 10 * MIN + 10_000), T0 - 10 * MIN + 10_000 - span, '30 minutes and a bucket behind: re-derives');
 });
 
@@ -216,9 +216,9 @@ test('samples a few seconds late (delivery jitter) do not make the engine re-der
   now += 10_000;
   bus.publish({ type: 'data_landed', points: 2, latestMs: T0, earliestMs: T0 - 5_000 });
   await detector.runPass();
-  assert.deepEqual(readFrom, [T0 + 20_000 - STEP], 'five seconds late: read on from where the last pass ended (and its last step again)');
-  // Every series' newest bucket ended at T0, before the last read's end: they are read again from there.
-  assert.deepEqual(caughtUp, [T0]);
+  assert.deepEqual(readFrom, [T0 + 20_000 - MAX_HOLD_STEPS * STEP], 'five seconds late: read on from where the last pass ended (and its last steps again)');
+  // Every series' newest bucket ended at T0, 20 s before the last read's end: the steps read again cover it, no catch-up.
+  assert.deepEqual(caughtUp, []);
 
   readFrom.length = 0;
   now += 10_000;

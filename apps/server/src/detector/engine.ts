@@ -327,14 +327,15 @@ interface SeriesState {
   /** Closed 5-minute blocks' levels and noise (wander.ts), derived from the buckets held. */
   blocks: WanderBlocks;
   /**
-   * Buckets in parts (see PARTS_HOLD_MS): how many samples the newest bucket held when it was fed
-   * (NaN: not known, as after a snapshot), the bucket a read held back and how many samples it
-   * had then (NaN: none), and until when the series' newest bucket is held back for a pass.
+   * Buckets in parts (see PARTS_HOLD_MS). seen: the last SEEN buckets read, as [starts..., sample
+   * counts...] at their latest read (by bucket number mod SEEN; NaN: not read since a snapshot);
+   * partsUntil: until when its newest buckets wait; holdSteps: for how many passes (1 to
+   * MAX_HOLD_STEPS); heldMs: the oldest bucket the last read held back (NaN: none).
    */
-  fedCount: number;
-  heldMs: number;
-  heldCount: number;
+  seen: Float64Array;
   partsUntil: number;
+  holdSteps: number;
+  heldMs: number;
 }
 
 /** Full-length baseline windows' statistics by the window's end, oldest first (parallel arrays of doubles: ~3 KB per series). */
@@ -712,29 +713,17 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   function feed(st: SeriesState, startMs: number, p50: number, samples: number, readEnd = Infinity, advancing = false) {
     startMs = Math.floor(startMs);
     const last = st.n ? st.tBase + st.t[st.n - 1]! : -Infinity;
+    const fed = startMs <= last;
+    sighted(st, startMs, samples, fed);
     // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
-    if (startMs <= last) {
-      // The newest bucket fed, read again (a steady read overlaps the last step): more samples
-      // now than when it was fed means this series' buckets land in parts.
-      if (startMs === last) {
-        if (samples > st.fedCount) st.partsUntil = startMs + PARTS_HOLD_MS;
-        st.fedCount = samples;
-      }
+    if (fed) return;
+    if (advancing && startMs < st.partsUntil && startMs + (st.holdSteps + 1) * s.stepMs > readEnd) {
+      // A series whose buckets land in parts: its newest buckets wait for the next reads (which
+      // overlap them) rather than be judged on the part that has landed. Later ones wait too.
+      if (!(st.heldMs <= startMs)) st.heldMs = startMs;
       return;
     }
-    if (startMs === st.heldMs) {
-      // Held back at the last read: fed now, with what has landed since; did it grow meanwhile?
-      if (samples > st.heldCount) st.partsUntil = startMs + PARTS_HOLD_MS;
-      st.heldMs = NaN;
-      st.heldCount = NaN;
-    } else if (advancing && startMs + s.stepMs >= readEnd && startMs < st.partsUntil) {
-      // A series whose buckets land in parts: its newest bucket waits for the next read (which
-      // overlaps it) rather than be judged on the part that has landed.
-      st.heldMs = startMs;
-      st.heldCount = samples;
-      return;
-    }
-    st.fedCount = samples;
+    if (startMs >= st.heldMs) st.heldMs = NaN;
     // Rounded as it is stored (float32), so the CUSUM steps on the value every later window holds.
     const x = Math.fround(Math.log(p50));
     if (startMs >= stepFrom) step(st, startMs, x);
@@ -763,6 +752,22 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     st.t[st.n] = startMs - st.tBase;
     st.x[st.n] = x;
     st.n++;
+  }
+
+  /**
+   * A bucket read (again: steady reads overlap MAX_HOLD_STEPS): more samples than at its last read
+   * means the series' buckets land in parts; grown after it was fed, they land later than its hold.
+   */
+  function sighted(st: SeriesState, startMs: number, samples: number, fed: boolean) {
+    const seen = st.seen;
+    const i = Math.floor(startMs / s.stepMs) % SEEN;
+    if (seen[i] === startMs && samples > seen[SEEN + i]!) {
+      if (startMs >= st.partsUntil) st.holdSteps = 1;
+      else if (fed) st.holdSteps = Math.min(MAX_HOLD_STEPS, st.holdSteps + 1);
+      st.partsUntil = startMs + PARTS_HOLD_MS;
+    }
+    seen[i] = startMs;
+    seen[SEEN + i] = samples;
   }
 
   /** Closes the block of the series' newest bucket, unless it is closed already (wander.ts). */
@@ -939,8 +944,8 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   function behind(endMs: number): { fromMs: number; pops: string[] } | null {
     if (fedUntil === null || rederivesAt(fedUntil, endMs, s)) return null;
     const floor = endMs - s.catchUpMs;
-    // The pass's own read starts a step before fedUntil (readFrom): a series whose next bucket is that one needs no catch-up.
-    const covered = fedUntil - s.stepMs;
+    // The pass's own read starts MAX_HOLD_STEPS before fedUntil (readFrom): a series whose next bucket is in them needs no catch-up.
+    const covered = fedUntil - MAX_HOLD_STEPS * s.stepMs;
     let fromMs = fedUntil;
     const pops = new Set<string>();
     for (const st of series.values()) {
@@ -975,9 +980,9 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
         stepFrom = endMs - s.replayMs;
         return endMs - rederiveSpanMs(s);
       }
-      // One step again: its samples that landed since it was read tell the series whose buckets
-      // land in parts, and a bucket held back (or landed just after its pass) is fed from it.
-      return fedUntil - s.stepMs;
+      // The last steps again: their samples that landed since they were read tell the series whose
+      // buckets land in parts, and buckets held back (or landed just after their pass) are fed from them.
+      return fedUntil - MAX_HOLD_STEPS * s.stepMs;
     },
     behind,
     ingest(buckets, endMs) {
@@ -1239,16 +1244,24 @@ function medianSorted(xs: ArrayLike<number>): number {
  */
 const SERIES_PER_STEP = 64;
 /**
- * A series whose newest bucket held more samples when read again, a step later, than when it was
- * fed lands its buckets in parts (several agents, each flushing every few seconds: Telegraf's
- * default is every 10 s): for this long after, each newest bucket of it waits one pass to be fed,
- * whole. Judged on the part that had landed, its buckets were noisier than its baseline's, which
- * a re-derive read whole: measured (eval, EVAL_PARTS=6:10) 3.5x the false alerts.
+ * A series whose bucket held more samples when read again, a pass later, than before lands its
+ * buckets in parts (several agents, each flushing every few seconds: Telegraf's default is every
+ * 10 s): for this long after its last growth, each newest bucket of it waits holdSteps passes
+ * to be fed, whole. Judged on the part that had landed, its buckets were noisier than its
+ * baseline's, which a re-derive read whole: measured (eval, EVAL_PARTS=6:10) 3.5x the false alerts.
  */
 const PARTS_HOLD_MS = 5 * 60_000;
+/**
+ * The most passes a bucket waits (a bucket that still grows after it was fed raises its series'
+ * hold by one, up to this: agents flushing every ~30 s), and so how many steps a steady read
+ * reads again.
+ */
+export const MAX_HOLD_STEPS = 3;
+/** Buckets a series remembers the sample count of: the steps read again and the new one. */
+const SEEN = MAX_HOLD_STEPS + 1;
 /** A series not known to land its buckets in parts. */
-function notInParts(): Pick<SeriesState, 'fedCount' | 'heldMs' | 'heldCount' | 'partsUntil'> {
-  return { fedCount: NaN, heldMs: NaN, heldCount: NaN, partsUntil: -Infinity };
+function notInParts(): Pick<SeriesState, 'seen' | 'partsUntil' | 'holdSteps' | 'heldMs'> {
+  return { seen: new Float64Array(2 * SEEN).fill(NaN), partsUntil: -Infinity, holdSteps: 1, heldMs: NaN };
 }
 /** Largest bucket offset from a series' tBase (Int32Array). */
 const OFFSET_MAX = 2 ** 31 - 1;

@@ -15,7 +15,7 @@ import { createSingleLeadership, type Leadership } from '../cluster/leadership.t
 import { createLocalBus, LANDED_POPS_MAX, type Bus } from '../events.ts';
 import { wrapMetricsStore, type MetricsStore, type SeriesBucketsOptions, type TimeRange } from '../stores/metrics-store.ts';
 import { createDetectorService } from './detector-service.ts';
-import { createDetectorEngine, rederiveSpanMs, type DetectorEngine, type SeriesStateExport } from './engine.ts';
+import { createDetectorEngine, MAX_HOLD_STEPS, rederiveSpanMs, type DetectorEngine, type SeriesStateExport } from './engine.ts';
 import { historyFile, MIN, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
 import { tempDir } from '../stores/duckdb/test-store.ts';
 import { memoryAlerts } from '../testing/detector-alerts.ts';
@@ -88,7 +88,7 @@ test('late data naming one POP re-derives only its series: they end as a full re
   assert.deepEqual(ra.rederived, { pops: [LATE] });
   const reads = a.reads.slice(readsBefore);
   const span = BigInt(end - rederiveSpanMs(settings)) * 1_000_000n;
-  assert.deepEqual(reads.filter((r) => !r.pops).map((r) => [r.range.fromNs, r.range.toNs]), [[BigInt(T0 - STEP) * 1_000_000n, BigInt(end) * 1_000_000n]], 'the other series: the 10 s that closed (and the step before, read again)');
+  assert.deepEqual(reads.filter((r) => !r.pops).map((r) => [r.range.fromNs, r.range.toNs]), [[BigInt(T0 - MAX_HOLD_STEPS * STEP) * 1_000_000n, BigInt(end) * 1_000_000n]], 'the other series: the 10 s that closed (and the last steps, read again)');
   const filtered = reads.filter((r) => r.pops);
   assert.ok(filtered.every((r) => r.pops!.length === 1 && r.pops![0] === LATE));
   assert.equal(filtered[0]!.range.fromNs, span, 'the late POP: the whole re-derive span');

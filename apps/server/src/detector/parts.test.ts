@@ -111,34 +111,59 @@ test('a POP whose buckets land in parts: once seen growing, each newest bucket w
   assert.equal(last(PARTS), last('FRA')! - STEP);
 });
 
-test('the engine: a series whose bucket grew after it was fed is held back for five minutes from its last growth, and one that lands whole never is', () => {
+/**
+ * An engine fed passes every STEP from T0 (a re-derive of 40 minutes of whole buckets first) of two
+ * series: A, whose bucket b read by a pass ending at `end` holds countAt(b, end) samples, and B,
+ * always whole (4). Each bucket's value is 50 + its count, so a part is told from the whole.
+ */
+function drive(minutes: number, countAt: (b: number, end: number) => number) {
   const engine = createDetectorEngine(settings);
   const bucket = (pop: string, startMs: number, samples: number): SeriesBucket => ({ popCode: pop, functionName: 'f', startMs, samples, mean: 50 + samples, p50: 50 + samples });
   const start = T0 - 40 * MIN;
   const history: SeriesBucket[] = [];
   for (let b = start; b < T0; b += STEP) history.push(bucket('A', b, 4), bucket('B', b, 4));
-  const read = (end: number, grown: (startMs: number) => number) => {
-    const from = engine.readFrom(end);
-    const fresh = from < start ? history : [];
-    const steady: SeriesBucket[] = [];
-    for (let b = Math.max(from, T0); b < end; b += STEP) steady.push(bucket('A', b, grown(b)), bucket('B', b, 4));
-    engine.ingest([...fresh.filter((x) => x.startMs >= from && x.startMs < end), ...steady], end);
-    return engine.evaluate([], end).heldBack;
-  };
   const held: number[] = [];
+  for (let end = T0; end <= T0 + minutes * MIN; end += STEP) {
+    const from = engine.readFrom(end);
+    const read = history.filter((x) => x.startMs >= from && x.startMs < end);
+    for (let b = Math.max(from, T0); b < end; b += STEP) read.push(bucket('A', b, countAt(b, end)), bucket('B', b, 4));
+    engine.ingest(read, end);
+    held.push(engine.evaluate([], end).heldBack);
+  }
+  const a = engine.exportState()!.series.find((x) => x.popCode === 'A')!;
+  /** A's buckets from T0 on, and those of them fed on a part. */
+  const fed = Array.from(a.x).map((x, i) => [a.t[i]! + a.tBase, x] as const).filter(([t]) => t >= T0);
+  const partial = fed.filter(([, x]) => x !== Math.fround(Math.log(54))).map(([t]) => t);
+  /** The held counts of the passes ending in [fromMs, toMs). */
+  const passes = (fromMs: number, toMs: number) => [...new Set(held.slice((fromMs - T0) / STEP, (toMs - T0) / STEP))];
+  const b = engine.exportState()!.series.find((x) => x.popCode === 'B')!;
+  return { held, passes, partial, newestA: fed.at(-1)![0], newestB: b.t.at(-1)! + b.tBase };
+}
+
+test('the engine: a series whose bucket grew after it was fed is held back for five minutes from its last growth, and one that lands whole never is', () => {
   // A's buckets land in parts for 3 minutes (2 samples at the pass that reads them first, 4 at the next), then whole.
   const partsUntil = T0 + 3 * MIN;
-  for (let end = T0; end <= T0 + 10 * MIN; end += STEP) held.push(read(end, (b) => (b < partsUntil && b === end - STEP ? 2 : 4)));
-  const passes = (fromMs: number, toMs: number) => held.slice((fromMs - T0) / STEP, (toMs - T0) / STEP);
-  assert.equal(held[0], 0, 'the re-derive');
-  assert.equal(held[1], 0, 'its first steady pass: nothing known yet');
-  assert.deepEqual([...new Set(passes(T0 + 2 * STEP, partsUntil + STEP))], [1], 'from the pass that saw it grow, A waits at every pass');
+  const r = drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4));
+  assert.equal(r.held[0], 0, 'the re-derive');
+  assert.equal(r.held[1], 0, 'its first steady pass: nothing known yet');
+  assert.deepEqual(r.passes(T0 + 2 * STEP, partsUntil + STEP), [1], 'from the pass that saw it grow, A waits at every pass');
   // A's last growing bucket is the one before partsUntil; five minutes on from it, it is fed at once again.
   const lastGrowth = partsUntil - STEP;
-  assert.deepEqual([...new Set(passes(partsUntil + STEP, lastGrowth + 5 * MIN + STEP))], [1]);
-  assert.deepEqual([...new Set(passes(lastGrowth + 5 * MIN + STEP, T0 + 10 * MIN + STEP))], [0]);
+  assert.deepEqual(r.passes(partsUntil + STEP, lastGrowth + 5 * MIN + STEP), [1]);
+  assert.deepEqual(r.passes(lastGrowth + 5 * MIN + STEP, T0 + 10 * MIN + STEP), [0]);
   // B never waited, and A holds every bucket but the partial one the first steady pass fed, whole.
-  const a = engine.exportState()!.series.find((x) => x.popCode === 'A')!;
-  const fedWhole = Array.from(a.x).map((x, i) => [a.t[i]! + a.tBase, x]).filter(([t]) => t! >= T0);
-  assert.deepEqual(fedWhole.filter(([, x]) => x !== Math.fround(Math.log(54))).map(([t]) => t), [T0]);
+  assert.deepEqual(r.partial, [T0]);
+});
+
+test('the engine: a series whose buckets still grow after one pass waits two (agents flushing every ~20 s), fed whole from then', () => {
+  // 2 samples at the first read, 3 at the second, 4 from the third.
+  const r = drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP));
+  // The first bucket is fed on its part (nothing known), it grows at the next pass (hold 1) and
+  // again at the one after (hold 2); the next bucket is the first held for two passes.
+  assert.deepEqual(r.partial, [T0]);
+  assert.deepEqual(r.passes(T0 + 2 * STEP, T0 + 4 * MIN + STEP), [1]);
+  // The newest bucket fed is two passes behind the read's end: A holds back two buckets; B none.
+  const end = T0 + 4 * MIN;
+  assert.equal(r.newestA, end - 3 * STEP);
+  assert.equal(r.newestB, end - STEP);
 });

@@ -1,9 +1,10 @@
 /**
- * A POP whose agent delivers its samples late, but within a few minutes (it flushes every 30 s,
- * a slow link): each steady pass reads only the buckets that closed since the last one, so before
- * engine.behind such a POP's buckets were never fed: its regression was never found, and it got a
- * no_data alert while it reported. Through the real service on real DuckDB files, the same data
- * twice: every POP on time, and one POP's samples landing LAG later.
+ * A POP whose agent delivers its samples late, but within a few minutes (it flushes every minute,
+ * a slow link): each steady pass reads only the buckets that closed since the last one (and the
+ * last MAX_HOLD_STEPS again, engine.readFrom), so before engine.behind such a POP's buckets were
+ * never fed: its regression was never found, and it got a no_data alert while it reported. Through
+ * the real service on real DuckDB files, the same data twice: every POP on time, and one POP's
+ * samples landing LAG later.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,8 +75,9 @@ async function run(t: TestContext, lagMs: number, minutes: number) {
   return { opened, reads, engine, store: raw };
 }
 
-test('a POP whose samples land 30 s late is judged at the first pass after they land, on the same buckets: its regression is found, and it gets no no_data alert', async (t) => {
-  const LAG = 30_000;
+test('a POP whose samples land 50 s late is judged at the first pass after they land, on the same buckets: its regression is found, and it gets no no_data alert', async (t) => {
+  // Later than the steps a steady read reads again (30 s), so the catch-up is what feeds it.
+  const LAG = 50_000;
   const onTime = await run(t, 0, 12);
   const slow = await run(t, LAG, 12);
   const find = (r: typeof onTime, pop: string) => r.opened.filter((a) => a.popCode === pop);
@@ -89,17 +91,17 @@ test('a POP whose samples land 30 s late is judged at the first pass after they 
 
   // The slow POP's shift is found at the first pass after its buckets land, with the same values: it
   // was fed the same buckets, in order. A bucket's sample (at its start) is read 12.5 s after it on
-  // time, and lands 30 s after it here: the pass at 32.5 s, two passes (20 s) later.
-  assert.deepEqual(slow.opened.filter((a) => a.type === 'no_data'), [], 'a POP that reports 30 s late is not silent');
+  // time, and lands 50 s after it here: the pass at 52.5 s, four passes (40 s) later.
+  assert.deepEqual(slow.opened.filter((a) => a.type === 'no_data'), [], 'a POP that reports 50 s late is not silent');
   const [got] = find(slow, SLOW);
   assert.ok(got, 'the slow POP\'s shift is found');
-  assert.equal(got.atMs - ref.atMs, 20_000);
+  assert.equal(got.atMs - ref.atMs, 40_000);
   assert.deepEqual({ ...got, atMs: 0 }, { ...ref, atMs: 0 });
   // Every other POP's alerts are untouched by its lag.
   assert.deepEqual(slow.opened.filter((a) => a.popCode !== SLOW), onTime.opened.filter((a) => a.popCode !== SLOW));
 
   // Its buckets are the store's: the long-running engine holds what a fresh re-derive of the same
-  // store to the same end holds (the newest 30 s have landed for neither).
+  // store to the same end holds (the newest 50 s have landed for neither).
   const end = T0 + 12 * MIN;
   const fresh = createDetectorEngine(settings);
   const read = fresh.readFrom(end);

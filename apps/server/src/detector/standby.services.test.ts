@@ -24,9 +24,12 @@ import type { MetricsStore } from '../stores/metrics-store.ts';
 import { createEmbeddedAlertStore } from '../stores/embedded/embedded-alert-store.ts';
 import { startRedisServer, waitFor } from '../testing/redis-server.ts';
 import { createDetectorService, type PassResult } from './detector-service.ts';
-import { rederiveSpanMs } from './engine.ts';
+import { MAX_HOLD_STEPS, rederiveSpanMs } from './engine.ts';
 import { historyFile, MIN, outcome, samples, settings, STEP, T0 } from '../testing/detector-history.ts';
 import { capturedLog, recordingReads } from '../testing/detector-probes.ts';
+
+/** What a steady read reads again before where the last one ended (buckets that land in parts). */
+const AGAIN = MAX_HOLD_STEPS * STEP;
 
 const TTL = 5000; // long: the lock changes hands when the test says so, never by a slow machine
 const silent = pino({ level: 'silent' });
@@ -143,15 +146,15 @@ test('the leader stops; the warm follower takes over, its first pass reads only 
   assert.ok(ra!.some((r) => r.created.length > 0), 'the leader opened alerts');
   assert.ok(notLeader(rb!), 'b followed');
   assert.equal(c.b.writes(), 0, 'the follower wrote no alert');
-  // The follower kept up: its last pass read only the bucket that closed since the one before (and that one again).
-  assert.deepEqual(c.b.reads, [[T0 - 2 * STEP, T0]]);
+  // The follower kept up: its last pass read only the bucket that closed since the one before (and the last steps again: buckets that land in parts).
+  assert.deepEqual(c.b.reads, [[T0 - STEP - AGAIN, T0]]);
 
   // a stops (a graceful close releases the lock); b leads at its next pass.
   await c.la.close();
   const fresh = await c.fresh();
   const first = await c.b.passAt(T0 + STEP);
   assert.equal(first.skipped, undefined, 'b leads');
-  assert.deepEqual(c.b.reads, [[T0 - STEP, T0 + STEP]], 'an incremental pass (the new bucket, and the one before again), not a re-derive');
+  assert.deepEqual(c.b.reads, [[T0 - AGAIN, T0 + STEP]], 'an incremental pass (the new bucket, and the last steps again), not a re-derive');
   assert.deepEqual(outcome(first), outcome(await c.ref.passAt(T0 + STEP)));
   assert.deepEqual(opened([outcome(first)]), opened([outcome(await fresh.passAt(T0 + STEP))]));
   assert.equal(fresh.reads[0]![0], T0 + STEP - rederiveSpanMs(settings), 'the reference re-derived');
@@ -190,7 +193,7 @@ test('a leader deposed mid-pass keeps its state as a follower, and leading again
   const fresh = await c.fresh();
   const first = await c.a.passAt(T0 + STEP);
   assert.equal(first.skipped, undefined, 'a leads again');
-  assert.deepEqual(c.a.reads, [[T0 - STEP, T0 + STEP]], 'an incremental pass (the new bucket, and the one before again), not a re-derive');
+  assert.deepEqual(c.a.reads, [[T0 - AGAIN, T0 + STEP]], 'an incremental pass (the new bucket, and the last steps again), not a re-derive');
   assert.deepEqual(outcome(first), outcome(await c.ref.passAt(T0 + STEP)));
   assert.deepEqual(opened([outcome(first)]), opened([outcome(await fresh.passAt(T0 + STEP))]));
   const x = await after(T0 + 2 * STEP, T0 + 38 * MIN, c.a, c.ref, fresh);
@@ -234,7 +237,7 @@ test('late data announced on the Redis bus makes the follower re-derive at its n
   const fresh = await c.fresh();
   const first = await c.b.passAt(T0 + 2 * STEP);
   assert.equal(first.skipped, undefined, 'b leads');
-  assert.deepEqual(c.b.reads, [[T0, T0 + 2 * STEP]], 'an incremental pass: the follower had re-derived already');
+  assert.deepEqual(c.b.reads, [[T0 + STEP - AGAIN, T0 + 2 * STEP]], 'an incremental pass: the follower had re-derived already');
   assert.deepEqual(outcome(first), outcome(await c.ref.passAt(T0 + 2 * STEP)));
   assert.deepEqual(opened([outcome(first)]), opened([outcome(await fresh.passAt(T0 + 2 * STEP))]));
   const x = await after(T0 + 3 * STEP, T0 + 8 * MIN, c.b, c.ref, fresh);
