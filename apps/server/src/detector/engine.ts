@@ -707,17 +707,17 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
 
   /**
    * One bucket, in time order per series (bucket starts are whole ms: multiples of the step).
-   * readEnd: the end of the read it came in; advancing: whether that read moves the engine on
-   * (not a catch-up of what it read already), so its newest bucket is seen for the first time.
+   * readEnd: the end of the read it came in (a bucket of a series in parts waits until it is
+   * holdSteps passes older than that: a catch-up's end is the last read's, so it holds the same).
    */
-  function feed(st: SeriesState, startMs: number, p50: number, samples: number, readEnd = Infinity, advancing = false) {
+  function feed(st: SeriesState, startMs: number, p50: number, samples: number, readEnd = Infinity) {
     startMs = Math.floor(startMs);
     const last = st.n ? st.tBase + st.t[st.n - 1]! : -Infinity;
     const fed = startMs <= last;
     sighted(st, startMs, samples, fed);
     // Already fed (an overlapping read) or older than what we have: the CUSUM only moves forward.
     if (fed) return;
-    if (advancing && startMs < st.partsUntil && startMs + (st.holdSteps + 1) * s.stepMs > readEnd) {
+    if (startMs < st.partsUntil && startMs + (st.holdSteps + 1) * s.stepMs > readEnd) {
       // A series whose buckets land in parts: its newest buckets wait for the next reads (which
       // overlap them) rather than be judged on the part that has landed. Later ones wait too.
       if (!(st.heldMs <= startMs)) st.heldMs = startMs;
@@ -761,6 +761,9 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   function sighted(st: SeriesState, startMs: number, samples: number, fed: boolean) {
     const seen = st.seen;
     const i = Math.floor(startMs / s.stepMs) % SEEN;
+    // An older bucket than the one its slot remembers (a longer read: a catch-up, a re-derive's
+    // slice) is past the steps read again: it must not push out the newer one before that is read.
+    if (seen[i]! > startMs) return;
     if (seen[i] === startMs && samples > seen[SEEN + i]!) {
       if (startMs >= st.partsUntil) st.holdSteps = 1;
       else if (fed) st.holdSteps = Math.min(MAX_HOLD_STEPS, st.holdSteps + 1);
@@ -809,10 +812,9 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     const order = new Int32Array(m);
     for (let i = 0; i < m; i++) order[at[c.series[i]!]!++] = i;
     let fedSeries = 0;
-    const advancing = fedUntil === null || endMs > fedUntil;
     for (let j = 0; j < m; j++) {
       const i = order[j]!;
-      if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!, endMs, advancing);
+      if (keep(i)) feed(states[c.series[i]!]!, c.startMs[i]!, c.p50[i]!, c.samples[i]!, endMs);
       // The last bucket of a series (the order is by series): a pause between series only.
       if (j + 1 < m && c.series[order[j + 1]!] !== c.series[i] && ++fedSeries % SERIES_PER_STEP === 0) yield;
     }
@@ -987,8 +989,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     behind,
     ingest(buckets, endMs) {
       const sorted = buckets.filter((b) => b.startMs < endMs && b.samples > 0 && b.p50 > 0).sort((a, b) => a.startMs - b.startMs);
-      const advancing = fedUntil === null || endMs > fedUntil;
-      for (const b of sorted) feed(stateOf(b), b.startMs, b.p50, b.samples, endMs, advancing);
+      for (const b of sorted) feed(stateOf(b), b.startMs, b.p50, b.samples, endMs);
       settle(endMs);
     },
     ingestColumns(c, endMs) {

@@ -116,7 +116,7 @@ test('a POP whose buckets land in parts: once seen growing, each newest bucket w
  * series: A, whose bucket b read by a pass ending at `end` holds countAt(b, end) samples, and B,
  * always whole (4). Each bucket's value is 50 + its count, so a part is told from the whole.
  */
-function drive(minutes: number, countAt: (b: number, end: number) => number) {
+function drive(minutes: number, countAt: (b: number, end: number) => number, catchUp = false) {
   const engine = createDetectorEngine(settings);
   const bucket = (pop: string, startMs: number, samples: number): SeriesBucket => ({ popCode: pop, functionName: 'f', startMs, samples, mean: 50 + samples, p50: 50 + samples });
   const start = T0 - 40 * MIN;
@@ -124,6 +124,14 @@ function drive(minutes: number, countAt: (b: number, end: number) => number) {
   for (let b = start; b < T0; b += STEP) history.push(bucket('A', b, 4), bucket('B', b, 4));
   const held: number[] = [];
   for (let end = T0; end <= T0 + minutes * MIN; end += STEP) {
+    const until = engine.readUntil();
+    if (catchUp && until !== null && until > T0) {
+      // A catch-up of A's POP first (another series of it behind), to where the last read ended:
+      // what A holds back must stay held.
+      const again: SeriesBucket[] = [];
+      for (let b = Math.max(T0, until - 6 * STEP); b < until; b += STEP) again.push(bucket('A', b, countAt(b, end)));
+      engine.ingest(again, until);
+    }
     const from = engine.readFrom(end);
     const read = history.filter((x) => x.startMs >= from && x.startMs < end);
     for (let b = Math.max(from, T0); b < end; b += STEP) read.push(bucket('A', b, countAt(b, end)), bucket('B', b, 4));
@@ -153,6 +161,10 @@ test('the engine: a series whose bucket grew after it was fed is held back for f
   assert.deepEqual(r.passes(lastGrowth + 5 * MIN + STEP, T0 + 10 * MIN + STEP), [0]);
   // B never waited, and A holds every bucket but the partial one the first steady pass fed, whole.
   assert.deepEqual(r.partial, [T0]);
+  // The same with a catch-up read of A's POP before each pass: it holds back what the pass would.
+  const withCatchUp = drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4), true);
+  assert.deepEqual(withCatchUp.held, r.held);
+  assert.deepEqual(withCatchUp.partial, [T0]);
 });
 
 test('the engine: a series whose buckets still grow after one pass waits two (agents flushing every ~20 s), fed whole from then', () => {
@@ -166,4 +178,9 @@ test('the engine: a series whose buckets still grow after one pass waits two (ag
   const end = T0 + 4 * MIN;
   assert.equal(r.newestA, end - 3 * STEP);
   assert.equal(r.newestB, end - STEP);
+  // With a catch-up of A's POP before each pass, which reads its buckets a pass after their first
+  // read (3 of 4 samples): they stay held, and are fed whole.
+  const withCatchUp = drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP), true);
+  assert.deepEqual(withCatchUp.held, r.held);
+  assert.deepEqual(withCatchUp.partial, [T0]);
 });
