@@ -6,13 +6,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { startAllInOne, type RunningProduct } from '../../server/src/all-in-one.ts';
 import { loadConfig } from '../../server/src/config.ts';
+import { freePort } from '../../server/src/testing/free-port.ts';
 
 const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -68,18 +68,26 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+  return { product, ...(await withBrowser(product.url, () => product.stop(), tmp)) };
+}
+
+/**
+ * Chromium beside a running server: its pages, and a stop() that closes them and the browser first
+ * (so their sockets close before the server goes), then the server, then the temp directory. If
+ * Chromium does not start, the server is stopped and the directory removed before the error is thrown.
+ */
+async function withBrowser(url: string, stopServer: () => Promise<void>, tmp: string): Promise<Omit<Stack, 'product'>> {
   let browser: Browser;
   try {
     browser = await launchChromium();
   } catch (err) {
-    await product.stop();
+    await stopServer();
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
   const pages = trackPages(browser);
   return {
-    product,
-    url: product.url,
+    url,
     browser,
     errors: pages.errors,
     newPage: pages.newPage,
@@ -87,7 +95,7 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
     async stop() {
       await pages.closeAll();
       await browser.close().catch(() => undefined);
-      await product.stop();
+      await stopServer();
       rmSync(tmp, { recursive: true, force: true });
     },
   };
@@ -161,14 +169,6 @@ export interface ProcessStack extends Omit<Stack, 'product'> {
   server: ServerProcess;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 /**
  * As startStack, but the all-in-one runs in a child process (`node --import tsx`, the entry point
  * `npm start` bundles) on a free loopback port, so the test can SIGSTOP and SIGCONT it. `stop()`
@@ -209,7 +209,6 @@ export async function startProcessStack(env: Record<string, string>): Promise<Pr
     clearTimeout(killer);
   };
   const server: ServerProcess = { url, child, output: () => out };
-  let browser: Browser;
   try {
     await waitFor(
       'the server process to answer /health',
@@ -220,27 +219,12 @@ export async function startProcessStack(env: Record<string, string>): Promise<Pr
       60_000,
       250,
     );
-    browser = await launchChromium();
   } catch (err) {
     await stopServer();
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
-  const pages = trackPages(browser);
-  return {
-    server,
-    url,
-    browser,
-    errors: pages.errors,
-    newPage: pages.newPage,
-    closePages: pages.closePages,
-    async stop() {
-      await pages.closeAll();
-      await browser.close().catch(() => undefined);
-      await stopServer();
-      rmSync(tmp, { recursive: true, force: true });
-    },
-  };
+  return { server, ...(await withBrowser(url, stopServer, tmp)) };
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
