@@ -153,7 +153,7 @@ export interface PassResult {
   wander?: Record<string, { level: number; burst: number }>;
   /**
    * Series whose buckets land in parts (several agents, each flushing every few seconds): each
-   * newest bucket of theirs waits one pass, to be judged whole (engine.ts, PARTS_HOLD_MS).
+   * newest bucket of theirs waits one to three passes, to be judged whole (engine.ts, PARTS_HOLD_MS).
    */
   heldBack?: number;
   durationMs: number;

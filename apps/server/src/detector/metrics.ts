@@ -62,7 +62,7 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
   });
   const heldBack = new Gauge({
     name: 'edgeworker_detector_series_held_back',
-    help: 'Series whose buckets land in parts (several agents, each flushing every few seconds): at the last pass, their newest bucket waited to be judged whole at the next',
+    help: 'Series whose buckets land in parts (several agents, each flushing every few seconds): at the last pass, their newest buckets waited (one to three passes) to be judged whole',
     registers: [registry],
   });
   return (result: PassResult | null, error: unknown) => {

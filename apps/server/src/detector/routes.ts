@@ -31,7 +31,7 @@ export const DetectorRunResult = Type.Object({
   }), {
     description: "each function's wander as the pass counted it, of functions with enough history; their CUSUMs are less eager by it (DETECTOR_WANDER)",
   })),
-  heldBack: Type.Optional(Type.Integer({ minimum: 0, description: 'series whose buckets land in parts (agents that each flush every few seconds): their newest bucket waits one pass, to be judged whole' })),
+  heldBack: Type.Optional(Type.Integer({ minimum: 0, description: 'series whose buckets land in parts (agents that each flush every few seconds): their newest buckets wait one to three passes, to be judged whole' })),
   durationMs: Type.Number(),
 });
 
