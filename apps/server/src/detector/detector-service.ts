@@ -457,7 +457,8 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
    * Feeds the series that are behind the last read what has landed for them since (engine.behind),
    * before the pass reads on: their POPs' buckets from where the oldest of them stopped to where the
    * last read ended. The engine skips what a series holds already, so each gets its own later
-   * buckets, in order; a POP whose agent delivers 30 s late is judged 30 s late, not never.
+   * buckets, in order; a POP whose agent delivers a minute late is judged a minute late, not
+   * never. (Up to MAX_HOLD_STEPS behind, the pass's own read covers it: engine.readFrom.)
    */
   async function catchUp(endMs: number) {
     const lagging = engine.behind(endMs);

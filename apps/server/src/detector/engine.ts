@@ -330,12 +330,11 @@ interface SeriesState {
    * Buckets in parts (see PARTS_HOLD_MS). seen: the last SEEN buckets read, as [starts..., sample
    * counts...] at their latest read (by bucket number mod SEEN; NaN: not read since a snapshot);
    * partsUntil: until when its newest buckets wait; holdSteps: for how many passes (1 to
-   * MAX_HOLD_STEPS); heldMs: the oldest bucket the last read held back (NaN: none).
+   * MAX_HOLD_STEPS). A bucket read and not fed is one held back (heldBack).
    */
   seen: Float64Array;
   partsUntil: number;
   holdSteps: number;
-  heldMs: number;
 }
 
 /** Full-length baseline windows' statistics by the window's end, oldest first (parallel arrays of doubles: ~3 KB per series). */
@@ -720,10 +719,8 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     if (startMs < st.partsUntil && startMs + (st.holdSteps + 1) * s.stepMs > readEnd) {
       // A series whose buckets land in parts: its newest buckets wait for the next reads (which
       // overlap them) rather than be judged on the part that has landed. Later ones wait too.
-      if (!(st.heldMs <= startMs)) st.heldMs = startMs;
       return;
     }
-    if (startMs >= st.heldMs) st.heldMs = NaN;
     // Rounded as it is stored (float32), so the CUSUM steps on the value every later window holds.
     const x = Math.fround(Math.log(p50));
     if (startMs >= stepFrom) step(st, startMs, x);
@@ -1005,7 +1002,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       let heldBack = 0;
       for (const [k, st] of series) {
         if (st.base) evaluated++;
-        if (st.heldMs === st.heldMs) heldBack++;
+        if (holdsBack(st)) heldBack++;
         const alert = byKey.get(k);
         const found = confirm(st, endMs);
         if (found) {
@@ -1262,8 +1259,14 @@ export const MAX_HOLD_STEPS = 3;
 /** Buckets a series remembers the sample count of: the steps read again and the new one. */
 const SEEN = MAX_HOLD_STEPS + 1;
 /** A series not known to land its buckets in parts. */
-function notInParts(): Pick<SeriesState, 'seen' | 'partsUntil' | 'holdSteps' | 'heldMs'> {
-  return { seen: new Float64Array(2 * SEEN).fill(NaN), partsUntil: -Infinity, holdSteps: 1, heldMs: NaN };
+function notInParts(): Pick<SeriesState, 'seen' | 'partsUntil' | 'holdSteps'> {
+  return { seen: new Float64Array(2 * SEEN).fill(NaN), partsUntil: -Infinity, holdSteps: 1 };
+}
+/** Whether a series holds back a bucket: one it has read (every bucket read has samples) is newer than the newest it was fed. */
+function holdsBack(st: SeriesState): boolean {
+  const last = st.n ? st.tBase + st.t[st.n - 1]! : -Infinity;
+  for (let i = 0; i < SEEN; i++) if (st.seen[i]! > last) return true;
+  return false;
 }
 /** Largest bucket offset from a series' tBase (Int32Array). */
 const OFFSET_MAX = 2 ** 31 - 1;

@@ -12,12 +12,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { FUNCTIONS } from '@edgeworker/pops';
-import type { Injection } from '@edgeworker/generator';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { createSingleLeadership } from '../cluster/leadership.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { tempDir } from '../stores/duckdb/test-store.ts';
-import { MIN, STEP, T0, samples, settings } from '../testing/detector-history.ts';
+import { MIN, STEP, T0, samples, settings, twoShifts } from '../testing/detector-history.ts';
 import { memoryAlerts } from '../testing/detector-alerts.ts';
 import { createDetectorEngine, type DetectorEngine } from './engine.ts';
 import { createDetectorService } from './detector-service.ts';
@@ -26,10 +25,7 @@ import type { SeriesBucket } from '../stores/metrics-store.ts';
 const PARTS = 'CDG';
 const SHIFT_AT = T0 + 5 * MIN;
 const fn = (i: number) => FUNCTIONS[i]!.name;
-const INJECTIONS: Injection[] = [
-  { pops: [PARTS], functions: [fn(0)], factor: 2, startMs: SHIFT_AT, durationMs: 20 * MIN },
-  { pops: ['FRA'], functions: [fn(1)], factor: 2, startMs: SHIFT_AT, durationMs: 20 * MIN },
-];
+const INJECTIONS = twoShifts(PARTS, SHIFT_AT);
 const PER_BUCKET = 4;
 const ms = (s: ColdStartSample) => Number(s.timeNs / 1_000_000n);
 

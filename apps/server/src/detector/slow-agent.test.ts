@@ -11,14 +11,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { FUNCTIONS } from '@edgeworker/pops';
-import type { Injection } from '@edgeworker/generator';
 import type { ColdStartSample } from '@edgeworker/schema';
 import { createSingleLeadership } from '../cluster/leadership.ts';
 import { createLocalBus } from '../events.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { wrapMetricsStore, type MetricsStore } from '../stores/metrics-store.ts';
 import { tempDir } from '../stores/duckdb/test-store.ts';
-import { MIN, STEP, T0, samples, settings } from '../testing/detector-history.ts';
+import { MIN, STEP, T0, samples, settings, twoShifts } from '../testing/detector-history.ts';
 import { memoryAlerts } from '../testing/detector-alerts.ts';
 import { createDetectorEngine } from './engine.ts';
 import { createDetectorService } from './detector-service.ts';
@@ -27,10 +26,7 @@ const SLOW = 'CDG';
 const SHIFT_AT = T0 + 5 * MIN;
 const fn = (i: number) => FUNCTIONS[i]!.name;
 // 2x from SHIFT_AT on one series of the slow POP and one of an on-time POP.
-const INJECTIONS: Injection[] = [
-  { pops: [SLOW], functions: [fn(0)], factor: 2, startMs: SHIFT_AT, durationMs: 20 * MIN },
-  { pops: ['FRA'], functions: [fn(1)], factor: 2, startMs: SHIFT_AT, durationMs: 20 * MIN },
-];
+const INJECTIONS = twoShifts(SLOW, SHIFT_AT);
 const at = (fromMs: number, toMs: number, pops: (code: string) => boolean) => samples(fromMs, toMs, INJECTIONS).filter((s) => pops(s.popCode));
 const ms = (s: ColdStartSample) => Number(s.timeNs / 1_000_000n);
 

@@ -22,6 +22,17 @@ export const SERIES = ['FRA', 'AMS', 'LHR', 'CDG'].flatMap((code) => FUNCTIONS.s
 const inj = (pop: string, fn: number, factor: number, startMs: number, durationMs: number): Injection => ({ pops: [pop], functions: [FUNCTIONS[fn]!.name], factor, startMs, durationMs });
 export const INJECTIONS = [inj('LHR', 2, 3, T0 - 30 * MIN, 22 * MIN), inj('AMS', 1, 1.7, T0 - 3 * MIN, 30 * MIN), inj('FRA', 0, 2.2, T0 + 12 * MIN, 20 * MIN)];
 
+/**
+ * A 2x regression for 20 minutes from atMs on the first function of `pop` and on the second of
+ * FRA: the POP a test treats apart (late, in parts) and an ordinary one, to compare the two.
+ */
+export function twoShifts(pop: string, atMs: number): Injection[] {
+  return [
+    { pops: [pop], functions: [FUNCTIONS[0]!.name], factor: 2, startMs: atMs, durationMs: 20 * MIN },
+    { pops: ['FRA'], functions: [FUNCTIONS[1]!.name], factor: 2, startMs: atMs, durationMs: 20 * MIN },
+  ];
+}
+
 /** One sample per series per STEP over [fromMs, toMs), from the generator's model. */
 export function samples(fromMs: number, toMs: number, injections = INJECTIONS, seed = 5): ColdStartSample[] {
   const model = createLatencyModel({ seed, injections, spikeProbability: 0.002 });
