@@ -21,7 +21,8 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     handOver: () => null,
     // It reads on from where it stopped only (what a slow agent's samples land after their pass is lost to it, as it was).
     behind: () => null,
-    // Nor does it hold back buckets that land in parts.
+    // Nor does it hold back buckets that land in parts, or know a series' usual silence (afterMs and 3 cadences alone, as then).
+    usualSilence: () => 0,
     evaluate: (unresolved, endMs) => ({ ...engine.evaluate(unresolved, endMs), heldBack: 0 }),
     takeOver() {
       throw new Error("main's frozen engine does not take over another engine's series");

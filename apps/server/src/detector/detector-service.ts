@@ -555,7 +555,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       }
     }
     const { ev, unresolved, rederived, rederiveDeferred, wander } = await feed(endMs, started, prevRole);
-    const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 });
+    const silence = evaluateNoData(engine.lastSeen(), unresolved, endMs, { afterMs: settings.noDataAfterMs, stepMs: settings.stepMs, minBuckets: 6 }, (x) => engine.usualSilence(x.popCode, x.functionName));
     const result: Omit<PassResult, 'durationMs'> = { evaluated: ev.evaluated, created: [], resolved: [], refreshed: 0, heldBack: ev.heldBack, ...(rederived ? { rederived } : {}), ...(rederiveDeferred ? { rederiveDeferred } : {}), ...(wander ? { wander } : {}) };
     // The fence goes through to every alert write: a leader deposed while it commits
     // stops at its next write instead of finishing the pass on a lock it lost.

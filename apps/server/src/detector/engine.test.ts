@@ -331,3 +331,33 @@ test('behind: the series whose later buckets were due before the last read but n
   assert.equal(engine.behind(T0 + 4 * MIN), null, 'AMS stopped at T0 + 10 s, more than 3 minutes before');
   assert.deepEqual(engine.behind(T0 + 3 * MIN), { fromMs: T0 + STEP, pops: ['AMS'] });
 });
+
+test('usualSilence: about one gap for a series that reports like a clock; for one whose samples come at random, 14 e-folds of its gaps\' tail, an outage left out', () => {
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const engine = createDetectorEngine(settings);
+  const from = T0 - 150 * MIN;
+  const all: SeriesBucket[] = [];
+  const at = (pop: string, t: number) => all.push({ popCode: pop, functionName: 'f', startMs: Math.floor(t / STEP) * STEP, samples: 1, mean: 100, p50: 100 });
+  // FRA every 10 s, LHR every 60 s; AMS at random, 30 s apart on average; CDG the same with an hour's outage among its last 128 gaps.
+  for (let t = from; t < T0; t += STEP) at('FRA', t);
+  for (let t = from; t < T0; t += 6 * STEP) at('LHR', t);
+  for (const pop of ['AMS', 'CDG']) {
+    for (let t = from + 5_000; t < T0; t -= 30_000 * Math.log(rnd())) {
+      if (pop === 'CDG' && t > T0 - 100 * MIN && t < T0 - 40 * MIN) continue;
+      at(pop, t);
+    }
+  }
+  // One bucket per series and start (samples landing in the same bucket are one bucket to the engine).
+  const unique = [...new Map(all.map((b) => [`${b.popCode}/${b.startMs}`, b])).values()].sort((a, b) => a.startMs - b.startMs);
+  engine.readFrom(T0);
+  engine.ingest(unique, T0);
+  assert.equal(engine.usualSilence('FRA', 'f'), STEP);
+  assert.equal(engine.usualSilence('LHR', 'f'), 6 * STEP);
+  // At random every 30 s, ~14 x 30 s beyond the shortest gap (10 s): a 3-minute silence is ordinary for it.
+  const ams = engine.usualSilence('AMS', 'f');
+  assert.ok(ams > 5 * MIN && ams < 10 * MIN, `AMS: ${ams / 1000} s`);
+  const cdg = engine.usualSilence('CDG', 'f');
+  assert.ok(cdg > 5 * MIN && cdg < 10 * MIN, `CDG (an hour's outage among its gaps, which would make it ~15 min): ${cdg / 1000} s`);
+  assert.equal(engine.usualSilence('NOPE', 'f'), Infinity);
+});

@@ -435,6 +435,11 @@ export interface DetectorEngine {
   wanderAt(tMs: number): ReadonlyMap<string, FunctionWander>;
   /** The newest bucket start seen per series (for the no-data check). */
   lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
+  /**
+   * The longest silence a series' own recent gaps make ordinary (usualSilenceOf), ms; Infinity
+   * for a series it does not hold or has seen once. no-data.ts asks it of series already silent.
+   */
+  usualSilence(popCode: string, functionName: string): number;
 }
 
 /** How a function's latency departs from independent samples (wander.ts), pooled over its series. */
@@ -1049,6 +1054,10 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
         yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.tBase + st.t[st.n - 1]!, cadenceMs: cadenceOf(st), buckets: st.n };
       }
     },
+    usualSilence(popCode, functionName) {
+      const st = series.get(key(popCode, functionName));
+      return st ? usualSilenceOf(st, s.stepMs) : Infinity;
+    },
   };
 }
 
@@ -1182,6 +1191,44 @@ function cadenceOf(st: SeriesState): number {
   for (let i = from; i < n; i++) gaps.push(st.t[i]! - st.t[i - 1]!);
   gaps.sort((a, b) => a - b);
   return gaps[Math.floor(gaps.length / 2)]!;
+}
+
+/** How many of a series' newest gaps between buckets its usual silence is judged from. */
+const SILENCE_GAPS = 128;
+/**
+ * How many e-folds of its gaps' tail a silence must outlast: a series whose samples come at
+ * random goes a whole e-fold longer without one with probability 1/e, so 14 e-folds is 8e-7
+ * per gap; with the tail estimated from 128 gaps that held 0.2-0.9 false alerts per 1000
+ * series-hours at every mean gap from 10 s to 2 min, and at most 0.4 when the traffic also
+ * swings +-50 % over a day (docs/notes/sparse.md; 12 e-folds: up to 1.6).
+ */
+const SILENCE_EFOLDS = 14;
+let gapScratch = new Float64Array(SILENCE_GAPS);
+
+/**
+ * The longest silence a series' last SILENCE_GAPS gaps between buckets make ordinary: its
+ * shortest gap g0 plus SILENCE_EFOLDS times the scale of the tail beyond it. Bucketed arrivals
+ * at random are g0 plus a geometric number of steps (P(more than j) = q^j), whose mean excess e
+ * (in steps) gives q = e / (1 + e) and a scale of 1 / ln(1 + 1/e) steps per e-fold. A series
+ * that reports like a clock has e ~ 0 and a usual silence of about one gap. Gaps longer than
+ * 30 medians (an outage, a restart) are left out of e: one outage does not make the next one
+ * ordinary. Deterministic in the buckets held, so a re-derived engine answers as a running one.
+ */
+function usualSilenceOf(st: SeriesState, stepMs: number): number {
+  const n = st.n;
+  if (n < 2) return Infinity;
+  const from = Math.max(1, n - SILENCE_GAPS);
+  const m = n - from;
+  const gaps = gapScratch.subarray(0, m);
+  for (let i = 0; i < m; i++) gaps[i] = st.t[from + i]! - st.t[from + i - 1]!;
+  gaps.sort();
+  const g0 = gaps[0]!;
+  const median = gaps[m >> 1]!;
+  let excess = 0;
+  let k = 0;
+  for (let i = 0; i < m && gaps[i]! <= 30 * median; i++, k++) excess += gaps[i]! - g0;
+  const e = excess / k / stepMs;
+  return e > 0 ? g0 + (SILENCE_EFOLDS * stepMs) / Math.log1p(1 / e) : g0;
 }
 
 /** Sorted log values of the buckets in [fromMs, toMs), carried to base's centre along its trend when given. */

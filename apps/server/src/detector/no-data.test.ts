@@ -142,3 +142,75 @@ test('scopes: an open alert is not raised again, and resolves only once data new
   const back = [seen('FRA', 'ssr-render', end - 10_000), seen('AMS', 'ssr-render', end - 10_000)];
   assert.deepEqual(evaluateNoData(back, [open], end, S).resolve, ['a1']);
 });
+
+test('scopes: a series is silent only past its usual silence, and a POP or the pipeline past what its series make ordinary together', () => {
+  const end = T0;
+  // Each of these series' own gaps make 10 min of silence ordinary (samples at random, ~40 s apart on average).
+  const usual = (x: SeenSeries) => (x.popCode === 'FRA' ? 10 * MIN : 0);
+  const fra = (fn: string, lastMs: number) => seen('FRA', fn, lastMs, { cadenceMs: 30_000 });
+  // FRA's ssr-render silent 6 min: ordinary for it, no alert (afterMs alone would have raised one).
+  const six = [fra('ssr-render', end - 6 * MIN), fra('auth-check', end - 20_000), seen('AMS', 'ssr-render', end - 10_000)];
+  assert.deepEqual(evaluateNoData(six, [], end, S, usual).raise, []);
+  assert.deepEqual(evaluateNoData(six, [], end, S).raise.map((f) => f.functionName), ['ssr-render'], 'without the usual silence: raised');
+  // 11 min: past it.
+  const eleven = [fra('ssr-render', end - 11 * MIN), fra('auth-check', end - 20_000), seen('AMS', 'ssr-render', end - 10_000)];
+  assert.deepEqual(evaluateNoData(eleven, [], end, S, usual).raise.map((f) => `${f.popCode}:${f.functionName}`), ['FRA:ssr-render']);
+  // Four such series of a POP all silent: together 1 / (4 / 10 min) = 2.5 min is ordinary, so after afterMs (3 min) the POP is silent, ...
+  const fourFns = ['ssr-render', 'auth-check', 'api-gateway', 'image-resize'];
+  const popAt = (silentMs: number) => [...fourFns.map((fn) => fra(fn, end - silentMs - 10_000)), seen('AMS', 'ssr-render', end - 10_000)];
+  assert.deepEqual(evaluateNoData(popAt(3 * MIN), [], end, S, usual).raise.map((f) => `${f.popCode}:${f.functionName}:${f.silentSeries}`), ['FRA:*:4']);
+  // ... while two of them are 5 min ordinary together: not yet at 4 min, at 6.
+  const twoAt = (silentMs: number) => [fra('ssr-render', end - silentMs - 10_000), fra('auth-check', end - silentMs - 10_000), seen('AMS', 'ssr-render', end - 10_000)];
+  assert.deepEqual(evaluateNoData(twoAt(4 * MIN), [], end, S, usual).raise, []);
+  assert.deepEqual(evaluateNoData(twoAt(6 * MIN), [], end, S, usual).raise.map((f) => `${f.popCode}:${f.functionName}`), ['FRA:*']);
+  // The pipeline: FRA's two alone, all silent 4 min: nothing; AMS reporting every 10 s too and all silent 3 min: the pipeline.
+  const alone = [fra('ssr-render', end - 4 * MIN - 10_000), fra('auth-check', end - 4 * MIN - 10_000)];
+  assert.deepEqual(evaluateNoData(alone, [], end, S, usual).raise, []);
+  const all = [...alone, seen('AMS', 'ssr-render', end - 4 * MIN - 10_000)];
+  assert.deepEqual(evaluateNoData(all, [], end, S, usual).raise.map((f) => `${f.popCode}:${f.functionName}`), ['*:*']);
+});
+
+test('series whose samples come at random (cold starts are events) are not paged for the gaps that are ordinary for them, and are when they stop', async (t) => {
+  const { url, run, clock } = await start(t);
+  let seed = 5;
+  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  // FRA's two functions every 10 s; AMS's two and LHR's one at random, a minute apart on average.
+  const sparse = [['AMS', 'ssr-render'], ['AMS', 'auth-check'], ['LHR', 'ssr-render']] as const;
+  const next = sparse.map(() => T0 - 60 * MIN + rnd() * MIN);
+  const lhrStops = T0 + 60 * MIN;
+  let longestGap = 0;
+  const last = sparse.map(() => -Infinity);
+  let written = T0 - 60 * MIN;
+  const writeUntil = async (untilMs: number) => {
+    const lines: string[] = [];
+    for (let ts = written; ts < untilMs; ts += 10_000) for (const fn of FNS) lines.push(line({ pop: 'FRA', fn, ms: 100, t: ts }));
+    sparse.forEach(([pop, fn], i) => {
+      for (; next[i]! < untilMs; next[i]! -= 60_000 * Math.log(rnd())) {
+        const ts = Math.round(next[i]!);
+        if (pop === 'LHR' && ts >= lhrStops) continue;
+        if (ts >= T0) longestGap = Math.max(longestGap, ts - last[i]!);
+        last[i] = ts;
+        lines.push(line({ pop, fn, ms: 120, t: ts }));
+      }
+    });
+    written = untilMs;
+    assert.equal((await write(url, lines.join('\n'))).status, 204);
+    clock.now = untilMs;
+  };
+  await writeUntil(T0);
+  const opened: Alert[] = [];
+  for (let end = T0; end <= T0 + 85 * MIN; end += 10_000) {
+    await writeUntil(end);
+    opened.push(...(await run()).created);
+    if (end === lhrStops) {
+      assert.deepEqual(opened.map((a) => `${a.popCode}:${a.functionName}`), [], 'an hour of gaps ordinary for them: no no_data alert');
+      // The same hour held a silence that afterMs (3 min) alone would have paged for.
+      assert.ok(longestGap > 4 * MIN, `the longest gap of that hour: ${longestGap / 1000} s`);
+    }
+  }
+  // LHR stopped: its alert (its only series, so the POP's) opened once its silence was no longer ordinary for it.
+  assert.deepEqual(opened.map((a) => `${a.popCode}:${a.functionName}`), ['LHR:*']);
+  const lhrLast = last[2]!;
+  const silentFor = Date.parse(opened[0]!.createdAt) - lhrLast;
+  assert.ok(silentFor > 5 * MIN && silentFor < 25 * MIN, `opened after ${silentFor / 1000} s of silence`);
+});

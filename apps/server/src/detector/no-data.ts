@@ -5,13 +5,26 @@
  *   steady  = at least minBuckets buckets in the engine's history, at a cadence of at most
  *             half the silence threshold (a series that reports every 10 min is not
  *             "silent" after 3 min)
- *   silent  = a steady series whose newest bucket ended at least max(afterMs, 3 cadences) ago
+ *   silent  = a steady series whose newest bucket ended at least max(afterMs, 3 cadences, its
+ *             usual silence) ago
+ *
+ * Its usual silence (usualSilenceMs, from the engine) is the longest gap its own recent gaps
+ * make ordinary. A series whose samples come at random (cold starts are events: a quiet POP's
+ * arrive when its traffic happens to miss a warm instance) has long gaps by chance: one that
+ * reports every 30 s on average goes 3 minutes without a sample about once every 3 hours, and
+ * "3 cadences" of it (the median gap, ~20 s) is shorter still. Judged by afterMs alone, such
+ * series flapped: 217 no_data alerts per 1000 series-hours at a 30 s mean, 2,645 at 60 s
+ * (docs/notes/sparse.md). A series that reports like a clock has no such tail, and its usual
+ * silence is below afterMs: nothing changes for it.
  *
  * One alert per scope, the widest that fits:
  *   - nothing at all arrived for afterMs (every series silent): ONE pipeline alert,
  *     popCode '*' and functionName '*', instead of one per POP;
  *   - every series of a POP silent while others report: ONE alert for the POP, functionName '*';
  *   - otherwise one alert per silent (POP, function).
+ * A scope of several series is judged on their samples together: its usual silence is the
+ * pooled one (their arrival rates add up, so 1 / sum(1 / usual)), which is why a POP whose ten
+ * sparse functions all stop gets its alert after afterMs, not after the slowest one's silence.
  * An alert resolves when data newer than its lastSeenAt arrives for its scope; a series the
  * engine has forgotten (silent for its whole history span) keeps its alert open.
  */
@@ -42,15 +55,33 @@ export interface NoDataEvaluation {
   resolve: string[];
 }
 
-export function evaluateNoData(seen: Iterable<SeenSeries>, unresolved: readonly Alert[], endMs: number, s: NoDataSettings): NoDataEvaluation {
+/**
+ * usualSilenceMs: the longest gap a series' own recent gaps make ordinary (the engine's
+ * usualSilence); asked only of series already silent for afterMs. Without it, 0 (afterMs and
+ * 3 cadences alone).
+ */
+export function evaluateNoData(seen: Iterable<SeenSeries>, unresolved: readonly Alert[], endMs: number, s: NoDataSettings, usualSilenceMs: (x: SeenSeries) => number = () => 0): NoDataEvaluation {
   const all = [...seen];
   const lastEnd = (x: SeenSeries) => x.lastMs + s.stepMs;
   const steady = (x: SeenSeries) => x.buckets >= s.minBuckets && x.cadenceMs <= s.afterMs / 2;
-  const silent = (x: SeenSeries) => steady(x) && endMs - lastEnd(x) >= Math.max(s.afterMs, 3 * x.cadenceMs);
+  /** How long this series alone must be silent: what is ordinary for it is not silence. */
+  const ownSilence = (x: SeenSeries) => Math.max(3 * x.cadenceMs, usualSilenceMs(x));
+  const silent = (x: SeenSeries) => steady(x) && endMs - lastEnd(x) >= Math.max(s.afterMs, 3 * x.cadenceMs) && endMs - lastEnd(x) >= ownSilence(x);
+  /**
+   * How long a scope of several series must be silent together: their rates add, so the pooled
+   * silence is 1 / sum(1 / each one's). Asked only once the scope has been silent for afterMs.
+   */
+  const pooledSilent = (list: SeenSeries[], silentForMs: number) => {
+    const steadyOnes = list.filter(steady);
+    if (steadyOnes.length === 0 || silentForMs < s.afterMs) return false;
+    let rate = 0;
+    for (const x of steadyOnes) rate += 1 / ownSilence(x);
+    return silentForMs >= 1 / rate;
+  };
 
   const raise: NoDataFinding[] = [];
   const newest = all.reduce((m, x) => Math.max(m, lastEnd(x)), -Infinity);
-  const pipelineSilent = all.some(steady) && endMs - newest >= s.afterMs;
+  const pipelineSilent = pooledSilent(all, endMs - newest);
   if (pipelineSilent) {
     raise.push({ popCode: ALL, functionName: ALL, severity: 'critical', baselineMs: 0, lastSeenMs: newest, silentSeries: all.filter(steady).length });
   } else {
@@ -61,14 +92,13 @@ export function evaluateNoData(seen: Iterable<SeenSeries>, unresolved: readonly 
       list.push(x);
     }
     for (const [pop, list] of byPop) {
-      const quiet = list.filter(silent);
-      if (quiet.length === 0) continue;
-      // The POP as a whole: nothing of it arrived for afterMs, and what went quiet was steady.
+      // The POP as a whole: nothing of it arrived for afterMs, nor for what its steady series together make ordinary.
       const popNewest = list.reduce((m, x) => Math.max(m, lastEnd(x)), -Infinity);
-      if (endMs - popNewest >= s.afterMs && quiet.length === list.filter(steady).length) {
-        raise.push({ popCode: pop, functionName: ALL, severity: 'critical', baselineMs: 0, lastSeenMs: popNewest, silentSeries: quiet.length });
+      if (pooledSilent(list, endMs - popNewest)) {
+        raise.push({ popCode: pop, functionName: ALL, severity: 'critical', baselineMs: 0, lastSeenMs: popNewest, silentSeries: list.filter(steady).length });
         continue;
       }
+      const quiet = list.filter(silent);
       for (const x of quiet) raise.push({ popCode: pop, functionName: x.functionName, severity: 'warning', baselineMs: 0, lastSeenMs: lastEnd(x) });
     }
   }
