@@ -18,8 +18,9 @@ import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.
 import { tempDir } from '../stores/duckdb/test-store.ts';
 import { MIN, STEP, T0, samples, settings, twoShifts } from '../testing/detector-history.ts';
 import { memoryAlerts } from '../testing/detector-alerts.ts';
-import { createDetectorEngine, type DetectorEngine } from './engine.ts';
+import { createDetectorEngine, type DetectorEngine, type Evaluation } from './engine.ts';
 import { createDetectorService } from './detector-service.ts';
+import { takeEngineSnapshot, writeEngineSnapshot, type TakenSnapshot } from './engine-snapshot.ts';
 import type { SeriesBucket } from '../stores/metrics-store.ts';
 
 const PARTS = 'CDG';
@@ -42,16 +43,24 @@ function fourPerBucket(fromMs: number, toMs: number): ColdStartSample[] {
 /**
  * 230 minutes of history, then `minutes` of passes every 10 s (2.5 s after each bucket closes). With
  * `inParts`, the PARTS POP's samples of the second half of each bucket land 10 s after their bucket
- * closed (after its pass, before the next); every other sample lands at its time.
+ * closed (after its pass, before the next); every other sample lands at its time. With
+ * `restarts`, the process stops after each pass ending at one of them (its snapshot written, as at a
+ * graceful stop) and another starts from that snapshot for the next pass: same store, same alerts.
  */
-async function run(t: TestContext, inParts: boolean, minutes: number) {
+async function run(t: TestContext, inParts: boolean, minutes: number, restarts: number[] = []) {
   const clock = { now: T0 };
-  const store = await createDuckDbMetricsStore({ path: join(tempDir(t, 'ewm-parts-'), 'metrics.duckdb'), now: () => clock.now });
+  const dir = tempDir(t, 'ewm-parts-');
+  const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => clock.now });
   t.after(() => store.close().catch(() => undefined));
   await store.write(fourPerBucket(T0 - 230 * MIN, T0));
   const alerts = await memoryAlerts(t, () => clock.now);
-  const engine = createDetectorEngine(settings);
-  const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('test'), settings, engine, now: () => clock.now, log: pino({ level: 'silent' }) });
+  const path = join(dir, 'detector-snapshot.bin');
+  const start = (taken: TakenSnapshot | null) => {
+    const engine = createDetectorEngine(settings);
+    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('test'), settings, engine, now: () => clock.now, log: pino({ level: 'silent' }), snapshot: { path, taken } });
+    return { engine, detector };
+  };
+  let { engine, detector } = start(null);
   const opened: Array<{ atMs: number; type: string; popCode: string; functionName: string; baselineMs: number; currentMs: number }> = [];
   const heldBack: number[] = [];
   const late = (s: ColdStartSample) => inParts && s.popCode === PARTS && ms(s) % STEP >= STEP / 2;
@@ -65,6 +74,12 @@ async function run(t: TestContext, inParts: boolean, minutes: number) {
     const r = await detector.runPass();
     heldBack.push(r.heldBack ?? 0);
     for (const a of r.created) opened.push({ atMs: clock.now, type: a.type, popCode: a.popCode, functionName: a.functionName, baselineMs: a.baselineMs ?? 0, currentMs: a.currentMs ?? 0 });
+    if (restarts.includes(bucket + STEP)) {
+      assert.ok(await detector.saveSnapshot());
+      const taken = await takeEngineSnapshot(path, settings);
+      assert.ok(taken?.ok, JSON.stringify(taken));
+      ({ engine, detector } = start(taken));
+    }
   }
   await store.write(owed);
   return { opened, heldBack, engine, store, endMs: T0 + minutes * MIN };
@@ -110,15 +125,18 @@ test('a POP whose buckets land in parts: once seen growing, each newest bucket w
 /**
  * An engine fed passes every STEP from T0 (a re-derive of 40 minutes of whole buckets first) of two
  * series: A, whose bucket b read by a pass ending at `end` holds countAt(b, end) samples, and B,
- * always whole (4). Each bucket's value is 50 + its count, so a part is told from the whole.
+ * always whole (4). Each bucket's value is 50 + its count, so a part is told from the whole. With
+ * `restart`, after the pass ending at its `atMs` the engine is written to a snapshot file at its
+ * `path` and replaced by a new one imported from it (a process restarted between two passes).
  */
-function drive(minutes: number, countAt: (b: number, end: number) => number, catchUp = false) {
-  const engine = createDetectorEngine(settings);
+async function drive(minutes: number, countAt: (b: number, end: number) => number, catchUp = false, restart?: { atMs: number; path: string }) {
+  let engine = createDetectorEngine(settings);
   const bucket = (pop: string, startMs: number, samples: number): SeriesBucket => ({ popCode: pop, functionName: 'f', startMs, samples, mean: 50 + samples, p50: 50 + samples });
   const start = T0 - 40 * MIN;
   const history: SeriesBucket[] = [];
   for (let b = start; b < T0; b += STEP) history.push(bucket('A', b, 4), bucket('B', b, 4));
   const held: number[] = [];
+  const evaluations: Evaluation[] = [];
   for (let end = T0; end <= T0 + minutes * MIN; end += STEP) {
     const until = engine.readUntil();
     if (catchUp && until !== null && until > T0) {
@@ -132,7 +150,17 @@ function drive(minutes: number, countAt: (b: number, end: number) => number, cat
     const read = history.filter((x) => x.startMs >= from && x.startMs < end);
     for (let b = Math.max(from, T0); b < end; b += STEP) read.push(bucket('A', b, countAt(b, end)), bucket('B', b, 4));
     engine.ingest(read, end);
-    held.push(engine.evaluate([], end).heldBack);
+    const ev = engine.evaluate([], end);
+    held.push(ev.heldBack);
+    evaluations.push(ev);
+    if (end === restart?.atMs) {
+      assert.ok(await writeEngineSnapshot(restart.path, engine.exportState()!, settings, end));
+      const taken = await takeEngineSnapshot(restart.path, settings);
+      assert.ok(taken?.ok, JSON.stringify(taken));
+      engine = createDetectorEngine(settings);
+      engine.importState(taken.state);
+      await taken.close();
+    }
   }
   const a = engine.exportState()!.series.find((x) => x.popCode === 'A')!;
   /** A's buckets from T0 on, and those of them fed on a part. */
@@ -141,13 +169,13 @@ function drive(minutes: number, countAt: (b: number, end: number) => number, cat
   /** The held counts of the passes ending in [fromMs, toMs). */
   const passes = (fromMs: number, toMs: number) => [...new Set(held.slice((fromMs - T0) / STEP, (toMs - T0) / STEP))];
   const b = engine.exportState()!.series.find((x) => x.popCode === 'B')!;
-  return { held, passes, partial, newestA: fed.at(-1)![0], newestB: b.t.at(-1)! + b.tBase };
+  return { held, passes, partial, newestA: fed.at(-1)![0], newestB: b.t.at(-1)! + b.tBase, evaluations, state: engine.exportState()! };
 }
 
-test('the engine: a series whose bucket grew after it was fed is held back for five minutes from its last growth, and one that lands whole never is', () => {
+test('the engine: a series whose bucket grew after it was fed is held back for five minutes from its last growth, and one that lands whole never is', async () => {
   // A's buckets land in parts for 3 minutes (2 samples at the pass that reads them first, 4 at the next), then whole.
   const partsUntil = T0 + 3 * MIN;
-  const r = drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4));
+  const r = await drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4));
   assert.equal(r.held[0], 0, 'the re-derive');
   assert.equal(r.held[1], 0, 'its first steady pass: nothing known yet');
   assert.deepEqual(r.passes(T0 + 2 * STEP, partsUntil + STEP), [1], 'from the pass that saw it grow, A waits at every pass');
@@ -158,14 +186,14 @@ test('the engine: a series whose bucket grew after it was fed is held back for f
   // B never waited, and A holds every bucket but the partial one the first steady pass fed, whole.
   assert.deepEqual(r.partial, [T0]);
   // The same with a catch-up read of A's POP before each pass: it holds back what the pass would.
-  const withCatchUp = drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4), true);
+  const withCatchUp = await drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4), true);
   assert.deepEqual(withCatchUp.held, r.held);
   assert.deepEqual(withCatchUp.partial, [T0]);
 });
 
-test('the engine: a series whose buckets still grow after one pass waits two (agents flushing every ~20 s), fed whole from then', () => {
+test('the engine: a series whose buckets still grow after one pass waits two (agents flushing every ~20 s), fed whole from then', async () => {
   // 2 samples at the first read, 3 at the second, 4 from the third.
-  const r = drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP));
+  const r = await drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP));
   // The first bucket is fed on its part (nothing known), it grows at the next pass (hold 1) and
   // again at the one after (hold 2); the next bucket is the first held for two passes.
   assert.deepEqual(r.partial, [T0]);
@@ -176,7 +204,53 @@ test('the engine: a series whose buckets still grow after one pass waits two (ag
   assert.equal(r.newestB, end - STEP);
   // With a catch-up of A's POP before each pass, which reads its buckets a pass after their first
   // read (3 of 4 samples): they stay held, and are fed whole.
-  const withCatchUp = drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP), true);
+  const withCatchUp = await drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP), true);
   assert.deepEqual(withCatchUp.held, r.held);
   assert.deepEqual(withCatchUp.partial, [T0]);
+});
+
+/**
+ * Restarted from a snapshot mid-hold: the restored engine must hold back what the running one
+ * holds, and feed the same (whole) buckets. Before the snapshot kept the parts state, it was fed
+ * its next part as it stood (nothing known) and held again only once it saw that bucket grow.
+ */
+test('the engine restored from a snapshot mid-hold decides bit for bit what the running one does: the same buckets held and fed, the same evaluations', async (t) => {
+  const path = join(tempDir(t, 'ewm-parts-snapshot-'), 'detector-snapshot.bin');
+  const cases: Array<[string, number, (b: number, end: number) => number, number]> = [
+    // Growing over two passes (hold 2), restarted while two buckets wait: seen, partsUntil and holdSteps.
+    ['held two passes', 4, (b, end) => Math.min(4, 1 + (end - b) / STEP), T0 + 2 * MIN],
+    // Grew until T0 + 3 min, restarted at T0 + 5 min: nothing grows any more, the hold goes on until
+    // five minutes after the last growth (partsUntil alone says so).
+    ['no longer growing, still held', 10, (b, end) => (b < T0 + 3 * MIN && b === end - STEP ? 2 : 4), T0 + 5 * MIN],
+    // Restarted after the first steady pass, which read A's first part: its growth is seen at the
+    // pass after the restart, from the count the running engine read before it (seen alone says so).
+    ['first growth seen across the restart', 4, (b, end) => (b === end - STEP ? 2 : 4), T0 + STEP],
+  ];
+  for (const [what, minutes, countAt, atMs] of cases) {
+    const kept = await drive(minutes, countAt);
+    const restarted = await drive(minutes, countAt, false, { atMs, path });
+    // Not vacuous: the running engine holds A back at the pass after the restart.
+    assert.equal(kept.held[(atMs - T0) / STEP + 1], 1, `${what}: held after the restart`);
+    assert.deepEqual(restarted.held, kept.held, `${what}: held back at every pass`);
+    assert.deepEqual(restarted.evaluations, kept.evaluations, `${what}: every evaluation`);
+    assert.deepEqual(restarted.partial, kept.partial, `${what}: the buckets fed on a part`);
+    assert.deepEqual(restarted.state, kept.state, `${what}: the whole state, bit for bit`);
+  }
+});
+
+test('restarted from its snapshot while a POP\'s buckets are held back, the detector holds and opens exactly what the one that kept running does', async (t) => {
+  const kept = await run(t, true, 12);
+  // Restarted twice: after the first pass (which fed the POP's first part: its growth is seen after
+  // the restart), and after the pass ending at T0 + 5.5 min (the POP's three series waiting, its 2x
+  // shift begun at T0 + 5 min and not yet found); each time started again from the snapshot.
+  const restarts = [T0 + STEP, T0 + 5 * MIN + 3 * STEP];
+  const restarted = await run(t, true, 12, restarts);
+  assert.equal(kept.heldBack[(restarts[0]! - T0) / STEP], 3, 'the POP is held back from the pass after the first restart');
+  assert.equal(kept.heldBack[(restarts[1]! - T0) / STEP - 1], 3, 'the POP is held back at the second restart');
+  assert.ok(kept.opened.some((a) => a.popCode === PARTS && a.atMs > restarts[1]!), 'the POP\'s shift opens after the restart');
+  assert.deepEqual(restarted.heldBack, kept.heldBack);
+  assert.deepEqual(restarted.opened, kept.opened);
+  // What the engine holds at the end, series by series (the sorted windows aside: a restored engine builds them when needed).
+  const held = (e: DetectorEngine) => e.exportState()!.series.map(({ windows: _w, ...rest }) => rest);
+  assert.deepEqual(held(restarted.engine), held(kept.engine));
 });
