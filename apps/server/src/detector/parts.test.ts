@@ -4,122 +4,32 @@
  * samples are there. Before, the running engine was fed that part and never the rest: its buckets
  * were noisier than the whole ones a re-derive reads, and after a restart the baselines (whole)
  * were narrower than the buckets judged against them (the eval, EVAL_PARTS=6:10: 3.5x the false
- * alerts). Now a steady read overlaps the last step; a series seen to grow there has its newest
- * bucket held back a pass, and fed whole.
+ * alerts). Now a steady read overlaps the last steps; a series seen to grow there has its newest
+ * buckets held back one to three passes, and fed whole. The service-level passes are shared with
+ * the same test on a real influxd (testing/parts-passes.ts, parts.services.test.ts).
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { FUNCTIONS } from '@edgeworker/pops';
-import type { ColdStartSample } from '@edgeworker/schema';
-import { createSingleLeadership } from '../cluster/leadership.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { tempDir } from '../stores/duckdb/test-store.ts';
-import { MIN, STEP, T0, samples, settings, twoShifts } from '../testing/detector-history.ts';
-import { memoryAlerts } from '../testing/detector-alerts.ts';
+import { MIN, STEP, T0, settings } from '../testing/detector-history.ts';
+import { assertHeldAndJudgedWhole, PARTS, runParts } from '../testing/parts-passes.ts';
 import { createDetectorEngine, type DetectorEngine, type Evaluation } from './engine.ts';
-import { createDetectorService } from './detector-service.ts';
-import { takeEngineSnapshot, writeEngineSnapshot, type TakenSnapshot } from './engine-snapshot.ts';
+import { takeEngineSnapshot, writeEngineSnapshot } from './engine-snapshot.ts';
 import type { SeriesBucket } from '../stores/metrics-store.ts';
 
-const PARTS = 'CDG';
-const SHIFT_AT = T0 + 5 * MIN;
-const fn = (i: number) => FUNCTIONS[i]!.name;
-const INJECTIONS = twoShifts(PARTS, SHIFT_AT);
-const PER_BUCKET = 4;
-const ms = (s: ColdStartSample) => Number(s.timeNs / 1_000_000n);
-
-/** PER_BUCKET samples per series per bucket (at 0, 2.5, 5 and 7.5 s into it), in time order. */
-function fourPerBucket(fromMs: number, toMs: number): ColdStartSample[] {
-  const all: ColdStartSample[] = [];
-  for (let k = 0; k < PER_BUCKET; k++) {
-    const offset = (k * STEP) / PER_BUCKET;
-    all.push(...samples(fromMs + offset, toMs + offset, INJECTIONS));
-  }
-  return all.sort((a, b) => ms(a) - ms(b));
-}
-
-/**
- * 230 minutes of history, then `minutes` of passes every 10 s (2.5 s after each bucket closes). With
- * `inParts`, the PARTS POP's samples of the second half of each bucket land 10 s after their bucket
- * closed (after its pass, before the next); every other sample lands at its time. With
- * `restarts`, the process stops after each pass ending at one of them (its snapshot written, as at a
- * graceful stop) and another starts from that snapshot for the next pass: same store, same alerts.
- */
-async function run(t: TestContext, inParts: boolean, minutes: number, restarts: number[] = []) {
-  const clock = { now: T0 };
-  const dir = tempDir(t, 'ewm-parts-');
-  const store = await createDuckDbMetricsStore({ path: join(dir, 'metrics.duckdb'), now: () => clock.now });
+/** The store of one run: a real DuckDB file, closed after the test. */
+const duckdb = (t: TestContext) => async (now: () => number) => {
+  const store = await createDuckDbMetricsStore({ path: join(tempDir(t, 'ewm-parts-'), 'metrics.duckdb'), now });
   t.after(() => store.close().catch(() => undefined));
-  await store.write(fourPerBucket(T0 - 230 * MIN, T0));
-  const alerts = await memoryAlerts(t, () => clock.now);
-  const path = join(dir, 'detector-snapshot.bin');
-  const start = (taken: TakenSnapshot | null) => {
-    const engine = createDetectorEngine(settings);
-    const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('test'), settings, engine, now: () => clock.now, log: pino({ level: 'silent' }), snapshot: { path, taken } });
-    return { engine, detector };
-  };
-  let { engine, detector } = start(null);
-  const opened: Array<{ atMs: number; type: string; popCode: string; functionName: string; baselineMs: number; currentMs: number }> = [];
-  const heldBack: number[] = [];
-  const late = (s: ColdStartSample) => inParts && s.popCode === PARTS && ms(s) % STEP >= STEP / 2;
-  let owed: ColdStartSample[] = [];
-  for (let bucket = T0; bucket < T0 + minutes * MIN; bucket += STEP) {
-    const now = fourPerBucket(bucket, bucket + STEP);
-    // The previous bucket's late half lands as this one closes: 10 s after its own bucket closed.
-    await store.write([...owed, ...now.filter((s) => !late(s))]);
-    owed = now.filter(late);
-    clock.now = bucket + STEP + 2_500;
-    const r = await detector.runPass();
-    heldBack.push(r.heldBack ?? 0);
-    for (const a of r.created) opened.push({ atMs: clock.now, type: a.type, popCode: a.popCode, functionName: a.functionName, baselineMs: a.baselineMs ?? 0, currentMs: a.currentMs ?? 0 });
-    if (restarts.includes(bucket + STEP)) {
-      assert.ok(await detector.saveSnapshot());
-      const taken = await takeEngineSnapshot(path, settings);
-      assert.ok(taken?.ok, JSON.stringify(taken));
-      ({ engine, detector } = start(taken));
-    }
-  }
-  await store.write(owed);
-  return { opened, heldBack, engine, store, endMs: T0 + minutes * MIN };
-}
-
-/** The newest `n` buckets (start, value) of each series of a POP, by function. */
-function newest(e: DetectorEngine, pop: string, n: number) {
-  return e.exportState()!.series.filter((x) => x.popCode === pop).map((x) => [x.functionName, Array.from(x.t, (o) => o + x.tBase).slice(-n), Array.from(x.x).slice(-n)]);
-}
+  return store;
+};
 
 test('a POP whose buckets land in parts: once seen growing, each newest bucket waits a pass and is fed whole; its shift is found a pass later, with the values of one that lands whole', async (t) => {
-  const whole = await run(t, false, 12);
-  const parts = await run(t, true, 12);
-
-  // Nothing is held back while every bucket lands whole.
-  assert.deepEqual([...new Set(whole.heldBack)], [0]);
-  // In parts: the first bucket after the re-derive is fed as it stands (nothing was known of the
-  // series), its growth is seen a pass later, and from then the POP's three series wait each pass; no other.
-  assert.deepEqual(parts.heldBack.slice(0, 2), [0, 3]);
-  assert.deepEqual([...new Set(parts.heldBack.slice(1))], [3]);
-
-  const find = (r: typeof whole, pop: string) => r.opened.filter((a) => a.popCode === pop);
-  assert.ok(find(whole, PARTS).some((a) => a.type === 'regression' && a.functionName === fn(0)), 'the shift is found when the buckets land whole');
-  assert.deepEqual(
-    find(parts, PARTS).map((a) => ({ ...a, atMs: a.atMs - STEP })),
-    find(whole, PARTS),
-    'in parts, the POP\'s alerts open one pass later, on the same (whole) buckets: the same values',
-  );
-  assert.deepEqual(parts.opened.filter((a) => a.popCode !== PARTS), whole.opened.filter((a) => a.popCode !== PARTS), 'every other POP untouched');
-
-  // What the long-running engine holds of that POP is what a re-derive of the store holds, now that
-  // every sample has landed: whole buckets (up to the one held back, the newest).
-  const fresh = createDetectorEngine(settings);
-  const end = parts.endMs - STEP;
-  const from = fresh.readFrom(end);
-  fresh.ingestColumns(await parts.store.seriesBucketColumns!({ fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(end) * 1_000_000n }, STEP), end);
-  assert.deepEqual(newest(parts.engine, PARTS, 60), newest(fresh, PARTS, 60));
-  // And the newest bucket waits: the engine holds the POP one step behind the others.
-  const last = (pop: string) => (newest(parts.engine, pop, 1)[0]![1] as number[])[0];
-  assert.equal(last(PARTS), last('FRA')! - STEP);
+  const whole = await runParts(t, duckdb(t), false, 12);
+  const parts = await runParts(t, duckdb(t), true, 12);
+  await assertHeldAndJudgedWhole(whole, parts);
 });
 
 /**
@@ -239,12 +149,12 @@ test('the engine restored from a snapshot mid-hold decides bit for bit what the 
 });
 
 test('restarted from its snapshot while a POP\'s buckets are held back, the detector holds and opens exactly what the one that kept running does', async (t) => {
-  const kept = await run(t, true, 12);
+  const kept = await runParts(t, duckdb(t), true, 12);
   // Restarted twice: after the first pass (which fed the POP's first part: its growth is seen after
   // the restart), and after the pass ending at T0 + 5.5 min (the POP's three series waiting, its 2x
   // shift begun at T0 + 5 min and not yet found); each time started again from the snapshot.
   const restarts = [T0 + STEP, T0 + 5 * MIN + 3 * STEP];
-  const restarted = await run(t, true, 12, restarts);
+  const restarted = await runParts(t, duckdb(t), true, 12, restarts);
   assert.equal(kept.heldBack[(restarts[0]! - T0) / STEP], 3, 'the POP is held back from the pass after the first restart');
   assert.equal(kept.heldBack[(restarts[1]! - T0) / STEP - 1], 3, 'the POP is held back at the second restart');
   assert.ok(kept.opened.some((a) => a.popCode === PARTS && a.atMs > restarts[1]!), 'the POP\'s shift opens after the restart');
