@@ -7,8 +7,8 @@
  * It cannot share a re-derive with a worker thread (handOver, takeOver): a service running it is
  * given `rederiveWorker: false` (were it not, the split fails and the service re-derives alone).
  */
-import type { DetectorEngine, DetectorSettings, SeriesStateExport } from '../../apps/server/src/detector/engine.ts';
-import { createDetectorEngine } from './engine.ts';
+import { SEEN_BUCKETS, type DetectorEngine, type DetectorSettings } from '../../apps/server/src/detector/engine.ts';
+import { createDetectorEngine, type SeriesStateExport } from './engine.ts';
 
 export function mainEngine(settings: DetectorSettings): DetectorEngine {
   const engine = createDetectorEngine(settings);
@@ -24,6 +24,11 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     // Nor does it hold back buckets that land in parts, or know a series' usual silence (afterMs and 3 cadences alone, as then).
     usualSilence: () => 0,
     evaluate: (unresolved, endMs) => ({ ...engine.evaluate(unresolved, endMs), heldBack: 0 }),
+    // So its export has learnt nothing of parts (today's export carries what a series learnt).
+    exportState() {
+      const st = engine.exportState();
+      return st && { ...st, series: st.series.map((e) => ({ ...e, parts: { seen: new Float64Array(2 * SEEN_BUCKETS).fill(NaN), partsUntil: -Infinity, holdSteps: 1 } })) };
+    },
     takeOver() {
       throw new Error("main's frozen engine does not take over another engine's series");
     },

@@ -7,7 +7,8 @@
  * starts from it and reads on from its fedUntil like after a gap.
  *
  * What is saved: the full state but the sorted windows (the buckets of the span, the runs,
- * the baselines, the record of window statistics). The buckets are most of it (~12 bytes a
+ * the baselines, the record of window statistics, what each series learnt of buckets landing in
+ * parts). The buckets are most of it (~12 bytes a
  * bucket, ~150 MB at 10,000 series), but re-reading them from the store is most of a first
  * pass (the read, not the replay, on InfluxDB) and the file is read in a fraction of that
  * (docs/notes/snapshot.md). The windows are rebuilt by one sort each when first needed: the
@@ -26,14 +27,14 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { AlertSeverity } from '@edgeworker/schema';
-import type { Baseline, DetectorSettings, EngineState, EngineStateImport, Run, SeriesStateExport } from './engine.ts';
+import { SEEN_BUCKETS, type Baseline, type DetectorSettings, type EngineState, type EngineStateImport, type Run, type SeriesStateExport } from './engine.ts';
 import { openTypedArrayFile, TypedArrayFileError, writeTypedArrayFile, type AnyTypedArray, type ArrayToWrite, type ElementType, type TypedArrayFileReader } from './typed-array-file.ts';
 
 /**
  * Bump on any change of what the arrays mean or hold (a Float32Array of values instead of
  * Float64, another field): a snapshot of another version is refused, never misread.
  */
-export const SNAPSHOT_VERSION = 2; // 2: bucket values and windows as Float32Array (branch rss-5)
+export const SNAPSHOT_VERSION = 3; // 2: bucket values and windows as Float32Array (branch rss-5); 3: each series' parts state (branch partsnap)
 
 interface SnapshotMeta {
   version: number;
@@ -53,6 +54,12 @@ const BASE_W = BASE.length + 1;
 /** A run's judgement in a row: present, atMs, severity (1 warning, 2 critical), baselineMs, currentMs, changePct. */
 const JUDGED_W = 6;
 const SEVERITIES: AlertSeverity[] = ['warning', 'critical'];
+/**
+ * A series' parts state in a row (engine.ts, PARTS_HOLD_MS): its seen buckets' starts and counts,
+ * partsUntil, holdSteps. Without it a series restored mid-hold was fed its next part as it stood
+ * (nothing known), and judged otherwise than the running engine would have.
+ */
+const PARTS_W = 2 * SEEN_BUCKETS + 2;
 
 /** A hash of every setting: a snapshot is used only by an engine that would have built the same state. */
 export function settingsHash(s: DetectorSettings): string {
@@ -81,6 +88,7 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
   const bases = new Float64Array(series.length * (1 + arms) * BASE_W);
   const runs = new Float64Array(series.length * arms * 2);
   const judged = new Float64Array(series.length * arms * JUDGED_W);
+  const parts = new Float64Array(series.length * PARTS_W);
   const t: AnyTypedArray[] = [new Int32Array(0)];
   const x: AnyTypedArray[] = [new Float32Array(0)];
   const recToMs: AnyTypedArray[] = [new Float64Array(0)];
@@ -109,6 +117,10 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
     x.push(st.x);
     scalars.set([st.tBase, st.firstMs, st.keptFrom], i * 3);
     putBase(bases, i * (1 + arms), st.base);
+    if (st.parts.seen.length !== 2 * SEEN_BUCKETS) throw new Error('engine snapshot: another number of buckets seen per series');
+    parts.set(st.parts.seen, i * PARTS_W);
+    parts[i * PARTS_W + 2 * SEEN_BUCKETS] = st.parts.partsUntil;
+    parts[i * PARTS_W + 2 * SEEN_BUCKETS + 1] = st.parts.holdSteps;
     recN[i] = st.recs.toMs.length;
     recToMs.push(Float64Array.from(st.recs.toMs));
     recMu.push(Float64Array.from(st.recs.mu));
@@ -128,6 +140,7 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
     { name: 'bases', parts: [bases] },
     { name: 'runs', parts: [runs] },
     { name: 'judged', parts: [judged] },
+    { name: 'parts', parts: [parts] },
     { name: 'recN', parts: [recN] },
     { name: 't', parts: t },
     { name: 'x', parts: x },
@@ -205,6 +218,7 @@ async function decode(file: TypedArrayFileReader, settings: DetectorSettings): P
   const bases = await small('bases', Float64Array);
   const runs = await small('runs', Float64Array);
   const judged = await small('judged', Float64Array);
+  const parts = await small('parts', Float64Array);
   const hasWindows = file.has('winN');
   const winN = hasWindows ? await small('winN', Int32Array) : new Int32Array(0);
   const winBounds = hasWindows ? await small('winBounds', Float64Array) : new Float64Array(0);
@@ -215,7 +229,7 @@ async function decode(file: TypedArrayFileReader, settings: DetectorSettings): P
     return { next: (k: number) => c.next(k) as T };
   };
   if (meta.arms !== arms || n.length !== count || recN.length !== count || scalars.length !== count * 3 || bases.length !== count * (1 + arms) * BASE_W
-    || runs.length !== count * arms * 2 || judged.length !== count * arms * JUDGED_W || (hasWindows && (winN.length !== count * 3 || winBounds.length !== count * 6))) {
+    || runs.length !== count * arms * 2 || judged.length !== count * arms * JUDGED_W || parts.length !== count * PARTS_W || (hasWindows && (winN.length !== count * 3 || winBounds.length !== count * 6))) {
     throw new Error('array lengths do not match the series');
   }
   const t = cursor('t', Int32Array);
@@ -257,6 +271,8 @@ async function decode(file: TypedArrayFileReader, settings: DetectorSettings): P
         recs: { toMs: recToMs.next(rl), mu: recMu.next(rl), sigma: recSigma.next(rl) },
         base: getBase(bases, i * (1 + arms)),
         runs: runList,
+        // A view of the row: importState copies it.
+        parts: { seen: parts.subarray(i * PARTS_W, i * PARTS_W + 2 * SEEN_BUCKETS), partsUntil: parts[i * PARTS_W + 2 * SEEN_BUCKETS]!, holdSteps: parts[i * PARTS_W + 2 * SEEN_BUCKETS + 1]! },
         ...(winValues ? {
           windows: [0, 1, 2].map((w) => {
             const wl = winN[i * 3 + w]!;

@@ -328,7 +328,7 @@ interface SeriesState {
   blocks: WanderBlocks;
   /**
    * Buckets in parts (see PARTS_HOLD_MS). seen: the last SEEN buckets read, as [starts..., sample
-   * counts...] at their latest read (by bucket number mod SEEN; NaN: not read since a snapshot);
+   * counts...] at their latest read (by bucket number mod SEEN; NaN: none read in that slot yet);
    * partsUntil: until when its newest buckets wait; holdSteps: for how many passes (1 to
    * MAX_HOLD_STEPS). A bucket read and not fed is one held back (heldBack).
    */
@@ -892,8 +892,12 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       return { fromMs: w.fromMs, toMs: w.toMs, values, n: w.values.length };
     });
     const blocks = blocksOf(t, x, n, e.tBase, s.stepMs);
-    // What was learnt of buckets in parts is not saved: a restored series learns it again at its next growing bucket.
-    return { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs, blocks, ...notInParts() };
+    // What was learnt of buckets in parts comes along (copied): a series restored mid-hold keeps
+    // holding the buckets the running engine would, rather than be fed one part before it learns
+    // again. (replaceSeries: a few POPs' re-derive hands over what its own reads saw, as a full one keeps.)
+    if (e.parts.seen.length !== 2 * SEEN) throw new Error(`engine state: ${e.parts.seen.length / 2} buckets seen per series, this engine keeps ${SEEN}`);
+    const parts = { seen: Float64Array.from(e.parts.seen), partsUntil: e.parts.partsUntil, holdSteps: e.parts.holdSteps };
+    return { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs, blocks, ...parts };
   }
 
   /**
@@ -1031,7 +1035,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       const out: SeriesStateExport[] = [];
       for (const st of series.values()) {
         const windows = [st.win, st.olderWin, st.middleWin].map((w) => (w ? { fromMs: w.fromMs, toMs: w.toMs, values: w.values.subarray(0, w.n) } : null));
-        out.push({ popCode: st.popCode, functionName: st.functionName, t: st.t.subarray(0, st.n), x: st.x.subarray(0, st.n), tBase: st.tBase, firstMs: st.firstMs, keptFrom: st.keptFrom, recs: st.recs, base: st.base, runs: st.runs, windows });
+        out.push({ popCode: st.popCode, functionName: st.functionName, t: st.t.subarray(0, st.n), x: st.x.subarray(0, st.n), tBase: st.tBase, firstMs: st.firstMs, keptFrom: st.keptFrom, recs: st.recs, base: st.base, runs: st.runs, windows, parts: { seen: st.seen, partsUntil: st.partsUntil, holdSteps: st.holdSteps } });
       }
       return { fedUntil, stepFrom, series: out };
     },
@@ -1166,6 +1170,12 @@ export interface SeriesStateExport {
    * are saved; absent or null, a restored engine builds them by a sort when it needs them.
    */
   windows?: ReadonlyArray<{ fromMs: number; toMs: number; values: Float32Array } | null>;
+  /**
+   * What the series has learnt of buckets landing in parts (see PARTS_HOLD_MS): the sample counts
+   * of its last SEEN_BUCKETS buckets as last read (starts, then counts; NaN: none), until when its
+   * newest buckets wait, and for how many passes. A view of the engine's own seen.
+   */
+  parts: { seen: Float64Array; partsUntil: number; holdSteps: number };
 }
 
 /** A refresh is written only when it changes what a person sees: severity, or the change by 5 points. */
@@ -1305,6 +1315,8 @@ const PARTS_HOLD_MS = 5 * 60_000;
 export const MAX_HOLD_STEPS = 3;
 /** Buckets a series remembers the sample count of: the steps read again and the new one. */
 const SEEN = MAX_HOLD_STEPS + 1;
+/** SEEN, for engine-snapshot.ts: a series' parts state is 2 x this + 2 numbers. */
+export const SEEN_BUCKETS = SEEN;
 /** A series not known to land its buckets in parts. */
 function notInParts(): Pick<SeriesState, 'seen' | 'partsUntil' | 'holdSteps'> {
   return { seen: new Float64Array(2 * SEEN).fill(NaN), partsUntil: -Infinity, holdSteps: 1 };

@@ -4,121 +4,49 @@
  * samples are there. Before, the running engine was fed that part and never the rest: its buckets
  * were noisier than the whole ones a re-derive reads, and after a restart the baselines (whole)
  * were narrower than the buckets judged against them (the eval, EVAL_PARTS=6:10: 3.5x the false
- * alerts). Now a steady read overlaps the last step; a series seen to grow there has its newest
- * bucket held back a pass, and fed whole.
+ * alerts). Now a steady read overlaps the last steps; a series seen to grow there has its newest
+ * buckets held back one to three passes, and fed whole. The service-level passes are shared with
+ * the same test on a real influxd (testing/parts-passes.ts, parts.services.test.ts).
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { FUNCTIONS } from '@edgeworker/pops';
-import type { ColdStartSample } from '@edgeworker/schema';
-import { createSingleLeadership } from '../cluster/leadership.ts';
 import { createDuckDbMetricsStore } from '../stores/duckdb/duckdb-metrics-store.ts';
 import { tempDir } from '../stores/duckdb/test-store.ts';
-import { MIN, STEP, T0, samples, settings, twoShifts } from '../testing/detector-history.ts';
-import { memoryAlerts } from '../testing/detector-alerts.ts';
-import { createDetectorEngine, type DetectorEngine } from './engine.ts';
-import { createDetectorService } from './detector-service.ts';
+import { MIN, STEP, T0, settings } from '../testing/detector-history.ts';
+import { assertHeldAndJudgedWhole, PARTS, runParts } from '../testing/parts-passes.ts';
+import { createDetectorEngine, type DetectorEngine, type Evaluation } from './engine.ts';
+import { takeEngineSnapshot, writeEngineSnapshot } from './engine-snapshot.ts';
 import type { SeriesBucket } from '../stores/metrics-store.ts';
 
-const PARTS = 'CDG';
-const SHIFT_AT = T0 + 5 * MIN;
-const fn = (i: number) => FUNCTIONS[i]!.name;
-const INJECTIONS = twoShifts(PARTS, SHIFT_AT);
-const PER_BUCKET = 4;
-const ms = (s: ColdStartSample) => Number(s.timeNs / 1_000_000n);
-
-/** PER_BUCKET samples per series per bucket (at 0, 2.5, 5 and 7.5 s into it), in time order. */
-function fourPerBucket(fromMs: number, toMs: number): ColdStartSample[] {
-  const all: ColdStartSample[] = [];
-  for (let k = 0; k < PER_BUCKET; k++) {
-    const offset = (k * STEP) / PER_BUCKET;
-    all.push(...samples(fromMs + offset, toMs + offset, INJECTIONS));
-  }
-  return all.sort((a, b) => ms(a) - ms(b));
-}
-
-/**
- * 230 minutes of history, then `minutes` of passes every 10 s (2.5 s after each bucket closes). With
- * `inParts`, the PARTS POP's samples of the second half of each bucket land 10 s after their bucket
- * closed (after its pass, before the next); every other sample lands at its time.
- */
-async function run(t: TestContext, inParts: boolean, minutes: number) {
-  const clock = { now: T0 };
-  const store = await createDuckDbMetricsStore({ path: join(tempDir(t, 'ewm-parts-'), 'metrics.duckdb'), now: () => clock.now });
+/** The store of one run: a real DuckDB file, closed after the test. */
+const duckdb = (t: TestContext) => async (now: () => number) => {
+  const store = await createDuckDbMetricsStore({ path: join(tempDir(t, 'ewm-parts-'), 'metrics.duckdb'), now });
   t.after(() => store.close().catch(() => undefined));
-  await store.write(fourPerBucket(T0 - 230 * MIN, T0));
-  const alerts = await memoryAlerts(t, () => clock.now);
-  const engine = createDetectorEngine(settings);
-  const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('test'), settings, engine, now: () => clock.now, log: pino({ level: 'silent' }) });
-  const opened: Array<{ atMs: number; type: string; popCode: string; functionName: string; baselineMs: number; currentMs: number }> = [];
-  const heldBack: number[] = [];
-  const late = (s: ColdStartSample) => inParts && s.popCode === PARTS && ms(s) % STEP >= STEP / 2;
-  let owed: ColdStartSample[] = [];
-  for (let bucket = T0; bucket < T0 + minutes * MIN; bucket += STEP) {
-    const now = fourPerBucket(bucket, bucket + STEP);
-    // The previous bucket's late half lands as this one closes: 10 s after its own bucket closed.
-    await store.write([...owed, ...now.filter((s) => !late(s))]);
-    owed = now.filter(late);
-    clock.now = bucket + STEP + 2_500;
-    const r = await detector.runPass();
-    heldBack.push(r.heldBack ?? 0);
-    for (const a of r.created) opened.push({ atMs: clock.now, type: a.type, popCode: a.popCode, functionName: a.functionName, baselineMs: a.baselineMs ?? 0, currentMs: a.currentMs ?? 0 });
-  }
-  await store.write(owed);
-  return { opened, heldBack, engine, store, endMs: T0 + minutes * MIN };
-}
-
-/** The newest `n` buckets (start, value) of each series of a POP, by function. */
-function newest(e: DetectorEngine, pop: string, n: number) {
-  return e.exportState()!.series.filter((x) => x.popCode === pop).map((x) => [x.functionName, Array.from(x.t, (o) => o + x.tBase).slice(-n), Array.from(x.x).slice(-n)]);
-}
+  return store;
+};
 
 test('a POP whose buckets land in parts: once seen growing, each newest bucket waits a pass and is fed whole; its shift is found a pass later, with the values of one that lands whole', async (t) => {
-  const whole = await run(t, false, 12);
-  const parts = await run(t, true, 12);
-
-  // Nothing is held back while every bucket lands whole.
-  assert.deepEqual([...new Set(whole.heldBack)], [0]);
-  // In parts: the first bucket after the re-derive is fed as it stands (nothing was known of the
-  // series), its growth is seen a pass later, and from then the POP's three series wait each pass; no other.
-  assert.deepEqual(parts.heldBack.slice(0, 2), [0, 3]);
-  assert.deepEqual([...new Set(parts.heldBack.slice(1))], [3]);
-
-  const find = (r: typeof whole, pop: string) => r.opened.filter((a) => a.popCode === pop);
-  assert.ok(find(whole, PARTS).some((a) => a.type === 'regression' && a.functionName === fn(0)), 'the shift is found when the buckets land whole');
-  assert.deepEqual(
-    find(parts, PARTS).map((a) => ({ ...a, atMs: a.atMs - STEP })),
-    find(whole, PARTS),
-    'in parts, the POP\'s alerts open one pass later, on the same (whole) buckets: the same values',
-  );
-  assert.deepEqual(parts.opened.filter((a) => a.popCode !== PARTS), whole.opened.filter((a) => a.popCode !== PARTS), 'every other POP untouched');
-
-  // What the long-running engine holds of that POP is what a re-derive of the store holds, now that
-  // every sample has landed: whole buckets (up to the one held back, the newest).
-  const fresh = createDetectorEngine(settings);
-  const end = parts.endMs - STEP;
-  const from = fresh.readFrom(end);
-  fresh.ingestColumns(await parts.store.seriesBucketColumns!({ fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(end) * 1_000_000n }, STEP), end);
-  assert.deepEqual(newest(parts.engine, PARTS, 60), newest(fresh, PARTS, 60));
-  // And the newest bucket waits: the engine holds the POP one step behind the others.
-  const last = (pop: string) => (newest(parts.engine, pop, 1)[0]![1] as number[])[0];
-  assert.equal(last(PARTS), last('FRA')! - STEP);
+  const whole = await runParts(t, duckdb(t), false, 12);
+  const parts = await runParts(t, duckdb(t), true, 12);
+  await assertHeldAndJudgedWhole(whole, parts);
 });
 
 /**
  * An engine fed passes every STEP from T0 (a re-derive of 40 minutes of whole buckets first) of two
  * series: A, whose bucket b read by a pass ending at `end` holds countAt(b, end) samples, and B,
- * always whole (4). Each bucket's value is 50 + its count, so a part is told from the whole.
+ * always whole (4). Each bucket's value is 50 + its count, so a part is told from the whole. With
+ * `restart`, after the pass ending at its `atMs` the engine is written to a snapshot file at its
+ * `path` and replaced by a new one imported from it (a process restarted between two passes).
  */
-function drive(minutes: number, countAt: (b: number, end: number) => number, catchUp = false) {
-  const engine = createDetectorEngine(settings);
+async function drive(minutes: number, countAt: (b: number, end: number) => number, catchUp = false, restart?: { atMs: number; path: string }) {
+  let engine = createDetectorEngine(settings);
   const bucket = (pop: string, startMs: number, samples: number): SeriesBucket => ({ popCode: pop, functionName: 'f', startMs, samples, mean: 50 + samples, p50: 50 + samples });
   const start = T0 - 40 * MIN;
   const history: SeriesBucket[] = [];
   for (let b = start; b < T0; b += STEP) history.push(bucket('A', b, 4), bucket('B', b, 4));
   const held: number[] = [];
+  const evaluations: Evaluation[] = [];
   for (let end = T0; end <= T0 + minutes * MIN; end += STEP) {
     const until = engine.readUntil();
     if (catchUp && until !== null && until > T0) {
@@ -132,7 +60,17 @@ function drive(minutes: number, countAt: (b: number, end: number) => number, cat
     const read = history.filter((x) => x.startMs >= from && x.startMs < end);
     for (let b = Math.max(from, T0); b < end; b += STEP) read.push(bucket('A', b, countAt(b, end)), bucket('B', b, 4));
     engine.ingest(read, end);
-    held.push(engine.evaluate([], end).heldBack);
+    const ev = engine.evaluate([], end);
+    held.push(ev.heldBack);
+    evaluations.push(ev);
+    if (end === restart?.atMs) {
+      assert.ok(await writeEngineSnapshot(restart.path, engine.exportState()!, settings, end));
+      const taken = await takeEngineSnapshot(restart.path, settings);
+      assert.ok(taken?.ok, JSON.stringify(taken));
+      engine = createDetectorEngine(settings);
+      engine.importState(taken.state);
+      await taken.close();
+    }
   }
   const a = engine.exportState()!.series.find((x) => x.popCode === 'A')!;
   /** A's buckets from T0 on, and those of them fed on a part. */
@@ -141,13 +79,13 @@ function drive(minutes: number, countAt: (b: number, end: number) => number, cat
   /** The held counts of the passes ending in [fromMs, toMs). */
   const passes = (fromMs: number, toMs: number) => [...new Set(held.slice((fromMs - T0) / STEP, (toMs - T0) / STEP))];
   const b = engine.exportState()!.series.find((x) => x.popCode === 'B')!;
-  return { held, passes, partial, newestA: fed.at(-1)![0], newestB: b.t.at(-1)! + b.tBase };
+  return { held, passes, partial, newestA: fed.at(-1)![0], newestB: b.t.at(-1)! + b.tBase, evaluations, state: engine.exportState()! };
 }
 
-test('the engine: a series whose bucket grew after it was fed is held back for five minutes from its last growth, and one that lands whole never is', () => {
+test('the engine: a series whose bucket grew after it was fed is held back for five minutes from its last growth, and one that lands whole never is', async () => {
   // A's buckets land in parts for 3 minutes (2 samples at the pass that reads them first, 4 at the next), then whole.
   const partsUntil = T0 + 3 * MIN;
-  const r = drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4));
+  const r = await drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4));
   assert.equal(r.held[0], 0, 'the re-derive');
   assert.equal(r.held[1], 0, 'its first steady pass: nothing known yet');
   assert.deepEqual(r.passes(T0 + 2 * STEP, partsUntil + STEP), [1], 'from the pass that saw it grow, A waits at every pass');
@@ -158,14 +96,14 @@ test('the engine: a series whose bucket grew after it was fed is held back for f
   // B never waited, and A holds every bucket but the partial one the first steady pass fed, whole.
   assert.deepEqual(r.partial, [T0]);
   // The same with a catch-up read of A's POP before each pass: it holds back what the pass would.
-  const withCatchUp = drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4), true);
+  const withCatchUp = await drive(10, (b, end) => (b < partsUntil && b === end - STEP ? 2 : 4), true);
   assert.deepEqual(withCatchUp.held, r.held);
   assert.deepEqual(withCatchUp.partial, [T0]);
 });
 
-test('the engine: a series whose buckets still grow after one pass waits two (agents flushing every ~20 s), fed whole from then', () => {
+test('the engine: a series whose buckets still grow after one pass waits two (agents flushing every ~20 s), fed whole from then', async () => {
   // 2 samples at the first read, 3 at the second, 4 from the third.
-  const r = drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP));
+  const r = await drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP));
   // The first bucket is fed on its part (nothing known), it grows at the next pass (hold 1) and
   // again at the one after (hold 2); the next bucket is the first held for two passes.
   assert.deepEqual(r.partial, [T0]);
@@ -176,7 +114,53 @@ test('the engine: a series whose buckets still grow after one pass waits two (ag
   assert.equal(r.newestB, end - STEP);
   // With a catch-up of A's POP before each pass, which reads its buckets a pass after their first
   // read (3 of 4 samples): they stay held, and are fed whole.
-  const withCatchUp = drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP), true);
+  const withCatchUp = await drive(4, (b, end) => Math.min(4, 1 + (end - b) / STEP), true);
   assert.deepEqual(withCatchUp.held, r.held);
   assert.deepEqual(withCatchUp.partial, [T0]);
+});
+
+/**
+ * Restarted from a snapshot mid-hold: the restored engine must hold back what the running one
+ * holds, and feed the same (whole) buckets. Before the snapshot kept the parts state, it was fed
+ * its next part as it stood (nothing known) and held again only once it saw that bucket grow.
+ */
+test('the engine restored from a snapshot mid-hold decides bit for bit what the running one does: the same buckets held and fed, the same evaluations', async (t) => {
+  const path = join(tempDir(t, 'ewm-parts-snapshot-'), 'detector-snapshot.bin');
+  const cases: Array<[string, number, (b: number, end: number) => number, number]> = [
+    // Growing over two passes (hold 2), restarted while two buckets wait: seen, partsUntil and holdSteps.
+    ['held two passes', 4, (b, end) => Math.min(4, 1 + (end - b) / STEP), T0 + 2 * MIN],
+    // Grew until T0 + 3 min, restarted at T0 + 5 min: nothing grows any more, the hold goes on until
+    // five minutes after the last growth (partsUntil alone says so).
+    ['no longer growing, still held', 10, (b, end) => (b < T0 + 3 * MIN && b === end - STEP ? 2 : 4), T0 + 5 * MIN],
+    // Restarted after the first steady pass, which read A's first part: its growth is seen at the
+    // pass after the restart, from the count the running engine read before it (seen alone says so).
+    ['first growth seen across the restart', 4, (b, end) => (b === end - STEP ? 2 : 4), T0 + STEP],
+  ];
+  for (const [what, minutes, countAt, atMs] of cases) {
+    const kept = await drive(minutes, countAt);
+    const restarted = await drive(minutes, countAt, false, { atMs, path });
+    // Not vacuous: the running engine holds A back at the pass after the restart.
+    assert.equal(kept.held[(atMs - T0) / STEP + 1], 1, `${what}: held after the restart`);
+    assert.deepEqual(restarted.held, kept.held, `${what}: held back at every pass`);
+    assert.deepEqual(restarted.evaluations, kept.evaluations, `${what}: every evaluation`);
+    assert.deepEqual(restarted.partial, kept.partial, `${what}: the buckets fed on a part`);
+    assert.deepEqual(restarted.state, kept.state, `${what}: the whole state, bit for bit`);
+  }
+});
+
+test('restarted from its snapshot while a POP\'s buckets are held back, the detector holds and opens exactly what the one that kept running does', async (t) => {
+  const kept = await runParts(t, duckdb(t), true, 12);
+  // Restarted twice: after the first pass (which fed the POP's first part: its growth is seen after
+  // the restart), and after the pass ending at T0 + 5.5 min (the POP's three series waiting, its 2x
+  // shift begun at T0 + 5 min and not yet found); each time started again from the snapshot.
+  const restarts = [T0 + STEP, T0 + 5 * MIN + 3 * STEP];
+  const restarted = await runParts(t, duckdb(t), true, 12, restarts);
+  assert.equal(kept.heldBack[(restarts[0]! - T0) / STEP], 3, 'the POP is held back from the pass after the first restart');
+  assert.equal(kept.heldBack[(restarts[1]! - T0) / STEP - 1], 3, 'the POP is held back at the second restart');
+  assert.ok(kept.opened.some((a) => a.popCode === PARTS && a.atMs > restarts[1]!), 'the POP\'s shift opens after the restart');
+  assert.deepEqual(restarted.heldBack, kept.heldBack);
+  assert.deepEqual(restarted.opened, kept.opened);
+  // What the engine holds at the end, series by series (the sorted windows aside: a restored engine builds them when needed).
+  const held = (e: DetectorEngine) => e.exportState()!.series.map(({ windows: _w, ...rest }) => rest);
+  assert.deepEqual(held(restarted.engine), held(kept.engine));
 });
