@@ -23,6 +23,9 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     behind: () => null,
     // Nor does it hold back buckets that land in parts, or know a series' usual silence (afterMs and 3 cadences alone, as then).
     usualSilence: () => 0,
+    *lastSeen() {
+      for (const x of engine.lastSeen()) yield { ...x, firstMs: -Infinity };
+    },
     evaluate: (unresolved, endMs) => ({ ...engine.evaluate(unresolved, endMs), heldBack: 0 }),
     // So its export has learnt nothing of parts (today's export carries what a series learnt).
     exportState() {

@@ -434,7 +434,7 @@ export interface DetectorEngine {
   /** Every function's wander for a bucket at tMs, of the functions with at least 5 series measured. */
   wanderAt(tMs: number): ReadonlyMap<string, FunctionWander>;
   /** The newest bucket start seen per series (for the no-data check). */
-  lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number }>;
+  lastSeen(): Iterable<{ popCode: string; functionName: string; lastMs: number; cadenceMs: number; buckets: number; firstMs: number }>;
   /**
    * The longest silence a series' own recent gaps make ordinary (usualSilenceOf), ms; Infinity
    * for a series it does not hold or has seen once. no-data.ts asks it of series already silent.
@@ -1055,7 +1055,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     *lastSeen() {
       for (const st of series.values()) {
         if (st.n === 0) continue;
-        yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.tBase + st.t[st.n - 1]!, cadenceMs: cadenceOf(st), buckets: st.n };
+        yield { popCode: st.popCode, functionName: st.functionName, lastMs: st.tBase + st.t[st.n - 1]!, cadenceMs: cadenceOf(st), buckets: st.n, firstMs: st.tBase + st.t[0]! };
       }
     },
     usualSilence(popCode, functionName) {
@@ -1237,8 +1237,21 @@ function usualSilenceOf(st: SeriesState, stepMs: number): number {
   let excess = 0;
   let k = 0;
   for (let i = 0; i < m && gaps[i]! <= 30 * median; i++, k++) excess += gaps[i]! - g0;
-  const e = excess / k / stepMs;
+  // A young series' tail is known to about 1/sqrt(k): it is taken at its 95 % upper bound, as a
+  // multiple of a full window's (1 at SILENCE_GAPS gaps, ~2.2 at 5), or its first long gap by
+  // chance pages (the eval's first minutes, before this: 4 of 4 false alerts at a 60 s mean).
+  const e = ((excess / k) * (meanUpperBound(k) / meanUpperBound(SILENCE_GAPS))) / stepMs;
   return e > 0 ? g0 + (SILENCE_EFOLDS * stepMs) / Math.log1p(1 / e) : g0;
+}
+
+/**
+ * The one-sided 95 % upper bound of an exponential mean estimated from k values, as a multiple of
+ * the estimate: 2k / chi2(0.05; 2k), the quantile by Wilson and Hilferty's approximation.
+ */
+function meanUpperBound(k: number): number {
+  const v = 2 * k;
+  const c = 2 / (9 * v);
+  return v / (v * (1 - c - 1.6449 * Math.sqrt(c)) ** 3);
 }
 
 /** Sorted log values of the buckets in [fromMs, toMs), carried to base's centre along its trend when given. */

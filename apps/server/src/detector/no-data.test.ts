@@ -111,7 +111,7 @@ test('NO_DATA_AFTER sets how long is "a while"', async (t) => {
 });
 
 const seen = (popCode: string, functionName: string, lastMs: number, o: Partial<SeenSeries> = {}): SeenSeries =>
-  ({ popCode, functionName, lastMs, cadenceMs: 10_000, buckets: 100, ...o });
+  ({ popCode, functionName, lastMs, cadenceMs: 10_000, buckets: 100, firstMs: lastMs - 60 * MIN, ...o });
 const S = { afterMs: 3 * MIN, stepMs: 10_000, minBuckets: 6 };
 
 test('scopes: one silent function of a POP is a series alert; a series that never reported steadily is not', () => {
@@ -124,6 +124,8 @@ test('scopes: one silent function of a POP is a series alert; a series that neve
     seen('AMS', 'geo-router', end - 5 * MIN, { cadenceMs: 10 * MIN }),
     // Two samples ever: not steady.
     seen('LHR', 'ssr-render', end - 5 * MIN, { buckets: 2 }),
+    // Twelve buckets over its first 2 minutes, then silence: too short a record to know what is ordinary for it.
+    seen('LHR', 'auth-check', end - 5 * MIN, { buckets: 12, firstMs: end - 7 * MIN }),
   ], [], end, S);
   assert.deepEqual(ev.raise.map((f) => `${f.popCode}:${f.functionName}:${f.severity}`), ['FRA:ssr-render:warning']);
   assert.deepEqual(ev.resolve, []);

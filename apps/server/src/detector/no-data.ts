@@ -2,8 +2,10 @@
  * No-data detection: what reported steadily and went silent, while others keep reporting.
  * Pure, like the engine it reads from (the newest bucket of every series it holds).
  *
- *   steady  = at least minBuckets buckets in the engine's history, at a cadence of at most
- *             half the silence threshold (a series that reports every 10 min is not
+ *   steady  = at least minBuckets buckets in the engine's history, over at least afterMs (a
+ *             silence is judged against at least as long a record: a series seen 7 times
+ *             in its first 2 minutes has not shown what is ordinary for it), at a cadence of
+ *             at most half the silence threshold (a series that reports every 10 min is not
  *             "silent" after 3 min)
  *   silent  = a steady series whose newest bucket ended at least max(afterMs, 3 cadences, its
  *             usual silence) ago
@@ -40,6 +42,8 @@ export interface SeenSeries {
   cadenceMs: number;
   /** Buckets in the engine's history. */
   buckets: number;
+  /** Start of the oldest bucket of it held, epoch ms. */
+  firstMs: number;
 }
 
 export interface NoDataSettings {
@@ -63,7 +67,7 @@ export interface NoDataEvaluation {
 export function evaluateNoData(seen: Iterable<SeenSeries>, unresolved: readonly Alert[], endMs: number, s: NoDataSettings, usualSilenceMs: (x: SeenSeries) => number = () => 0): NoDataEvaluation {
   const all = [...seen];
   const lastEnd = (x: SeenSeries) => x.lastMs + s.stepMs;
-  const steady = (x: SeenSeries) => x.buckets >= s.minBuckets && x.cadenceMs <= s.afterMs / 2;
+  const steady = (x: SeenSeries) => x.buckets >= s.minBuckets && x.lastMs - x.firstMs >= s.afterMs && x.cadenceMs <= s.afterMs / 2;
   /** How long this series alone must be silent: what is ordinary for it is not silence. */
   const ownSilence = (x: SeenSeries) => Math.max(3 * x.cadenceMs, usualSilenceMs(x));
   const silent = (x: SeenSeries) => steady(x) && endMs - lastEnd(x) >= Math.max(s.afterMs, 3 * x.cadenceMs) && endMs - lastEnd(x) >= ownSilence(x);

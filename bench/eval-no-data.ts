@@ -1,0 +1,83 @@
+/**
+ * No-data alerts on series whose samples come at random (issue 13's no-data, docs/notes/sparse.md):
+ * false alerts per 1000 series-hours, and how long after a real stop the alert opens, through
+ * the real engine and evaluateNoData as the detector service calls them (a pass every 10 s).
+ *
+ *   npx tsx bench/eval-no-data.ts                       # every mean gap, both rules, side by side
+ *   EVAL_MEANS=30,60 EVAL_SERIES=400 EVAL_HOURS=8 npx tsx bench/eval-no-data.ts
+ *
+ * Each series' samples arrive as a Poisson process with the mean gap given (EVAL_REGULAR=1: like
+ * a clock, every mean gap), 5 functions per POP. One hour before the end, POP P0 (all five) and
+ * the first function of P1..P5 stop. "afterMs only" is the rule before (NO_DATA_AFTER and 3 median
+ * gaps); "usual silence" passes the engine's usualSilence as the service does.
+ */
+import { loadConfig } from '../apps/server/src/config.ts';
+import { createDetectorEngine, detectorSettings } from '../apps/server/src/detector/engine.ts';
+import { evaluateNoData } from '../apps/server/src/detector/no-data.ts';
+import type { SeriesBucket } from '../apps/server/src/stores/metrics-store.ts';
+
+const STEP = 10_000;
+const FNS = 5;
+const means = (process.env.EVAL_MEANS ?? '10,20,30,60').split(',').map(Number);
+const n = Number(process.env.EVAL_SERIES ?? 200);
+const hours = Number(process.env.EVAL_HOURS ?? 4);
+const regular = process.env.EVAL_REGULAR === '1';
+const settings = detectorSettings(loadConfig({}).detector);
+
+function run(meanS: number, usual: boolean, seed: number) {
+  const engine = createDetectorEngine(settings);
+  let state = seed;
+  const rnd = () => ((state = (state * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const t0 = Date.UTC(2026, 0, 1);
+  const mean = meanS * 1000;
+  const name = (i: number) => ({ pop: `P${Math.floor(i / FNS)}`, fn: `f${i % FNS}` });
+  const next = Array.from({ length: n }, () => t0 + rnd() * mean);
+  const stopAt = t0 + (hours - 1) * 3_600_000;
+  const stops = (i: number) => i < FNS || (i % FNS === 0 && i <= 5 * FNS);
+  const stoppedScope = (k: string) => /^P0\//.test(k) || /^P[1-5]\/f0$/.test(k);
+  let open = new Set<string>();
+  let falseAlerts = 0;
+  let popAfterStop: number | null = null;
+  const seriesAfterStop: number[] = [];
+  for (let end = t0 + STEP; end < t0 + hours * 3_600_000; end += STEP) {
+    const buckets: SeriesBucket[] = [];
+    for (let i = 0; i < n; i++) {
+      const counts = new Map<number, number>();
+      for (; next[i]! < end; next[i]! += regular ? mean : -mean * Math.log(rnd())) {
+        if (stops(i) && next[i]! >= stopAt) continue;
+        const b = Math.floor(next[i]! / STEP) * STEP;
+        counts.set(b, (counts.get(b) ?? 0) + 1);
+      }
+      const { pop, fn } = name(i);
+      for (const [b, c] of counts) buckets.push({ popCode: pop, functionName: fn, startMs: b, samples: c, mean: 100, p50: 100 });
+    }
+    buckets.sort((a, b) => a.startMs - b.startMs);
+    engine.ingest(buckets, end);
+    const ev = evaluateNoData(engine.lastSeen(), [], end, { afterMs: settings.noDataAfterMs, stepMs: STEP, minBuckets: 6 }, usual ? (x) => engine.usualSilence(x.popCode, x.functionName) : undefined);
+    const now = new Set(ev.raise.map((f) => `${f.popCode}/${f.functionName}`));
+    for (const k of now) {
+      if (open.has(k)) continue;
+      if (end >= stopAt && stoppedScope(k)) {
+        if (k === 'P0/*') popAfterStop ??= (end - stopAt) / 1000;
+        else if (/^P[1-5]\/f0$/.test(k)) seriesAfterStop.push((end - stopAt) / 1000);
+      } else {
+        falseAlerts++;
+        if (process.env.EVAL_DEBUG) console.log('false alert', usual ? 'usual silence' : 'afterMs only', k, `${(end - t0) / 60_000} min in`);
+      }
+    }
+    open = now;
+  }
+  const quietSeriesHours = n * hours - 10;
+  seriesAfterStop.sort((a, b) => a - b);
+  return { falsePer1000: (falseAlerts / quietSeriesHours) * 1000, falseAlerts, popAfterStop, seriesAfterStop };
+}
+
+console.log(`${n} series (${FNS} per POP) x ${hours} h per row, ${regular ? 'samples like a clock' : 'samples at random (Poisson)'}; false: no_data alerts on series that did not stop; after stop: seconds from the stop to the alert of POP P0 (all 5 stopped) and of the 5 single stopped series (a series alerted before it stopped is not counted)\n`);
+console.log('| mean gap | rule | false per 1000 series-h (count) | a whole POP stops | a single series stops |');
+console.log('|---|---|---|---|---|');
+for (const m of means) {
+  for (const usual of [false, true]) {
+    const r = run(m, usual, m);
+    console.log(`| ${m} s | ${usual ? 'usual silence' : 'afterMs only'} | ${r.falsePer1000.toFixed(2)} (${r.falseAlerts}) | ${r.popAfterStop ?? '–'} s | ${r.seriesAfterStop.join(', ')} s |`);
+  }
+}
