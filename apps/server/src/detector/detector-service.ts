@@ -55,6 +55,7 @@ import { createDetectorEngine, rederivesAt, rederiveSpanMs, type DetectorEngine,
 import { columnsIn } from '../stores/series-bucket-columns.ts';
 import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
+import { createPastLanding } from './past-landing.ts';
 import { createLateRederives, type LateRederiveState } from './late-rederives.ts';
 import { REDERIVE_WORKER_AUTO_CPUS, RederiveWorkerError, startRederiveSplit, type RederiveWorkerOptions } from './rederive-split.ts';
 
@@ -264,9 +265,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     return popsHeldCount;
   };
   const late = createLateRederives(popsHeld);
-  // When data of the past (older than the no-data threshold) last landed: a backfill or a replay
-  // is filling the store behind now, so silence at the edge is not a pipeline stopping.
-  let pastLandedAtMs = -Infinity;
+  // Where data of the past (older than the no-data threshold) lands: a backfill or a replay is
+  // filling the store behind now there, so silence at that edge is not a stop (past-landing.ts).
+  const pastLanding = createPastLanding(settings.noDataAfterMs);
   // A snapshot taken at start (its file open), until the first pass uses or drops it.
   let restore: Extract<TakenSnapshot, { ok: true }> | null = null;
   const taken = deps.snapshot?.taken;
@@ -322,7 +323,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       return;
     }
     if (e.type !== 'data_landed' || e.earliestMs === undefined) return;
-    if (e.latestMs < now() - settings.noDataAfterMs) pastLandedAtMs = now();
+    if (e.latestMs < now() - settings.noDataAfterMs) pastLanding.landed(now(), e.pops);
     // Before the first pass, a snapshot's fedUntil is the edge: late data behind it makes that pass re-derive.
     const edge = engine.readUntil() ?? restore?.state.fedUntil ?? passEndMs;
     const late = behind(edge, e.earliestMs, e.latestMs);
@@ -588,11 +589,11 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
       } else result.refreshed++;
     }
-    // While a backfill or a replay lands, the edge of the data is behind now by design: opening
-    // no_data alerts then would page for silence while the store is filling (resolutions still apply).
-    const filling = started - pastLandedAtMs < settings.noDataAfterMs;
-    if (filling && silence.raise.length > 0) log.debug({ findings: silence.raise.length }, 'data of the past is landing; no_data findings wait');
-    for (const finding of filling ? [] : silence.raise) {
+    // While a backfill or a replay lands, the edge of its POPs' data is behind now by design: opening
+    // no_data alerts for them would page for silence while the store is filling (resolutions still apply).
+    const waiting = silence.raise.filter((f) => pastLanding.withholds(f.popCode, started));
+    if (waiting.length > 0) log.debug({ findings: waiting.length, pops: waiting.slice(0, 8).map((f) => f.popCode) }, 'data of the past is landing; their no_data findings wait');
+    for (const finding of silence.raise.filter((f) => !waiting.includes(f))) {
       const raised = await open(() => alerts.raiseNoData(finding, stillLeading));
       if (!raised) return lost();
       if (raised.created) {

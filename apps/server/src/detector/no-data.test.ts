@@ -216,3 +216,27 @@ test('series whose samples come at random (cold starts are events) are not paged
   const silentFor = Date.parse(opened[0]!.createdAt) - lhrLast;
   assert.ok(silentFor > 5 * MIN && silentFor < 25 * MIN, `opened after ${silentFor / 1000} s of silence`);
 });
+
+test('an agent whose clock is 5 minutes behind holds back no_data alerts of its own POP only: another POP that stops is alerted', async (t) => {
+  const { url, writeUntil, run, clock } = await start(t);
+  // CDG's samples land as they are taken, stamped by a clock 5 minutes behind: data of the past, every batch.
+  const skewed = async (fromMs: number, toMs: number) => {
+    const lines: string[] = [];
+    for (let ts = fromMs; ts < toMs; ts += 10_000) lines.push(line({ pop: 'CDG', fn: 'ssr-render', ms: 100, t: ts - 5 * MIN }));
+    const res = await write(url, lines.join('\n'));
+    assert.equal(res.status, 204, JSON.stringify(res.json));
+  };
+  await writeUntil(T0, ['FRA', 'AMS', 'LHR']);
+  await skewed(T0 - 20 * MIN, T0);
+  await run();
+  const opened: Alert[] = [];
+  for (let end = T0 + 10_000; end <= T0 + 5 * MIN; end += 10_000) {
+    await writeUntil(end, end <= T0 + MIN ? ['FRA', 'AMS', 'LHR'] : ['AMS', 'LHR']);
+    await skewed(end - 10_000, end);
+    clock.now = end;
+    opened.push(...(await run()).created);
+  }
+  // FRA stopped at T0 + 1 min: its alert, 3 minutes on, though CDG's past data kept landing all along.
+  assert.deepEqual(opened.map((a) => `${a.type}:${a.popCode}:${a.functionName}`), ['no_data:FRA:*']);
+  assert.ok(Date.parse(opened[0]!.createdAt) - (T0 + MIN) <= 3 * MIN + 20_000, `opened at +${(Date.parse(opened[0]!.createdAt) - T0) / 1000} s`);
+});
