@@ -70,14 +70,16 @@ export function evaluateNoData(seen: Iterable<SeenSeries>, unresolved: readonly 
   const steady = (x: SeenSeries) => x.buckets >= s.minBuckets && x.lastMs - x.firstMs >= s.afterMs && x.cadenceMs <= s.afterMs / 2;
   /** How long this series alone must be silent: what is ordinary for it is not silence. */
   const ownSilence = (x: SeenSeries) => Math.max(3 * x.cadenceMs, usualSilenceMs(x));
-  const silent = (x: SeenSeries) => steady(x) && endMs - lastEnd(x) >= Math.max(s.afterMs, 3 * x.cadenceMs) && endMs - lastEnd(x) >= ownSilence(x);
+  // afterMs first: the usual silence is asked of series already that silent only.
+  const silent = (x: SeenSeries) => steady(x) && endMs - lastEnd(x) >= s.afterMs && endMs - lastEnd(x) >= ownSilence(x);
   /**
    * How long a scope of several series must be silent together: their rates add, so the pooled
    * silence is 1 / sum(1 / each one's). Asked only once the scope has been silent for afterMs.
    */
   const pooledSilent = (list: SeenSeries[], silentForMs: number) => {
+    if (silentForMs < s.afterMs) return false;
     const steadyOnes = list.filter(steady);
-    if (steadyOnes.length === 0 || silentForMs < s.afterMs) return false;
+    if (steadyOnes.length === 0) return false;
     let rate = 0;
     for (const x of steadyOnes) rate += 1 / ownSilence(x);
     return silentForMs >= 1 / rate;
