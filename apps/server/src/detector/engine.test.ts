@@ -361,3 +361,30 @@ test('usualSilence: about one gap for a series that reports like a clock; for on
   assert.ok(cdg > 5 * MIN && cdg < 10 * MIN, `CDG (an hour's outage among its gaps, which would make it ~15 min): ${cdg / 1000} s`);
   assert.equal(engine.usualSilence('NOPE', 'f'), Infinity);
 });
+
+test('an alert on a series that reports in bursts (three buckets, then 30 s of nothing) resolves once it is back: "mostly covered" counts its mean gap, not its median', () => {
+  const engine = createDetectorEngine(settings);
+  const fn = FUNCTIONS.find((f) => f.name === 'ssr-render')!;
+  const model = createLatencyModel({ seed: 3, injections: [], spikeProbability: 0 });
+  const pop = findPop('FRA')!;
+  const from = T0 - rederiveSpanMs(settings);
+  const shiftFrom = T0 + 10 * MIN;
+  const back = T0 + 25 * MIN;
+  const all: SeriesBucket[] = [];
+  // Gaps 10, 10, 10, 60 s: a median gap of 10 s, a mean of 22.5 (an agent that sends three, then pauses).
+  for (let t = from, i = 0; t < T0 + 50 * MIN; t += i % 4 === 3 ? 60_000 : STEP, i++) {
+    const v = model.sample(pop, fn, t) * (t >= shiftFrom && t < back ? 2 : 1);
+    all.push({ popCode: 'FRA', functionName: fn.name, startMs: t, samples: 1, mean: v, p50: v });
+  }
+  const open: UnresolvedAlertRef[] = [];
+  let resolvedAt: number | null = null;
+  for (let end = T0; end <= T0 + 50 * MIN && resolvedAt === null; end += STEP) {
+    const fromMs = engine.readFrom(end);
+    engine.ingest(all.filter((b) => b.startMs >= fromMs && b.startMs < end), end);
+    const ev = engine.evaluate(open, end);
+    if (open.length === 0 && ev.raise.length > 0) open.push({ id: 'a1', popCode: 'FRA', functionName: fn.name, baselineMs: ev.raise[0]!.baselineMs, currentMs: ev.raise[0]!.currentMs, severity: ev.raise[0]!.severity });
+    if (ev.resolve.includes('a1')) resolvedAt = end;
+  }
+  assert.equal(open.length, 1, 'the 2x shift opened an alert');
+  assert.ok(resolvedAt !== null && resolvedAt - back <= 12 * MIN, `resolved ${resolvedAt === null ? 'never (25 min after it was back)' : `${(resolvedAt - back) / MIN} min after it was back`}`);
+});
