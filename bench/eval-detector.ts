@@ -39,6 +39,9 @@
  * EVAL_PARTS="m:L" gives each bucket m samples (one every 10/m s), each landing uniformly 0-L s after
  * its own timestamp (agents that each flush every L s: a bucket lands in parts), and EVAL_SETTLE_S
  * sets how long a bucket has been closed before a pass reads it (the service's DETECTOR_SETTLE).
+ * EVAL_ARRIVALS="random:s" makes each series' samples come at random, a Poisson process s seconds
+ * apart on average (cold starts are events: a quiet POP's come when its traffic misses a warm
+ * instance), instead of one every 10 s; a bucket with none is not there (docs/notes/sparse.md).
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';
@@ -100,12 +103,28 @@ function pickSeries(n: number, random: () => number): Pair[] {
   return out;
 }
 
+/** EVAL_ARRIVALS="random:s": the mean gap of each series' random arrivals, ms (0: one sample every SAMPLE_MS). */
+const RANDOM_GAP_MS = process.env.EVAL_ARRIVALS?.startsWith('random:') ? Number(process.env.EVAL_ARRIVALS.slice('random:'.length)) * 1000 : 0;
+if (process.env.EVAL_ARRIVALS && !(RANDOM_GAP_MS > 0)) throw new Error(`EVAL_ARRIVALS: "random:<mean gap in s>", got ${process.env.EVAL_ARRIVALS}`);
+if (RANDOM_GAP_MS > 0 && PARTS) throw new Error('EVAL_ARRIVALS and EVAL_PARTS do not go together');
+
 /** Buckets of one series from startMs for durationMs, each the median of its samples (what the store returns). */
 function bucketize(pair: Pair, id: number, sample: Sampler, startMs: number, durationMs: number, stepMs: number): SeriesBucket[] {
   const out: SeriesBucket[] = [];
+  // Random arrivals: their own stream per series and start, so every scenario sees the same ones.
+  const arrival = rng(((id + 1) * 0x9e3779b1) ^ Math.floor(startMs / 1000));
+  let nextArrival = startMs - RANDOM_GAP_MS * Math.log(1 - arrival());
   for (let b = startMs; b < startMs + durationMs; b += stepMs) {
     const values: number[] = [];
-    for (let t = b; t < b + stepMs; t += SAMPLE_MS) values.push(sample(pair, t));
+    if (RANDOM_GAP_MS > 0) {
+      for (; nextArrival < b + stepMs; nextArrival -= RANDOM_GAP_MS * Math.log(1 - arrival())) values.push(sample(pair, Math.floor(nextArrival)));
+      // None: a bucket the store would not return. It keeps its place (simulate indexes buckets by
+      // position), and the engine skips a bucket of no samples, as it does one from a read.
+      if (values.length === 0) {
+        out.push({ popCode: `${pair.pop.code}#${id}`, functionName: pair.fn.name, startMs: b, samples: 0, mean: 0, p50: 0 });
+        continue;
+      }
+    } else for (let t = b; t < b + stepMs; t += SAMPLE_MS) values.push(sample(pair, t));
     const mean = values.reduce((s, v) => s + v, 0) / values.length;
     // Series are told apart by index: two picks of the same (POP, function) are two series here.
     const bucket: SeriesBucket = { popCode: `${pair.pop.code}#${id}`, functionName: pair.fn.name, startMs: b, samples: values.length, mean, p50: median(values) };
