@@ -388,3 +388,23 @@ test('an alert on a series that reports in bursts (three buckets, then 30 s of n
   assert.equal(open.length, 1, 'the 2x shift opened an alert');
   assert.ok(resolvedAt !== null && resolvedAt - back <= 12 * MIN, `resolved ${resolvedAt === null ? 'never (25 min after it was back)' : `${(resolvedAt - back) / MIN} min after it was back`}`);
 });
+
+test('a series that reports once a minute: a 3x shift is found within minutes (the jump guard looks at its previous bucket, however long ago)', () => {
+  const engine = createDetectorEngine(settings);
+  const fn = FUNCTIONS.find((f) => f.name === 'ssr-render')!;
+  const model = createLatencyModel({ seed: 5, injections: [], spikeProbability: 0 });
+  const pop = findPop('AMS')!;
+  const shiftFrom = T0 + 10 * MIN;
+  const all: SeriesBucket[] = [];
+  for (let t = T0 - rederiveSpanMs(settings); t < T0 + 40 * MIN; t += MIN) {
+    const v = model.sample(pop, fn, t) * (t >= shiftFrom ? 3 : 1);
+    all.push({ popCode: 'AMS', functionName: fn.name, startMs: t, samples: 1, mean: v, p50: v });
+  }
+  let foundAt: number | null = null;
+  runPasses(engine, all, T0, T0 + 40 * MIN, (end, ev) => {
+    if (foundAt === null && ev.raise.length > 0) foundAt = end;
+  });
+  // Each bucket is > 4 sigma up: counted at most 1 sigma as a "jump after a quiet bucket" when the
+  // previous bucket, a minute before, was not looked at: 9.2 minutes then, 4.2 now.
+  assert.ok(foundAt !== null && foundAt - shiftFrom <= 6 * MIN, `found ${foundAt === null ? 'never' : `${(foundAt - shiftFrom) / MIN} min after the shift`}`);
+});

@@ -592,7 +592,10 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     if (base) {
       const n = st.n;
       const prevMs = n > 0 ? st.tBase + st.t[n - 1]! : -Infinity;
-      const prevZ = n > 0 && tMs - prevMs <= 3 * s.stepMs ? (st.x[n - 1]! - levelAt(base, prevMs)) / base.sigma : 0;
+      // Its previous bucket however long ago: counted only within 30 s, a series reporting once a
+      // minute or at random had every bucket of a large shift taken for a lone jump (capped), and a
+      // 3x shift was found later than a 2x one (the eval at random arrivals 30 s apart: 3.4 min).
+      const prevZ = n > 0 ? (st.x[n - 1]! - levelAt(base, prevMs)) / base.sigma : 0;
       if ((x - levelAt(base, tMs)) / base.sigma > s.jumpZ && prevZ < s.jumpPrevZ) cap = s.jumpCapZ;
     }
     // A wandering function's CUSUMs: sigma scaled up by its short-range factor, k raised by its level's wander.
