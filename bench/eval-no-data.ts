@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/eval-no-data.ts                       # every mean gap, both rules, side by side
  *   EVAL_MEANS=30,60 EVAL_SERIES=400 EVAL_HOURS=8 npx tsx bench/eval-no-data.ts
+ *   EVAL_DEBUG=1 ...                                    # also prints each false alert and when
  *
  * Each series' samples arrive as a Poisson process with the mean gap given (EVAL_REGULAR=1: like
  * a clock, every mean gap), 5 functions per POP. One hour before the end, POP P0 (all five) and
