@@ -591,9 +591,11 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     }
     // While a backfill or a replay lands, the edge of its POPs' data is behind now by design: opening
     // no_data alerts for them would page for silence while the store is filling (resolutions still apply).
-    const waiting = silence.raise.filter((f) => pastLanding.withholds(f.popCode, started));
+    const waiting: typeof silence.raise = [];
+    const due: typeof silence.raise = [];
+    for (const f of silence.raise) (pastLanding.withholds(f.popCode, started) ? waiting : due).push(f);
     if (waiting.length > 0) log.debug({ findings: waiting.length, pops: waiting.slice(0, 8).map((f) => f.popCode) }, 'data of the past is landing; their no_data findings wait');
-    for (const finding of silence.raise.filter((f) => !waiting.includes(f))) {
+    for (const finding of due) {
       const raised = await open(() => alerts.raiseNoData(finding, stillLeading));
       if (!raised) return lost();
       if (raised.created) {

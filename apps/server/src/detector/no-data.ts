@@ -15,8 +15,8 @@
  * arrive when its traffic happens to miss a warm instance) has long gaps by chance: one that
  * reports every 30 s on average goes 3 minutes without a sample about once every 3 hours, and
  * "3 cadences" of it (the median gap, ~20 s) is shorter still. Judged by afterMs alone, such
- * series flapped: 217 no_data alerts per 1000 series-hours at a 30 s mean, 2,645 at 60 s
- * (docs/notes/sparse.md). A series that reports like a clock has no such tail, and its usual
+ * series flapped: ~260 no_data alerts per 1000 series-hours at a 30 s mean, ~2,600 at 60 s
+ * (bench/eval-no-data.ts, docs/notes/sparse.md). A series that reports like a clock has no such tail, and its usual
  * silence is below afterMs: nothing changes for it.
  *
  * One alert per scope, the widest that fits:
