@@ -327,8 +327,8 @@ interface SeriesState {
   /** Closed 5-minute blocks' levels and noise (wander.ts), derived from the buckets held. */
   blocks: WanderBlocks;
   /**
-   * Buckets in parts (see PARTS_HOLD_MS). seen: the last SEEN buckets read, as [starts..., sample
-   * counts...] at their latest read (by bucket number mod SEEN; NaN: none read in that slot yet);
+   * Buckets in parts (see PARTS_HOLD_MS). seen: the last SEEN_BUCKETS buckets read, as [starts..., sample
+   * counts...] at their latest read (by bucket number mod SEEN_BUCKETS; NaN: none read in that slot yet);
    * partsUntil: until when its newest buckets wait; holdSteps: for how many passes (1 to
    * MAX_HOLD_STEPS). A bucket read and not fed is one held back (heldBack).
    */
@@ -767,17 +767,17 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
    */
   function sighted(st: SeriesState, startMs: number, samples: number, fed: boolean) {
     const seen = st.seen;
-    const i = Math.floor(startMs / s.stepMs) % SEEN;
+    const i = Math.floor(startMs / s.stepMs) % SEEN_BUCKETS;
     // An older bucket than the one its slot remembers (a longer read: a catch-up, a re-derive's
     // slice) is past the steps read again: it must not push out the newer one before that is read.
     if (seen[i]! > startMs) return;
-    if (seen[i] === startMs && samples > seen[SEEN + i]!) {
+    if (seen[i] === startMs && samples > seen[SEEN_BUCKETS + i]!) {
       if (startMs >= st.partsUntil) st.holdSteps = 1;
       else if (fed) st.holdSteps = Math.min(MAX_HOLD_STEPS, st.holdSteps + 1);
       st.partsUntil = startMs + PARTS_HOLD_MS;
     }
     seen[i] = startMs;
-    seen[SEEN + i] = samples;
+    seen[SEEN_BUCKETS + i] = samples;
   }
 
   /** Closes the block of the series' newest bucket, unless it is closed already (wander.ts). */
@@ -900,7 +900,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     // What was learnt of buckets in parts comes along (copied): a series restored mid-hold keeps
     // holding the buckets the running engine would, rather than be fed one part before it learns
     // again. (replaceSeries: a few POPs' re-derive hands over what its own reads saw, as a full one keeps.)
-    if (e.parts.seen.length !== 2 * SEEN) throw new Error(`engine state: ${e.parts.seen.length / 2} buckets seen per series, this engine keeps ${SEEN}`);
+    if (e.parts.seen.length !== 2 * SEEN_BUCKETS) throw new Error(`engine state: ${e.parts.seen.length / 2} buckets seen per series, this engine keeps ${SEEN_BUCKETS}`);
     const parts = { seen: Float64Array.from(e.parts.seen), partsUntil: e.parts.partsUntil, holdSteps: e.parts.holdSteps };
     return { popCode: e.popCode, functionName: e.functionName, t, x, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs, blocks, ...parts };
   }
@@ -1199,13 +1199,21 @@ function anchorTo(f: Judgement, baselineMs: number, s: DetectorSettings): Judgem
 
 /** Median gap between the series' buckets: its reporting cadence (at least one step). */
 function cadenceOf(st: SeriesState): number {
-  const n = st.n;
-  if (n < 2) return Infinity;
-  const from = Math.max(1, n - 31);
-  const gaps: number[] = [];
-  for (let i = from; i < n; i++) gaps.push(st.t[i]! - st.t[i - 1]!);
-  gaps.sort((a, b) => a - b);
-  return gaps[Math.floor(gaps.length / 2)]!;
+  if (st.n < 2) return Infinity;
+  const gaps = sortedGaps(st, 31);
+  return gaps[gaps.length >> 1]!;
+}
+
+/**
+ * The series' last `count` (at most SILENCE_GAPS) gaps between buckets, ascending, in a scratch
+ * shared by every series (valid until the next call): cadenceOf asks it of every series every
+ * pass (lastSeen), so no array is allocated for it.
+ */
+function sortedGaps(st: SeriesState, count: number): Float64Array {
+  const from = Math.max(1, st.n - count);
+  const gaps = gapScratch.subarray(0, Math.max(0, st.n - from));
+  for (let i = 0; i < gaps.length; i++) gaps[i] = st.t[from + i]! - st.t[from + i - 1]!;
+  return gaps.sort();
 }
 
 /** How many of a series' newest gaps between buckets its usual silence is judged from. */
@@ -1244,13 +1252,9 @@ function usualSilenceOf(st: SeriesState, stepMs: number): number {
  * how many (k), the shortest (g0) and their mean, ms.
  */
 function gapsOf(st: SeriesState): { k: number; g0: number; meanMs: number } {
-  const n = st.n;
-  if (n < 2) return { k: 0, g0: NaN, meanMs: Infinity };
-  const from = Math.max(1, n - SILENCE_GAPS);
-  const m = n - from;
-  const gaps = gapScratch.subarray(0, m);
-  for (let i = 0; i < m; i++) gaps[i] = st.t[from + i]! - st.t[from + i - 1]!;
-  gaps.sort();
+  if (st.n < 2) return { k: 0, g0: NaN, meanMs: Infinity };
+  const gaps = sortedGaps(st, SILENCE_GAPS);
+  const m = gaps.length;
   const median = gaps[m >> 1]!;
   let sum = 0;
   let k = 0;
@@ -1340,18 +1344,16 @@ const PARTS_HOLD_MS = 5 * 60_000;
  * reads again.
  */
 export const MAX_HOLD_STEPS = 3;
-/** Buckets a series remembers the sample count of: the steps read again and the new one. */
-const SEEN = MAX_HOLD_STEPS + 1;
-/** SEEN, for engine-snapshot.ts: a series' parts state is 2 x this + 2 numbers. */
-export const SEEN_BUCKETS = SEEN;
+/** Buckets a series remembers the sample count of: the steps read again and the new one (engine-snapshot.ts: a series' parts state is 2 x this + 2 numbers). */
+export const SEEN_BUCKETS = MAX_HOLD_STEPS + 1;
 /** A series not known to land its buckets in parts. */
 function notInParts(): Pick<SeriesState, 'seen' | 'partsUntil' | 'holdSteps'> {
-  return { seen: new Float64Array(2 * SEEN).fill(NaN), partsUntil: -Infinity, holdSteps: 1 };
+  return { seen: new Float64Array(2 * SEEN_BUCKETS).fill(NaN), partsUntil: -Infinity, holdSteps: 1 };
 }
 /** Whether a series holds back a bucket: one it has read (every bucket read has samples) is newer than the newest it was fed. */
 function holdsBack(st: SeriesState): boolean {
   const last = st.n ? st.tBase + st.t[st.n - 1]! : -Infinity;
-  for (let i = 0; i < SEEN; i++) if (st.seen[i]! > last) return true;
+  for (let i = 0; i < SEEN_BUCKETS; i++) if (st.seen[i]! > last) return true;
   return false;
 }
 /** Largest bucket offset from a series' tBase (Int32Array). */
