@@ -106,6 +106,7 @@ function pickSeries(n: number, random: () => number): Pair[] {
 /** EVAL_ARRIVALS="random:s": the mean gap of each series' random arrivals, ms (0: one sample every SAMPLE_MS). */
 const RANDOM_GAP_MS = process.env.EVAL_ARRIVALS?.startsWith('random:') ? Number(process.env.EVAL_ARRIVALS.slice('random:'.length)) * 1000 : 0;
 if (process.env.EVAL_ARRIVALS && !(RANDOM_GAP_MS > 0)) throw new Error(`EVAL_ARRIVALS: "random:<mean gap in s>", got ${process.env.EVAL_ARRIVALS}`);
+const FIRST_ONLY = process.env.EVAL_FIRST_ONLY === '1';
 if (RANDOM_GAP_MS > 0 && PARTS) throw new Error('EVAL_ARRIVALS and EVAL_PARTS do not go together');
 
 /** Buckets of one series from startMs for durationMs, each the median of its samples (what the store returns). */
@@ -118,6 +119,8 @@ function bucketize(pair: Pair, id: number, sample: Sampler, startMs: number, dur
     const values: number[] = [];
     if (RANDOM_GAP_MS > 0) {
       for (; nextArrival < b + stepMs; nextArrival -= RANDOM_GAP_MS * Math.log(1 - arrival())) values.push(sample(pair, Math.floor(nextArrival)));
+      // EVAL_FIRST_ONLY=1: each bucket cut to its first sample (the same buckets and gaps), a diagnosis.
+      if (FIRST_ONLY) values.splice(1);
       // None: a bucket the store would not return. It keeps its place (simulate indexes buckets by
       // position), and the engine skips a bucket of no samples, as it does one from a read.
       if (values.length === 0) {
@@ -493,6 +496,8 @@ const defaults = {
   ...detectorSettings({ ...configured, minChange: Number(process.env.EVAL_MIN_CHANGE ?? configured.minChange) }),
   // Overrides for tuning: EVAL_ARMS="0.8:7.5,0.35:15:2" (k:h[:zClip] per CUSUM), EVAL_ZCLIP=3, EVAL_TREND_MIN=0 (off).
   ...(process.env.EVAL_ARMS ? { arms: process.env.EVAL_ARMS.split(',').map((a) => { const [k, h, z] = a.split(':').map(Number); return { k: k!, h: h!, ...(z ? { zClip: z } : {}) }; }) } : {}),
+  // EVAL_COUNT_SCALE=0: every bucket under one sigma, whatever its sample count.
+  ...(process.env.EVAL_COUNT_SCALE ? { countScale: process.env.EVAL_COUNT_SCALE === '1' } : {}),
   ...(process.env.EVAL_WANDER_K ? { wanderK: Number(process.env.EVAL_WANDER_K) } : {}),
   ...(process.env.EVAL_WANDER_GAIN ? { wanderGain: Number(process.env.EVAL_WANDER_GAIN) } : {}),
   ...(process.env.EVAL_ZCLIP ? { zClip: Number(process.env.EVAL_ZCLIP) } : {}),

@@ -27,10 +27,11 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
       for (const x of engine.lastSeen()) yield { ...x, firstMs: -Infinity };
     },
     evaluate: (unresolved, endMs) => ({ ...engine.evaluate(unresolved, endMs), heldBack: 0 }),
-    // So its export has learnt nothing of parts (today's export carries what a series learnt).
+    // So its export has learnt nothing of parts (today's export carries what a series learnt), nor
+    // kept sample counts (each bucket as one sample: judged as it judged them).
     exportState() {
       const st = engine.exportState();
-      return st && { ...st, series: st.series.map((e) => ({ ...e, parts: { seen: new Float64Array(2 * SEEN_BUCKETS).fill(NaN), partsUntil: -Infinity, holdSteps: 1 } })) };
+      return st && { ...st, series: st.series.map((e) => ({ ...e, k: new Uint8Array(e.t.length).fill(1), base: e.base && { ...e.base, countVar: 1 }, runs: e.runs.map((r) => ({ ...r, base: r.base && { ...r.base, countVar: 1 } })), parts: { seen: new Float64Array(2 * SEEN_BUCKETS).fill(NaN), partsUntil: -Infinity, holdSteps: 1 } })) };
     },
     takeOver() {
       throw new Error("main's frozen engine does not take over another engine's series");

@@ -27,10 +27,11 @@ function buckets(fromMs: number, toMs: number): SeriesBucket[] {
   const model = createLatencyModel({ seed: 11, injections: INJECTIONS, spikeProbability: 0.002 });
   const out: SeriesBucket[] = [];
   for (let t = fromMs; t < toMs; t += STEP) {
-    for (const { pop, fn } of SERIES) {
+    SERIES.forEach(({ pop, fn }, i) => {
       const v = model.sample(pop, fn, t);
-      out.push({ popCode: pop.code, functionName: fn.name, startMs: t, samples: 1, mean: v, p50: v });
-    }
+      // Buckets of one to three samples: each bucket's count is part of the state (it scales its z).
+      out.push({ popCode: pop.code, functionName: fn.name, startMs: t, samples: 1 + ((t / STEP + i) % 3), mean: v, p50: v });
+    });
   }
   return out;
 }

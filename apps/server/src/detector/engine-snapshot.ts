@@ -6,7 +6,7 @@
  * stale one) and, when it is safe (see the checks below and DetectorService), the engine
  * starts from it and reads on from its fedUntil like after a gap.
  *
- * What is saved: the full state but the sorted windows (the buckets of the span, the runs,
+ * What is saved: the full state but the sorted windows (the buckets of the span and their sample counts, the runs,
  * the baselines, the record of window statistics, what each series learnt of buckets landing in
  * parts). The buckets are most of it (~12 bytes a
  * bucket, ~150 MB at 10,000 series), but re-reading them from the store is most of a first
@@ -34,7 +34,7 @@ import { openTypedArrayFile, TypedArrayFileError, writeTypedArrayFile, type AnyT
  * Bump on any change of what the arrays mean or hold (a Float32Array of values instead of
  * Float64, another field): a snapshot of another version is refused, never misread.
  */
-export const SNAPSHOT_VERSION = 3; // 2: bucket values and windows as Float32Array (branch rss-5); 3: each series' parts state (branch partsnap)
+export const SNAPSHOT_VERSION = 4; // 2: bucket values and windows as Float32Array (branch rss-5); 3: each series' parts state (branch partsnap); 4: each bucket's sample count and each baseline's countVar
 
 interface SnapshotMeta {
   version: number;
@@ -49,7 +49,7 @@ interface SnapshotMeta {
 }
 
 /** Baseline fields in a row: present (1/0), then these. */
-const BASE = ['mu', 'slope', 'centreMs', 'sigma', 'fromMs', 'toMs'] as const;
+const BASE = ['mu', 'slope', 'centreMs', 'sigma', 'countVar', 'fromMs', 'toMs'] as const;
 const BASE_W = BASE.length + 1;
 /** A run's judgement in a row: present, atMs, severity (1 warning, 2 critical), baselineMs, currentMs, changePct. */
 const JUDGED_W = 6;
@@ -91,6 +91,7 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
   const parts = new Float64Array(series.length * PARTS_W);
   const t: AnyTypedArray[] = [new Int32Array(0)];
   const x: AnyTypedArray[] = [new Float32Array(0)];
+  const k: AnyTypedArray[] = [new Uint8Array(0)];
   const recToMs: AnyTypedArray[] = [new Float64Array(0)];
   const recMu: AnyTypedArray[] = [new Float64Array(0)];
   const recSigma: AnyTypedArray[] = [new Float64Array(0)];
@@ -115,6 +116,7 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
     n[i] = st.t.length;
     t.push(st.t);
     x.push(st.x);
+    k.push(st.k);
     scalars.set([st.tBase, st.firstMs, st.keptFrom], i * 3);
     putBase(bases, i * (1 + arms), st.base);
     if (st.parts.seen.length !== 2 * SEEN_BUCKETS) throw new Error('engine snapshot: another number of buckets seen per series');
@@ -144,6 +146,7 @@ export async function writeEngineSnapshot(path: string, state: EngineState, sett
     { name: 'recN', parts: [recN] },
     { name: 't', parts: t },
     { name: 'x', parts: x },
+    { name: 'k', parts: k },
     { name: 'recToMs', parts: recToMs },
     { name: 'recMu', parts: recMu },
     { name: 'recSigma', parts: recSigma },
@@ -234,12 +237,13 @@ async function decode(file: TypedArrayFileReader, settings: DetectorSettings): P
   }
   const t = cursor('t', Int32Array);
   const x = cursor('x', Float32Array);
+  const k = cursor('k', Uint8Array);
   const recToMs = cursor('recToMs', Float64Array);
   const recMu = cursor('recMu', Float64Array);
   const recSigma = cursor('recSigma', Float64Array);
   const winValues = hasWindows ? cursor('winValues', Float32Array) : null;
   // The big arrays' element types and lengths, checked before anything is imported.
-  const expected: Array<[string, ElementType, number]> = [['t', 'Int32', sum(n)], ['x', 'Float32', sum(n)], ['recToMs', 'Float64', sum(recN)], ['recMu', 'Float64', sum(recN)], ['recSigma', 'Float64', sum(recN)]];
+  const expected: Array<[string, ElementType, number]> = [['t', 'Int32', sum(n)], ['x', 'Float32', sum(n)], ['k', 'Uint8', sum(n)], ['recToMs', 'Float64', sum(recN)], ['recMu', 'Float64', sum(recN)], ['recSigma', 'Float64', sum(recN)]];
   if (hasWindows) expected.push(['winValues', 'Float32', sum(winN)]);
   for (const [name, type, length] of expected) {
     const e = file.entry(name);
@@ -265,6 +269,7 @@ async function decode(file: TypedArrayFileReader, settings: DetectorSettings): P
         // Views of the cursors' buffers: importState copies them before the next series is read.
         t: t.next(len),
         x: x.next(len),
+        k: k.next(len),
         tBase: scalars[i * 3]!,
         firstMs: scalars[i * 3 + 1]!,
         keptFrom: scalars[i * 3 + 2]!,
@@ -294,5 +299,5 @@ function putBase(out: Float64Array, row: number, b: Baseline | null) {
 function getBase(a: Float64Array, row: number): Baseline | null {
   if (a[row * BASE_W] !== 1) return null;
   const v = (i: number) => a[row * BASE_W + 1 + i]!;
-  return { mu: v(0), slope: v(1), centreMs: v(2), sigma: v(3), fromMs: v(4), toMs: v(5) };
+  return { mu: v(0), slope: v(1), centreMs: v(2), sigma: v(3), countVar: v(4), fromMs: v(5), toMs: v(6) };
 }

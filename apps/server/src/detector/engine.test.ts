@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { FUNCTIONS, findPop } from '@edgeworker/pops';
 import { createLatencyModel, type Injection } from '@edgeworker/generator';
 import type { SeriesBucket } from '../stores/metrics-store.ts';
-import { createDetectorEngine, detectorSettings, historySpanMs, MAX_HOLD_STEPS, rederiveSpanMs, type UnresolvedAlertRef } from './engine.ts';
+import { createDetectorEngine, detectorSettings, historySpanMs, MAX_HOLD_STEPS, medianVariance, rederiveSpanMs, type UnresolvedAlertRef } from './engine.ts';
 
 const MIN = 60_000;
 const STEP = 10_000;
@@ -407,4 +407,51 @@ test('a series that reports once a minute: a 3x shift is found within minutes (t
   // Each bucket is > 4 sigma up: counted at most 1 sigma as a "jump after a quiet bucket" when the
   // previous bucket, a minute before, was not looked at: 9.2 minutes then, 4.2 now.
   assert.ok(foundAt !== null && foundAt - shiftFrom <= 6 * MIN, `found ${foundAt === null ? 'never' : `${(foundAt - shiftFrom) / MIN} min after the shift`}`);
+});
+
+test('each bucket is judged by the spread of a median of its own sample count: against a baseline of mixed counts, a bucket of one sample moves the CUSUMs less than one of four at the same value; all alike, as before to the bit', () => {
+  const fn = FUNCTIONS.find((f) => f.name === 'ssr-render')!;
+  const pop = findPop('AMS')!;
+  /** An hour of noise (counts from countOf), then one bucket 1.5 baseline sigmas up with `last` samples; the arms' S after it. */
+  const sAfter = (countOf: (i: number) => number, last: number, countScale = true) => {
+    const engine = createDetectorEngine({ ...settings, countScale });
+    const model = createLatencyModel({ seed: 3, injections: [], spikeProbability: 0 });
+    const all: SeriesBucket[] = [];
+    let i = 0;
+    for (let t = T0 - 90 * MIN; t < T0; t += STEP) {
+      const v = model.sample(pop, fn, t);
+      all.push({ popCode: 'AMS', functionName: fn.name, startMs: t, samples: countOf(i++), mean: v, p50: v });
+    }
+    engine.ingest(all, T0);
+    const before = engine.exportState()!.series[0]!;
+    // The export's runs are the engine's own (not copies): their S before the bucket, kept.
+    const s0 = before.runs.map((r) => r.s);
+    const level = Math.exp(before.base!.mu + before.base!.slope * (T0 - before.base!.centreMs));
+    const v = level * Math.exp(1.5 * before.base!.sigma);
+    engine.ingest([{ popCode: 'AMS', functionName: fn.name, startMs: T0, samples: last, mean: v, p50: v }], T0 + STEP);
+    const after = engine.exportState()!.series[0]!;
+    return { rise: after.runs.map((r, a) => r.s - s0[a]!), countVar: after.base!.countVar, runs: after.runs };
+  };
+  // Half the buckets of one sample, half of four: one sample's median varies 1/0.2982 as much as four's.
+  const mixed = (i: number) => (i % 2 === 0 ? 1 : 4);
+  const one = sAfter(mixed, 1);
+  const four = sAfter(mixed, 4);
+  assert.ok(Math.abs(one.countVar - (1 + medianVariance(4)) / 2) < 0.02, `the baseline's mix: ${one.countVar}`);
+  assert.ok(four.rise[0]! > one.rise[0]! + 0.3, `the fast arm rose ${four.rise[0]} for four samples, ${one.rise[0]} for one`);
+  // Without the scaling both rise alike.
+  const oneOff = sAfter(mixed, 1, false);
+  const fourOff = sAfter(mixed, 4, false);
+  assert.equal(oneOff.rise[0], fourOff.rise[0]);
+  // Every bucket of six samples: judged exactly as every bucket of one (to the bit: the same runs).
+  const six = sAfter(() => 6, 6);
+  const single = sAfter(() => 1, 1);
+  assert.equal(six.countVar, medianVariance(6));
+  assert.deepEqual(six.runs, single.runs.map((r) => ({ ...r, base: r.base && { ...r.base, countVar: medianVariance(6) } })));
+});
+
+test('medianVariance: one sample 1, two 0.5 (their mean), about pi / 2k for many, never rising with k', () => {
+  assert.equal(medianVariance(1), 1);
+  assert.equal(medianVariance(2), 0.5);
+  assert.ok(Math.abs(medianVariance(101) * 101 - Math.PI / 2) < 0.01);
+  for (let k = 2; k < 300; k++) assert.ok(medianVariance(k) <= medianVariance(k - 1), `k ${k}`);
 });

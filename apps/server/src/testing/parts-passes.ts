@@ -129,11 +129,16 @@ export async function assertHeldAndJudgedWhole(whole: PartsRun, parts: PartsRun)
 
   const find = (r: PartsRun, pop: string) => r.opened.filter((a) => a.popCode === pop);
   assert.ok(find(whole, PARTS).some((a) => a.type === 'regression' && a.functionName === twoShifts(PARTS, SHIFT_AT)[0]!.functions[0]), 'the shift is found when the buckets land whole');
-  assert.deepEqual(
-    find(parts, PARTS).map((a) => ({ ...a, atMs: a.atMs - STEP })),
-    find(whole, PARTS),
-    'in parts, the POP\'s alerts open one pass later, on the same (whole) buckets: the same values',
-  );
+  // In parts, the POP's alerts open one pass later, on the same (whole) buckets but the first one
+  // fed on its part: that bucket counts for less (judged by its own sample count), so a run may
+  // start a bucket apart and its median move a little: the same alerts, values within 0.1 %.
+  const which = (list: ReturnType<typeof find>) => list.map(({ baselineMs: _b, currentMs: _c, ...rest }) => rest);
+  const opened = find(parts, PARTS);
+  assert.deepEqual(which(opened.map((a) => ({ ...a, atMs: a.atMs - STEP }))), which(find(whole, PARTS)), 'in parts, the POP\'s alerts open one pass later');
+  opened.forEach((a, i) => {
+    const w = find(whole, PARTS)[i]!;
+    assert.ok(Math.abs(a.baselineMs / w.baselineMs - 1) < 0.001 && Math.abs(a.currentMs / w.currentMs - 1) < 0.001, `the same values: ${JSON.stringify([a, w])}`);
+  });
   assert.deepEqual(parts.opened.filter((a) => a.popCode !== PARTS), whole.opened.filter((a) => a.popCode !== PARTS), 'every other POP untouched');
 
   // What the long-running engine holds of that POP is what a re-derive of the store holds, now that
