@@ -8,6 +8,7 @@ import type { FunctionSpec, PopInfo } from '@edgeworker/pops';
 import type { AggregateStats, MetricsStore, Resolution, TimeRange } from '../stores/metrics-store.ts';
 import { AppError } from '../http/errors.ts';
 import { popStatus, statusOf, thresholdsFor, type StatusPolicy, type Thresholds } from './status.ts';
+import { MIN_OUTAGE_POPS, OUTAGE_SHARE, SILENCE_LOOKBACK_MS, SILENCE_STEP_MS, silentAt, type PopSeen } from './pop-silence.ts';
 
 export interface QueryDeps {
   store: MetricsStore;
@@ -15,7 +16,10 @@ export interface QueryDeps {
   functions: readonly FunctionSpec[];
   /** Status thresholds: a default pair and pairs per function (STATUS_THRESHOLDS over the catalog's). */
   thresholds: StatusPolicy;
-  /** A POP whose newest sample is older than this is `no_data` on the map (default: never). */
+  /**
+   * A POP whose newest sample is older than this is `no_data` on the map (default: never); one
+   * whose samples come sparsely, once it is silent for longer than usual (pop-silence.ts).
+   */
   noDataAfterMs?: number;
   maxPoints: number;
   now: () => number;
@@ -37,7 +41,7 @@ export function createQueryService(deps: QueryDeps) {
 
   /**
    * Status of every POP over a range: the worst of its functions' (each against its own pair),
-   * no_data for a POP silent for noDataAfterMs. One store call for every series' count and
+   * no_data for a POP silent (silentPops). One store call for every series' count and
    * mean, planned like the heatmap itself (rollups for long windows, no percentiles).
    */
   async function popStatuses(range: TimeRange, windowMs: number, functionName?: string): Promise<Map<string, PopStatus>> {
@@ -56,8 +60,37 @@ export function createQueryService(deps: QueryDeps) {
     for (const [pop, fns] of perPop) {
       out.set(pop, popStatus([...fns].map(([fn, a]) => ({ functionName: fn, mean: a.samples ? a.sum / a.samples : null, samples: a.samples })), policy));
     }
-    if (recent) for (const pop of out.keys()) if (!recent.has(pop)) out.set(pop, 'no_data');
+    for (const pop of await silentPops(recent, out.keys())) out.set(pop, 'no_data');
     return out;
+  }
+
+  /**
+   * Of the POPs with data in the window, those silent: none in the last noDataAfterMs (recent) and,
+   * for one whose samples come sparsely, none for longer than it usually goes (pop-silence.ts):
+   * their last hour is read (those POPs only, at 1-minute buckets) when any is quiet, and not when
+   * so many are that it is an outage. A failed read leaves the quiet ones no_data, as before.
+   */
+  async function silentPops(recent: Set<string> | null, withData: Iterable<string>): Promise<string[]> {
+    if (!recent || !deps.noDataAfterMs) return [];
+    const all = [...withData];
+    const quiet = all.filter((pop) => !recent.has(pop));
+    if (quiet.length === 0 || (quiet.length > MIN_OUTAGE_POPS && quiet.length > OUTAGE_SHARE * all.length)) return quiet;
+    const seen = new Map<string, PopSeen>();
+    try {
+      for (const b of await deps.store.seriesBuckets(lastWindow(SILENCE_LOOKBACK_MS), SILENCE_STEP_MS, { pops: quiet })) {
+        const s = seen.get(b.popCode);
+        if (!s) seen.set(b.popCode, { samples: b.samples, firstMs: b.startMs, lastMs: b.startMs });
+        else {
+          s.samples += b.samples;
+          s.firstMs = Math.min(s.firstMs, b.startMs);
+          s.lastMs = Math.max(s.lastMs, b.startMs);
+        }
+      }
+    } catch {
+      return quiet;
+    }
+    const now = deps.now();
+    return quiet.filter((pop) => silentAt(now, deps.noDataAfterMs!, seen.get(pop)));
   }
 
   /**
@@ -150,7 +183,7 @@ export function createQueryService(deps: QueryDeps) {
     return {
       pop,
       window: windowLabel,
-      status: recent && !recent.has(pop.code) ? 'no_data' : popStatus(fns, policy),
+      status: (await silentPops(recent, fns.some((f) => f.samples > 0) ? [pop.code] : [])).length > 0 ? 'no_data' : popStatus(fns, policy),
       coldStartTime: own.mean,
       p50: own.p50,
       p95: own.p95,

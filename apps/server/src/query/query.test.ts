@@ -131,6 +131,31 @@ describe('query API over HTTP', () => {
     assert.equal((await getJson(`${url}/api/pops/FRA?window=1h`)).body.status, 'critical');
   });
 
+  it('a POP whose samples come sparsely is not no_data for a silence it usually has; one that reported steadily and stopped is, and so is a sparse one silent far longer than it usually is', async (t) => {
+    const { url } = await startTestApp(t);
+    const now = Date.now();
+    const lines: string[] = [];
+    // Gaps of 60-180 s (2 min on average) from `newest` back to `oldest`.
+    const sparse = (pop: string, newest: number, oldest: number) => {
+      for (let t = newest, i = 0; t > oldest; t -= 60_000 + ((i++ * 37) % 121) * 1000) lines.push(line({ pop, ms: 100, t }));
+    };
+    // NRT: its newest sample 5 min ago, a silence it has every hour or so.
+    sparse('NRT', now - 5 * 60_000, now - 60 * 60_000);
+    // SYD: the same rate, then silent for 40 min (its usual silence: 14 mean gaps, ~28 min).
+    sparse('SYD', now - 40 * 60_000, now - 100 * 60_000);
+    // FRA: every 10 s, stopped 5 min ago; AMS: every 10 s up to now.
+    for (let t = now - 5 * 60_000; t > now - 60 * 60_000; t -= 10_000) lines.push(line({ pop: 'FRA', ms: 100, t }));
+    for (let t = now; t > now - 60 * 60_000; t -= 10_000) lines.push(line({ pop: 'AMS', ms: 100, t }));
+    assert.equal((await write(url, lines.join('\n'))).status, 204);
+    const heat = new Map((await getJson<any[]>(`${url}/api/heatmap?window=1h`)).body.map((e) => [e.popCode, e.status]));
+    assert.deepEqual(['NRT', 'SYD', 'FRA', 'AMS'].map((p) => [p, heat.get(p)]), [['NRT', 'healthy'], ['SYD', 'no_data'], ['FRA', 'no_data'], ['AMS', 'healthy']]);
+    assert.equal((await getJson(`${url}/api/pops/NRT?window=1h`)).body.status, 'healthy');
+    assert.equal((await getJson(`${url}/api/pops/SYD?window=1h`)).body.status, 'no_data');
+    assert.equal((await getJson(`${url}/api/pops/FRA?window=1h`)).body.status, 'no_data');
+    const o = (await getJson(`${url}/api/dashboard/overview?window=1h`)).body;
+    assert.equal(o.healthyPops, 2);
+  });
+
   it('returns a gap-filled time series with percentiles per step', async (t) => {
     const { url } = await startTestApp(t);
     const step = 60_000;

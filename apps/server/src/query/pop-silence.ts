@@ -1,0 +1,45 @@
+/**
+ * When the map calls a POP `no_data`: silent for NO_DATA_AFTER, or, for a POP whose samples come
+ * sparsely, for as long as it is not usually silent.
+ *
+ * Why: cold starts are events, so a quiet POP's samples come at random, minutes apart. One that
+ * reports once a minute on average goes 3 minutes without a sample about once an hour, and the
+ * map turned it grey then, though nothing had stopped (and the detector, which knows each series'
+ * usual silence, rightly raised no alert: engine.usualSilence). Here a POP's usual silence comes
+ * from its own last hour: 14 times its mean gap (the detector's e-folds: random arrivals leave a
+ * gap that long about once in a million), never less than NO_DATA_AFTER (a POP that reports like
+ * a clock is judged as before), never more than the hour looked at.
+ */
+
+/** How far back a POP's rate is read. */
+export const SILENCE_LOOKBACK_MS = 60 * 60_000;
+/** The buckets its samples are counted in (the newest sample is known to within one). */
+export const SILENCE_STEP_MS = 60_000;
+/** Mean gaps a POP may go without a sample (as engine.ts's SILENCE_EFOLDS: e^-14 ~ 8e-7). */
+export const SILENCE_MEAN_GAPS = 14;
+/**
+ * More POPs than this share (and than MIN_OUTAGE_POPS) silent at once is an outage, not sparse
+ * traffic: they are no_data without reading their hour (one read of every series' hour, at the
+ * moment the whole pipeline stops, would cost the most when it helps the least).
+ */
+export const OUTAGE_SHARE = 0.25;
+export const MIN_OUTAGE_POPS = 16;
+
+/** A POP's samples over the lookback: how many, and its oldest and newest bucket's start. */
+export interface PopSeen {
+  samples: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+/** How long this POP may go without a sample before it is no_data (afterMs for one with too few samples to say). */
+export function popSilenceLimit(afterMs: number, seen: PopSeen | undefined): number {
+  if (!seen || seen.samples < 3) return afterMs;
+  const meanGap = (seen.lastMs - seen.firstMs) / (seen.samples - 1);
+  return Math.min(SILENCE_LOOKBACK_MS, Math.max(afterMs, SILENCE_MEAN_GAPS * meanGap));
+}
+
+/** Whether a POP last seen as `seen` is silent at nowMs: no bucket of it overlaps its limit. */
+export function silentAt(nowMs: number, afterMs: number, seen: PopSeen | undefined): boolean {
+  return !seen || seen.lastMs + SILENCE_STEP_MS <= nowMs - popSilenceLimit(afterMs, seen);
+}
