@@ -30,6 +30,7 @@ const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./freshness.ts'),
   () => import('./ws-fanout.ts'),
   () => import('./cached-overview.ts'),
+  () => import('./map-silence.ts'),
   () => import('./generator-cpu.ts'),
   () => import('./scroll.ts'),
 ];
