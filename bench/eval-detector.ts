@@ -41,7 +41,9 @@
  * sets how long a bucket has been closed before a pass reads it (the service's DETECTOR_SETTLE).
  * EVAL_ARRIVALS="random:s" makes each series' samples come at random, a Poisson process s seconds
  * apart on average (cold starts are events: a quiet POP's come when its traffic misses a warm
- * instance), instead of one every 10 s; a bucket with none is not there (docs/notes/sparse.md).
+ * instance), instead of one every 10 s; a bucket with none is not there (docs/notes/sparse.md);
+ * EVAL_FIRST_ONLY=1 cuts each such bucket to its first sample (a diagnosis: the same buckets and
+ * gaps, one sample each). EVAL_COUNT_SCALE=0 judges every bucket under one sigma, whatever its count.
  */
 import { FUNCTIONS, POPS, type FunctionSpec, type PopInfo } from '@edgeworker/pops';
 import { createLatencyModel, diurnalFactor, type Injection } from '@edgeworker/generator';

@@ -13,8 +13,10 @@
  *               descent, not an incident in the older window); the level is carried along it
  *               to the bucket judged
  *   sigma     = the median of the three windows' (baseline, halfway, older)
- *   z_t       = min(zClip, (x_t - level(t)) / sigma); a jump above jumpZ after a bucket below
- *               jumpPrevZ counts at most jumpCapZ (a lone spike adds little)
+ *   z_t       = min(zClip, (x_t - level(t)) / (sigma x spread)); a jump above jumpZ after a bucket
+ *               below jumpPrevZ counts at most jumpCapZ (a lone spike adds little); spread =
+ *               sqrt(v(k) / the baseline's mean of v), v(k) the variance of a median of the bucket's
+ *               k samples (1 when every bucket holds as many; countScale)
  *   S_t       = min(h, max(0, S_{t-1} + z_t - k - w))  upper CUSUM: slowdowns only; two arms
  *   w         = wanderK x the wander of the series' function / sigma: how far its level wanders
  *               beyond what its noise explains, and sigma scaled by how much its neighbouring
