@@ -455,3 +455,49 @@ test('medianVariance: one sample 1, two 0.5 (their mean), about pi / 2k for many
   assert.ok(Math.abs(medianVariance(101) * 101 - Math.PI / 2) < 0.01);
   for (let k = 2; k < 300; k++) assert.ok(medianVariance(k) <= medianVariance(k - 1), `k ${k}`);
 });
+
+/** Five series of one POP whose samples come at random, `meanMs` apart on average: their 10 s buckets over [fromMs, toMs). */
+function atRandom(pop: string, fromMs: number, toMs: number, meanMs: number, seed = 1): SeriesBucket[] {
+  let x = seed;
+  const random = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const out: SeriesBucket[] = [];
+  FUNCTIONS.forEach((fn) => {
+    const counts = new Map<number, number>();
+    for (let t = fromMs - meanMs * Math.log(random()); t < toMs; t -= meanMs * Math.log(random())) {
+      const b = Math.floor(t / STEP) * STEP;
+      counts.set(b, (counts.get(b) ?? 0) + 1);
+    }
+    for (const [b, n] of counts) out.push({ popCode: pop, functionName: fn.name, startMs: b, samples: n, mean: 80, p50: 80 });
+  });
+  return out.sort((a, b) => a.startMs - b.startMs);
+}
+
+test('behind: a POP whose series come at random is not called behind for a silence its series usually have, and is when the whole POP lands late (a slow agent): then its buckets are all fed', () => {
+  const pass = (engine: ReturnType<typeof createDetectorEngine>, all: SeriesBucket[], end: number, lagMs: number) => {
+    const landed = (b: SeriesBucket) => b.startMs + STEP + lagMs <= end;
+    const b = engine.behind(end);
+    const until = engine.readUntil();
+    if (b && until !== null) engine.ingest(all.filter((x) => b.pops.includes(x.popCode) && x.startMs >= b.fromMs && x.startMs < until && landed(x)), until);
+    const from = engine.readFrom(end);
+    engine.ingest(all.filter((x) => x.startMs >= from && x.startMs < end && landed(x)), end);
+    return b;
+  };
+  // On time, 30 s apart on average: each of the five series is silent past its median gap a
+  // third of the time, the POP hardly ever (its pooled mean gap is ~7 s).
+  const onTime = createDetectorEngine(settings);
+  const data = atRandom('NRT', T0 - 4 * 60 * MIN, T0 + 60 * MIN, 30_000);
+  let named = 0;
+  let passes = 0;
+  for (let end = T0; end <= T0 + 60 * MIN; end += STEP, passes++) if (pass(onTime, data, end, 0)?.pops.includes('NRT')) named++;
+  assert.ok(named <= passes * 0.02, `NRT named behind at ${named} of ${passes} passes`);
+  // Every bucket landing 50 s after it closes: the steady read (the last 40 s again) never sees
+  // them; the POP as a whole goes quiet, is named, and its buckets are fed in order.
+  const slow = createDetectorEngine(settings);
+  named = 0;
+  for (let end = T0; end <= T0 + 60 * MIN; end += STEP) if (pass(slow, data, end, 50_000)?.pops.includes('NRT')) named++;
+  assert.ok(named > 0, 'named behind');
+  const fed = (e: ReturnType<typeof createDetectorEngine>) => e.exportState()!.series.reduce((n, st) => n + Array.from(st.t).filter((t) => t + st.tBase >= T0 && t + st.tBase < T0 + 55 * MIN).length, 0);
+  const expected = data.filter((b) => b.startMs >= T0 && b.startMs < T0 + 55 * MIN).length;
+  assert.equal(fed(onTime), expected);
+  assert.ok(fed(slow) >= expected * 0.98, `fed ${fed(slow)} of ${expected} buckets of the slow POP`);
+});
