@@ -39,7 +39,12 @@ export function popSilenceLimit(afterMs: number, seen: PopSeen | undefined): num
   return Math.min(SILENCE_LOOKBACK_MS, Math.max(afterMs, SILENCE_MEAN_GAPS * meanGap));
 }
 
-/** Whether a POP last seen as `seen` is silent at nowMs: no bucket of it overlaps its limit. */
+/**
+ * Whether a POP quiet for afterMs (the caller read that much), last seen as `seen`, is silent at
+ * nowMs: at once when afterMs is its limit (exactly as before: its 1-minute buckets would let it
+ * off up to a minute late), else once no bucket of it overlaps its own limit.
+ */
 export function silentAt(nowMs: number, afterMs: number, seen: PopSeen | undefined): boolean {
-  return !seen || seen.lastMs + SILENCE_STEP_MS <= nowMs - popSilenceLimit(afterMs, seen);
+  const limit = popSilenceLimit(afterMs, seen);
+  return limit <= afterMs || seen!.lastMs + SILENCE_STEP_MS <= nowMs - limit;
 }
