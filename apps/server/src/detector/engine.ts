@@ -328,12 +328,6 @@ interface SeriesState {
   x: Float32Array;
   /** Each bucket's sample count (at most MAX_COUNT: beyond, a median's spread hardly narrows). */
   k: Uint8Array;
-  /**
-   * The count every bucket fed so far has held (-1: none fed yet; 0: they differ): a series of one
-   * count (the generator's, an agent on a clock) takes its baseline's countVar without a pass over
-   * the window's counts (that pass was 7 % of a 2,115-series replay's CPU).
-   */
-  kUniform: number;
   n: number;
   /**
    * t holds bucket starts as whole ms after tBase (4 bytes, not 8: ~50 MB of a re-derive's state
@@ -515,7 +509,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     const k = key(b.popCode, b.functionName);
     let st = series.get(k);
     if (!st) {
-      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), k: new Uint8Array(capacity), kUniform: -1, n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })), blocks: emptyBlocks(), ...notInParts() };
+      st = { popCode: b.popCode, functionName: b.functionName, t: new Int32Array(capacity), x: new Float32Array(capacity), k: new Uint8Array(capacity), n: 0, tBase: Math.floor(b.startMs), firstMs: b.startMs, keptFrom: -Infinity, win: null, olderWin: null, middleWin: null, recs: { toMs: [], mu: [], sigma: [] }, base: null, runs: s.arms.map(() => ({ s: 0, startMs: NaN, base: null, judged: null })), blocks: emptyBlocks(), ...notInParts() };
       series.set(k, st);
     }
     return st;
@@ -798,10 +792,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     if (last !== -Infinity && blockOf(last) < blockOf(startMs)) closeLastBlock(st);
     st.t[st.n] = startMs - st.tBase;
     st.x[st.n] = x;
-    const count = Math.min(MAX_COUNT, samples);
-    st.k[st.n] = count;
-    if (st.kUniform === -1) st.kUniform = count;
-    else if (st.kUniform !== count) st.kUniform = 0;
+    st.k[st.n] = Math.min(MAX_COUNT, samples);
     st.n++;
   }
 
@@ -949,9 +940,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     // again. (replaceSeries: a few POPs' re-derive hands over what its own reads saw, as a full one keeps.)
     if (e.parts.seen.length !== 2 * SEEN_BUCKETS) throw new Error(`engine state: ${e.parts.seen.length / 2} buckets seen per series, this engine keeps ${SEEN_BUCKETS}`);
     const parts = { seen: Float64Array.from(e.parts.seen), partsUntil: e.parts.partsUntil, holdSteps: e.parts.holdSteps };
-    let kUniform = n > 0 ? e.k[0]! : -1;
-    for (let i = 1; i < n && kUniform !== 0; i++) if (e.k[i] !== kUniform) kUniform = 0;
-    return { popCode: e.popCode, functionName: e.functionName, t, x, k, kUniform, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs, blocks, ...parts };
+    return { popCode: e.popCode, functionName: e.functionName, t, x, k, n, tBase: e.tBase, firstMs: e.firstMs, keptFrom: e.keptFrom, win: win ?? null, olderWin: olderWin ?? null, middleWin: middleWin ?? null, recs, base: e.base, runs, blocks, ...parts };
   }
 
   /**
@@ -1470,7 +1459,6 @@ export function medianVariance(k: number): number {
 
 /** The baseline window's mean of medianVariance over its buckets' sample counts (see Baseline.countVar). */
 function countVarIn(st: SeriesState, fromMs: number, toMs: number): number {
-  if (st.kUniform > 0) return medianVariance(st.kUniform);
   const lo = lowerBound(st.t, st.n, fromMs - st.tBase);
   const hi = lowerBound(st.t, st.n, toMs - st.tBase);
   if (hi <= lo) return 1;
