@@ -194,17 +194,23 @@ describe('layout: phone width and a crowded map', { timeout: 300_000 }, () => {
     for (const code of ['FRA', 'CGN']) {
       const shape = page.locator(`[data-pop="${code}"] .shape`);
       let tip = '';
+      let lastError = '';
       // the pointer goes to the middle of the drawn shape, as a user aims (bounded retries: live
-      // updates can re-render the marker under a pointer placed a moment earlier)
+      // updates can re-render the marker under a pointer placed a moment earlier, and a status
+      // change swaps the shape's element (circle, square, diamond), detaching the one being aimed at)
       for (let i = 0; i < 5 && !tip.startsWith(code); i++) {
-        await page.mouse.move(0, 0);
-        await shape.scrollIntoViewIfNeeded({ timeout: 5000 });
-        const box = await shape.boundingBox({ timeout: 5000 });
-        assert.ok(box, `${code} is drawn`);
-        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-        tip = await tooltip.innerText({ timeout: 2000 }).catch(() => '');
+        try {
+          await page.mouse.move(0, 0);
+          await shape.scrollIntoViewIfNeeded({ timeout: 5000 });
+          const box = await shape.boundingBox({ timeout: 5000 });
+          if (!box) throw new Error(`${code} is not drawn`);
+          await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+          tip = await tooltip.innerText({ timeout: 2000 }).catch(() => '');
+        } catch (err) {
+          lastError = (err as Error).message.split('\n')[0] ?? '';
+        }
       }
-      assert.ok(tip.startsWith(code), `hovering ${code} shows ${code}'s tooltip (showed: ${tip.slice(0, 40)})`);
+      assert.ok(tip.startsWith(code), `hovering ${code} shows ${code}'s tooltip (showed: ${tip.slice(0, 40)}; last error: ${lastError})`);
     }
     await screenshot(page, '14-map-desktop');
   });
