@@ -6,6 +6,9 @@
  *   npx tsx bench/eval-no-data.ts                       # every mean gap, both rules, side by side
  *   EVAL_MEANS=30,60 EVAL_SERIES=400 EVAL_HOURS=8 npx tsx bench/eval-no-data.ts
  *   EVAL_DEBUG=1 ...                                    # also prints each false alert and when
+ *   EVAL_USUAL_ONLY=1 ...                               # the usual-silence rule alone
+ *   EVAL_SWING=0.5:120 ...                              # traffic swings +-50 % over 120 min (a sine)
+ *   EVAL_DROP=0.5 ...                                   # traffic falls to half at once, 2 h in
  *
  * Each series' samples arrive as a Poisson process with the mean gap given (EVAL_REGULAR=1: like
  * a clock, every mean gap), 5 functions per POP. One hour before the end, POP P0 (all five) and
@@ -23,6 +26,10 @@ const means = (process.env.EVAL_MEANS ?? '10,20,30,60').split(',').map(Number);
 const n = Number(process.env.EVAL_SERIES ?? 200);
 const hours = Number(process.env.EVAL_HOURS ?? 4);
 const regular = process.env.EVAL_REGULAR === '1';
+// Traffic that changes: the samples' rate times 1 + amp sin(2 pi t / period), or times `drop` from 2 h on.
+const [swingAmp, swingMin] = (process.env.EVAL_SWING ?? '0:60').split(':').map(Number) as [number, number];
+const drop = Number(process.env.EVAL_DROP ?? 1);
+const DROP_AFTER_MS = 2 * 3_600_000;
 const settings = detectorSettings(loadConfig({}).detector);
 
 function run(meanS: number, usual: boolean, seed: number) {
@@ -31,6 +38,8 @@ function run(meanS: number, usual: boolean, seed: number) {
   const rnd = () => ((state = (state * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
   const t0 = Date.UTC(2026, 0, 1);
   const mean = meanS * 1000;
+  // The rate where the gap starts (the gaps are short against the swing's period).
+  const rateAt = (t: number) => (1 + swingAmp * Math.sin((2 * Math.PI * (t - t0)) / (swingMin * 60_000))) * (t - t0 >= DROP_AFTER_MS ? drop : 1);
   const name = (i: number) => ({ pop: `P${Math.floor(i / FNS)}`, fn: `f${i % FNS}` });
   const next = Array.from({ length: n }, () => t0 + rnd() * mean);
   const stopAt = t0 + (hours - 1) * 3_600_000;
@@ -44,7 +53,7 @@ function run(meanS: number, usual: boolean, seed: number) {
     const buckets: SeriesBucket[] = [];
     for (let i = 0; i < n; i++) {
       const counts = new Map<number, number>();
-      for (; next[i]! < end; next[i]! += regular ? mean : -mean * Math.log(rnd())) {
+      for (; next[i]! < end; next[i]! += regular ? mean : -(mean / rateAt(next[i]!)) * Math.log(rnd())) {
         if (stops(i) && next[i]! >= stopAt) continue;
         const b = Math.floor(next[i]! / STEP) * STEP;
         counts.set(b, (counts.get(b) ?? 0) + 1);
@@ -73,11 +82,12 @@ function run(meanS: number, usual: boolean, seed: number) {
   return { falsePer1000: (falseAlerts / quietSeriesHours) * 1000, falseAlerts, popAfterStop, seriesAfterStop };
 }
 
-console.log(`${n} series (${FNS} per POP) x ${hours} h per row, ${regular ? 'samples like a clock' : 'samples at random (Poisson)'}; false: no_data alerts on series that did not stop; after stop: seconds from the stop to the alert of POP P0 (all 5 stopped) and of the 5 single stopped series (a series alerted before it stopped is not counted)\n`);
+const traffic = `${swingAmp > 0 ? `, traffic +-${swingAmp * 100} % over ${swingMin} min` : ''}${drop !== 1 ? `, traffic x ${drop} from ${DROP_AFTER_MS / 3_600_000} h on` : ''}`;
+console.log(`${n} series (${FNS} per POP) x ${hours} h per row, ${regular ? 'samples like a clock' : 'samples at random (Poisson)'}${traffic}; false: no_data alerts on series that did not stop; after stop: seconds from the stop to the alert of POP P0 (all 5 stopped) and of the 5 single stopped series (a series alerted before it stopped is not counted)\n`);
 console.log('| mean gap | rule | false per 1000 series-h (count) | a whole POP stops | a single series stops |');
 console.log('|---|---|---|---|---|');
 for (const m of means) {
-  for (const usual of [false, true]) {
+  for (const usual of process.env.EVAL_USUAL_ONLY === '1' ? [true] : [false, true]) {
     const r = run(m, usual, m);
     console.log(`| ${m} s | ${usual ? 'usual silence' : 'afterMs only'} | ${r.falsePer1000.toFixed(2)} (${r.falseAlerts}) | ${r.popAfterStop ?? '–'} s | ${r.seriesAfterStop.join(', ')} s |`);
   }
