@@ -362,6 +362,35 @@ test('usualSilence: about one gap for a series that reports like a clock; for on
   assert.equal(engine.usualSilence('NOPE', 'f'), Infinity);
 });
 
+test('usualSilence follows a fall of traffic within its newest 32 gaps: a series whose rate halved 30 minutes ago is not judged by the faster hour before', () => {
+  let seed = 5;
+  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const engine = createDetectorEngine(settings);
+  const from = T0 - 150 * MIN;
+  const fall = T0 - 30 * MIN;
+  const all: SeriesBucket[] = [];
+  const at = (pop: string, t: number) => all.push({ popCode: pop, functionName: 'f', startMs: Math.floor(t / STEP) * STEP, samples: 1, mean: 100, p50: 100 });
+  // The same random gaps, 30 s apart on average: AMS throughout; MAD's twice as long after the fall.
+  let ams = from + 5_000;
+  let mad = from + 5_000;
+  while (ams < T0 || mad < T0) {
+    const gap = -30_000 * Math.log(rnd());
+    if (ams < T0) at('AMS', ams);
+    if (mad < T0) at('MAD', mad);
+    ams += gap;
+    mad += mad >= fall ? 2 * gap : gap;
+  }
+  const unique = [...new Map(all.map((b) => [`${b.popCode}/${b.startMs}`, b])).values()].sort((a, b) => a.startMs - b.startMs);
+  engine.readFrom(T0);
+  engine.ingest(unique, T0);
+  const steady = engine.usualSilence('AMS', 'f');
+  const fallen = engine.usualSilence('MAD', 'f');
+  // Its last 128 gaps are mostly the faster hour's (~30 of them since the fall): their mean rose by
+  // about a fifth (the window alone: 1.2x AMS' silence). The newest 32 are nearly all slower: 1.65x.
+  assert.ok(steady > 5 * MIN && steady < 10 * MIN, `AMS: ${steady / 1000} s`);
+  assert.ok(fallen > 1.5 * steady, `MAD (rate halved 30 min ago): ${fallen / 1000} s against AMS' ${steady / 1000} s`);
+});
+
 test('an alert on a series that reports in bursts (three buckets, then 30 s of nothing) resolves once it is back: "mostly covered" counts its mean gap, not its median', () => {
   const engine = createDetectorEngine(settings);
   const fn = FUNCTIONS.find((f) => f.name === 'ssr-render')!;

@@ -1313,31 +1313,58 @@ const gapScratch = new Float64Array(SILENCE_GAPS);
  * (in steps) gives q = e / (1 + e) and a scale of 1 / ln(1 + 1/e) steps per e-fold. A series
  * that reports like a clock has e ~ 0 and a usual silence of about one gap. Gaps longer than
  * 30 medians (an outage, a restart) are left out of e: one outage does not make the next one
- * ordinary. Deterministic in the buckets held, so a re-derived engine answers as a running one.
+ * ordinary. e is the larger of the window's and its newest RECENT_GAPS gaps' (traffic that falls).
+ * Deterministic in the buckets held, so a re-derived engine answers as a running one.
  */
 function usualSilenceOf(st: SeriesState, stepMs: number): number {
-  const { k, g0, meanMs } = gapsOf(st);
+  const { k, g0, meanMs, outageMs } = gapsOf(st);
   if (k === 0) return Infinity;
   // A young series' tail is known to about 1/sqrt(k): it is taken at its 95 % upper bound, as a
   // multiple of a full window's (1 at SILENCE_GAPS gaps, ~2.2 at 5), or its first long gap by
   // chance pages (the eval's first minutes, before this: 4 of 4 false alerts at a 60 s mean).
-  const e = ((meanMs - g0) * (meanUpperBound(k) / meanUpperBound(SILENCE_GAPS))) / stepMs;
+  const whole = (meanMs - g0) * (meanUpperBound(k) / meanUpperBound(SILENCE_GAPS));
+  // Traffic that falls: the window of 128 gaps learns a slower rate about 128 gaps late (an hour
+  // at a 30 s mean), and meanwhile the series' ordinary gaps outlast a silence judged by the
+  // faster one. Its newest RECENT_GAPS gaps tell it sooner; the larger of the two is taken.
+  const recent = recentMeanGap(st, outageMs);
+  const e = Math.max(whole, recent - g0) / stepMs;
   return e > 0 ? g0 + (SILENCE_EFOLDS * stepMs) / Math.log1p(1 / e) : g0;
 }
 
 /**
- * A series' last SILENCE_GAPS gaps between buckets but those over 30 medians (outages, restarts):
- * how many (k), the shortest (g0) and their mean, ms.
+ * How many of a series' newest gaps its usual silence also reads, in time order: enough that their
+ * mean is known to ~18 % (1/sqrt(32)), few enough to follow a fall of traffic within ~30 gaps.
+ * Taken as they are, not one standard error down: that kept the steady case's delays to the bit
+ * but only halved the false alerts when traffic fell (bench/eval-no-data.ts, docs/notes/sparse.md).
  */
-function gapsOf(st: SeriesState): { k: number; g0: number; meanMs: number } {
-  if (st.n < 2) return { k: 0, g0: NaN, meanMs: Infinity };
+const RECENT_GAPS = 32;
+
+/** The mean of a series' newest RECENT_GAPS gaps but those over outageMs; -Infinity with fewer than half of them. */
+function recentMeanGap(st: SeriesState, outageMs: number): number {
+  let sum = 0;
+  let c = 0;
+  for (let i = st.n - 1; i >= Math.max(1, st.n - RECENT_GAPS); i--) {
+    const gap = st.t[i]! - st.t[i - 1]!;
+    if (gap > outageMs) continue;
+    sum += gap;
+    c++;
+  }
+  return c >= RECENT_GAPS / 2 ? sum / c : -Infinity;
+}
+
+/**
+ * A series' last SILENCE_GAPS gaps between buckets but those over 30 medians (outages, restarts):
+ * how many (k), the shortest (g0), their mean, and that cut (outageMs), ms.
+ */
+function gapsOf(st: SeriesState): { k: number; g0: number; meanMs: number; outageMs: number } {
+  if (st.n < 2) return { k: 0, g0: NaN, meanMs: Infinity, outageMs: NaN };
   const gaps = sortedGaps(st, SILENCE_GAPS);
   const m = gaps.length;
-  const median = gaps[m >> 1]!;
+  const outageMs = 30 * gaps[m >> 1]!;
   let sum = 0;
   let k = 0;
-  for (let i = 0; i < m && gaps[i]! <= 30 * median; i++, k++) sum += gaps[i]!;
-  return { k, g0: gaps[0]!, meanMs: sum / k };
+  for (let i = 0; i < m && gaps[i]! <= outageMs; i++, k++) sum += gaps[i]!;
+  return { k, g0: gaps[0]!, meanMs: sum / k, outageMs };
 }
 
 /**
