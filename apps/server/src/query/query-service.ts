@@ -8,7 +8,7 @@ import type { FunctionSpec, PopInfo } from '@edgeworker/pops';
 import type { AggregateStats, MetricsStore, Resolution, TimeRange } from '../stores/metrics-store.ts';
 import { AppError } from '../http/errors.ts';
 import { popStatus, statusOf, thresholdsFor, type StatusPolicy, type Thresholds } from './status.ts';
-import { MIN_OUTAGE_POPS, OUTAGE_SHARE, SILENCE_LOOKBACK_MS, SILENCE_STEP_MS, silentAt, type PopSeen } from './pop-silence.ts';
+import { MIN_OUTAGE_POPS, OUTAGE_SHARE, popsSeen, SILENCE_LOOKBACK_MS, SILENCE_STEP_MS, silentAt, type PopSeen } from './pop-silence.ts';
 
 export interface QueryDeps {
   store: MetricsStore;
@@ -75,17 +75,10 @@ export function createQueryService(deps: QueryDeps) {
     const all = [...withData];
     const quiet = all.filter((pop) => !recent.has(pop));
     if (quiet.length === 0 || (quiet.length > MIN_OUTAGE_POPS && quiet.length > OUTAGE_SHARE * all.length)) return quiet;
-    const seen = new Map<string, PopSeen>();
+    let seen: Map<string, PopSeen>;
     try {
-      for (const b of await deps.store.seriesBuckets(lastWindow(SILENCE_LOOKBACK_MS), SILENCE_STEP_MS, { pops: quiet })) {
-        const s = seen.get(b.popCode);
-        if (!s) seen.set(b.popCode, { samples: b.samples, firstMs: b.startMs, lastMs: b.startMs });
-        else {
-          s.samples += b.samples;
-          s.firstMs = Math.min(s.firstMs, b.startMs);
-          s.lastMs = Math.max(s.lastMs, b.startMs);
-        }
-      }
+      // One bucket per (POP, function, minute): popsSeen adds a POP's functions up.
+      seen = popsSeen(await deps.store.seriesBuckets(lastWindow(SILENCE_LOOKBACK_MS), SILENCE_STEP_MS, { pops: quiet }));
     } catch {
       return quiet;
     }
