@@ -391,6 +391,37 @@ test('usualSilence follows a fall of traffic within its newest 32 gaps: a series
   assert.ok(fallen > 1.5 * steady, `MAD (rate halved 30 min ago): ${fallen / 1000} s against AMS' ${steady / 1000} s`);
 });
 
+test("usualSilence follows its function's fleet: traffic that fell for all of a function's series lengthens each one's silence at once; an outage of some does not", () => {
+  const from = T0 - 150 * MIN;
+  /** 40 POPs of one function at random 30 s apart, each as `rate(pop, t)` says (1: as before, 0: stopped), fed to a fresh engine. */
+  const fleet = (pops: number, rate: (pop: number, t: number) => number) => {
+    let seed = 21;
+    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+    const all = new Map<string, SeriesBucket>();
+    for (let p = 0; p < pops; p++) {
+      for (let t = from + rnd() * 30_000; t < T0; ) {
+        const r = rate(p, t);
+        if (r === 0) break;
+        const startMs = Math.floor(t / STEP) * STEP;
+        all.set(`${p}/${startMs}`, { popCode: `P${p}`, functionName: 'f', startMs, samples: 1, mean: 100, p50: 100 });
+        t -= (30_000 / r) * Math.log(rnd());
+      }
+    }
+    const engine = createDetectorEngine(settings);
+    engine.readFrom(T0);
+    engine.ingest([...all.values()].sort((a, b) => a.startMs - b.startMs), T0);
+    return engine;
+  };
+  const fell = (_p: number, t: number) => (t >= T0 - 10 * MIN ? 0.25 : 1);
+  // The same P0 alone: too few buckets for a fleet (its own gaps only), then with 39 others.
+  const alone = fleet(1, fell).usualSilence('P0', 'f');
+  const withFleet = fleet(40, fell).usualSilence('P0', 'f');
+  assert.ok(withFleet > 2 * alone, `P0 in a fleet whose traffic fell to a quarter 10 min ago: ${withFleet / 1000} s against ${alone / 1000} s alone`);
+  // The fleet at its usual rate, and half of it stopped 10 minutes ago (an outage): P0 as alone.
+  assert.equal(fleet(40, () => 1).usualSilence('P0', 'f'), fleet(1, () => 1).usualSilence('P0', 'f'));
+  assert.equal(fleet(40, (p, t) => (p % 2 === 1 && t >= T0 - 10 * MIN ? 0 : 1)).usualSilence('P0', 'f'), fleet(1, () => 1).usualSilence('P0', 'f'));
+});
+
 test('an alert on a series that reports in bursts (three buckets, then 30 s of nothing) resolves once it is back: "mostly covered" counts its mean gap, not its median', () => {
   const engine = createDetectorEngine(settings);
   const fn = FUNCTIONS.find((f) => f.name === 'ssr-render')!;

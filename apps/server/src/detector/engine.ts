@@ -495,6 +495,8 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   let fedUntil: number | null = null;
   /** Buckets before this are history only (a fresh engine's re-derive; see settings.replayMs). */
   let stepFrom = -Infinity;
+  /** Each function's fleetSlowdowns as of fedUntil: computed at the first usualSilence after a read. */
+  let fleet: { atMs: number; byFunction: Map<string, number> } | null = null;
   /** Each function's wander by the start of the refresh period it holds for (functionWander). */
   const wanderByPeriod = new Map<number, Map<string, FunctionWander>>();
   const wanderSource = opts.wanderFrom ?? { functionWander };
@@ -826,6 +828,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   /** After a read up to endMs: trims every series to the span and forgets the silent ones. */
   function settle(endMs: number) {
     fedUntil = Math.max(fedUntil ?? endMs, endMs);
+    fleet = null;
     for (const [k, st] of series) {
       trim(st, endMs);
       // A series silent for the whole span has nothing left to judge: forget it (memory stays bounded).
@@ -876,6 +879,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   }
 
   function replaceSeries(state: EngineStateImport, pops: ReadonlySet<string>) {
+    fleet = null;
     const incoming = new Map<string, SeriesStateExport>();
     for (const e of state.series) if (pops.has(e.popCode)) incoming.set(key(e.popCode, e.functionName), e);
     // Map.set on a key held keeps its place; deleting first would move it to the end.
@@ -884,6 +888,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   }
 
   function takeOver(h: EngineHandover, order: Iterable<string>) {
+    fleet = null;
     if (fedUntil !== h.fedUntil || stepFrom !== h.stepFrom) throw new Error(`engine handover: fed to ${h.fedUntil} from ${h.stepFrom}, this engine to ${fedUntil} from ${stepFrom}`);
     const held = new Map(series);
     for (const raw of h.series) {
@@ -1044,7 +1049,14 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     return pops.size === 0 ? null : { fromMs, pops: [...pops] };
   }
 
+  function fleetSlowdown(functionName: string): number {
+    if (fedUntil === null) return 1;
+    if (fleet?.atMs !== fedUntil) fleet = { atMs: fedUntil, byFunction: fleetSlowdowns(series.values(), fedUntil, s) };
+    return fleet.byFunction.get(functionName) ?? 1;
+  }
+
   function reset() {
+    fleet = null;
     wanderByPeriod.clear();
     series.clear();
     fedUntil = null;
@@ -1135,7 +1147,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     },
     usualSilence(popCode, functionName) {
       const st = series.get(key(popCode, functionName));
-      return st ? usualSilenceOf(st, s.stepMs) : Infinity;
+      return st ? usualSilenceOf(st, s.stepMs, fleetSlowdown(functionName)) : Infinity;
     },
   };
 }
@@ -1316,7 +1328,7 @@ const gapScratch = new Float64Array(SILENCE_GAPS);
  * ordinary. e is the larger of the window's and its newest RECENT_GAPS gaps' (traffic that falls).
  * Deterministic in the buckets held, so a re-derived engine answers as a running one.
  */
-function usualSilenceOf(st: SeriesState, stepMs: number): number {
+function usualSilenceOf(st: SeriesState, stepMs: number, fleetSlowdown = 1): number {
   const { k, g0, meanMs, outageMs } = gapsOf(st);
   if (k === 0) return Infinity;
   // A young series' tail is known to about 1/sqrt(k): it is taken at its 95 % upper bound, as a
@@ -1327,7 +1339,11 @@ function usualSilenceOf(st: SeriesState, stepMs: number): number {
   // at a 30 s mean), and meanwhile the series' ordinary gaps outlast a silence judged by the
   // faster one. Its newest RECENT_GAPS gaps tell it sooner; the larger of the two is taken.
   const recent = recentMeanGap(st, outageMs);
-  const e = Math.max(whole, recent - g0) / stepMs;
+  // Its function's whole fleet slower now than its hour before (fleetSlowdowns): the series' gaps,
+  // as many times longer. Told by thousands of buckets within minutes, where its own 32 gaps take
+  // as many of the slower gaps to fill (an hour or two at a sparse rate that fell to a quarter).
+  const fleet = fleetSlowdown > 1 ? meanMs * fleetSlowdown : -Infinity;
+  const e = Math.max(whole, recent - g0, fleet - g0) / stepMs;
   return e > 0 ? g0 + (SILENCE_EFOLDS * stepMs) / Math.log1p(1 / e) : g0;
 }
 
@@ -1338,6 +1354,48 @@ function usualSilenceOf(st: SeriesState, stepMs: number): number {
  * but only halved the false alerts when traffic fell (bench/eval-no-data.ts, docs/notes/sparse.md).
  */
 const RECENT_GAPS = 32;
+
+/** How far back a function's current rate is counted (fleetSlowdowns), and the span before it it is compared with. */
+const FLEET_NOW_MS = 10 * 60_000;
+const FLEET_BEFORE_MS = 60 * 60_000;
+/** Fewest buckets a function's series must hold in that span before for its rate to be compared. */
+const FLEET_MIN_BUCKETS = 200;
+
+/**
+ * Per function, how many times slower its series report now (their buckets over the last
+ * FLEET_NOW_MS) than over the hour before, pooled over its series: traffic that falls for a whole
+ * function (a client stops calling it, a busy hour ends) shows there within minutes. Only slower
+ * counts (a function absent: 1). Series silent past noDataAfterMs and their own usual silence are
+ * left out of both counts (an outage or a stop is not slower traffic: the POPs that stopped are
+ * alerted, and the others' limits stay; left out at noDataAfterMs alone, the sparse series that
+ * are merely between samples went too, most of them once the rate had fallen, and the rest counted
+ * as too fast), and so are series younger than the span compared (they would count as a rise). The
+ * count now is taken two standard errors high, so a function at its usual rate is not called slower by chance.
+ */
+function fleetSlowdowns(all: Iterable<SeriesState>, atMs: number, s: DetectorSettings): Map<string, number> {
+  const fromMs = atMs - FLEET_NOW_MS;
+  const beforeMs = fromMs - FLEET_BEFORE_MS;
+  const counts = new Map<string, { now: number; before: number }>();
+  for (const st of all) {
+    if (st.n === 0 || st.tBase + st.t[0]! > beforeMs) continue;
+    const silentMs = atMs - (st.tBase + st.t[st.n - 1]! + s.stepMs);
+    if (silentMs >= s.noDataAfterMs && silentMs >= usualSilenceOf(st, s.stepMs)) continue;
+    let c = counts.get(st.functionName);
+    if (!c) counts.set(st.functionName, (c = { now: 0, before: 0 }));
+    const iBefore = lowerBound(st.t, st.n, beforeMs - st.tBase);
+    const iFrom = lowerBound(st.t, st.n, fromMs - st.tBase);
+    c.before += iFrom - iBefore;
+    c.now += lowerBound(st.t, st.n, atMs - st.tBase) - iFrom;
+  }
+  const out = new Map<string, number>();
+  for (const [fn, c] of counts) {
+    if (c.before < FLEET_MIN_BUCKETS) continue;
+    const expected = (c.before * FLEET_NOW_MS) / FLEET_BEFORE_MS;
+    const high = c.now + 2 * Math.sqrt(c.now) + 1;
+    if (high < expected) out.set(fn, expected / high);
+  }
+  return out;
+}
 
 /** The mean of a series' newest RECENT_GAPS gaps but those over outageMs; -Infinity with fewer than half of them. */
 function recentMeanGap(st: SeriesState, outageMs: number): number {
