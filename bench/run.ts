@@ -31,6 +31,7 @@ const MODULES: Array<() => Promise<BenchModule>> = [
   () => import('./ws-fanout.ts'),
   () => import('./cached-overview.ts'),
   () => import('./map-silence.ts'),
+  () => import('./no-data-fleet.ts'),
   () => import('./generator-cpu.ts'),
   () => import('./scroll.ts'),
 ];
