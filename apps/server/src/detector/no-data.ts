@@ -11,7 +11,8 @@
  *             usual silence) ago
  *
  * Its usual silence (usualSilenceMs, from the engine) is the longest gap its own recent gaps
- * make ordinary (longer while its function's whole fleet reports slower than the hour before). A series whose samples come at random (cold starts are events: a quiet POP's
+ * make ordinary (longer while its function's whole fleet reports slower than the hour before).
+ * A series whose samples come at random (cold starts are events: a quiet POP's
  * arrive when its traffic happens to miss a warm instance) has long gaps by chance: one that
  * reports every 30 s on average goes 3 minutes without a sample about once every 3 hours, and
  * "3 cadences" of it (the median gap, ~20 s) is shorter still. Judged by afterMs alone, such
