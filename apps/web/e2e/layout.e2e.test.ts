@@ -197,7 +197,7 @@ describe('layout: phone width and a crowded map', { timeout: 300_000 }, () => {
       let lastError = '';
       // the pointer goes to the middle of the drawn shape, as a user aims (bounded retries: live
       // updates can re-render the marker under a pointer placed a moment earlier, and a status
-      // change swaps the shape's element (circle, square, diamond), detaching the one being aimed at)
+      // change swaps the shape's element (circle, triangle, diamond), detaching the one being aimed at)
       for (let i = 0; i < 5 && !tip.startsWith(code); i++) {
         try {
           await page.mouse.move(0, 0);
