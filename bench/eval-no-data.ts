@@ -9,6 +9,7 @@
  *   EVAL_USUAL_ONLY=1 ...                               # the usual-silence rule alone
  *   EVAL_SWING=0.5:120 ...                              # traffic swings +-50 % over 120 min (a sine)
  *   EVAL_DROP=0.5 ...                                   # traffic falls to half at once, 2 h in
+ *   EVAL_DROP_POPS=0.5 ...                              # ... at that share of the POPs only
  *
  * Each series' samples arrive as a Poisson process with the mean gap given (EVAL_REGULAR=1: like
  * a clock, every mean gap), 5 functions per POP. One hour before the end, POP P0 (all five) and
@@ -29,6 +30,8 @@ const regular = process.env.EVAL_REGULAR === '1';
 // Traffic that changes: the samples' rate times 1 + amp sin(2 pi t / period), or times `drop` from 2 h on.
 const [swingAmp, swingMin] = (process.env.EVAL_SWING ?? '0:60').split(':').map(Number) as [number, number];
 const drop = Number(process.env.EVAL_DROP ?? 1);
+// EVAL_DROP_POPS=0.5: only that share of the POPs falls (every other POP when 0.5), the rest keep their rate.
+const dropPops = Number(process.env.EVAL_DROP_POPS ?? 1);
 const DROP_AFTER_MS = 2 * 3_600_000;
 const settings = detectorSettings(loadConfig({}).detector);
 
@@ -39,7 +42,12 @@ function run(meanS: number, usual: boolean, seed: number) {
   const t0 = Date.UTC(2026, 0, 1);
   const mean = meanS * 1000;
   // The rate where the gap starts (the gaps are short against the swing's period).
-  const rateAt = (t: number) => (1 + swingAmp * Math.sin((2 * Math.PI * (t - t0)) / (swingMin * 60_000))) * (t - t0 >= DROP_AFTER_MS ? drop : 1);
+  // POP p falls when the running share of POPs that fall passes a whole number at it (evenly spread).
+  const falls = (i: number) => {
+    const p = Math.floor(i / FNS);
+    return Math.floor((p + 1) * dropPops) > Math.floor(p * dropPops);
+  };
+  const rateAt = (i: number, t: number) => (1 + swingAmp * Math.sin((2 * Math.PI * (t - t0)) / (swingMin * 60_000))) * (t - t0 >= DROP_AFTER_MS && falls(i) ? drop : 1);
   const name = (i: number) => ({ pop: `P${Math.floor(i / FNS)}`, fn: `f${i % FNS}` });
   const next = Array.from({ length: n }, () => t0 + rnd() * mean);
   const stopAt = t0 + (hours - 1) * 3_600_000;
@@ -53,7 +61,7 @@ function run(meanS: number, usual: boolean, seed: number) {
     const buckets: SeriesBucket[] = [];
     for (let i = 0; i < n; i++) {
       const counts = new Map<number, number>();
-      for (; next[i]! < end; next[i]! += regular ? mean : -(mean / rateAt(next[i]!)) * Math.log(rnd())) {
+      for (; next[i]! < end; next[i]! += regular ? mean : -(mean / rateAt(i, next[i]!)) * Math.log(rnd())) {
         if (stops(i) && next[i]! >= stopAt) continue;
         const b = Math.floor(next[i]! / STEP) * STEP;
         counts.set(b, (counts.get(b) ?? 0) + 1);
@@ -82,7 +90,7 @@ function run(meanS: number, usual: boolean, seed: number) {
   return { falsePer1000: (falseAlerts / quietSeriesHours) * 1000, falseAlerts, popAfterStop, seriesAfterStop };
 }
 
-const traffic = `${swingAmp > 0 ? `, traffic +-${swingAmp * 100} % over ${swingMin} min` : ''}${drop !== 1 ? `, traffic x ${drop} from ${DROP_AFTER_MS / 3_600_000} h on` : ''}`;
+const traffic = `${swingAmp > 0 ? `, traffic +-${swingAmp * 100} % over ${swingMin} min` : ''}${drop !== 1 ? `, traffic x ${drop} from ${DROP_AFTER_MS / 3_600_000} h on${dropPops < 1 ? ` at ${dropPops * 100} % of the POPs` : ''}` : ''}`;
 console.log(`${n} series (${FNS} per POP) x ${hours} h per row, ${regular ? 'samples like a clock' : 'samples at random (Poisson)'}${traffic}; false: no_data alerts on series that did not stop; after stop: seconds from the stop to the alert of POP P0 (all 5 stopped) and of the 5 single stopped series (a series alerted before it stopped is not counted)\n`);
 console.log('| mean gap | rule | false per 1000 series-h (count) | a whole POP stops | a single series stops |');
 console.log('|---|---|---|---|---|');
