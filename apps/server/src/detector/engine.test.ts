@@ -420,6 +420,8 @@ test("usualSilence follows its function's fleet: traffic that fell for all of a 
   // The fleet at its usual rate, and half of it stopped 10 minutes ago (an outage): P0 as alone.
   assert.equal(fleet(40, () => 1).usualSilence('P0', 'f'), fleet(1, () => 1).usualSilence('P0', 'f'));
   assert.equal(fleet(40, (p, t) => (p % 2 === 1 && t >= T0 - 10 * MIN ? 0 : 1)).usualSilence('P0', 'f'), fleet(1, () => 1).usualSilence('P0', 'f'));
+  // Stopped 4 minutes ago: not yet past their own usual silence (~7 min), but their POPs are silent as a whole past NO_DATA_AFTER.
+  assert.equal(fleet(40, (p, t) => (p % 2 === 1 && t >= T0 - 4 * MIN ? 0 : 1)).usualSilence('P0', 'f'), fleet(1, () => 1).usualSilence('P0', 'f'));
 });
 
 test('an alert on a series that reports in bursts (three buckets, then 30 s of nothing) resolves once it is back: "mostly covered" counts its mean gap, not its median', () => {

@@ -1051,7 +1051,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
 
   function fleetSlowdown(functionName: string): number {
     if (fedUntil === null) return 1;
-    if (fleet?.atMs !== fedUntil) fleet = { atMs: fedUntil, byFunction: fleetSlowdowns(series.values(), fedUntil, s) };
+    if (fleet?.atMs !== fedUntil) fleet = { atMs: fedUntil, byFunction: fleetSlowdowns([...series.values()], fedUntil, s) };
     return fleet.byFunction.get(functionName) ?? 1;
   }
 
@@ -1365,19 +1365,29 @@ const FLEET_MIN_BUCKETS = 200;
  * Per function, how many times slower its series report now (their buckets over the last
  * FLEET_NOW_MS) than over the hour before, pooled over its series: traffic that falls for a whole
  * function (a client stops calling it, a busy hour ends) shows there within minutes. Only slower
- * counts (a function absent: 1). Series silent past noDataAfterMs and their own usual silence are
- * left out of both counts (an outage or a stop is not slower traffic: the POPs that stopped are
- * alerted, and the others' limits stay; left out at noDataAfterMs alone, the sparse series that
- * are merely between samples went too, most of them once the rate had fallen, and the rest counted
- * as too fast), and so are series younger than the span compared (they would count as a rise). The
+ * counts (a function absent: 1). Series silent past noDataAfterMs and their own usual silence, and
+ * every series of a POP silent as a whole for noDataAfterMs, are left out of both counts (an outage
+ * or a stop is not slower traffic: the POPs that stopped are alerted, and the limits stay, theirs
+ * too; left out at noDataAfterMs alone, the sparse series that are merely between samples went
+ * too, most of them once the rate had fallen, and the rest counted as too fast; without the POP
+ * cut, half the POPs stopping at a 60 s mean had their POP alerts 0.7-1.8 min later), and so are
+ * series younger than the span compared (they would count as a rise). The
  * count now is taken two standard errors high, so a function at its usual rate is not called slower by chance.
  */
-function fleetSlowdowns(all: Iterable<SeriesState>, atMs: number, s: DetectorSettings): Map<string, number> {
+function fleetSlowdowns(all: readonly SeriesState[], atMs: number, s: DetectorSettings): Map<string, number> {
   const fromMs = atMs - FLEET_NOW_MS;
   const beforeMs = fromMs - FLEET_BEFORE_MS;
   const counts = new Map<string, { now: number; before: number }>();
+  // Each POP's newest bucket: a POP silent as a whole for noDataAfterMs is an outage, not slow traffic.
+  const popNewest = new Map<string, number>();
+  for (const st of all) {
+    if (st.n === 0) continue;
+    const last = st.tBase + st.t[st.n - 1]!;
+    if (!(last <= (popNewest.get(st.popCode) ?? -Infinity))) popNewest.set(st.popCode, last);
+  }
   for (const st of all) {
     if (st.n === 0 || st.tBase + st.t[0]! > beforeMs) continue;
+    if (atMs - (popNewest.get(st.popCode)! + s.stepMs) >= s.noDataAfterMs) continue;
     const silentMs = atMs - (st.tBase + st.t[st.n - 1]! + s.stepMs);
     if (silentMs >= s.noDataAfterMs && silentMs >= usualSilenceOf(st, s.stepMs)) continue;
     let c = counts.get(st.functionName);
