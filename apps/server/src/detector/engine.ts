@@ -1370,7 +1370,7 @@ const FLEET_MIN_BUCKETS = 200;
  * or a stop is not slower traffic: the POPs that stopped are alerted, and the limits stay, theirs
  * too; left out at noDataAfterMs alone, the sparse series that are merely between samples went
  * too, most of them once the rate had fallen, and the rest counted as too fast; without the POP
- * cut, half the POPs stopping at a 60 s mean had their POP alerts 0.7-1.8 min later), and so are
+ * cut, half the POPs stopping at a 60 s mean had their POP alerts 0.7-1.9 min later), and so are
  * series younger than the span compared (they would count as a rise). The
  * count now is taken two standard errors high, so a function at its usual rate is not called slower by chance.
  */
@@ -1383,7 +1383,7 @@ function fleetSlowdowns(all: readonly SeriesState[], atMs: number, s: DetectorSe
   for (const st of all) {
     if (st.n === 0) continue;
     const last = st.tBase + st.t[st.n - 1]!;
-    if (!(last <= (popNewest.get(st.popCode) ?? -Infinity))) popNewest.set(st.popCode, last);
+    if (last > (popNewest.get(st.popCode) ?? -Infinity)) popNewest.set(st.popCode, last);
   }
   for (const st of all) {
     if (st.n === 0 || st.tBase + st.t[0]! > beforeMs) continue;
