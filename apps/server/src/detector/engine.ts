@@ -495,8 +495,11 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   let fedUntil: number | null = null;
   /** Buckets before this are history only (a fresh engine's re-derive; see settings.replayMs). */
   let stepFrom = -Infinity;
-  /** Each function's fleetSlowdowns as of fedUntil: computed at the first usualSilence after a read. */
-  let fleet: { atMs: number; byFunction: Map<string, number> } | null = null;
+  /**
+   * What usualSilence works from, as of fedUntil: each function's fleetSlowdowns (computed at the
+   * first usualSilence after a read) and the SilenceParts of the series asked so far.
+   */
+  let silence: { atMs: number; byFunction: Map<string, number> | null; parts: Map<SeriesState, SilenceParts | null> } | null = null;
   /** Each function's wander by the start of the refresh period it holds for (functionWander). */
   const wanderByPeriod = new Map<number, Map<string, FunctionWander>>();
   const wanderSource = opts.wanderFrom ?? { functionWander };
@@ -828,7 +831,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   /** After a read up to endMs: trims every series to the span and forgets the silent ones. */
   function settle(endMs: number) {
     fedUntil = Math.max(fedUntil ?? endMs, endMs);
-    fleet = null;
+    silence = null;
     for (const [k, st] of series) {
       trim(st, endMs);
       // A series silent for the whole span has nothing left to judge: forget it (memory stays bounded).
@@ -879,7 +882,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   }
 
   function replaceSeries(state: EngineStateImport, pops: ReadonlySet<string>) {
-    fleet = null;
+    silence = null;
     const incoming = new Map<string, SeriesStateExport>();
     for (const e of state.series) if (pops.has(e.popCode)) incoming.set(key(e.popCode, e.functionName), e);
     // Map.set on a key held keeps its place; deleting first would move it to the end.
@@ -888,7 +891,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
   }
 
   function takeOver(h: EngineHandover, order: Iterable<string>) {
-    fleet = null;
+    silence = null;
     if (fedUntil !== h.fedUntil || stepFrom !== h.stepFrom) throw new Error(`engine handover: fed to ${h.fedUntil} from ${h.stepFrom}, this engine to ${fedUntil} from ${stepFrom}`);
     const held = new Map(series);
     for (const raw of h.series) {
@@ -1049,14 +1052,29 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     return pops.size === 0 ? null : { fromMs, pops: [...pops] };
   }
 
+  /** This read's usualSilence state (a new one once fedUntil moved). */
+  function silenceNow(atMs: number) {
+    if (silence?.atMs !== atMs) silence = { atMs, byFunction: null, parts: new Map() };
+    return silence;
+  }
+
+  function silenceParts(st: SeriesState): SilenceParts | null {
+    if (fedUntil === null) return silencePartsOf(st);
+    const now = silenceNow(fedUntil);
+    let p = now.parts.get(st);
+    if (p === undefined) now.parts.set(st, (p = silencePartsOf(st)));
+    return p;
+  }
+
   function fleetSlowdown(functionName: string): number {
     if (fedUntil === null) return 1;
-    if (fleet?.atMs !== fedUntil) fleet = { atMs: fedUntil, byFunction: fleetSlowdowns([...series.values()], fedUntil, s) };
-    return fleet.byFunction.get(functionName) ?? 1;
+    const now = silenceNow(fedUntil);
+    now.byFunction ??= fleetSlowdowns(series, fedUntil, s, silenceParts);
+    return now.byFunction.get(functionName) ?? 1;
   }
 
   function reset() {
-    fleet = null;
+    silence = null;
     wanderByPeriod.clear();
     series.clear();
     fedUntil = null;
@@ -1147,7 +1165,7 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
     },
     usualSilence(popCode, functionName) {
       const st = series.get(key(popCode, functionName));
-      return st ? usualSilenceOf(st, s.stepMs, fleetSlowdown(functionName)) : Infinity;
+      return st ? usualSilenceOf(silenceParts(st), s.stepMs, fleetSlowdown(functionName)) : Infinity;
     },
   };
 }
@@ -1328,9 +1346,33 @@ const gapScratch = new Float64Array(SILENCE_GAPS);
  * ordinary. e is the larger of the window's and its newest RECENT_GAPS gaps' (traffic that falls).
  * Deterministic in the buckets held, so a re-derived engine answers as a running one.
  */
-function usualSilenceOf(st: SeriesState, stepMs: number, fleetSlowdown = 1): number {
+function usualSilenceOf(parts: SilenceParts | null, stepMs: number, fleetSlowdown = 1): number {
+  if (!parts) return Infinity;
+  const { g0, excessMs, meanMs } = parts;
+  // Its function's whole fleet slower now than its hour before (fleetSlowdowns): the series' gaps,
+  // as many times longer. Told by thousands of buckets within minutes, where its own 32 gaps take
+  // as many of the slower gaps to fill (an hour or two at a sparse rate that fell to a quarter).
+  const fleet = fleetSlowdown > 1 ? meanMs * fleetSlowdown : -Infinity;
+  const e = Math.max(excessMs, fleet - g0) / stepMs;
+  return e > 0 ? g0 + (SILENCE_EFOLDS * stepMs) / Math.log1p(1 / e) : g0;
+}
+
+/**
+ * What a series' usual silence is made of before its function's fleet (usualSilenceOf): its
+ * shortest gap g0, the larger mean excess over g0 of its window's gaps and of its newest ones, and
+ * the window's mean gap, ms. The sort of its gaps is most of a usual silence's cost: the engine
+ * keeps these per read (silenceParts), as the fleet's counts and the no-data rule both ask them.
+ */
+interface SilenceParts {
+  g0: number;
+  excessMs: number;
+  meanMs: number;
+}
+
+/** A series' SilenceParts; null for one with no gap yet. */
+function silencePartsOf(st: SeriesState): SilenceParts | null {
   const { k, g0, meanMs, outageMs } = gapsOf(st);
-  if (k === 0) return Infinity;
+  if (k === 0) return null;
   // A young series' tail is known to about 1/sqrt(k): it is taken at its 95 % upper bound, as a
   // multiple of a full window's (1 at SILENCE_GAPS gaps, ~2.2 at 5), or its first long gap by
   // chance pages (the eval's first minutes, before this: 4 of 4 false alerts at a 60 s mean).
@@ -1339,12 +1381,7 @@ function usualSilenceOf(st: SeriesState, stepMs: number, fleetSlowdown = 1): num
   // at a 30 s mean), and meanwhile the series' ordinary gaps outlast a silence judged by the
   // faster one. Its newest RECENT_GAPS gaps tell it sooner; the larger of the two is taken.
   const recent = recentMeanGap(st, outageMs);
-  // Its function's whole fleet slower now than its hour before (fleetSlowdowns): the series' gaps,
-  // as many times longer. Told by thousands of buckets within minutes, where its own 32 gaps take
-  // as many of the slower gaps to fill (an hour or two at a sparse rate that fell to a quarter).
-  const fleet = fleetSlowdown > 1 ? meanMs * fleetSlowdown : -Infinity;
-  const e = Math.max(whole, recent - g0, fleet - g0) / stepMs;
-  return e > 0 ? g0 + (SILENCE_EFOLDS * stepMs) / Math.log1p(1 / e) : g0;
+  return { g0, excessMs: Math.max(whole, recent - g0), meanMs };
 }
 
 /**
@@ -1374,22 +1411,22 @@ const FLEET_MIN_BUCKETS = 200;
  * series younger than the span compared (they would count as a rise). The
  * count now is taken two standard errors high, so a function at its usual rate is not called slower by chance.
  */
-function fleetSlowdowns(all: readonly SeriesState[], atMs: number, s: DetectorSettings): Map<string, number> {
+function fleetSlowdowns(series: ReadonlyMap<string, SeriesState>, atMs: number, s: DetectorSettings, partsOf: (st: SeriesState) => SilenceParts | null): Map<string, number> {
   const fromMs = atMs - FLEET_NOW_MS;
   const beforeMs = fromMs - FLEET_BEFORE_MS;
   const counts = new Map<string, { now: number; before: number }>();
   // Each POP's newest bucket: a POP silent as a whole for noDataAfterMs is an outage, not slow traffic.
   const popNewest = new Map<string, number>();
-  for (const st of all) {
+  for (const st of series.values()) {
     if (st.n === 0) continue;
     const last = st.tBase + st.t[st.n - 1]!;
     if (last > (popNewest.get(st.popCode) ?? -Infinity)) popNewest.set(st.popCode, last);
   }
-  for (const st of all) {
+  for (const st of series.values()) {
     if (st.n === 0 || st.tBase + st.t[0]! > beforeMs) continue;
     if (atMs - (popNewest.get(st.popCode)! + s.stepMs) >= s.noDataAfterMs) continue;
     const silentMs = atMs - (st.tBase + st.t[st.n - 1]! + s.stepMs);
-    if (silentMs >= s.noDataAfterMs && silentMs >= usualSilenceOf(st, s.stepMs)) continue;
+    if (silentMs >= s.noDataAfterMs && silentMs >= usualSilenceOf(partsOf(st), s.stepMs)) continue;
     let c = counts.get(st.functionName);
     if (!c) counts.set(st.functionName, (c = { now: 0, before: 0 }));
     const iBefore = lowerBound(st.t, st.n, beforeMs - st.tBase);
