@@ -10,6 +10,9 @@
  *   EVAL_SWING=0.5:120 ...                              # traffic swings +-50 % over 120 min (a sine)
  *   EVAL_DROP=0.5 ...                                   # traffic falls to half at once, 2 h in
  *   EVAL_DROP_POPS=0.5 ...                              # ... at that share of the POPs only
+ *   EVAL_DROP_KEEP=1 ...                                # ... but their first function keeps its rate
+ *     (EVAL_DROP=0 EVAL_DROP_POPS=0.5 EVAL_DROP_KEEP=1 EVAL_DEBUG=1: an outage in which each stopped
+ *     POP keeps one series reporting; its four stopped series' alerts print as "false", minutes in)
  *
  * Each series' samples arrive as a Poisson process with the mean gap given (EVAL_REGULAR=1: like
  * a clock, every mean gap), 5 functions per POP. One hour before the end, POP P0 (all five) and
@@ -32,6 +35,8 @@ const [swingAmp, swingMin] = (process.env.EVAL_SWING ?? '0:60').split(':').map(N
 const drop = Number(process.env.EVAL_DROP ?? 1);
 // EVAL_DROP_POPS=0.5: only that share of the POPs falls (every other POP when 0.5), the rest keep their rate.
 const dropPops = Number(process.env.EVAL_DROP_POPS ?? 1);
+// EVAL_DROP_KEEP=n: at the POPs that fall, the first n functions keep their rate.
+const dropKeep = Number(process.env.EVAL_DROP_KEEP ?? 0);
 const DROP_AFTER_MS = 2 * 3_600_000;
 const settings = detectorSettings(loadConfig({}).detector);
 
@@ -45,7 +50,7 @@ function run(meanS: number, usual: boolean, seed: number) {
   // POP p falls when the running share of POPs that fall passes a whole number at it (evenly spread).
   const falls = (i: number) => {
     const p = Math.floor(i / FNS);
-    return Math.floor((p + 1) * dropPops) > Math.floor(p * dropPops);
+    return i % FNS >= dropKeep && Math.floor((p + 1) * dropPops) > Math.floor(p * dropPops);
   };
   const rateAt = (i: number, t: number) => (1 + swingAmp * Math.sin((2 * Math.PI * (t - t0)) / (swingMin * 60_000))) * (t - t0 >= DROP_AFTER_MS && falls(i) ? drop : 1);
   const name = (i: number) => ({ pop: `P${Math.floor(i / FNS)}`, fn: `f${i % FNS}` });
@@ -90,7 +95,7 @@ function run(meanS: number, usual: boolean, seed: number) {
   return { falsePer1000: (falseAlerts / quietSeriesHours) * 1000, falseAlerts, popAfterStop, seriesAfterStop };
 }
 
-const traffic = `${swingAmp > 0 ? `, traffic +-${swingAmp * 100} % over ${swingMin} min` : ''}${drop !== 1 ? `, traffic x ${drop} from ${DROP_AFTER_MS / 3_600_000} h on${dropPops < 1 ? ` at ${dropPops * 100} % of the POPs` : ''}` : ''}`;
+const traffic = `${swingAmp > 0 ? `, traffic +-${swingAmp * 100} % over ${swingMin} min` : ''}${drop !== 1 ? `, traffic x ${drop} from ${DROP_AFTER_MS / 3_600_000} h on${dropPops < 1 ? ` at ${dropPops * 100} % of the POPs` : ''}${dropKeep > 0 ? ` but their first ${dropKeep} function(s)` : ''}` : ''}`;
 console.log(`${n} series (${FNS} per POP) x ${hours} h per row, ${regular ? 'samples like a clock' : 'samples at random (Poisson)'}${traffic}; false: no_data alerts on series that did not stop; after stop: seconds from the stop to the alert of POP P0 (all 5 stopped) and of the 5 single stopped series (a series alerted before it stopped is not counted)\n`);
 console.log('| mean gap | rule | false per 1000 series-h (count) | a whole POP stops | a single series stops |');
 console.log('|---|---|---|---|---|');

@@ -172,6 +172,32 @@ test('scopes: a series is silent only past its usual silence, and a POP or the p
   assert.deepEqual(evaluateNoData(all, [], end, S, usual).raise.map((f) => `${f.popCode}:${f.functionName}`), ['*:*']);
 });
 
+test('scopes: a POP is pooled over the series that still reported when it last did, not over those that had stopped before', () => {
+  const end = T0;
+  // FRA's four functions each make 10 min of silence ordinary (samples at random). Three stopped
+  // 30 min ago; the fourth still reports and is now 4 min into one of its ordinary gaps.
+  const usual = (x: SeenSeries) => (x.popCode === 'FRA' ? 10 * MIN : 0);
+  const fra = (fn: string, lastMs: number) => seen('FRA', fn, lastMs, { cadenceMs: 30_000 });
+  const stopped = ['auth-check', 'api-gateway', 'image-resize'].map((fn) => fra(fn, end - 30 * MIN));
+  const at = (silentMs: number) => [...stopped, fra('ssr-render', end - silentMs - 10_000), seen('AMS', 'ssr-render', end - 10_000)];
+  const names = (xs: SeenSeries[], open: Alert[] = []) => evaluateNoData(xs, open, end, S, usual).raise.map((f) => `${f.popCode}:${f.functionName}`);
+  // The three stopped ones have alerts of their own; FRA as a whole is not silent: its one
+  // reporting series' gap is ordinary for it. Pooled over all four (1 / (4 / 10 min) = 2.5 min),
+  // FRA:* opened here, and at every such gap of the one left.
+  assert.deepEqual(names(at(4 * MIN)), ['FRA:auth-check', 'FRA:api-gateway', 'FRA:image-resize']);
+  const openFor = (fn: string): Alert => ({
+    id: fn, type: 'no_data', popCode: 'FRA', functionName: fn, severity: 'warning', status: 'open', baselineMs: 0, currentMs: 0, changePct: 0,
+    createdAt: new Date(end - 20 * MIN).toISOString(), updatedAt: new Date(end - 20 * MIN).toISOString(), notifications: [], lastSeenAt: new Date(end - 30 * MIN + 10_000).toISOString(),
+  });
+  const open = stopped.map((x) => openFor(x.functionName));
+  assert.deepEqual(names(at(4 * MIN), open), []);
+  // Past what is ordinary for the one left, the POP is silent as a whole: one alert for it.
+  assert.deepEqual(names(at(11 * MIN), open), ['FRA:*']);
+  // All four stopping together are still pooled: FRA:* after afterMs, as before.
+  const together = [...stopped.map((x) => fra(x.functionName, end - 3 * MIN - 10_000)), fra('ssr-render', end - 3 * MIN - 10_000), seen('AMS', 'ssr-render', end - 10_000)];
+  assert.deepEqual(names(together), ['FRA:*']);
+});
+
 test('series whose samples come at random (cold starts are events) are not paged for the gaps that are ordinary for them, and are when they stop', async (t) => {
   const { url, run, clock } = await start(t);
   let seed = 5;
