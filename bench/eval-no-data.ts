@@ -10,6 +10,9 @@
  *   EVAL_SWING=0.5:120 ...                              # traffic swings +-50 % over 120 min (a sine)
  *   EVAL_DROP=0.5 ...                                   # traffic falls to half at once, 2 h in
  *   EVAL_DROP_POPS=0.5 ...                              # ... at that share of the POPs only
+ *   EVAL_LIFECYCLE=1 ...                                # alerts open and resolve as the service does
+ *     (open ones passed back to the rule, resolved once their scope reports again; without it, an
+ *     alert counts as closed as soon as the rule stops raising it: the README's figures)
  *   EVAL_DROP_KEEP=1 ...                                # ... but their first function keeps its rate
  *     (EVAL_DROP=0 EVAL_DROP_POPS=0.5 EVAL_DROP_KEEP=1 EVAL_DEBUG=1: an outage in which each stopped
  *     POP keeps one series reporting; its four stopped series' alerts print as "false", minutes in)
@@ -23,6 +26,7 @@ import { loadConfig } from '../apps/server/src/config.ts';
 import { createDetectorEngine, detectorSettings } from '../apps/server/src/detector/engine.ts';
 import { evaluateNoData } from '../apps/server/src/detector/no-data.ts';
 import type { SeriesBucket } from '../apps/server/src/stores/metrics-store.ts';
+import type { Alert } from '@edgeworker/schema';
 
 const STEP = 10_000;
 const FNS = 5;
@@ -38,6 +42,7 @@ const dropPops = Number(process.env.EVAL_DROP_POPS ?? 1);
 // EVAL_DROP_KEEP=n: at the POPs that fall, the first n functions keep their rate.
 const dropKeep = Number(process.env.EVAL_DROP_KEEP ?? 0);
 const DROP_AFTER_MS = 2 * 3_600_000;
+const lifecycle = process.env.EVAL_LIFECYCLE === '1';
 const settings = detectorSettings(loadConfig({}).detector);
 
 function run(meanS: number, usual: boolean, seed: number) {
@@ -60,6 +65,8 @@ function run(meanS: number, usual: boolean, seed: number) {
   const stoppedScope = (k: string) => /^P0\//.test(k) || /^P[1-5]\/f0$/.test(k);
   let open = new Set<string>();
   let falseAlerts = 0;
+  // EVAL_LIFECYCLE: the unresolved alerts, by scope (their id).
+  const openAlerts = new Map<string, Alert>();
   let popAfterStop: number | null = null;
   const seriesAfterStop: number[] = [];
   for (let end = t0 + STEP; end < t0 + hours * 3_600_000; end += STEP) {
@@ -76,7 +83,15 @@ function run(meanS: number, usual: boolean, seed: number) {
     }
     buckets.sort((a, b) => a.startMs - b.startMs);
     engine.ingest(buckets, end);
-    const ev = evaluateNoData(engine.lastSeen(), [], end, { afterMs: settings.noDataAfterMs, stepMs: STEP, minBuckets: 6 }, usual ? (x) => engine.usualSilence(x.popCode, x.functionName) : undefined);
+    const unresolved = lifecycle ? [...openAlerts.values()] : [];
+    const ev = evaluateNoData(engine.lastSeen(), unresolved, end, { afterMs: settings.noDataAfterMs, stepMs: STEP, minBuckets: 6 }, usual ? (x) => engine.usualSilence(x.popCode, x.functionName) : undefined);
+    if (lifecycle) {
+      for (const id of ev.resolve) openAlerts.delete(id);
+      for (const f of ev.raise) {
+        const at = new Date(end).toISOString();
+        openAlerts.set(`${f.popCode}/${f.functionName}`, { id: `${f.popCode}/${f.functionName}`, type: 'no_data', popCode: f.popCode, functionName: f.functionName, severity: f.severity, status: 'open', baselineMs: 0, currentMs: 0, changePct: 0, createdAt: at, updatedAt: at, notifications: [], lastSeenAt: new Date(f.lastSeenMs).toISOString() });
+      }
+    }
     const now = new Set(ev.raise.map((f) => `${f.popCode}/${f.functionName}`));
     for (const k of now) {
       if (open.has(k)) continue;
@@ -88,7 +103,7 @@ function run(meanS: number, usual: boolean, seed: number) {
         if (process.env.EVAL_DEBUG) console.log('false alert', usual ? 'usual silence' : 'afterMs only', k, `${(end - t0) / 60_000} min in`);
       }
     }
-    open = now;
+    open = lifecycle ? new Set(openAlerts.keys()) : now;
   }
   const quietSeriesHours = n * hours - 10;
   seriesAfterStop.sort((a, b) => a - b);

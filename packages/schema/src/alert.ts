@@ -6,7 +6,8 @@
  * Two types:
  * - `regression`: a (POP, function) series got slower (baselineMs, currentMs, changePct);
  * - `no_data`: something that reported steadily went silent: one series, a whole POP
- *   (functionName '*'), or all ingest (popCode '*' and functionName '*', the pipeline).
+ *   (functionName '*'), a whole function at every POP (popCode '*', its functionName), or all
+ *   ingest (popCode '*' and functionName '*', the pipeline).
  *   baselineMs is the typical cold start before the silence (0 for '*'), currentMs and
  *   changePct are 0; lastSeenAt says when the newest sample was taken.
  */

@@ -31,7 +31,7 @@ export class LeadershipLostError extends Error {
   override name = 'LeadershipLostError';
 }
 
-/** Something that reported steadily went silent: one series, a POP (functionName '*'), or all ingest (popCode '*'). */
+/** Something that reported steadily went silent: one series, a POP (functionName '*'), a function everywhere (popCode '*'), or all ingest (both '*'). */
 export interface NoDataFinding {
   popCode: string;
   functionName: string;
@@ -40,7 +40,7 @@ export interface NoDataFinding {
   baselineMs: number;
   /** Epoch ms of the newest sample before the silence. */
   lastSeenMs: number;
-  /** Series that went silent (POP and pipeline findings). */
+  /** Series that went silent (POP, function and pipeline findings). */
   silentSeries?: number;
 }
 

@@ -393,18 +393,23 @@ test('usualSilence follows a fall of traffic within its newest 32 gaps: a series
 
 test("usualSilence follows its function's fleet: traffic that fell for all of a function's series lengthens each one's silence at once; an outage of some does not", () => {
   const from = T0 - 150 * MIN;
-  /** 40 POPs of one function at random 30 s apart, each as `rate(pop, t)` says (1: as before, 0: stopped), fed to a fresh engine. */
-  const fleet = (pops: number, rate: (pop: number, t: number) => number) => {
+  /**
+   * 40 POPs of one function at random 30 s apart, each as `rate(pop, t)` says (1: as before, 0:
+   * stopped), fed to a fresh engine; `others`: each POP also runs function g, reporting as before.
+   */
+  const fleet = (pops: number, rate: (pop: number, t: number) => number, others = false) => {
     let seed = 21;
     const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
     const all = new Map<string, SeriesBucket>();
     for (let p = 0; p < pops; p++) {
-      for (let t = from + rnd() * 30_000; t < T0; ) {
-        const r = rate(p, t);
-        if (r === 0) break;
-        const startMs = Math.floor(t / STEP) * STEP;
-        all.set(`${p}/${startMs}`, { popCode: `P${p}`, functionName: 'f', startMs, samples: 1, mean: 100, p50: 100 });
-        t -= (30_000 / r) * Math.log(rnd());
+      for (const fn of others ? ['f', 'g'] : ['f']) {
+        for (let t = from + rnd() * 30_000; t < T0; ) {
+          const r = fn === 'f' ? rate(p, t) : 1;
+          if (r === 0) break;
+          const startMs = Math.floor(t / STEP) * STEP;
+          all.set(`${p}/${fn}/${startMs}`, { popCode: `P${p}`, functionName: fn, startMs, samples: 1, mean: 100, p50: 100 });
+          t -= (30_000 / r) * Math.log(rnd());
+        }
       }
     }
     const engine = createDetectorEngine(settings);
@@ -422,6 +427,11 @@ test("usualSilence follows its function's fleet: traffic that fell for all of a 
   assert.equal(fleet(40, (p, t) => (p % 2 === 1 && t >= T0 - 10 * MIN ? 0 : 1)).usualSilence('P0', 'f'), fleet(1, () => 1).usualSilence('P0', 'f'));
   // Stopped 4 minutes ago: not yet past their own usual silence (~7 min), but their POPs are silent as a whole past NO_DATA_AFTER.
   assert.equal(fleet(40, (p, t) => (p % 2 === 1 && t >= T0 - 4 * MIN ? 0 : 1)).usualSilence('P0', 'f'), fleet(1, () => 1).usualSilence('P0', 'f'));
+  // The function stopped at every POP 4 minutes ago while their other function reports (a deploy
+  // that broke it): an outage of the function, not slower traffic. P0 as alone, so the function's
+  // pooled no_data alert is not held back until each series passes its own usual silence.
+  const stoppedAll = (_p: number, t: number) => (t >= T0 - 4 * MIN ? 0 : 1);
+  assert.equal(fleet(40, stoppedAll, true).usualSilence('P0', 'f'), fleet(1, stoppedAll, true).usualSilence('P0', 'f'));
 });
 
 test('an alert on a series that reports in bursts (three buckets, then 30 s of nothing) resolves once it is back: "mostly covered" counts its mean gap, not its median', () => {

@@ -1415,12 +1415,16 @@ function fleetSlowdowns(series: ReadonlyMap<string, SeriesState>, atMs: number, 
   const fromMs = atMs - FLEET_NOW_MS;
   const beforeMs = fromMs - FLEET_BEFORE_MS;
   const counts = new Map<string, { now: number; before: number }>();
-  // Each POP's newest bucket: a POP silent as a whole for noDataAfterMs is an outage, not slow traffic.
+  // Each POP's and each function's newest bucket: a POP or a function silent as a whole for
+  // noDataAfterMs is an outage, not slow traffic (a function that stops everywhere would otherwise
+  // read as infinitely slower, and hold its own no_data alert back until each series passed its own silence).
   const popNewest = new Map<string, number>();
+  const fnNewest = new Map<string, number>();
   for (const st of series.values()) {
     if (st.n === 0) continue;
     const last = st.tBase + st.t[st.n - 1]!;
     if (last > (popNewest.get(st.popCode) ?? -Infinity)) popNewest.set(st.popCode, last);
+    if (last > (fnNewest.get(st.functionName) ?? -Infinity)) fnNewest.set(st.functionName, last);
   }
   for (const st of series.values()) {
     if (st.n === 0 || st.tBase + st.t[0]! > beforeMs) continue;
@@ -1436,7 +1440,7 @@ function fleetSlowdowns(series: ReadonlyMap<string, SeriesState>, atMs: number, 
   }
   const out = new Map<string, number>();
   for (const [fn, c] of counts) {
-    if (c.before < FLEET_MIN_BUCKETS) continue;
+    if (c.before < FLEET_MIN_BUCKETS || atMs - (fnNewest.get(fn)! + s.stepMs) >= s.noDataAfterMs) continue;
     const expected = (c.before * FLEET_NOW_MS) / FLEET_BEFORE_MS;
     const high = c.now + 2 * Math.sqrt(c.now) + 1;
     if (high < expected) out.set(fn, expected / high);

@@ -23,11 +23,11 @@ async function start(t: import('node:test').TestContext, env: Record<string, str
     { now: () => clock.now },
   );
   let written = T0 - 20 * MIN;
-  /** Writes one sample per 10 s for each (POP, function) of `pops` up to `untilMs`, then moves the clock there. */
-  async function writeUntil(untilMs: number, pops: string[]) {
+  /** Writes one sample per 10 s for each (POP, function) of `pops` (and `fns`) up to `untilMs`, then moves the clock there. */
+  async function writeUntil(untilMs: number, pops: string[], fns: readonly string[] = FNS) {
     const lines: string[] = [];
     for (let ts = written; ts < untilMs; ts += 10_000) {
-      for (const pop of pops) for (const fn of FNS) lines.push(line({ pop, fn, ms: (fn === 'auth-check' ? 30 : 100) + ((ts / 10_000) % 7), t: ts }));
+      for (const pop of pops) for (const fn of fns) lines.push(line({ pop, fn, ms: (fn === 'auth-check' ? 30 : 100) + ((ts / 10_000) % 7), t: ts }));
     }
     written = untilMs;
     if (lines.length) assert.equal((await write(url, lines.join('\n'))).status, 204);
@@ -102,6 +102,31 @@ test('when all ingest stops there is one pipeline alert (popCode *), not one per
   assert.deepEqual(back.created.map((a) => `${a.popCode}:${a.functionName}`).sort(), ['FRA:*', 'LHR:*']);
 });
 
+test('a function that stops at every POP gets one alert (popCode *), notified once, not one per POP; it resolves when it reports again', async (t) => {
+  const { url, webhook, writeUntil, run } = await start(t);
+  await writeUntil(T0, ['FRA', 'AMS', 'LHR']);
+  assert.deepEqual((await run()).created, []);
+  // auth-check stops everywhere (a deploy that broke it); ssr-render keeps reporting at every POP.
+  await writeUntil(T0 + 4 * MIN, ['FRA', 'AMS', 'LHR'], ['ssr-render']);
+  const opened = (await run()).created;
+  assert.deepEqual(opened.map((a) => `${a.type}:${a.popCode}:${a.functionName}:${a.severity}`), ['no_data:*:auth-check:critical']);
+  assert.equal(opened[0]!.silentSeries, 3);
+  await writeUntil(T0 + 5 * MIN, ['FRA', 'AMS', 'LHR'], ['ssr-render']);
+  assert.deepEqual((await run()).created, [], 'still one alert while the silence lasts');
+  assert.equal((await getJson<{ total: number }>(`${url}/api/alerts?type=no_data`)).body.total, 1);
+  // It reports again at one POP: the function's alert resolves; the two POPs still without it get their own.
+  await writeUntil(T0 + 5 * MIN + 30_000, ['FRA', 'AMS', 'LHR'], ['ssr-render']);
+  await writeUntil(T0 + 6 * MIN, ['FRA'], ['auth-check']);
+  const back = await run();
+  assert.deepEqual(back.resolved.map((a) => a.id), [opened[0]!.id]);
+  assert.deepEqual(back.created.map((a) => `${a.popCode}:${a.functionName}`).sort(), ['AMS:auth-check', 'LHR:auth-check']);
+  // One notification for the function's silence and one for its return (then the two POPs'), not one per POP.
+  const hooks = await webhook.waitFor(4);
+  const events = hooks.map((h) => { const b = JSON.parse(h.body) as { event: string; alert: Alert }; return `${b.event}:${b.alert.popCode}:${b.alert.functionName}`; });
+  assert.equal(events[0], 'opened:*:auth-check');
+  assert.deepEqual(events.sort(), ['opened:*:auth-check', 'opened:AMS:auth-check', 'opened:LHR:auth-check', 'resolved:*:auth-check']);
+});
+
 test('NO_DATA_AFTER sets how long is "a while"', async (t) => {
   const { writeUntil, run } = await start(t, { NO_DATA_AFTER: '1m' });
   await writeUntil(T0, ['FRA', 'AMS']);
@@ -170,6 +195,36 @@ test('scopes: a series is silent only past its usual silence, and a POP or the p
   assert.deepEqual(evaluateNoData(alone, [], end, S, usual).raise, []);
   const all = [...alone, seen('AMS', 'ssr-render', end - 4 * MIN - 10_000)];
   assert.deepEqual(evaluateNoData(all, [], end, S, usual).raise.map((f) => `${f.popCode}:${f.functionName}`), ['*:*']);
+});
+
+test('scopes: a function silent at every POP that runs it is one alert (popCode *), covering its series and a POP that runs only it', () => {
+  const end = T0;
+  const names = (xs: SeenSeries[]) => evaluateNoData(xs, [], end, S).raise.map((f) => `${f.popCode}:${f.functionName}:${f.severity}:${f.silentSeries ?? '-'}`);
+  const reporting = ['FRA', 'AMS', 'LHR'].map((pop) => seen(pop, 'ssr-render', end - 10_000));
+  const geo = (pop: string, lastMs = end - 4 * MIN) => seen(pop, 'geo-router', lastMs);
+  // geo-router silent 4 min at FRA, AMS and LHR, and at CDG, which runs nothing else.
+  assert.deepEqual(names([...reporting, geo('FRA'), geo('AMS'), geo('LHR'), geo('CDG')]), ['*:geo-router:critical:4']);
+  // Still reporting at one POP: each silent one is its own alert.
+  assert.deepEqual(names([...reporting, geo('FRA'), geo('AMS'), geo('LHR', end - 10_000)]), ['FRA:geo-router:warning:-', 'AMS:geo-router:warning:-']);
+  // A function at one POP only is that series: no function scope.
+  assert.deepEqual(names([...reporting, geo('FRA')]), ['FRA:geo-router:warning:-']);
+  // A POP silent as a whole that also runs a function still reporting elsewhere keeps its own alert.
+  assert.deepEqual(names([...reporting.slice(1), seen('FRA', 'ssr-render', end - 4 * MIN), geo('FRA'), geo('AMS')]), ['*:geo-router:critical:2', 'FRA:*:critical:2']);
+  // It stopped everywhere 2.5 min ago, but FRA's last sample came 4 min ago (a gap of its own just
+  // before): FRA's series waits for the function's decision instead of being paged first, ...
+  assert.deepEqual(names([...reporting, geo('FRA'), geo('AMS', end - 150_000), geo('LHR', end - 150_000)]), []);
+  // ... which comes once the function as a whole is past afterMs: one alert, FRA's included.
+  assert.deepEqual(names([...reporting, geo('FRA', end - 5 * MIN), geo('AMS', end - 3 * MIN - 10_000), geo('LHR', end - 3 * MIN - 10_000)]), ['*:geo-router:critical:3']);
+  // Everything silent is the pipeline, not a function.
+  assert.deepEqual(names([geo('FRA'), geo('AMS'), seen('LHR', 'ssr-render', end - 4 * MIN)]), ['*:*:critical:3']);
+  // The function's alert resolves when any of its series reports again.
+  const open: Alert = {
+    id: 'g', type: 'no_data', popCode: '*', functionName: 'geo-router', severity: 'critical', status: 'open', baselineMs: 0, currentMs: 0, changePct: 0,
+    createdAt: new Date(end - MIN).toISOString(), updatedAt: new Date(end - MIN).toISOString(), notifications: [], lastSeenAt: new Date(end - 4 * MIN + 10_000).toISOString(),
+  };
+  assert.deepEqual(evaluateNoData([...reporting, geo('FRA'), geo('AMS', end - 10_000)], [open], end, S).resolve, ['g']);
+  // While it is open, the one series of it the engine still remembers is covered, not paged alone.
+  assert.deepEqual(evaluateNoData([...reporting, geo('FRA', end - 3 * 60 * MIN)], [open], end, S), { raise: [], resolve: [] });
 });
 
 test('scopes: a POP is pooled over the series that still reported when it last did, not over those that had stopped before', () => {

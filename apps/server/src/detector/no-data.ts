@@ -23,8 +23,11 @@
  * One alert per scope, the widest that fits:
  *   - nothing at all arrived for afterMs (every series silent): ONE pipeline alert,
  *     popCode '*' and functionName '*', instead of one per POP;
- *   - every series of a POP silent while others report: ONE alert for the POP, functionName '*';
- *   - otherwise one alert per silent (POP, function).
+ *   - a function silent at every POP that runs it (at least two) while others report: ONE alert
+ *     for the function, popCode '*' (a deploy that breaks it everywhere is one page, not one per POP);
+ *   - every series of a POP silent while others report: ONE alert for the POP, functionName '*'
+ *     (unless every one of them belongs to a function silent everywhere: that alert covers it);
+ *   - otherwise one alert per silent (POP, function) not covered by its function's alert.
  * A scope of several series is judged on their samples together: its usual silence is the
  * pooled one (their arrival rates add up, so 1 / sum(1 / usual)), which is why a POP whose ten
  * sparse functions all stop gets its alert after afterMs, not after the slowest one's silence.
@@ -83,37 +86,62 @@ export function evaluateNoData(seen: Iterable<SeenSeries>, unresolved: readonly 
    * engine forgot the four (at a 60 s mean: about twice per POP-hour; bench/eval-no-data.ts with
    * EVAL_DROP_KEEP=1).
    */
-  const pooledSilent = (list: SeenSeries[], newestEnd: number) => {
-    const silentForMs = endMs - newestEnd;
-    if (silentForMs < s.afterMs) return false;
+  const poolOf = (list: SeenSeries[], newestEnd: number) => {
     const stoppedBefore = (x: SeenSeries) => newestEnd - lastEnd(x) >= s.afterMs && newestEnd - lastEnd(x) >= ownSilence(x);
-    const pooled = list.filter((x) => steady(x) && !stoppedBefore(x));
-    if (pooled.length === 0) return false;
+    return list.filter((x) => steady(x) && !stoppedBefore(x));
+  };
+  const pooledSilent = (pooled: SeenSeries[], newestEnd: number) => {
+    const silentForMs = endMs - newestEnd;
+    if (silentForMs < s.afterMs || pooled.length === 0) return false;
     let rate = 0;
     for (const x of pooled) rate += 1 / ownSilence(x);
     return silentForMs >= 1 / rate;
   };
+  const newestOf = (list: SeenSeries[]) => list.reduce((m, x) => Math.max(m, lastEnd(x)), -Infinity);
 
   const raise: NoDataFinding[] = [];
-  const newest = all.reduce((m, x) => Math.max(m, lastEnd(x)), -Infinity);
-  const pipelineSilent = pooledSilent(all, newest);
+  const newest = newestOf(all);
+  // afterMs first: a scope's pool asks the usual silence of its series silent that long only.
+  const pipelineSilent = endMs - newest >= s.afterMs && pooledSilent(poolOf(all, newest), newest);
   if (pipelineSilent) {
     raise.push({ popCode: ALL, functionName: ALL, severity: 'critical', baselineMs: 0, lastSeenMs: newest, silentSeries: all.filter(steady).length });
   } else {
-    const byPop = new Map<string, SeenSeries[]>();
-    for (const x of all) {
-      let list = byPop.get(x.popCode);
-      if (!list) byPop.set(x.popCode, (list = []));
-      list.push(x);
-    }
-    for (const [pop, list] of byPop) {
-      // The POP as a whole: nothing of it arrived for afterMs, nor for what its steady series together make ordinary.
-      const popNewest = list.reduce((m, x) => Math.max(m, lastEnd(x)), -Infinity);
-      if (pooledSilent(list, popNewest)) {
-        raise.push({ popCode: pop, functionName: ALL, severity: 'critical', baselineMs: 0, lastSeenMs: popNewest, silentSeries: list.filter(steady).length });
+    // A function as a whole, at every POP that runs it: pooled like a POP, from two series up.
+    const silentFunctions = new Set<string>();
+    // The series of a function that has sent nothing anywhere for a bucket or more: its own alert
+    // waits for the function's (a series whose last sample came a few seconds before the others'
+    // passes its own limit first, and was paged before the function's alert covered it).
+    const waiting = new Set<SeenSeries>();
+    for (const [fn, list] of groupBy(all, (x) => x.functionName)) {
+      const fnNewest = newestOf(list);
+      if (endMs - fnNewest < s.stepMs) continue;
+      const pooled = poolOf(list, fnNewest);
+      if (pooled.length < 2) continue;
+      if (!pooledSilent(pooled, fnNewest)) {
+        for (const x of pooled) waiting.add(x);
         continue;
       }
-      const quiet = list.filter(silent);
+      silentFunctions.add(fn);
+      raise.push({ popCode: ALL, functionName: fn, severity: 'critical', baselineMs: 0, lastSeenMs: fnNewest, silentSeries: list.filter(steady).length });
+    }
+    // A function whose alert is open covers its series until it reports again, also once the engine
+    // has forgotten all but one of them (silent for its whole span): that one was paged on its own.
+    for (const a of unresolved) {
+      if (a.type !== 'no_data' || a.popCode !== ALL || a.functionName === ALL || silentFunctions.has(a.functionName)) continue;
+      const since = Date.parse(a.lastSeenAt ?? a.createdAt);
+      if (!all.some((x) => x.functionName === a.functionName && lastEnd(x) > since)) silentFunctions.add(a.functionName);
+    }
+    for (const [pop, list] of groupBy(all, (x) => x.popCode)) {
+      // The POP as a whole: nothing of it arrived for afterMs, nor for what its steady series together make ordinary.
+      const popNewest = newestOf(list);
+      if (endMs - popNewest >= s.afterMs && pooledSilent(poolOf(list, popNewest), popNewest)) {
+        // A POP that runs only functions silent everywhere is silent because they are: their alerts say so.
+        if (!list.filter(steady).every((x) => silentFunctions.has(x.functionName))) {
+          raise.push({ popCode: pop, functionName: ALL, severity: 'critical', baselineMs: 0, lastSeenMs: popNewest, silentSeries: list.filter(steady).length });
+        }
+        continue;
+      }
+      const quiet = list.filter((x) => !silentFunctions.has(x.functionName) && !waiting.has(x) && silent(x));
       for (const x of quiet) raise.push({ popCode: pop, functionName: x.functionName, severity: 'warning', baselineMs: 0, lastSeenMs: lastEnd(x) });
     }
   }
@@ -130,4 +158,15 @@ export function evaluateNoData(seen: Iterable<SeenSeries>, unresolved: readonly 
   // Already-open alerts stay as they are: only new scopes are raised.
   const open = new Set(unresolved.filter((a) => a.type === 'no_data').map((a) => `${a.popCode}\u0000${a.functionName}`));
   return { raise: raise.filter((f) => !open.has(`${f.popCode}\u0000${f.functionName}`)), resolve };
+}
+
+function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    let list = out.get(k);
+    if (!list) out.set(k, (list = []));
+    list.push(x);
+  }
+  return out;
 }

@@ -11,6 +11,14 @@ test('summary lines for the inbox and the Slack fallback', () => {
   assert.equal(formatMs(42.25), '42.3');
 });
 
+test('no_data summary lines name the silent scope: a series, a POP, a function at every POP, the pipeline', () => {
+  const silent = (popCode: string, functionName: string) => sampleAlert({ type: 'no_data', popCode, functionName, baselineMs: 0, currentMs: 0, changePct: 0 });
+  assert.equal(summaryLine('opened', silent('FRA', 'ssr-render')), '[CRITICAL] No data: ssr-render at FRA');
+  assert.equal(summaryLine('opened', silent('FRA', '*')), '[CRITICAL] No data: every function at FRA');
+  assert.equal(summaryLine('opened', silent('*', 'ssr-render')), '[CRITICAL] No data: ssr-render at every POP');
+  assert.equal(summaryLine('resolved', silent('*', '*')), '[RESOLVED] No data: all POPs (ingest stopped)');
+});
+
 test('dashboard links: trailing slashes dropped, parameters encoded', () => {
   assert.equal(dashboardUrl('https://m.example.com/base//', { popCode: 'FRA', functionName: 'a b&c' }), 'https://m.example.com/base/?pop=FRA&function=a%20b%26c');
 });

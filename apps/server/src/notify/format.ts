@@ -37,9 +37,12 @@ export function summaryLine(event: NotificationEvent, alert: Alert): string {
   );
 }
 
-/** `ssr-render at FRA`, `every function at FRA` (a whole POP), `all POPs (ingest stopped)` (the pipeline). */
+/**
+ * `ssr-render at FRA`, `every function at FRA` (a whole POP), `ssr-render at every POP` (a whole
+ * function), `all POPs (ingest stopped)` (the pipeline).
+ */
 export function silentWhat(alert: Pick<Alert, 'popCode' | 'functionName'>): string {
-  if (alert.popCode === '*') return 'all POPs (ingest stopped)';
+  if (alert.popCode === '*') return alert.functionName === '*' ? 'all POPs (ingest stopped)' : `${alert.functionName} at every POP`;
   if (alert.functionName === '*') return `every function at ${alert.popCode}`;
   return `${alert.functionName} at ${alert.popCode}`;
 }
