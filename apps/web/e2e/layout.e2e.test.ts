@@ -60,6 +60,8 @@ async function raiseAlerts(): Promise<Alert[]> {
     await alerts.raise({ popCode: 'GRU', functionName: 'image-resize', severity: 'warning', baselineMs: 130.2, currentMs: 161.9, changePct: 24.3 }),
     await alerts.raiseNoData({ popCode: 'NRT', functionName: 'api-gateway', severity: 'critical', baselineMs: 55, lastSeenMs: now - 4 * 60_000 }),
     await alerts.raiseNoData({ popCode: 'SYD', functionName: '*', severity: 'critical', baselineMs: 0, lastSeenMs: now - 6 * 60_000, silentSeries: 5 }),
+    // A function silent at every POP: "every POP", not a link to a POP called "*".
+    await alerts.raiseNoData({ popCode: '*', functionName: 'auth-check', severity: 'critical', baselineMs: 0, lastSeenMs: now - 5 * 60_000, silentSeries: 424 }),
   ].map((r) => r.alert);
   // one acknowledged, so both actions and the single one are laid out
   raised[1] = await alerts.acknowledge(raised[1]!.id);
@@ -69,7 +71,7 @@ async function raiseAlerts(): Promise<Alert[]> {
 /** What a reader must see of each alert without scrolling sideways (each entry: any of its texts). */
 function keyTexts(a: Alert): (string | string[])[] {
   // since: "just now" for its first seconds
-  const texts: (string | string[])[] = [a.popCode, a.functionName, a.severity, ['ago', 'just now']];
+  const texts: (string | string[])[] = [a.popCode === '*' ? 'every POP' : a.popCode, a.functionName, a.severity, ['ago', 'just now']];
   if (a.type === 'regression') texts.push('Regression', String(Math.round(a.baselineMs)), String(Math.round(a.currentMs)));
   else texts.push('No data');
   if (a.status === 'open') texts.push('Acknowledge');
@@ -129,6 +131,8 @@ describe('layout: phone width and a crowded map', { timeout: 300_000 }, () => {
         }
       };
       for (const a of alerts.filter((x) => x.status === 'open')) await check(a);
+      const everywhere = alerts.find((x) => x.popCode === '*')!;
+      assert.equal(await page.locator(`[data-alert-id="${everywhere.id}"] a.link`).count(), 0, 'a function silent everywhere has no POP to open');
       await screenshot(page, `13-phone-alerts-${theme}`);
 
       // the keyboard reaches the actions: Tab from the POP link lands on a button of the same alert

@@ -3,6 +3,9 @@ import { ALERT_STATUS_GLYPH, ALERT_STATUS_LABEL, ALERT_TYPE_LABEL, formatChange 
 import { formatAgo, formatMs } from '../lib/format';
 import { useNow } from '../hooks/useNow';
 
+/** The popCode of a no_data alert for a function silent everywhere, or for the pipeline (the schema's ALL). */
+const EVERY_POP = '*';
+
 interface Props {
   alerts: readonly Alert[];
   busy: ReadonlySet<string>;
@@ -51,7 +54,7 @@ export function AlertsTable({ alerts, busy, onAct, onOpenPop, empty, compact = f
                   </span>
                 </td>
                 <th scope="row" role="rowheader" className="alert-subject">
-                  {onOpenPop ? (
+                  {onOpenPop && a.popCode !== EVERY_POP ? (
                     <a
                       className="link mono"
                       href={`?pop=${encodeURIComponent(a.popCode)}`}
@@ -64,7 +67,8 @@ export function AlertsTable({ alerts, busy, onAct, onOpenPop, empty, compact = f
                       {a.popCode}
                     </a>
                   ) : (
-                    <span className="mono">{a.popCode}</span>
+                    // A function silent everywhere, or the pipeline: no one POP to open.
+                    <span className="mono">{a.popCode === EVERY_POP ? 'every POP' : a.popCode}</span>
                   )}{' '}
                   <span className="mono muted">{a.functionName}</span>
                 </th>
