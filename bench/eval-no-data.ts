@@ -10,12 +10,12 @@
  *   EVAL_SWING=0.5:120 ...                              # traffic swings +-50 % over 120 min (a sine)
  *   EVAL_DROP=0.5 ...                                   # traffic falls to half at once, 2 h in
  *   EVAL_DROP_POPS=0.5 ...                              # ... at that share of the POPs only
- *   EVAL_LIFECYCLE=1 ...                                # alerts open and resolve as the service does
- *     (open ones passed back to the rule, resolved once their scope reports again; without it, an
- *     alert counts as closed as soon as the rule stops raising it: the README's figures)
  *   EVAL_DROP_KEEP=1 ...                                # ... but their first function keeps its rate
  *     (EVAL_DROP=0 EVAL_DROP_POPS=0.5 EVAL_DROP_KEEP=1 EVAL_DEBUG=1: an outage in which each stopped
  *     POP keeps one series reporting; its four stopped series' alerts print as "false", minutes in)
+ *   EVAL_LIFECYCLE=1 ...                                # alerts open and resolve as the service does
+ *     (open ones passed back to the rule, resolved once their scope reports again; without it, an
+ *     alert counts as closed as soon as the rule stops raising it: the README's figures)
  *
  * Each series' samples arrive as a Poisson process with the mean gap given (EVAL_REGULAR=1: like
  * a clock, every mean gap), 5 functions per POP. One hour before the end, POP P0 (all five) and
