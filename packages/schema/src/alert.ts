@@ -39,8 +39,8 @@ export type NotificationOutcome = Static<typeof NotificationOutcome>;
 export const Alert = Type.Object({
   id: Type.String(),
   type: AlertType,
-  popCode: Type.String(),
-  functionName: Type.String(),
+  popCode: Type.String({ description: "'*' on a no_data alert for every POP: a function silent everywhere, or the pipeline (functionName '*' too)" }),
+  functionName: Type.String({ description: "'*' on a no_data alert for every function: a whole POP, or the pipeline" }),
   severity: AlertSeverity,
   status: AlertStatus,
   baselineMs: Type.Number({ description: 'baseline median cold start' }),
@@ -55,7 +55,7 @@ export const Alert = Type.Object({
   notifications: Type.Array(NotificationOutcome),
   /** no_data: RFC 3339 time of the newest sample before the silence. */
   lastSeenAt: Type.Optional(Type.String()),
-  /** no_data of a POP or the pipeline: how many series went silent. */
+  /** no_data of a POP, a function or the pipeline: how many series went silent. */
   silentSeries: Type.Optional(Type.Integer()),
 });
 export type Alert = Static<typeof Alert>;
