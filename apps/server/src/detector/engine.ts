@@ -1429,6 +1429,7 @@ function fleetSlowdowns(series: ReadonlyMap<string, SeriesState>, atMs: number, 
   for (const st of series.values()) {
     if (st.n === 0 || st.tBase + st.t[0]! > beforeMs) continue;
     if (atMs - (popNewest.get(st.popCode)! + s.stepMs) >= s.noDataAfterMs) continue;
+    if (atMs - (fnNewest.get(st.functionName)! + s.stepMs) >= s.noDataAfterMs) continue;
     const silentMs = atMs - (st.tBase + st.t[st.n - 1]! + s.stepMs);
     if (silentMs >= s.noDataAfterMs && silentMs >= usualSilenceOf(partsOf(st), s.stepMs)) continue;
     let c = counts.get(st.functionName);
@@ -1440,7 +1441,7 @@ function fleetSlowdowns(series: ReadonlyMap<string, SeriesState>, atMs: number, 
   }
   const out = new Map<string, number>();
   for (const [fn, c] of counts) {
-    if (c.before < FLEET_MIN_BUCKETS || atMs - (fnNewest.get(fn)! + s.stepMs) >= s.noDataAfterMs) continue;
+    if (c.before < FLEET_MIN_BUCKETS) continue;
     const expected = (c.before * FLEET_NOW_MS) / FLEET_BEFORE_MS;
     const high = c.now + 2 * Math.sqrt(c.now) + 1;
     if (high < expected) out.set(fn, expected / high);
