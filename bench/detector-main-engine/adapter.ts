@@ -19,6 +19,8 @@ export function mainEngine(settings: DetectorSettings): DetectorEngine {
     functionWander: () => ({ level: 0, burst: 1 }),
     wanderAt: () => new Map(),
     handOver: () => null,
+    // It has no early look (it judged closed buckets only).
+    peek: () => [],
     // It reads on from where it stopped only (what a slow agent's samples land after their pass is lost to it, as it was).
     behind: () => null,
     // Nor does it hold back buckets that land in parts, or know a series' usual silence (afterMs and 3 cadences alone, as then).

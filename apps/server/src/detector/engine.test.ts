@@ -573,3 +573,65 @@ test('behind: a POP whose series come at random is not called behind for a silen
   assert.equal(fed(onTime), expected);
   assert.ok(fed(slow) >= expected * 0.98, `fed ${fed(slow)} of ${expected} buckets of the slow POP`);
 });
+
+test('the early look (peek) raises a shift on the bucket still filling, one step before the pass after it closes, and leaves the state as it was', () => {
+  const data = buckets(T0 - 60 * MIN, T0 + 10 * MIN, [{ ...shift(2, T0), functions: [FUNCTIONS[0]!.name] }]);
+  const plain = createDetectorEngine(settings);
+  const looked = createDetectorEngine(settings);
+  let passRaise: { end: number; key: string } | undefined;
+  let peekRaise: { bucket: number; key: string } | undefined;
+  for (let end = T0 - 20 * MIN; end <= T0 + 10 * MIN; end += STEP) {
+    const evs = [plain, looked].map((engine) => {
+      const from = engine.readFrom(end);
+      engine.ingest(data.filter((b) => b.startMs >= from && b.startMs < end), end);
+      return engine.evaluate([], end);
+    });
+    // Looking changes nothing the passes do: the same evaluation, the same state to the bit.
+    assert.deepEqual(evs[1], evs[0], `the same evaluation at ${new Date(end).toISOString()}`);
+    if (!passRaise && evs[0]!.raise.length > 0) passRaise = { end, key: evs[0]!.raise.map((f) => `${f.popCode}/${f.functionName}`).join() };
+    // The bucket that starts where the pass ended, as it lands (its one sample).
+    const found = looked.peek(data.filter((b) => b.startMs === end), []);
+    if (!peekRaise && found.length > 0) peekRaise = { bucket: end, key: found.map((f) => `${f.popCode}/${f.functionName}`).join() };
+  }
+  assert.deepEqual(looked.exportState(), plain.exportState(), 'the same state');
+  assert.ok(passRaise && peekRaise, 'both found it');
+  assert.equal(peekRaise.key, `FRA/${FUNCTIONS[0]!.name}`);
+  assert.equal(peekRaise.key, passRaise.key);
+  // The pass that found it ended as that bucket closed: the look found it as the bucket landed.
+  assert.equal(peekRaise.bucket, passRaise.end - STEP);
+  assert.ok(peekRaise.bucket >= T0, 'not before the shift');
+});
+
+test('the early look skips a bucket holding fewer samples than the series\' last ones, a series that does not report like a clock, a series with an open alert, and a bucket other than the one filling', () => {
+  const fn = FUNCTIONS[0]!.name;
+  const engine = createDetectorEngine(settings);
+  // FRA: three samples a bucket, steady; then slower by 3x for the buckets before the one filling.
+  const model = createLatencyModel({ seed: 3, spikeProbability: 0 });
+  const pop = findPop('FRA')!;
+  const at = (t: number, factor = 1): SeriesBucket => {
+    const v = model.sample(pop, FUNCTIONS[0]!, t) * factor;
+    return { popCode: 'FRA', functionName: fn, startMs: t, samples: 3, mean: v, p50: v };
+  };
+  const data: SeriesBucket[] = [];
+  for (let t = T0 - 60 * MIN; t < T0; t += STEP) data.push(at(t));
+  for (let t = T0; t < T0 + 40_000; t += STEP) data.push(at(t, 3));
+  const end = T0 + 40_000;
+  engine.ingest(data.filter((b) => b.startMs >= engine.readFrom(end) && b.startMs < end), end);
+  assert.deepEqual(engine.evaluate([], end).raise, [], 'four slow buckets: not yet');
+  const filling = at(end, 3);
+  assert.deepEqual(engine.peek([{ ...filling, samples: 1 }], []), [], 'one sample of three');
+  assert.deepEqual(engine.peek([{ ...filling, startMs: end + STEP }], []), [], 'not the bucket filling');
+  const open: UnresolvedAlertRef = { id: '1', popCode: 'FRA', functionName: fn, baselineMs: 50 };
+  assert.deepEqual(engine.peek([filling], [open]), [], 'an open alert: the pass refreshes it');
+  const found = engine.peek([filling], []);
+  assert.deepEqual(found.map((f) => [f.popCode, f.functionName]), [['FRA', fn]], 'all three samples: found');
+  // The same series with one bucket of its last minute missing (it does not report like a clock): not looked at.
+  const gappy = createDetectorEngine(settings);
+  gappy.ingest(data.filter((b) => b.startMs !== T0 - 20_000 && b.startMs >= gappy.readFrom(end) && b.startMs < end), end);
+  gappy.evaluate([], end);
+  assert.deepEqual(gappy.peek([filling], []), [], 'a gap in its last minute');
+  // Nothing was fed: the pass after it closes judges the same bucket and finds the same.
+  const next = end + STEP;
+  engine.ingest([filling], next);
+  assert.deepEqual(engine.evaluate([], next).raise, found);
+});

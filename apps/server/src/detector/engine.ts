@@ -415,6 +415,16 @@ export interface DetectorEngine {
    */
   ingestColumnsStepwise(columns: SeriesBucketColumns, endMs: number): Generator<void, void, undefined>;
   evaluate(unresolved: readonly UnresolvedAlertRef[], endMs: number): Evaluation;
+  /**
+   * The early look: judges each series' bucket that is still filling (the one starting at
+   * readUntil()) on what has landed of it, and returns what evaluate would raise once that bucket
+   * closed holding just that, for the series without an unresolved alert. The state is left as it
+   * was (the bucket is fed as usual once it closes): the same decisions, up to a step sooner.
+   * A series is looked at only when it reports like a clock (LOOK_BUCKETS) and the bucket holds
+   * its usual count (a partly landed bucket would be an extra, noisier look), and not when its
+   * buckets land in parts (those wait to be judged whole).
+   */
+  peek(buckets: readonly SeriesBucket[], unresolved: readonly UnresolvedAlertRef[]): RegressionFinding[];
   /** Drops all state: the next pass re-derives it from the store. */
   reset(): void;
   /** The end of the last bucket fed (where a steady pass reads on from); null for a fresh engine. */
@@ -704,6 +714,40 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
         run.judged = null;
       }
     }
+    return found;
+  }
+
+  /**
+   * peek for one series: steps its arms over the bucket and appends it, confirms as evaluate
+   * would at the bucket's end, then takes both back. What stepping leaves besides (the baseline
+   * window slid to the bucket, a function's wander computed for its period) is what feeding the
+   * same bucket computes, so the later feed finds it done and computes nothing different.
+   */
+  function look(st: SeriesState, startMs: number, p50: number, samples: number): Judgement | null {
+    const n = st.n;
+    const last = n ? st.tBase + st.t[n - 1]! : -Infinity;
+    if (startMs <= last || holdsBack(st) || startMs < st.partsUntil || n === st.t.length || Math.abs(startMs - st.tBase) > OFFSET_MAX) return null;
+    // Only a series that reports like a clock: its last LOOK_BUCKETS buckets back to back, each
+    // holding as many samples as this one now does (so it is complete, as far as its cadence says).
+    if (n < LOOK_BUCKETS || startMs - last !== s.stepMs || last - (st.tBase + st.t[n - LOOK_BUCKETS]!) !== (LOOK_BUCKETS - 1) * s.stepMs) return null;
+    for (let i = n - LOOK_BUCKETS; i < n; i++) if (st.k[i] !== Math.min(MAX_COUNT, samples)) return null;
+    // One bucket adds at most its arm's z cap less k: an arm further below h than that cannot reach
+    // it on this bucket (nearly every series, nearly always: no baseline or wander is looked up).
+    if (!s.arms.some((arm, i) => st.runs[i]!.s + (arm.zClip ?? s.zClip) - arm.k >= arm.h)) return null;
+    const runs = st.runs.map((r) => ({ ...r }));
+    const x = Math.fround(Math.log(p50));
+    step(st, startMs, x, samples);
+    // Only an arm that reached h can be confirmed: the others are taken back untouched.
+    let found: Judgement | null = null;
+    if (st.runs.some((r, i) => r.s >= s.arms[i]!.h)) {
+      st.t[n] = startMs - st.tBase;
+      st.x[n] = x;
+      st.k[n] = Math.min(MAX_COUNT, samples);
+      st.n = n + 1;
+      found = confirm(st, startMs + s.stepMs);
+      st.n = n;
+    }
+    st.runs.forEach((r, i) => Object.assign(r, runs[i]));
     return found;
   }
 
@@ -1133,6 +1177,19 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       }
       return { evaluated, raise, resolve, heldBack };
     },
+    peek(buckets, unresolved) {
+      if (fedUntil === null) return [];
+      const open = new Set(unresolved.map((a) => key(a.popCode, a.functionName)));
+      const raise: RegressionFinding[] = [];
+      for (const b of buckets) {
+        if (b.startMs !== fedUntil || !(b.samples > 0 && b.p50 > 0) || b.startMs < stepFrom) continue;
+        const st = series.get(key(b.popCode, b.functionName));
+        if (!st || open.has(key(b.popCode, b.functionName))) continue;
+        const found = look(st, b.startMs, b.p50, b.samples);
+        if (found) raise.push({ popCode: st.popCode, functionName: st.functionName, ...found });
+      }
+      return raise;
+    },
     reset,
     size: () => series.size,
     exportState() {
@@ -1561,6 +1618,14 @@ const PARTS_HOLD_MS = 5 * 60_000;
 export const MAX_HOLD_STEPS = 3;
 /** Buckets a series remembers the sample count of: the steps read again and the new one (engine-snapshot.ts: a series' parts state is 2 x this + 2 numbers). */
 export const SEEN_BUCKETS = MAX_HOLD_STEPS + 1;
+/**
+ * The early look (peek) judges a bucket still filling only for a series whose last this many
+ * buckets (a minute) came back to back, each with the count the bucket now holds: one that
+ * reports like a clock (the generator, an agent on a timer), whose bucket is then complete. One
+ * whose samples come at random may get another sample in it: judged on the first, then whole,
+ * it was looked at twice, and at random 10 s apart that opened 2 false alerts of 25 (seeds 1-4).
+ */
+const LOOK_BUCKETS = 6;
 /** A series not known to land its buckets in parts. */
 function notInParts(): Pick<SeriesState, 'seen' | 'partsUntil' | 'holdSteps'> {
   return { seen: new Float64Array(2 * SEEN_BUCKETS).fill(NaN), partsUntil: -Infinity, holdSteps: 1 };
