@@ -292,6 +292,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   // The detector: passes on DETECTOR_SCHEDULE (started once the app is ready) and on POST /api/detector/run.
   const snapshot = await detectorSnapshot(config, rollupKeeper !== undefined, log.child({ module: 'detector' }));
+  const detectorMetrics = createDetectorMetrics(metrics.registry, (): LateRederiveState | undefined => detector?.lateRederive());
   const detector = config.detector.enabled
     ? createDetectorService({
         store,
@@ -303,15 +304,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         ...(config.detector.rederiveWorker === 'auto' ? {} : { rederiveWorker: config.detector.rederiveWorker === 'on' ? {} : false }),
         now,
         log: log.child({ module: 'detector' }),
-        onPass: createDetectorMetrics(metrics.registry, (): LateRederiveState | undefined => detector?.lateRederive()),
+        onPass: detectorMetrics,
+        onLook: detectorMetrics.onLook,
         ...(snapshot ? { snapshot } : {}),
       })
     : undefined;
   let detectorSchedule: DetectorSchedule | null = null;
+  let earlySchedule: DetectorSchedule | null = null;
   health.register({
     name: 'detector',
     required: false,
-    check: () => (detector ? detectorHealth(detector, detectorSchedule, cluster.leadership) : { status: 'off' }),
+    check: () => (detector ? detectorHealth(detector, detectorSchedule, cluster.leadership, earlySchedule) : { status: 'off' }),
   });
   health.register({ name: 'cache', required: false, check: () => ({ status: 'ok', kind: 'memory' }) });
   cluster.registerHealth(health); // with Redis: replaces `cache`, adds `cluster`
@@ -381,13 +384,28 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   if (detector) {
     // Built here so a bad schedule fails start-up; croner's `protect` keeps passes from overlapping.
     app.addHook('onReady', async () => {
-      detectorSchedule = startDetectorSchedule({ expression: config.detector.schedule, run: () => detector.runPass(), log: log.child({ module: 'detector' }) });
+      const detectorLog = log.child({ module: 'detector' });
+      detectorSchedule = startDetectorSchedule({ expression: config.detector.schedule, run: () => detector.runPass(), log: detectorLog });
+      const early = config.detector.early;
+      if (early === null) return;
+      // A failing look (the store down) fails every 2 s: said once at warn until one succeeds (the passes say the rest).
+      let failing = false;
+      const look = () =>
+        detector.look().then(
+          () => void (failing = false),
+          (err: unknown) => {
+            detectorLog[failing ? 'debug' : 'warn']({ err }, 'early look failed; the passes go on, and the looks are tried again');
+            failing = true;
+          },
+        );
+      earlySchedule = startDetectorSchedule({ expression: early, run: look, log: detectorLog, what: { name: 'early look', variable: 'DETECTOR_EARLY' } });
     });
   }
 
   // Close order: stop pushing to clients, then close the store last.
   app.addHook('onClose', async () => {
     detectorSchedule?.stop();
+    earlySchedule?.stop();
     poller?.stop();
     await rollupKeeper?.stop();
     await detector?.stop(); // before the stores close: a re-derive in flight is cut short, any other pass finishes

@@ -144,6 +144,8 @@ export interface DetectorConfig {
   enabled: boolean;
   /** Cron expression (croner syntax, 5 or 6 fields), validated here. */
   schedule: string;
+  /** The early looks between passes (DETECTOR_EARLY): a cron expression, or null (off). */
+  early: string | null;
   /** The CUSUM's window: buckets younger than this are judged against the baseline before it. */
   recentMs: number;
   /** The baseline window, just before the recent one. */
@@ -212,6 +214,12 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
  * schedule.test.ts checks this stays in step with SETTLE_MS and the default DETECTOR_STEP.
  */
 export const DEFAULT_DETECTOR_SCHEDULE = '2-59/10 * * * * *';
+/**
+ * The early looks between passes (DetectorService.peek): every 2 s, at odd seconds, so never
+ * at a pass's instant. A sample stamped at second b is judged at b + 1 or b + 2 instead of
+ * after its bucket closes and settles (b + 2 to b + 12).
+ */
+export const DEFAULT_DETECTOR_EARLY = '1-59/2 * * * * *';
 
 /**
  * Longest detector windows. A fresh engine (the first pass, a re-derive) reads 3 x the baseline +
@@ -255,6 +263,10 @@ export function loadConfig(env: Env = {}): Config {
   const schedule = r.string('DETECTOR_SCHEDULE', DEFAULT_DETECTOR_SCHEDULE);
   const scheduleError = cronError(schedule);
   if (scheduleError) throw new ConfigError(`DETECTOR_SCHEDULE=${schedule} is invalid: ${scheduleError}; expected a cron expression like "* * * * *" (every minute)`);
+  const earlyRaw = r.string('DETECTOR_EARLY', DEFAULT_DETECTOR_EARLY);
+  const early = earlyRaw === 'off' ? null : earlyRaw;
+  const earlyError = early === null ? undefined : cronError(early);
+  if (earlyError) throw new ConfigError(`DETECTOR_EARLY=${earlyRaw} is invalid: ${earlyError}; expected "off" or a cron expression with seconds like "1-59/2 * * * * *" (every 2 s, at odd seconds)`);
   // The detector's bucket width and the no-data threshold (issue 13).
   const detectorStepMs = r.duration('DETECTOR_STEP', '10s');
   if (detectorStepMs < 1000 || detectorStepMs > 5 * 60_000) throw new ConfigError(`DETECTOR_STEP=${r.raw('DETECTOR_STEP')} is invalid: expected a duration from 1s to 5m, like 10s`);
@@ -303,6 +315,7 @@ export function loadConfig(env: Env = {}): Config {
     detector: {
       enabled: r.oneOf('DETECTOR', ['on', 'off'] as const, 'on') === 'on',
       schedule,
+      early,
       // Defaults chosen with `npm run eval:detector` (README, Regression detection).
       recentMs: recentWindowMs,
       baselineMs: baselineWindowMs,

@@ -11,7 +11,7 @@ import { buildDashboard, CHROMIUM } from './harness.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'ewm-shot-'));
 const dist = join(tmp, 'web');
 buildDashboard(dist);
-const config = loadConfig({ DATA_DIR: join(tmp, 'data'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', WEB_DIST_DIR: dist, GENERATOR: 'off', DETECTOR_SCHEDULE: '0 0 1 1 *' });
+const config = loadConfig({ DATA_DIR: join(tmp, 'data'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', WEB_DIST_DIR: dist, GENERATOR: 'off', DETECTOR_SCHEDULE: '0 0 1 1 *', DETECTOR_EARLY: 'off' });
 const product = await startAllInOne(config);
 const addr = product.app.server.address() as { port: number };
 const url = `http://127.0.0.1:${addr.port}`;

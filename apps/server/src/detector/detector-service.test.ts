@@ -277,3 +277,54 @@ test('stop cuts a re-derive in flight short (it leaves the engine fresh, nothing
   await steady.stop();
   assert.equal((await inFlight).evaluated, 2);
 });
+
+test('an early look opens the alert on the bucket still filling, a step before the pass after it closes; not while a pass is queued, nor on a follower', async (t) => {
+  const { store, alerts } = await stores(t);
+  const control = await stores(t);
+  // Steady for 70 minutes up to T0, then FRA 3x slower from T0 (one sample every 10 s, at the bucket's start).
+  const sample = (tMs: number, pop: string, factor: number): ColdStartSample => ({ timeNs: BigInt(tMs) * 1_000_000n, popCode: pop, city: pop, country: 'XX', tier: 'tier1', functionName: 'ssr-render', coldStartTimeMs: 100 * (1 + 0.05 * Math.sin(tMs / 7_000)) * factor, latitude: 0, longitude: 0 });
+  const history: ColdStartSample[] = [];
+  for (let tMs = T0 - 70 * MIN; tMs < T0; tMs += STEP) history.push(sample(tMs, 'FRA', 1), sample(tMs, 'AMS', 1));
+  await store.write(history);
+  let clock = T0 + 2_000;
+  const looks: (string | null)[] = [];
+  const looking = createDetectorService({ store, alerts, leadership: createSingleLeadership('a'), settings, now: () => clock, log: pino({ level: 'silent' }), onLook: (r) => looks.push(r ? `${r.looked}` : null) });
+  // The same store and passes, its own alerts, no looks: when the passes alone open it.
+  const passesOnly = createDetectorService({ store, alerts: control.alerts, leadership: createSingleLeadership('b'), settings, now: () => clock, log: pino({ level: 'silent' }) });
+  await looking.runPass();
+  await passesOnly.runPass();
+  let lookOpened: number | undefined;
+  let passOpened: number | undefined;
+  for (let bucket = T0; bucket < T0 + 5 * MIN && passOpened === undefined; bucket += STEP) {
+    await store.write([sample(bucket, 'FRA', 3), sample(bucket, 'AMS', 1)]);
+    // Three seconds into the bucket: its sample has landed.
+    clock = bucket + 3_000;
+    const look = await looking.look();
+    assert.ok(look, 'the leader of the last pass looks');
+    assert.equal(look.looked, 2, 'both series have their bucket still filling');
+    if (look.created.length > 0) {
+      assert.equal(lookOpened, undefined, 'opened once');
+      assert.deepEqual(look.created.map((a) => [a.popCode, a.functionName, a.type]), [['FRA', 'ssr-render', 'regression']]);
+      lookOpened = bucket;
+    }
+    // Two seconds after the bucket closed: the passes.
+    clock = bucket + STEP + 2_000;
+    const pass = await looking.runPass();
+    if (lookOpened !== undefined) assert.deepEqual(pass.created, [], 'the pass finds it open');
+    if ((await passesOnly.runPass()).created.length > 0) passOpened = bucket;
+  }
+  assert.ok(lookOpened !== undefined && passOpened !== undefined, 'both opened it');
+  // The pass after that bucket closed opened it for the other service: the look, as the bucket landed.
+  assert.equal(lookOpened, passOpened);
+  assert.equal(await alerts.countUnresolved(), 1);
+  assert.ok(looks.length > 0 && looks.every((l) => l === '2'), 'each look reported');
+
+  // A pass queued: no look (it would judge what the pass is about to feed).
+  const queued = looking.runPass();
+  assert.equal(await looking.look(), null);
+  await queued;
+  // Another replica leads: a follower does not look.
+  const follower = createDetectorService({ store, alerts: control.alerts, leadership: followerOf('a'), settings, now: () => clock, log: pino({ level: 'silent' }) });
+  await follower.runPass();
+  assert.equal(await follower.look(), null);
+});

@@ -160,6 +160,15 @@ export interface PassResult {
   durationMs: number;
 }
 
+/** What an early look did (DetectorService.look). */
+export interface LookResult {
+  /** Series whose bucket still filling had landed enough to be judged (engine.peek's input). */
+  looked: number;
+  /** Regression alerts it opened. */
+  created: Alert[];
+  durationMs: number;
+}
+
 export interface LastRun {
   at: string;
   durationMs: number;
@@ -175,6 +184,14 @@ export interface LastRun {
 
 export interface DetectorService {
   runPass(): Promise<PassResult>;
+  /**
+   * The early look between passes (DETECTOR_EARLY): the leader reads what has landed of the bucket
+   * still filling and opens the regression alerts the engine finds on it (engine.peek), up to a
+   * step sooner than the pass after that bucket closes. It changes nothing else: no state, no
+   * refresh, no resolve, no no_data. null when it did not look: not the leader of the last pass,
+   * no state yet, late data owing a re-derive, or a pass (or a save) running or queued.
+   */
+  look(): Promise<LookResult | null>;
   lastRun(): LastRun | null;
   /** Resolves once the passes started so far have finished (close waits for it before closing stores). */
   idle(): Promise<void>;
@@ -213,6 +230,8 @@ export interface DetectorServiceDeps {
   log: Logger;
   /** Called after every pass (metrics). */
   onPass?: (result: PassResult | null, error: unknown) => void;
+  /** Called after every early look that looked (metrics). */
+  onLook?: (result: LookResult | null, error: unknown) => void;
   /** The engine to run (default: a new one with settings); the bench passes main's frozen engine as its anchor. */
   engine?: DetectorEngine;
   /**
@@ -244,6 +263,12 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   let evaluatedEndMs: number | null = null;
   let last: LastRun | null = null;
   let tail: Promise<unknown> = Promise.resolve();
+  // Passes and saves queued on tail or running: an early look waits for none of them (it is skipped).
+  let queued = 0;
+  // The unresolved regression alerts as of the leader's last pass, and those the looks opened
+  // since: a look does not ask the alert store every 2 s (a pass refreshes an open alert).
+  let openRegressions = new Set<string>();
+  const pairKey = (popCode: string, functionName: string) => `${popCode}\u0000${functionName}`;
   // Set by stop(): a re-derive in flight stops at its next slice or turn, and no pass starts.
   let stopping = false;
   const checkStopping = () => {
@@ -580,10 +605,13 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         throw err;
       }
     };
+    // What the early looks until the next pass leave alone: the regression alerts open after it.
+    openRegressions = new Set(unresolved.filter((a) => a.type === 'regression').map((a) => pairKey(a.popCode, a.functionName)));
     for (const finding of ev.raise) {
       const raised = await open(() => alerts.raise(finding, stillLeading));
       if (!raised) return lost();
       const { alert, created } = raised;
+      openRegressions.add(pairKey(alert.popCode, alert.functionName));
       if (created) {
         result.created.push(alert);
         log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
@@ -608,6 +636,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       try {
         const alert = await alerts.resolve(id, 'detector', stillLeading);
         result.resolved.push(alert);
+        if (alert.type === 'regression') openRegressions.delete(pairKey(alert.popCode, alert.functionName));
         log.info({ alert: id, type: alert.type, pop: alert.popCode, fn: alert.functionName }, alert.type === 'no_data' ? 'no_data alert resolved: data is back' : 'regression alert resolved: back at baseline');
       } catch (err) {
         if (err instanceof LeadershipLostError) return lost();
@@ -708,6 +737,43 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     }
   }
 
+  /** The early look (see DetectorService.look); runs on tail, after the pass before it. */
+  async function lookEarly(): Promise<LookResult | null> {
+    const from = engine.readUntil();
+    const fence = lastFence;
+    if (stopping || role !== 'leader' || fence === null || from === null || late.owed()) return null;
+    const started = now();
+    // What has landed of the bucket that starts where the last pass read to (only that one is judged).
+    const toMs = Math.min(started, from + settings.stepMs);
+    if (toMs <= from) return null;
+    const landed = await store.seriesBuckets({ fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(toMs) * 1_000_000n }, settings.stepMs);
+    // Refs of the open alerts: the engine needs their pairs only (their values are the pass's to refresh).
+    const open = [...openRegressions].map((k) => {
+      const [popCode, functionName] = k.split('\u0000') as [string, string];
+      return { id: '', popCode, functionName, baselineMs: 0 };
+    });
+    const found = engine.peek(landed, open);
+    const result: LookResult = { looked: landed.length, created: [], durationMs: 0 };
+    const stillLeading = () => leadership.stillLeader(fence);
+    for (const finding of found) {
+      try {
+        const { alert, created } = await alerts.raise(finding, stillLeading);
+        openRegressions.add(pairKey(alert.popCode, alert.functionName));
+        if (!created) continue;
+        result.created.push(alert);
+        log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct, early: true }, 'regression alert opened');
+      } catch (err) {
+        if (err instanceof LeadershipLostError) {
+          log.warn({ fence }, 'lost detector leadership during an early look; its findings are left to the new leader');
+          break;
+        }
+        throw err;
+      }
+    }
+    result.durationMs = now() - started;
+    return result;
+  }
+
   async function runRecorded(): Promise<PassResult> {
     const at = new Date(now()).toISOString();
     const t = now();
@@ -736,9 +802,29 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
         span?.setAttributes({ 'detector.evaluated': r.evaluated, 'detector.created': r.created.length, 'detector.resolved': r.resolved.length, ...(r.skipped ? { 'detector.skipped': r.skipped } : {}) });
         return r;
       });
+      queued++;
       const p = tail.then(run, run);
       // The periodic save, serialised like the passes: the next one waits for it.
-      tail = p.catch(() => undefined).then(saveIfDue);
+      tail = p
+        .catch(() => undefined)
+        .then(saveIfDue)
+        .finally(() => queued--);
+      return p;
+    },
+    look() {
+      // Never behind a pass: a look that waited would judge what the pass is about to feed.
+      if (queued > 0 || stopping) return Promise.resolve(null);
+      const p = tail.then(lookEarly, lookEarly).then(
+        (r) => {
+          if (r) deps.onLook?.(r, null);
+          return r;
+        },
+        (err: unknown) => {
+          deps.onLook?.(null, err);
+          throw err;
+        },
+      );
+      tail = p.catch(() => undefined);
       return p;
     },
     lastRun: () => last,
@@ -749,8 +835,9 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     },
     saveSnapshot() {
       // Serialised with the passes: the state is written from the engine's own arrays, which a pass would move.
+      queued++;
       const p = tail.then(() => save(), () => save());
-      tail = p.catch(() => undefined);
+      tail = p.catch(() => undefined).finally(() => queued--);
       return p;
     },
   };

@@ -166,7 +166,7 @@ test('the app writes the snapshot at close, the next start takes it and starts f
       for (const l of String(chunk).trim().split('\n')) lines.push(JSON.parse(l));
       done();
     } });
-    const config = loadConfig({ DATA_DIR: dir, GENERATOR: 'off', LOG_LEVEL: 'info', DETECTOR_SCHEDULE: '0 0 1 1 *', WEB_DIST_DIR: join(dir, 'no-web'), ...env });
+    const config = loadConfig({ DATA_DIR: dir, GENERATOR: 'off', LOG_LEVEL: 'info', DETECTOR_SCHEDULE: '0 0 1 1 *', DETECTOR_EARLY: 'off', WEB_DIST_DIR: join(dir, 'no-web'), ...env });
     const app = await buildApp(config, { now: () => T0 + 2_500, logDestination: dest });
     return { app, lines };
   };

@@ -29,7 +29,7 @@ interface RunResult { evaluated: number; created: Alert[]; resolved: Alert[]; re
 async function start(t: import('node:test').TestContext, env: Record<string, string> = {}) {
   const clock = { now: T0 };
   // A schedule that never fires during the test: the passes are the ones the test asks for.
-  const { app, url, config } = await startTestApp(t, { DETECTOR_SCHEDULE: '0 0 1 1 *', ...env }, { now: () => clock.now });
+  const { app, url, config } = await startTestApp(t, { DETECTOR_SCHEDULE: '0 0 1 1 *', DETECTOR_EARLY: 'off', ...env }, { now: () => clock.now });
 
   // 3 POPs x 5 functions, one sample each per 10 s; FRA/ssr-render x2 from 8 min before T0 for 9 min.
   const injection = parseInjection(`pops=FRA;functions=ssr-render;factor=2;start=${T0 - 8 * MIN};duration=9m`, T0);
@@ -164,6 +164,7 @@ test('POST /api/detector/run needs the API token when one is set; /health shows 
   const d = health.body.components.detector!;
   assert.equal(d.status, 'ok');
   assert.equal(d.schedule, '0 0 1 1 *');
+  assert.equal(d.early, null, 'DETECTOR_EARLY=off');
   assert.equal(typeof d.nextRunAt, 'string');
   assert.equal(d.leader, true);
   assert.equal((d.standby as { mode: string }).mode, 'warm');
@@ -171,6 +172,20 @@ test('POST /api/detector/run needs the API token when one is set; /health shows 
   assert.equal((d.lastRun as { ok: boolean; evaluated: number }).ok, true);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   assert.match(metrics, /edgeworker_detector_passes_total\{result="ok"\} 1/);
+});
+
+test('DETECTOR_EARLY: once this replica has led a pass, the early looks run on their own schedule; /health names it and /metrics counts them', async (t) => {
+  const { url, writeUntil, run } = await start(t, { DETECTOR_EARLY: '* * * * * *' });
+  const looks = async () => Number((await (await fetch(`${url}/metrics`)).text()).match(/edgeworker_detector_early_looks_total\{result="ok"\} (\d+)/)?.[1]);
+  // Before any pass there is nothing to look at: the looks do not run (nor count).
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(await looks(), 0);
+  await writeUntil(T0);
+  await run();
+  await waitFor(async () => (await looks()) >= 1, 5000, "an early look after the pass");
+  const health = await getJson<{ components: Record<string, Record<string, unknown>> }>(`${url}/health`);
+  assert.equal(health.body.components.detector!.early, '* * * * * *');
+  assert.match(await (await fetch(`${url}/metrics`)).text(), /edgeworker_detector_early_look_duration_seconds_count [1-9]/);
 });
 
 test('late data that keeps coming: the budget defers its re-derive, and the answer, /health and /metrics say what is owed and until when', async (t) => {

@@ -1,5 +1,5 @@
 /**
- * The `detector` component of /health: schedule, next run, the last pass (time,
+ * The `detector` component of /health: schedule (and the early looks'), next run, the last pass (time,
  * duration, result), leadership and the standby (DETECTOR_STANDBY; how far the engine has
  * read: a warm follower keeps up with the leader). Degraded when the last pass failed (the next
  * scheduled one tries again).
@@ -12,7 +12,7 @@ import type { DetectorSchedule } from './schedule.ts';
 
 const lateData = (l: LateRederiveState) => ({ owed: l.owed, budget: l.budget, deferredUntil: l.deferredUntilMs === null ? null : new Date(l.deferredUntilMs).toISOString() });
 
-export function detectorHealth(detector: DetectorService, schedule: DetectorSchedule | null, leadership: Leadership): ComponentHealth {
+export function detectorHealth(detector: DetectorService, schedule: DetectorSchedule | null, leadership: Leadership, early: DetectorSchedule | null = null): ComponentHealth {
   const last = detector.lastRun();
   const s = detector.settings;
   return {
@@ -20,6 +20,8 @@ export function detectorHealth(detector: DetectorService, schedule: DetectorSche
     schedule: schedule?.expression ?? null,
     nextRunAt: schedule?.nextRun()?.toISOString() ?? null,
     running: schedule?.busy() ?? false,
+    // The early looks between passes (DETECTOR_EARLY; null: off); their counts and times are on /metrics.
+    early: early?.expression ?? null,
     lastRun: last,
     leader: leadership.state().leader,
     leadership: leadership.kind,

@@ -2,7 +2,7 @@
  * Prometheus metrics of the detector, on the app's own registry (see health/metrics.ts).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { PassResult } from './detector-service.ts';
+import type { LookResult, PassResult } from './detector-service.ts';
 import type { LateRederiveState } from './late-rederives.ts';
 
 /** `late`: what late data owes the detector now (read at each scrape; absent: no detector yet). */
@@ -65,7 +65,25 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
     help: 'Series whose buckets land in parts (several agents, each flushing every few seconds): at the last pass, their newest buckets waited (one to three passes) to be judged whole',
     registers: [registry],
   });
-  return (result: PassResult | null, error: unknown) => {
+  const looks = new Counter({ name: 'edgeworker_detector_early_looks_total', help: 'Early looks between passes (DETECTOR_EARLY) that ran, by result (ok, error)', labelNames: ['result'], registers: [registry] });
+  const lookDuration = new Histogram({
+    name: 'edgeworker_detector_early_look_duration_seconds',
+    help: 'Duration of early looks that ran (a read of the bucket still filling, the judgement, the alerts it opened)',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  for (const result of ['ok', 'error']) looks.inc({ result }, 0);
+  /** After each early look: its count and duration, and the alerts it opened (in edgeworker_detector_alerts_total too). */
+  const onLook = (result: LookResult | null, error: unknown) => {
+    if (error || !result) {
+      looks.inc({ result: 'error' });
+      return;
+    }
+    looks.inc({ result: 'ok' });
+    lookDuration.observe(result.durationMs / 1000);
+    if (result.created.length) alerts.inc({ event: 'opened' }, result.created.length);
+  };
+  const onPass = (result: PassResult | null, error: unknown) => {
     if (error || !result) {
       passes.inc({ result: 'error' });
       return;
@@ -87,4 +105,5 @@ export function createDetectorMetrics(registry: Registry, late?: () => LateReder
     if (result.rederived) rederives.inc({ kind: result.rederived === 'all' ? 'all' : 'pops' });
     if (result.rederiveDeferred) deferred.inc();
   };
+  return Object.assign(onPass, { onLook });
 }

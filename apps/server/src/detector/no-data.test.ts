@@ -19,7 +19,7 @@ async function start(t: import('node:test').TestContext, env: Record<string, str
   const webhook = await startHttpReceiver(t);
   const { url, config } = await startTestApp(
     t,
-    { DETECTOR_SCHEDULE: '0 0 1 1 *', ALERT_WEBHOOK_URL: webhook.url, ...env },
+    { DETECTOR_SCHEDULE: '0 0 1 1 *', DETECTOR_EARLY: 'off', ALERT_WEBHOOK_URL: webhook.url, ...env },
     { now: () => clock.now },
   );
   let written = T0 - 20 * MIN;

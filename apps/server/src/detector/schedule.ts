@@ -21,15 +21,18 @@ export interface DetectorScheduleOptions {
   expression: string;
   run: () => Promise<unknown>;
   log: Logger;
+  /** What it runs, in its log lines and errors (default: the passes, 'detector pass', of DETECTOR_SCHEDULE). */
+  what?: { name: string; variable: string };
 }
 
 export function startDetectorSchedule(opts: DetectorScheduleOptions): DetectorSchedule {
   const { log } = opts;
+  const { name, variable } = opts.what ?? { name: 'detector pass', variable: 'DETECTOR_SCHEDULE' };
   const options: CronOptions = {
     // Never two passes at once: a pass still running when the next is due makes that one skip.
-    protect: (job) => log.warn({ startedAt: job.currentRun()?.toISOString() }, 'previous detector pass still running; skipping this one'),
+    protect: (job) => log.warn({ startedAt: job.currentRun()?.toISOString() }, `previous ${name} still running; skipping this one`),
     // The pass logs its own failure below; this only catches what escapes it.
-    catch: (err) => log.error({ err }, 'detector pass crashed'),
+    catch: (err) => log.error({ err }, `${name} crashed`),
     // The schedule alone must not keep the process alive.
     unref: true,
   };
@@ -37,15 +40,15 @@ export function startDetectorSchedule(opts: DetectorScheduleOptions): DetectorSc
     try {
       await opts.run();
     } catch (err) {
-      if ((err as Error)?.name === 'DetectorStopping') log.info('detector pass cut short: the server is stopping');
-      else log.error({ err }, 'detector pass failed; the next scheduled pass tries again');
+      if ((err as Error)?.name === 'DetectorStopping') log.info(`${name} cut short: the server is stopping`);
+      else log.error({ err }, `${name} failed; the next scheduled one tries again`);
     }
   });
   if (job.nextRun() === null) {
     job.stop();
-    throw new Error(`DETECTOR_SCHEDULE=${opts.expression} never fires; expected a cron expression with a future run, like "* * * * *"`);
+    throw new Error(`${variable}=${opts.expression} never fires; expected a cron expression with a future run, like "* * * * *"`);
   }
-  log.info({ schedule: opts.expression, nextRun: job.nextRun()?.toISOString() }, 'detector schedule started');
+  log.info({ schedule: opts.expression, nextRun: job.nextRun()?.toISOString() }, `${name} schedule started`);
   return {
     expression: opts.expression,
     nextRun: () => job.nextRun(),

@@ -17,7 +17,7 @@ it("docs/alerts.yml uses only metric names the server exports", async (t) => {
 
 it('the counters docs/alerts.yml takes increase() of exist at 0 from the start (a series born at 1 has no increase)', async (t) => {
   // A webhook that is never called: nothing is sent or failed yet.
-  const { url } = await startTestApp(t, { ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/hook', DETECTOR_SCHEDULE: '0 0 1 1 *' });
+  const { url } = await startTestApp(t, { ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/hook', DETECTOR_SCHEDULE: '0 0 1 1 *', DETECTOR_EARLY: 'off' });
   const text = await (await fetch(`${url}/metrics`)).text();
   for (const series of [
     'edgeworker_notifications_total{channel="webhook",result="failed"} 0',

@@ -93,7 +93,7 @@ describe('late data written straight into InfluxDB reaches the running detector'
     const { app, url } = await startTestApp(t, {
       METRICS_STORE: 'influxdb', INFLUX_URL: influxd().url, INFLUX_DB: db, INFLUX_TIMEOUT_MS: '5000', INFLUX_ROLLUP_INTERVAL: '1s',
       // Passes only when asked for (POST /api/detector/run), so the test decides when.
-      DETECTOR_SCHEDULE: '0 0 1 1 *',
+      DETECTOR_SCHEDULE: '0 0 1 1 *', DETECTOR_EARLY: 'off',
     });
     const run = async () => ((await (await fetch(`${url}/api/detector/run`, { method: 'POST' })).json()) as { evaluated: number });
     // The keeper has rolled up what is there (its first pass, then its sweep back).
