@@ -22,7 +22,10 @@
  *
  * Passes: at the instants DETECTOR_SCHEDULE's default fires (croner: every 10 s, 2 s after each
  * bucket closes), or every EVAL_PASS_S seconds at a random phase; a bucket is fed once it has
- * been closed for SETTLE_MS (the service's settle time). The pass-timing table compares the
+ * been closed for SETTLE_MS (the service's settle time). Between passes, the early looks at the
+ * instants DETECTOR_EARLY's default fires (every 2 s, odd seconds; EVAL_EARLY="off" or another
+ * expression): the bucket still filling, as much of it as has landed (samples land at their
+ * own timestamps unless EVAL_PARTS or EVAL_LAG_S say later), judged by engine.peek. The pass-timing table compares the
  * default, the former default on the bucket boundary, 15 s, 60 s and "on each landed batch" (a
  * pass right after every batch of the generator, no settle).
  *
@@ -51,7 +54,7 @@ import { createDetectorEngine, detectorSettings, historySpanMs, type DetectorSet
 import { SETTLE_MS } from '../apps/server/src/detector/detector-service.ts';
 import { median, quantile } from '../apps/server/src/detector/stats.ts';
 import type { SeriesBucket } from '../apps/server/src/stores/metrics-store.ts';
-import { DEFAULT_DETECTOR_SCHEDULE, loadConfig } from '../apps/server/src/config.ts';
+import { DEFAULT_DETECTOR_EARLY, DEFAULT_DETECTOR_SCHEDULE, loadConfig } from '../apps/server/src/config.ts';
 import { Cron } from 'croner';
 
 /** EVAL_SEEDS="1,2" pools several seeds (shifts: all series; quiet: all series-hours); EVAL_SEED=n is one. */
@@ -69,8 +72,11 @@ const SHIFT_MS = 30 * MIN;
 const AFTER_SHIFT_MS = 40 * MIN;
 const QUIET_HOURS = 8;
 
-/** phase: ms after each multiple of everyMs (epoch time) a cron fires at, or a random one per run, or right after each batch. */
-interface PassPlan { name: string; everyMs: number; settleMs: number; phase: number | 'random' | 'after_batch' }
+/**
+ * phase: ms after each multiple of everyMs (epoch time) a cron fires at, or a random one per run, or right after each batch.
+ * early: the early looks between passes (DETECTOR_EARLY), at phase ms after each multiple of everyMs.
+ */
+interface PassPlan { name: string; everyMs: number; settleMs: number; phase: number | 'random' | 'after_batch'; early?: { everyMs: number; phase: number } }
 
 /** The passes a croner expression makes, as a plan (every expression here fires at a fixed interval). */
 function cronPlan(name: string, expression: string): PassPlan {
@@ -79,9 +85,18 @@ function cronPlan(name: string, expression: string): PassPlan {
   return { name, everyMs, settleMs: SETTLE, phase: a!.getTime() % everyMs };
 }
 
+/** The early looks a croner expression makes (DETECTOR_EARLY; every expression here fires at a fixed interval). */
+function earlyPlan(expression: string): PassPlan['early'] {
+  const { everyMs, phase } = cronPlan('', expression);
+  return { everyMs, phase: phase as number };
+}
+
+/** EVAL_EARLY: "off" (passes alone), or a cron expression for the early looks (default: DETECTOR_EARLY's). */
+const EARLY = process.env.EVAL_EARLY === 'off' ? undefined : earlyPlan(process.env.EVAL_EARLY ?? DEFAULT_DETECTOR_EARLY);
+
 const DEFAULT_PLAN: PassPlan = process.env.EVAL_PASS_S
-  ? { name: `every ${Number(process.env.EVAL_PASS_S)} s`, everyMs: Number(process.env.EVAL_PASS_S) * 1000, settleMs: SETTLE, phase: 'random' }
-  : cronPlan(`at DETECTOR_SCHEDULE's default \`${DEFAULT_DETECTOR_SCHEDULE}\` (every 10 s, 2 s after each bucket closes)`, DEFAULT_DETECTOR_SCHEDULE);
+  ? { name: `every ${Number(process.env.EVAL_PASS_S)} s`, everyMs: Number(process.env.EVAL_PASS_S) * 1000, settleMs: SETTLE, phase: 'random', ...(EARLY ? { early: EARLY } : {}) }
+  : { ...cronPlan(`at DETECTOR_SCHEDULE's default \`${DEFAULT_DETECTOR_SCHEDULE}\` (every 10 s, 2 s after each bucket closes)${EARLY ? `, early looks at ${process.env.EVAL_EARLY ?? DEFAULT_DETECTOR_EARLY}` : ', no early look'}`, DEFAULT_DETECTOR_SCHEDULE), ...(EARLY ? { early: EARLY } : {}) };
 
 interface Pair { pop: PopInfo; fn: FunctionSpec }
 type Sampler = (pair: Pair, tMs: number) => number;
@@ -119,27 +134,34 @@ function bucketize(pair: Pair, id: number, sample: Sampler, startMs: number, dur
   let nextArrival = startMs - RANDOM_GAP_MS * Math.log(1 - arrival());
   for (let b = startMs; b < startMs + durationMs; b += stepMs) {
     const values: number[] = [];
+    // When each sample was taken (it lands then, unless EVAL_PARTS or EVAL_LAG_S say later): what an early look sees of the bucket.
+    const stamps: number[] = [];
     if (RANDOM_GAP_MS > 0) {
-      for (; nextArrival < b + stepMs; nextArrival -= RANDOM_GAP_MS * Math.log(1 - arrival())) values.push(sample(pair, Math.floor(nextArrival)));
+      for (; nextArrival < b + stepMs; nextArrival -= RANDOM_GAP_MS * Math.log(1 - arrival())) {
+        values.push(sample(pair, Math.floor(nextArrival)));
+        stamps.push(Math.floor(nextArrival));
+      }
       // EVAL_FIRST_ONLY=1: each bucket cut to its first sample (the same buckets and gaps), a diagnosis.
-      if (FIRST_ONLY) values.splice(1);
+      if (FIRST_ONLY) values.splice(1), stamps.splice(1);
       // None: a bucket the store would not return. It keeps its place (simulate indexes buckets by
       // position), and the engine skips a bucket of no samples, as it does one from a read.
       if (values.length === 0) {
         out.push({ popCode: `${pair.pop.code}#${id}`, functionName: pair.fn.name, startMs: b, samples: 0, mean: 0, p50: 0 });
         continue;
       }
-    } else for (let t = b; t < b + stepMs; t += SAMPLE_MS) values.push(sample(pair, t));
+    } else for (let t = b; t < b + stepMs; t += SAMPLE_MS) values.push(sample(pair, t)), stamps.push(t);
     const mean = values.reduce((s, v) => s + v, 0) / values.length;
     // Series are told apart by index: two picks of the same (POP, function) are two series here.
     const bucket: SeriesBucket = { popCode: `${pair.pop.code}#${id}`, functionName: pair.fn.name, startMs: b, samples: values.length, mean, p50: median(values) };
     if (PARTS_LAND_MS > 0) partsOf.set(bucket, { values, lands: values.map((_, k) => b + k * SAMPLE_MS + PARTS_LAND_MS * landRandom()) });
+    // One sample at the bucket's start (the default) is all there as soon as it is there: nothing to keep.
+    else if (EARLY && (values.length > 1 || stamps[0] !== b)) partsOf.set(bucket, { values, lands: stamps });
     out.push(bucket);
   }
   return out;
 }
 
-/** EVAL_PARTS: each bucket's samples and when each lands. */
+/** Each bucket's samples and when each lands: EVAL_PARTS's, or when they were taken (for the early looks). */
 const partsOf = new WeakMap<SeriesBucket, { values: number[]; lands: number[] }>();
 const landRandom = rng(0x2545f491);
 
@@ -244,6 +266,31 @@ function simulate(buckets: SeriesBucket[][], settings: DetectorSettings, firstPa
         if (a.id !== id) continue;
         open.delete(k);
         timelines[index.get(k)!]!.resolved.push(pass);
+      }
+    }
+    if (plan.early) {
+      // The early looks until the next pass: the bucket still filling, as far as it has landed.
+      const e = plan.early;
+      const first = pass + ((((e.phase - pass) % e.everyMs) + e.everyMs) % e.everyMs || e.everyMs);
+      for (let look = first; look < pass + plan.everyMs && look <= endMs; look += e.everyMs) {
+        const from = engine.readUntil();
+        if (from === null) break;
+        const i = index0(from);
+        const t1 = performance.now();
+        const filling: SeriesBucket[] = [];
+        buckets.forEach((bs, j) => {
+          const b = bs[i];
+          if (!b || b.samples === 0 || (landAt && landAt[j]![i]! > look)) return;
+          const part = landedPart(b, look);
+          if (part) filling.push(part);
+        });
+        const found = engine.peek(filling, [...open.values()]);
+        evalCost.ms += performance.now() - t1;
+        for (const f of found) {
+          const k = `${f.popCode}\u0000${f.functionName}`;
+          open.set(k, { id: String(nextId++), popCode: f.popCode, functionName: f.functionName, baselineMs: f.baselineMs, currentMs: f.currentMs, severity: f.severity });
+          timelines[index.get(k)!]!.opened.push(look);
+        }
       }
     }
   }
@@ -528,7 +575,8 @@ if (process.env.EVAL_SWEEP !== '0') {
   console.log('|---|---|---|---|---|---|');
   const plans: PassPlan[] = [
     { name: 'on each landed batch (every 10 s here)', everyMs: SAMPLE_MS, settleMs: 0, phase: 'after_batch' },
-    cronPlan('every 10 s, 2 s after each bucket closes (the default, `2-59/10 * * * * *`)', DEFAULT_DETECTOR_SCHEDULE),
+    { ...cronPlan(`every 10 s, 2 s after each bucket closes, and an early look every 2 s (the default: \`${DEFAULT_DETECTOR_SCHEDULE}\`, DETECTOR_EARLY \`${DEFAULT_DETECTOR_EARLY}\`)`, DEFAULT_DETECTOR_SCHEDULE), early: earlyPlan(DEFAULT_DETECTOR_EARLY) },
+    cronPlan('every 10 s, 2 s after each bucket closes, no early look (DETECTOR_EARLY=off)', DEFAULT_DETECTOR_SCHEDULE),
     cronPlan('every 10 s on the bucket boundary (the former default, `*/10 * * * * *`)', '*/10 * * * * *'),
     { name: 'every 15 s', everyMs: 15_000, settleMs: SETTLE_MS, phase: 'random' },
     { name: 'every 60 s (the seed\'s `* * * * *`)', everyMs: 60_000, settleMs: SETTLE_MS, phase: 'random' },
@@ -536,7 +584,8 @@ if (process.env.EVAL_SWEEP !== '0') {
   for (const plan of plans) {
     const r15 = runShift(1.5, defaults, SEED * 100 + 31, sweepSeries, plan);
     const r2 = runShift(2, defaults, SEED * 100 + 32, sweepSeries, plan);
-    console.log(`| ${plan.name} | ${fmtMin(median(r15.delays))} | ${fmtMin(quantile(r15.delays, 0.95))} | ${fmtMin(median(r2.delays))} | ${fmtMin(quantile(r2.delays, 0.95))} | ${plan.phase === 'after_batch' ? 'one per batch (per writer)' : (60_000 / plan.everyMs).toFixed(0)} |`);
+    const reads = plan.phase === 'after_batch' ? 'one per batch (per writer)' : `${(60_000 / plan.everyMs).toFixed(0)}${plan.early ? ` + ${(60_000 / plan.early.everyMs - 60_000 / plan.everyMs).toFixed(0)} looks (the bucket filling)` : ''}`;
+    console.log(`| ${plan.name} | ${fmtMin(median(r15.delays))} | ${fmtMin(quantile(r15.delays, 0.95))} | ${fmtMin(median(r2.delays))} | ${fmtMin(quantile(r2.delays, 0.95))} | ${reads} |`);
   }
 
   console.log(`\nVariants: each lever of the defaults taken away or moved (${sweepSeries} series per scenario, seeds ${SEEDS.join(', ')})\n`);
