@@ -40,6 +40,9 @@
  *     the worker as built for the server) against the JS thread alone, alternating
  *     (BENCH_DETECTOR_ROUNDS each): wall, the JS thread's CPU, every thread's, the longest
  *     event-loop stall. BENCH_DETECTOR_ONLY=worker runs these rows alone (DuckDB only).
+ *   - the early look between passes (DETECTOR_EARLY: a read of the bucket still filling, 2.5 s into
+ *     it, and engine.peek), beside the steady pass it runs between (median of 6 each);
+ *     BENCH_DETECTOR_ONLY=look runs these two rows alone (DuckDB only).
  * Goals (issue 13): one pass over 2,115 series <= 1 s, over 10,000 <= 5 s.
  */
 import { spawnSync } from 'node:child_process';
@@ -738,6 +741,8 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     }
     const firstMs = median(firsts);
     const steady: number[] = [];
+    const looks: number[] = [];
+    const lookReads: number[] = [];
     const queryStep: number[] = [];
     for (let i = 0; i < 6; i++) {
       await store.write(sampleAt(clock.now));
@@ -746,7 +751,24 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       await store.seriesBucketColumns({ fromNs: ms(clock.now - STEP), toNs: ms(clock.now) }, STEP);
       queryStep.push(performance.now() - q0);
       steady.push(await timed(detector));
+      // The early look 2.5 s into the next bucket (DETECTOR_EARLY): its samples have landed.
+      await store.write(sampleAt(clock.now));
+      const l0 = performance.now();
+      const look = await detector.look();
+      if (!look || look.looked !== seriesCount) throw new Error(`the early look judged ${look?.looked} of ${seriesCount} series`);
+      looks.push(performance.now() - l0);
+      // The same read alone (what the look costs beside the engine's judgement).
+      const r0 = performance.now();
+      await store.seriesBuckets({ fromNs: ms(clock.now), toNs: ms(passClock()) }, STEP);
+      lookReads.push(performance.now() - r0);
     }
+    const steadyMs = Math.round(median(steady));
+    const lookRows: BenchRow[] = [
+      { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },
+      { name: `detector early look (DETECTOR_EARLY, every 2 s: the bucket still filling read and judged), ${label} series`, value: Math.round(median(looks) * 10) / 10, unit: 'ms', anchor: { name: 'a steady pass', value: steadyMs }, ratio: median(looks) / Math.max(1, steadyMs) },
+      { name: `  its read alone (seriesBuckets of the newest 2.5 s), ${label} series`, value: Math.round(median(lookReads) * 10) / 10, unit: 'ms', anchor: { name: 'the look', value: Math.round(median(looks) * 10) / 10 }, ratio: median(lookReads) / median(looks) },
+    ];
+    if (process.env.BENCH_DETECTOR_ONLY === 'look') return lookRows;
     const vsEngine = await againstMainEngine(store, settings, passClock, alerts);
     const vsReplay = await replayAgainstMain(store, settings, endMs);
     const vsSnapshot = await againstSnapshot(store, settings, passClock, alerts, dir);
@@ -761,7 +783,6 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     const old = await before(path, settings, endMs);
     const vsMain = await againstMainRead(path, settings, endMs, alerts);
     const oldFirst = old.read + old.replay;
-    const steadyMs = Math.round(median(steady));
     rows.push(
       { name: `detector first pass (re-derive ${span / 60_000} min), ${label} series, wall`, value: Math.round(firstMs), unit: 'ms', anchor: { name: 'before (row objects + ingest)', value: Math.round(oldFirst) }, ratio: firstMs / oldFirst, goal: `<= ${goal} ms`, ok: firstMs <= goal },
       { name: `  its CPU (every thread), ${label} series`, value: Math.round(median(firstCpu)), unit: 'ms', anchor: { name: 'before', value: Math.round(old.cpu) }, ratio: median(firstCpu) / old.cpu },
@@ -783,9 +804,7 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
     rows.push(...lateRows(vsLate, label, goal));
     rows.push(...oneThreadRows(vsOneThread, label, goal));
     rows.push(...catchUpRows(vsCatchUp, label));
-    if (steadyRows) rows.push(
-      { name: `detector steady pass (every 10 s), ${label} series`, value: steadyMs, unit: 'ms', anchor: { name: 'seriesBucketColumns alone', value: Math.round(median(queryStep)) }, ratio: steadyMs / Math.max(1, median(queryStep)), goal: `<= ${goal} ms`, ok: steadyMs <= goal },
-    );
+    if (steadyRows) rows.push(...lookRows);
     return rows;
   } finally {
     await alerts.close(1000);
@@ -796,6 +815,40 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
 }
 
 /** The first pass on a real influxd: raw values bucketed in JS, against InfluxDB's GROUP BY time() windows. */
+/**
+ * The early look beside the steady pass on a store holding the span up to clock.now (InfluxDB):
+ * a leader's first pass, then 6 rounds of a bucket written, a steady pass, the next bucket's
+ * samples written and a look 2.5 s into it, and the look's read alone.
+ */
+async function againstLook(store: MetricsStore, settings: DetectorSettings, clock: { now: number }, alerts: ReturnType<typeof createAlertService>, sampleAt: (t: number) => ColdStartSample[], seriesCount: number) {
+  const detector = createDetectorService({ store, alerts, leadership: createSingleLeadership('bench'), settings, now: () => clock.now + 2500, log: pino({ level: 'silent' }) });
+  await detector.runPass();
+  const steady: number[] = [];
+  const looks: number[] = [];
+  const reads: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    await store.write(sampleAt(clock.now));
+    clock.now += STEP;
+    const p0 = performance.now();
+    await detector.runPass();
+    steady.push(performance.now() - p0);
+    await store.write(sampleAt(clock.now));
+    const l0 = performance.now();
+    const look = await detector.look();
+    if (!look || look.looked !== seriesCount) throw new Error(`the early look judged ${look?.looked} of ${seriesCount} series`);
+    looks.push(performance.now() - l0);
+    const r0 = performance.now();
+    await store.seriesBuckets({ fromNs: ms(clock.now), toNs: ms(clock.now + 2500) }, STEP);
+    reads.push(performance.now() - r0);
+  }
+  return { steady: median(steady), look: median(looks), read: median(reads) };
+}
+
+const lookRowsOf = (v: Awaited<ReturnType<typeof againstLook>>, label: string): BenchRow[] => [
+  { name: `influx: detector early look (the bucket still filling read and judged), ${label} series`, value: Math.round(v.look), unit: 'ms', anchor: { name: 'a steady pass', value: Math.round(v.steady) }, ratio: v.look / v.steady },
+  { name: `  its read alone, ${label} series`, value: Math.round(v.read), unit: 'ms', anchor: { name: 'the look', value: Math.round(v.look) }, ratio: v.read / v.look },
+];
+
 async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
   if (spawnSync('influxd', ['version']).status !== 0) return [];
   if (process.env.BENCH_DETECTOR_ONLY === 'flood' || process.env.BENCH_DETECTOR_ONLY === 'worker') return [];
@@ -825,6 +878,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const label = seriesCount.toLocaleString('en');
     const goal = seriesCount <= 2115 ? 1000 : 5000;
     const influxRows = (rs: BenchRow[]) => rs.map((r) => ({ ...r, name: r.name.startsWith('  ') ? r.name : `influx: ${r.name}` }));
+    if (process.env.BENCH_DETECTOR_ONLY === 'look') return lookRowsOf(await againstLook(store, settings, { now: t0 }, alerts, sampleAt, seriesCount), label);
     if (process.env.BENCH_DETECTOR_ONLY === 'failover') return influxRows(failoverRows(await againstFailover(store, settings, () => t0 + 2500, alerts), label, goal));
     if (process.env.BENCH_DETECTOR_ONLY === 'late') return influxRows(lateRows(await againstLate(store, settings, () => t0 + 2500, alerts, seriesCount), label, goal));
     // Its own clock, moving on from t0 (the other rows' passes end at t0).
@@ -857,6 +911,8 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
     const g = performance.now();
     for (const [from, to] of slices(settings, endMs)) await client.query([q.seriesBuckets({ fromNs: ms(from), toNs: ms(to) }, settings.stepMs)]);
     const grouped = performance.now() - g;
+    // Last: it writes samples past t0.
+    const vsLook = await againstLook(store, settings, { now: t0 }, alerts, sampleAt, seriesCount);
     return [
       ...snapRows,
       ...failRows,
@@ -864,6 +920,7 @@ async function measureInflux(seriesCount: number): Promise<BenchRow[]> {
       ...catchUpInflux,
       { name: `influx: detector first pass (re-derive ${span / 60_000} min), ${label} series`, value: Math.round(firstMs), unit: 'ms', anchor: { name: 'GROUP BY time() read alone (before)', value: Math.round(grouped) }, ratio: firstMs / grouped, goal: `<= ${goal} ms`, ok: firstMs <= goal },
       { name: `  its read: raw values bucketed in JS, ${label} series`, value: Math.round(split.read), unit: 'ms', anchor: { name: 'GROUP BY time() with median', value: Math.round(grouped) }, ratio: split.read / grouped },
+      ...lookRowsOf(vsLook, label),
     ];
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);
