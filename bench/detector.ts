@@ -751,16 +751,9 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
       await store.seriesBucketColumns({ fromNs: ms(clock.now - STEP), toNs: ms(clock.now) }, STEP);
       queryStep.push(performance.now() - q0);
       steady.push(await timed(detector));
-      // The early look 2.5 s into the next bucket (DETECTOR_EARLY): its samples have landed.
-      await store.write(sampleAt(clock.now));
-      const l0 = performance.now();
-      const look = await detector.look();
-      if (!look || look.looked !== seriesCount) throw new Error(`the early look judged ${look?.looked} of ${seriesCount} series`);
-      looks.push(performance.now() - l0);
-      // The same read alone (what the look costs beside the engine's judgement).
-      const r0 = performance.now();
-      await store.seriesBuckets({ fromNs: ms(clock.now), toNs: ms(passClock()) }, STEP);
-      lookReads.push(performance.now() - r0);
+      const t = await timeLook(detector, store, sampleAt, clock.now, seriesCount);
+      looks.push(t.look);
+      lookReads.push(t.read);
     }
     const steadyMs = Math.round(median(steady));
     const lookRows: BenchRow[] = [
@@ -816,6 +809,22 @@ async function measure(seriesCount: number, env: Record<string, string> = {}, st
 
 /** The first pass on a real influxd: raw values bucketed in JS, against InfluxDB's GROUP BY time() windows. */
 /**
+ * One early look 2.5 s into the bucket at bucketMs (DETECTOR_EARLY), its samples written first so
+ * they have landed, and the same read alone (what the look costs beside the engine's judgement).
+ * The detector's clock must read bucketMs + 2.5 s, after a pass that read up to bucketMs.
+ */
+async function timeLook(detector: ReturnType<typeof createDetectorService>, store: MetricsStore, sampleAt: (t: number) => ColdStartSample[], bucketMs: number, seriesCount: number) {
+  await store.write(sampleAt(bucketMs));
+  const l0 = performance.now();
+  const look = await detector.look();
+  if (!look || look.looked !== seriesCount) throw new Error(`the early look judged ${look?.looked} of ${seriesCount} series`);
+  const lookMs = performance.now() - l0;
+  const r0 = performance.now();
+  await store.seriesBuckets({ fromNs: ms(bucketMs), toNs: ms(bucketMs + 2500) }, STEP);
+  return { look: lookMs, read: performance.now() - r0 };
+}
+
+/**
  * The early look beside the steady pass on a store holding the span up to clock.now (InfluxDB):
  * a leader's first pass, then 6 rounds of a bucket written, a steady pass, the next bucket's
  * samples written and a look 2.5 s into it, and the look's read alone.
@@ -832,14 +841,9 @@ async function againstLook(store: MetricsStore, settings: DetectorSettings, cloc
     const p0 = performance.now();
     await detector.runPass();
     steady.push(performance.now() - p0);
-    await store.write(sampleAt(clock.now));
-    const l0 = performance.now();
-    const look = await detector.look();
-    if (!look || look.looked !== seriesCount) throw new Error(`the early look judged ${look?.looked} of ${seriesCount} series`);
-    looks.push(performance.now() - l0);
-    const r0 = performance.now();
-    await store.seriesBuckets({ fromNs: ms(clock.now), toNs: ms(clock.now + 2500) }, STEP);
-    reads.push(performance.now() - r0);
+    const t = await timeLook(detector, store, sampleAt, clock.now, seriesCount);
+    looks.push(t.look);
+    reads.push(t.read);
   }
   return { steady: median(steady), look: median(looks), read: median(reads) };
 }

@@ -51,7 +51,7 @@ import { LeadershipLostError, type AlertService } from '../alerts/types.ts';
 import type { Leadership } from '../cluster/leadership.ts';
 import type { Bus } from '../events.ts';
 import type { MetricsStore } from '../stores/metrics-store.ts';
-import { createDetectorEngine, rederivesAt, rederiveSpanMs, type DetectorEngine, type DetectorSettings } from './engine.ts';
+import { createDetectorEngine, rederivesAt, rederiveSpanMs, type DetectorEngine, type DetectorSettings, type UnresolvedAlertRef } from './engine.ts';
 import { columnsIn } from '../stores/series-bucket-columns.ts';
 import { writeEngineSnapshot, type SnapshotWritten, type TakenSnapshot } from './engine-snapshot.ts';
 import { evaluateNoData } from './no-data.ts';
@@ -267,7 +267,7 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
   let queued = 0;
   // The unresolved regression alerts as of the leader's last pass, and those the looks opened
   // since: a look does not ask the alert store every 2 s (a pass refreshes an open alert).
-  let openRegressions = new Set<string>();
+  let openRegressions = new Map<string, UnresolvedAlertRef>();
   const pairKey = (popCode: string, functionName: string) => `${popCode}\u0000${functionName}`;
   // Set by stop(): a re-derive in flight stops at its next slice or turn, and no pass starts.
   let stopping = false;
@@ -606,12 +606,12 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
       }
     };
     // What the early looks until the next pass leave alone: the regression alerts open after it.
-    openRegressions = new Set(unresolved.filter((a) => a.type === 'regression').map((a) => pairKey(a.popCode, a.functionName)));
+    openRegressions = new Map(unresolved.filter((a) => a.type === 'regression').map((a) => [pairKey(a.popCode, a.functionName), a]));
     for (const finding of ev.raise) {
       const raised = await open(() => alerts.raise(finding, stillLeading));
       if (!raised) return lost();
       const { alert, created } = raised;
-      openRegressions.add(pairKey(alert.popCode, alert.functionName));
+      openRegressions.set(pairKey(alert.popCode, alert.functionName), alert);
       if (created) {
         result.created.push(alert);
         log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct }, 'regression alert opened');
@@ -747,18 +747,13 @@ export function createDetectorService(deps: DetectorServiceDeps): DetectorServic
     const toMs = Math.min(started, from + settings.stepMs);
     if (toMs <= from) return null;
     const landed = await store.seriesBuckets({ fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(toMs) * 1_000_000n }, settings.stepMs);
-    // Refs of the open alerts: the engine needs their pairs only (their values are the pass's to refresh).
-    const open = [...openRegressions].map((k) => {
-      const [popCode, functionName] = k.split('\u0000') as [string, string];
-      return { id: '', popCode, functionName, baselineMs: 0 };
-    });
-    const found = engine.peek(landed, open);
+    const found = engine.peek(landed, [...openRegressions.values()]);
     const result: LookResult = { looked: landed.length, created: [], durationMs: 0 };
     const stillLeading = () => leadership.stillLeader(fence);
     for (const finding of found) {
       try {
         const { alert, created } = await alerts.raise(finding, stillLeading);
-        openRegressions.add(pairKey(alert.popCode, alert.functionName));
+        openRegressions.set(pairKey(alert.popCode, alert.functionName), alert);
         if (!created) continue;
         result.created.push(alert);
         log.info({ alert: alert.id, pop: alert.popCode, fn: alert.functionName, severity: alert.severity, changePct: alert.changePct, early: true }, 'regression alert opened');

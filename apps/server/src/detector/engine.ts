@@ -1183,8 +1183,9 @@ export function createDetectorEngine(s: DetectorSettings, opts: EngineOptions = 
       const raise: RegressionFinding[] = [];
       for (const b of buckets) {
         if (b.startMs !== fedUntil || !(b.samples > 0 && b.p50 > 0) || b.startMs < stepFrom) continue;
-        const st = series.get(key(b.popCode, b.functionName));
-        if (!st || open.has(key(b.popCode, b.functionName))) continue;
+        const k = key(b.popCode, b.functionName);
+        const st = series.get(k);
+        if (!st || open.has(k)) continue;
         const found = look(st, b.startMs, b.p50, b.samples);
         if (found) raise.push({ popCode: st.popCode, functionName: st.functionName, ...found });
       }
